@@ -1,0 +1,87 @@
+// argreduce.wgsl: argmax / argmin over the trailing dims (first occurrence wins on ties).
+//
+// Bindings (group 0): x (read), out (read_write, i32 flat index within the reduced dims),
+// p (uniform Params, same layout as reduce.wgsl).
+// Preamble: alias C (value type), fn better(a: C, b: C) -> bool (strictly better: > or <),
+// fn worst() -> C. One workgroup per output; (value, index) pairs reduced in workgroup memory.
+
+struct Params {
+  n_outer: u32,
+  n_inner: u32,
+  outer_rank: u32,
+  inner_rank: u32,
+  x_offset: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+  outer_shape: vec4<u32>,
+  outer_strides: vec4<u32>,
+  inner_shape: vec4<u32>,
+  inner_strides: vec4<u32>,
+}
+
+override WG: u32 = 256u;
+
+@group(0) @binding(0) var<storage, read> x: array<C>;
+@group(0) @binding(1) var<storage, read_write> out: array<i32>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+var<workgroup> best_val: array<C, WG>;
+var<workgroup> best_idx: array<u32, WG>;
+
+fn outer_offset(o: u32) -> u32 {
+  var rem = o;
+  var off = p.x_offset;
+  for (var d = i32(p.outer_rank) - 1; d >= 0; d--) {
+    let k = u32(d);
+    off += (rem % p.outer_shape[k]) * p.outer_strides[k];
+    rem = rem / p.outer_shape[k];
+  }
+  return off;
+}
+
+fn inner_offset(r: u32) -> u32 {
+  var rem = r;
+  var off = 0u;
+  for (var d = i32(p.inner_rank) - 1; d >= 0; d--) {
+    let k = u32(d);
+    off += (rem % p.inner_shape[k]) * p.inner_strides[k];
+    rem = rem / p.inner_shape[k];
+  }
+  return off;
+}
+
+// (va, ia) wins over (vb, ib) if its value is better, or equal with a smaller index.
+fn wins(va: C, ia: u32, vb: C, ib: u32) -> bool {
+  return better(va, vb) || (va == vb && ia < ib);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let o = wid.x + wid.y * nwg.x;
+  let in_range = o < p.n_outer;
+  var bv = worst();
+  var bi = 0xffffffffu;
+  if (in_range) {
+    let base = outer_offset(o);
+    for (var r = lid; r < p.n_inner; r += WG) {
+      let v = x[base + inner_offset(r)];
+      if (bi == 0xffffffffu || wins(v, r, bv, bi)) { bv = v; bi = r; }
+    }
+  }
+  best_val[lid] = bv;
+  best_idx[lid] = bi;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) {
+      let j = lid + s;
+      if (best_idx[j] != 0xffffffffu && (best_idx[lid] == 0xffffffffu || wins(best_val[j], best_idx[j], best_val[lid], best_idx[lid]))) {
+        best_val[lid] = best_val[j];
+        best_idx[lid] = best_idx[j];
+      }
+    }
+    workgroupBarrier();
+  }
+  if (in_range && lid == 0u) { out[o] = i32(best_idx[0]); }
+}

@@ -1,0 +1,20 @@
+// math_i32.wgsl: helpers for integer expressions in src/kernels/ops.ts (prepended when C = i32).
+
+// Integer power by squaring, wrapping like int32 arithmetic; negative exponents give 0
+// except for bases 1 and -1 (as the CPU reference does).
+fn pow_c(a: i32, b: i32) -> i32 {
+  if (b < 0) {
+    if (a == 1) { return 1; }
+    if (a == -1) { return select(-1, 1, (b & 1) == 0); }
+    return 0;
+  }
+  var r = 1;
+  var base = a;
+  var e = u32(b);
+  while (e > 0u) {
+    if ((e & 1u) == 1u) { r = r * base; }
+    base = base * base;
+    e = e >> 1u;
+  }
+  return r;
+}

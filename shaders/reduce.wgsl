@@ -1,0 +1,90 @@
+// reduce.wgsl: sum / prod / max / min over the trailing (reduced) dims of a strided input.
+//
+// Bindings (group 0): x (read), out (read_write, contiguous, one value per outer index),
+// p (uniform Params). The host permutes the reduced axes last and coalesces each group, so
+// outer and inner are each at most 4 dims here.
+// Preamble: alias C (value type), fn identity() -> C, fn combine(a: C, b: C) -> C.
+//
+// Two entry points:
+//   reduce_workgroup: one workgroup of WG invocations per output; each sums a strided share of
+//     the inner elements, then a tree reduction in workgroup memory (long rows).
+//   reduce_thread: one invocation per output, a serial loop (many short rows).
+
+struct Params {
+  n_outer: u32,
+  n_inner: u32,
+  outer_rank: u32,
+  inner_rank: u32,
+  x_offset: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+  outer_shape: vec4<u32>,
+  outer_strides: vec4<u32>,
+  inner_shape: vec4<u32>,
+  inner_strides: vec4<u32>,
+}
+
+override WG: u32 = 256u;
+
+@group(0) @binding(0) var<storage, read> x: array<C>;
+@group(0) @binding(1) var<storage, read_write> out: array<C>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+var<workgroup> partial: array<C, WG>;
+
+fn outer_offset(o: u32) -> u32 {
+  var rem = o;
+  var off = p.x_offset;
+  for (var d = i32(p.outer_rank) - 1; d >= 0; d--) {
+    let k = u32(d);
+    off += (rem % p.outer_shape[k]) * p.outer_strides[k];
+    rem = rem / p.outer_shape[k];
+  }
+  return off;
+}
+
+fn inner_offset(r: u32) -> u32 {
+  var rem = r;
+  var off = 0u;
+  for (var d = i32(p.inner_rank) - 1; d >= 0; d--) {
+    let k = u32(d);
+    off += (rem % p.inner_shape[k]) * p.inner_strides[k];
+    rem = rem / p.inner_shape[k];
+  }
+  return off;
+}
+
+@compute @workgroup_size(WG)
+fn reduce_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+  let o = wid.x + wid.y * nwg.x;
+  // Every invocation of a workgroup takes the same path to the barriers (o is uniform).
+  let in_range = o < p.n_outer;
+  var acc = identity();
+  if (in_range) {
+    let base = outer_offset(o);
+    for (var r = lid; r < p.n_inner; r += WG) {
+      acc = combine(acc, x[base + inner_offset(r)]);
+    }
+  }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) { partial[lid] = combine(partial[lid], partial[lid + s]); }
+    workgroupBarrier();
+  }
+  if (in_range && lid == 0u) { out[o] = partial[0]; }
+}
+
+@compute @workgroup_size(WG)
+fn reduce_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let o = gid.x + gid.y * nwg.x * WG;
+  if (o >= p.n_outer) { return; }
+  let base = outer_offset(o);
+  var acc = identity();
+  for (var r = 0u; r < p.n_inner; r++) {
+    acc = combine(acc, x[base + inner_offset(r)]);
+  }
+  out[o] = acc;
+}

@@ -1,0 +1,39 @@
+// unary.wgsl: out[i] = op(x[strided i]) for every element.
+//
+// Bindings (group 0): x (read), out (read_write, contiguous), p (uniform Params).
+// The binder prepends a preamble that defines:
+//   alias C  = compute type (f32 | i32)      alias SO = out's storage type (f32 | i32 | u32 for bool)
+//   fn op(x: C) -> SO                        (the op's expression from src/kernels/ops.ts)
+// Indexing: i -> coordinates over `shape` (rank <= 8, dims already coalesced by the host) ->
+// offset through x's strides. One element per invocation; a 2-D grid when n needs more than
+// 65535 workgroups.
+
+struct Params {
+  n: u32,
+  rank: u32,
+  x_offset: u32,
+  _pad: u32,
+  shape: array<vec4<u32>, 2>,
+  x_strides: array<vec4<u32>, 2>,
+}
+
+override WG: u32 = 256u;
+
+@group(0) @binding(0) var<storage, read> x: array<C>;
+@group(0) @binding(1) var<storage, read_write> out: array<SO>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.n) { return; }
+  var rem = i;
+  var off = p.x_offset;
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let k = u32(d);
+    let size = p.shape[k / 4u][k % 4u];
+    off += (rem % size) * p.x_strides[k / 4u][k % 4u];
+    rem = rem / size;
+  }
+  out[i] = op(x[off]);
+}

@@ -1,0 +1,26 @@
+/**
+ * webgrad: tensors on a CPU reference backend and on WebGPU (hand-written WGSL kernels).
+ *
+ *   import * as wg from 'webgrad';
+ *   await wg.init({ backend: 'webgpu' });
+ *   const y = wg.randn([64, 32]).matmul(wg.randn([32, 10])).relu();
+ *   console.log(await y.format());
+ */
+export { Tensor, isTensor } from './tensor/tensor.js';
+export type { Scalar, TensorOrScalar, ReduceOptions, VarOptions, SliceSpec } from './tensor/tensor.js';
+export type { DType, TypedArray } from './tensor/dtype.js';
+export type { DeviceName, Backend, BackendMemory } from './kernels/backend.js';
+export {
+  tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, randint,
+} from './tensor/creation.js';
+export type { TensorOptions } from './tensor/creation.js';
+export { manualSeed } from './tensor/random.js';
+export { tidy, keep } from './tensor/memory.js';
+export { memory } from './tensor/stats.js';
+export type { MemoryInfo } from './tensor/stats.js';
+export { init, backendInfo, sync, getBackend } from './runtime.js';
+export type { InitOptions, BackendInfo } from './runtime.js';
+export type { AdapterReport } from './kernels/webgpu/device.js';
+export { cat, stack, gather, indexSelect } from './tensor/ops/indexing.js';
+export { where } from './tensor/ops/elementwise.js';
+export { matmul } from './tensor/ops/matmul.js';

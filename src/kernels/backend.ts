@@ -1,0 +1,77 @@
+/**
+ * The interface a backend implements. Ops (src/tensor/ops) are written once against it:
+ * they check shapes and dtypes, allocate the output, and call exactly one kernel method.
+ * Every method only enqueues work; the one way back to the host is the async `read`.
+ */
+import type { DType, TypedArray } from '../tensor/dtype.js';
+import type { Storage } from '../tensor/storage.js';
+import type { BinaryOp, ReduceOp, UnaryOp } from './ops.js';
+
+export type DeviceName = 'cpu' | 'webgpu';
+
+/** A strided window on a storage: what every kernel reads and writes. Tensors are Views. */
+export interface View {
+  readonly storage: Storage;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+export type RandomDist =
+  | { kind: 'uniform'; low: number; high: number }
+  | { kind: 'normal'; mean: number; std: number }
+  | { kind: 'int'; low: number; high: number };
+
+export interface BackendMemory {
+  /** Live storages (buffers held by tensors). */
+  buffers: number;
+  /** Bytes held by live storages. */
+  bytes: number;
+  /** Bytes kept in the pool for reuse (webgpu), not held by any tensor. */
+  pooledBytes: number;
+  /** Buffers kept in the pool. */
+  pooledBuffers: number;
+}
+
+export interface Backend {
+  readonly name: DeviceName;
+  /** Which dtypes this backend stores. */
+  supports(dtype: DType): boolean;
+
+  /** A storage for `length` elements; contents are unspecified. */
+  allocate(dtype: DType, length: number): Storage;
+  /** A storage holding a copy of `data`. */
+  upload(dtype: DType, data: TypedArray): Storage;
+  /** Gives a storage's buffer back (called by Storage, once). */
+  free(handle: unknown, bytes: number): void;
+  /** A contiguous host copy of the view's elements. */
+  read(x: View): Promise<TypedArray>;
+
+  /** out = op(x), elementwise; out is contiguous with x's shape. */
+  unary(op: UnaryOp, x: View, out: View): void;
+  /** out = op(a, b); a and b are already broadcast (stride 0) to out's shape. */
+  binary(op: BinaryOp, a: View, b: View, out: View): void;
+  /** out = cond ? a : b; all broadcast to out's shape. */
+  where(cond: View, a: View, b: View, out: View): void;
+  /** Strided copy with dtype conversion; out may be any view (cat writes into slices). */
+  copy(x: View, out: View): void;
+  /**
+   * Reduces the last `reduceRank` dims of x; out is contiguous with x's leading dims.
+   * argmax/argmin write the flat index within the reduced dims (first occurrence).
+   */
+  reduce(op: ReduceOp, x: View, reduceRank: number, out: View): void;
+  /** out[..., m, n] = sum_k a[..., m, k] * b[..., k, n]; batch dims already broadcast. */
+  matmul(a: View, b: View, out: View): void;
+  /** out[i] = x[i with coordinate `dim` replaced by index[i]]; index is int32 with out's shape. */
+  gather(x: View, dim: number, index: View, out: View): void;
+  fill(out: View, value: number): void;
+  /** out[i] = start + i * step (contiguous out). */
+  arange(out: View, start: number, step: number): void;
+  /** Counter-based random numbers: element i uses counters starting at `counter + i` (see random.ts). */
+  random(out: View, dist: RandomDist, seed: number, counter: number): void;
+
+  memory(): BackendMemory;
+  /** Waits until all enqueued work has finished (a no-op on cpu). */
+  sync(): Promise<void>;
+}

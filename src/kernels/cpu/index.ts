@@ -1,0 +1,254 @@
+/**
+ * The CPU reference backend: plain loops over TypedArrays, written independently of the WGSL
+ * so that it can catch the kernels' own bugs. Float math runs in doubles and is rounded once
+ * on store; int32 math wraps like the GPU's. It is also the only backend with float64.
+ */
+import type { Backend, BackendMemory, RandomDist, View } from '../backend.js';
+import { BINARY, UNARY, elementwiseTypes, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
+import { allocArray, type DType, type TypedArray } from '../../tensor/dtype.js';
+import { Storage } from '../../tensor/storage.js';
+import { numel } from '../../tensor/shape.js';
+import { bitsToUnit, randomBits } from '../../tensor/random.js';
+import { elementOffsets, viewOffsets } from './strided.js';
+
+const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  private stats = { buffers: 0, bytes: 0 };
+
+  supports(_dtype: DType): boolean {
+    return true;
+  }
+
+  allocate(dtype: DType, length: number): Storage {
+    const a = allocArray(dtype, length);
+    this.stats.buffers++;
+    this.stats.bytes += a.byteLength;
+    return new Storage(this, a, dtype, length, a.byteLength);
+  }
+
+  upload(dtype: DType, data: TypedArray): Storage {
+    const s = this.allocate(dtype, data.length);
+    (s.handle as TypedArray).set(data);
+    return s;
+  }
+
+  free(_handle: unknown, bytes: number): void {
+    this.stats.buffers--;
+    this.stats.bytes -= bytes;
+  }
+
+  readSync(x: View): TypedArray {
+    const src = arr(x);
+    const n = numel(x.shape);
+    const out = allocArray(x.dtype, n);
+    const offs = viewOffsets(x, x.shape);
+    for (let i = 0; i < n; i++) out[i] = src[offs[i]!]!;
+    return out;
+  }
+
+  async read(x: View): Promise<TypedArray> {
+    return this.readSync(x);
+  }
+
+  unary(op: UnaryOp, x: View, out: View): void {
+    const def = UNARY[op];
+    const { compute } = elementwiseTypes(def.rule, x.dtype);
+    const f = compute === 'int32' && 'cpuInt' in def ? def.cpuInt : def.cpu;
+    const src = arr(x);
+    const dst = arr(out);
+    const offs = viewOffsets(x, out.shape);
+    const oo = viewOffsets(out, out.shape);
+    for (let i = 0; i < offs.length; i++) dst[oo[i]!] = f(src[offs[i]!]!);
+  }
+
+  binary(op: BinaryOp, a: View, b: View, out: View): void {
+    const def = BINARY[op];
+    const f = a.dtype === 'int32' && 'cpuInt' in def ? def.cpuInt : def.cpu;
+    const A = arr(a);
+    const B = arr(b);
+    const dst = arr(out);
+    const oa = viewOffsets(a, out.shape);
+    const ob = viewOffsets(b, out.shape);
+    const oo = viewOffsets(out, out.shape);
+    for (let i = 0; i < oa.length; i++) dst[oo[i]!] = f(A[oa[i]!]!, B[ob[i]!]!);
+  }
+
+  where(cond: View, a: View, b: View, out: View): void {
+    const C = arr(cond);
+    const A = arr(a);
+    const B = arr(b);
+    const dst = arr(out);
+    const oc = viewOffsets(cond, out.shape);
+    const oa = viewOffsets(a, out.shape);
+    const ob = viewOffsets(b, out.shape);
+    const oo = viewOffsets(out, out.shape);
+    for (let i = 0; i < oa.length; i++) dst[oo[i]!] = C[oc[i]!] ? A[oa[i]!]! : B[ob[i]!]!;
+  }
+
+  copy(x: View, out: View): void {
+    const src = arr(x);
+    const dst = arr(out);
+    const ox = viewOffsets(x, out.shape);
+    const oo = viewOffsets(out, out.shape);
+    if (out.dtype === 'int32' && x.dtype !== 'int32') {
+      // float -> int truncates toward zero; out-of-range saturates like WGSL's i32(f32).
+      for (let i = 0; i < ox.length; i++) {
+        const v = Math.trunc(src[ox[i]!]!);
+        dst[oo[i]!] = v !== v ? 0 : Math.max(-2147483648, Math.min(2147483647, v));
+      }
+    } else if (out.dtype === 'bool') {
+      for (let i = 0; i < ox.length; i++) dst[oo[i]!] = src[ox[i]!] ? 1 : 0;
+    } else {
+      for (let i = 0; i < ox.length; i++) dst[oo[i]!] = src[ox[i]!]!;
+    }
+  }
+
+  reduce(op: ReduceOp, x: View, reduceRank: number, out: View): void {
+    const rank = x.shape.length;
+    const outerShape = x.shape.slice(0, rank - reduceRank);
+    const innerShape = x.shape.slice(rank - reduceRank);
+    const outer = elementOffsets(outerShape, x.strides.slice(0, rank - reduceRank), x.offset);
+    const inner = elementOffsets(innerShape, x.strides.slice(rank - reduceRank), 0);
+    const src = arr(x);
+    const dst = arr(out);
+    const oo = viewOffsets(out, outerShape);
+    const isInt = x.dtype === 'int32' || x.dtype === 'bool';
+    for (let o = 0; o < outer.length; o++) {
+      const base = outer[o]!;
+      let acc: number;
+      switch (op) {
+        case 'sum':
+          acc = 0;
+          if (isInt) for (let r = 0; r < inner.length; r++) acc = (acc + src[base + inner[r]!]!) | 0;
+          else for (let r = 0; r < inner.length; r++) acc += src[base + inner[r]!]!;
+          break;
+        case 'prod':
+          acc = 1;
+          if (isInt) for (let r = 0; r < inner.length; r++) acc = Math.imul(acc, src[base + inner[r]!]!);
+          else for (let r = 0; r < inner.length; r++) acc *= src[base + inner[r]!]!;
+          break;
+        case 'max':
+        case 'min': {
+          const isMax = op === 'max';
+          acc = isMax ? -Infinity : Infinity;
+          for (let r = 0; r < inner.length; r++) {
+            const v = src[base + inner[r]!]!;
+            if (v !== v) { acc = NaN; break; }
+            if (isMax ? v > acc : v < acc) acc = v;
+          }
+          break;
+        }
+        case 'argmax':
+        case 'argmin': {
+          const isMax = op === 'argmax';
+          let best = isMax ? -Infinity : Infinity;
+          acc = 0;
+          for (let r = 0; r < inner.length; r++) {
+            const v = src[base + inner[r]!]!;
+            if (isMax ? v > best : v < best) { best = v; acc = r; }
+          }
+          break;
+        }
+      }
+      dst[oo[o]!] = acc;
+    }
+  }
+
+  matmul(a: View, b: View, out: View): void {
+    const r = a.shape.length;
+    const M = a.shape[r - 2]!;
+    const K = a.shape[r - 1]!;
+    const N = b.shape[r - 1]!;
+    const batchShape = out.shape.slice(0, r - 2);
+    const ba = elementOffsets(batchShape, a.strides.slice(0, r - 2), a.offset);
+    const bb = elementOffsets(batchShape, b.strides.slice(0, r - 2), b.offset);
+    const bo = elementOffsets(batchShape, out.strides.slice(0, r - 2), out.offset);
+    const [sam, sak] = [a.strides[r - 2]!, a.strides[r - 1]!];
+    const [sbk, sbn] = [b.strides[r - 2]!, b.strides[r - 1]!];
+    const [som, son] = [out.strides[r - 2]!, out.strides[r - 1]!];
+    const A = arr(a);
+    const B = arr(b);
+    const O = arr(out);
+    const isInt = out.dtype === 'int32';
+    const row = new Float64Array(N);
+    for (let z = 0; z < ba.length; z++) {
+      for (let m = 0; m < M; m++) {
+        row.fill(0);
+        const aRow = ba[z]! + m * sam;
+        for (let k = 0; k < K; k++) {
+          const av = A[aRow + k * sak]!;
+          if (av === 0) continue;
+          const bRow = bb[z]! + k * sbk;
+          if (isInt) for (let n = 0; n < N; n++) row[n] = (row[n]! + Math.imul(av, B[bRow + n * sbn]!)) | 0;
+          else for (let n = 0; n < N; n++) row[n]! += av * B[bRow + n * sbn]!;
+        }
+        const oRow = bo[z]! + m * som;
+        for (let n = 0; n < N; n++) O[oRow + n * son] = row[n]!;
+      }
+    }
+  }
+
+  gather(x: View, dim: number, index: View, out: View): void {
+    const base = elementOffsets(out.shape, x.strides.map((s, d) => (d === dim ? 0 : s)), x.offset);
+    const oi = viewOffsets(index, out.shape);
+    const oo = viewOffsets(out, out.shape);
+    const X = arr(x);
+    const I = arr(index);
+    const O = arr(out);
+    const size = x.shape[dim]!;
+    const step = x.strides[dim]!;
+    for (let i = 0; i < base.length; i++) {
+      const j = I[oi[i]!]!;
+      if (j < 0 || j >= size) {
+        throw new Error(`gather: index ${j} is out of range for dimension ${dim} of size ${size} (expected 0 to ${size - 1})`);
+      }
+      O[oo[i]!] = X[base[i]! + j * step]!;
+    }
+  }
+
+  fill(out: View, value: number): void {
+    const O = arr(out);
+    const oo = viewOffsets(out, out.shape);
+    for (let i = 0; i < oo.length; i++) O[oo[i]!] = value;
+  }
+
+  arange(out: View, start: number, step: number): void {
+    const O = arr(out);
+    const oo = viewOffsets(out, out.shape);
+    for (let i = 0; i < oo.length; i++) O[oo[i]!] = start + i * step;
+  }
+
+  random(out: View, dist: RandomDist, seed: number, counter: number): void {
+    const O = arr(out);
+    const oo = viewOffsets(out, out.shape);
+    const n = oo.length;
+    switch (dist.kind) {
+      case 'uniform':
+        for (let i = 0; i < n; i++) {
+          O[oo[i]!] = dist.low + (dist.high - dist.low) * bitsToUnit(randomBits(seed, counter + i));
+        }
+        break;
+      case 'normal':
+        for (let i = 0; i < n; i++) {
+          // Box-Muller on two counters; u1 in (0, 1] so the log is finite.
+          const u1 = ((randomBits(seed, counter + 2 * i) >>> 8) + 1) / 16777216;
+          const u2 = bitsToUnit(randomBits(seed, counter + 2 * i + 1));
+          O[oo[i]!] = dist.mean + dist.std * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+        }
+        break;
+      case 'int': {
+        const range = dist.high - dist.low;
+        for (let i = 0; i < n; i++) O[oo[i]!] = dist.low + (randomBits(seed, counter + i) % range);
+        break;
+      }
+    }
+  }
+
+  memory(): BackendMemory {
+    return { buffers: this.stats.buffers, bytes: this.stats.bytes, pooledBytes: 0, pooledBuffers: 0 };
+  }
+
+  async sync(): Promise<void> {}
+}

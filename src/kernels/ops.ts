@@ -1,0 +1,109 @@
+/**
+ * The elementwise and reduction primitives, each defined once: its dtype rule, its CPU
+ * reference (plain JS math on doubles, rounded on store) and the WGSL expression that the
+ * webgpu kernels in shaders/unary.wgsl and shaders/binary.wgsl splice in as `op(...)`.
+ *
+ * The tables are typed (`satisfies Record<...>`), so a missing CPU or WGSL definition is a
+ * compile error, not a run-time string lookup failure.
+ */
+import type { DType } from '../tensor/dtype.js';
+
+/**
+ * How an op's result dtype follows from its (promoted) input dtype:
+ * - `same`: keeps it (bool is computed as int32);
+ * - `float`: int and bool inputs compute in float32 (exp of an int tensor is a float tensor);
+ * - `bool`: comparisons, computed in the promoted type, return bool.
+ */
+export type ResultRule = 'same' | 'float' | 'bool';
+
+export interface UnaryDef {
+  rule: 'same' | 'float';
+  /** Reference implementation on one element (float math in doubles). */
+  cpu: (x: number) => number;
+  /** Integer version when it differs from `cpu` (wrapping int32 arithmetic). */
+  cpuInt?: (x: number) => number;
+  /** WGSL expression in `x` of the compute type `C`. */
+  wgsl: string;
+}
+
+// Stable forms: tanh and sigmoid must not overflow to inf/NaN for large |x|.
+export const UNARY = {
+  neg: { rule: 'same', cpu: (x) => -x, cpuInt: (x) => -x | 0, wgsl: '-x' },
+  abs: { rule: 'same', cpu: Math.abs, cpuInt: (x) => Math.abs(x) | 0, wgsl: 'abs(x)' },
+  square: { rule: 'same', cpu: (x) => x * x, cpuInt: (x) => Math.imul(x, x), wgsl: 'x * x' },
+  sign: { rule: 'same', cpu: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), wgsl: 'sign(x)' },
+  relu: { rule: 'same', cpu: (x) => (x > 0 ? x : 0), wgsl: 'max(x, C(0))' },
+  exp: { rule: 'float', cpu: Math.exp, wgsl: 'exp(x)' },
+  log: { rule: 'float', cpu: Math.log, wgsl: 'log(x)' },
+  sqrt: { rule: 'float', cpu: Math.sqrt, wgsl: 'sqrt(x)' },
+  rsqrt: { rule: 'float', cpu: (x) => 1 / Math.sqrt(x), wgsl: 'inverseSqrt(x)' },
+  sin: { rule: 'float', cpu: Math.sin, wgsl: 'sin(x)' },
+  cos: { rule: 'float', cpu: Math.cos, wgsl: 'cos(x)' },
+  tanh: { rule: 'float', cpu: Math.tanh, wgsl: 'tanh_stable(x)' },
+  sigmoid: { rule: 'float', cpu: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))), wgsl: 'sigmoid_stable(x)' },
+} as const satisfies Record<string, UnaryDef>;
+
+export type UnaryOp = keyof typeof UNARY;
+
+export interface BinaryDef {
+  rule: ResultRule;
+  cpu: (a: number, b: number) => number;
+  cpuInt?: (a: number, b: number) => number;
+  /** WGSL expression in `a`, `b` of the compute type `C`. */
+  wgsl: string;
+}
+
+/** a ** b as PyTorch defines it for floats: negative bases with integer exponents are fine. */
+function powInt(a: number, b: number): number {
+  // Integer powers by squaring, wrapping like int32 arithmetic does on the GPU.
+  if (b < 0) return a === 1 ? 1 : a === -1 ? (b % 2 === 0 ? 1 : -1) : 0;
+  let r = 1;
+  let base = a | 0;
+  let e = b;
+  while (e > 0) {
+    if (e & 1) r = Math.imul(r, base);
+    base = Math.imul(base, base);
+    e >>>= 1;
+  }
+  return r;
+}
+
+export const BINARY = {
+  add: { rule: 'same', cpu: (a, b) => a + b, cpuInt: (a, b) => (a + b) | 0, wgsl: 'a + b' },
+  sub: { rule: 'same', cpu: (a, b) => a - b, cpuInt: (a, b) => (a - b) | 0, wgsl: 'a - b' },
+  mul: { rule: 'same', cpu: (a, b) => a * b, cpuInt: (a, b) => Math.imul(a, b), wgsl: 'a * b' },
+  div: { rule: 'float', cpu: (a, b) => a / b, wgsl: 'a / b' },
+  pow: { rule: 'same', cpu: Math.pow, cpuInt: powInt, wgsl: 'pow_c(a, b)' },
+  // NaN propagates on cpu (as in PyTorch); WGSL leaves NaN behaviour to the implementation.
+  maximum: { rule: 'same', cpu: (a, b) => (a !== a || b !== b ? NaN : Math.max(a, b)), wgsl: 'max(a, b)' },
+  minimum: { rule: 'same', cpu: (a, b) => (a !== a || b !== b ? NaN : Math.min(a, b)), wgsl: 'min(a, b)' },
+  eq: { rule: 'bool', cpu: (a, b) => +(a === b), wgsl: 'a == b' },
+  ne: { rule: 'bool', cpu: (a, b) => +(a !== b), wgsl: 'a != b' },
+  lt: { rule: 'bool', cpu: (a, b) => +(a < b), wgsl: 'a < b' },
+  le: { rule: 'bool', cpu: (a, b) => +(a <= b), wgsl: 'a <= b' },
+  gt: { rule: 'bool', cpu: (a, b) => +(a > b), wgsl: 'a > b' },
+  ge: { rule: 'bool', cpu: (a, b) => +(a >= b), wgsl: 'a >= b' },
+} as const satisfies Record<string, BinaryDef>;
+
+export type BinaryOp = keyof typeof BINARY;
+
+/** Reductions with a kernel; mean/var/std/logsumexp are compositions of these. */
+export const REDUCE_OPS = ['sum', 'prod', 'max', 'min', 'argmax', 'argmin'] as const;
+export type ReduceOp = (typeof REDUCE_OPS)[number];
+
+/** The dtype an elementwise op computes in and returns, given its promoted input dtype. */
+export function elementwiseTypes(rule: ResultRule, input: DType): { compute: DType; result: DType } {
+  const compute = input === 'bool' ? 'int32' : input;
+  switch (rule) {
+    case 'same': return { compute, result: compute };
+    case 'float': return { compute: compute === 'float64' ? 'float64' : 'float32', result: compute === 'float64' ? 'float64' : 'float32' };
+    case 'bool': return { compute, result: 'bool' };
+  }
+}
+
+/** The dtype a reduction returns for input `d`. */
+export function reduceResultType(op: ReduceOp, d: DType): DType {
+  if (op === 'argmax' || op === 'argmin') return 'int32';
+  if (d === 'bool') return op === 'max' || op === 'min' ? 'bool' : 'int32';
+  return d;
+}

@@ -1,0 +1,534 @@
+/**
+ * The WebGPU backend: hand-written WGSL kernels (shaders/) behind the Backend interface.
+ *
+ * Batching: kernels are recorded into one open compute pass; the batch is submitted when a
+ * read needs it, when the uniform arena is full, or every MAX_BATCH dispatches, so a chain of
+ * ops costs no host round trip. Each dispatch's uniforms are packed into a host-side arena that
+ * is written to one GPU uniform buffer just before its batch is submitted (queue order makes
+ * reusing that buffer for the next batch safe).
+ *
+ * Memory: storages come from a size-class BufferPool; `free` returns them to it.
+ */
+import type { Backend, BackendMemory, RandomDist, View } from '../backend.js';
+import { BINARY, UNARY, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
+import type { DType, TypedArray } from '../../tensor/dtype.js';
+import { allocArray } from '../../tensor/dtype.js';
+import { Storage } from '../../tensor/storage.js';
+import { coalesce, contiguousStrides, fmtShape, isContiguous, numel } from '../../tensor/shape.js';
+import type { AdapterReport } from './device.js';
+import { BufferPool } from './pool.js';
+import { PipelineCache, packUniform, type KernelSource, type KernelSpec, type UniformValues } from './pipelines.js';
+import unarySrc from '../../../shaders/unary.wgsl';
+import binarySrc from '../../../shaders/binary.wgsl';
+import whereSrc from '../../../shaders/where.wgsl';
+import copySrc from '../../../shaders/copy.wgsl';
+import fillSrc from '../../../shaders/fill.wgsl';
+import randomSrc from '../../../shaders/random.wgsl';
+import reduceSrc from '../../../shaders/reduce.wgsl';
+import argreduceSrc from '../../../shaders/argreduce.wgsl';
+import matmulSrc from '../../../shaders/matmul.wgsl';
+import gatherSrc from '../../../shaders/gather.wgsl';
+import mathF32 from '../../../shaders/lib/math_f32.wgsl';
+import mathI32 from '../../../shaders/lib/math_i32.wgsl';
+
+/** Every shader file, by name (the compile-all test walks this). */
+export const SHADERS = {
+  unary: { file: 'unary.wgsl', source: unarySrc },
+  binary: { file: 'binary.wgsl', source: binarySrc },
+  where: { file: 'where.wgsl', source: whereSrc },
+  copy: { file: 'copy.wgsl', source: copySrc },
+  fill: { file: 'fill.wgsl', source: fillSrc },
+  random: { file: 'random.wgsl', source: randomSrc },
+  reduce: { file: 'reduce.wgsl', source: reduceSrc },
+  argreduce: { file: 'argreduce.wgsl', source: argreduceSrc },
+  matmul: { file: 'matmul.wgsl', source: matmulSrc },
+  gather: { file: 'gather.wgsl', source: gatherSrc },
+} as const satisfies Record<string, KernelSource>;
+
+const MAX_RANK = 8;
+const MAX_BATCH = 128;
+const UNIFORM_SLOT = 256; // >= every kernel's Params and a multiple of minUniformBufferOffsetAlignment
+const ARENA_SLOTS = 256;
+
+/** WGSL storage type of a dtype (bool is one u32 per element). */
+export function wgslType(d: DType): 'f32' | 'i32' | 'u32' {
+  switch (d) {
+    case 'float32': return 'f32';
+    case 'int32': return 'i32';
+    case 'bool': return 'u32';
+    case 'float64': throw new Error('webgpu: float64 is not supported on webgpu (use float32, or the cpu backend)');
+  }
+}
+
+function mathLib(c: string): string {
+  return c === 'f32' ? mathF32 : c === 'i32' ? mathI32 : '';
+}
+
+/** Pads a list to `n` entries (uniform arrays have fixed length). */
+function pad(list: readonly number[], n = MAX_RANK): number[] {
+  return [...list, ...new Array<number>(Math.max(0, n - list.length)).fill(0)];
+}
+
+const buf = (v: View): GPUBuffer => v.storage.handle as GPUBuffer;
+
+/** Codes the kernels write into the error-flag buffer, and what they mean. */
+const KERNEL_ERRORS: Record<number, (a: number, b: number) => string> = {
+  1: (index, size) => `gather/indexSelect: index ${index | 0} is out of range for a dimension of size ${size} (expected 0 to ${size - 1}); detected on webgpu by an earlier op, reported at this read`,
+};
+
+export class WebGPUBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private dispatches = 0;
+  private readonly arena: GPUBuffer;
+  private readonly arenaHost = new ArrayBuffer(UNIFORM_SLOT * ARENA_SLOTS);
+  private arenaUsed = 0;
+  private readonly errorFlags: GPUBuffer;
+  private errorsMayBeSet = false;
+  private readonly pendingErrors: Error[] = [];
+  private readonly buildErrors: Error[] = [];
+  /** Invocations per workgroup of the 1-D kernels (the WG override). */
+  readonly wg: number;
+  private lostReason: string | undefined;
+  private stats = { buffers: 0, bytes: 0 };
+  private readonly maxBinding: number;
+  private readonly maxPerDim: number;
+
+  constructor(readonly device: GPUDevice, readonly adapter: AdapterReport) {
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    this.pool = new BufferPool(device, usage);
+    // A kernel that fails to build is the root cause of the submit errors after it: report it first.
+    this.pipelines = new PipelineCache(device, (_label, err) => this.buildErrors.push(err));
+    this.arena = device.createBuffer({ label: 'uniform arena', size: this.arenaHost.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.errorFlags = device.createBuffer({ label: 'kernel error flags', size: 16, usage });
+    this.maxBinding = device.limits.maxStorageBufferBindingSize;
+    this.maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
+    this.wg = Math.min(256, device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX);
+    if (device.limits.maxComputeInvocationsPerWorkgroup < 256) {
+      throw new Error(`webgpu: the device allows ${device.limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup; webgrad's matmul needs 256`);
+    }
+    void device.lost.then((info) => {
+      this.lostReason = `${info.reason}: ${info.message}`;
+    });
+    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      this.pendingErrors.push(new Error(`webgpu: ${ev.error.message}`));
+    };
+  }
+
+  supports(dtype: DType): boolean {
+    return dtype !== 'float64';
+  }
+
+  private checkAlive(op: string): void {
+    if (this.lostReason) throw new Error(`${op}: the WebGPU device was lost (${this.lostReason}); re-initialise with webgrad.init()`);
+  }
+
+  // ---- memory ------------------------------------------------------------------------------
+  allocate(dtype: DType, length: number): Storage {
+    this.checkAlive('allocate');
+    wgslType(dtype);
+    const bytes = Math.max(length, 1) * 4;
+    if (bytes > this.maxBinding) {
+      throw new Error(
+        `webgpu: a ${dtype} tensor of ${length} elements (${(bytes / 2 ** 20).toFixed(1)} MiB) exceeds this adapter's ` +
+          `largest storage binding (${(this.maxBinding / 2 ** 20).toFixed(0)} MiB); split it, or use the cpu backend`,
+      );
+    }
+    const buffer = this.pool.acquire(bytes, false);
+    this.stats.buffers++;
+    this.stats.bytes += buffer.size;
+    return new Storage(this, buffer, dtype, length, buffer.size);
+  }
+
+  upload(dtype: DType, data: TypedArray): Storage {
+    this.checkAlive('upload');
+    const s = this.allocateForUpload(dtype, data.length);
+    if (data.length > 0) {
+      const src = dtype === 'bool' ? Uint32Array.from(data as Uint8Array) : data;
+      this.device.queue.writeBuffer(s.handle as GPUBuffer, 0, src.buffer, src.byteOffset, data.length * 4);
+    }
+    return s;
+  }
+
+  private allocateForUpload(dtype: DType, length: number): Storage {
+    wgslType(dtype);
+    const bytes = Math.max(length, 1) * 4;
+    if (bytes > this.maxBinding) return this.allocate(dtype, length); // throws the size error
+    const buffer = this.pool.acquire(bytes, true);
+    this.stats.buffers++;
+    this.stats.bytes += buffer.size;
+    return new Storage(this, buffer, dtype, length, buffer.size);
+  }
+
+  free(handle: unknown, bytes: number): void {
+    this.stats.buffers--;
+    this.stats.bytes -= bytes;
+    if (!this.lostReason) this.pool.release(handle as GPUBuffer);
+  }
+
+  memory(): BackendMemory {
+    return { buffers: this.stats.buffers, bytes: this.stats.bytes, pooledBytes: this.pool.pooledBytes, pooledBuffers: this.pool.pooledBuffers };
+  }
+
+  // ---- command batching --------------------------------------------------------------------
+  private beginPass(): GPUComputePassEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'webgrad batch' });
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  /** Submits everything recorded so far; `beforeSubmit` may add copies after the kernels. */
+  flush(beforeSubmit?: (enc: GPUCommandEncoder) => void): void {
+    if (!this.encoder && !beforeSubmit) return;
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'webgrad batch' });
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    beforeSubmit?.(this.encoder);
+    if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaHost, 0, this.arenaUsed);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.arenaUsed = 0;
+    this.dispatches = 0;
+    this.pool.afterSubmit();
+  }
+
+  /** Workgroup grid for `groups` workgroups: 2-D when one dimension is not enough. */
+  private grid(groups: number): [number, number, number] {
+    if (groups <= this.maxPerDim) return [groups, 1, 1];
+    const y = Math.ceil(groups / this.maxPerDim);
+    if (y > this.maxPerDim) throw new Error(`webgpu: ${groups} workgroups exceed a ${this.maxPerDim} x ${this.maxPerDim} grid`);
+    return [this.maxPerDim, y, 1];
+  }
+
+  /** Binds `resources` (by WGSL variable name) and `params` (the uniform), then dispatches. */
+  dispatch(spec: KernelSpec, resources: Record<string, GPUBuffer>, params: UniformValues, grid: [number, number, number]): void {
+    this.checkAlive(spec.shader.file);
+    const k = this.pipelines.get(spec.shader === SHADERS.matmul ? spec : { ...spec, constants: { WG: this.wg, ...spec.constants } });
+    if (k.uniform && this.arenaUsed + UNIFORM_SLOT > this.arenaHost.byteLength) this.flush();
+    for (const name of Object.keys(resources)) {
+      if (!k.bindings.some((b) => b.name === name && b.kind !== 'uniform')) {
+        throw new Error(`webgpu: kernel ${k.label} declares no storage binding '${name}' (it has: ${k.bindings.map((b) => b.name).join(', ')})`);
+      }
+    }
+    const entries: GPUBindGroupEntry[] = k.bindings.map((b) => {
+      if (b.kind === 'uniform') {
+        const at = this.arenaUsed;
+        if (k.uniform!.size > UNIFORM_SLOT) throw new Error(`webgpu: ${k.label}'s uniform struct is larger than ${UNIFORM_SLOT} bytes`);
+        packUniform(k.uniform!, params, this.arenaHost, at, k.label);
+        this.arenaUsed += UNIFORM_SLOT;
+        return { binding: b.binding, resource: { buffer: this.arena, offset: at, size: k.uniform!.size } };
+      }
+      const r = resources[b.name];
+      if (!r) throw new Error(`webgpu: kernel ${k.label} needs a buffer for binding '${b.name}', none was given`);
+      return { binding: b.binding, resource: { buffer: r } };
+    });
+    const group = this.device.createBindGroup({ layout: k.layout, entries });
+    const pass = this.beginPass();
+    pass.setPipeline(k.pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    if (++this.dispatches >= MAX_BATCH) this.flush();
+  }
+
+  // ---- reading back --------------------------------------------------------------------------
+  async read(x: View): Promise<TypedArray> {
+    this.checkAlive('read');
+    const n = numel(x.shape);
+    if (n === 0) {
+      this.throwPending();
+      return allocArray(x.dtype, 0);
+    }
+    let src = x;
+    let temp: Storage | undefined;
+    if (!isContiguous(x.shape, x.strides)) {
+      temp = this.allocate(x.dtype, n);
+      src = { storage: temp, dtype: x.dtype, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 };
+      this.copy(x, src);
+    }
+    const bytes = n * 4;
+    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const checkErrors = this.errorsMayBeSet;
+    const errStaging = checkErrors
+      ? this.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST })
+      : undefined;
+    this.flush((enc) => {
+      enc.copyBufferToBuffer(buf(src), src.offset * 4, staging, 0, bytes);
+      if (errStaging) {
+        enc.copyBufferToBuffer(this.errorFlags, 0, errStaging, 0, 16);
+        enc.clearBuffer(this.errorFlags);
+      }
+    });
+    if (checkErrors) this.errorsMayBeSet = false;
+    temp?.free();
+    await this.pipelines.settled();
+    await staging.mapAsync(GPUMapMode.READ).catch((e: Error) => {
+      this.throwPending();
+      throw e;
+    });
+    const raw = staging.getMappedRange().slice(0);
+    staging.unmap();
+    staging.destroy();
+    if (errStaging) {
+      await errStaging.mapAsync(GPUMapMode.READ);
+      const flags = new Uint32Array(errStaging.getMappedRange().slice(0));
+      errStaging.unmap();
+      errStaging.destroy();
+      if (flags[0]) throw new Error(KERNEL_ERRORS[flags[0]]?.(flags[1]!, flags[2]!) ?? `webgpu: kernel error code ${flags[0]}`);
+    }
+    this.throwPending();
+    switch (x.dtype) {
+      case 'float32': return new Float32Array(raw);
+      case 'int32': return new Int32Array(raw);
+      case 'bool': return Uint8Array.from(new Uint32Array(raw));
+      default: throw new Error(`read: dtype ${x.dtype} is not stored on webgpu`);
+    }
+  }
+
+  private throwPending(): void {
+    const e = this.buildErrors.shift() ?? this.pendingErrors.shift();
+    if (e) {
+      this.pendingErrors.length = 0;
+      throw e;
+    }
+  }
+
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.pipelines.settled();
+    this.throwPending();
+  }
+
+  // ---- kernels ---------------------------------------------------------------------------------
+  private checkOut(op: string, out: View): void {
+    if (out.offset !== 0 || !isContiguous(out.shape, out.strides)) {
+      throw new Error(`webgpu ${op}: the output must be a fresh contiguous tensor (got strides ${fmtShape(out.strides)}, offset ${out.offset})`);
+    }
+  }
+
+  /** Coalesced shape and per-operand strides, checked against the kernels' rank limit. */
+  private strided(op: string, shape: readonly number[], views: readonly View[]): { rank: number; shape: number[]; strides: number[][] } {
+    const c = coalesce(shape, views.map((v) => v.strides));
+    if (c.shape.length > MAX_RANK) {
+      throw new Error(`webgpu ${op}: views with more than ${MAX_RANK} non-mergeable dims are not supported (shape ${fmtShape(shape)}); call .contiguous() first`);
+    }
+    return { rank: c.shape.length, shape: pad(c.shape), strides: c.strides.map((s) => pad(s)) };
+  }
+
+  unary(op: UnaryOp, x: View, out: View): void {
+    this.checkOut(op, out);
+    const n = numel(out.shape);
+    if (n === 0) return;
+    const c = wgslType(x.dtype);
+    const so = wgslType(out.dtype);
+    const s = this.strided(op, out.shape, [x, out]);
+    this.dispatch(
+      { shader: SHADERS.unary, entry: 'main', preamble: `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(x: C) -> SO { return SO(${UNARY[op].wgsl}); }\n` },
+      { x: buf(x), out: buf(out) },
+      { n, rank: s.rank, x_offset: x.offset, shape: s.shape, x_strides: s.strides[0]! },
+      this.grid(Math.ceil(n / this.wg)),
+    );
+  }
+
+  binary(op: BinaryOp, a: View, b: View, out: View): void {
+    this.checkOut(op, out);
+    const n = numel(out.shape);
+    if (n === 0) return;
+    const c = wgslType(a.dtype);
+    const so = wgslType(out.dtype);
+    const s = this.strided(op, out.shape, [a, b, out]);
+    this.dispatch(
+      { shader: SHADERS.binary, entry: 'main', preamble: `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(a: C, b: C) -> SO { return SO(${BINARY[op].wgsl}); }\n` },
+      { a: buf(a), b: buf(b), out: buf(out) },
+      { n, rank: s.rank, a_offset: a.offset, b_offset: b.offset, shape: s.shape, a_strides: s.strides[0]!, b_strides: s.strides[1]! },
+      this.grid(Math.ceil(n / this.wg)),
+    );
+  }
+
+  where(cond: View, a: View, b: View, out: View): void {
+    this.checkOut('where', out);
+    const n = numel(out.shape);
+    if (n === 0) return;
+    const s = this.strided('where', out.shape, [cond, a, b, out]);
+    this.dispatch(
+      { shader: SHADERS.where, entry: 'main', preamble: `alias C = ${wgslType(out.dtype)};\n` },
+      { cond: buf(cond), a: buf(a), b: buf(b), out: buf(out) },
+      {
+        n, rank: s.rank, c_offset: cond.offset, a_offset: a.offset, b_offset: b.offset, shape: s.shape,
+        c_strides: s.strides[0]!, a_strides: s.strides[1]!, b_strides: s.strides[2]!,
+      },
+      this.grid(Math.ceil(n / this.wg)),
+    );
+  }
+
+  copy(x: View, out: View): void {
+    const n = numel(out.shape);
+    if (n === 0) return;
+    const sx = wgslType(x.dtype);
+    const so = wgslType(out.dtype);
+    const convert = out.dtype === 'bool' ? `u32(v != SX(0))` : `SO(v)`;
+    const s = this.strided('copy', out.shape, [x, out]);
+    this.dispatch(
+      { shader: SHADERS.copy, entry: 'main', preamble: `alias SX = ${sx};\nalias SO = ${so};\nfn convert(v: SX) -> SO { return ${convert}; }\n` },
+      { x: buf(x), out: buf(out) },
+      { n, rank: s.rank, x_offset: x.offset, out_offset: out.offset, shape: s.shape, x_strides: s.strides[0]!, out_strides: s.strides[1]! },
+      this.grid(Math.ceil(n / this.wg)),
+    );
+  }
+
+  private fillPreamble(dtype: DType): string {
+    const so = wgslType(dtype);
+    const conv = dtype === 'bool'
+      ? `fn from_f32(v: f32) -> SO { return u32(v != 0.0); }\nfn from_i32(v: i32) -> SO { return u32(v != 0); }`
+      : `fn from_f32(v: f32) -> SO { return SO(v); }\nfn from_i32(v: i32) -> SO { return SO(v); }`;
+    return `alias SO = ${so};\n${conv}\n`;
+  }
+
+  fill(out: View, value: number): void {
+    const n = numel(out.shape);
+    if (n === 0) return;
+    const s = this.strided('fill', out.shape, [out]);
+    const isInt = out.dtype !== 'float32';
+    this.dispatch(
+      { shader: SHADERS.fill, entry: 'fill', preamble: this.fillPreamble(out.dtype) },
+      { out: buf(out) },
+      {
+        n, rank: s.rank, out_offset: out.offset, is_int: isInt ? 1 : 0, value, ivalue: isInt ? Math.trunc(value) | 0 : 0,
+        step: 0, istep: 0, shape: s.shape, out_strides: s.strides[0]!,
+      },
+      this.grid(Math.ceil(n / this.wg)),
+    );
+  }
+
+  arange(out: View, start: number, step: number): void {
+    this.checkOut('arange', out);
+    const n = numel(out.shape);
+    if (n === 0) return;
+    const isInt = out.dtype !== 'float32';
+    this.dispatch(
+      { shader: SHADERS.fill, entry: 'arange', preamble: this.fillPreamble(out.dtype) },
+      { out: buf(out) },
+      {
+        n, rank: 1, out_offset: 0, is_int: isInt ? 1 : 0, value: start, ivalue: isInt ? start | 0 : 0,
+        step, istep: isInt ? step | 0 : 0, shape: pad([n]), out_strides: pad([1]),
+      },
+      this.grid(Math.ceil(n / this.wg)),
+    );
+  }
+
+  random(out: View, dist: RandomDist, seed: number, counter: number): void {
+    this.checkOut('random', out);
+    const n = numel(out.shape);
+    if (n === 0) return;
+    const kind = dist.kind === 'uniform' ? 0 : dist.kind === 'normal' ? 1 : 2;
+    const [a, b] = dist.kind === 'uniform' ? [dist.low, dist.high] : dist.kind === 'normal' ? [dist.mean, dist.std] : [0, 0];
+    const range = dist.kind === 'int' ? (dist.high - dist.low) >>> 0 : 0;
+    this.dispatch(
+      { shader: SHADERS.random, entry: 'main', preamble: `alias SO = ${wgslType(out.dtype)};\n` },
+      { out: buf(out) },
+      { n, seed: seed >>> 0, counter: counter >>> 0, kind, a, b, low: dist.kind === 'int' ? dist.low | 0 : 0, range },
+      this.grid(Math.ceil(n / this.wg)),
+    );
+  }
+
+  reduce(op: ReduceOp, x: View, reduceRank: number, out: View): void {
+    this.checkOut(op, out);
+    const nOuter = numel(out.shape);
+    if (nOuter === 0) return;
+    const rank = x.shape.length;
+    const split = rank - reduceRank;
+    let co = coalesce(x.shape.slice(0, split), [x.strides.slice(0, split)]);
+    let ci = coalesce(x.shape.slice(split), [x.strides.slice(split)]);
+    let src = x;
+    let temp: Storage | undefined;
+    if (co.shape.length > 4 || ci.shape.length > 4) {
+      // Too many non-mergeable dims for the kernel's index math: reduce a contiguous copy.
+      temp = this.allocate(x.dtype, numel(x.shape));
+      src = { storage: temp, dtype: x.dtype, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 };
+      this.copy(x, src);
+      co = coalesce(src.shape.slice(0, split), [src.strides.slice(0, split)]);
+      ci = coalesce(src.shape.slice(split), [src.strides.slice(split)]);
+    }
+    const nInner = numel(ci.shape);
+    const c = wgslType(x.dtype);
+    const params = {
+      n_outer: nOuter, n_inner: nInner, outer_rank: co.shape.length, inner_rank: ci.shape.length, x_offset: src.offset,
+      outer_shape: pad(co.shape, 4), outer_strides: pad(co.strides[0]!, 4), inner_shape: pad(ci.shape, 4), inner_strides: pad(ci.strides[0]!, 4),
+    };
+    // ±inf through a `var`: WGSL constant expressions may not be infinite.
+    const lowest = c === 'f32' ? 'bitcast<f32>(bits_lowest)' : '(-2147483647 - 1)';
+    const highest = c === 'f32' ? 'bitcast<f32>(bits_highest)' : '2147483647';
+    const bits = 'var bits_lowest = 0xff800000u; var bits_highest = 0x7f800000u;';
+    if (op === 'argmax' || op === 'argmin') {
+      const better = op === 'argmax' ? 'a > b' : 'a < b';
+      const worst = op === 'argmax' ? lowest : highest;
+      this.dispatch(
+        { shader: SHADERS.argreduce, entry: 'main', preamble: `alias C = ${c};\nfn better(a: C, b: C) -> bool { return ${better}; }\nfn worst() -> C { ${bits} return ${worst}; }\n` },
+        { x: buf(src), out: buf(out) }, params, this.grid(nOuter),
+      );
+    } else {
+      const [identity, combine] = {
+        sum: ['C(0)', 'a + b'],
+        prod: ['C(1)', 'a * b'],
+        max: [lowest, 'max(a, b)'],
+        min: [highest, 'min(a, b)'],
+      }[op];
+      const preamble = `alias C = ${c};\nfn identity() -> C { ${bits} return ${identity}; }\nfn combine(a: C, b: C) -> C { return ${combine}; }\n`;
+      // Long rows: a workgroup per output; short rows: an invocation per output.
+      const perWorkgroup = nInner > 64 || nOuter < 64;
+      this.dispatch(
+        { shader: SHADERS.reduce, entry: perWorkgroup ? 'reduce_workgroup' : 'reduce_thread', preamble },
+        { x: buf(src), out: buf(out) }, params, this.grid(perWorkgroup ? nOuter : Math.ceil(nOuter / this.wg)),
+      );
+    }
+    temp?.free();
+  }
+
+  matmul(a: View, b: View, out: View): void {
+    this.checkOut('matmul', out);
+    const r = out.shape.length;
+    const M = out.shape[r - 2]!;
+    const N = out.shape[r - 1]!;
+    const K = a.shape[r - 1]!;
+    const batchShape = out.shape.slice(0, r - 2);
+    const batches = numel(batchShape);
+    if (M === 0 || N === 0 || batches === 0) return;
+    const cb = coalesce(batchShape, [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2), out.strides.slice(0, r - 2)]);
+    if (cb.shape.length > MAX_RANK) throw new Error(`webgpu matmul: more than ${MAX_RANK} non-mergeable batch dims (${fmtShape(batchShape)})`);
+    const c = wgslType(out.dtype);
+    for (let z0 = 0; z0 < batches; z0 += this.maxPerDim) {
+      this.dispatch(
+        { shader: SHADERS.matmul, entry: 'main', preamble: `alias C = ${c};\n` },
+        { a: buf(a), b: buf(b), out: buf(out) },
+        {
+          M, N, K, batch_rank: cb.shape.length, a_offset: a.offset, b_offset: b.offset, z_base: z0,
+          a_row: a.strides[r - 2]!, a_col: a.strides[r - 1]!, b_row: b.strides[r - 2]!, b_col: b.strides[r - 1]!,
+          batch_shape: pad(cb.shape), a_batch_strides: pad(cb.strides[0]!), b_batch_strides: pad(cb.strides[1]!),
+        },
+        [Math.ceil(N / 64), Math.ceil(M / 64), Math.min(this.maxPerDim, batches - z0)],
+      );
+    }
+  }
+
+  gather(x: View, dim: number, index: View, out: View): void {
+    this.checkOut('gather', out);
+    const n = numel(out.shape);
+    if (n === 0) return;
+    if (out.shape.length > MAX_RANK) throw new Error(`webgpu gather: rank ${out.shape.length} exceeds ${MAX_RANK}`);
+    this.dispatch(
+      { shader: SHADERS.gather, entry: 'main', preamble: `alias C = ${wgslType(x.dtype)};\n` },
+      { x: buf(x), index: buf(index), out: buf(out), errors: this.errorFlags },
+      {
+        n, rank: out.shape.length, dim, dim_size: x.shape[dim]!, x_offset: x.offset, i_offset: index.offset,
+        shape: pad(out.shape), x_strides: pad(x.strides), i_strides: pad(index.strides),
+      },
+      this.grid(Math.ceil(n / this.wg)),
+    );
+    this.errorsMayBeSet = true;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Backend registry and selection. `cpu` is always there; `webgpu` exists after
+ * `await init({ backend: 'webgpu' })` (or `init()` with WEBGRAD_BACKEND=webgpu) has found
+ * an adapter. The default device for new tensors is the backend `init` chose.
+ */
+import type { Backend, DeviceName } from './kernels/backend.js';
+import { CpuBackend } from './kernels/cpu/index.js';
+import type { AdapterReport, WebGPUOptions } from './kernels/webgpu/device.js';
+
+const backends: Partial<Record<DeviceName, Backend>> = { cpu: new CpuBackend() };
+let defaultDevice: DeviceName = 'cpu';
+let webgpuReport: AdapterReport | undefined;
+
+export function isDeviceName(x: unknown): x is DeviceName {
+  return x === 'cpu' || x === 'webgpu';
+}
+
+/** The backend for `device`, with a clear error if it was never initialised. */
+export function getBackend(device: DeviceName = defaultDevice): Backend {
+  const b = backends[device];
+  if (b) return b;
+  if (!isDeviceName(device)) throw new Error(`device: unknown device '${String(device)}' (expected 'cpu' or 'webgpu')`);
+  throw new Error(
+    `device: the webgpu backend is not initialised; call \`await webgrad.init({ backend: 'webgpu' })\` before making webgpu tensors`,
+  );
+}
+
+export function getDefaultDevice(): DeviceName {
+  return defaultDevice;
+}
+
+export interface InitOptions extends WebGPUOptions {
+  /** 'webgpu' or 'cpu'; defaults to the WEBGRAD_BACKEND environment variable, else 'webgpu'. */
+  backend?: DeviceName;
+}
+
+function envVar(name: string): string | undefined {
+  const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  return p?.env?.[name];
+}
+
+/**
+ * Chooses the default backend. For 'webgpu' it acquires an adapter and device (throwing a
+ * clear error if there is none). Safe to call more than once.
+ */
+export async function init(options: InitOptions = {}): Promise<DeviceName> {
+  const fromEnv = envVar('WEBGRAD_BACKEND');
+  const want = options.backend ?? (fromEnv as DeviceName | undefined) ?? 'webgpu';
+  if (!isDeviceName(want)) {
+    throw new Error(`init: unknown backend '${want}' (from ${options.backend ? 'options' : 'WEBGRAD_BACKEND'}; expected 'cpu' or 'webgpu')`);
+  }
+  if (want === 'webgpu' && !backends.webgpu) {
+    const { acquireDevice } = await import('./kernels/webgpu/device.js');
+    const { WebGPUBackend } = await import('./kernels/webgpu/index.js');
+    const acquired = await acquireDevice(options);
+    backends.webgpu = new WebGPUBackend(acquired.device, acquired.report);
+    webgpuReport = acquired.report;
+  }
+  defaultDevice = want;
+  return want;
+}
+
+export interface BackendInfo {
+  /** The default device for new tensors. */
+  defaultDevice: DeviceName;
+  /** Initialised backends. */
+  backends: DeviceName[];
+  /** The WebGPU adapter in use, once initialised. */
+  webgpu?: AdapterReport;
+}
+
+/** Which backends are up and which adapter WebGPU runs on. */
+export function backendInfo(): BackendInfo {
+  return {
+    defaultDevice,
+    backends: Object.keys(backends) as DeviceName[],
+    ...(webgpuReport ? { webgpu: webgpuReport } : {}),
+  };
+}
+
+/** Waits for every backend's queued work (webgpu: the GPU queue) to finish. */
+export async function sync(): Promise<void> {
+  await Promise.all(Object.values(backends).map((b) => b!.sync()));
+}

@@ -1,0 +1,44 @@
+/** Matrix products with PyTorch's rules for 1-D operands and broadcast batch dims. */
+import { getBackend } from '../../runtime.js';
+import { promoteTypes } from '../dtype.js';
+import { broadcastShapes, fmtShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { checkInputs, empty } from './core.js';
+import { cast } from './elementwise.js';
+import { expand, reshape, unsqueeze } from './views.js';
+
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  const device = checkInputs('matmul', a, b);
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new Error(`matmul: both operands need at least 1 dimension, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)} (use mul for scalars)`);
+  }
+  if (a.dtype === 'bool' || b.dtype === 'bool') throw new Error(`matmul: bool tensors are not supported (got ${a.dtype} and ${b.dtype})`);
+  const dtype = promoteTypes(a.dtype, b.dtype);
+  const temps: Tensor[] = [];
+  const keep = (t: Tensor) => (temps.push(t), t);
+  // 1-D operands become matrices and the added dim is removed from the result.
+  const A = a.ndim === 1 ? keep(unsqueeze(a, 0)) : a;
+  const B = b.ndim === 1 ? keep(unsqueeze(b, 1)) : b;
+  const M = A.shape[A.ndim - 2]!;
+  const K = A.shape[A.ndim - 1]!;
+  const K2 = B.shape[B.ndim - 2]!;
+  const N = B.shape[B.ndim - 1]!;
+  if (K !== K2) {
+    throw new Error(
+      `matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${K} vs ${K2}: the first's last dim must equal the second's ${b.ndim === 1 ? 'only' : 'second-to-last'} dim)`,
+    );
+  }
+  const batch = broadcastShapes('matmul (batch dims)', A.shape.slice(0, -2), B.shape.slice(0, -2));
+  const Ab = keep(expand(keep(cast(A, dtype)), [...batch, M, K]));
+  const Bb = keep(expand(keep(cast(B, dtype)), [...batch, K, N]));
+  const out = empty('matmul', device, dtype, [...batch, M, N]);
+  getBackend(device).matmul(Ab, Bb, out);
+  let result = out;
+  if (a.ndim === 1 || b.ndim === 1) {
+    const shape = [...batch, ...(a.ndim === 1 ? [] : [M]), ...(b.ndim === 1 ? [] : [N])];
+    result = reshape(out, shape);
+    out.dispose();
+  }
+  for (const t of temps) if (t !== a && t !== b) t.dispose();
+  return result;
+}

@@ -1,0 +1,143 @@
+/**
+ * Reductions over any set of axes. sum/prod/max/min/argmax/argmin are kernels; mean, var, std
+ * and logsumexp are compositions of them (so they run on every backend and, later, get
+ * gradients for free).
+ */
+import { getBackend } from '../../runtime.js';
+import { reduceResultType, type ReduceOp } from '../../kernels/ops.js';
+import { floatTypeFor, isFloat } from '../dtype.js';
+import { fmtShape, normAxes, normAxis, numel } from '../shape.js';
+import type { ReduceOptions, Tensor, VarOptions } from '../tensor.js';
+import { checkInputs, empty } from './core.js';
+import { binary, cast, unary, where } from './elementwise.js';
+import { permute, reshape } from './views.js';
+
+type Dim = number | readonly number[] | null | undefined;
+
+function keepdimOf(k: boolean | ReduceOptions | undefined): boolean {
+  return typeof k === 'boolean' ? k : (k?.keepdim ?? false);
+}
+
+/** Shape of a reduction's result. */
+function reducedShape(shape: readonly number[], axes: number[], keepdim: boolean): number[] {
+  return keepdim ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+}
+
+/** Runs one reduction kernel: moves the reduced axes last (a view), then reduces them. */
+export function reduce(op: ReduceOp, x: Tensor, dim: Dim, keepdim: boolean): Tensor {
+  const device = checkInputs(op, x);
+  const axes = normAxes(op, dim ?? undefined, x.ndim);
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const rcount = numel(axes.map((a) => x.shape[a]!));
+  if (rcount === 0 && op !== 'sum' && op !== 'prod') {
+    throw new Error(`${op}: cannot reduce over an empty dimension (shape ${fmtShape(x.shape)}, dim ${fmtShape(axes)}); the result would have no identity`);
+  }
+  // bool inputs reduce as int32 (sum counts); max/min of a mask cast back to bool.
+  const xin = x.dtype === 'bool' ? cast(x, 'int32') : x;
+  const xp = permute(xin, [...kept, ...axes]);
+  const outShape = kept.map((i) => x.shape[i]!);
+  const resultType = reduceResultType(op, xin.dtype);
+  let out = empty(op, device, resultType, outShape);
+  getBackend(device).reduce(op, xp, axes.length, out);
+  xp.dispose();
+  if (xin !== x) xin.dispose();
+  if (x.dtype === 'bool' && (op === 'max' || op === 'min')) {
+    const b = cast(out, 'bool');
+    out.dispose();
+    out = b;
+  }
+  if (keepdim) {
+    const r = reshape(out, reducedShape(x.shape, axes, true));
+    out.dispose();
+    return r;
+  }
+  return out;
+}
+
+export const sum = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) => reduce('sum', x, dim, keepdimOf(k));
+export const prod = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) => reduce('prod', x, dim, keepdimOf(k));
+export const max = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) => reduce('max', x, dim, keepdimOf(k));
+export const min = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) => reduce('min', x, dim, keepdimOf(k));
+
+function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | null | undefined, k: boolean | ReduceOptions | undefined): Tensor {
+  checkInputs(op, x);
+  if (dim === null || dim === undefined) {
+    // Index into the flattened tensor, as in PyTorch.
+    const flat = reshape(x, [x.size]);
+    const r = reduce(op, flat, 0, false);
+    flat.dispose();
+    if (!keepdimOf(k)) return r;
+    const kr = reshape(r, x.shape.map(() => 1));
+    r.dispose();
+    return kr;
+  }
+  if (typeof dim !== 'number') throw new Error(`${op}: dim must be a single axis, got ${fmtShape(dim as number[])}`);
+  return reduce(op, x, normAxis(op, dim, x.ndim), keepdimOf(k));
+}
+
+export const argmax = (x: Tensor, dim?: number | null, k?: boolean | ReduceOptions) => argReduce('argmax', x, dim, k);
+export const argmin = (x: Tensor, dim?: number | null, k?: boolean | ReduceOptions) => argReduce('argmin', x, dim, k);
+
+/** Number of elements a reduction over `dim` combines. */
+function countOf(x: Tensor, dim: Dim): number {
+  return numel(normAxes('mean', dim ?? undefined, x.ndim).map((a) => x.shape[a]!));
+}
+
+/** Mean; int and bool inputs are averaged as float32. */
+export function mean(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Tensor {
+  checkInputs('mean', x);
+  const xf = isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
+  const s = sum(xf, dim, k);
+  const m = binary('div', s, countOf(x, dim));
+  s.dispose();
+  if (xf !== x) xf.dispose();
+  return m;
+}
+
+function varOpts(o: boolean | VarOptions | undefined): { keepdim: boolean; correction: number } {
+  if (typeof o === 'boolean') return { keepdim: false, correction: o ? 1 : 0 }; // torch's `unbiased` flag
+  return { keepdim: o?.keepdim ?? false, correction: o?.correction ?? 1 };
+}
+
+/** Variance with Bessel's correction (default 1), computed in two passes for accuracy. */
+export function variance(x: Tensor, dim?: Dim, o?: boolean | VarOptions): Tensor {
+  checkInputs('var', x);
+  const { keepdim, correction } = varOpts(o);
+  const xf = isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
+  const mu = mean(xf, dim, true);
+  const d = binary('sub', xf, mu);
+  const d2 = unary('square', d);
+  const s = sum(d2, dim, keepdim);
+  // N - correction <= 0 gives inf/NaN, as in PyTorch.
+  const v = binary('div', s, countOf(x, dim) - correction);
+  for (const t of [mu, d, d2, s]) t.dispose();
+  if (xf !== x) xf.dispose();
+  return v;
+}
+
+export function std(x: Tensor, dim?: Dim, o?: boolean | VarOptions): Tensor {
+  const v = variance(x, dim, o);
+  const s = unary('sqrt', v);
+  v.dispose();
+  return s;
+}
+
+/** log(sum(exp(x))) without overflow: the max is subtracted first (and ±inf maxima are handled). */
+export function logsumexp(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Tensor {
+  checkInputs('logsumexp', x);
+  const keepdim = keepdimOf(k);
+  const xf = isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
+  const m = max(xf, dim, true);
+  const absM = unary('abs', m);
+  const inf = binary('eq', absM, Infinity);
+  const mSafe = where(inf, 0, m);
+  const shifted = binary('sub', xf, mSafe);
+  const e = unary('exp', shifted);
+  const s = sum(e, dim, keepdim);
+  const l = unary('log', s);
+  const mOut = keepdim ? mSafe : reshape(mSafe, reducedShape(x.shape, normAxes('logsumexp', dim ?? undefined, x.ndim), false));
+  const r = binary('add', l, mOut);
+  for (const t of [m, absM, inf, mSafe, shifted, e, s, l, mOut]) t.dispose();
+  if (xf !== x) xf.dispose();
+  return r;
+}

@@ -1,0 +1,67 @@
+/** Reading values back and moving tensors between devices. */
+import type { DeviceName } from '../../kernels/backend.js';
+import type { CpuBackend } from '../../kernels/cpu/index.js';
+import { getBackend } from '../../runtime.js';
+import type { TypedArray } from '../dtype.js';
+import { fmtShape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { checkDType, checkInputs } from './core.js';
+import { contiguous } from './views.js';
+
+export async function data(x: Tensor): Promise<TypedArray> {
+  const device = checkInputs('data', x);
+  if (!x.cachedValues) x.cachedValues = await getBackend(device).read(x);
+  return x.cachedValues.slice();
+}
+
+/** Synchronously available values: cpu tensors only (used for printing). */
+export function valuesIfHost(x: Tensor): TypedArray | undefined {
+  if (x.isDisposed || x.device !== 'cpu') return undefined;
+  return (getBackend('cpu') as CpuBackend).readSync(x);
+}
+
+function nest(values: TypedArray, shape: readonly number[], bool: boolean): unknown {
+  const conv = (v: number) => (bool ? v !== 0 : v);
+  if (shape.length === 0) return conv(values[0]!);
+  let i = 0;
+  const build = (d: number): unknown[] => {
+    const out: unknown[] = [];
+    for (let k = 0; k < shape[d]!; k++) out.push(d === shape.length - 1 ? conv(values[i++]!) : build(d + 1));
+    return out;
+  };
+  return build(0);
+}
+
+export async function toArray(x: Tensor): Promise<unknown> {
+  return nest(await data(x), x.shape, x.dtype === 'bool');
+}
+
+export async function item(x: Tensor): Promise<number> {
+  checkInputs('item', x);
+  if (x.size !== 1) throw new Error(`item: only one-element tensors can be converted to a number, got shape ${fmtShape(x.shape)}`);
+  return (await data(x))[0]!;
+}
+
+/**
+ * This tensor on `device`. Uploads (cpu -> webgpu) are enqueued at once; downloads need the
+ * GPU to finish, hence the Promise. The result is a new tensor (a view when already there).
+ */
+export async function to(x: Tensor, device: DeviceName): Promise<Tensor> {
+  checkInputs('to', x);
+  const target = getBackend(device);
+  if (x.device === device) return contiguousOrView(x);
+  checkDType('to', target, x.dtype);
+  const values = await getBackend(x.device).read(x);
+  return new Tensor(target.upload(x.dtype, values), x.shape);
+}
+
+/** Synchronous upload from cpu (used by creation functions). */
+export function uploadFrom(values: TypedArray, x: { dtype: Tensor['dtype']; shape: readonly number[] }, device: DeviceName): Tensor {
+  const target = getBackend(device);
+  checkDType('tensor', target, x.dtype);
+  return new Tensor(target.upload(x.dtype, values), x.shape);
+}
+
+function contiguousOrView(x: Tensor): Tensor {
+  return x.isContiguous() ? new Tensor(x.storage, x.shape, x.strides, x.offset) : contiguous(x);
+}

@@ -1,0 +1,52 @@
+import type { Backend } from '../kernels/backend.js';
+import type { DType } from './dtype.js';
+
+/**
+ * A backend buffer shared by a tensor and all of its views.
+ *
+ * `refs` counts the live (not disposed) tensors that use it; the buffer goes back to the
+ * backend (its pool, on webgpu) when the last one is disposed. Tensors that are simply dropped
+ * are caught by a FinalizationRegistry: once no tensor can reach the storage, the garbage
+ * collector hands the buffer back too, so loops that never call `dispose()` stay bounded.
+ */
+export class Storage {
+  refs = 0;
+  released = false;
+
+  constructor(
+    readonly backend: Backend,
+    /** The backend's buffer: a TypedArray on cpu, a GPUBuffer on webgpu. */
+    readonly handle: unknown,
+    readonly dtype: DType,
+    /** Capacity in elements. */
+    readonly length: number,
+    /** Bytes this storage accounts for on its backend. */
+    readonly bytes: number,
+  ) {
+    storageRegistry.register(this, { backend, handle, bytes }, this);
+  }
+
+  retain(): void {
+    this.refs++;
+  }
+
+  /** Drops one tensor's claim; the last one frees the buffer at once. */
+  releaseRef(): void {
+    if (--this.refs <= 0) this.free();
+  }
+
+  free(): void {
+    if (this.released) return;
+    this.released = true;
+    storageRegistry.unregister(this);
+    this.backend.free(this.handle, this.bytes);
+  }
+}
+
+interface Held {
+  backend: Backend;
+  handle: unknown;
+  bytes: number;
+}
+
+const storageRegistry = new FinalizationRegistry<Held>((h) => h.backend.free(h.handle, h.bytes));

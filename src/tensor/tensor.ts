@@ -1,0 +1,258 @@
+/**
+ * The Tensor: a strided view (shape, strides, offset) on a Storage that lives on one backend.
+ * Tensors are immutable: every op returns a new tensor; views share their base's storage.
+ * Methods are thin: the work is in src/tensor/ops, one module per family.
+ */
+import type { DeviceName, View } from '../kernels/backend.js';
+import type { DType, TypedArray } from './dtype.js';
+import { trackTensor, untrackTensor, setTensorCheck } from './memory.js';
+import { contiguousStrides, isContiguous, numel, type Shape } from './shape.js';
+import type { Storage } from './storage.js';
+import * as ew from './ops/elementwise.js';
+import * as red from './ops/reduce.js';
+import * as vw from './ops/views.js';
+import * as mm from './ops/matmul.js';
+import * as ix from './ops/indexing.js';
+import * as io from './ops/transfer.js';
+import { formatTensor } from './format.js';
+
+export type Scalar = number | boolean;
+export type TensorOrScalar = Tensor | Scalar;
+/** Reduction options (PyTorch's positional `keepdim` is accepted too). */
+export interface ReduceOptions {
+  keepdim?: boolean;
+}
+export interface VarOptions extends ReduceOptions {
+  /** Bessel's correction: the divisor is N - correction (default 1, as in PyTorch). */
+  correction?: number;
+}
+/** One axis of `slice`: [start, stop, step] with Python semantics; null/undefined = whole axis. */
+export type SliceSpec = readonly [start?: number | null, stop?: number | null, step?: number] | number | null | undefined;
+
+export class Tensor implements View {
+  readonly storage: Storage;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  /** Host copy of the values once read (tensors are immutable, so it stays valid). */
+  cachedValues: TypedArray | undefined;
+  private disposedFlag = false;
+
+  /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
+  constructor(storage: Storage, shape: Shape, strides?: readonly number[], offset = 0) {
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
+    this.offset = offset;
+    storage.retain();
+    trackTensor(this, storage.backend.name);
+  }
+
+  get dtype(): DType {
+    return this.storage.dtype;
+  }
+  get device(): DeviceName {
+    return this.storage.backend.name;
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  /** Number of elements. */
+  get size(): number {
+    return numel(this.shape);
+  }
+  numel(): number {
+    return numel(this.shape);
+  }
+  get isDisposed(): boolean {
+    return this.disposedFlag;
+  }
+  isContiguous(): boolean {
+    return isContiguous(this.shape, this.strides);
+  }
+
+  /** Releases this tensor's claim on its storage now (the buffer returns when no view uses it). */
+  dispose(): void {
+    if (this.disposedFlag) return;
+    this.disposedFlag = true;
+    untrackTensor(this, this.device);
+    this.storage.releaseRef();
+  }
+
+  // ---- moving data -------------------------------------------------------------------------
+  /** A contiguous host copy of the values, in row-major order. The one way to read back. */
+  data(): Promise<TypedArray> {
+    return io.data(this);
+  }
+  /** The values as nested JS arrays (numbers; booleans for bool tensors). */
+  toArray(): Promise<unknown> {
+    return io.toArray(this);
+  }
+  /** The value of a one-element tensor. */
+  item(): Promise<number> {
+    return io.item(this);
+  }
+  /**
+   * This tensor on `device`, as a new tensor. Async because a move off the GPU must wait for
+   * the GPU; moving onto it only enqueues the upload.
+   */
+  to(device: DeviceName): Promise<Tensor> {
+    return io.to(this, device);
+  }
+  /** Prints like PyTorch; values of webgpu tensors show once read (see `format()`). */
+  toString(): string {
+    return formatTensor(this, this.cachedValues ?? io.valuesIfHost(this));
+  }
+  /** Reads the values if needed, then formats like `toString()`. */
+  async format(): Promise<string> {
+    return formatTensor(this, await this.data());
+  }
+  /** Prints `format()` to the console. */
+  async print(): Promise<void> {
+    console.log(await this.format());
+  }
+
+  // ---- views -------------------------------------------------------------------------------
+  reshape(...shape: (number | readonly number[])[]): Tensor {
+    return vw.reshape(this, vw.shapeArg(shape));
+  }
+  /** Like reshape, but never copies: throws if the strides do not allow a view. */
+  view(...shape: (number | readonly number[])[]): Tensor {
+    return vw.view(this, vw.shapeArg(shape));
+  }
+  transpose(dim0 = 0, dim1 = 1): Tensor {
+    return vw.transpose(this, dim0, dim1);
+  }
+  /** Transpose of a 2-D tensor (reverses the dims of any rank, like PyTorch's deprecated .T). */
+  get T(): Tensor {
+    return vw.permute(this, this.shape.map((_, i) => this.ndim - 1 - i));
+  }
+  permute(...dims: (number | readonly number[])[]): Tensor {
+    return vw.permute(this, vw.shapeArg(dims));
+  }
+  expand(...shape: (number | readonly number[])[]): Tensor {
+    return vw.expand(this, vw.shapeArg(shape));
+  }
+  squeeze(dim?: number | readonly number[]): Tensor {
+    return vw.squeeze(this, dim);
+  }
+  unsqueeze(dim: number): Tensor {
+    return vw.unsqueeze(this, dim);
+  }
+  /** Python-style slicing per axis: `x.slice([1, null, 2], 0)` = x[1::2, 0]. */
+  slice(...specs: SliceSpec[]): Tensor {
+    return vw.slice(this, specs);
+  }
+  narrow(dim: number, start: number, length: number): Tensor {
+    return vw.narrow(this, dim, start, length);
+  }
+  select(dim: number, index: number): Tensor {
+    return vw.select(this, dim, index);
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return vw.flatten(this, startDim, endDim);
+  }
+  /** A view of this tensor if it is contiguous, else a contiguous copy. */
+  contiguous(): Tensor {
+    return vw.contiguous(this);
+  }
+  /** A copy with its own storage. */
+  clone(): Tensor {
+    return vw.clone(this);
+  }
+  cast(dtype: DType): Tensor {
+    return ew.cast(this, dtype);
+  }
+  float(): Tensor {
+    return ew.cast(this, 'float32');
+  }
+  int(): Tensor {
+    return ew.cast(this, 'int32');
+  }
+  double(): Tensor {
+    return ew.cast(this, 'float64');
+  }
+
+  // ---- elementwise -------------------------------------------------------------------------
+  neg(): Tensor { return ew.unary('neg', this); }
+  abs(): Tensor { return ew.unary('abs', this); }
+  exp(): Tensor { return ew.unary('exp', this); }
+  log(): Tensor { return ew.unary('log', this); }
+  sqrt(): Tensor { return ew.unary('sqrt', this); }
+  rsqrt(): Tensor { return ew.unary('rsqrt', this); }
+  sin(): Tensor { return ew.unary('sin', this); }
+  cos(): Tensor { return ew.unary('cos', this); }
+  tanh(): Tensor { return ew.unary('tanh', this); }
+  sigmoid(): Tensor { return ew.unary('sigmoid', this); }
+  relu(): Tensor { return ew.unary('relu', this); }
+  square(): Tensor { return ew.unary('square', this); }
+  sign(): Tensor { return ew.unary('sign', this); }
+
+  add(other: TensorOrScalar): Tensor { return ew.binary('add', this, other); }
+  sub(other: TensorOrScalar): Tensor { return ew.binary('sub', this, other); }
+  mul(other: TensorOrScalar): Tensor { return ew.binary('mul', this, other); }
+  div(other: TensorOrScalar): Tensor { return ew.binary('div', this, other); }
+  pow(other: TensorOrScalar): Tensor { return ew.binary('pow', this, other); }
+  maximum(other: TensorOrScalar): Tensor { return ew.binary('maximum', this, other); }
+  minimum(other: TensorOrScalar): Tensor { return ew.binary('minimum', this, other); }
+  eq(other: TensorOrScalar): Tensor { return ew.binary('eq', this, other); }
+  ne(other: TensorOrScalar): Tensor { return ew.binary('ne', this, other); }
+  lt(other: TensorOrScalar): Tensor { return ew.binary('lt', this, other); }
+  le(other: TensorOrScalar): Tensor { return ew.binary('le', this, other); }
+  gt(other: TensorOrScalar): Tensor { return ew.binary('gt', this, other); }
+  ge(other: TensorOrScalar): Tensor { return ew.binary('ge', this, other); }
+  /** Limits values to [min, max]; either bound may be omitted (null/undefined). */
+  clamp(min?: TensorOrScalar | null, max?: TensorOrScalar | null): Tensor {
+    return ew.clamp(this, min, max);
+  }
+
+  // ---- reductions --------------------------------------------------------------------------
+  sum(dim?: number | readonly number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
+    return red.sum(this, dim, keepdim);
+  }
+  mean(dim?: number | readonly number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
+    return red.mean(this, dim, keepdim);
+  }
+  prod(dim?: number | readonly number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
+    return red.prod(this, dim, keepdim);
+  }
+  /** Maximum values over `dim` (all elements when omitted); see `argmax` for the indices. */
+  max(dim?: number | readonly number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
+    return red.max(this, dim, keepdim);
+  }
+  min(dim?: number | readonly number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
+    return red.min(this, dim, keepdim);
+  }
+  /** Index of the first maximum along `dim` (of the flattened tensor when omitted). */
+  argmax(dim?: number | null, keepdim?: boolean | ReduceOptions): Tensor {
+    return red.argmax(this, dim, keepdim);
+  }
+  argmin(dim?: number | null, keepdim?: boolean | ReduceOptions): Tensor {
+    return red.argmin(this, dim, keepdim);
+  }
+  var(dim?: number | readonly number[] | null, opts?: boolean | VarOptions): Tensor {
+    return red.variance(this, dim, opts);
+  }
+  std(dim?: number | readonly number[] | null, opts?: boolean | VarOptions): Tensor {
+    return red.std(this, dim, opts);
+  }
+  logsumexp(dim?: number | readonly number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
+    return red.logsumexp(this, dim, keepdim);
+  }
+
+  // ---- linear algebra and indexing --------------------------------------------------------
+  matmul(other: Tensor): Tensor {
+    return mm.matmul(this, other);
+  }
+  gather(dim: number, index: Tensor): Tensor {
+    return ix.gather(this, dim, index);
+  }
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return ix.indexSelect(this, dim, index);
+  }
+}
+
+export function isTensor(x: unknown): x is Tensor {
+  return x instanceof Tensor;
+}
+setTensorCheck(isTensor);

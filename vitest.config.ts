@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { defineConfig } from 'vitest/config';
+
+// WGSL sources are imported as text, the same way esbuild bundles them (loader: text).
+const wgslAsText = {
+  name: 'wgsl-as-text',
+  transform(_code: string, id: string) {
+    if (!id.endsWith('.wgsl')) return null;
+    return { code: `export default ${JSON.stringify(readFileSync(id, 'utf8'))};`, map: null };
+  },
+};
+
+export default defineConfig({
+  plugins: [wgslAsText],
+  test: {
+    include: ['tests/**/*.test.ts'],
+    // Dawn's Node addon is safest in child processes; --expose-gc lets the memory tests force collection.
+    pool: 'forks',
+    execArgv: ['--expose-gc'],
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    setupFiles: ['tests/setup.ts'],
+  },
+});
