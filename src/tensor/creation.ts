@@ -1,6 +1,6 @@
 /** Creating tensors: from data, constants, ranges and random draws (seedable, same on every backend). */
 import type { DeviceName } from '../kernels/backend.js';
-import { getBackend, getDefaultDevice } from '../runtime.js';
+import { getBackend, getDefaultDevice, isDeviceName } from '../runtime.js';
 import { allocArray, dtypeOfArray, isDType, toArray, type DType, type TypedArray } from './dtype.js';
 import { countersFor, defaultGenerator } from './random.js';
 import { fmtShape, numel } from './shape.js';
@@ -19,7 +19,8 @@ function opts(op: string, o: TensorOptions | undefined, dflt: DType): { dtype: D
   const dtype = o?.dtype ?? dflt;
   if (!isDType(dtype)) throw new Error(`${op}: unknown dtype '${String(dtype)}' (expected float32, int32, float64 or bool)`);
   const device = o?.device ?? getDefaultDevice();
-  getBackend(device); // throws a clear error for an unknown or uninitialised device
+  if (!isDeviceName(device)) throw new Error(`${op}: unknown device '${String(device)}' (expected 'cpu' or 'webgpu')`);
+  getBackend(device); // throws a clear error for an uninitialised device
   return { dtype, device };
 }
 

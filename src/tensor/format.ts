@@ -15,7 +15,8 @@ function formatter(values: TypedArray, dtype: string): (v: number) => string {
   const special = (v: number) => (Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf');
   if (allInt && maxAbs < 1e8) return (v) => (Number.isFinite(v) ? `${v}.` : special(v));
   if (maxAbs >= 1e8 || (minAbs < 1e-4 && minAbs !== Infinity)) {
-    return (v) => (Number.isFinite(v) ? v.toExponential(4) : special(v));
+    // Two exponent digits, as PyTorch prints them (1.0000e-05, not 1.0000e-5).
+    return (v) => (Number.isFinite(v) ? v.toExponential(4).replace(/e([+-])(\d)$/, (_, sign: string, d: string) => `e${sign}0${d}`) : special(v));
   }
   return (v) => (Number.isFinite(v) ? v.toFixed(4) : special(v));
 }

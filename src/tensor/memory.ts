@@ -71,6 +71,8 @@ export function tidy<T>(fn: () => T): T {
   }
   scopes.pop();
   if (result instanceof Promise) {
+    // Free what ran before the first await, as on any other error path (nothing escapes the scope).
+    for (const t of scope) t.dispose();
     throw new Error('tidy: the function returned a Promise; tidy only takes synchronous functions (await outside it)');
   }
   const kept = new Set<Tensor>();

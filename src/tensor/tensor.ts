@@ -105,6 +105,7 @@ export class Tensor implements View {
   }
   /** Reads the values if needed, then formats like `toString()`. */
   async format(): Promise<string> {
+    if (this.isDisposed) return formatTensor(this, undefined); // prints <disposed>, like toString()
     return formatTensor(this, await this.data());
   }
   /** Prints `format()` to the console. */

@@ -46,7 +46,7 @@ export const SHADERS = {
 } as const satisfies Record<string, KernelSource>;
 
 const MAX_RANK = 8;
-const MAX_BATCH = 128;
+export const MAX_BATCH = 128;
 const UNIFORM_SLOT = 256; // >= every kernel's Params and a multiple of minUniformBufferOffsetAlignment
 const ARENA_SLOTS = 256;
 
@@ -94,6 +94,10 @@ export class WebGPUBackend implements Backend {
   readonly wg: number;
   private lostReason: string | undefined;
   private stats = { buffers: 0, bytes: 0 };
+  /** Queue submissions so far (each is one batch of kernels); for tests and diagnostics. */
+  submits = 0;
+  /** Kernels dispatched so far. */
+  dispatchCount = 0;
   private readonly maxBinding: number;
   private readonly maxPerDim: number;
 
@@ -191,6 +195,7 @@ export class WebGPUBackend implements Backend {
     beforeSubmit?.(this.encoder);
     if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaHost, 0, this.arenaUsed);
     this.device.queue.submit([this.encoder.finish()]);
+    this.submits++;
     this.encoder = null;
     this.arenaUsed = 0;
     this.dispatches = 0;
@@ -232,6 +237,7 @@ export class WebGPUBackend implements Backend {
     pass.setPipeline(k.pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    this.dispatchCount++;
     if (++this.dispatches >= MAX_BATCH) this.flush();
   }
 

@@ -46,6 +46,7 @@ export interface KernelSpec {
 
 export interface CompiledKernel {
   label: string;
+  module: GPUShaderModule;
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
   bindings: BindingInfo[];
@@ -139,6 +140,11 @@ export class PipelineCache {
     return this.cache.size;
   }
 
+  /** Every kernel built so far (for the compile-all test and diagnostics). */
+  all(): CompiledKernel[] {
+    return [...this.cache.values()];
+  }
+
   /** Resolves once every pipeline built so far has been validated (errors go to onError). */
   async settled(): Promise<void> {
     const c = this.checks;
@@ -177,7 +183,7 @@ export class PipelineCache {
         this.onError(label, new Error(`webgpu: kernel ${label} failed to build: ${err.message}\n${msgs}\n--- source ---\n${numbered(code)}`));
       }),
     );
-    const compiled: CompiledKernel = { label, pipeline, layout, bindings, uniform, code };
+    const compiled: CompiledKernel = { label, module, pipeline, layout, bindings, uniform, code };
     this.cache.set(key, compiled);
     return compiled;
   }

@@ -1,7 +1,7 @@
 /** Unary, binary and ternary elementwise ops, with NumPy broadcasting and type promotion. */
 import { getBackend } from '../../runtime.js';
 import { BINARY, UNARY, elementwiseTypes, type BinaryOp, type UnaryOp } from '../../kernels/ops.js';
-import { promoteTypes, promoteWithScalar, type DType } from '../dtype.js';
+import { isDType, promoteTypes, promoteWithScalar, type DType } from '../dtype.js';
 import { broadcastShapes, fmtShape, shapeEq } from '../shape.js';
 import { Tensor, type TensorOrScalar } from '../tensor.js';
 import { checkDType, checkInputs, empty } from './core.js';
@@ -11,6 +11,7 @@ import { scalarTensor } from '../creation.js';
 /** A copy of `x` converted to `dtype` (x itself when it already has it). */
 export function cast(x: Tensor, dtype: DType): Tensor {
   const device = checkInputs('cast', x);
+  if (!isDType(dtype)) throw new Error(`cast: unknown dtype '${String(dtype)}' (expected float32, int32, float64 or bool)`);
   if (x.dtype === dtype) return x;
   checkDType('cast', getBackend(device), dtype);
   const out = empty('cast', device, dtype, x.shape);
@@ -58,6 +59,7 @@ export function prepare(op: string, ts: Tensor[], dtypes: DType[]): { inputs: Te
 
 export function binary(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): Tensor {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new Error(`${op}: at least one operand must be a Tensor`);
+  checkInputs(op, ...[a, b].filter((v): v is Tensor => v instanceof Tensor)); // before any scalar becomes a tensor
   const A = operand(op, a, (a instanceof Tensor ? a : b) as Tensor);
   const B = operand(op, b, A);
   const device = checkInputs(op, A, B);
@@ -73,7 +75,10 @@ export function binary(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): Tens
 
 /** Elementwise `cond ? a : b`; cond is a mask (any nonzero value counts as true). */
 export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
-  checkInputs('where', cond);
+  // Check the tensor operands before any scalar becomes a tensor, so that an error leaves nothing behind.
+  const given = [cond, a, b].filter((v): v is Tensor => v instanceof Tensor);
+  checkInputs('where', ...given);
+  broadcastShapes('where', ...given.map((t) => t.shape));
   // With two scalar branches, their own values choose the dtype (as torch.where does).
   const both = !(a instanceof Tensor) && !(b instanceof Tensor);
   const like =
@@ -95,7 +100,10 @@ export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tenso
 
 /** Limits `x` to [min, max]. */
 export function clamp(x: Tensor, min?: TensorOrScalar | null, max?: TensorOrScalar | null): Tensor {
-  checkInputs('clamp', x);
+  // Tensor bounds are checked up front: a failure in the second step would leak the first's result.
+  const bounds = [min, max].filter((v): v is Tensor => v instanceof Tensor);
+  checkInputs('clamp', x, ...bounds);
+  broadcastShapes('clamp', x.shape, ...bounds.map((t) => t.shape));
   if ((min === undefined || min === null) && (max === undefined || max === null)) {
     throw new Error(`clamp: at least one of min and max must be given (tensor ${fmtShape(x.shape)})`);
   }

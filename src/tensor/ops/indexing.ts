@@ -27,7 +27,12 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     }
   });
   const out = empty('gather', device, x.dtype, index.shape);
-  getBackend(device).gather(x, d, index, out);
+  try {
+    getBackend(device).gather(x, d, index, out);
+  } catch (e) {
+    out.dispose(); // the cpu kernel checks indices as it goes: no half-written output escapes
+    throw e;
+  }
   return out;
 }
 
@@ -43,9 +48,15 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const lined = reshape(index, x.shape.map((_, i) => (i === d ? index.size : 1)));
   const idx = expand(lined, outShape);
   const out = empty('indexSelect', device, x.dtype, outShape);
-  getBackend(device).gather(x, d, idx, out);
-  lined.dispose();
-  idx.dispose();
+  try {
+    getBackend(device).gather(x, d, idx, out);
+  } catch (e) {
+    out.dispose(); // an index out of range on cpu: no half-written output escapes
+    throw e;
+  } finally {
+    lined.dispose();
+    idx.dispose();
+  }
   return out;
 }
 
@@ -89,6 +100,9 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
     if (t.ndim !== first.ndim || t.shape.some((s: number, i: number) => s !== first.shape[i])) {
       throw new Error(`stack: all tensors must have the same shape, got ${tensors.map(describe).join(', ')}`);
     }
+  }
+  if (!Number.isInteger(dim) || dim < -(first.ndim + 1) || dim > first.ndim) {
+    throw new Error(`stack: dim ${dim} is out of range for tensors of shape ${fmtShape(first.shape)} (rank ${first.ndim}; expected ${-(first.ndim + 1)} to ${first.ndim})`);
   }
   const d = normAxis('stack', dim, first.ndim + 1);
   const parts = tensors.map((t) => unsqueeze(t, d));

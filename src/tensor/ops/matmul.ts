@@ -14,21 +14,22 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   if (a.dtype === 'bool' || b.dtype === 'bool') throw new Error(`matmul: bool tensors are not supported (got ${a.dtype} and ${b.dtype})`);
   const dtype = promoteTypes(a.dtype, b.dtype);
+  // Shapes are checked before any temporary exists, so that an error leaves nothing behind.
+  const K = a.shape[a.ndim - 1]!;
+  const K2 = b.shape[b.ndim === 1 ? 0 : b.ndim - 2]!;
+  if (K !== K2) {
+    throw new Error(
+      `matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${K} vs ${K2}: the first's last dim must equal the second's ${b.ndim === 1 ? 'only' : 'second-to-last'} dim)`,
+    );
+  }
+  const batch = broadcastShapes('matmul (batch dims)', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const temps: Tensor[] = [];
   const keep = (t: Tensor) => (temps.push(t), t);
   // 1-D operands become matrices and the added dim is removed from the result.
   const A = a.ndim === 1 ? keep(unsqueeze(a, 0)) : a;
   const B = b.ndim === 1 ? keep(unsqueeze(b, 1)) : b;
   const M = A.shape[A.ndim - 2]!;
-  const K = A.shape[A.ndim - 1]!;
-  const K2 = B.shape[B.ndim - 2]!;
   const N = B.shape[B.ndim - 1]!;
-  if (K !== K2) {
-    throw new Error(
-      `matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${K} vs ${K2}: the first's last dim must equal the second's ${b.ndim === 1 ? 'only' : 'second-to-last'} dim)`,
-    );
-  }
-  const batch = broadcastShapes('matmul (batch dims)', A.shape.slice(0, -2), B.shape.slice(0, -2));
   const Ab = keep(expand(keep(cast(A, dtype)), [...batch, M, K]));
   const Bb = keep(expand(keep(cast(B, dtype)), [...batch, K, N]));
   const out = empty('matmul', device, dtype, [...batch, M, N]);

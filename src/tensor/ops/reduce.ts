@@ -86,6 +86,7 @@ function countOf(x: Tensor, dim: Dim): number {
 /** Mean; int and bool inputs are averaged as float32. */
 export function mean(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Tensor {
   checkInputs('mean', x);
+  normAxes('mean', dim ?? undefined, x.ndim); // before any temporary, and naming mean rather than sum
   const xf = isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
   const s = sum(xf, dim, k);
   const m = binary('div', s, countOf(x, dim));
@@ -102,6 +103,7 @@ function varOpts(o: boolean | VarOptions | undefined): { keepdim: boolean; corre
 /** Variance with Bessel's correction (default 1), computed in two passes for accuracy. */
 export function variance(x: Tensor, dim?: Dim, o?: boolean | VarOptions): Tensor {
   checkInputs('var', x);
+  normAxes('var', dim ?? undefined, x.ndim); // before any temporary, and naming var rather than mean
   const { keepdim, correction } = varOpts(o);
   const xf = isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
   const mu = mean(xf, dim, true);
@@ -125,6 +127,7 @@ export function std(x: Tensor, dim?: Dim, o?: boolean | VarOptions): Tensor {
 /** log(sum(exp(x))) without overflow: the max is subtracted first (and ±inf maxima are handled). */
 export function logsumexp(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Tensor {
   checkInputs('logsumexp', x);
+  normAxes('logsumexp', dim ?? undefined, x.ndim); // before any temporary
   const keepdim = keepdimOf(k);
   const xf = isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
   const m = max(xf, dim, true);

@@ -162,6 +162,10 @@ export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   checkInputs('unsqueeze', x);
+  // The valid range is one wider than the rank; normAxis would call the rank x.ndim + 1.
+  if (!Number.isInteger(dim) || dim < -(x.ndim + 1) || dim > x.ndim) {
+    throw new Error(`unsqueeze: dim ${dim} is out of range for a tensor of shape ${fmtShape(x.shape)} (rank ${x.ndim}; expected ${-(x.ndim + 1)} to ${x.ndim})`);
+  }
   const d = normAxis('unsqueeze', dim, x.ndim + 1);
   const shape = [...x.shape];
   const strides = [...x.strides];

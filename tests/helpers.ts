@@ -1,0 +1,86 @@
+/**
+ * Shared test conventions.
+ *
+ * Devices: every suite runs on `cpu` and `webgpu`. The webgpu backend must find a real adapter
+ * (llvmpipe on a machine without a GPU): if it cannot, the suites fail. Only an explicit
+ * WEBGRAD_TEST_NO_WEBGPU=1 (a run told there is no adapter) drops webgpu, and it says so.
+ */
+import { beforeAll, expect } from 'vitest';
+import * as wg from '../src/index.js';
+import type { DeviceName, Tensor } from '../src/index.js';
+
+export const NO_WEBGPU = process.env.WEBGRAD_TEST_NO_WEBGPU === '1';
+export const DEVICES: DeviceName[] = NO_WEBGPU ? ['cpu'] : ['cpu', 'webgpu'];
+if (NO_WEBGPU) console.warn('WEBGRAD_TEST_NO_WEBGPU=1: webgpu suites are not run in this process');
+
+/** Initialises webgpu (throws, failing the suite, when no adapter is found). */
+export function useDevices(): void {
+  beforeAll(async () => {
+    if (!NO_WEBGPU) await wg.init({ backend: 'webgpu' });
+    await wg.init({ backend: 'cpu' }); // keep cpu the default device; tests pass `device` explicitly
+  });
+}
+
+/** ||a - b|| / ||b|| (0 when both are zero); NaN/inf positions must match exactly. */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`relErr: lengths differ (${a.length} vs ${b.length})`);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (!Number.isFinite(x) || !Number.isFinite(y)) {
+      if (!(Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y)))) return Infinity;
+      continue;
+    }
+    num += (x - y) ** 2;
+    den += y * y;
+  }
+  if (den === 0) return Math.sqrt(num);
+  return Math.sqrt(num / den);
+}
+
+/** Expects equal shape and dtype, and relative error under `tol`. */
+export async function expectClose(actual: Tensor, expected: Tensor, tol = 1e-5): Promise<void> {
+  expect(actual.shape).toEqual(expected.shape);
+  expect(actual.dtype).toBe(expected.dtype);
+  const [a, b] = await Promise.all([actual.data(), expected.data()]);
+  const err = relErr(Array.from(a), Array.from(b));
+  if (!(err <= tol)) {
+    throw new Error(`relative error ${err} > ${tol}\n  actual:   ${Array.from(a.slice(0, 8))}\n  expected: ${Array.from(b.slice(0, 8))}`);
+  }
+}
+
+/** Expects exact equality of values (ints, bools, indices). */
+export async function expectEqual(actual: Tensor, expected: Tensor): Promise<void> {
+  expect(actual.shape).toEqual(expected.shape);
+  expect(actual.dtype).toBe(expected.dtype);
+  expect(Array.from(await actual.data())).toEqual(Array.from(await expected.data()));
+}
+
+/**
+ * The same random data as a cpu tensor and as a tensor on `device`: the reference and the
+ * subject of a comparison. Values are uniform in [low, high).
+ */
+export function pair(shape: number[], device: DeviceName, opts: { low?: number; high?: number; dtype?: 'float32' | 'int32' } = {}): [Tensor, Tensor] {
+  const low = opts.low ?? -2;
+  const high = opts.high ?? 2;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const vals = new Float64Array(n);
+  for (let i = 0; i < n; i++) vals[i] = low + (high - low) * rng();
+  const data = opts.dtype === 'int32' ? Int32Array.from(vals, Math.floor) : Float32Array.from(vals);
+  return [wg.tensor(data, { shape, device: 'cpu' }), wg.tensor(data, { shape, device })];
+}
+
+// A small deterministic host PRNG for test data (mulberry32), independent of webgrad's.
+let state = 0x9e3779b9;
+export function rng(): number {
+  state = (state + 0x6d2b79f5) | 0;
+  let t = state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+export function reseed(s: number): void {
+  state = s | 0;
+}
