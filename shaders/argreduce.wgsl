@@ -4,6 +4,8 @@
 // p (uniform Params, same layout as reduce.wgsl).
 // Preamble: alias C (value type), fn better(a: C, b: C) -> bool (strictly better: > or <),
 // fn worst() -> C. One workgroup per output; (value, index) pairs reduced in workgroup memory.
+// As in reduce.wgsl, a row may be cut into n_chunks chunks of chunk_len elements: workgroup q
+// then writes the best index (within the whole row) of chunk q % n_chunks of row q / n_chunks.
 
 struct Params {
   n_outer: u32,
@@ -11,8 +13,8 @@ struct Params {
   outer_rank: u32,
   inner_rank: u32,
   x_offset: u32,
-  _pad0: u32,
-  _pad1: u32,
+  n_chunks: u32,
+  chunk_len: u32,
   _pad2: u32,
   outer_shape: vec4<u32>,
   outer_strides: vec4<u32>,
@@ -59,13 +61,15 @@ fn wins(va: C, ia: u32, vb: C, ib: u32) -> bool {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let o = wid.x + wid.y * nwg.x;
-  let in_range = o < p.n_outer;
+  let q = wid.x + wid.y * nwg.x;
+  let in_range = q < p.n_outer * p.n_chunks;
   var bv = worst();
   var bi = 0xffffffffu;
   if (in_range) {
-    let base = outer_offset(o);
-    for (var r = lid; r < p.n_inner; r += WG) {
+    let base = outer_offset(q / p.n_chunks);
+    let begin = (q % p.n_chunks) * p.chunk_len;
+    let end = min(p.n_inner, begin + p.chunk_len);
+    for (var r = begin + lid; r < end; r += WG) {
       let v = x[base + inner_offset(r)];
       if (bi == 0xffffffffu || wins(v, r, bv, bi)) { bv = v; bi = r; }
     }
@@ -83,5 +87,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     workgroupBarrier();
   }
-  if (in_range && lid == 0u) { out[o] = i32(best_idx[0]); }
+  if (in_range && lid == 0u) { out[q] = i32(best_idx[0]); }
 }

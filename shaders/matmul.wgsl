@@ -9,6 +9,9 @@
 // f32), zero-filled past the edges, so M, N and K need not be multiples of anything.
 // Grid: (ceil(N / 64), ceil(M / 64), batches); z beyond 65535 batches is split by the host
 // (z_base). Batch coordinates come from batch_shape and per-operand batch strides.
+// accumulate != 0 adds the product into out instead of overwriting it: the host splits a long
+// K into slabs, one dispatch each (llvmpipe silently stops an invocation's loops after 65535
+// iterations in all, which a single K loop reaches near K = 58k).
 
 const TILE_M: u32 = 64u;
 const TILE_N: u32 = 64u;
@@ -22,7 +25,7 @@ struct Params {
   a_offset: u32,
   b_offset: u32,
   z_base: u32,
-  _pad: u32,
+  accumulate: u32,
   a_row: u32,
   a_col: u32,
   b_row: u32,
@@ -101,7 +104,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if (r >= p.M) { continue; }
     for (var j = 0u; j < 4u; j++) {
       let c = col0 + lid.x * 4u + j;
-      if (c < p.N) { out[out_base + r * p.N + c] = acc[i][j]; }
+      if (c < p.N) {
+        let o = out_base + r * p.N + c;
+        if (p.accumulate != 0u) { out[o] = out[o] + acc[i][j]; } else { out[o] = acc[i][j]; }
+      }
     }
   }
 }

@@ -7,7 +7,10 @@
 //
 // Two entry points:
 //   reduce_workgroup: one workgroup of WG invocations per output; each sums a strided share of
-//     the inner elements, then a tree reduction in workgroup memory (long rows).
+//     the inner elements, then a tree reduction in workgroup memory (long rows). A row may be
+//     cut into n_chunks chunks of chunk_len elements: workgroup q then reduces chunk
+//     q % n_chunks of row q / n_chunks into out[q], and the host reduces those partials again
+//     (llvmpipe silently stops an invocation's loops after 65535 iterations in all).
 //   reduce_thread: one invocation per output, a serial loop (many short rows).
 
 struct Params {
@@ -16,8 +19,8 @@ struct Params {
   outer_rank: u32,
   inner_rank: u32,
   x_offset: u32,
-  _pad0: u32,
-  _pad1: u32,
+  n_chunks: u32,
+  chunk_len: u32,
   _pad2: u32,
   outer_shape: vec4<u32>,
   outer_strides: vec4<u32>,
@@ -58,13 +61,15 @@ fn inner_offset(r: u32) -> u32 {
 @compute @workgroup_size(WG)
 fn reduce_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                     @builtin(local_invocation_index) lid: u32) {
-  let o = wid.x + wid.y * nwg.x;
-  // Every invocation of a workgroup takes the same path to the barriers (o is uniform).
-  let in_range = o < p.n_outer;
+  let q = wid.x + wid.y * nwg.x;
+  // Every invocation of a workgroup takes the same path to the barriers (q is uniform).
+  let in_range = q < p.n_outer * p.n_chunks;
   var acc = identity();
   if (in_range) {
-    let base = outer_offset(o);
-    for (var r = lid; r < p.n_inner; r += WG) {
+    let base = outer_offset(q / p.n_chunks);
+    let begin = (q % p.n_chunks) * p.chunk_len;
+    let end = min(p.n_inner, begin + p.chunk_len);
+    for (var r = begin + lid; r < end; r += WG) {
       acc = combine(acc, x[base + inner_offset(r)]);
     }
   }
@@ -74,7 +79,7 @@ fn reduce_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     if (lid < s) { partial[lid] = combine(partial[lid], partial[lid + s]); }
     workgroupBarrier();
   }
-  if (in_range && lid == 0u) { out[o] = partial[0]; }
+  if (in_range && lid == 0u) { out[q] = partial[0]; }
 }
 
 @compute @workgroup_size(WG)

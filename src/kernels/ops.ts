@@ -74,9 +74,10 @@ export const BINARY = {
   mul: { rule: 'same', cpu: (a, b) => a * b, cpuInt: (a, b) => Math.imul(a, b), wgsl: 'a * b' },
   div: { rule: 'float', cpu: (a, b) => a / b, wgsl: 'a / b' },
   pow: { rule: 'same', cpu: Math.pow, cpuInt: powInt, wgsl: 'pow_c(a, b)' },
-  // NaN propagates on cpu (as in PyTorch); WGSL leaves NaN behaviour to the implementation.
-  maximum: { rule: 'same', cpu: (a, b) => (a !== a || b !== b ? NaN : Math.max(a, b)), wgsl: 'max(a, b)' },
-  minimum: { rule: 'same', cpu: (a, b) => (a !== a || b !== b ? NaN : Math.min(a, b)), wgsl: 'min(a, b)' },
+  // NaN propagates (as in PyTorch); WGSL's max/min leave NaN to the implementation, so the
+  // kernels use max_c/min_c from shaders/lib.
+  maximum: { rule: 'same', cpu: (a, b) => (a !== a || b !== b ? NaN : Math.max(a, b)), wgsl: 'max_c(a, b)' },
+  minimum: { rule: 'same', cpu: (a, b) => (a !== a || b !== b ? NaN : Math.min(a, b)), wgsl: 'min_c(a, b)' },
   eq: { rule: 'bool', cpu: (a, b) => +(a === b), wgsl: 'a == b' },
   ne: { rule: 'bool', cpu: (a, b) => +(a !== b), wgsl: 'a != b' },
   lt: { rule: 'bool', cpu: (a, b) => +(a < b), wgsl: 'a < b' },

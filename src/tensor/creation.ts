@@ -72,7 +72,11 @@ export function tensor(data: Nested, options?: TensorOptions & { shape?: readonl
   let dflt: DType;
   if (ArrayBuffer.isView(values)) dflt = dtypeOfArray(values) ?? 'float32';
   else if (values.length > 0 && values.every((v) => typeof v === 'boolean')) dflt = 'bool';
-  else dflt = values.every((v) => Number.isInteger(v)) && values.length > 0 ? 'int32' : 'float32';
+  else {
+    // Integers beyond int32 would wrap: such data is float32 (use dtype to override).
+    const int32 = (v: number | boolean) => Number.isInteger(v) && (v as number) >= -2147483648 && (v as number) <= 2147483647;
+    dflt = values.length > 0 && values.every(int32) ? 'int32' : 'float32';
+  }
   const { dtype, device } = opts('tensor', options, dflt);
   const shape = options?.shape ? shapeOf('tensor', options.shape) : inferred;
   if (numel(shape) !== values.length) {
@@ -94,7 +98,8 @@ export function full(shape: number | readonly number[], value: number | boolean,
   const dflt: DType = typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int32' : 'float32';
   const { dtype, device } = opts('full', options, dflt);
   const out = empty('full', device, dtype, shapeOf('full', shape));
-  getBackend(device).fill(out, Number(value));
+  // A bool tensor holds 0 or 1: any nonzero value (0.5, 2, NaN) is true, as in PyTorch.
+  getBackend(device).fill(out, dtype === 'bool' ? +(Number(value) !== 0) : Number(value));
   return out;
 }
 

@@ -37,7 +37,7 @@ export function allocArray(dtype: DType, n: number): TypedArray {
 export function toArray(dtype: DType, src: ArrayLike<number | boolean>): TypedArray {
   const out = allocArray(dtype, src.length);
   if (dtype === 'bool') {
-    for (let i = 0; i < src.length; i++) out[i] = src[i] ? 1 : 0;
+    for (let i = 0; i < src.length; i++) out[i] = Number(src[i]) !== 0 ? 1 : 0; // NaN is true, as a cast makes it
   } else if (dtype === 'int32') {
     // Truncate toward zero as a cast does (Int32Array alone would wrap NaN to 0 silently too).
     for (let i = 0; i < src.length; i++) out[i] = Math.trunc(Number(src[i]));

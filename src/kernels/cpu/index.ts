@@ -96,10 +96,12 @@ export class CpuBackend implements Backend {
       // float -> int truncates toward zero; out-of-range saturates like WGSL's i32(f32).
       for (let i = 0; i < ox.length; i++) {
         const v = Math.trunc(src[ox[i]!]!);
-        dst[oo[i]!] = v !== v ? 0 : Math.max(-2147483648, Math.min(2147483647, v));
+        // 2147483520 is the largest float32 below 2^31 (where WGSL's i32(f32) clamps).
+        dst[oo[i]!] = v !== v ? 0 : Math.max(-2147483648, Math.min(x.dtype === 'float32' ? 2147483520 : 2147483647, v));
       }
     } else if (out.dtype === 'bool') {
-      for (let i = 0; i < ox.length; i++) dst[oo[i]!] = src[ox[i]!] ? 1 : 0;
+      // Nonzero is true, NaN included (as in PyTorch and the WGSL `v != 0`).
+      for (let i = 0; i < ox.length; i++) dst[oo[i]!] = src[ox[i]!] !== 0 ? 1 : 0;
     } else {
       for (let i = 0; i < ox.length; i++) dst[oo[i]!] = src[ox[i]!]!;
     }

@@ -49,6 +49,15 @@ const MAX_RANK = 8;
 export const MAX_BATCH = 128;
 const UNIFORM_SLOT = 256; // >= every kernel's Params and a multiple of minUniformBufferOffsetAlignment
 const ARENA_SLOTS = 256;
+/**
+ * Mesa's llvmpipe silently ends an invocation's loops once they have run 65535 iterations in
+ * all (LP_MAX_TGSI_LOOP_ITERATIONS, shared by every loop of the shader): a longer loop gives a
+ * wrong answer, not an error. Kernels whose loop length grows with the input are split:
+ * a reduction row into chunks of REDUCE_STEPS elements per invocation, a matmul's K into
+ * slabs of MATMUL_K_SLAB (K / 16 steps, each with a few inner loops if they are not unrolled).
+ */
+const REDUCE_STEPS = 2048;
+const MATMUL_K_SLAB = 2048;
 
 /** WGSL storage type of a dtype (bool is one u32 per element). */
 export function wgslType(d: DType): 'f32' | 'i32' | 'u32' {
@@ -137,8 +146,9 @@ export class WebGPUBackend implements Backend {
     const bytes = Math.max(length, 1) * 4;
     if (bytes > this.maxBinding) {
       throw new Error(
-        `webgpu: a ${dtype} tensor of ${length} elements (${(bytes / 2 ** 20).toFixed(1)} MiB) exceeds this adapter's ` +
-          `largest storage binding (${(this.maxBinding / 2 ** 20).toFixed(0)} MiB); split it, or use the cpu backend`,
+        // Exact byte counts: just over the limit, both round to the same number of MiB.
+        `webgpu: a ${dtype} tensor of ${length} elements (${bytes} bytes) exceeds this adapter's largest storage binding ` +
+          `(maxStorageBufferBindingSize = ${this.maxBinding} bytes, ${(this.maxBinding / 2 ** 20).toFixed(1)} MiB); split it, or use the cpu backend`,
       );
     }
     const buffer = this.pool.acquire(bytes, false);
@@ -377,7 +387,11 @@ export class WebGPUBackend implements Backend {
     if (n === 0) return;
     const sx = wgslType(x.dtype);
     const so = wgslType(out.dtype);
-    const convert = out.dtype === 'bool' ? `u32(v != SX(0))` : `SO(v)`;
+    // float -> int: WGSL's i32(f32) truncates and clamps to [-2^31, 2147483520] (the largest
+    // f32 below 2^31), but leaves NaN unspecified: NaN becomes 0, as on the cpu.
+    const convert = out.dtype === 'bool' ? `u32(v != SX(0))`
+      : out.dtype === 'int32' && x.dtype === 'float32' ? `select(i32(v), 0, (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u)`
+      : `SO(v)`;
     const s = this.strided('copy', out.shape, [x, out]);
     this.dispatch(
       { shader: SHADERS.copy, entry: 'main', preamble: `alias SX = ${sx};\nalias SO = ${so};\nfn convert(v: SX) -> SO { return ${convert}; }\n` },
@@ -415,7 +429,9 @@ export class WebGPUBackend implements Backend {
     this.checkOut('arange', out);
     const n = numel(out.shape);
     if (n === 0) return;
-    const isInt = out.dtype !== 'float32';
+    // Integer math only when start and step are integers: linspace(0, 10, 5) as int32 steps by
+    // 2.5 and truncates each value (0, 2, 5, 7, 10), as the cpu reference and PyTorch do.
+    const isInt = out.dtype !== 'float32' && Number.isInteger(start) && Number.isInteger(step);
     this.dispatch(
       { shader: SHADERS.fill, entry: 'arange', preamble: this.fillPreamble(out.dtype) },
       { out: buf(out) },
@@ -462,35 +478,61 @@ export class WebGPUBackend implements Backend {
     }
     const nInner = numel(ci.shape);
     const c = wgslType(x.dtype);
+    // Rows longer than REDUCE_STEPS per invocation are cut into chunks (see REDUCE_STEPS).
+    const chunkLen = this.wg * REDUCE_STEPS;
+    const nChunks = Math.max(1, Math.ceil(nInner / chunkLen));
     const params = {
       n_outer: nOuter, n_inner: nInner, outer_rank: co.shape.length, inner_rank: ci.shape.length, x_offset: src.offset,
+      n_chunks: nChunks, chunk_len: Math.min(nInner, chunkLen),
       outer_shape: pad(co.shape, 4), outer_strides: pad(co.strides[0]!, 4), inner_shape: pad(ci.shape, 4), inner_strides: pad(ci.strides[0]!, 4),
     };
     // ±inf through a `var`: WGSL constant expressions may not be infinite.
     const lowest = c === 'f32' ? 'bitcast<f32>(bits_lowest)' : '(-2147483647 - 1)';
     const highest = c === 'f32' ? 'bitcast<f32>(bits_highest)' : '2147483647';
     const bits = 'var bits_lowest = 0xff800000u; var bits_highest = 0x7f800000u;';
-    if (op === 'argmax' || op === 'argmin') {
-      const better = op === 'argmax' ? 'a > b' : 'a < b';
-      const worst = op === 'argmax' ? lowest : highest;
-      this.dispatch(
-        { shader: SHADERS.argreduce, entry: 'main', preamble: `alias C = ${c};\nfn better(a: C, b: C) -> bool { return ${better}; }\nfn worst() -> C { ${bits} return ${worst}; }\n` },
-        { x: buf(src), out: buf(out) }, params, this.grid(nOuter),
-      );
-    } else {
+    const reduceSpec = (kop: 'sum' | 'prod' | 'max' | 'min', entry: string): KernelSpec => {
       const [identity, combine] = {
         sum: ['C(0)', 'a + b'],
         prod: ['C(1)', 'a * b'],
-        max: [lowest, 'max(a, b)'],
-        min: [highest, 'min(a, b)'],
-      }[op];
-      const preamble = `alias C = ${c};\nfn identity() -> C { ${bits} return ${identity}; }\nfn combine(a: C, b: C) -> C { return ${combine}; }\n`;
+        max: [lowest, 'max_c(a, b)'], // NaN-propagating, from shaders/lib
+        min: [highest, 'min_c(a, b)'],
+      }[kop];
+      const preamble = `alias C = ${c};\n${mathLib(c)}\nfn identity() -> C { ${bits} return ${identity}; }\nfn combine(a: C, b: C) -> C { return ${combine}; }\n`;
+      return { shader: SHADERS.reduce, entry, preamble };
+    };
+    /** A contiguous [nOuter, nChunks] view of per-chunk partials. */
+    const partials = (s: Storage, dtype: DType): View => ({ storage: s, dtype, shape: [nOuter, nChunks], strides: [nChunks, 1], offset: 0 });
+    if (op === 'argmax' || op === 'argmin') {
+      const better = op === 'argmax' ? 'a > b' : 'a < b';
+      const worst = op === 'argmax' ? lowest : highest;
+      const spec = { shader: SHADERS.argreduce, entry: 'main', preamble: `alias C = ${c};\nfn better(a: C, b: C) -> bool { return ${better}; }\nfn worst() -> C { ${bits} return ${worst}; }\n` };
+      if (nChunks === 1) {
+        this.dispatch(spec, { x: buf(src), out: buf(out) }, params, this.grid(nOuter));
+      } else {
+        // Each chunk's best index and best value; the first chunk holding the row's best value
+        // (an argreduce of the values) picks the index. Ties still go to the first occurrence.
+        const idx = this.allocate('int32', nOuter * nChunks);
+        const vals = this.allocate(x.dtype, nOuter * nChunks);
+        const best = this.allocate('int32', nOuter);
+        this.dispatch(spec, { x: buf(src), out: idx.handle as GPUBuffer }, params, this.grid(nOuter * nChunks));
+        this.dispatch(reduceSpec(op === 'argmax' ? 'max' : 'min', 'reduce_workgroup'), { x: buf(src), out: vals.handle as GPUBuffer }, params, this.grid(nOuter * nChunks));
+        this.reduce(op, partials(vals, x.dtype), 1, { storage: best, dtype: 'int32', shape: [nOuter], strides: [1], offset: 0 });
+        this.gather(partials(idx, 'int32'), 1, { storage: best, dtype: 'int32', shape: [nOuter, 1], strides: [1, 1], offset: 0 }, { storage: out.storage, dtype: 'int32', shape: [nOuter, 1], strides: [1, 1], offset: 0 });
+        for (const s of [idx, vals, best]) s.free();
+      }
+    } else if (nChunks === 1) {
       // Long rows: a workgroup per output; short rows: an invocation per output.
       const perWorkgroup = nInner > 64 || nOuter < 64;
       this.dispatch(
-        { shader: SHADERS.reduce, entry: perWorkgroup ? 'reduce_workgroup' : 'reduce_thread', preamble },
+        reduceSpec(op, perWorkgroup ? 'reduce_workgroup' : 'reduce_thread'),
         { x: buf(src), out: buf(out) }, params, this.grid(perWorkgroup ? nOuter : Math.ceil(nOuter / this.wg)),
       );
+    } else {
+      // A partial per chunk, then a reduction of the partials.
+      const part = this.allocate(x.dtype, nOuter * nChunks);
+      this.dispatch(reduceSpec(op, 'reduce_workgroup'), { x: buf(src), out: part.handle as GPUBuffer }, params, this.grid(nOuter * nChunks));
+      this.reduce(op, partials(part, x.dtype), 1, out);
+      part.free();
     }
     temp?.free();
   }
@@ -507,17 +549,22 @@ export class WebGPUBackend implements Backend {
     const cb = coalesce(batchShape, [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2), out.strides.slice(0, r - 2)]);
     if (cb.shape.length > MAX_RANK) throw new Error(`webgpu matmul: more than ${MAX_RANK} non-mergeable batch dims (${fmtShape(batchShape)})`);
     const c = wgslType(out.dtype);
-    for (let z0 = 0; z0 < batches; z0 += this.maxPerDim) {
-      this.dispatch(
-        { shader: SHADERS.matmul, entry: 'main', preamble: `alias C = ${c};\n` },
-        { a: buf(a), b: buf(b), out: buf(out) },
-        {
-          M, N, K, batch_rank: cb.shape.length, a_offset: a.offset, b_offset: b.offset, z_base: z0,
-          a_row: a.strides[r - 2]!, a_col: a.strides[r - 1]!, b_row: b.strides[r - 2]!, b_col: b.strides[r - 1]!,
-          batch_shape: pad(cb.shape), a_batch_strides: pad(cb.strides[0]!), b_batch_strides: pad(cb.strides[1]!),
-        },
-        [Math.ceil(N / 64), Math.ceil(M / 64), Math.min(this.maxPerDim, batches - z0)],
-      );
+    const [aCol, bRow] = [a.strides[r - 1]!, b.strides[r - 2]!];
+    // K in slabs of MATMUL_K_SLAB (see there), each added into out; K = 0 still writes zeros.
+    for (let k0 = 0; k0 === 0 || k0 < K; k0 += MATMUL_K_SLAB) {
+      for (let z0 = 0; z0 < batches; z0 += this.maxPerDim) {
+        this.dispatch(
+          { shader: SHADERS.matmul, entry: 'main', preamble: `alias C = ${c};\n` },
+          { a: buf(a), b: buf(b), out: buf(out) },
+          {
+            M, N, K: Math.min(MATMUL_K_SLAB, K - k0), batch_rank: cb.shape.length, z_base: z0, accumulate: k0 > 0 ? 1 : 0,
+            a_offset: a.offset + k0 * aCol, b_offset: b.offset + k0 * bRow,
+            a_row: a.strides[r - 2]!, a_col: aCol, b_row: bRow, b_col: b.strides[r - 1]!,
+            batch_shape: pad(cb.shape), a_batch_strides: pad(cb.strides[0]!), b_batch_strides: pad(cb.strides[1]!),
+          },
+          [Math.ceil(N / 64), Math.ceil(M / 64), Math.min(this.maxPerDim, batches - z0)],
+        );
+      }
     }
   }
 
