@@ -27,13 +27,17 @@ override WG: u32 = 256u;
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n) { return; }
-  var rem = i;
-  var off = p.x_offset;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = p.shape[k / 4u][k % 4u];
-    off += (rem % size) * p.x_strides[k / 4u][k % 4u];
-    rem = rem / size;
+  // Rank <= 1 (every contiguous op, once the host has coalesced dims) needs no div/mod.
+  var off = p.x_offset + i * p.x_strides[0][0];
+  if (p.rank > 1u) {
+    off = p.x_offset;
+    var rem = i;
+    for (var d = i32(p.rank) - 1; d >= 0; d--) {
+      let k = u32(d);
+      let size = p.shape[k / 4u][k % 4u];
+      off += (rem % size) * p.x_strides[k / 4u][k % 4u];
+      rem = rem / size;
+    }
   }
   out[i] = op(x[off]);
 }
