@@ -4,8 +4,8 @@
 // contiguous [batch, M, N]), p (uniform Params). Preamble: alias C (f32 | i32).
 //
 // Tiling: a workgroup of 16 x 16 invocations computes a 64 x 64 tile of out; each invocation
-// owns a 4 x 4 register block (rows ty*4.., cols tx*4..). K is walked in steps of 16: the
-// workgroup stages a 64 x 16 slab of a and a 16 x 64 slab of b in workgroup memory (8 KiB for
+// owns a 4 x 4 register block (rows ty*4.., cols tx*4..), held as four vec4 rows.
+// K is walked in steps of 32: the workgroup stages a 64 x 32 slab of a and a 32 x 64 slab of b in workgroup memory (16 KiB for
 // f32), zero-filled past the edges, so M, N and K need not be multiples of anything.
 // Grid: (ceil(N / 64), ceil(M / 64), batches); z beyond 65535 batches is split by the host
 // (z_base). Batch coordinates come from batch_shape and per-operand batch strides.
@@ -15,7 +15,7 @@
 
 const TILE_M: u32 = 64u;
 const TILE_N: u32 = 64u;
-const TILE_K: u32 = 16u;
+const TILE_K: u32 = 32u;
 
 struct Params {
   M: u32,
@@ -40,8 +40,25 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> out: array<C>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-var<workgroup> tile_a: array<C, 1024>; // [TILE_K][TILE_M]
-var<workgroup> tile_b: array<C, 1024>; // [TILE_K][TILE_N]
+// Slabs as vec4s: element (kk, m) of a's slab is tile_a[kk * 16 + m / 4][m % 4]; likewise b's.
+// An invocation reads its 4 rows of a and 4 columns of b as one vec4 each, and updates its
+// 4 x 4 block as four vec4 multiply-adds, which vectorizes well (llvmpipe) and keeps the
+// inner loop free of nested loops (every loop iteration counts towards llvmpipe's cap).
+var<workgroup> tile_a: array<vec4<C>, 512>; // [TILE_K][TILE_M / 4]
+var<workgroup> tile_b: array<vec4<C>, 512>; // [TILE_K][TILE_N / 4]
+
+fn store(o: u32, v: C) {
+  if (p.accumulate != 0u) { out[o] = out[o] + v; } else { out[o] = v; }
+}
+
+fn store_row(out_base: u32, r: u32, c0: u32, v: vec4<C>) {
+  if (r >= p.M) { return; }
+  let o = out_base + r * p.N + c0;
+  if (c0 < p.N) { store(o, v.x); }
+  if (c0 + 1u < p.N) { store(o + 1u, v.y); }
+  if (c0 + 2u < p.N) { store(o + 2u, v.z); }
+  if (c0 + 3u < p.N) { store(o + 3u, v.w); }
+}
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -61,53 +78,42 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
   let row0 = wid.y * TILE_M;
   let col0 = wid.x * TILE_N;
-  var acc: array<array<C, 4>, 4>;
-  for (var i = 0u; i < 4u; i++) {
-    for (var j = 0u; j < 4u; j++) { acc[i][j] = C(0); }
-  }
+  var acc0 = vec4<C>();
+  var acc1 = vec4<C>();
+  var acc2 = vec4<C>();
+  var acc3 = vec4<C>();
   for (var k0 = 0u; k0 < p.K; k0 += TILE_K) {
-    // 256 invocations stage 1024 elements of each slab, 4 apiece.
-    for (var e = 0u; e < 4u; e++) {
+    // 256 invocations stage 2048 elements of each slab, 8 apiece; m (or n) is fastest.
+    for (var e = 0u; e < 8u; e++) {
       let t = li + e * 256u;
-      // a slab: t -> (kk, mm) with mm fastest, so tile_a[kk * 64 + mm] = a[row0 + mm, k0 + kk].
       let kk = t / TILE_M;
-      let mm = t % TILE_M;
-      let ar = row0 + mm;
+      let mn = t % TILE_M;
+      let ar = row0 + mn;
       let ak = k0 + kk;
       var av = C(0);
       if (ar < p.M && ak < p.K) { av = a[a_base + ar * p.a_row + ak * p.a_col]; }
-      tile_a[t] = av;
-      // b slab: t -> (kk, nn) with nn fastest.
-      let bk = k0 + t / TILE_N;
-      let bn = col0 + t % TILE_N;
+      tile_a[kk * 16u + mn / 4u][mn % 4u] = av;
+      let bn = col0 + mn;
       var bv = C(0);
-      if (bk < p.K && bn < p.N) { bv = b[b_base + bk * p.b_row + bn * p.b_col]; }
-      tile_b[t] = bv;
+      if (ak < p.K && bn < p.N) { bv = b[b_base + ak * p.b_row + bn * p.b_col]; }
+      tile_b[kk * 16u + mn / 4u][mn % 4u] = bv;
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
-      var ra: array<C, 4>;
-      var rb: array<C, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        ra[i] = tile_a[kk * TILE_M + lid.y * 4u + i];
-        rb[i] = tile_b[kk * TILE_N + lid.x * 4u + i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i][j] += ra[i] * rb[j]; }
-      }
+      let a4 = tile_a[kk * 16u + lid.y];
+      let b4 = tile_b[kk * 16u + lid.x];
+      acc0 += a4.x * b4;
+      acc1 += a4.y * b4;
+      acc2 += a4.z * b4;
+      acc3 += a4.w * b4;
     }
     workgroupBarrier();
   }
   let out_base = z * p.M * p.N;
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + lid.y * 4u + i;
-    if (r >= p.M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let c = col0 + lid.x * 4u + j;
-      if (c < p.N) {
-        let o = out_base + r * p.N + c;
-        if (p.accumulate != 0u) { out[o] = out[o] + acc[i][j]; } else { out[o] = acc[i][j]; }
-      }
-    }
-  }
+  let r0 = row0 + lid.y * 4u;
+  let c0 = col0 + lid.x * 4u;
+  store_row(out_base, r0, c0, acc0);
+  store_row(out_base, r0 + 1u, c0, acc1);
+  store_row(out_base, r0 + 2u, c0, acc2);
+  store_row(out_base, r0 + 3u, c0, acc3);
 }
