@@ -30,7 +30,10 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       for (const op of Object.keys(UNARY) as (keyof typeof UNARY)[]) {
         if (elementwiseTypes(UNARY[op].rule, d).compute === d) t(d)[op]();
       }
-      for (const op of Object.keys(BINARY) as (keyof typeof BINARY)[]) t(d)[op](t(d));
+      for (const op of Object.keys(BINARY) as (keyof typeof BINARY)[]) {
+        t(d)[op](t(d)); // contiguous: binary_vec4.wgsl
+        t(d).T[op](t(d).T); // strided: binary.wgsl
+      }
       for (const op of REDUCE_OPS) {
         t(d)[op](1); // short rows: one invocation per output
         wg.full([2, 300], 1, { dtype: d, device })[op](1); // long rows: a workgroup per output

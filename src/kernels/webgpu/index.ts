@@ -20,6 +20,7 @@ import { BufferPool } from './pool.js';
 import { PipelineCache, packUniform, type KernelSource, type KernelSpec, type UniformValues } from './pipelines.js';
 import unarySrc from '../../../shaders/unary.wgsl';
 import binarySrc from '../../../shaders/binary.wgsl';
+import binaryVec4Src from '../../../shaders/binary_vec4.wgsl';
 import whereSrc from '../../../shaders/where.wgsl';
 import copySrc from '../../../shaders/copy.wgsl';
 import fillSrc from '../../../shaders/fill.wgsl';
@@ -35,6 +36,7 @@ import mathI32 from '../../../shaders/lib/math_i32.wgsl';
 export const SHADERS = {
   unary: { file: 'unary.wgsl', source: unarySrc },
   binary: { file: 'binary.wgsl', source: binarySrc },
+  binaryVec4: { file: 'binary_vec4.wgsl', source: binaryVec4Src },
   where: { file: 'where.wgsl', source: whereSrc },
   copy: { file: 'copy.wgsl', source: copySrc },
   fill: { file: 'fill.wgsl', source: fillSrc },
@@ -57,6 +59,8 @@ const ARENA_SLOTS = 256;
  * slabs of MATMUL_K_SLAB (K / 16 steps, each with a few inner loops if they are not unrolled).
  */
 const REDUCE_STEPS = 2048;
+const REDUCE_MIN_GROUPS = 64;
+const REDUCE_MIN_CHUNK = 8192;
 const MATMUL_K_SLAB = 2048;
 
 /** WGSL storage type of a dtype (bool is one u32 per element). */
@@ -344,7 +348,7 @@ export class WebGPUBackend implements Backend {
     const so = wgslType(out.dtype);
     const s = this.strided(op, out.shape, [x, out]);
     this.dispatch(
-      { shader: SHADERS.unary, entry: 'main', preamble: `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(x: C) -> SO { return SO(${UNARY[op].wgsl}); }\n` },
+      { shader: SHADERS.unary, entry: 'main', variant: `${op}|${c}|${so}`, preamble: () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(x: C) -> SO { return SO(${UNARY[op].wgsl}); }\n` },
       { x: buf(x), out: buf(out) },
       { n, rank: s.rank, x_offset: x.offset, shape: s.shape, x_strides: s.strides[0]! },
       this.grid(Math.ceil(n / this.wg)),
@@ -358,8 +362,21 @@ export class WebGPUBackend implements Backend {
     const c = wgslType(a.dtype);
     const so = wgslType(out.dtype);
     const s = this.strided(op, out.shape, [a, b, out]);
+    const preamble = () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(a: C, b: C) -> SO { return SO(${BINARY[op].wgsl}); }\n`;
+    // Contiguous (or single broadcast value) operands: four elements per invocation.
+    const flat = (v: View, k: number) => s.rank <= 1 && (s.strides[k]![0] === 0 || (s.strides[k]![0] === 1 && v.offset % 4 === 0));
+    if (flat(a, 0) && flat(b, 1)) {
+      const n4 = Math.ceil(n / 4);
+      this.dispatch(
+        { shader: SHADERS.binaryVec4, entry: 'main', variant: `${op}|${c}|${so}`, preamble },
+        { a: buf(a), b: buf(b), out: buf(out) },
+        { n4, a_offset: a.offset, b_offset: b.offset, a_splat: s.rank === 0 || s.strides[0]![0] === 0 ? 1 : 0, b_splat: s.rank === 0 || s.strides[1]![0] === 0 ? 1 : 0 },
+        this.grid(Math.ceil(n4 / this.wg)),
+      );
+      return;
+    }
     this.dispatch(
-      { shader: SHADERS.binary, entry: 'main', preamble: `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(a: C, b: C) -> SO { return SO(${BINARY[op].wgsl}); }\n` },
+      { shader: SHADERS.binary, entry: 'main', variant: `${op}|${c}|${so}`, preamble: () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(a: C, b: C) -> SO { return SO(${BINARY[op].wgsl}); }\n` },
       { a: buf(a), b: buf(b), out: buf(out) },
       { n, rank: s.rank, a_offset: a.offset, b_offset: b.offset, shape: s.shape, a_strides: s.strides[0]!, b_strides: s.strides[1]! },
       this.grid(Math.ceil(n / this.wg)),
@@ -372,7 +389,7 @@ export class WebGPUBackend implements Backend {
     if (n === 0) return;
     const s = this.strided('where', out.shape, [cond, a, b, out]);
     this.dispatch(
-      { shader: SHADERS.where, entry: 'main', preamble: `alias C = ${wgslType(out.dtype)};\n` },
+      { shader: SHADERS.where, entry: 'main', variant: out.dtype, preamble: () => `alias C = ${wgslType(out.dtype)};\n` },
       { cond: buf(cond), a: buf(a), b: buf(b), out: buf(out) },
       {
         n, rank: s.rank, c_offset: cond.offset, a_offset: a.offset, b_offset: b.offset, shape: s.shape,
@@ -394,7 +411,7 @@ export class WebGPUBackend implements Backend {
       : `SO(v)`;
     const s = this.strided('copy', out.shape, [x, out]);
     this.dispatch(
-      { shader: SHADERS.copy, entry: 'main', preamble: `alias SX = ${sx};\nalias SO = ${so};\nfn convert(v: SX) -> SO { return ${convert}; }\n` },
+      { shader: SHADERS.copy, entry: 'main', variant: `${x.dtype}>${out.dtype}`, preamble: () => `alias SX = ${sx};\nalias SO = ${so};\nfn convert(v: SX) -> SO { return ${convert}; }\n` },
       { x: buf(x), out: buf(out) },
       { n, rank: s.rank, x_offset: x.offset, out_offset: out.offset, shape: s.shape, x_strides: s.strides[0]!, out_strides: s.strides[1]! },
       this.grid(Math.ceil(n / this.wg)),
@@ -415,7 +432,7 @@ export class WebGPUBackend implements Backend {
     const s = this.strided('fill', out.shape, [out]);
     const isInt = out.dtype !== 'float32';
     this.dispatch(
-      { shader: SHADERS.fill, entry: 'fill', preamble: this.fillPreamble(out.dtype) },
+      { shader: SHADERS.fill, entry: 'fill', variant: out.dtype, preamble: () => this.fillPreamble(out.dtype) },
       { out: buf(out) },
       {
         n, rank: s.rank, out_offset: out.offset, is_int: isInt ? 1 : 0, value, ivalue: isInt ? Math.trunc(value) | 0 : 0,
@@ -433,7 +450,7 @@ export class WebGPUBackend implements Backend {
     // 2.5 and truncates each value (0, 2, 5, 7, 10), as the cpu reference and PyTorch do.
     const isInt = out.dtype !== 'float32' && Number.isInteger(start) && Number.isInteger(step);
     this.dispatch(
-      { shader: SHADERS.fill, entry: 'arange', preamble: this.fillPreamble(out.dtype) },
+      { shader: SHADERS.fill, entry: 'arange', variant: out.dtype, preamble: () => this.fillPreamble(out.dtype) },
       { out: buf(out) },
       {
         n, rank: 1, out_offset: 0, is_int: isInt ? 1 : 0, value: start, ivalue: isInt ? start | 0 : 0,
@@ -451,7 +468,7 @@ export class WebGPUBackend implements Backend {
     const [a, b] = dist.kind === 'uniform' ? [dist.low, dist.high] : dist.kind === 'normal' ? [dist.mean, dist.std] : [0, 0];
     const range = dist.kind === 'int' ? (dist.high - dist.low) >>> 0 : 0;
     this.dispatch(
-      { shader: SHADERS.random, entry: 'main', preamble: `alias SO = ${wgslType(out.dtype)};\n` },
+      { shader: SHADERS.random, entry: 'main', variant: out.dtype, preamble: () => `alias SO = ${wgslType(out.dtype)};\n` },
       { out: buf(out) },
       { n, seed: seed >>> 0, counter: counter >>> 0, kind, a, b, low: dist.kind === 'int' ? dist.low | 0 : 0, range },
       this.grid(Math.ceil(n / this.wg)),
@@ -479,8 +496,11 @@ export class WebGPUBackend implements Backend {
     const nInner = numel(ci.shape);
     const c = wgslType(x.dtype);
     // Rows longer than REDUCE_STEPS per invocation are cut into chunks (see REDUCE_STEPS).
-    const chunkLen = this.wg * REDUCE_STEPS;
-    const nChunks = Math.max(1, Math.ceil(nInner / chunkLen));
+    // Few long rows are also split, so that at least REDUCE_MIN_GROUPS workgroups share the
+    // work (a single sum would otherwise run on one core), keeping chunks of REDUCE_MIN_CHUNK.
+    const spread = nOuter < REDUCE_MIN_GROUPS ? Math.min(Math.ceil(REDUCE_MIN_GROUPS / nOuter), Math.floor(nInner / REDUCE_MIN_CHUNK)) : 1;
+    const nChunks = Math.max(1, Math.ceil(nInner / (this.wg * REDUCE_STEPS)), spread);
+    const chunkLen = Math.ceil(nInner / nChunks);
     const params = {
       n_outer: nOuter, n_inner: nInner, outer_rank: co.shape.length, inner_rank: ci.shape.length, x_offset: src.offset,
       n_chunks: nChunks, chunk_len: Math.min(nInner, chunkLen),
@@ -497,15 +517,15 @@ export class WebGPUBackend implements Backend {
         max: [lowest, 'max_c(a, b)'], // NaN-propagating, from shaders/lib
         min: [highest, 'min_c(a, b)'],
       }[kop];
-      const preamble = `alias C = ${c};\n${mathLib(c)}\nfn identity() -> C { ${bits} return ${identity}; }\nfn combine(a: C, b: C) -> C { return ${combine}; }\n`;
-      return { shader: SHADERS.reduce, entry, preamble };
+      const preamble = () => `alias C = ${c};\n${mathLib(c)}\nfn identity() -> C { ${bits} return ${identity}; }\nfn combine(a: C, b: C) -> C { return ${combine}; }\n`;
+      return { shader: SHADERS.reduce, entry, variant: `${kop}|${c}`, preamble };
     };
     /** A contiguous [nOuter, nChunks] view of per-chunk partials. */
     const partials = (s: Storage, dtype: DType): View => ({ storage: s, dtype, shape: [nOuter, nChunks], strides: [nChunks, 1], offset: 0 });
     if (op === 'argmax' || op === 'argmin') {
       const better = op === 'argmax' ? 'a > b' : 'a < b';
       const worst = op === 'argmax' ? lowest : highest;
-      const spec = { shader: SHADERS.argreduce, entry: 'main', preamble: `alias C = ${c};\nfn better(a: C, b: C) -> bool { return ${better}; }\nfn worst() -> C { ${bits} return ${worst}; }\n` };
+      const spec = { shader: SHADERS.argreduce, entry: 'main', variant: `${op}|${c}`, preamble: () => `alias C = ${c};\nfn better(a: C, b: C) -> bool { return ${better}; }\nfn worst() -> C { ${bits} return ${worst}; }\n` };
       if (nChunks === 1) {
         this.dispatch(spec, { x: buf(src), out: buf(out) }, params, this.grid(nOuter));
       } else {
@@ -554,7 +574,7 @@ export class WebGPUBackend implements Backend {
     for (let k0 = 0; k0 === 0 || k0 < K; k0 += MATMUL_K_SLAB) {
       for (let z0 = 0; z0 < batches; z0 += this.maxPerDim) {
         this.dispatch(
-          { shader: SHADERS.matmul, entry: 'main', preamble: `alias C = ${c};\n` },
+          { shader: SHADERS.matmul, entry: 'main', variant: c, preamble: `alias C = ${c};\n` },
           { a: buf(a), b: buf(b), out: buf(out) },
           {
             M, N, K: Math.min(MATMUL_K_SLAB, K - k0), batch_rank: cb.shape.length, z_base: z0, accumulate: k0 > 0 ? 1 : 0,
@@ -574,7 +594,7 @@ export class WebGPUBackend implements Backend {
     if (n === 0) return;
     if (out.shape.length > MAX_RANK) throw new Error(`webgpu gather: rank ${out.shape.length} exceeds ${MAX_RANK}`);
     this.dispatch(
-      { shader: SHADERS.gather, entry: 'main', preamble: `alias C = ${wgslType(x.dtype)};\n` },
+      { shader: SHADERS.gather, entry: 'main', variant: x.dtype, preamble: () => `alias C = ${wgslType(x.dtype)};\n` },
       { x: buf(x), index: buf(index), out: buf(out), errors: this.errorFlags },
       {
         n, rank: out.shape.length, dim, dim_size: x.shape[dim]!, x_offset: x.offset, i_offset: index.offset,

@@ -40,7 +40,13 @@ export interface KernelSource {
 export interface KernelSpec {
   shader: KernelSource;
   entry: string;
-  preamble: string;
+  /** WGSL prepended to the file: type aliases, the op's function. Lazy: built on a cache miss. */
+  preamble: string | (() => string);
+  /**
+   * A short name for this preamble variant (e.g. 'exp|f32|f32'), so a cache hit costs no
+   * string building; without it the preamble text itself is the key.
+   */
+  variant?: string;
   constants?: Record<string, number>;
 }
 
@@ -153,12 +159,12 @@ export class PipelineCache {
   }
 
   get(spec: KernelSpec): CompiledKernel {
-    const constKey = spec.constants ? JSON.stringify(spec.constants) : '';
-    const key = `${spec.shader.file}\n${spec.entry}\n${constKey}\n${spec.preamble}`;
+    let key = `${spec.shader.file}|${spec.entry}|${spec.variant ?? preambleOf(spec)}`;
+    if (spec.constants) for (const c in spec.constants) key += `|${c}=${spec.constants[c]}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
     const label = `${spec.shader.file}:${spec.entry}`;
-    const code = `${spec.preamble}\n${spec.shader.source}`;
+    const code = `${preambleOf(spec)}\n${spec.shader.source}`;
     const { bindings, uniform } = reflectBindings(code, label);
     const layout = this.device.createBindGroupLayout({
       label,
@@ -187,6 +193,10 @@ export class PipelineCache {
     this.cache.set(key, compiled);
     return compiled;
   }
+}
+
+function preambleOf(spec: KernelSpec): string {
+  return typeof spec.preamble === 'string' ? spec.preamble : spec.preamble();
 }
 
 export function numbered(code: string): string {
