@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# npm run setup (or: bash scripts/setup.sh): installs what webgrad needs on a fresh machine.
+#
+#   1. npm packages (npm ci when package-lock.json is there).
+#   2. A WebGPU adapter. Dawn (npm `webgpu`) uses the GPU's Vulkan driver when there is one.
+#      Where it finds no adapter and apt-get is there, the Mesa packages that let Dawn run
+#      WGSL on the CPU (llvmpipe, through OpenGL ES) are installed; this needs root (or sudo).
+#   3. The bundles in dist/ (npm run build).
+#
+# Set WEBGRAD_SKIP_APT=1 to never call apt-get.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MESA_PACKAGES=(libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri)
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "npm packages"
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+# Prints the adapter Dawn finds (exit 0), or why none was found (exit 1).
+probe() { node scripts/probe-adapter.mjs; }
+
+step "WebGPU adapter"
+if probe; then
+  :
+else
+  missing=()
+  for p in "${MESA_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    echo "setup: Mesa (${MESA_PACKAGES[*]}) is installed but no adapter was found; webgrad will offer only its cpu backend" >&2
+  elif [ "${WEBGRAD_SKIP_APT:-0}" = 1 ] || ! command -v apt-get >/dev/null; then
+    echo "setup: no WebGPU adapter; install ${missing[*]} (Debian/Ubuntu) to run WebGPU on the CPU" >&2
+  else
+    sudo=()
+    if [ "$(id -u)" != 0 ]; then
+      if command -v sudo >/dev/null; then sudo=(sudo); else echo "setup: need root to apt-get install ${missing[*]}" >&2; exit 1; fi
+    fi
+    echo "setup: installing Mesa for WebGPU on the CPU: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    probe
+  fi
+fi
+
+step "build"
+npm run --silent build
