@@ -39,6 +39,7 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
         wg.full([2, 300], 1, { dtype: d, device })[op](1); // long rows: a workgroup per output
       }
       t(d).matmul(t(d).T);
+      t(d).scatterAdd(0, wg.zeros([1, 2], { dtype: 'int32', device }), t(d));
       wg.rand([4], { dtype: d === 'int32' ? 'float32' : d, device });
       wg.arange(0, 5, 1, { dtype: d, device });
     }

@@ -65,6 +65,11 @@ export interface Backend {
   matmul(a: View, b: View, out: View): void;
   /** out[i] = x[i with coordinate `dim` replaced by index[i]]; index is int32 with out's shape. */
   gather(x: View, dim: number, index: View, out: View): void;
+  /**
+   * out[i with coordinate `dim` replaced by index[i]] += src[i] for every i over index's shape
+   * (src has index's shape; out is contiguous and already filled). Repeated indices add up.
+   */
+  scatterAdd(src: View, dim: number, index: View, out: View): void;
   fill(out: View, value: number): void;
   /** out[i] = start + i * step (contiguous out). */
   arange(out: View, start: number, step: number): void;

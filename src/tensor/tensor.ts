@@ -15,6 +15,9 @@ import * as mm from './ops/matmul.js';
 import * as ix from './ops/indexing.js';
 import * as io from './ops/transfer.js';
 import { formatTensor } from './format.js';
+import { isFloat } from './dtype.js';
+import type { GradHook, Node } from '../autograd/node.js';
+import * as ag from '../autograd/engine.js';
 
 export type Scalar = number | boolean;
 export type TensorOrScalar = Tensor | Scalar;
@@ -37,6 +40,15 @@ export class Tensor implements View {
   /** Host copy of the values once read (tensors are immutable, so it stays valid). */
   cachedValues: TypedArray | undefined;
   private disposedFlag = false;
+  private requiresGradFlag = false;
+  private gradFnNode: Node | null = null;
+  /** The gradient, filled by `backward()` (leaves, and non-leaves that called `retainGrad()`). */
+  grad: Tensor | null = null;
+  /** @internal A saved handle of a leaf points gradients to the leaf itself. */
+  leafOrigin: Tensor | undefined;
+  /** @internal Hooks on a leaf's gradient (non-leaf hooks live on the node). */
+  readonly leafHooks: GradHook[] = [];
+  private retainsGradFlag = false;
 
   /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
   constructor(storage: Storage, shape: Shape, strides?: readonly number[], offset = 0) {
@@ -77,6 +89,86 @@ export class Tensor implements View {
     this.disposedFlag = true;
     untrackTensor(this, this.device);
     this.storage.releaseRef();
+  }
+
+  // ---- autograd ----------------------------------------------------------------------------
+  /** Whether gradients are computed for this tensor (set on leaves; results of ops inherit it). */
+  get requiresGrad(): boolean {
+    return this.requiresGradFlag;
+  }
+  set requiresGrad(on: boolean) {
+    if (this.gradFnNode) {
+      if (on) return;
+      throw new Error(
+        `requiresGrad: can only change the flag of a leaf tensor; this one (${this.shape.length ? `[${this.shape.join(', ')}]` : 'scalar'}) was made by '${this.gradFnNode.name}'. Use detach() for a copy without history`,
+      );
+    }
+    if (on && !isFloat(this.dtype)) {
+      throw new Error(`requiresGrad: only floating-point tensors can require gradients, got a ${this.dtype} tensor of shape [${this.shape.join(', ')}]`);
+    }
+    this.requiresGradFlag = on;
+  }
+  /** Sets `requiresGrad` (default true) and returns this tensor, like PyTorch's `requires_grad_()`. */
+  requiresGrad_(on = true): this {
+    this.requiresGrad = on;
+    return this;
+  }
+  /** The node of the op that made this tensor (null for leaves). */
+  get gradFn(): Node | null {
+    return this.gradFnNode;
+  }
+  /** @internal Called by `trace` when an op's output is recorded. */
+  setGradFn(node: Node): void {
+    this.gradFnNode = node;
+    this.requiresGradFlag = true;
+  }
+  /** @internal */
+  setLeafOrigin(leaf: Tensor): void {
+    this.leafOrigin = leaf;
+    this.requiresGradFlag = true;
+  }
+  /** True for tensors not made by a recorded op: those you create, and results made under noGrad. */
+  get isLeaf(): boolean {
+    return this.gradFnNode === null;
+  }
+  /** Whether `.grad` is filled for this non-leaf tensor (see `retainGrad`). */
+  get retainsGrad(): boolean {
+    return this.retainsGradFlag;
+  }
+  /**
+   * Computes the gradient of this tensor with respect to every leaf that requires grad and
+   * accumulates it into their `.grad`. A non-scalar tensor needs `gradient` (same shape).
+   */
+  backward(gradient?: Tensor | null, options: ag.BackwardOptions = {}): void {
+    ag.backward(this, gradient ?? undefined, options);
+  }
+  /** A tensor with the same values (same storage) and no history: it does not require grad. */
+  detach(): Tensor {
+    return new Tensor(this.storage, this.shape, this.strides, this.offset);
+  }
+  /**
+   * Calls `hook(grad)` each time a gradient for this tensor is computed; a returned tensor
+   * replaces the gradient. Returns a handle whose `remove()` takes the hook off.
+   */
+  registerHook(hook: GradHook): { remove(): void } {
+    if (!this.requiresGrad) throw new Error(`registerHook: the tensor (shape [${this.shape.join(', ')}]) does not require grad, so it never gets a gradient`);
+    const list = this.gradFnNode ? this.gradFnNode.hooks : this.leafHooks;
+    list.push(hook);
+    return {
+      remove: () => {
+        const i = list.indexOf(hook);
+        if (i >= 0) list.splice(i, 1);
+      },
+    };
+  }
+  /** Fills `.grad` of this non-leaf tensor on backward, as for leaves. */
+  retainGrad(): void {
+    if (!this.requiresGrad) throw new Error(`retainGrad: the tensor (shape [${this.shape.join(', ')}]) does not require grad`);
+    if (!this.gradFnNode || this.retainsGradFlag) return;
+    this.retainsGradFlag = true;
+    this.gradFnNode.hooks.push((g) => {
+      ag.accumulateInto(this, g);
+    });
   }
 
   // ---- moving data -------------------------------------------------------------------------
@@ -250,6 +342,10 @@ export class Tensor implements View {
   }
   indexSelect(dim: number, index: Tensor): Tensor {
     return ix.indexSelect(this, dim, index);
+  }
+  /** A copy of this tensor with `src` added at the positions `index` names along `dim`. */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    return ix.scatterAdd(this, dim, index, src);
   }
 }
 

@@ -210,6 +210,27 @@ export class CpuBackend implements Backend {
     }
   }
 
+  scatterAdd(src: View, dim: number, index: View, out: View): void {
+    const base = elementOffsets(index.shape, out.strides.map((s, d) => (d === dim ? 0 : s)), out.offset);
+    const oi = viewOffsets(index, index.shape);
+    const os = viewOffsets(src, index.shape);
+    const S = arr(src);
+    const I = arr(index);
+    const O = arr(out);
+    const size = out.shape[dim]!;
+    const step = out.strides[dim]!;
+    // Check every index first, so an error leaves out untouched.
+    for (let i = 0; i < oi.length; i++) {
+      const j = I[oi[i]!]!;
+      if (j < 0 || j >= size) throw new Error(`scatterAdd: index ${j} is out of range for dimension ${dim} of size ${size} (expected 0 to ${size - 1})`);
+    }
+    const wrap = out.dtype === 'int32';
+    for (let i = 0; i < base.length; i++) {
+      const at = base[i]! + I[oi[i]!]! * step;
+      O[at] = wrap ? (O[at]! + S[os[i]!]!) | 0 : O[at]! + S[os[i]!]!;
+    }
+  }
+
   fill(out: View, value: number): void {
     const O = arr(out);
     const oo = viewOffsets(out, out.shape);

@@ -29,6 +29,7 @@ import reduceSrc from '../../../shaders/reduce.wgsl';
 import argreduceSrc from '../../../shaders/argreduce.wgsl';
 import matmulSrc from '../../../shaders/matmul.wgsl';
 import gatherSrc from '../../../shaders/gather.wgsl';
+import scatterAddSrc from '../../../shaders/scatter_add.wgsl';
 import mathF32 from '../../../shaders/lib/math_f32.wgsl';
 import mathI32 from '../../../shaders/lib/math_i32.wgsl';
 
@@ -45,6 +46,7 @@ export const SHADERS = {
   argreduce: { file: 'argreduce.wgsl', source: argreduceSrc },
   matmul: { file: 'matmul.wgsl', source: matmulSrc },
   gather: { file: 'gather.wgsl', source: gatherSrc },
+  scatterAdd: { file: 'scatter_add.wgsl', source: scatterAddSrc },
 } as const satisfies Record<string, KernelSource>;
 
 const MAX_RANK = 8;
@@ -87,6 +89,7 @@ const buf = (v: View): GPUBuffer => v.storage.handle as GPUBuffer;
 /** Codes the kernels write into the error-flag buffer, and what they mean. */
 const KERNEL_ERRORS: Record<number, (a: number, b: number) => string> = {
   1: (index, size) => `gather/indexSelect: index ${index | 0} is out of range for a dimension of size ${size} (expected 0 to ${size - 1}); detected on webgpu by an earlier op, reported at this read`,
+  2: (index, size) => `scatterAdd: index ${index | 0} is out of range for a dimension of size ${size} (expected 0 to ${size - 1}); detected on webgpu by an earlier op, reported at this read`,
 };
 
 export class WebGPUBackend implements Backend {
@@ -599,6 +602,29 @@ export class WebGPUBackend implements Backend {
       {
         n, rank: out.shape.length, dim, dim_size: x.shape[dim]!, x_offset: x.offset, i_offset: index.offset,
         shape: pad(out.shape), x_strides: pad(x.strides), i_strides: pad(index.strides),
+      },
+      this.grid(Math.ceil(n / this.wg)),
+    );
+    this.errorsMayBeSet = true;
+  }
+
+  scatterAdd(src: View, dim: number, index: View, out: View): void {
+    this.checkOut('scatterAdd', out);
+    const n = numel(index.shape);
+    if (n === 0) return;
+    if (index.shape.length > MAX_RANK) throw new Error(`webgpu scatterAdd: rank ${index.shape.length} exceeds ${MAX_RANK}`);
+    const c = wgslType(out.dtype);
+    if (c === 'u32') throw new Error('webgpu scatterAdd: bool tensors cannot be summed');
+    // f32: compare-exchange on the bits (WGSL has no float atomics); i32: atomicAdd wraps like i32 adds.
+    const addAt = c === 'f32'
+      ? `fn add_at(i: u32, v: C) {\n  var old = atomicLoad(&out[i]);\n  loop {\n    let r = atomicCompareExchangeWeak(&out[i], old, bitcast<u32>(bitcast<f32>(old) + v));\n    if (r.exchanged) { break; }\n    old = r.old_value;\n  }\n}\n`
+      : `fn add_at(i: u32, v: C) { atomicAdd(&out[i], bitcast<u32>(v)); }\n`;
+    this.dispatch(
+      { shader: SHADERS.scatterAdd, entry: 'main', variant: c, preamble: () => `alias C = ${c};\n${addAt}` },
+      { src: buf(src), index: buf(index), out: buf(out), errors: this.errorFlags },
+      {
+        n, rank: index.shape.length, dim, dim_size: out.shape[dim]!, s_offset: src.offset, i_offset: index.offset,
+        shape: pad(index.shape), s_strides: pad(src.strides), i_strides: pad(index.strides), o_strides: pad(out.strides),
       },
       this.grid(Math.ceil(n / this.wg)),
     );

@@ -7,9 +7,15 @@ import { Tensor, type TensorOrScalar } from '../tensor.js';
 import { checkDType, checkInputs, empty } from './core.js';
 import { expand } from './views.js';
 import { scalarTensor } from '../creation.js';
+import { trace } from '../../autograd/node.js';
 
 /** A copy of `x` converted to `dtype` (x itself when it already has it). */
 export function cast(x: Tensor, dtype: DType): Tensor {
+  // d(cast x)/dx = 1: the engine casts the gradient back to x's dtype.
+  return trace('cast', [x], () => castKernel(x, dtype), (g) => [g]);
+}
+
+function castKernel(x: Tensor, dtype: DType): Tensor {
   const device = checkInputs('cast', x);
   if (!isDType(dtype)) throw new Error(`cast: unknown dtype '${String(dtype)}' (expected float32, int32, float64 or bool)`);
   if (x.dtype === dtype) return x;
@@ -19,7 +25,34 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   return out;
 }
 
+/**
+ * Backward rules of the unary ops: the gradient of x from the output's gradient g, the input x
+ * and the output y (`uses` says which of them the rule reads, so only those are kept for
+ * backward). Each is the derivative written with tensor ops, so it runs on x's device and can
+ * itself be differentiated.
+ */
+const UNARY_GRAD: Record<UnaryOp, { uses: 'x' | 'y' | ''; rule: (g: Tensor, v: Tensor) => Tensor }> = {
+  neg: { uses: '', rule: (g) => g.neg() },
+  abs: { uses: 'x', rule: (g, x) => g.mul(x.sign()) }, // d|x| = sign(x): 0 at 0, as in PyTorch
+  square: { uses: 'x', rule: (g, x) => g.mul(x).mul(2) },
+  sign: { uses: '', rule: (g) => g.mul(0) }, // piecewise constant
+  relu: { uses: 'y', rule: (g, y) => where(y.gt(0), g, 0) }, // y > 0 exactly where x > 0; 0 at x = 0, as in PyTorch
+  exp: { uses: 'y', rule: (g, y) => g.mul(y) }, // d e^x = e^x
+  log: { uses: 'x', rule: (g, x) => g.div(x) },
+  sqrt: { uses: 'y', rule: (g, y) => g.div(y.mul(2)) }, // 1 / (2 sqrt x)
+  rsqrt: { uses: 'y', rule: (g, y) => g.mul(y.pow(3)).mul(-0.5) }, // d x^-1/2 = -1/2 x^-3/2
+  sin: { uses: 'x', rule: (g, x) => g.mul(x.cos()) },
+  cos: { uses: 'x', rule: (g, x) => g.mul(x.sin()).neg() },
+  tanh: { uses: 'y', rule: (g, y) => g.mul(y.square().neg().add(1)) }, // 1 - tanh^2
+  sigmoid: { uses: 'y', rule: (g, y) => g.mul(y.mul(y.neg().add(1))) }, // s (1 - s)
+};
+
 export function unary(op: UnaryOp, x: Tensor): Tensor {
+  const { uses, rule } = UNARY_GRAD[op];
+  return trace(op, [x], () => unaryKernel(op, x), (g, [v]) => [rule(g, v!)], (y) => (uses === 'x' ? [x] : uses === 'y' ? [y] : []));
+}
+
+function unaryKernel(op: UnaryOp, x: Tensor): Tensor {
   const device = checkInputs(op, x);
   const { compute, result } = elementwiseTypes(UNARY[op].rule, x.dtype);
   const xin = cast(x, compute);
@@ -57,7 +90,60 @@ export function prepare(op: string, ts: Tensor[], dtypes: DType[]): { inputs: Te
   return { inputs, shape, temps };
 }
 
+type Grad2 = (g: Tensor, a: Tensor, b: Tensor, y: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
+/** Where a == b, maximum and minimum split the gradient evenly between a and b (as PyTorch). */
+const pick = (g: Tensor, a: Tensor, b: Tensor, first: 'gt' | 'lt'): [Tensor, Tensor] => {
+  const half = g.mul(0.5);
+  const tie = a.eq(b);
+  return [where(a[first](b), g, where(tie, half, 0)), where(b[first](a), g, where(tie, half, 0))];
+};
+
+/**
+ * Backward rules of the differentiable binary ops, as (gradient of a, gradient of b) in the
+ * broadcast shape; the engine sums them back to each operand's shape. `uses` names what the
+ * rule reads (a, b, the output y), so only that is kept. Comparisons return bool: no rule.
+ */
+const BINARY_GRAD: Partial<Record<BinaryOp, { uses: string; rule: Grad2 }>> = {
+  add: { uses: '', rule: (g) => [g, g] },
+  sub: { uses: '', rule: (g) => [g, g.neg()] },
+  mul: { uses: 'ab', rule: (g, a, b, _y, n) => [n[0] ? g.mul(b) : null, n[1] ? g.mul(a) : null] },
+  // d(a/b)/db = -a/b^2
+  div: { uses: 'ab', rule: (g, a, b, _y, n) => [n[0] ? g.div(b) : null, n[1] ? g.mul(a).div(b.square()).neg() : null] },
+  pow: {
+    uses: 'aby',
+    rule: (g, a, b, y, n) => [
+      // d a^b / da = b a^(b-1), taken as 0 where b = 0 (so 0^0 has gradient 0, not NaN)
+      n[0] ? where(b.eq(0), 0, g.mul(b).mul(a.pow(b.sub(1)))) : null,
+      // d a^b / db = a^b log a, taken as 0 where a = 0 and b >= 0 (the limit), as PyTorch does
+      n[1] ? where(a.eq(0), where(b.ge(0), 0, g.mul(y).mul(a.log())), g.mul(y).mul(a.log())) : null,
+    ],
+  },
+  maximum: { uses: 'ab', rule: (g, a, b) => pick(g, a, b, 'gt') },
+  minimum: { uses: 'ab', rule: (g, a, b) => pick(g, a, b, 'lt') },
+};
+
 export function binary(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  const def = BINARY_GRAD[op];
+  if (!def) return binaryKernel(op, a, b);
+  const { uses, rule } = def;
+  return trace(
+    op,
+    [a, b],
+    () => binaryKernel(op, a, b),
+    (g, saved, needs) => {
+      const get = (k: string) => saved[uses.indexOf(k)]!;
+      return rule(g, get('a'), get('b'), get('y'), needs);
+    },
+    (y) => [...uses].map((k) => (k === 'y' ? y : asTensor(k === 'a' ? a : b, y))),
+  );
+}
+
+/** A scalar operand as a tensor (for rules that need the value of both operands). */
+function asTensor(v: TensorOrScalar, like: Tensor): Tensor {
+  return v instanceof Tensor ? v : scalarTensor(v, like.dtype, like.device);
+}
+
+function binaryKernel(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): Tensor {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new Error(`${op}: at least one operand must be a Tensor`);
   checkInputs(op, ...[a, b].filter((v): v is Tensor => v instanceof Tensor)); // before any scalar becomes a tensor
   const A = operand(op, a, (a instanceof Tensor ? a : b) as Tensor);
@@ -75,6 +161,11 @@ export function binary(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): Tens
 
 /** Elementwise `cond ? a : b`; cond is a mask (any nonzero value counts as true). */
 export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  // The gradient goes to a where cond holds, to b elsewhere; cond gets none.
+  return trace('where', [cond, a, b], () => whereKernel(cond, a, b), (g, [c], n) => [null, n[1] ? where(c!, g, 0) : null, n[2] ? where(c!, 0, g) : null], () => [cond]);
+}
+
+function whereKernel(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
   // Check the tensor operands before any scalar becomes a tensor, so that an error leaves nothing behind.
   const given = [cond, a, b].filter((v): v is Tensor => v instanceof Tensor);
   checkInputs('where', ...given);
@@ -98,8 +189,32 @@ export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tenso
   return out;
 }
 
-/** Limits `x` to [min, max]. */
+/**
+ * Limits `x` to [min, max]. Gradient: to x where min <= x <= max (bounds included, as in
+ * PyTorch), to a tensor bound where x is beyond it.
+ */
 export function clamp(x: Tensor, min?: TensorOrScalar | null, max?: TensorOrScalar | null): Tensor {
+  const lo = min ?? null;
+  const hi = max ?? null;
+  const hasLo = lo !== null; // the rule keeps flags, not the bounds themselves (see views.ts)
+  const hasHi = hi !== null;
+  return trace(
+    'clamp',
+    [x, lo, hi],
+    () => clampKernel(x, min, max),
+    (g, [xs, l, h], n) => {
+      const below = hasLo ? xs!.lt(l!) : null;
+      const above = hasHi ? xs!.gt(h!) : null;
+      let gx = g;
+      if (below) gx = where(below, 0, gx);
+      if (above) gx = where(above, 0, gx);
+      return [n[0] ? gx : null, n[1] && below ? where(below, g, 0) : null, n[2] && above ? where(above, g, 0) : null];
+    },
+    () => [x, lo === null ? x : asTensor(lo, x), hi === null ? x : asTensor(hi, x)],
+  );
+}
+
+function clampKernel(x: Tensor, min?: TensorOrScalar | null, max?: TensorOrScalar | null): Tensor {
   // Tensor bounds are checked up front: a failure in the second step would leak the first's result.
   const bounds = [min, max].filter((v): v is Tensor => v instanceof Tensor);
   checkInputs('clamp', x, ...bounds);

@@ -2,9 +2,11 @@
 import { getBackend } from '../../runtime.js';
 import { promoteTypes } from '../dtype.js';
 import { fmtShape, normAxis } from '../shape.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { checkInputs, describe, empty } from './core.js';
-import { expand, narrow, reshape, unsqueeze } from './views.js';
+import { clone, expand, narrow, reshape, select, unsqueeze } from './views.js';
+import { trace } from '../../autograd/node.js';
+import { zeros } from '../creation.js';
 
 function checkIndex(op: string, index: Tensor): void {
   if (index.dtype !== 'int32') throw new Error(`${op}: index must be an int32 tensor, got ${index.dtype}`);
@@ -15,6 +17,12 @@ function checkIndex(op: string, index: Tensor): void {
  * index has x's rank and no dimension larger than x's, except along `dim`.
  */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  // Each read x[j] passes its gradient back to x[j]; repeated reads add up (a scatter-add).
+  const shape = x.shape;
+  return trace('gather', [x, index], () => gatherImpl(x, dim, index), (g, [idx]) => [scatterAdd(zeros(shape, { dtype: g.dtype, device: g.device }), dim, idx!, g)], () => [index]);
+}
+
+function gatherImpl(x: Tensor, dim: number, index: Tensor): Tensor {
   const device = checkInputs('gather', x, index);
   checkIndex('gather', index);
   const d = normAxis('gather', dim, x.ndim);
@@ -38,6 +46,15 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 
 /** Selects entries of x along `dim` by a 1-D int32 index (repeats allowed). */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  const shape = x.shape;
+  return trace('indexSelect', [x, index], () => indexSelectImpl(x, dim, index), (g, [idx]) => {
+    const d = normAxis('indexSelect', dim, Math.max(shape.length, 1));
+    const lined = reshape(idx!, shape.map((_, i) => (i === d ? idx!.size : 1)));
+    return [scatterAdd(zeros(shape, { dtype: g.dtype, device: g.device }), d, expand(lined, g.shape), g)];
+  }, () => [index]);
+}
+
+function indexSelectImpl(x: Tensor, dim: number, index: Tensor): Tensor {
   const device = checkInputs('indexSelect', x, index);
   checkIndex('indexSelect', index);
   if (index.ndim > 1) throw new Error(`indexSelect: index must be 1-D, got shape ${fmtShape(index.shape)}`);
@@ -62,6 +79,22 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
 
 /** Concatenates tensors along an existing dim (dtypes are promoted). */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('cat: expected a non-empty array of tensors');
+  // Each input's gradient is its slab of g.
+  const lens = tensors.map((t) => (t instanceof Tensor ? t.shape : []));
+  return trace('cat', tensors, () => catImpl(tensors, dim), (g) => {
+    const d = normAxis('cat', dim, g.ndim);
+    let at = 0;
+    return lens.map((s) => {
+      const len = s[d] ?? 0;
+      const part = narrow(g, d, at, len);
+      at += len;
+      return part;
+    });
+  });
+}
+
+function catImpl(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('cat: expected a non-empty array of tensors');
   const device = checkInputs('cat', ...tensors);
   const first = tensors[0]!;
@@ -94,6 +127,16 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
 /** Stacks equal-shaped tensors along a new dim. */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('stack: expected a non-empty array of tensors');
+  // Each input's gradient is its slice of g along the new dim.
+  const count = tensors.length; // the rule keeps the count, not the inputs (see views.ts)
+  return trace('stack', tensors, () => stackImpl(tensors, dim), (g) => {
+    const d = normAxis('stack', dim, g.ndim);
+    return Array.from({ length: count }, (_, i) => select(g, d, i));
+  });
+}
+
+function stackImpl(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('stack: expected a non-empty array of tensors');
   checkInputs('stack', ...tensors);
   const first = tensors[0]!;
   for (const t of tensors) {
@@ -108,5 +151,43 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   const parts = tensors.map((t) => unsqueeze(t, d));
   const out = cat(parts, d);
   for (const p of parts) p.dispose();
+  return out;
+}
+
+/**
+ * x with src added at the positions index names along `dim` (out-of-place torch.scatter_add):
+ * out[i with coordinate dim replaced by index[i]] += src[i] for every i over index's shape.
+ * index has x's rank, no dim larger than src's, and none larger than x's except along dim.
+ * Repeated indices add up. Gradient: g to x, gather(g, dim, index) to src.
+ */
+export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  return trace('scatterAdd', [x, index, src], () => scatterAddImpl(x, dim, index, src), (g, [idx], n) => [g, null, n[2] ? gather(g, dim, idx!) : null], () => [index]);
+}
+
+function scatterAddImpl(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  const device = checkInputs('scatterAdd', x, index, src);
+  checkIndex('scatterAdd', index);
+  const d = normAxis('scatterAdd', dim, Math.max(x.ndim, 1));
+  if (index.ndim !== x.ndim || src.ndim !== x.ndim) {
+    throw new Error(`scatterAdd: input, index and src must have the same rank, got ${describe(x)}, index ${fmtShape(index.shape)} and src ${fmtShape(src.shape)}`);
+  }
+  index.shape.forEach((s, i) => {
+    if (s > src.shape[i]! || (i !== d && s > x.shape[i]!)) {
+      throw new Error(
+        `scatterAdd: index shape ${fmtShape(index.shape)} must not exceed src ${fmtShape(src.shape)} in any dim, nor input ${fmtShape(x.shape)} except in dim ${d}`,
+      );
+    }
+  });
+  if (x.dtype === 'bool') throw new Error('scatterAdd: bool tensors cannot be summed (cast to int32 or float32 first)');
+  const out = clone(x);
+  const s = src.dtype === x.dtype ? src : src.cast(x.dtype);
+  try {
+    getBackend(device).scatterAdd(s, d, index, out);
+  } catch (e) {
+    out.dispose();
+    throw e;
+  } finally {
+    if (s !== src) s.dispose();
+  }
   return out;
 }

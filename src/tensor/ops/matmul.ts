@@ -4,10 +4,33 @@ import { promoteTypes } from '../dtype.js';
 import { broadcastShapes, fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkInputs, empty } from './core.js';
+import { trace } from '../../autograd/node.js';
 import { cast } from './elementwise.js';
 import { expand, reshape, unsqueeze } from './views.js';
 
+/**
+ * Gradients of C = A B: dA = G B^T and dB = A^T G, batched; the engine sums them over
+ * broadcast batch dims. A 1-D operand was a row (a) or a column (b): g lacks that dim, so it
+ * is put back first and the result's extra dim removed after.
+ */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  return trace('matmul', [a, b], () => matmulImpl(a, b), (g, [as, bs], n) => {
+    const A = as!;
+    const B = bs!;
+    if (A.ndim === 1 && B.ndim === 1) return [n[0] ? B.mul(g) : null, n[1] ? A.mul(g) : null]; // a dot product
+    const A2 = A.ndim === 1 ? A.unsqueeze(0) : A;
+    const B2 = B.ndim === 1 ? B.unsqueeze(1) : B;
+    let G = A.ndim === 1 ? g.unsqueeze(-2) : g;
+    if (B.ndim === 1) G = G.unsqueeze(-1);
+    let ga = n[0] ? G.matmul(B2.transpose(-1, -2)) : null;
+    let gb = n[1] ? A2.transpose(-1, -2).matmul(G) : null;
+    if (ga && A.ndim === 1) ga = ga.squeeze(-2);
+    if (gb && B.ndim === 1) gb = gb.squeeze(-1);
+    return [ga, gb];
+  }, () => [a, b]);
+}
+
+function matmulImpl(a: Tensor, b: Tensor): Tensor {
   const device = checkInputs('matmul', a, b);
   if (a.ndim === 0 || b.ndim === 0) {
     throw new Error(`matmul: both operands need at least 1 dimension, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)} (use mul for scalars)`);

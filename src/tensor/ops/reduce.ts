@@ -10,7 +10,8 @@ import { fmtShape, normAxes, normAxis, numel } from '../shape.js';
 import type { ReduceOptions, Tensor, VarOptions } from '../tensor.js';
 import { checkInputs, empty } from './core.js';
 import { binary, cast, unary, where } from './elementwise.js';
-import { permute, reshape } from './views.js';
+import { expand, permute, reshape } from './views.js';
+import { trace } from '../../autograd/node.js';
 
 type Dim = number | readonly number[] | null | undefined;
 
@@ -54,10 +55,68 @@ export function reduce(op: ReduceOp, x: Tensor, dim: Dim, keepdim: boolean): Ten
   return out;
 }
 
-export const sum = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) => reduce('sum', x, dim, keepdimOf(k));
-export const prod = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) => reduce('prod', x, dim, keepdimOf(k));
-export const max = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) => reduce('max', x, dim, keepdimOf(k));
-export const min = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) => reduce('min', x, dim, keepdimOf(k));
+// ---- gradients of reductions ------------------------------------------------------------------
+// A reduction's gradient g has the reduced shape; `spread` gives it back the reduced dims (as 1)
+// and broadcasts it over x's shape, so each input element sees the gradient of its output.
+
+/** What a reduction rule needs to know about its call (shapes only: see views.ts). */
+interface ReduceCall {
+  shape: readonly number[];
+  axes: number[];
+  keepdim: boolean;
+  count: number;
+}
+
+function callOf(op: string, x: Tensor, dim: Dim, keepdim: boolean): ReduceCall {
+  const axes = normAxes(op, dim ?? undefined, x.ndim);
+  return { shape: x.shape, axes, keepdim, count: numel(axes.map((a) => x.shape[a]!)) };
+}
+
+/** g (or the output y) with the reduced dims kept as size 1. */
+function kept(t: Tensor, c: ReduceCall): Tensor {
+  return c.keepdim ? t : reshape(t, reducedShape(c.shape, c.axes, true));
+}
+
+/** g spread back over x's shape. */
+function spread(g: Tensor, c: ReduceCall): Tensor {
+  return expand(kept(g, c), c.shape);
+}
+
+/** Runs a reduction, recorded with `rule(g, saved, call)`; `uses` says whether the rule reads x and y. */
+function traced(op: string, x: Tensor, dim: Dim, keepdim: boolean, uses: 'xy' | '', forward: () => Tensor, rule: (g: Tensor, s: readonly Tensor[], c: ReduceCall) => Tensor): Tensor {
+  if (!x.requiresGrad) return forward();
+  const c = callOf(op, x, dim, keepdim);
+  return trace(op, [x], forward, (g, s) => [rule(g, s, c)], (y) => (uses ? [x, y] : []));
+}
+
+export const sum = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) =>
+  traced('sum', x, dim, keepdimOf(k), '', () => reduce('sum', x, dim, keepdimOf(k)), (g, _s, c) => spread(g, c));
+
+/**
+ * d prod / dx_i = the product of the others. Dividing prod by x_i fails where x_i = 0, so:
+ * with no zero in the row it is prod / x_i; with one zero, only that element gets a gradient
+ * (the product of the non-zeros); with two or more, all gradients are 0.
+ */
+export const prod = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) =>
+  traced('prod', x, dim, keepdimOf(k), 'xy', () => reduce('prod', x, dim, keepdimOf(k)), (g, [xs], c) => {
+    const isZero = xs!.eq(0);
+    const zeros = isZero.sum(c.axes, true);
+    const safe = where(isZero, 1, xs!);
+    const nonZeroProd = safe.prod(c.axes, true);
+    const others = where(zeros.eq(0), nonZeroProd.div(safe), where(zeros.eq(1), where(isZero, nonZeroProd, 0), 0));
+    return others.mul(spread(g, c));
+  });
+
+/** Ties: the gradient is shared evenly among the elements equal to the max (as torch.amax). */
+function extremumRule(g: Tensor, [xs, ys]: readonly Tensor[], c: ReduceCall): Tensor {
+  const hit = xs!.eq(kept(ys!, c));
+  const share = spread(g, c).div(hit.sum(c.axes, true));
+  return where(hit, share, 0);
+}
+export const max = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) =>
+  traced('max', x, dim, keepdimOf(k), 'xy', () => reduce('max', x, dim, keepdimOf(k)), extremumRule);
+export const min = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) =>
+  traced('min', x, dim, keepdimOf(k), 'xy', () => reduce('min', x, dim, keepdimOf(k)), extremumRule);
 
 function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | null | undefined, k: boolean | ReduceOptions | undefined): Tensor {
   checkInputs(op, x);
@@ -83,8 +142,12 @@ function countOf(x: Tensor, dim: Dim): number {
   return numel(normAxes('mean', dim ?? undefined, x.ndim).map((a) => x.shape[a]!));
 }
 
-/** Mean; int and bool inputs are averaged as float32. */
+/** Mean; int and bool inputs are averaged as float32. Gradient: g / N to every element. */
 export function mean(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Tensor {
+  return traced('mean', x, dim, keepdimOf(k), '', () => meanImpl(x, dim, k), (g, _s, c) => spread(g, c).div(c.count));
+}
+
+function meanImpl(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Tensor {
   checkInputs('mean', x);
   normAxes('mean', dim ?? undefined, x.ndim); // before any temporary, and naming mean rather than sum
   const xf = isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
@@ -100,8 +163,18 @@ function varOpts(o: boolean | VarOptions | undefined): { keepdim: boolean; corre
   return { keepdim: o?.keepdim ?? false, correction: o?.correction ?? 1 };
 }
 
-/** Variance with Bessel's correction (default 1), computed in two passes for accuracy. */
+/**
+ * Variance with Bessel's correction (default 1), computed in two passes for accuracy.
+ * Gradient: d var / dx_i = 2 (x_i - mean) / (N - correction).
+ */
 export function variance(x: Tensor, dim?: Dim, o?: boolean | VarOptions): Tensor {
+  const { keepdim, correction } = varOpts(o);
+  return traced('var', x, dim, keepdim, 'xy', () => varianceImpl(x, dim, o), (g, [xs], c) =>
+    xs!.sub(xs!.mean(c.axes, true)).mul(spread(g, c)).mul(2 / (c.count - correction)),
+  );
+}
+
+function varianceImpl(x: Tensor, dim?: Dim, o?: boolean | VarOptions): Tensor {
   checkInputs('var', x);
   normAxes('var', dim ?? undefined, x.ndim); // before any temporary, and naming var rather than mean
   const { keepdim, correction } = varOpts(o);
@@ -124,8 +197,17 @@ export function std(x: Tensor, dim?: Dim, o?: boolean | VarOptions): Tensor {
   return s;
 }
 
-/** log(sum(exp(x))) without overflow: the max is subtracted first (and ±inf maxima are handled). */
+/**
+ * log(sum(exp(x))) without overflow: the max is subtracted first (and ±inf maxima are handled).
+ * Gradient: the softmax, exp(x - logsumexp(x)), times g.
+ */
 export function logsumexp(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Tensor {
+  return traced('logsumexp', x, dim, keepdimOf(k), 'xy', () => logsumexpImpl(x, dim, k), (g, [xs, ys], c) =>
+    xs!.sub(kept(ys!, c)).exp().mul(spread(g, c)),
+  );
+}
+
+function logsumexpImpl(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Tensor {
   checkInputs('logsumexp', x);
   normAxes('logsumexp', dim ?? undefined, x.ndim); // before any temporary
   const keepdim = keepdimOf(k);

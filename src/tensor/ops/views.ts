@@ -6,6 +6,8 @@ import { getBackend } from '../../runtime.js';
 import { fmtShape, normAxes, normAxis, numel, shapeEq } from '../shape.js';
 import { Tensor, type SliceSpec } from '../tensor.js';
 import { checkInputs, empty } from './core.js';
+import { trace } from '../../autograd/node.js';
+import { zeros } from '../creation.js';
 
 /** Accepts `f(2, 3)` and `f([2, 3])` alike. */
 export function shapeArg(args: (number | readonly number[])[]): number[] {
@@ -74,7 +76,7 @@ function viewStrides(oldShape: readonly number[], oldStrides: readonly number[],
   return out;
 }
 
-export function view(x: Tensor, shape: readonly number[]): Tensor {
+function viewImpl(x: Tensor, shape: readonly number[]): Tensor {
   checkInputs('view', x);
   const s = inferShape('view', x, shape);
   const strides = viewStrides(x.shape, x.strides, s);
@@ -86,7 +88,7 @@ export function view(x: Tensor, shape: readonly number[]): Tensor {
   return makeView(x, s, strides, x.offset);
 }
 
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+function reshapeImpl(x: Tensor, shape: readonly number[]): Tensor {
   checkInputs('reshape', x);
   const s = inferShape('reshape', x, shape);
   const strides = viewStrides(x.shape, x.strides, s);
@@ -97,7 +99,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return r;
 }
 
-export function permute(x: Tensor, dims: readonly number[]): Tensor {
+function permuteImpl(x: Tensor, dims: readonly number[]): Tensor {
   checkInputs('permute', x);
   if (dims.length !== x.ndim) {
     throw new Error(`permute: got ${dims.length} dims ${fmtShape(dims)} for a tensor of rank ${x.ndim} (shape ${fmtShape(x.shape)})`);
@@ -107,7 +109,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   return makeView(x, d.map((i) => x.shape[i]!), d.map((i) => x.strides[i]!), x.offset);
 }
 
-export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+function transposeImpl(x: Tensor, dim0: number, dim1: number): Tensor {
   checkInputs('transpose', x);
   if (x.ndim < 2 && dim0 === 0 && dim1 === 1) return makeView(x, x.shape, x.strides, x.offset);
   const a = normAxis('transpose', dim0, x.ndim);
@@ -118,7 +120,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   return permute(x, order);
 }
 
-export function expand(x: Tensor, shape: readonly number[]): Tensor {
+function expandImpl(x: Tensor, shape: readonly number[]): Tensor {
   checkInputs('expand', x);
   if (shape.length < x.ndim) {
     throw new Error(`expand: the target shape ${fmtShape(shape)} has fewer dims than the tensor's ${fmtShape(x.shape)}`);
@@ -147,7 +149,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   return makeView(x, outShape, strides, x.offset);
 }
 
-export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
+function squeezeImpl(x: Tensor, dim?: number | readonly number[]): Tensor {
   checkInputs('squeeze', x);
   const axes = dim === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normAxes('squeeze', dim, x.ndim);
   // As in PyTorch, naming a dim whose size is not 1 leaves it in place.
@@ -160,7 +162,7 @@ export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
   );
 }
 
-export function unsqueeze(x: Tensor, dim: number): Tensor {
+function unsqueezeImpl(x: Tensor, dim: number): Tensor {
   checkInputs('unsqueeze', x);
   // The valid range is one wider than the rank; normAxis would call the rank x.ndim + 1.
   if (!Number.isInteger(dim) || dim < -(x.ndim + 1) || dim > x.ndim) {
@@ -191,7 +193,7 @@ function sliceBounds(op: string, axis: number, size: number, spec: readonly [(nu
   return { start, step, len };
 }
 
-export function slice(x: Tensor, specs: readonly SliceSpec[]): Tensor {
+function sliceImpl(x: Tensor, specs: readonly SliceSpec[]): Tensor {
   checkInputs('slice', x);
   if (specs.length > x.ndim) {
     throw new Error(`slice: got ${specs.length} specs for a tensor of rank ${x.ndim} (shape ${fmtShape(x.shape)})`);
@@ -217,7 +219,7 @@ export function slice(x: Tensor, specs: readonly SliceSpec[]): Tensor {
   return makeView(x, shape, strides, offset);
 }
 
-export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+function narrowImpl(x: Tensor, dim: number, start: number, length: number): Tensor {
   checkInputs('narrow', x);
   const d = normAxis('narrow', dim, x.ndim);
   const size = x.shape[d]!;
@@ -230,7 +232,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   return makeView(x, shape, x.strides, x.offset + (length > 0 ? s * x.strides[d]! : 0));
 }
 
-export function select(x: Tensor, dim: number, index: number): Tensor {
+function selectImpl(x: Tensor, dim: number, index: number): Tensor {
   checkInputs('select', x);
   const d = normAxis('select', dim, x.ndim);
   const specs: SliceSpec[] = x.shape.map(() => null);
@@ -238,7 +240,7 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   return slice(x, specs);
 }
 
-export function flatten(x: Tensor, startDim: number, endDim: number): Tensor {
+function flattenImpl(x: Tensor, startDim: number, endDim: number): Tensor {
   checkInputs('flatten', x);
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normAxis('flatten', startDim, x.ndim);
@@ -248,17 +250,98 @@ export function flatten(x: Tensor, startDim: number, endDim: number): Tensor {
   return reshape(x, shape);
 }
 
-export function clone(x: Tensor): Tensor {
+function cloneImpl(x: Tensor): Tensor {
   const device = checkInputs('clone', x);
   const out = empty('clone', device, x.dtype, x.shape);
   getBackend(device).copy(x, out);
   return out;
 }
 
-export function contiguous(x: Tensor): Tensor {
+function contiguousImpl(x: Tensor): Tensor {
   checkInputs('contiguous', x);
   if (x.isContiguous()) return makeView(x, x.shape, x.strides, x.offset);
   return clone(x);
 }
 
 export { shapeEq };
+
+// ---- recorded views ---------------------------------------------------------------------------
+// A view's gradient is the output's gradient put back in the input's layout: reshaped,
+// permuted back, summed over expanded dims (the engine does that for `expand`), or written
+// into zeros at the place the slice took.
+
+/**
+ * The gradient of x for a view that reshapes it. Rules capture shapes, never the input tensor
+ * itself: a node must not keep its inputs' buffers alive (only `save` does that, on purpose).
+ */
+const reshapeBack = (x: Tensor) => {
+  const shape = x.shape;
+  return (g: Tensor) => [g.reshape(shape)];
+};
+
+export function view(x: Tensor, shape: readonly number[]): Tensor {
+  return trace('view', [x], () => viewImpl(x, shape), reshapeBack(x));
+}
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  return trace('reshape', [x], () => reshapeImpl(x, shape), reshapeBack(x));
+}
+export function flatten(x: Tensor, startDim: number, endDim: number): Tensor {
+  return trace('flatten', [x], () => flattenImpl(x, startDim, endDim), reshapeBack(x));
+}
+export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
+  return trace('squeeze', [x], () => squeezeImpl(x, dim), reshapeBack(x));
+}
+export function unsqueeze(x: Tensor, dim: number): Tensor {
+  return trace('unsqueeze', [x], () => unsqueezeImpl(x, dim), reshapeBack(x));
+}
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  const rank = x.ndim;
+  return trace('permute', [x], () => permuteImpl(x, dims), (g) => {
+    // The inverse permutation puts each axis back where it came from.
+    const inv = new Array<number>(dims.length);
+    dims.forEach((d, i) => { inv[normAxis('permute', d, rank)] = i; });
+    return [g.permute(inv)];
+  });
+}
+export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  const rank = x.ndim;
+  return trace('transpose', [x], () => transposeImpl(x, dim0, dim1), (g) => [rank < 2 ? g : g.transpose(dim0, dim1)]);
+}
+/** The engine sums a gradient of the expanded shape back over the expanded dims. */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  return trace('expand', [x], () => expandImpl(x, shape), (g) => [g]);
+}
+export function clone(x: Tensor): Tensor {
+  return trace('clone', [x], () => cloneImpl(x), (g) => [g]);
+}
+export function contiguous(x: Tensor): Tensor {
+  return trace('contiguous', [x], () => contiguousImpl(x), (g) => [g]);
+}
+
+/**
+ * The gradient of a slice-like view: zeros of the input's shape with `g` written where the
+ * view took its elements. Recorded too (its own gradient is the same view of gg), so slices
+ * have second derivatives.
+ */
+function scatterIntoView(g: Tensor, shape: readonly number[], take: (t: Tensor) => Tensor): Tensor {
+  return trace('viewBackward', [g], () => {
+    const z = zeros(shape, { dtype: g.dtype, device: g.device });
+    const slot = take(z);
+    getBackend(g.device).copy(g, slot);
+    slot.dispose();
+    return z;
+  }, (gg) => [take(gg)]);
+}
+
+export function slice(x: Tensor, specs: readonly SliceSpec[]): Tensor {
+  const shape = x.shape;
+  return trace('slice', [x], () => sliceImpl(x, specs), (g) => [scatterIntoView(g, shape, (t) => slice(t, specs))]);
+}
+export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  const shape = x.shape;
+  return trace('narrow', [x], () => narrowImpl(x, dim, start, length), (g) => [scatterIntoView(g, shape, (t) => narrow(t, dim, start, length))]);
+}
+export function select(x: Tensor, dim: number, index: number): Tensor {
+  const shape = x.shape;
+  return trace('select', [x], () => selectImpl(x, dim, index), (g) => [scatterIntoView(g, shape, (t) => select(t, dim, index))]);
+}
