@@ -41,8 +41,11 @@ async function toReference(t: Tensor): Promise<Tensor> {
   return r;
 }
 
+/** t with other values; it requires grad if t does (fn may take gradients itself, as in gradgradcheck). */
 function withValue(t: Tensor, values: Float64Array): Tensor {
-  return tensor(values, { shape: t.shape, dtype: 'float64', device: 'cpu' });
+  const r = tensor(values, { shape: t.shape, dtype: 'float64', device: 'cpu' });
+  if (t.requiresGrad) r.requiresGrad = true;
+  return r;
 }
 
 /**
@@ -124,7 +127,7 @@ export async function gradcheck(fn: Fn, inputs: readonly Tensor[], options: Grad
 
 /** All float output elements of fn with input j replaced by `values`, flattened in order. */
 async function outputsAt(fn: Fn, xs: readonly Tensor[], j: number, values: Float64Array): Promise<Float64Array> {
-  const outs = noGrad(() => asList(fn(...xs.map((x, i) => (i === j ? withValue(x, values) : x)))).filter((o) => isFloat(o.dtype)));
+  const outs = asList(fn(...xs.map((x, i) => (i === j ? withValue(x, values) : x)))).filter((o) => isFloat(o.dtype));
   const parts = await Promise.all(outs.map((o) => o.data()));
   const flat = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;

@@ -140,5 +140,10 @@ export function trace(
   // on in the node's handle only.
   for (const t of toSave) if (t !== out && !inputs.includes(t)) t.dispose();
   out.setGradFn(node);
+  // A saved output is part of the graph too (second derivatives flow through it): its handle,
+  // made before the node existed, points at the node now.
+  toSave.forEach((t, i) => {
+    if (t === out) node.saved![i]!.setGradFn(node);
+  });
   return out;
 }

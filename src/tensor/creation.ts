@@ -11,6 +11,21 @@ import { uploadFrom } from './ops/transfer.js';
 export interface TensorOptions {
   dtype?: DType;
   device?: DeviceName;
+  /** Make a leaf that records gradients (floating-point dtypes only). */
+  requiresGrad?: boolean;
+}
+
+/** Applies the `requiresGrad` option (the setter checks the dtype, naming the op on failure). */
+function leaf(op: string, t: Tensor, o: TensorOptions | undefined): Tensor {
+  if (o?.requiresGrad) {
+    try {
+      t.requiresGrad = true;
+    } catch (e) {
+      t.dispose();
+      throw new Error(`${op}: ${(e as Error).message}`);
+    }
+  }
+  return t;
 }
 
 type Nested = number | boolean | readonly Nested[] | TypedArray;
@@ -83,7 +98,7 @@ export function tensor(data: Nested, options?: TensorOptions & { shape?: readonl
     throw new Error(`tensor: shape ${fmtShape(shape)} needs ${numel(shape)} values, got ${values.length}`);
   }
   const arr = ArrayBuffer.isView(values) && dtypeOfArray(values) === dtype ? values : toArray(dtype, values as ArrayLike<number>);
-  return uploadFrom(arr, { dtype, shape }, device);
+  return leaf('tensor', uploadFrom(arr, { dtype, shape }, device), options);
 }
 
 /** @internal A 0-d tensor holding one value. */
@@ -100,7 +115,7 @@ export function full(shape: number | readonly number[], value: number | boolean,
   const out = empty('full', device, dtype, shapeOf('full', shape));
   // A bool tensor holds 0 or 1: any nonzero value (0.5, 2, NaN) is true, as in PyTorch.
   getBackend(device).fill(out, dtype === 'bool' ? +(Number(value) !== 0) : Number(value));
-  return out;
+  return leaf('full', out, options);
 }
 
 export function zeros(shape: number | readonly number[], options?: TensorOptions): Tensor {
@@ -132,7 +147,7 @@ export function arange(start: number, end?: number, step = 1, options?: TensorOp
   const n = Math.max(0, Math.ceil((end - start) / step));
   const out = empty('arange', device, dtype, [n]);
   getBackend(device).arange(out, start, step);
-  return out;
+  return leaf('arange', out, options);
 }
 
 /** `steps` evenly spaced values from start to end, both included. */
@@ -141,16 +156,16 @@ export function linspace(start: number, end: number, steps: number, options?: Te
   const { dtype, device } = opts('linspace', options, 'float32');
   const out = empty('linspace', device, dtype, [steps]);
   getBackend(device).arange(out, start, steps > 1 ? (end - start) / (steps - 1) : 0);
-  return out;
+  return leaf('linspace', out, options);
 }
 
 /** Identity matrix (n x m, m defaults to n). */
 export function eye(n: number, m = n, options?: TensorOptions): Tensor {
-  const out = zeros([n, m], options);
+  const out = zeros([n, m], { ...options, requiresGrad: false });
   const diag = new Tensor(out.storage, [Math.min(n, m)], [m + 1], 0);
   getBackend(out.device).fill(diag, 1);
   diag.dispose();
-  return out;
+  return leaf('eye', out, options);
 }
 
 function randomTensor(op: string, shape: number | readonly number[], options: TensorOptions | undefined, dflt: DType,
@@ -159,7 +174,7 @@ function randomTensor(op: string, shape: number | readonly number[], options: Te
   const out = empty(op, device, dtype, shapeOf(op, shape));
   const counter = defaultGenerator.take(countersFor(dist.kind, out.size));
   getBackend(device).random(out, dist, defaultGenerator.seed, counter);
-  return out;
+  return leaf(op, out, options);
 }
 
 /** Uniform on [low, high) (default [0, 1)). */
