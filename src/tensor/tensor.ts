@@ -138,9 +138,11 @@ export class Tensor implements View {
   /**
    * Computes the gradient of this tensor with respect to every leaf that requires grad and
    * accumulates it into their `.grad`. A non-scalar tensor needs `gradient` (same shape).
+   * `loss.backward({ retainGraph: true })` and `y.backward(g, { createGraph: true })` both work.
    */
-  backward(gradient?: Tensor | null, options: ag.BackwardOptions = {}): void {
-    ag.backward(this, gradient ?? undefined, options);
+  backward(gradient?: Tensor | ag.BackwardOptions | null, options: ag.BackwardOptions = {}): void {
+    if (gradient && !(gradient instanceof Tensor)) ag.backward(this, undefined, gradient);
+    else ag.backward(this, gradient ?? undefined, options);
   }
   /** A tensor with the same values (same storage) and no history: it does not require grad. */
   detach(): Tensor {
