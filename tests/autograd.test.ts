@@ -323,3 +323,17 @@ describe('Hessian-vector product of a small MLP loss', () => {
     expect(err).toBeLessThan(device === 'cpu' ? 1e-6 : 2e-2);
   });
 });
+
+describe.each(DEVICES)('zeroGrad on %s', (device) => {
+  it('nulls and frees the gradients of the given tensors', async () => {
+    const a = wg.ones([3], { device, requiresGrad: true });
+    const b = wg.ones([3], { device, requiresGrad: true });
+    a.mul(b).sum().backward();
+    const old = a.grad!;
+    const before = wg.memory().devices[device]!.buffers;
+    wg.zeroGrad([a, b]);
+    expect([a.grad, b.grad]).toEqual([null, null]);
+    expect(old.isDisposed).toBe(true);
+    expect(wg.memory().devices[device]!.buffers).toBe(before - 2);
+  });
+});

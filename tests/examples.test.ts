@@ -5,16 +5,14 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NO_WEBGPU } from './helpers.js';
 
 const root = join(import.meta.dirname, '..');
 const run = (args: string[], env: Record<string, string> = {}) =>
   execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
 
-beforeAll(() => {
-  run(['scripts/build.mjs', '--no-types']);
-}, 120_000);
+// dist/ is built once for all test files by tests/global-setup.ts.
 
 describe('bundles', () => {
   it('the browser bundle imports no Node built-ins and carries the shaders as text', () => {

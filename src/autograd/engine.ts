@@ -309,3 +309,14 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | reado
   }
   return result;
 }
+
+/**
+ * Resets the gradients of `tensors` (parameters) to null, disposing the old `.grad` tensors
+ * at once, as an optimizer's `zeroGrad()` does.
+ */
+export function zeroGrad(tensors: Iterable<Tensor>): void {
+  for (const t of tensors) {
+    t.grad?.dispose();
+    t.grad = null;
+  }
+}
