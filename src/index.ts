@@ -32,3 +32,5 @@ export type { BackwardOptions, GradOptions } from './autograd/engine.js';
 export type { Node, GradHook } from './autograd/node.js';
 export { where } from './tensor/ops/elementwise.js';
 export { matmul } from './tensor/ops/matmul.js';
+export * as nn from './nn/index.js';
+export * as F from './nn/functional/index.js';

@@ -51,6 +51,9 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       wg.full([2], a === 'bool' ? true : 1, { dtype: a, device });
       t(a).gather(0, wg.zeros([1, 2], { dtype: 'int32', device }));
     }
+    // ---- nn kernels: convolution ----
+    // ---- nn kernels: pooling ----
+    // ---- nn kernels: softmax and losses ----
     await wg.sync();
     const backend = wg.getBackend('webgpu') as WebGPUBackend;
     const kernels = backend.pipelines.all();

@@ -76,6 +76,12 @@ export interface Backend {
   /** Counter-based random numbers: element i uses counters starting at `counter + i` (see random.ts). */
   random(out: View, dist: RandomDist, seed: number, counter: number): void;
 
+  // ---- nn kernels: convolution (cpu/nn_conv.ts, webgpu/nn_conv.ts) ----
+
+  // ---- nn kernels: pooling (cpu/nn_pool.ts, webgpu/nn_pool.ts) ----
+
+  // ---- nn kernels: softmax and losses (cpu/nn_softmax.ts, webgpu/nn_softmax.ts) ----
+
   memory(): BackendMemory;
   /** Waits until all enqueued work has finished (a no-op on cpu). */
   sync(): Promise<void>;

@@ -269,6 +269,12 @@ export class CpuBackend implements Backend {
     }
   }
 
+  // ---- nn kernels: convolution (nn_conv.ts) ----
+
+  // ---- nn kernels: pooling (nn_pool.ts) ----
+
+  // ---- nn kernels: softmax and losses (nn_softmax.ts) ----
+
   memory(): BackendMemory {
     return { buffers: this.stats.buffers, bytes: this.stats.bytes, pooledBytes: 0, pooledBuffers: 0 };
   }

@@ -30,8 +30,7 @@ import argreduceSrc from '../../../shaders/argreduce.wgsl';
 import matmulSrc from '../../../shaders/matmul.wgsl';
 import gatherSrc from '../../../shaders/gather.wgsl';
 import scatterAddSrc from '../../../shaders/scatter_add.wgsl';
-import mathF32 from '../../../shaders/lib/math_f32.wgsl';
-import mathI32 from '../../../shaders/lib/math_i32.wgsl';
+import { KERNEL_ERRORS, MAX_RANK, buf, mathLib, pad, wgslType } from './util.js';
 
 /** Every shader file, by name (the compile-all test walks this). */
 export const SHADERS = {
@@ -47,9 +46,11 @@ export const SHADERS = {
   matmul: { file: 'matmul.wgsl', source: matmulSrc },
   gather: { file: 'gather.wgsl', source: gatherSrc },
   scatterAdd: { file: 'scatter_add.wgsl', source: scatterAddSrc },
+  // ---- nn shaders: convolution (nn_conv.ts) ----
+  // ---- nn shaders: pooling (nn_pool.ts) ----
+  // ---- nn shaders: softmax and losses (nn_softmax.ts) ----
 } as const satisfies Record<string, KernelSource>;
 
-const MAX_RANK = 8;
 export const MAX_BATCH = 128;
 const UNIFORM_SLOT = 256; // >= every kernel's Params and a multiple of minUniformBufferOffsetAlignment
 const ARENA_SLOTS = 256;
@@ -65,32 +66,8 @@ const REDUCE_MIN_GROUPS = 64;
 const REDUCE_MIN_CHUNK = 8192;
 const MATMUL_K_SLAB = 2048;
 
-/** WGSL storage type of a dtype (bool is one u32 per element). */
-export function wgslType(d: DType): 'f32' | 'i32' | 'u32' {
-  switch (d) {
-    case 'float32': return 'f32';
-    case 'int32': return 'i32';
-    case 'bool': return 'u32';
-    case 'float64': throw new Error('webgpu: float64 is not supported on webgpu (use float32, or the cpu backend)');
-  }
-}
 
-function mathLib(c: string): string {
-  return c === 'f32' ? mathF32 : c === 'i32' ? mathI32 : '';
-}
-
-/** Pads a list to `n` entries (uniform arrays have fixed length). */
-function pad(list: readonly number[], n = MAX_RANK): number[] {
-  return [...list, ...new Array<number>(Math.max(0, n - list.length)).fill(0)];
-}
-
-const buf = (v: View): GPUBuffer => v.storage.handle as GPUBuffer;
-
-/** Codes the kernels write into the error-flag buffer, and what they mean. */
-const KERNEL_ERRORS: Record<number, (a: number, b: number) => string> = {
-  1: (index, size) => `gather/indexSelect: index ${index | 0} is out of range for a dimension of size ${size} (expected 0 to ${size - 1}); detected on webgpu by an earlier op, reported at this read`,
-  2: (index, size) => `scatterAdd: index ${index | 0} is out of range for a dimension of size ${size} (expected 0 to ${size - 1}); detected on webgpu by an earlier op, reported at this read`,
-};
+export { wgslType };
 
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu' as const;
@@ -102,8 +79,10 @@ export class WebGPUBackend implements Backend {
   private readonly arena: GPUBuffer;
   private readonly arenaHost = new ArrayBuffer(UNIFORM_SLOT * ARENA_SLOTS);
   private arenaUsed = 0;
-  private readonly errorFlags: GPUBuffer;
-  private errorsMayBeSet = false;
+  /** @internal The buffer kernels that validate input write error codes into (see util.ts KERNEL_ERRORS). */
+  readonly errorFlags: GPUBuffer;
+  /** @internal Set by a dispatch that may write errorFlags, so the next read checks them. */
+  errorsMayBeSet = false;
   private readonly pendingErrors: Error[] = [];
   private readonly buildErrors: Error[] = [];
   /** Invocations per workgroup of the 1-D kernels (the WG override). */
@@ -220,7 +199,8 @@ export class WebGPUBackend implements Backend {
   }
 
   /** Workgroup grid for `groups` workgroups: 2-D when one dimension is not enough. */
-  private grid(groups: number): [number, number, number] {
+  /** @internal */
+  grid(groups: number): [number, number, number] {
     if (groups <= this.maxPerDim) return [groups, 1, 1];
     const y = Math.ceil(groups / this.maxPerDim);
     if (y > this.maxPerDim) throw new Error(`webgpu: ${groups} workgroups exceed a ${this.maxPerDim} x ${this.maxPerDim} grid`);
@@ -328,14 +308,16 @@ export class WebGPUBackend implements Backend {
   }
 
   // ---- kernels ---------------------------------------------------------------------------------
-  private checkOut(op: string, out: View): void {
+  /** @internal */
+  checkOut(op: string, out: View): void {
     if (out.offset !== 0 || !isContiguous(out.shape, out.strides)) {
       throw new Error(`webgpu ${op}: the output must be a fresh contiguous tensor (got strides ${fmtShape(out.strides)}, offset ${out.offset})`);
     }
   }
 
   /** Coalesced shape and per-operand strides, checked against the kernels' rank limit. */
-  private strided(op: string, shape: readonly number[], views: readonly View[]): { rank: number; shape: number[]; strides: number[][] } {
+  /** @internal */
+  strided(op: string, shape: readonly number[], views: readonly View[]): { rank: number; shape: number[]; strides: number[][] } {
     const c = coalesce(shape, views.map((v) => v.strides));
     if (c.shape.length > MAX_RANK) {
       throw new Error(`webgpu ${op}: views with more than ${MAX_RANK} non-mergeable dims are not supported (shape ${fmtShape(shape)}); call .contiguous() first`);
@@ -630,4 +612,10 @@ export class WebGPUBackend implements Backend {
     );
     this.errorsMayBeSet = true;
   }
+
+  // ---- nn kernels: convolution (nn_conv.ts) ----
+
+  // ---- nn kernels: pooling (nn_pool.ts) ----
+
+  // ---- nn kernels: softmax and losses (nn_softmax.ts) ----
 }

@@ -1,0 +1,38 @@
+/**
+ * Small helpers shared by the WebGPU backend and its kernel-family modules (nn_*.ts).
+ */
+import type { View } from '../backend.js';
+import type { DType } from '../../tensor/dtype.js';
+import mathF32 from '../../../shaders/lib/math_f32.wgsl';
+import mathI32 from '../../../shaders/lib/math_i32.wgsl';
+
+/** Most dims a strided kernel takes (shape and strides are array<vec4<u32>, 2> uniforms). */
+export const MAX_RANK = 8;
+
+/** WGSL storage type of a dtype (bool is one u32 per element). */
+export function wgslType(d: DType): 'f32' | 'i32' | 'u32' {
+  switch (d) {
+    case 'float32': return 'f32';
+    case 'int32': return 'i32';
+    case 'bool': return 'u32';
+    case 'float64': throw new Error('webgpu: float64 is not supported on webgpu (use float32, or the cpu backend)');
+  }
+}
+
+export function mathLib(c: string): string {
+  return c === 'f32' ? mathF32 : c === 'i32' ? mathI32 : '';
+}
+
+/** Pads a list to `n` entries (uniform arrays have fixed length). */
+export function pad(list: readonly number[], n = MAX_RANK): number[] {
+  return [...list, ...new Array<number>(Math.max(0, n - list.length)).fill(0)];
+}
+
+export const buf = (v: View): GPUBuffer => v.storage.handle as GPUBuffer;
+
+/** Codes the kernels write into the error-flag buffer, and what they mean. */
+export const KERNEL_ERRORS: Record<number, (a: number, b: number) => string> = {
+  1: (index, size) => `gather/indexSelect: index ${index | 0} is out of range for a dimension of size ${size} (expected 0 to ${size - 1}); detected on webgpu by an earlier op, reported at this read`,
+  2: (index, size) => `scatterAdd: index ${index | 0} is out of range for a dimension of size ${size} (expected 0 to ${size - 1}); detected on webgpu by an earlier op, reported at this read`,
+};
+

@@ -1,0 +1,2 @@
+// webgrad.nn.functional: activations (see index.ts).
+export {};

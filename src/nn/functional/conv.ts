@@ -1,0 +1,2 @@
+// webgrad.nn.functional: conv (see index.ts).
+export {};

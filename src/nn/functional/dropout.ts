@@ -1,0 +1,2 @@
+// webgrad.nn.functional: dropout (see index.ts).
+export {};

@@ -1,0 +1,2 @@
+// webgrad.nn.functional: embedding (see index.ts).
+export {};

@@ -1,0 +1,2 @@
+// webgrad.nn.functional: losses (see index.ts).
+export {};

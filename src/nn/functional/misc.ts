@@ -1,0 +1,2 @@
+// webgrad.nn.functional: misc (see index.ts).
+export {};

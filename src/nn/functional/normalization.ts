@@ -1,0 +1,2 @@
+// webgrad.nn.functional: normalization (see index.ts).
+export {};

@@ -1,0 +1,2 @@
+// webgrad.nn.functional: pooling (see index.ts).
+export {};
