@@ -13,6 +13,10 @@ struct Params {
   rank: u32,
   x_offset: u32,
   _pad: u32,
+  a0: f32, // the op's parameters (leakyRelu's slope, elu's alpha, softplus's beta and threshold...)
+  a1: f32,
+  _pad1: u32,
+  _pad2: u32,
   shape: array<vec4<u32>, 2>,
   x_strides: array<vec4<u32>, 2>,
 }

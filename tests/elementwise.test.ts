@@ -13,7 +13,7 @@
 import { describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { DeviceName, DType, Tensor } from '../src/index.js';
-import type { BinaryOp, UnaryOp } from '../src/kernels/ops.js';
+import type { BinaryOp, CoreUnaryOp as UnaryOp } from '../src/kernels/ops.js';
 import { DEVICES, expectClose, expectEqual, pair, relErr, rng, useDevices } from './helpers.js';
 
 useDevices();
@@ -61,6 +61,14 @@ const HOST_UNARY: Record<UnaryOp, (x: number) => number> = {
   relu: (x) => Math.max(x, 0),
   square: (x) => x * x,
   sign: (x) => Math.sign(x),
+  erf: (x) => {
+    // Simpson's rule on 2/sqrt(pi) e^(-t^2) over [0, x]: independent of the series in ops.ts.
+    const n = 2000;
+    const h = x / n;
+    let s = 1 + Math.exp(-x * x);
+    for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * Math.exp(-((i * h) ** 2));
+    return ((s * h) / 3) * (2 / Math.sqrt(Math.PI));
+  },
 };
 const UNARY_OPS = Object.keys(HOST_UNARY) as UnaryOp[];
 /** Ops whose float32 result is exact (no rounding beyond the input's). */

@@ -51,3 +51,31 @@ fn pow_c(a: f32, b: f32) -> f32 {
   if (fract(b) != 0.0) { return f32_nan(); }
   return select(m, -m, fract(b * 0.5) != 0.0);
 }
+
+// erf: the odd Taylor series near 0 (the rational form below loses relative accuracy there to
+// cancellation), Abramowitz & Stegun 7.1.26 elsewhere (absolute error under 1.5e-7).
+fn erf_f32(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.5) {
+    let x2 = x * x;
+    return x * 1.1283791670955126 * (1.0 + x2 * (-1.0 / 3.0 + x2 * (1.0 / 10.0 + x2 * (-1.0 / 42.0 + x2 * (1.0 / 216.0 + x2 * (-1.0 / 1320.0))))));
+  }
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(x) * (1.0 - poly * exp(-a * a));
+}
+
+// log(1 + x) and exp(x) - 1 accurate near 0 (Kahan's tricks: the rounding of 1 + x, or of
+// e^x, is divided back out).
+fn log1p_f32(x: f32) -> f32 {
+  let u = 1.0 + x;
+  if (u == 1.0) { return x; }
+  return log(u) * x / (u - 1.0);
+}
+fn expm1_f32(x: f32) -> f32 {
+  if (abs(x) > 0.5) { return exp(x) - 1.0; }
+  let u = exp(x);
+  if (u == 1.0) { return x; }
+  let l = log(u);
+  return (u - 1.0) * x / l;
+}

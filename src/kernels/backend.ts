@@ -48,8 +48,8 @@ export interface Backend {
   /** A contiguous host copy of the view's elements. */
   read(x: View): Promise<TypedArray>;
 
-  /** out = op(x), elementwise; out is contiguous with x's shape. */
-  unary(op: UnaryOp, x: View, out: View): void;
+  /** out = op(x), elementwise; out is contiguous with x's shape. `params`: the op's parameters (a0, a1). */
+  unary(op: UnaryOp, x: View, out: View, params?: readonly number[]): void;
   /** out = op(a, b); a and b are already broadcast (stride 0) to out's shape. */
   binary(op: BinaryOp, a: View, b: View, out: View): void;
   /** out = cond ? a : b; all broadcast to out's shape. */

@@ -18,13 +18,44 @@ export type ResultRule = 'same' | 'float' | 'bool';
 
 export interface UnaryDef {
   rule: 'same' | 'float';
-  /** Reference implementation on one element (float math in doubles). */
-  cpu: (x: number) => number;
+  /** Reference implementation on one element (float math in doubles); a0, a1: the op's parameters. */
+  cpu: (x: number, a0: number, a1: number) => number;
   /** Integer version when it differs from `cpu` (wrapping int32 arithmetic). */
   cpuInt?: (x: number) => number;
-  /** WGSL expression in `x` of the compute type `C`. */
+  /** WGSL expression in `x` of the compute type `C` (parameters: the uniforms `p.a0`, `p.a1`). */
   wgsl: string;
 }
+
+/** erf(x) in doubles: Taylor series below |x| = 3 (terms shrink fast there, ~1e-15 error), the
+ * asymptotic series of erfc above it (cut at its smallest term; erfc(3) = 2e-5, so the absolute error is below 1e-9). */
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const ax = Math.abs(x);
+  if (ax < 3) {
+    let term = ax;
+    let sum = ax;
+    for (let n = 1; n < 100 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+      term *= (-ax * ax) / n;
+      sum += term / (2 * n + 1);
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  const x2 = ax * ax;
+  let term = 1;
+  let series = 1;
+  for (let n = 1; n < 50; n++) {
+    const next = (term * -(2 * n - 1)) / (2 * x2);
+    if (Math.abs(next) >= Math.abs(term)) break;
+    term = next;
+    series += term;
+  }
+  return Math.sign(x) * (1 - (Math.exp(-x2) / (ax * Math.sqrt(Math.PI))) * series);
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+const GELU_K = Math.sqrt(2 / Math.PI);
+const log1p = Math.log1p;
+const expm1 = Math.expm1;
 
 // Stable forms: tanh and sigmoid must not overflow to inf/NaN for large |x|.
 export const UNARY = {
@@ -41,9 +72,39 @@ export const UNARY = {
   cos: { rule: 'float', cpu: Math.cos, wgsl: 'cos(x)' },
   tanh: { rule: 'float', cpu: Math.tanh, wgsl: 'tanh_stable(x)' },
   sigmoid: { rule: 'float', cpu: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))), wgsl: 'sigmoid_stable(x)' },
+  erf: { rule: 'float', cpu: erf, wgsl: 'erf_f32(x)' },
 } as const satisfies Record<string, UnaryDef>;
 
-export type UnaryOp = keyof typeof UNARY;
+/** The unary ops that are Tensor methods. */
+export type CoreUnaryOp = keyof typeof UNARY;
+
+/**
+ * The activations of nn.functional (src/nn/functional/activations.ts), run by the same unary
+ * kernel; a0 and a1 are their parameters (the uniforms p.a0, p.a1 in WGSL).
+ */
+export const ACTIVATIONS = {
+  leakyRelu: { rule: 'float', cpu: (x, slope) => (x > 0 ? x : slope * x), wgsl: 'select(p.a0 * x, x, x > 0.0)' },
+  elu: { rule: 'float', cpu: (x, alpha) => (x > 0 ? x : alpha * expm1(x)), wgsl: 'select(p.a0 * expm1_f32(x), x, x > 0.0)' },
+  gelu: { rule: 'float', cpu: (x) => 0.5 * x * (1 + erf(x * SQRT1_2)), wgsl: '0.5 * x * (1.0 + erf_f32(x * 0.70710678118654752))' },
+  geluTanh: {
+    rule: 'float',
+    cpu: (x) => 0.5 * x * (1 + Math.tanh(GELU_K * (x + 0.044715 * x * x * x))),
+    wgsl: '0.5 * x * (1.0 + tanh_stable(0.79788456080286536 * (x + 0.044715 * x * x * x)))',
+  },
+  silu: { rule: 'float', cpu: (x) => x / (1 + Math.exp(-x)), wgsl: 'x * sigmoid_stable(x)' },
+  // softplus(x) = log(1 + e^(beta x)) / beta, linear above the threshold (as PyTorch); the
+  // stable form max(z, 0) + log1p(e^-|z|) never overflows.
+  softplus: {
+    rule: 'float',
+    cpu: (x, beta, threshold) => (beta * x > threshold ? x : (Math.max(beta * x, 0) + log1p(Math.exp(-Math.abs(beta * x)))) / beta),
+    wgsl: 'select((max(p.a0 * x, 0.0) + log1p_f32(exp(-abs(p.a0 * x)))) / p.a0, x, p.a0 * x > p.a1)',
+  },
+  hardtanh: { rule: 'float', cpu: (x, lo, hi) => (x !== x ? x : Math.min(Math.max(x, lo), hi)), wgsl: 'select(min(max(x, p.a0), p.a1), x, is_nan(x))' },
+} as const satisfies Record<string, UnaryDef>;
+
+/** Every op the unary kernel runs. */
+export const ALL_UNARY: Record<UnaryOp, UnaryDef> = { ...UNARY, ...ACTIVATIONS };
+export type UnaryOp = CoreUnaryOp | keyof typeof ACTIVATIONS;
 
 export interface BinaryDef {
   rule: ResultRule;

@@ -282,6 +282,8 @@ export class Tensor implements View {
   relu(): Tensor { return ew.unary('relu', this); }
   square(): Tensor { return ew.unary('square', this); }
   sign(): Tensor { return ew.unary('sign', this); }
+  /** The error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x. */
+  erf(): Tensor { return ew.unary('erf', this); }
 
   add(other: TensorOrScalar): Tensor { return ew.binary('add', this, other); }
   sub(other: TensorOrScalar): Tensor { return ew.binary('sub', this, other); }

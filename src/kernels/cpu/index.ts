@@ -4,7 +4,7 @@
  * on store; int32 math wraps like the GPU's. It is also the only backend with float64.
  */
 import type { Backend, BackendMemory, RandomDist, View } from '../backend.js';
-import { BINARY, UNARY, elementwiseTypes, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
+import { ALL_UNARY, BINARY, UNARY, elementwiseTypes, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
 import { allocArray, type DType, type TypedArray } from '../../tensor/dtype.js';
 import { Storage } from '../../tensor/storage.js';
 import { numel } from '../../tensor/shape.js';
@@ -52,15 +52,17 @@ export class CpuBackend implements Backend {
     return this.readSync(x);
   }
 
-  unary(op: UnaryOp, x: View, out: View): void {
-    const def = UNARY[op];
+  unary(op: UnaryOp, x: View, out: View, params: readonly number[] = []): void {
+    const def = ALL_UNARY[op];
     const { compute } = elementwiseTypes(def.rule, x.dtype);
-    const f = compute === 'int32' && 'cpuInt' in def ? def.cpuInt : def.cpu;
+    const f = (compute === 'int32' && def.cpuInt) || def.cpu;
     const src = arr(x);
     const dst = arr(out);
     const offs = viewOffsets(x, out.shape);
     const oo = viewOffsets(out, out.shape);
-    for (let i = 0; i < offs.length; i++) dst[oo[i]!] = f(src[offs[i]!]!);
+    const a0 = params[0] ?? 0;
+    const a1 = params[1] ?? 0;
+    for (let i = 0; i < offs.length; i++) dst[oo[i]!] = f(src[offs[i]!]!, a0, a1);
   }
 
   binary(op: BinaryOp, a: View, b: View, out: View): void {

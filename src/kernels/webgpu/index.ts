@@ -10,7 +10,7 @@
  * Memory: storages come from a size-class BufferPool; `free` returns them to it.
  */
 import type { Backend, BackendMemory, RandomDist, View } from '../backend.js';
-import { BINARY, UNARY, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
+import { ALL_UNARY, BINARY, UNARY, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { allocArray } from '../../tensor/dtype.js';
 import { Storage } from '../../tensor/storage.js';
@@ -325,7 +325,7 @@ export class WebGPUBackend implements Backend {
     return { rank: c.shape.length, shape: pad(c.shape), strides: c.strides.map((s) => pad(s)) };
   }
 
-  unary(op: UnaryOp, x: View, out: View): void {
+  unary(op: UnaryOp, x: View, out: View, params: readonly number[] = []): void {
     this.checkOut(op, out);
     const n = numel(out.shape);
     if (n === 0) return;
@@ -333,9 +333,9 @@ export class WebGPUBackend implements Backend {
     const so = wgslType(out.dtype);
     const s = this.strided(op, out.shape, [x, out]);
     this.dispatch(
-      { shader: SHADERS.unary, entry: 'main', variant: `${op}|${c}|${so}`, preamble: () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(x: C) -> SO { return SO(${UNARY[op].wgsl}); }\n` },
+      { shader: SHADERS.unary, entry: 'main', variant: `${op}|${c}|${so}`, preamble: () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(x: C) -> SO { return SO(${ALL_UNARY[op].wgsl}); }\n` },
       { x: buf(x), out: buf(out) },
-      { n, rank: s.rank, x_offset: x.offset, shape: s.shape, x_strides: s.strides[0]! },
+      { n, rank: s.rank, x_offset: x.offset, a0: params[0] ?? 0, a1: params[1] ?? 0, shape: s.shape, x_strides: s.strides[0]! },
       this.grid(Math.ceil(n / this.wg)),
     );
   }

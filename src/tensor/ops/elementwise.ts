@@ -1,6 +1,6 @@
 /** Unary, binary and ternary elementwise ops, with NumPy broadcasting and type promotion. */
 import { getBackend } from '../../runtime.js';
-import { BINARY, UNARY, elementwiseTypes, type BinaryOp, type UnaryOp } from '../../kernels/ops.js';
+import { ALL_UNARY, BINARY, elementwiseTypes, type BinaryOp, type CoreUnaryOp, type UnaryOp } from '../../kernels/ops.js';
 import { isDType, promoteTypes, promoteWithScalar, type DType } from '../dtype.js';
 import { broadcastShapes, fmtShape, shapeEq } from '../shape.js';
 import { Tensor, type TensorOrScalar } from '../tensor.js';
@@ -31,7 +31,7 @@ function castKernel(x: Tensor, dtype: DType): Tensor {
  * backward). Each is the derivative written with tensor ops, so it runs on x's device and can
  * itself be differentiated.
  */
-const UNARY_GRAD: Record<UnaryOp, { uses: 'x' | 'y' | ''; rule: (g: Tensor, v: Tensor) => Tensor }> = {
+const UNARY_GRAD: Record<CoreUnaryOp, { uses: 'x' | 'y' | ''; rule: (g: Tensor, v: Tensor) => Tensor }> = {
   neg: { uses: '', rule: (g) => g.neg() },
   abs: { uses: 'x', rule: (g, x) => g.mul(x.sign()) }, // d|x| = sign(x): 0 at 0, as in PyTorch
   square: { uses: 'x', rule: (g, x) => g.mul(x).mul(2) },
@@ -45,19 +45,28 @@ const UNARY_GRAD: Record<UnaryOp, { uses: 'x' | 'y' | ''; rule: (g: Tensor, v: T
   cos: { uses: 'x', rule: (g, x) => g.mul(x.sin()).neg() },
   tanh: { uses: 'y', rule: (g, y) => g.mul(y.square().neg().add(1)) }, // 1 - tanh^2
   sigmoid: { uses: 'y', rule: (g, y) => g.mul(y.mul(y.neg().add(1))) }, // s (1 - s)
+  erf: { uses: 'x', rule: (g, x) => g.mul(x.square().neg().exp()).mul(2 / Math.sqrt(Math.PI)) }, // 2/sqrt(pi) e^(-x^2)
 };
 
-export function unary(op: UnaryOp, x: Tensor): Tensor {
+export function unary(op: CoreUnaryOp, x: Tensor): Tensor {
   const { uses, rule } = UNARY_GRAD[op];
-  return trace(op, [x], () => unaryKernel(op, x), (g, [v]) => [rule(g, v!)], (y) => (uses === 'x' ? [x] : uses === 'y' ? [y] : []));
+  return unaryWith(op, x, [], uses, rule);
 }
 
-function unaryKernel(op: UnaryOp, x: Tensor): Tensor {
+/**
+ * A unary kernel op with parameters and a given backward rule (the activations of
+ * nn.functional use this): `uses` says whether the rule reads the input x or the output y.
+ */
+export function unaryWith(op: UnaryOp, x: Tensor, params: readonly number[], uses: 'x' | 'y' | '', rule: (g: Tensor, v: Tensor) => Tensor): Tensor {
+  return trace(op, [x], () => unaryKernel(op, x, params), (g, [v]) => [rule(g, v!)], (y) => (uses === 'x' ? [x] : uses === 'y' ? [y] : []));
+}
+
+function unaryKernel(op: UnaryOp, x: Tensor, params: readonly number[] = []): Tensor {
   const device = checkInputs(op, x);
-  const { compute, result } = elementwiseTypes(UNARY[op].rule, x.dtype);
+  const { compute, result } = elementwiseTypes(ALL_UNARY[op].rule, x.dtype);
   const xin = cast(x, compute);
   const out = empty(op, device, result, x.shape);
-  getBackend(device).unary(op, xin, out);
+  getBackend(device).unary(op, xin, out, params);
   if (xin !== x) xin.dispose();
   return out;
 }
