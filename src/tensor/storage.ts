@@ -12,6 +12,11 @@ import type { DType } from './dtype.js';
 export class Storage {
   refs = 0;
   released = false;
+  /**
+   * Bumped by the few internal writes into an existing buffer (batchNorm's running statistics),
+   * so host copies cached by `data()` are not reused after them.
+   */
+  version = 0;
 
   constructor(
     readonly backend: Backend,

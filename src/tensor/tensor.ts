@@ -37,8 +37,10 @@ export class Tensor implements View {
   readonly shape: readonly number[];
   readonly strides: readonly number[];
   readonly offset: number;
-  /** Host copy of the values once read (tensors are immutable, so it stays valid). */
+  /** Host copy of the values once read (tensors are immutable, so it stays valid)... */
   cachedValues: TypedArray | undefined;
+  /** ...unless the storage was written in place since (see Storage.version). */
+  cachedVersion = 0;
   private disposedFlag = false;
   private requiresGradFlag = false;
   private gradFnNode: Node | null = null;
@@ -195,7 +197,7 @@ export class Tensor implements View {
   }
   /** Prints like PyTorch; values of webgpu tensors show once read (see `format()`). */
   toString(): string {
-    return formatTensor(this, this.cachedValues ?? io.valuesIfHost(this));
+    return formatTensor(this, (this.cachedVersion === this.storage.version ? this.cachedValues : undefined) ?? io.valuesIfHost(this));
   }
   /** Reads the values if needed, then formats like `toString()`. */
   async format(): Promise<string> {

@@ -1,2 +1,21 @@
-// webgrad.nn.functional: dropout (see index.ts).
-export {};
+/**
+ * Dropout: zeroes each element with probability p and scales the rest by 1 / (1 - p), so the
+ * expected value is unchanged. The mask comes from webgrad's counter-based generator on the
+ * tensor's device (shaders/random.wgsl): after `manualSeed(s)` the same call draws the same
+ * mask, on cpu and on webgpu alike.
+ */
+import { rand } from '../../tensor/creation.js';
+import { checkInputs } from '../../tensor/ops/core.js';
+import { where } from '../../tensor/ops/elementwise.js';
+import { isFloat } from '../../tensor/dtype.js';
+import type { Tensor } from '../../tensor/tensor.js';
+
+/** `training` false (eval) returns x unchanged. The gradient flows through the kept elements, scaled. */
+export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
+  checkInputs('dropout', x);
+  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${String(p)}`);
+  if (!isFloat(x.dtype)) throw new Error(`dropout: expected a floating-point input, got ${x.dtype}`);
+  if (!training || p === 0) return x;
+  const keep = rand(x.shape, { device: x.device }).ge(p);
+  return where(keep, x.mul(1 / (1 - p)), 0);
+}

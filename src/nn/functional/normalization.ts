@@ -1,2 +1,162 @@
-// webgrad.nn.functional: normalization (see index.ts).
-export {};
+/**
+ * Normalization: batchNorm, layerNorm, groupNorm. Each is written with differentiable tensor
+ * ops (the statistics are the reduction kernels, the rest elementwise kernels), so the
+ * backward pass, second derivatives included, comes from the ops' own rules; the variance is
+ * the two-pass one (mean first), which stays accurate for large means.
+ */
+import { getBackend } from '../../runtime.js';
+import { checkInputs } from '../../tensor/ops/core.js';
+import { noGrad } from '../../autograd/mode.js';
+import { fmtShape, shapeEq } from '../../tensor/shape.js';
+import { isFloat } from '../../tensor/dtype.js';
+import type { Tensor } from '../../tensor/tensor.js';
+
+function checkFloat(op: string, x: Tensor): void {
+  if (!isFloat(x.dtype)) throw new Error(`${op}: expected a floating-point input, got ${x.dtype} (shape ${fmtShape(x.shape)})`);
+}
+
+function checkEps(op: string, eps: number): void {
+  if (!(typeof eps === 'number' && eps >= 0 && Number.isFinite(eps))) throw new Error(`${op}: eps must be a finite number >= 0, got ${String(eps)}`);
+}
+
+/** An affine parameter of `shape` (weight or bias), or null. */
+function checkParam(op: string, name: string, t: Tensor | null | undefined, shape: readonly number[]): Tensor | null {
+  if (t === null || t === undefined) return null;
+  checkInputs(op, t);
+  if (!shapeEq(t.shape, shape)) throw new Error(`${op}: ${name} must have shape ${fmtShape(shape)}, got ${fmtShape(t.shape)}`);
+  return t;
+}
+
+export interface BatchNormOptions {
+  /** Use (and update) the batch statistics (true) or the running statistics (false, default). */
+  training?: boolean;
+  /** Weight of the new batch statistics in the running average (default 0.1). */
+  momentum?: number;
+  eps?: number;
+}
+
+/**
+ * Batch normalization over x [N, C, ...]: statistics per channel C over every other dim.
+ * In training the batch statistics normalize x and, when given, `runningMean` and
+ * `runningVar` are updated in place (running = (1 - momentum) running + momentum batch, the
+ * variance unbiased), as PyTorch does; they must not require grad. In eval the running
+ * statistics normalize x (then they are required).
+ */
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null | undefined,
+  runningVar: Tensor | null | undefined,
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+  options: BatchNormOptions = {},
+): Tensor {
+  const op = 'batchNorm';
+  checkInputs(op, x);
+  checkFloat(op, x);
+  if (x.ndim < 2) throw new Error(`${op}: expected an input of shape [N, C, ...], got ${fmtShape(x.shape)}`);
+  const training = options.training ?? false;
+  const momentum = options.momentum ?? 0.1;
+  const eps = options.eps ?? 1e-5;
+  checkEps(op, eps);
+  if (!(momentum >= 0 && momentum <= 1)) throw new Error(`${op}: momentum must be in [0, 1], got ${momentum}`);
+  const C = x.shape[1]!;
+  const rm = checkParam(op, 'runningMean', runningMean, [C]);
+  const rv = checkParam(op, 'runningVar', runningVar, [C]);
+  const w = checkParam(op, 'weight', weight, [C]);
+  const b = checkParam(op, 'bias', bias, [C]);
+  if ((rm === null) !== (rv === null)) throw new Error(`${op}: give both runningMean and runningVar, or neither`);
+  for (const [name, t] of [['runningMean', rm], ['runningVar', rv]] as const) {
+    if (t?.requiresGrad) throw new Error(`${op}: ${name} must not require grad (it is updated in place)`);
+  }
+  const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  const count = dims.reduce((a, d) => a * x.shape[d]!, 1);
+  if (training && count <= 1) {
+    throw new Error(`${op}: expected more than 1 value per channel when training, got input ${fmtShape(x.shape)}`);
+  }
+  const bshape = x.shape.map((d, i) => (i === 1 ? d : 1)); // [1, C, 1, ...]
+  let mean: Tensor;
+  let varB: Tensor;
+  if (training || !rm) {
+    mean = x.mean(dims, true);
+    varB = x.var(dims, { correction: 0, keepdim: true });
+    if (training && rm && rv) {
+      noGrad(() => {
+        const m = mean.detach().reshape([C]);
+        const v = varB.detach().reshape([C]).mul(count / (count - 1)); // unbiased, as PyTorch keeps it
+        writeInPlace(rm, rm.mul(1 - momentum).add(m.mul(momentum)));
+        writeInPlace(rv, rv.mul(1 - momentum).add(v.mul(momentum)));
+      });
+    }
+  } else {
+    mean = rm.reshape(bshape);
+    varB = rv!.reshape(bshape);
+  }
+  let y = x.sub(mean).div(varB.add(eps).sqrt());
+  if (w) y = y.mul(w.reshape(bshape));
+  if (b) y = y.add(b.reshape(bshape));
+  return y;
+}
+
+/** Writes `value` into `target`'s buffer (running statistics only: they never require grad). */
+function writeInPlace(target: Tensor, value: Tensor): void {
+  getBackend(target.device).copy(value.cast(target.dtype), target);
+  target.storage.version++;
+}
+
+export interface NormOptions {
+  eps?: number;
+}
+
+/**
+ * Layer normalization over the last dims, whose sizes are `normalizedShape`; weight and bias,
+ * when given, have that shape.
+ */
+export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}): Tensor {
+  const op = 'layerNorm';
+  checkInputs(op, x);
+  checkFloat(op, x);
+  const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  const eps = options.eps ?? 1e-5;
+  checkEps(op, eps);
+  const k = shape.length;
+  if (k === 0 || k > x.ndim || !shapeEq(x.shape.slice(x.ndim - k), shape)) {
+    throw new Error(`${op}: normalizedShape ${fmtShape(shape)} must be the last dims of the input, got input ${fmtShape(x.shape)}`);
+  }
+  const w = checkParam(op, 'weight', weight, shape);
+  const b = checkParam(op, 'bias', bias, shape);
+  const dims = shape.map((_, i) => x.ndim - k + i);
+  const mean = x.mean(dims, true);
+  const v = x.var(dims, { correction: 0, keepdim: true });
+  let y = x.sub(mean).div(v.add(eps).sqrt());
+  if (w) y = y.mul(w);
+  if (b) y = y.add(b);
+  return y;
+}
+
+/**
+ * Group normalization of x [N, C, ...]: the C channels in `numGroups` groups, each normalized
+ * over its channels and every spatial position; weight and bias are per channel [C].
+ */
+export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}): Tensor {
+  const op = 'groupNorm';
+  checkInputs(op, x);
+  checkFloat(op, x);
+  if (x.ndim < 2) throw new Error(`${op}: expected an input of shape [N, C, ...], got ${fmtShape(x.shape)}`);
+  const C = x.shape[1]!;
+  if (!Number.isInteger(numGroups) || numGroups < 1 || C % numGroups !== 0) {
+    throw new Error(`${op}: the ${C} channels of input ${fmtShape(x.shape)} cannot be split into ${numGroups} groups (numGroups must divide C)`);
+  }
+  const eps = options.eps ?? 1e-5;
+  checkEps(op, eps);
+  const w = checkParam(op, 'weight', weight, [C]);
+  const b = checkParam(op, 'bias', bias, [C]);
+  const N = x.shape[0]!;
+  const g = x.reshape([N, numGroups, -1]);
+  const mean = g.mean(2, true);
+  const v = g.var(2, { correction: 0, keepdim: true });
+  let y = g.sub(mean).div(v.add(eps).sqrt()).reshape(x.shape);
+  const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
+  if (w) y = y.mul(w.reshape(bshape));
+  if (b) y = y.add(b.reshape(bshape));
+  return y;
+}

@@ -10,7 +10,11 @@ import { contiguous } from './views.js';
 
 export async function data(x: Tensor): Promise<TypedArray> {
   const device = checkInputs('data', x);
-  if (!x.cachedValues) x.cachedValues = await getBackend(device).read(x);
+  if (!x.cachedValues || x.cachedVersion !== x.storage.version) {
+    const version = x.storage.version;
+    x.cachedValues = await getBackend(device).read(x);
+    x.cachedVersion = version;
+  }
   return x.cachedValues.slice();
 }
 

@@ -1,0 +1,189 @@
+/**
+ * batchNorm, layerNorm, groupNorm and dropout: against host references written here, on every
+ * device; running statistics; gradcheck; device gradients against cpu; bad input.
+ */
+import { describe, expect, it } from 'vitest';
+import * as wg from '../src/index.js';
+import type { Tensor } from '../src/index.js';
+import { DEVICES, pair, relErr, reseed, rng, useDevices } from './helpers.js';
+
+useDevices();
+const F = wg.F;
+
+/** Normalizes groups of a flat array: group(i) says which statistics element i uses. */
+function normRef(x: number[], group: (i: number) => number, groups: number, eps: number): number[] {
+  const sum = new Array<number>(groups).fill(0);
+  const cnt = new Array<number>(groups).fill(0);
+  x.forEach((v, i) => { sum[group(i)]! += v; cnt[group(i)]!++; });
+  const mean = sum.map((s, g) => s / cnt[g]!);
+  const sq = new Array<number>(groups).fill(0);
+  x.forEach((v, i) => { sq[group(i)]! += (v - mean[group(i)]!) ** 2; });
+  const v = sq.map((s, g) => s / cnt[g]!);
+  return x.map((val, i) => (val - mean[group(i)]!) / Math.sqrt(v[group(i)]! + eps));
+}
+
+const rand = (shape: number[], device: 'cpu' | 'webgpu', dtype: 'float32' | 'float64' = 'float32') => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return wg.tensor(Array.from({ length: n }, () => rng() * 4 - 1), { shape, dtype, device });
+};
+
+describe.each(DEVICES)('normalization on %s', (device) => {
+  it('batchNorm (training) normalizes each channel over N, H, W and applies weight and bias', async () => {
+    reseed(1);
+    const [N, C, H, W] = [3, 4, 5, 3];
+    const x = rand([N, C, H, W], device);
+    const w = rand([C], device);
+    const b = rand([C], device);
+    const y = F.batchNorm(x, null, null, w, b, { training: true, eps: 1e-5 });
+    const xv = Array.from(await x.data());
+    const ch = (i: number) => Math.floor(i / (H * W)) % C;
+    const [wv, bv] = [Array.from(await w.data()), Array.from(await b.data())];
+    const ref = normRef(xv, ch, C, 1e-5).map((v, i) => v * wv[ch(i)]! + bv[ch(i)]!);
+    expect(relErr(Array.from(await y.data()), ref)).toBeLessThan(1e-5);
+  });
+
+  it('batchNorm updates the running statistics in place (unbiased variance) and uses them in eval', async () => {
+    reseed(2);
+    const x = rand([6, 2, 3], device);
+    const rm = wg.zeros([2], { device });
+    const rv = wg.ones([2], { device });
+    const before = Array.from(await rm.data()); // cached values must not hide the update
+    F.batchNorm(x, rm, rv, null, null, { training: true, momentum: 0.25 });
+    const xv = Array.from(await x.data());
+    const stats = [0, 1].map((c) => {
+      const vals = xv.filter((_, i) => Math.floor(i / 3) % 2 === c);
+      const m = vals.reduce((a, v) => a + v, 0) / vals.length;
+      const v = vals.reduce((a, t) => a + (t - m) ** 2, 0) / (vals.length - 1);
+      return { m, v };
+    });
+    expect(before).toEqual([0, 0]);
+    expect(relErr(Array.from(await rm.data()), stats.map((s) => 0.25 * s.m))).toBeLessThan(1e-5);
+    expect(relErr(Array.from(await rv.data()), stats.map((s) => 0.75 + 0.25 * s.v))).toBeLessThan(1e-5);
+    // eval: (x - running mean) / sqrt(running var + eps)
+    const y = F.batchNorm(x, rm, rv, null, null, { training: false });
+    const [rmv, rvv] = [Array.from(await rm.data()), Array.from(await rv.data())];
+    const ref = xv.map((v, i) => { const c = Math.floor(i / 3) % 2; return (v - rmv[c]!) / Math.sqrt(rvv[c]! + 1e-5); });
+    expect(relErr(Array.from(await y.data()), ref)).toBeLessThan(1e-5);
+  });
+
+  it('layerNorm normalizes over the last dims', async () => {
+    reseed(3);
+    const x = rand([4, 3, 5], device);
+    const w = rand([3, 5], device);
+    const y = F.layerNorm(x, [3, 5], w, null, { eps: 1e-5 });
+    const xv = Array.from(await x.data());
+    const wv = Array.from(await w.data());
+    const ref = normRef(xv, (i) => Math.floor(i / 15), 4, 1e-5).map((v, i) => v * wv[i % 15]!);
+    expect(relErr(Array.from(await y.data()), ref)).toBeLessThan(1e-5);
+  });
+
+  it('groupNorm normalizes each group of channels per sample', async () => {
+    reseed(4);
+    const [N, C, L] = [2, 6, 5];
+    const x = rand([N, C, L], device);
+    const b = rand([C], device);
+    const y = F.groupNorm(x, 3, null, b);
+    const xv = Array.from(await x.data());
+    const bv = Array.from(await b.data());
+    const ref = normRef(xv, (i) => Math.floor(i / (2 * L)), N * 3, 1e-5).map((v, i) => v + bv[Math.floor(i / L) % C]!);
+    expect(relErr(Array.from(await y.data()), ref)).toBeLessThan(1e-5);
+  });
+
+  it('gradients of all three match cpu', async () => {
+    reseed(5);
+    const cases: [string, number[], (x: Tensor, w: Tensor, b: Tensor) => Tensor, number][] = [
+      ['batchNorm', [3, 4, 5], (x, w, b) => F.batchNorm(x, null, null, w, b, { training: true }), 4],
+      ['layerNorm', [3, 7], (x, w, b) => F.layerNorm(x, 7, w, b), 7],
+      ['groupNorm', [2, 4, 3], (x, w, b) => F.groupNorm(x, 2, w, b), 4],
+    ];
+    for (const [name, shape, f, c] of cases) {
+      const [xc, xd] = pair(shape, device);
+      const [wc, wd] = pair([c], device);
+      const [bc, bd] = pair([c], device);
+      const grads = async (x: Tensor, w: Tensor, b: Tensor) => {
+        const ps = [x, w, b].map((t) => t.detach().requiresGrad_());
+        f(ps[0]!, ps[1]!, ps[2]!).mul(ps[0]!.sin()).sum().backward();
+        return Promise.all(ps.map(async (p) => Array.from(await p.grad!.data())));
+      };
+      const [gd, gc] = [await grads(xd, wd, bd), await grads(xc, wc, bc)];
+      gd.forEach((g, i) => expect(relErr(g, gc[i]!), `${name} input ${i}`).toBeLessThan(1e-4));
+    }
+  });
+});
+
+describe('normalization: gradcheck (float64, cpu)', () => {
+  const r = (shape: number[]) => rand(shape, 'cpu', 'float64').requiresGrad_();
+  it('batchNorm (training), with weight and bias', async () => {
+    reseed(6);
+    expect(await wg.gradcheck((x, w, b) => F.batchNorm(x, null, null, w, b, { training: true }), [r([3, 2, 2]), r([2]), r([2])])).toBe(true);
+  });
+  it('batchNorm (eval) with running statistics', async () => {
+    reseed(7);
+    const rm = rand([2], 'cpu', 'float64');
+    const rv = rand([2], 'cpu', 'float64').abs().add(0.5);
+    expect(await wg.gradcheck((x, w) => F.batchNorm(x, rm, rv, w, null), [r([3, 2, 2]), r([2])])).toBe(true);
+  });
+  it('layerNorm', async () => {
+    reseed(8);
+    expect(await wg.gradcheck((x, w, b) => F.layerNorm(x, [2, 3], w, b), [r([2, 2, 3]), r([2, 3]), r([2, 3])])).toBe(true);
+  });
+  it('groupNorm', async () => {
+    reseed(9);
+    expect(await wg.gradcheck((x, w, b) => F.groupNorm(x, 2, w, b), [r([2, 4, 2]), r([4]), r([4])])).toBe(true);
+  });
+  it('layerNorm second derivatives', async () => {
+    reseed(10);
+    expect(await wg.gradgradcheck((x) => F.layerNorm(x, 4), [r([2, 4])], { atol: 1e-4 })).toBe(true);
+  });
+});
+
+describe('normalization: bad input', () => {
+  it('names the op and the shapes', () => {
+    const x = wg.ones([2, 3, 4]);
+    expect(() => F.batchNorm(x, wg.zeros([4]), wg.ones([4]))).toThrow(/batchNorm: runningMean must have shape \[3\], got \[4\]/);
+    expect(() => F.batchNorm(wg.ones([1, 3]), null, null, null, null, { training: true })).toThrow(/batchNorm: expected more than 1 value per channel when training, got input \[1, 3\]/);
+    expect(() => F.batchNorm(x, wg.zeros([3]), null)).toThrow(/batchNorm: give both runningMean and runningVar, or neither/);
+    expect(() => F.batchNorm(x, wg.zeros([3], { requiresGrad: true }), wg.ones([3]), null, null, { training: true })).toThrow(/batchNorm: runningMean must not require grad/);
+    expect(() => F.layerNorm(x, [3])).toThrow(/layerNorm: normalizedShape \[3\] must be the last dims of the input, got input \[2, 3, 4\]/);
+    expect(() => F.groupNorm(x, 2)).toThrow(/groupNorm: the 3 channels of input \[2, 3, 4\] cannot be split into 2 groups/);
+    expect(() => F.layerNorm(x, 4, wg.ones([3]))).toThrow(/layerNorm: weight must have shape \[4\], got \[3\]/);
+    expect(() => F.layerNorm(wg.ones([2, 4], { dtype: 'int32' }), 4)).toThrow(/layerNorm: expected a floating-point input, got int32/);
+  });
+});
+
+describe.each(DEVICES)('dropout on %s', (device) => {
+  it('the same seed gives the same mask on every device; kept values are scaled by 1 / (1 - p)', async () => {
+    const x = wg.ones([1000], { device });
+    wg.manualSeed(42);
+    const y = Array.from(await F.dropout(x, 0.3).data());
+    wg.manualSeed(42);
+    const ref = Array.from(await F.dropout(wg.ones([1000], { device: 'cpu' }), 0.3).data());
+    expect(y).toEqual(ref);
+    const zeros = y.filter((v) => v === 0).length;
+    expect(zeros).toBeGreaterThan(230);
+    expect(zeros).toBeLessThan(370);
+    for (const v of y) if (v !== 0) expect(v).toBeCloseTo(1 / 0.7, 6);
+    wg.manualSeed(43);
+    expect(Array.from(await F.dropout(x, 0.3).data())).not.toEqual(y);
+  });
+
+  it('in eval (training false) or with p = 0 it returns the input', () => {
+    const x = wg.ones([5], { device });
+    expect(F.dropout(x, 0.5, false)).toBe(x);
+    expect(F.dropout(x, 0)).toBe(x);
+  });
+
+  it('the gradient is the mask scaled by 1 / (1 - p)', async () => {
+    const x = wg.ones([200], { device, requiresGrad: true });
+    wg.manualSeed(1);
+    const y = F.dropout(x, 0.5);
+    y.sum().backward();
+    expect(Array.from(await x.grad!.data())).toEqual(Array.from(await y.data()));
+  });
+
+  it('p outside [0, 1) is an error', () => {
+    const x = wg.ones([2], { device });
+    expect(() => F.dropout(x, 1)).toThrow(/dropout: p must be in \[0, 1\), got 1/);
+    expect(() => F.dropout(x, -0.1)).toThrow(/dropout: p must be in \[0, 1\), got -0.1/);
+  });
+});
