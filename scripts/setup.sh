@@ -5,7 +5,8 @@
 #   2. A WebGPU adapter. Dawn (npm `webgpu`) uses the GPU's Vulkan driver when there is one.
 #      Where it finds no adapter and apt-get is there, the Mesa packages that let Dawn run
 #      WGSL on the CPU (llvmpipe, through OpenGL ES) are installed; this needs root (or sudo).
-#   3. The bundles in dist/ (npm run build).
+#   3. Fashion-MNIST for the training demo (Debian's dataset-fashion-mnist), where apt-get is there.
+#   4. The bundles in dist/ (npm run build).
 #
 # Set WEBGRAD_SKIP_APT=1 to never call apt-get.
 set -euo pipefail
@@ -44,6 +45,22 @@ else
     "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     probe
   fi
+fi
+
+step "Fashion-MNIST (the training demo's data)"
+if [ -d /usr/share/datasets/fashion-mnist ]; then
+  echo "found /usr/share/datasets/fashion-mnist"
+elif [ "${WEBGRAD_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || command -v sudo >/dev/null; }; then
+  sudo=(); [ "$(id -u)" = 0 ] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  if "${sudo[@]}" apt-get install -y -qq --no-install-recommends dataset-fashion-mnist >/dev/null 2>&1 \
+    || { "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq --no-install-recommends dataset-fashion-mnist >/dev/null; }; then
+    echo "installed dataset-fashion-mnist"
+  else
+    echo "setup: could not install dataset-fashion-mnist; the demo will use the subset in data/fashion-mnist-subset" >&2
+  fi
+else
+  echo "setup: no /usr/share/datasets/fashion-mnist; the demo will use the subset in data/fashion-mnist-subset (or pass --data DIR)" >&2
 fi
 
 step "build"

@@ -34,3 +34,7 @@ export { where } from './tensor/ops/elementwise.js';
 export { matmul } from './tensor/ops/matmul.js';
 export * as nn from './nn/index.js';
 export * as F from './nn/functional/index.js';
+export * as optim from './optim/index.js';
+export * as data from './data/index.js';
+export * as io from './io/index.js';
+export * as train from './train/index.js';

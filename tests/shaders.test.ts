@@ -51,9 +51,61 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       wg.full([2], a === 'bool' ? true : 1, { dtype: a, device });
       t(a).gather(0, wg.zeros([1, 2], { dtype: 'int32', device }));
     }
+    // activations (the unary kernel with parameters) and the fused optimizer steps
+    for (const f of [wg.F.gelu, wg.F.silu, wg.F.elu, wg.F.softplus, wg.F.hardtanh, (x: wg.Tensor) => wg.F.leakyRelu(x, 0.1), (x: wg.Tensor) => wg.F.gelu(x, { approximate: 'tanh' })]) f(t('float32'));
+    for (const make of [
+      (p: wg.Tensor[]) => new wg.optim.SGD(p, { lr: 0.1, momentum: 0.9 }),
+      (p: wg.Tensor[]) => new wg.optim.Adam(p, { lr: 0.1, amsgrad: true }),
+      (p: wg.Tensor[]) => new wg.optim.RMSprop(p, { lr: 0.1, centered: true, momentum: 0.5 }),
+    ]) {
+      const p = wg.ones([5], { device, requiresGrad: true });
+      p.grad = wg.ones([5], { device });
+      make([p]).step();
+    }
     // ---- nn kernels: convolution ----
+    {
+      // Each conv2d.wgsl entry point (forward, backward_input, backward_weight) in each layout.
+      const { convTuning } = await import('../src/kernels/webgpu/nn_conv.js');
+      const conv = (c: number) => {
+        const x = wg.ones([1, c, 3, 3], { device, requiresGrad: true });
+        wg.F.conv2d(x, wg.ones([c, c, 1, 1], { device, requiresGrad: true })).sum().backward();
+      };
+      conv(2); // tiled, 16 columns
+      conv(40); // tiled, 64 columns
+      for (const force of ['kParallel', 'direct'] as const) {
+        convTuning.force = force;
+        try {
+          conv(2);
+        } finally {
+          convTuning.force = undefined;
+        }
+      }
+    }
     // ---- nn kernels: pooling ----
+    {
+      const x = wg.full([1, 2, 5, 5], 0.5, { device, requiresGrad: true });
+      const y = wg.F.maxPool2d(x, 3, { stride: 1, padding: 1 }); // pool2d_max.wgsl:max_axis
+      const z = wg.F.avgPool2d(x, 2); // pool2d.wgsl:avg_axis
+      y.sum().add(z.sum()).add(wg.F.adaptiveAvgPool2d(x, 2).sum()).backward(); // pool2d_max_grad.wgsl:max_grad, pool2d.wgsl:avg_axis_grad
+      wg.F.embedding(wg.zeros([3], { dtype: 'int32', device }), wg.ones([2, 2], { device })); // pool_index.wgsl:check_range
+    }
     // ---- nn kernels: softmax and losses ----
+    {
+      const x = wg.full([2, 5], 0.5, { device });
+      wg.F.softmax(x, 1); // softmax.wgsl:row
+      wg.F.logSoftmax(x.T, 1);
+      const { NN_SOFTMAX_LIMITS } = await import('../src/kernels/webgpu/nn_softmax.js');
+      const steps = NN_SOFTMAX_LIMITS.rowSteps;
+      NN_SOFTMAX_LIMITS.rowSteps = 1; // rows of more than WG elements take chunk_stats + chunk_write
+      try {
+        wg.F.softmax(wg.full([2, 600], 0.5, { device }), 1);
+      } finally {
+        NN_SOFTMAX_LIMITS.rowSteps = steps;
+      }
+      const t = wg.zeros([2], { dtype: 'int32', device });
+      wg.F.crossEntropy(x, t, { weight: wg.ones([5], { device }) }); // cross_entropy.wgsl:main
+      wg.F.nllLoss(x, t); // cross_entropy.wgsl:nll
+    }
     await wg.sync();
     const backend = wg.getBackend('webgpu') as WebGPUBackend;
     const kernels = backend.pipelines.all();

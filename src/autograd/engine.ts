@@ -180,6 +180,7 @@ function run(roots: readonly Root[], options: BackwardOptions, targets?: Targets
               'pass { retainGraph: true } to the first backward() to run backward through it again',
           );
         }
+        node.checkVersions();
         const needs = node.edges.map((e) => e !== null && (!needed || (e.node ? needed.has(e.node) : targets!.leaves.has(e.leaf!))));
         const gIn = g;
         const saved = node.saved;

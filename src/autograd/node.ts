@@ -42,6 +42,12 @@ export class Node {
   readonly hooks: GradHook[] = [];
   /** After a backward with `recordGradNorms`: the 2-norm of the gradient that reached this node's output. */
   gradNorm: Tensor | null = null;
+  /**
+   * The storage version of each saved tensor when it was saved. Tensors are immutable, but a
+   * few internal writes go into existing buffers (an optimizer step updates parameters in
+   * place, loadStateDict copies into them): a rule must not run on values changed since.
+   */
+  readonly savedVersions: number[];
 
   constructor(
     /** The op's name, as the graph shows it ('matmul', 'add', 'sum'...). */
@@ -54,6 +60,19 @@ export class Node {
     saved: Tensor[],
   ) {
     this.saved = saved;
+    this.savedVersions = saved.map((t) => t.storage.version);
+  }
+
+  /** Throws if a saved tensor's buffer was written in place after it was saved. */
+  checkVersions(): void {
+    this.saved?.forEach((t, i) => {
+      if (t.storage.version !== this.savedVersions[i]) {
+        throw new Error(
+          `backward: a tensor of shape [${t.shape.join(', ')}] saved by '${this.name}' was modified in place after the forward pass ` +
+            '(an optimizer step or loadStateDict wrote into it); run the forward pass again after updating the parameters',
+        );
+      }
+    });
   }
 
   get isFreed(): boolean {

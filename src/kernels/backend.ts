@@ -23,6 +23,34 @@ export type RandomDist =
   | { kind: 'normal'; mean: number; std: number }
   | { kind: 'int'; low: number; high: number };
 
+export type OptimizerKind = 'sgd' | 'adam' | 'rmsprop';
+
+/** The hyper-parameters of one optimizer step (the union over kinds; unused fields are ignored). */
+export interface OptimizerHyper {
+  lr: number;
+  weightDecay: number;
+  maximize: boolean;
+  /** SGD and RMSprop momentum. */
+  momentum: number;
+  useMomentum: boolean;
+  dampening: number;
+  nesterov: boolean;
+  /** The momentum buffer starts at this step (SGD: it takes the gradient itself). */
+  first: boolean;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  amsgrad: boolean;
+  /** AdamW's decoupled weight decay. */
+  decoupled: boolean;
+  /** 1 - beta1^t and 1 - beta2^t, computed in double precision. */
+  biasCorrection1: number;
+  biasCorrection2: number;
+  /** RMSprop smoothing constant and centering. */
+  alpha: number;
+  centered: boolean;
+}
+
 export interface BackendMemory {
   /** Live storages (buffers held by tensors). */
   buffers: number;
@@ -77,12 +105,80 @@ export interface Backend {
   random(out: View, dist: RandomDist, seed: number, counter: number): void;
 
   // ---- nn kernels: convolution (cpu/nn_conv.ts, webgpu/nn_conv.ts) ----
+  /**
+   * 2-D convolution, NCHW (cross-correlation, as in PyTorch). Shapes come from the views:
+   * x [N, Cin, H, W], w [Cout, Cin / groups, KH, KW], y [N, Cout, OH, OW] (contiguous, fresh):
+   * y[n, o, i, j] = sum over c, a, b of x[n, g(o) * Cin/groups + c, i * sh - ph + a * dh, j * sw - pw + b * dw] * w[o, c, a, b],
+   * where taps outside x read zero. `padding` is the top/left padding; the bottom/right padding
+   * is whatever OH and OW imply (asymmetric 'same' padding needs nothing else).
+   */
+  conv2d(x: View, w: View, y: View, p: Conv2dParams): void;
+  /**
+   * The gradient of conv2d with respect to x (also convTranspose2d's forward): dx [N, Cin, H, W]
+   * (contiguous, fresh) gets, at each element, the sum over the (dy, w) pairs whose tap reads it.
+   * dy [N, Cout, OH, OW], w as for conv2d.
+   */
+  conv2dBackwardInput(dy: View, w: View, dx: View, p: Conv2dParams): void;
+  /** The gradient of conv2d with respect to w: dw [Cout, Cin / groups, KH, KW] (contiguous, fresh). */
+  conv2dBackwardWeight(dy: View, x: View, dw: View, p: Conv2dParams): void;
 
   // ---- nn kernels: pooling (cpu/nn_pool.ts, webgpu/nn_pool.ts) ----
+  /**
+   * Max pooling of x [N, C, H, W] (any strides) into out and indices (int32), both contiguous
+   * [N, C, OH, OW]; the windows are spec's (see Pool2dSpec in cpu/nn_pool.ts). indices hold
+   * h * W + w of each window's maximum (the first in row-major order; NaN wins).
+   */
+  maxPool2d(x: View, spec: import('./cpu/nn_pool.js').Pool2dSpec, out: View, indices: View): void;
+  /** out [N, C, H, W] (contiguous, fresh) = the sum of the g [N, C, OH, OW] whose argmax (indices) is each element. */
+  maxPool2dBackward(g: View, indices: View, spec: import('./cpu/nn_pool.js').Pool2dSpec, out: View): void;
+  /** Average pooling (plain or adaptive windows, spec's divisor) of x [N, C, H, W] (any strides) into contiguous out. */
+  avgPool2d(x: View, spec: import('./cpu/nn_pool.js').Pool2dSpec, out: View): void;
+  /** The adjoint of avgPool2d: g [N, C, OH, OW] spread over the windows into out [N, C, H, W] (contiguous, fresh). */
+  avgPool2dBackward(g: View, spec: import('./cpu/nn_pool.js').Pool2dSpec, out: View): void;
+  /** An int32 index outside [0, size) is an error naming `op` (thrown on cpu; reported at the next read on webgpu). */
+  checkIndexRange(op: import('./cpu/nn_pool.js').IndexCheckOp, index: View, size: number): void;
 
   // ---- nn kernels: softmax and losses (cpu/nn_softmax.ts, webgpu/nn_softmax.ts) ----
+  /**
+   * out = softmax(x) along `dim` (log-softmax when `log`), the row max subtracted first; out is
+   * contiguous with x's shape. Float input.
+   */
+  softmax(x: View, dim: number, log: boolean, out: View): void;
+  /**
+   * Cross-entropy with class indices, fused: x holds logits with the classes along `dim`, target
+   * int32 class indices with x's shape less `dim`, weight [C] class weights or null. Writes, per
+   * sample (target's shape, contiguous): loss = -(1 - e) w[t] logp[t] - (e / C) sum_c w[c] logp[c]
+   * (e = labelSmoothing) and rowWeight = w[t]; when `grad` is given (x's shape, contiguous),
+   * d loss / d x. Ignored samples get 0 in all three. A target neither in [0, C) nor ignoreIndex
+   * is an error (thrown on cpu; reported at the next read on webgpu).
+   */
+  crossEntropy(
+    a: { x: View; dim: number; target: View; weight: View | null; ignoreIndex: number; loss: View; rowWeight: View },
+    labelSmoothing: number,
+    grad: View | null,
+  ): void;
+  /** loss = -w[t] x[t] per sample, rowWeight = w[t], as crossEntropy but on log-probabilities and without a gradient. */
+  nllLoss(a: { x: View; dim: number; target: View; weight: View | null; ignoreIndex: number; loss: View; rowWeight: View }): void;
+
+  // ---- optimizers (cpu/optim.ts, webgpu/optim.ts, shaders/optimizer.wgsl) ----
+  /**
+   * One fused optimizer step on one parameter, in place: `param` and the `state` buffers (see
+   * shaders/optimizer.wgsl for which is which; null where unused) are updated from `grad`.
+   * All are contiguous and of the parameter's shape.
+   */
+  optimizerStep(kind: OptimizerKind, param: View, grad: View, state: readonly (View | null)[], h: OptimizerHyper): void;
 
   memory(): BackendMemory;
   /** Waits until all enqueued work has finished (a no-op on cpu). */
   sync(): Promise<void>;
+}
+
+// ---- nn kernels: convolution (the parameters of the methods above) ----
+/** A 2-D convolution's geometry beyond the shapes; each pair is [along H, along W]. */
+export interface Conv2dParams {
+  readonly stride: readonly [number, number];
+  /** Zero padding before the first row / column (the padding after is implied by the output size). */
+  readonly padding: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  readonly groups: number;
 }

@@ -1,2 +1,9 @@
-/** `webgrad.nn`: the functional ops (`nn.functional`, also `F`); layers and modules come next. */
+/**
+ * `webgrad.nn`: modules (layers, containers, losses), `nn.init`, and the functional ops
+ * (`nn.functional`, also exported at the top level as `F`).
+ */
 export * as functional from './functional/index.js';
+export * as init from './init.js';
+export { Module, type LoadResult } from './module.js';
+export * from './layers.js';
+export * from './losses.js';

@@ -119,11 +119,11 @@ export function full(shape: number | readonly number[], value: number | boolean,
 }
 
 export function zeros(shape: number | readonly number[], options?: TensorOptions): Tensor {
-  return full(shape, 0, { dtype: 'float32', ...options });
+  return full(shape, 0, { ...options, dtype: options?.dtype ?? 'float32' });
 }
 
 export function ones(shape: number | readonly number[], options?: TensorOptions): Tensor {
-  return full(shape, 1, { dtype: 'float32', ...options });
+  return full(shape, 1, { ...options, dtype: options?.dtype ?? 'float32' });
 }
 
 const likeOpts = (t: Tensor, o?: TensorOptions): TensorOptions => ({ dtype: t.dtype, device: t.device, ...o });

@@ -3,13 +3,17 @@
  * so that it can catch the kernels' own bugs. Float math runs in doubles and is rounded once
  * on store; int32 math wraps like the GPU's. It is also the only backend with float64.
  */
-import type { Backend, BackendMemory, RandomDist, View } from '../backend.js';
+import type { Backend, BackendMemory, OptimizerHyper, OptimizerKind, RandomDist, View } from '../backend.js';
+import { optimizerStep } from './optim.js';
 import { ALL_UNARY, BINARY, UNARY, elementwiseTypes, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
 import { allocArray, type DType, type TypedArray } from '../../tensor/dtype.js';
 import { Storage } from '../../tensor/storage.js';
 import { numel } from '../../tensor/shape.js';
 import { bitsToUnit, randomBits } from '../../tensor/random.js';
 import { elementOffsets, viewOffsets } from './strided.js';
+import * as nnConv from './nn_conv.js';
+import * as nnSoftmax from './nn_softmax.js';
+import * as nnPool from './nn_pool.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
 
@@ -272,10 +276,55 @@ export class CpuBackend implements Backend {
   }
 
   // ---- nn kernels: convolution (nn_conv.ts) ----
+  conv2d(x: View, w: View, y: View, p: nnConv.Conv2dParams): void {
+    nnConv.conv2d(x, w, y, p);
+  }
+
+  conv2dBackwardInput(dy: View, w: View, dx: View, p: nnConv.Conv2dParams): void {
+    nnConv.conv2dBackwardInput(dy, w, dx, p);
+  }
+
+  conv2dBackwardWeight(dy: View, x: View, dw: View, p: nnConv.Conv2dParams): void {
+    nnConv.conv2dBackwardWeight(dy, x, dw, p);
+  }
 
   // ---- nn kernels: pooling (nn_pool.ts) ----
+  maxPool2d(x: View, spec: nnPool.Pool2dSpec, out: View, indices: View): void {
+    nnPool.maxPool2d(x, spec, out, indices);
+  }
+
+  maxPool2dBackward(g: View, indices: View, spec: nnPool.Pool2dSpec, out: View): void {
+    nnPool.maxPool2dBackward(g, indices, spec, out);
+  }
+
+  avgPool2d(x: View, spec: nnPool.Pool2dSpec, out: View): void {
+    nnPool.avgPool2d(x, spec, out);
+  }
+
+  avgPool2dBackward(g: View, spec: nnPool.Pool2dSpec, out: View): void {
+    nnPool.avgPool2dBackward(g, spec, out);
+  }
+
+  checkIndexRange(op: nnPool.IndexCheckOp, index: View, size: number): void {
+    nnPool.checkIndexRange(op, index, size);
+  }
 
   // ---- nn kernels: softmax and losses (nn_softmax.ts) ----
+  softmax(x: View, dim: number, log: boolean, out: View): void {
+    nnSoftmax.softmaxCpu(x, dim, log, out);
+  }
+
+  crossEntropy(a: nnSoftmax.LossArgs, labelSmoothing: number, grad: View | null): void {
+    nnSoftmax.crossEntropyCpu(a, labelSmoothing, grad);
+  }
+
+  nllLoss(a: nnSoftmax.LossArgs): void {
+    nnSoftmax.nllLossCpu(a);
+  }
+
+  optimizerStep(kind: OptimizerKind, param: View, grad: View, state: readonly (View | null)[], h: OptimizerHyper): void {
+    optimizerStep(kind, param, grad, state, h);
+  }
 
   memory(): BackendMemory {
     return { buffers: this.stats.buffers, bytes: this.stats.bytes, pooledBytes: 0, pooledBuffers: 0 };

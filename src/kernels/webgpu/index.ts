@@ -9,7 +9,8 @@
  *
  * Memory: storages come from a size-class BufferPool; `free` returns them to it.
  */
-import type { Backend, BackendMemory, RandomDist, View } from '../backend.js';
+import type { Backend, BackendMemory, OptimizerHyper, OptimizerKind, RandomDist, View } from '../backend.js';
+import { OPTIM_SHADERS, optimizerStep } from './optim.js';
 import { ALL_UNARY, BINARY, UNARY, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { allocArray } from '../../tensor/dtype.js';
@@ -31,6 +32,9 @@ import matmulSrc from '../../../shaders/matmul.wgsl';
 import gatherSrc from '../../../shaders/gather.wgsl';
 import scatterAddSrc from '../../../shaders/scatter_add.wgsl';
 import { KERNEL_ERRORS, MAX_RANK, buf, mathLib, pad, wgslType } from './util.js';
+import * as nnConv from './nn_conv.js';
+import * as nnSoftmax from './nn_softmax.js';
+import * as nnPool from './nn_pool.js';
 
 /** Every shader file, by name (the compile-all test walks this). */
 export const SHADERS = {
@@ -46,9 +50,13 @@ export const SHADERS = {
   matmul: { file: 'matmul.wgsl', source: matmulSrc },
   gather: { file: 'gather.wgsl', source: gatherSrc },
   scatterAdd: { file: 'scatter_add.wgsl', source: scatterAddSrc },
+  ...OPTIM_SHADERS,
   // ---- nn shaders: convolution (nn_conv.ts) ----
+  conv2d: nnConv.SHADER,
   // ---- nn shaders: pooling (nn_pool.ts) ----
+  ...nnPool.POOL_SHADERS,
   // ---- nn shaders: softmax and losses (nn_softmax.ts) ----
+  ...nnSoftmax.NN_SOFTMAX_SHADERS,
 } as const satisfies Record<string, KernelSource>;
 
 export const MAX_BATCH = 128;
@@ -613,9 +621,54 @@ export class WebGPUBackend implements Backend {
     this.errorsMayBeSet = true;
   }
 
+  optimizerStep(kind: OptimizerKind, param: View, grad: View, state: readonly (View | null)[], h: OptimizerHyper): void {
+    optimizerStep(this, kind, param, grad, state, h);
+  }
+
   // ---- nn kernels: convolution (nn_conv.ts) ----
+  conv2d(x: View, w: View, y: View, p: nnConv.Conv2dParams): void {
+    nnConv.conv2d(this, x, w, y, p);
+  }
+
+  conv2dBackwardInput(dy: View, w: View, dx: View, p: nnConv.Conv2dParams): void {
+    nnConv.conv2dBackwardInput(this, dy, w, dx, p);
+  }
+
+  conv2dBackwardWeight(dy: View, x: View, dw: View, p: nnConv.Conv2dParams): void {
+    nnConv.conv2dBackwardWeight(this, dy, x, dw, p);
+  }
 
   // ---- nn kernels: pooling (nn_pool.ts) ----
+  maxPool2d(x: View, spec: nnPool.Pool2dSpec, out: View, indices: View): void {
+    nnPool.maxPool2d(this, x, spec, out, indices);
+  }
+
+  maxPool2dBackward(g: View, indices: View, spec: nnPool.Pool2dSpec, out: View): void {
+    nnPool.maxPool2dBackward(this, g, indices, spec, out);
+  }
+
+  avgPool2d(x: View, spec: nnPool.Pool2dSpec, out: View): void {
+    nnPool.avgPool2d(this, x, spec, out);
+  }
+
+  avgPool2dBackward(g: View, spec: nnPool.Pool2dSpec, out: View): void {
+    nnPool.avgPool2dBackward(this, g, spec, out);
+  }
+
+  checkIndexRange(op: nnPool.IndexCheckOp, index: View, size: number): void {
+    nnPool.checkIndexRange(this, op, index, size);
+  }
 
   // ---- nn kernels: softmax and losses (nn_softmax.ts) ----
+  softmax(x: View, dim: number, log: boolean, out: View): void {
+    nnSoftmax.softmax(this, x, dim, log, out);
+  }
+
+  crossEntropy(a: nnSoftmax.LossArgs, labelSmoothing: number, grad: View | null): void {
+    nnSoftmax.crossEntropy(this, a, labelSmoothing, grad);
+  }
+
+  nllLoss(a: nnSoftmax.LossArgs): void {
+    nnSoftmax.nllLoss(this, a);
+  }
 }

@@ -7,6 +7,7 @@ export * from './activations.js';
 export * from './conv.js';
 export * from './pooling.js';
 export * from './losses.js';
+export * from './softmax.js';
 export * from './normalization.js';
 export * from './dropout.js';
 export * from './embedding.js';

@@ -7,6 +7,7 @@
 import { getBackend } from '../../runtime.js';
 import { checkInputs } from '../../tensor/ops/core.js';
 import { noGrad } from '../../autograd/mode.js';
+import { tidy } from '../../tensor/memory.js';
 import { fmtShape, shapeEq } from '../../tensor/shape.js';
 import { isFloat } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -80,12 +81,12 @@ export function batchNorm(
     mean = x.mean(dims, true);
     varB = x.var(dims, { correction: 0, keepdim: true });
     if (training && rm && rv) {
-      noGrad(() => {
+      tidy(() => noGrad(() => {
         const m = mean.detach().reshape([C]);
         const v = varB.detach().reshape([C]).mul(count / (count - 1)); // unbiased, as PyTorch keeps it
         writeInPlace(rm, rm.mul(1 - momentum).add(m.mul(momentum)));
         writeInPlace(rv, rv.mul(1 - momentum).add(v.mul(momentum)));
-      });
+      }));
     }
   } else {
     mean = rm.reshape(bshape);

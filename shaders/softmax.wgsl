@@ -1,0 +1,168 @@
+// softmax.wgsl: softmax / log-softmax of a strided f32 input along one axis, a row per workgroup.
+//
+// Bindings (group 0): x (read, strided), out (read_write: x's shape, contiguous, addressed
+// through its own strides), partials (read_write, (max, sum) per chunk: long rows only; a
+// 4-element scratch buffer otherwise), p (uniform Params). Preamble: shaders/lib/math_f32.wgsl.
+//
+// Layout: the host takes the softmax axis out of the shape (x_step, o_step are the two
+// operands' strides along it); the remaining "outer" dims, coalesced, number the rows. Nothing
+// is copied: a softmax over dim 0 of a row-major tensor reads x with a large x_step.
+//
+// Stability: a row's max m is subtracted before exp, so logits of +-1e4 neither overflow nor
+// vanish; y = exp(x - m) / sum, log y = (x - m) - log(sum). A row whose max is -inf (all -inf)
+// or +inf, or that holds a NaN, comes out NaN, as in PyTorch.
+//
+// Entry points:
+//   row: one workgroup of WG invocations per row, three strided passes (max, sum of exp,
+//     write) with a tree reduction in workgroup memory after the first two.
+//   chunk_stats + chunk_write: rows too long for `row` (llvmpipe silently ends an invocation's
+//     loops after 65535 iterations in all: the host keeps ceil(row_len / WG) * 3 below that).
+//     A workgroup per (row, chunk of chunk_len elements): chunk_stats writes the chunk's max and
+//     sum of exp(x - max) into partials; chunk_write merges the row's n_chunks partials
+//     (sum_j s_j exp(m_j - M)) and writes its chunk.
+
+struct Params {
+  n_rows: u32,
+  row_len: u32,
+  outer_rank: u32,
+  x_offset: u32,
+  x_step: u32,
+  o_step: u32,
+  n_chunks: u32,
+  chunk_len: u32,
+  log_out: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+  outer_shape: array<vec4<u32>, 2>,
+  x_strides: array<vec4<u32>, 2>,
+  o_strides: array<vec4<u32>, 2>,
+}
+
+override WG: u32 = 256u;
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
+
+var<workgroup> red: array<f32, WG>;
+
+// Offsets of row `r`'s first element in x and in out.
+fn row_bases(r: u32) -> vec2<u32> {
+  var rem = r;
+  var ox = p.x_offset;
+  var oo = 0u;
+  for (var d = i32(p.outer_rank) - 1; d >= 0; d--) {
+    let k = u32(d);
+    let size = p.outer_shape[k / 4u][k % 4u];
+    let c = rem % size;
+    rem = rem / size;
+    ox += c * p.x_strides[k / 4u][k % 4u];
+    oo += c * p.o_strides[k / 4u][k % 4u];
+  }
+  return vec2<u32>(ox, oo);
+}
+
+// Workgroup-wide max / sum of one value per invocation (every invocation gets the result).
+fn group_max(lid: u32, v: f32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) { red[lid] = max_c(red[lid], red[lid + s]); }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier(); // all have read red[0] before the next reduction overwrites it
+  return r;
+}
+
+fn group_sum(lid: u32, v: f32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+// Max and sum of exp(x - max) over elements [begin, end) of the row at xb.
+fn stats(lid: u32, in_range: bool, xb: u32, begin: u32, end: u32) -> vec2<f32> {
+  var m = -f32_inf();
+  if (in_range) {
+    for (var i = begin + lid; i < end; i += WG) { m = max_c(m, x[xb + i * p.x_step]); }
+  }
+  m = group_max(lid, m);
+  var s = 0.0;
+  if (in_range) {
+    for (var i = begin + lid; i < end; i += WG) { s += exp(x[xb + i * p.x_step] - m); }
+  }
+  return vec2<f32>(m, group_sum(lid, s));
+}
+
+fn write_row(lid: u32, b: vec2<u32>, begin: u32, end: u32, m: f32, s: f32) {
+  if (p.log_out != 0u) {
+    // (x - m) - log(s), not x - (m + log(s)): with |m| large, m + log(s) would round log(s) away.
+    let log_s = log(s);
+    for (var i = begin + lid; i < end; i += WG) { out[b.y + i * p.o_step] = (x[b.x + i * p.x_step] - m) - log_s; }
+  } else {
+    for (var i = begin + lid; i < end; i += WG) { out[b.y + i * p.o_step] = exp(x[b.x + i * p.x_step] - m) / s; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+       @builtin(local_invocation_index) lid: u32) {
+  let q = wid.x + wid.y * nwg.x;
+  // q is uniform over the workgroup: every invocation reaches the same barriers.
+  let in_range = q < p.n_rows;
+  var b = vec2<u32>(0u, 0u);
+  if (in_range) { b = row_bases(q); }
+  let ms = stats(lid, in_range, b.x, 0u, p.row_len);
+  if (!in_range) { return; }
+  write_row(lid, b, 0u, p.row_len, ms.x, ms.y);
+}
+
+@compute @workgroup_size(WG)
+fn chunk_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let q = wid.x + wid.y * nwg.x;
+  let in_range = q < p.n_rows * p.n_chunks;
+  var b = vec2<u32>(0u, 0u);
+  var begin = 0u;
+  var end = 0u;
+  if (in_range) {
+    b = row_bases(q / p.n_chunks);
+    begin = (q % p.n_chunks) * p.chunk_len;
+    end = min(p.row_len, begin + p.chunk_len);
+  }
+  let ms = stats(lid, in_range, b.x, begin, end);
+  if (in_range && lid == 0u) {
+    partials[2u * q] = ms.x;
+    // A chunk of -inf only: its sum is exp(-inf - -inf) = NaN; it contributes nothing instead.
+    partials[2u * q + 1u] = select(ms.y, 0.0, ms.x == -f32_inf());
+  }
+}
+
+@compute @workgroup_size(WG)
+fn chunk_write(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let q = wid.x + wid.y * nwg.x;
+  if (q >= p.n_rows * p.n_chunks) { return; }
+  let r = q / p.n_chunks;
+  let first = 2u * r * p.n_chunks;
+  var m = -f32_inf();
+  for (var j = 0u; j < p.n_chunks; j++) { m = max_c(m, partials[first + 2u * j]); }
+  var s = 0.0;
+  for (var j = 0u; j < p.n_chunks; j++) {
+    let sj = partials[first + 2u * j + 1u];
+    // sj == 0: an all -inf chunk (skipped: exp(-inf - m) could be NaN when m = -inf too);
+    // a NaN sj still propagates.
+    if (sj != 0.0) { s += sj * exp(partials[first + 2u * j] - m); }
+  }
+  let begin = (q % p.n_chunks) * p.chunk_len;
+  write_row(lid, row_bases(r), begin, min(p.row_len, begin + p.chunk_len), m, s);
+}

@@ -1,0 +1,160 @@
+/**
+ * Datasets and the DataLoader. A Dataset has a length and gives example i as a list of
+ * tensors; TensorDataset slices tensors that share their first dim. The DataLoader batches
+ * them (shuffled with a seed, optionally dropping the last short batch) and puts each batch on
+ * the device: from host memory that is one upload each, which the GPU queue takes without
+ * waiting (nothing is read back), so the next batch is ready while the GPU works.
+ */
+import type { DeviceName } from '../kernels/backend.js';
+import type { CpuBackend } from '../kernels/cpu/index.js';
+import { getBackend, getDefaultDevice } from '../runtime.js';
+import { tensor } from '../tensor/creation.js';
+import { fmtShape } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { noGrad } from '../autograd/mode.js';
+import { stack } from '../tensor/ops/indexing.js';
+
+export interface Dataset {
+  readonly length: number;
+  /** Example i: one tensor per field (e.g. [image, label]). */
+  get(i: number): Tensor[];
+  /** Examples at `indices`, stacked along a new first dim (faster than get() one by one). */
+  getBatch?(indices: Int32Array): Tensor[];
+}
+
+/** Tensors that share their first dim; example i is their i-th slices. */
+export class TensorDataset implements Dataset {
+  readonly tensors: Tensor[];
+  constructor(...tensors: Tensor[]) {
+    if (tensors.length === 0) throw new Error('TensorDataset: expected at least one tensor');
+    const n = tensors[0]!.shape[0];
+    for (const t of tensors) {
+      if (!(t instanceof Tensor) || t.ndim === 0 || t.shape[0] !== n) {
+        throw new Error(`TensorDataset: every tensor needs the same first dim; got ${tensors.map((x) => (x instanceof Tensor ? fmtShape(x.shape) : typeof x)).join(', ')}`);
+      }
+    }
+    this.tensors = tensors;
+  }
+  get length(): number {
+    return this.tensors[0]!.shape[0]!;
+  }
+  get(i: number): Tensor[] {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new Error(`TensorDataset: index ${i} is out of range for ${this.length} examples`);
+    return this.tensors.map((t) => t.select(0, i));
+  }
+  getBatch(indices: Int32Array): Tensor[] {
+    return noGrad(() => {
+      return this.tensors.map((t) => {
+        if (t.device === 'cpu') return hostGather(t, indices);
+        const idx = tensor(indices, { device: t.device });
+        const r = t.indexSelect(0, idx);
+        idx.dispose();
+        return r;
+      });
+    });
+  }
+}
+
+/** Rows `indices` of a cpu tensor, gathered on the host (a cpu tensor, contiguous). */
+function hostGather(t: Tensor, indices: Int32Array): Tensor {
+  const src = (getBackend('cpu') as CpuBackend).readSync(t.isContiguous() ? t : t.contiguous());
+  const row = t.size / t.shape[0]!;
+  const out = new (src.constructor as { new (n: number): typeof src })(indices.length * row);
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k]!;
+    out.set(src.subarray(i * row, (i + 1) * row), k * row);
+  }
+  return tensor(out, { shape: [indices.length, ...t.shape.slice(1)], dtype: t.dtype, device: 'cpu' });
+}
+
+export interface DataLoaderOptions {
+  batchSize?: number;
+  shuffle?: boolean;
+  /** Seed of the shuffle: epoch e uses seed + e, so runs repeat exactly. */
+  seed?: number;
+  dropLast?: boolean;
+  /** Where batches go (default: the default device). */
+  device?: DeviceName;
+}
+
+/** A small seeded PRNG (mulberry32) for shuffling on the host. */
+function prng(seed: number): () => number {
+  let s = seed | 0;
+  return () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Iterate it once per epoch: `for (const [x, y] of loader) { ... }`. Each batch's tensors are yours to dispose. */
+export class DataLoader implements Iterable<Tensor[]> {
+  readonly batchSize: number;
+  private epoch = 0;
+  constructor(readonly dataset: Dataset, readonly options: DataLoaderOptions = {}) {
+    this.batchSize = options.batchSize ?? 1;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`DataLoader: batchSize must be a positive integer, got ${String(options.batchSize)}`);
+    if (dataset.length === 0) throw new Error('DataLoader: the dataset is empty');
+  }
+  /** Number of batches per epoch. */
+  get length(): number {
+    const n = this.dataset.length;
+    return this.options.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+  /** The order of the examples for the next epoch. */
+  private order(): Int32Array {
+    const n = this.dataset.length;
+    const idx = Int32Array.from({ length: n }, (_, i) => i);
+    if (this.options.shuffle) {
+      const r = prng((this.options.seed ?? 0) + this.epoch);
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(r() * (i + 1));
+        [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+      }
+    }
+    this.epoch++;
+    return idx;
+  }
+  *[Symbol.iterator](): Iterator<Tensor[]> {
+    const order = this.order();
+    const device = this.options.device ?? getDefaultDevice();
+    for (let b = 0; b < this.length; b++) {
+      const ids = order.subarray(b * this.batchSize, Math.min((b + 1) * this.batchSize, order.length));
+      const parts = this.dataset.getBatch ? this.dataset.getBatch(ids) : stackExamples(this.dataset, ids);
+      yield parts.map((t) => {
+        if (t.device === device) return t;
+        const moved = toDeviceSync(t, device);
+        t.dispose();
+        return moved;
+      });
+    }
+  }
+}
+
+function stackExamples(ds: Dataset, ids: Int32Array): Tensor[] {
+  const examples = [...ids].map((i) => ds.get(i));
+  return examples[0]!.map((_, f) => {
+    const parts = examples.map((e) => e[f]!);
+    const s = noGrad(() => (parts[0]!.device === 'cpu' ? hostStack(parts) : stack(parts, 0)));
+    for (const p of parts) p.dispose();
+    return s;
+  });
+}
+
+function hostStack(parts: Tensor[]): Tensor {
+  const cpu = getBackend('cpu') as CpuBackend;
+  const arrays = parts.map((p) => cpu.readSync(p));
+  const row = arrays[0]!.length;
+  const out = new (arrays[0]!.constructor as { new (n: number): (typeof arrays)[0] })(row * parts.length);
+  arrays.forEach((a, k) => out.set(a, k * row));
+  return tensor(out, { shape: [parts.length, ...parts[0]!.shape], dtype: parts[0]!.dtype, device: 'cpu' });
+}
+
+/** A cpu tensor on `device` without awaiting: the host values are uploaded (an enqueue on webgpu). */
+function toDeviceSync(t: Tensor, device: DeviceName): Tensor {
+  if (t.device !== 'cpu') throw new Error(`DataLoader: cannot move a batch from ${t.device} to ${device} synchronously; keep the dataset on the host or on ${device}`);
+  const values = (getBackend('cpu') as CpuBackend).readSync(t);
+  return tensor(values, { shape: t.shape, dtype: t.dtype, device });
+}

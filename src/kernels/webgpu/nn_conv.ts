@@ -1,0 +1,200 @@
+/**
+ * WebGPU binder for 2-D convolution: the three implicit-GEMM kernels of shaders/conv2d.wgsl
+ * (see its header for the scheme). This module picks the tile variant, splits long reductions
+ * and lays out the grid; every operand is read through its strides (no copies).
+ */
+import type { Conv2dParams, View } from '../backend.js';
+import type { KernelSource } from './pipelines.js';
+import type { WebGPUBackend } from './index.js';
+import type { Storage } from '../../tensor/storage.js';
+import { numel } from '../../tensor/shape.js';
+import { buf } from './util.js';
+import conv2dSrc from '../../../shaders/conv2d.wgsl';
+
+export type { Conv2dParams };
+
+export const SHADER: KernelSource = { file: 'conv2d.wgsl', source: conv2dSrc };
+
+/**
+ * @internal Limits and choices of the binder (tests change them to reach every path).
+ * - kSlab: the longest K range one workgroup of the tiled kernels walks. llvmpipe ends an
+ *   invocation's loops after 65535 iterations in all; the tiled kernels take at least one per
+ *   TK (8 or 32) elements of K, and up to about 2 per element if the inner loops are not
+ *   unrolled. A K-parallel workgroup deals its range out over 256 invocations, so it may walk
+ *   64 times as much (1024 iterations each at most).
+ * - targetGroups, minChunk: a reduction is also split while the output alone makes fewer than
+ *   targetGroups workgroups (a small dw, a 1x1 output), in pieces of at least minChunk (8
+ *   times that for K-parallel workgroups, so each invocation gets 8 terms or more).
+ * - partialBytes: the most memory the partial sums of a split may take; past it the K slabs
+ *   run one after another instead, accumulating into the output.
+ * - directMaxN: products at most this many columns wide (and 256 rows or more) run directly,
+ *   one column and 4 rows per invocation: depthwise convolutions, the input gradient of a
+ *   single-channel input.
+ * - kParallelWaste, kParallelMinK: other products whose tiles would be mostly padding (this
+ *   many times the 4 x 4 blocks of K-parallel workgroups) with at least kParallelMinK terms
+ *   use K-parallel workgroups: the weight gradients of early layers and of depthwise
+ *   convolutions, a 1x1 output.
+ */
+export const convTuning = {
+  kSlab: 4096,
+  targetGroups: 256,
+  minChunk: 256,
+  partialBytes: 64 * 2 ** 20,
+  kParallelWaste: 4,
+  kParallelMinK: 2048,
+  directMaxN: 4,
+  /** Use this driver for every product (tests). */
+  force: undefined as Plan['driver'] | undefined,
+};
+
+type Mode = 'forward' | 'backward_input' | 'backward_weight';
+
+interface Gemm {
+  mode: Mode;
+  a: View;
+  b: View;
+  out: View;
+  /** [N, Cin, H, W] of x (dx), [Cout, OH, OW] of y (dy), [KH, KW] of w. */
+  x: readonly number[];
+  y: readonly number[];
+  k: readonly number[];
+  p: Conv2dParams;
+  m: number;
+  n: number;
+  kLen: number;
+}
+
+/** How a product is laid out on workgroups (conv2d.wgsl's DRIVER). */
+interface Plan {
+  driver: 'tiled' | 'kParallel' | 'direct';
+  /** Rows and columns of C per workgroup. */
+  tm: number;
+  tn: number;
+  /** The longest and shortest K range one workgroup should take. */
+  maxChunk: number;
+  minChunk: number;
+}
+
+const DRIVERS = { tiled: 0, kParallel: 1, direct: 2 } as const;
+
+function plan(be: WebGPUBackend, g: Gemm): Plan {
+  const { kSlab, minChunk, force } = convTuning;
+  const maxZ = be.device.limits.maxComputeWorkgroupsPerDimension;
+  const direct: Plan = { driver: 'direct', tm: 1024, tn: 1, maxChunk: kSlab, minChunk };
+  const kParallel: Plan = { driver: 'kParallel', tm: 4, tn: 4, maxChunk: kSlab * 64, minChunk: minChunk * 8 };
+  // Tiles: 64 x 64, or 256 x 16 for narrow products (grouped convolutions).
+  const tn = g.n <= 32 ? 16 : 64;
+  const tiled: Plan = { driver: 'tiled', tm: 4096 / tn, tn, maxChunk: kSlab, minChunk };
+  if (force) return { direct, kParallel, tiled }[force];
+  // A few columns (depthwise, single-channel input gradients): one column per invocation.
+  if (g.n <= convTuning.directMaxN && g.m >= 256) return direct;
+  const padded = (pl: Plan) => Math.ceil(g.m / pl.tm) * pl.tm * Math.ceil(g.n / pl.tn) * pl.tn;
+  const mostlyPadding = padded(tiled) >= convTuning.kParallelWaste * padded(kParallel);
+  if (g.kLen >= convTuning.kParallelMinK && mostlyPadding && Math.ceil(g.n / 4) <= maxZ) return kParallel;
+  return tiled;
+}
+
+interface KRange {
+  begin: number;
+  end: number;
+  chunk: number;
+  splits: number;
+  accumulate: boolean;
+}
+
+function dispatch(be: WebGPUBackend, g: Gemm, pl: Plan, out: GPUBuffer, k: KRange): void {
+  const tilesM = Math.ceil(g.m / pl.tm);
+  const tilesN = Math.ceil(g.n / pl.tn);
+  const [, Cin, H, W] = g.x as [number, number, number, number];
+  const [Cout, OH, OW] = g.y as [number, number, number];
+  const [KH, KW] = g.k as [number, number];
+  const { stride, padding, dilation, groups } = g.p;
+  if (be.wg !== 256) throw new Error(`webgpu conv2d: the kernels need 256 invocations per workgroup, this device allows ${be.wg}`);
+  if (tilesN > be.device.limits.maxComputeWorkgroupsPerDimension) {
+    throw new Error(`webgpu conv2d: the ${g.n} columns of the ${g.mode} product need ${tilesN} workgroups along z, more than this device allows`);
+  }
+  const [gx, gy] = be.grid(tilesM * groups * k.splits);
+  be.dispatch(
+    { shader: SHADER, entry: g.mode, preamble: '', variant: '', constants: pl.driver === 'tiled' ? { TN: pl.tn } : { DRIVER: DRIVERS[pl.driver] } },
+    { a: buf(g.a), b: buf(g.b), out },
+    {
+      c_in: Cin, in_h: H, in_w: W, c_out: Cout, out_h: OH, out_w: OW, groups,
+      k_h: KH, k_w: KW, cin_g: Cin / groups, cout_g: Cout / groups,
+      stride_h: stride[0], stride_w: stride[1], pad_h: padding[0], pad_w: padding[1], dil_h: dilation[0], dil_w: dilation[1],
+      gemm_m: g.m, gemm_n: g.n, k_begin: k.begin, k_end: k.end, k_chunk: k.chunk, splits: k.splits,
+      tiles_m: tilesM, accumulate: k.accumulate ? 1 : 0, split_stride: numel(g.out.shape),
+      a_offset: g.a.offset, b_offset: g.b.offset, a_strides: g.a.strides, b_strides: g.b.strides,
+    },
+    [gx, gy, tilesN],
+  );
+}
+
+/**
+ * Runs one of the products into g.out. Its K range is cut into `splits` pieces, enough to keep
+ * each within the plan's maxChunk, and more while the output alone gives few workgroups; the
+ * pieces run in parallel into partial sums, which a reduction adds into out. When the partial
+ * sums would not fit, the pieces run one dispatch after another, each adding into out.
+ */
+function run(be: WebGPUBackend, g: Gemm): void {
+  const size = numel(g.out.shape);
+  if (size === 0) return;
+  const K = g.kLen;
+  if (K === 0) {
+    be.fill(g.out, 0);
+    return;
+  }
+  const pl = plan(be, g);
+  const outGroups = Math.ceil(g.m / pl.tm) * Math.ceil(g.n / pl.tn) * g.p.groups;
+  const needed = Math.ceil(K / pl.maxChunk);
+  const wanted = Math.min(Math.ceil(convTuning.targetGroups / outGroups), Math.floor(K / pl.minChunk));
+  let splits = Math.max(needed, wanted, 1);
+  const maxSplits = Math.floor(Math.min(convTuning.partialBytes, be.device.limits.maxStorageBufferBindingSize) / (size * 4));
+  if (splits > 1 && splits > maxSplits) {
+    if (needed > 1 && needed > maxSplits) {
+      for (let k0 = 0; k0 < K; k0 += pl.maxChunk) {
+        const end = Math.min(k0 + pl.maxChunk, K);
+        dispatch(be, g, pl, buf(g.out), { begin: k0, end, chunk: end - k0, splits: 1, accumulate: k0 > 0 });
+      }
+      return;
+    }
+    splits = Math.max(needed, maxSplits);
+  }
+  // Pieces a multiple of 32 (the deepest slab of the tiles), so only the last one is ragged.
+  const chunk = Math.ceil(Math.ceil(K / splits) / 32) * 32;
+  splits = Math.ceil(K / chunk);
+  if (splits === 1) {
+    dispatch(be, g, pl, buf(g.out), { begin: 0, end: K, chunk: K, splits: 1, accumulate: false });
+    return;
+  }
+  const part: Storage = be.allocate('float32', splits * size);
+  dispatch(be, g, pl, part.handle as GPUBuffer, { begin: 0, end: K, chunk, splits, accumulate: false });
+  // out = the sum over s of part[s, :], a reduction of the [size, splits] view.
+  const whole: View = { storage: g.out.storage, dtype: 'float32', shape: [size], strides: [1], offset: 0 };
+  be.reduce('sum', { storage: part, dtype: 'float32', shape: [size, splits], strides: [1, size], offset: 0 }, 1, whole);
+  part.free();
+}
+
+function shapes(x: View, w: View, y: View): Pick<Gemm, 'x' | 'y' | 'k'> {
+  return { x: x.shape, y: y.shape.slice(1), k: w.shape.slice(2) };
+}
+
+export function conv2d(be: WebGPUBackend, x: View, w: View, y: View, p: Conv2dParams): void {
+  be.checkOut('conv2d', y);
+  const [N, , OH, OW] = y.shape as [number, number, number, number];
+  const [Cout, cinG, KH, KW] = w.shape as [number, number, number, number];
+  run(be, { mode: 'forward', a: x, b: w, out: y, ...shapes(x, w, y), p, m: N * OH * OW, n: Cout / p.groups, kLen: cinG * KH * KW });
+}
+
+export function conv2dBackwardInput(be: WebGPUBackend, dy: View, w: View, dx: View, p: Conv2dParams): void {
+  be.checkOut('conv2dBackwardInput', dx);
+  const [N, , H, W] = dx.shape as [number, number, number, number];
+  const [Cout, cinG, KH, KW] = w.shape as [number, number, number, number];
+  run(be, { mode: 'backward_input', a: dy, b: w, out: dx, ...shapes(dx, w, dy), p, m: N * H * W, n: cinG, kLen: (Cout / p.groups) * KH * KW });
+}
+
+export function conv2dBackwardWeight(be: WebGPUBackend, dy: View, x: View, dw: View, p: Conv2dParams): void {
+  be.checkOut('conv2dBackwardWeight', dw);
+  const [N, , OH, OW] = dy.shape as [number, number, number, number];
+  const [Cout, cinG, KH, KW] = dw.shape as [number, number, number, number];
+  run(be, { mode: 'backward_weight', a: dy, b: x, out: dw, ...shapes(x, dw, dy), p, m: Cout / p.groups, n: cinG * KH * KW, kLen: N * OH * OW });
+}

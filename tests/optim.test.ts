@@ -1,0 +1,246 @@
+/**
+ * Optimizers: each step against a reference written here from the published algorithms (and
+ * a hand-computed case for SGD momentum and Adam's bias correction), webgpu against cpu,
+ * parameter groups, stateDict, clipping, schedulers, and bad options.
+ */
+import { describe, expect, it } from 'vitest';
+import * as wg from '../src/index.js';
+import type { Tensor } from '../src/index.js';
+import { DEVICES, relErr, reseed, rng, useDevices } from './helpers.js';
+
+useDevices();
+const { optim } = wg;
+
+const vec = (v: number[], device: 'cpu' | 'webgpu') => wg.tensor(v, { dtype: 'float32', device, requiresGrad: true });
+const setGrad = (p: Tensor, g: number[]) => {
+  p.grad = wg.tensor(g, { dtype: 'float32', device: p.device });
+};
+const values = async (t: Tensor) => Array.from(await t.data());
+
+/** Host references of the algorithms (PyTorch's documentation), on plain arrays. */
+function refRun(kind: string, o: Record<string, number | boolean>, p0: number[], grads: number[][]): number[] {
+  const p = [...p0];
+  const n = p.length;
+  const s0 = new Array(n).fill(0);
+  const s1 = new Array(n).fill(0);
+  const s2 = new Array(n).fill(0);
+  grads.forEach((gs, t0) => {
+    const t = t0 + 1;
+    for (let i = 0; i < n; i++) {
+      let g = o.maximize ? -gs[i]! : gs[i]!;
+      const wd = (o.weightDecay as number) ?? 0;
+      if (kind === 'sgd') {
+        g += wd * p[i]!;
+        const mom = (o.momentum as number) ?? 0;
+        if (mom > 0) {
+          s0[i] = t === 1 ? g : mom * s0[i] + (1 - ((o.dampening as number) ?? 0)) * g;
+          g = o.nesterov ? g + mom * s0[i] : s0[i];
+        }
+        p[i] = p[i]! - (o.lr as number) * g;
+      } else if (kind === 'adam' || kind === 'adamw') {
+        const [b1, b2, eps, lr] = [0.9, 0.999, 1e-8, o.lr as number];
+        if (kind === 'adamw') p[i] = p[i]! * (1 - lr * wd);
+        else g += wd * p[i]!;
+        s0[i] = b1 * s0[i] + (1 - b1) * g;
+        s1[i] = b2 * s1[i] + (1 - b2) * g * g;
+        let v = s1[i];
+        if (o.amsgrad) v = s2[i] = Math.max(s2[i], s1[i]);
+        const mhat = s0[i] / (1 - b1 ** t);
+        const vhat = v / (1 - b2 ** t);
+        p[i] = p[i]! - (lr * mhat) / (Math.sqrt(vhat) + eps);
+      } else if (kind === 'rmsprop') {
+        const [alpha, eps, lr, mom] = [0.99, 1e-8, o.lr as number, (o.momentum as number) ?? 0];
+        g += wd * p[i]!;
+        s0[i] = alpha * s0[i] + (1 - alpha) * g * g;
+        let avg = s0[i];
+        if (o.centered) {
+          s1[i] = alpha * s1[i] + (1 - alpha) * g;
+          avg -= s1[i] * s1[i];
+        }
+        const d = Math.sqrt(avg) + eps;
+        if (mom > 0) {
+          s2[i] = mom * s2[i] + g / d;
+          p[i] = p[i]! - lr * s2[i];
+        } else p[i] = p[i]! - (lr * g) / d;
+      }
+    }
+  });
+  return p;
+}
+
+const CASES: [string, string, Record<string, number | boolean>][] = [
+  ['SGD', 'sgd', { lr: 0.1 }],
+  ['SGD momentum 0.9, dampening 0.1, weight decay', 'sgd', { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }],
+  ['SGD Nesterov', 'sgd', { lr: 0.05, momentum: 0.8, nesterov: true }],
+  ['SGD maximize', 'sgd', { lr: 0.1, maximize: true }],
+  ['Adam', 'adam', { lr: 0.01 }],
+  ['Adam weight decay, amsgrad', 'adam', { lr: 0.01, weightDecay: 0.1, amsgrad: true }],
+  ['AdamW', 'adamw', { lr: 0.01, weightDecay: 0.1 }],
+  ['RMSprop', 'rmsprop', { lr: 0.01 }],
+  ['RMSprop centered, momentum, weight decay', 'rmsprop', { lr: 0.01, centered: true, momentum: 0.5, weightDecay: 0.01 }],
+];
+
+function make(kind: string, params: Tensor[], o: Record<string, number | boolean>) {
+  const opts = o as never;
+  switch (kind) {
+    case 'sgd': return new optim.SGD(params, opts);
+    case 'adam': return new optim.Adam(params, opts);
+    case 'adamw': return new optim.AdamW(params, opts);
+    default: return new optim.RMSprop(params, opts);
+  }
+}
+
+describe.each(DEVICES)('optimizers on %s', (device) => {
+  it.each(CASES)('%s: 6 steps match the reference algorithm', async (_name, kind, o) => {
+    reseed(11);
+    const p0 = Array.from({ length: 37 }, () => rng() * 2 - 1);
+    const grads = Array.from({ length: 6 }, () => Array.from({ length: 37 }, () => rng() * 2 - 1));
+    const p = vec(p0, device);
+    const opt = make(kind, [p], o);
+    for (const g of grads) {
+      setGrad(p, g);
+      opt.step();
+    }
+    const ref = refRun(kind, o, p0.map(Math.fround), grads.map((g) => g.map(Math.fround)));
+    expect(relErr(await values(p), ref)).toBeLessThan(1e-5);
+  });
+
+  it('SGD with momentum by hand: p = 1, g = 1, lr 0.1, momentum 0.9 -> 0.9, 0.71, 0.439', async () => {
+    const p = vec([1], device);
+    const opt = new optim.SGD([p], { lr: 0.1, momentum: 0.9 });
+    const seen: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      setGrad(p, [1]);
+      opt.step();
+      seen.push((await values(p))[0]!);
+    }
+    // buffers 1, 1.9, 2.71: p = 1 - 0.1, 0.9 - 0.19, 0.71 - 0.271
+    expect(relErr(seen, [0.9, 0.71, 0.439])).toBeLessThan(1e-6);
+  });
+
+  it("Adam's bias correction makes the first step lr * sign(g), whatever |g|", async () => {
+    const p = vec([0, 0, 0], device);
+    const opt = new optim.Adam([p], { lr: 0.01 });
+    setGrad(p, [1e-3, -5, 100]);
+    opt.step();
+    expect(relErr(await values(p), [-0.01, 0.01, -0.01])).toBeLessThan(1e-5);
+  });
+
+  it('parameter groups keep their own options; parameters without a gradient are left alone', async () => {
+    const a = vec([1, 1], device);
+    const b = vec([1, 1], device);
+    const c = vec([5], device);
+    const opt = new optim.SGD([{ params: [a] }, { params: [b, c], options: { lr: 1 } }], { lr: 0.1 });
+    setGrad(a, [1, 2]);
+    setGrad(b, [1, 2]);
+    opt.step();
+    expect(await values(a)).toEqual([Math.fround(0.9), Math.fround(0.8)]);
+    expect(await values(b)).toEqual([0, -1]);
+    expect(await values(c)).toEqual([5]);
+    expect(opt.lrs).toEqual([0.1, 1]);
+  });
+
+  it('stateDict and loadStateDict carry the optimizer over: the same steps follow', async () => {
+    reseed(12);
+    const grads = Array.from({ length: 4 }, () => Array.from({ length: 5 }, () => rng() - 0.5));
+    const p = vec([1, 2, 3, 4, 5], device);
+    const opt = new optim.Adam([p], { lr: 0.1 });
+    for (const g of grads.slice(0, 2)) { setGrad(p, g); opt.step(); }
+    const q = wg.tensor(await values(p), { device, requiresGrad: true });
+    const opt2 = new optim.Adam([q], { lr: 0.1 });
+    opt2.loadStateDict(opt.stateDict());
+    for (const g of grads.slice(2)) {
+      setGrad(p, g); opt.step();
+      setGrad(q, g); opt2.step();
+    }
+    expect(await values(q)).toEqual(await values(p));
+  });
+
+  it('zeroGrad frees the gradients', () => {
+    const p = vec([1], device);
+    setGrad(p, [1]);
+    const g = p.grad!;
+    new optim.SGD([p], { lr: 1 }).zeroGrad();
+    expect(p.grad).toBe(null);
+    expect(g.isDisposed).toBe(true);
+  });
+
+  it('a graph recorded before step() refuses to run backward on the updated parameter', () => {
+    const p = vec([1, 2], device);
+    const loss = p.square().sum();
+    setGrad(p, [1, 1]);
+    new optim.SGD([p], { lr: 0.1 }).step();
+    expect(() => loss.backward()).toThrow(/backward: a tensor of shape \[2\] saved by 'square' was modified in place after the forward pass/);
+  });
+
+  it('clipGradNorm scales the gradients to the max norm and returns the norm before, on the device', async () => {
+    const a = vec([0, 0], device);
+    const b = vec([0], device);
+    setGrad(a, [3, 0]);
+    setGrad(b, [4]);
+    const norm = optim.clipGradNorm([a, b], 1);
+    expect(norm.device).toBe(device);
+    expect(await norm.item()).toBeCloseTo(5, 5);
+    expect(relErr([...(await values(a.grad!)), ...(await values(b.grad!))], [0.6, 0, 0.8])).toBeLessThan(1e-5);
+    // under the limit: unchanged (the scale is clamped at 1)
+    setGrad(a, [0.3, 0]);
+    setGrad(b, [0.4]);
+    optim.clipGradNorm([a, b], 1);
+    expect(relErr(await values(a.grad!), [0.3, 0])).toBeLessThan(1e-5);
+    // infinity norm
+    setGrad(a, [3, -7]);
+    expect(await optim.clipGradNorm([a], 1, Infinity).item()).toBe(7);
+  });
+
+  it('clipGradValue clamps every element', async () => {
+    const a = vec([0, 0, 0], device);
+    setGrad(a, [-3, 0.5, 9]);
+    optim.clipGradValue([a], 1);
+    expect(await values(a.grad!)).toEqual([-1, 0.5, 1]);
+  });
+});
+
+describe('learning-rate schedulers', () => {
+  const opt = (lr = 1) => new optim.SGD([wg.zeros([1], { requiresGrad: true })], { lr });
+  const run = (s: { step(): void; getLastLr(): number[] }, n: number) => {
+    const lrs = [s.getLastLr()[0]!];
+    for (let i = 0; i < n; i++) { s.step(); lrs.push(s.getLastLr()[0]!); }
+    return lrs;
+  };
+  it('StepLR', () => {
+    expect(run(new optim.StepLR(opt(), 2, 0.5), 5)).toEqual([1, 1, 0.5, 0.5, 0.25, 0.25]);
+  });
+  it('ExponentialLR', () => {
+    expect(run(new optim.ExponentialLR(opt(), 0.5), 3)).toEqual([1, 0.5, 0.25, 0.125]);
+  });
+  it('CosineAnnealingLR reaches etaMin at tMax', () => {
+    const lrs = run(new optim.CosineAnnealingLR(opt(), 4, 0.1), 4);
+    expect(lrs[0]).toBe(1);
+    expect(lrs[2]).toBeCloseTo(0.55, 10);
+    expect(lrs[4]).toBeCloseTo(0.1, 10);
+  });
+  it('LinearLR warms up from startFactor', () => {
+    expect(run(new optim.LinearLR(opt(2), 0.25, 1, 3), 4).map((v) => +v.toFixed(10))).toEqual([0.5, 1, 1.5, 2, 2]);
+  });
+  it('OneCycleLR rises to maxLr then anneals to maxLr / (divFactor * finalDivFactor)', () => {
+    const lrs = run(new optim.OneCycleLR(opt(), 1, 10, { pctStart: 0.3 }), 9);
+    expect(lrs[0]).toBeCloseTo(1 / 25, 10);
+    expect(lrs[2]).toBeCloseTo(1, 10);
+    expect(lrs[9]).toBeCloseTo(1 / 25 / 1e4, 10);
+    expect(Math.max(...lrs)).toBeCloseTo(1, 10);
+  });
+});
+
+describe('optimizers: bad options', () => {
+  const p = () => wg.zeros([2], { requiresGrad: true });
+  it('names the optimizer and the option', () => {
+    expect(() => new optim.SGD([p()], { lr: -1 })).toThrow(/SGD: lr must be in \[0, inf\), got -1/);
+    expect(() => new optim.SGD([p()], { lr: 0.1, nesterov: true })).toThrow(/SGD: Nesterov momentum needs momentum > 0 and dampening 0/);
+    expect(() => new optim.Adam([p()], { lr: 0.1, betas: [0.9, 1] })).toThrow(/Adam: betas\[1\] must be in \[0, 1\), got 1/);
+    expect(() => new optim.SGD([], { lr: 0.1 })).toThrow(/SGD: got an empty parameter list/);
+    expect(() => new optim.SGD([wg.zeros([2])], { lr: 0.1 })).toThrow(/SGD: parameters must be leaf tensors that require grad/);
+    const q = p();
+    expect(() => new optim.SGD([{ params: [q] }, { params: [q] }], { lr: 0.1 })).toThrow(/appears in more than one group/);
+    expect(() => new optim.StepLR(new optim.SGD([p()], { lr: 1 }), 0)).toThrow(/StepLR: stepSize must be a positive integer, got 0/);
+  });
+});
