@@ -123,6 +123,30 @@ fn split_nhw(k: u32) -> vec3<u32> {
   return vec3<u32>(k / hw, r / p.out_w, r % p.out_w);
 }
 
+// K indices, decomposed: (c, kh, kw) for forward and backward_input, (n, oh, ow) for
+// backward_weight. Loads take them decomposed, and the loops step them with `advance`, so
+// the index maps cost no integer division per element: a division by a non-constant is
+// dozens of instructions on GPUs (on llvmpipe it made no measurable difference).
+fn decompose(mode: u32, k: u32) -> vec3<u32> {
+  if (mode == BACKWARD_WEIGHT) { return split_nhw(k); }
+  return split_ck(k);
+}
+
+// The decomposition of k + step, given q of k and d = decompose(step): a mixed-radix add
+// (each digit of d is below its radix, so one carry per digit is enough).
+fn advance(mode: u32, q: vec3<u32>, d: vec3<u32>) -> vec3<u32> {
+  var r1 = p.k_h;
+  var r2 = p.k_w;
+  if (mode == BACKWARD_WEIGHT) { r1 = p.out_h; r2 = p.out_w; }
+  var z = q.z + d.z;
+  let cz = z >= r2;
+  z -= select(0u, r2, cz);
+  var y = q.y + d.y + select(0u, 1u, cz);
+  let cy = y >= r1;
+  y -= select(0u, r1, cy);
+  return vec3<u32>(q.x + d.x + select(0u, 1u, cy), y, z);
+}
+
 fn a_row(mode: u32, m: u32, grp: u32) -> Site {
   let s = p.a_strides;
   switch mode {
@@ -146,11 +170,10 @@ fn a_row(mode: u32, m: u32, grp: u32) -> Site {
   }
 }
 
-fn load_a(mode: u32, site: Site, k: u32) -> f32 {
+fn load_a(mode: u32, site: Site, q: vec3<u32>) -> f32 {
   let s = p.a_strides;
   switch mode {
     case FORWARD: {
-      let q = split_ck(k);
       let ih = site.y + i32(q.y * p.dil_h);
       let iw = site.x + i32(q.z * p.dil_w);
       if (!tap_ok(ih, iw, p.in_h, p.in_w)) { return 0.0; }
@@ -158,20 +181,23 @@ fn load_a(mode: u32, site: Site, k: u32) -> f32 {
     }
     case BACKWARD_INPUT: {
       // The output (oh, ow) whose tap (kh, kw) reads (ih, iw): oh * stride = ih + pad - kh * dil.
-      let q = split_ck(k);
       let th = site.y - i32(q.y * p.dil_h);
       let tw = site.x - i32(q.z * p.dil_w);
       if (th < 0 || tw < 0) { return 0.0; }
-      let uh = u32(th);
-      let uw = u32(tw);
-      if (uh % p.stride_h != 0u || uw % p.stride_w != 0u) { return 0.0; }
-      let oh = uh / p.stride_h;
-      let ow = uw / p.stride_w;
+      var oh = u32(th);
+      var ow = u32(tw);
+      if (p.stride_h != 1u) {
+        if (oh % p.stride_h != 0u) { return 0.0; }
+        oh = oh / p.stride_h;
+      }
+      if (p.stride_w != 1u) {
+        if (ow % p.stride_w != 0u) { return 0.0; }
+        ow = ow / p.stride_w;
+      }
       if (oh >= p.out_h || ow >= p.out_w) { return 0.0; }
       return a[site.base + q.x * s.y + oh * s.z + ow * s.w];
     }
     default: {
-      let q = split_nhw(k);
       return a[site.base + q.x * s.x + q.y * s.z + q.z * s.w];
     }
   }
@@ -197,19 +223,16 @@ fn b_col(mode: u32, n: u32, grp: u32) -> Site {
   }
 }
 
-fn load_b(mode: u32, site: Site, k: u32) -> f32 {
+fn load_b(mode: u32, site: Site, q: vec3<u32>) -> f32 {
   let s = p.b_strides;
   switch mode {
     case FORWARD: {
-      let q = split_ck(k);
       return b[site.base + q.x * s.y + q.y * s.z + q.z * s.w];
     }
     case BACKWARD_INPUT: {
-      let q = split_ck(k);
       return b[site.base + q.x * s.x + q.y * s.z + q.z * s.w];
     }
     default: {
-      let q = split_nhw(k);
       let ih = i32(q.y * p.stride_h) + site.y;
       let iw = i32(q.z * p.stride_w) + site.x;
       if (!tap_ok(ih, iw, p.in_h, p.in_w)) { return 0.0; }
@@ -283,21 +306,33 @@ fn gemm_tiled(mode: u32, wid: vec3<u32>, nwg: vec3<u32>, li: u32) {
   var acc1 = vec4<f32>();
   var acc2 = vec4<f32>();
   var acc3 = vec4<f32>();
+  // The decomposed K index of each invocation's first staged element, and the steps.
+  var qa0 = decompose(mode, k_lo + sk_a);
+  var qb0 = decompose(mode, k_lo + sk_b);
+  let step_a = decompose(mode, WG / TM);
+  let step_b = decompose(mode, WG / TN);
+  let step_k = decompose(mode, TK);
   for (var k0 = k_lo; k0 < k_hi; k0 += TK) {
+    var qa = qa0;
     for (var e = 0u; e < TK * TM / WG; e++) {
       let kk = sk_a + e * (WG / TM);
       var v = 0.0;
-      if (m_ok && k0 + kk < k_hi) { v = load_a(mode, arow, k0 + kk); }
+      if (m_ok && k0 + kk < k_hi) { v = load_a(mode, arow, qa); }
       tile_a[kk * (TM / 4u) + sm / 4u][sm % 4u] = v;
+      qa = advance(mode, qa, step_a);
     }
+    var qb = qb0;
     for (var e = 0u; e < (TK * TN + WG - 1u) / WG; e++) {
       let kk = sk_b + e * (WG / TN);
       if (kk < TK) {
         var v = 0.0;
-        if (n_ok && k0 + kk < k_hi) { v = load_b(mode, bcol, k0 + kk); }
+        if (n_ok && k0 + kk < k_hi) { v = load_b(mode, bcol, qb); }
         tile_b[kk * (TN / 4u) + sn / 4u][sn % 4u] = v;
       }
+      qb = advance(mode, qb, step_b);
     }
+    qa0 = advance(mode, qa0, step_k);
+    qb0 = advance(mode, qb0, step_k);
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {
       let a4 = tile_a[kk * (TM / 4u) + ty];
@@ -342,12 +377,15 @@ fn gemm_k_parallel(mode: u32, wid: vec3<u32>, nwg: vec3<u32>, li: u32) {
   var acc1 = vec4<f32>();
   var acc2 = vec4<f32>();
   var acc3 = vec4<f32>();
+  var q = decompose(mode, k_lo + li);
+  let step = decompose(mode, WG);
   for (var k = k_lo + li; k < k_hi; k += WG) {
-    let bv = vec4<f32>(load_b(mode, c0, k), load_b(mode, c1, k), load_b(mode, c2, k), load_b(mode, c3, k));
-    acc0 += load_a(mode, r0, k) * bv;
-    acc1 += load_a(mode, r1, k) * bv;
-    acc2 += load_a(mode, r2, k) * bv;
-    acc3 += load_a(mode, r3, k) * bv;
+    let bv = vec4<f32>(load_b(mode, c0, q), load_b(mode, c1, q), load_b(mode, c2, q), load_b(mode, c3, q));
+    acc0 += load_a(mode, r0, q) * bv;
+    acc1 += load_a(mode, r1, q) * bv;
+    acc2 += load_a(mode, r2, q) * bv;
+    acc3 += load_a(mode, r3, q) * bv;
+    q = advance(mode, q, step);
   }
   // Sum the WG partial blocks: rows 0-1 in tile_a, rows 2-3 in tile_b, halving each step.
   tile_a[li * 2u] = acc0;
@@ -393,8 +431,11 @@ fn gemm_direct(mode: u32, wid: vec3<u32>, nwg: vec3<u32>, li: u32) {
   let r3 = a_row(mode, min(row0 + 3u, last_m), grp);
   let c = b_col(mode, col, grp);
   var acc = vec4<f32>();
+  var q = decompose(mode, k_lo);
+  let one = decompose(mode, 1u);
   for (var k = k_lo; k < k_hi; k++) {
-    acc += vec4<f32>(load_a(mode, r0, k), load_a(mode, r1, k), load_a(mode, r2, k), load_a(mode, r3, k)) * load_b(mode, c, k);
+    acc += vec4<f32>(load_a(mode, r0, q), load_a(mode, r1, q), load_a(mode, r2, q), load_a(mode, r3, q)) * load_b(mode, c, q);
+    q = advance(mode, q, one);
   }
   let base = split * p.split_stride + out_col(mode, col, grp);
   store(base + out_row(mode, row0, grp), acc.x);

@@ -323,14 +323,16 @@ describe.skipIf(NO_WEBGPU)('conv kernels on webgpu: strides, long reductions, em
     }
   });
 
-  it('K slabs run one after another when partial sums would not fit', async () => {
+  it('K slabs run one after another, in every layout, when partial sums would not fit', async () => {
     reseed(24);
     const saved = { ...convTuning };
-    Object.assign(convTuning, { kSlab: 64, partialBytes: 0 });
     try {
-      // Every kernel walks K in slabs of 64 (forward K = 5 * 9, backward_input 6 * 9, backward_weight 3 * 100).
-      await compareWithCpu('slabs', (x, w, b) => F.conv2d(x, w, b, { padding: 'same' }), { x: [3, 5, 10, 10], w: [6, 5, 3, 3], b: [6] }, 2e-5);
-      await compareWithCpu('slabs, K = 9 x 40', (x, w, b) => F.conv2d(x, w, b), { x: [1, 40, 4, 4], w: [3, 40, 3, 3], b: [3] }, 2e-5);
+      for (const force of ['tiled', 'kParallel', 'direct'] as const) {
+        // Slabs of 16 (K-parallel: 1024): forward K = 5 * 9, backward_input K = 6 * 9,
+        // backward_weight K = 3 * 400 each take several, accumulated into the output.
+        Object.assign(convTuning, { force, kSlab: 16, partialBytes: 0 });
+        await compareWithCpu(`slabs, ${force}`, (x, w, b) => F.conv2d(x, w, b, { padding: 'same' }), { x: [3, 5, 20, 20], w: [6, 5, 3, 3], b: [6] }, 2e-5);
+      }
     } finally {
       Object.assign(convTuning, saved);
     }

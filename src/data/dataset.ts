@@ -9,6 +9,7 @@ import type { DeviceName } from '../kernels/backend.js';
 import type { CpuBackend } from '../kernels/cpu/index.js';
 import { getBackend, getDefaultDevice } from '../runtime.js';
 import { tensor } from '../tensor/creation.js';
+import type { TypedArray } from '../tensor/dtype.js';
 import { fmtShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/mode.js';
@@ -57,7 +58,10 @@ export class TensorDataset implements Dataset {
 
 /** Rows `indices` of a cpu tensor, gathered on the host (a cpu tensor, contiguous). */
 function hostGather(t: Tensor, indices: Int32Array): Tensor {
-  const src = (getBackend('cpu') as CpuBackend).readSync(t.isContiguous() ? t : t.contiguous());
+  // A contiguous tensor's values are read in place (a dataset is large: no copy per batch).
+  const src = t.isContiguous()
+    ? (t.storage.handle as TypedArray).subarray(t.offset, t.offset + t.size)
+    : (getBackend('cpu') as CpuBackend).readSync(t);
   const row = t.size / t.shape[0]!;
   const out = new (src.constructor as { new (n: number): typeof src })(indices.length * row);
   for (let k = 0; k < indices.length; k++) {

@@ -1,6 +1,6 @@
 /**
  * WebGPU binder for 2-D convolution: the three implicit-GEMM kernels of shaders/conv2d.wgsl
- * (see its header for the scheme). This module picks the tile variant, splits long reductions
+ * (see its header for the scheme). This module picks a layout per product, splits long reductions
  * and lays out the grid; every operand is read through its strides (no copies).
  */
 import type { Conv2dParams, View } from '../backend.js';
@@ -147,18 +147,15 @@ function run(be: WebGPUBackend, g: Gemm): void {
   const outGroups = Math.ceil(g.m / pl.tm) * Math.ceil(g.n / pl.tn) * g.p.groups;
   const needed = Math.ceil(K / pl.maxChunk);
   const wanted = Math.min(Math.ceil(convTuning.targetGroups / outGroups), Math.floor(K / pl.minChunk));
-  let splits = Math.max(needed, wanted, 1);
   const maxSplits = Math.floor(Math.min(convTuning.partialBytes, be.device.limits.maxStorageBufferBindingSize) / (size * 4));
-  if (splits > 1 && splits > maxSplits) {
-    if (needed > 1 && needed > maxSplits) {
-      for (let k0 = 0; k0 < K; k0 += pl.maxChunk) {
-        const end = Math.min(k0 + pl.maxChunk, K);
-        dispatch(be, g, pl, buf(g.out), { begin: k0, end, chunk: end - k0, splits: 1, accumulate: k0 > 0 });
-      }
-      return;
+  if (needed > 1 && needed > maxSplits) {
+    for (let k0 = 0; k0 < K; k0 += pl.maxChunk) {
+      const end = Math.min(k0 + pl.maxChunk, K);
+      dispatch(be, g, pl, buf(g.out), { begin: k0, end, chunk: end - k0, splits: 1, accumulate: k0 > 0 });
     }
-    splits = Math.max(needed, maxSplits);
+    return;
   }
+  let splits = Math.max(1, Math.min(Math.max(needed, wanted), maxSplits));
   // Pieces a multiple of 32 (the deepest slab of the tiles), so only the last one is ragged.
   const chunk = Math.ceil(Math.ceil(K / splits) / 32) * 32;
   splits = Math.ceil(K / chunk);
