@@ -17,14 +17,9 @@ export async function webgrad(device) {
       sum: (a) => a.sum(),
       sumRows: (a) => a.sum(1),
       transpose: (a) => a.T.contiguous(),
-      softmax: (a) => {
-        const m = a.max(1, true);
-        const e = a.sub(m).exp();
-        const s = e.sum(1, true);
-        const y = e.div(s);
-        for (const t of [m, e, s]) t.dispose();
-        return y;
-      },
+      softmax: (a) => wg.F.softmax(a, 1),
+      conv2d: (x, w) => wg.F.conv2d(x, w, null, { padding: 1 }),
+      maxPool2d: (x) => wg.F.maxPool2d(x, 2),
     },
     sync: () => wg.sync(),
     dispose: (t) => t.dispose(),
@@ -68,6 +63,8 @@ export async function tfjs(device, webgradAdapter) {
       sumRows: (a) => tf.sum(a, 1),
       transpose: (a) => tf.transpose(a),
       softmax: (a) => tf.softmax(a, 1),
+      conv2d: (x, w) => tf.conv2d(x, w, 1, 'same'),
+      maxPool2d: (x) => tf.maxPool(x, 2, 2, 'valid'),
     },
     sync: async () => {
       if (device === 'webgpu') {

@@ -39,7 +39,20 @@ function cases(device) {
     { name: `sum rows ${r}x${c}`, kernel: 'sumRows', shapes: [[r, c]], flops: r * c, bytes: (r * c + r) * F },
     { name: `transpose ${r}x${c}`, kernel: 'transpose', shapes: [[r, c]], flops: 0, bytes: 2 * r * c * F },
     { name: `softmax rows ${r}x${c}`, kernel: 'softmax', shapes: [[r, c]], flops: 5 * r * c, bytes: 2 * r * c * F },
+    // The training demo's second convolution and pooling; TF.js takes the same data as NHWC.
+    ...conv(quick ? 16 : 64, 32, 64, 14),
+    { name: `maxPool2d 2x2 ${quick ? 16 : 64}x64x28x28`, kernel: 'maxPool2d', shapes: [[quick ? 16 : 64, 64, 28, 28]], peerShapes: [[quick ? 16 : 64, 28, 28, 64]], flops: (quick ? 16 : 64) * 64 * 28 * 28, bytes: (quick ? 16 : 64) * 64 * 28 * 28 * 1.25 * F },
   ].filter((k) => filter.test(k.name));
+}
+
+/** A 3x3, stride 1, padding 1 convolution of [n, cin, hw, hw] to cout channels. */
+function conv(n, cin, cout, hw) {
+  const flops = 2 * n * cout * hw * hw * cin * 9;
+  return [{
+    name: `conv2d 3x3 ${n}x${cin}x${hw}x${hw} -> ${cout}`, kernel: 'conv2d',
+    shapes: [[n, cin, hw, hw], [cout, cin, 3, 3]], peerShapes: [[n, hw, hw, cin], [3, 3, cin, cout]],
+    flops, bytes: (n * cin * hw * hw + cout * cin * 9 + n * cout * hw * hw) * F,
+  }];
 }
 
 const total = devices.reduce((a, d) => a + cases(d).length * (withPeer ? 2 : 1), 0);
@@ -51,7 +64,7 @@ function progress(label) {
 }
 
 async function measure(lib, c) {
-  const inputs = c.shapes.map((s) => lib.randn(s));
+  const inputs = (lib.name === 'tfjs' && c.peerShapes ? c.peerShapes : c.shapes).map((s) => lib.randn(s));
   const op = lib.ops[c.kernel];
   const bench = new Bench({ time: timeMs, iterations: 5, warmupIterations: 2, warmupTime: 100 });
   bench.add(c.name, async () => {

@@ -50,3 +50,13 @@ describe('examples', () => {
     expect(() => run(['examples/demo.mjs', '--size', '-3'])).toThrow(/demo: --size must be a positive integer, got -3/);
   });
 });
+
+describe('bench/run.mjs', () => {
+  it('measures webgrad and TensorFlow.js on the same cases and prints the ratio table', () => {
+    const out = run(['bench/run.mjs', '--quick', '--devices', 'cpu', '--time', '20', '--filter', 'softmax|maxPool']);
+    expect(out).toMatch(/\| device \| case \| webgrad ms \| GFLOP\/s \| GB\/s \| tfjs ms \| ratio \(tfjs\/webgrad\) \|/);
+    const rows = out.split('\n').filter((l) => l.startsWith('| cpu |'));
+    expect(rows.map((r) => r.split('|')[2]!.trim())).toEqual(['softmax rows 256x1024', 'maxPool2d 2x2 16x64x28x28']);
+    for (const r of rows) expect(Number(r.split('|')[7])).toBeGreaterThan(0);
+  });
+});
