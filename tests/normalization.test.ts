@@ -89,6 +89,13 @@ describe.each(DEVICES)('normalization on %s', (device) => {
     expect(relErr(Array.from(await y.data()), ref)).toBeLessThan(1e-5);
   });
 
+  it('batchNorm (training) over more values per channel than a workgroup has invocations', async () => {
+    reseed(12);
+    const [xc, xd] = pair([3, 2, 17, 13], device);
+    const f = (x: Tensor) => F.batchNorm(x, null, null, null, null, { training: true });
+    expect(relErr(Array.from(await f(xd).data()), Array.from(await f(xc).data()))).toBeLessThan(1e-5);
+  });
+
   it('gradients of all three match cpu', async () => {
     reseed(5);
     const cases: [string, number[], (x: Tensor, w: Tensor, b: Tensor) => Tensor, number][] = [
@@ -130,6 +137,10 @@ describe('normalization: gradcheck (float64, cpu)', () => {
   it('groupNorm', async () => {
     reseed(9);
     expect(await wg.gradcheck((x, w, b) => F.groupNorm(x, 2, w, b), [r([2, 4, 2]), r([4]), r([4])])).toBe(true);
+  });
+  it('batchNorm (training) second derivatives', async () => {
+    reseed(11);
+    expect(await wg.gradgradcheck((x, w) => F.batchNorm(x, null, null, w, null, { training: true }), [r([3, 2, 2]), r([2])], { atol: 1e-4 })).toBe(true);
   });
   it('layerNorm second derivatives', async () => {
     reseed(10);

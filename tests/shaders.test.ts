@@ -62,6 +62,9 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       p.grad = wg.ones([5], { device });
       make([p]).step();
     }
+    // batch normalization: statistics, apply, and both backward entry points
+    const bx = wg.randn([2, 3, 4], { device, requiresGrad: true });
+    wg.F.batchNorm(bx, null, null, null, null, { training: true }).sum().backward();
     // ---- nn kernels: convolution ----
     {
       // Each conv2d.wgsl entry point (forward, backward_input, backward_weight) in each layout.

@@ -160,6 +160,17 @@ export interface Backend {
   /** loss = -w[t] x[t] per sample, rowWeight = w[t], as crossEntropy but on log-probabilities and without a gradient. */
   nllLoss(a: { x: View; dim: number; target: View; weight: View | null; ignoreIndex: number; loss: View; rowWeight: View }): void;
 
+  // ---- nn kernels: batch normalization (cpu/nn_norm.ts, webgpu/nn_norm.ts) ----
+  /** Per-channel mean and biased variance of x [N, C, S] (contiguous, offset 0). */
+  batchNormStats(x: View, mean: View, variance: View): void;
+  /** y = (x - mean) / sqrt(variance + eps) * weight + bias, per channel of x [N, C, S]. */
+  batchNormApply(x: View, mean: View, variance: View, weight: View | null, bias: View | null, eps: number, y: View): void;
+  /**
+   * sums = [sum(g), sum(g * xhat)] per channel ([2C]) and dx: with `batchStats` the gradient
+   * through the batch statistics too, else g * weight / sqrt(variance + eps).
+   */
+  batchNormBackward(g: View, x: View, mean: View, variance: View, weight: View | null, eps: number, batchStats: boolean, sums: View, dx: View): void;
+
   // ---- optimizers (cpu/optim.ts, webgpu/optim.ts, shaders/optimizer.wgsl) ----
   /**
    * One fused optimizer step on one parameter, in place: `param` and the `state` buffers (see

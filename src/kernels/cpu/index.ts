@@ -5,6 +5,7 @@
  */
 import type { Backend, BackendMemory, OptimizerHyper, OptimizerKind, RandomDist, View } from '../backend.js';
 import { optimizerStep } from './optim.js';
+import * as nnNorm from './nn_norm.js';
 import { ALL_UNARY, BINARY, UNARY, elementwiseTypes, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
 import { allocArray, type DType, type TypedArray } from '../../tensor/dtype.js';
 import { Storage } from '../../tensor/storage.js';
@@ -320,6 +321,16 @@ export class CpuBackend implements Backend {
 
   nllLoss(a: nnSoftmax.LossArgs): void {
     nnSoftmax.nllLossCpu(a);
+  }
+
+  batchNormStats(x: View, mean: View, variance: View): void {
+    nnNorm.batchNormStats(x, mean, variance);
+  }
+  batchNormApply(x: View, mean: View, variance: View, weight: View | null, bias: View | null, eps: number, y: View): void {
+    nnNorm.batchNormApply(x, mean, variance, weight, bias, eps, y);
+  }
+  batchNormBackward(g: View, x: View, mean: View, variance: View, weight: View | null, eps: number, batchStats: boolean, sums: View, dx: View): void {
+    nnNorm.batchNormBackward(g, x, mean, variance, weight, eps, batchStats, sums, dx);
   }
 
   optimizerStep(kind: OptimizerKind, param: View, grad: View, state: readonly (View | null)[], h: OptimizerHyper): void {

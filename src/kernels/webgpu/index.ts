@@ -11,6 +11,7 @@
  */
 import type { Backend, BackendMemory, OptimizerHyper, OptimizerKind, RandomDist, View } from '../backend.js';
 import { OPTIM_SHADERS, optimizerStep } from './optim.js';
+import * as nnNorm from './nn_norm.js';
 import { ALL_UNARY, BINARY, UNARY, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { allocArray } from '../../tensor/dtype.js';
@@ -51,6 +52,7 @@ export const SHADERS = {
   gather: { file: 'gather.wgsl', source: gatherSrc },
   scatterAdd: { file: 'scatter_add.wgsl', source: scatterAddSrc },
   ...OPTIM_SHADERS,
+  ...nnNorm.NN_NORM_SHADERS,
   // ---- nn shaders: convolution (nn_conv.ts) ----
   conv2d: nnConv.SHADER,
   // ---- nn shaders: pooling (nn_pool.ts) ----
@@ -619,6 +621,16 @@ export class WebGPUBackend implements Backend {
       this.grid(Math.ceil(n / this.wg)),
     );
     this.errorsMayBeSet = true;
+  }
+
+  batchNormStats(x: View, mean: View, variance: View): void {
+    nnNorm.batchNormStats(this, x, mean, variance);
+  }
+  batchNormApply(x: View, mean: View, variance: View, weight: View | null, bias: View | null, eps: number, y: View): void {
+    nnNorm.batchNormApply(this, x, mean, variance, weight, bias, eps, y);
+  }
+  batchNormBackward(g: View, x: View, mean: View, variance: View, weight: View | null, eps: number, batchStats: boolean, sums: View, dx: View): void {
+    nnNorm.batchNormBackward(this, g, x, mean, variance, weight, eps, batchStats, sums, dx);
   }
 
   optimizerStep(kind: OptimizerKind, param: View, grad: View, state: readonly (View | null)[], h: OptimizerHyper): void {

@@ -6,7 +6,9 @@
  */
 import { getBackend } from '../../runtime.js';
 import { checkInputs } from '../../tensor/ops/core.js';
-import { noGrad } from '../../autograd/mode.js';
+import { isGradEnabled, noGrad } from '../../autograd/mode.js';
+import { recording, trace } from '../../autograd/node.js';
+import { empty } from '../../tensor/ops/core.js';
 import { tidy } from '../../tensor/memory.js';
 import { fmtShape, shapeEq } from '../../tensor/shape.js';
 import { isFloat } from '../../tensor/dtype.js';
@@ -75,9 +77,33 @@ export function batchNorm(
     throw new Error(`${op}: expected more than 1 value per channel when training, got input ${fmtShape(x.shape)}`);
   }
   const bshape = x.shape.map((d, i) => (i === 1 ? d : 1)); // [1, C, 1, ...]
+  const useBatch = training || !rm;
+  const backend = getBackend(x.device);
+  const fusedOk = x.dtype !== 'float64' || x.device === 'cpu';
+  if (useBatch && fusedOk && (x.device === 'cpu' || count <= BN_MAX_COUNT)) {
+    // One statistics kernel and one normalize kernel (and two for the backward).
+    return fusedTrainingBatchNorm(x, w, b, eps, (mean, varB) => {
+      if (training && rm && rv) {
+        tidy(() => noGrad(() => {
+          writeInPlace(rm, rm.mul(1 - momentum).add(mean.mul(momentum)));
+          writeInPlace(rv, rv.mul(1 - momentum).add(varB.mul((count / (count - 1)) * momentum)));
+        }));
+      }
+    });
+  }
+  if (!useBatch && !recording([x, w, b]) && count > 0) {
+    // Inference with the running statistics: one kernel.
+    return noGrad(() => {
+      const N = x.shape[0]!;
+      const x3 = fresh(x).reshape([N, C, count / N]);
+      const y = empty(op, x.device, x.dtype, x.shape);
+      backend.batchNormApply(x3, fresh(rm!), fresh(rv!), w ? fresh(w) : null, b ? fresh(b) : null, eps, y.reshape([N, C, count / N]));
+      return y;
+    });
+  }
   let mean: Tensor;
   let varB: Tensor;
-  if (training || !rm) {
+  if (useBatch) {
     mean = x.mean(dims, true);
     varB = x.var(dims, { correction: 0, keepdim: true });
     if (training && rm && rv) {
@@ -89,7 +115,7 @@ export function batchNorm(
       }));
     }
   } else {
-    mean = rm.reshape(bshape);
+    mean = rm!.reshape(bshape);
     varB = rv!.reshape(bshape);
   }
   let y = x.sub(mean).div(varB.add(eps).sqrt());
@@ -97,6 +123,82 @@ export function batchNorm(
   if (b) y = y.add(b.reshape(bshape));
   return y;
 }
+
+/** `t` itself when contiguous from offset 0 (what the kernels take), else a contiguous copy. */
+function fresh(t: Tensor): Tensor {
+  return t.isContiguous() && t.offset === 0 ? t : t.clone();
+}
+
+/**
+ * Batch norm with batch statistics, as one recorded op over the fused kernels. Its backward
+ * runs the two backward kernels; when the backward itself is recorded (createGraph), it is
+ * written with tensor ops instead, recomputing the statistics from x, so that second
+ * derivatives are exact.
+ */
+function fusedTrainingBatchNorm(x: Tensor, w: Tensor | null, b: Tensor | null, eps: number, onStats: (mean: Tensor, varB: Tensor) => void): Tensor {
+  const N = x.shape[0]!;
+  const C = x.shape[1]!;
+  const S = x.size / Math.max(N * C, 1);
+  const backend = getBackend(x.device);
+  const shape = x.shape;
+  const count = N * S; // elements per channel
+  const hasW = w !== null;
+  const hasB = b !== null;
+  let mean: Tensor | null = null;
+  let varB: Tensor | null = null;
+  const y = trace(
+    'batchNorm',
+    [x, w, b],
+    () => {
+      const x3 = fresh(x).reshape([N, C, S]);
+      mean = empty('batchNorm', x.device, x.dtype, [C]);
+      varB = empty('batchNorm', x.device, x.dtype, [C]);
+      backend.batchNormStats(x3, mean, varB);
+      onStats(mean, varB);
+      const out = empty('batchNorm', x.device, x.dtype, shape);
+      const wc = w ? fresh(w.cast(x.dtype)) : null;
+      const bc = b ? fresh(b.cast(x.dtype)) : null;
+      backend.batchNormApply(x3, mean, varB, wc, bc, eps, out.reshape([N, C, S]));
+      return out;
+    },
+    (g, saved, needs) => {
+      const [xs, m, v, ws] = saved as Tensor[];
+      const weight = hasW ? ws! : null;
+      if (isGradEnabled()) {
+        // d/dx of (x - mean) / sqrt(var + eps) through the batch statistics, with tensor ops.
+        const dims = shape.map((_, i) => i).filter((i) => i !== 1);
+        const bshape = shape.map((d, i) => (i === 1 ? d : 1));
+        const mu = xs!.mean(dims, true);
+        const inv = xs!.var(dims, { correction: 0, keepdim: true }).add(eps).rsqrt();
+        const xhat = xs!.sub(mu).mul(inv);
+        const dxhat = weight ? g.mul(weight.reshape(bshape)) : g;
+        const dx = dxhat.mul(count).sub(dxhat.sum(dims, true)).sub(xhat.mul(dxhat.mul(xhat).sum(dims, true))).mul(inv.div(count));
+        return [needs[0] ? dx : null, needs[1] ? g.mul(xhat).sum(dims) : null, needs[2] ? g.sum(dims) : null];
+      }
+      const g3 = fresh(g).reshape([N, C, S]);
+      const x3 = fresh(xs!).reshape([N, C, S]);
+      const sums = empty('batchNorm', g.device, g.dtype, [2 * C]);
+      const dx = empty('batchNorm', g.device, g.dtype, shape);
+      backend.batchNormBackward(g3, x3, m!, v!, weight ? fresh(weight.cast(g.dtype)) : null, eps, true, sums, dx.reshape([N, C, S]));
+      return [needs[0] ? dx : null, needs[1] ? sums.narrow(0, C, C) : null, needs[2] ? sums.narrow(0, 0, C) : null];
+    },
+    () => [x, mean!, varB!, ...(hasW ? [w!] : [])],
+  );
+  // Recorded: the node holds its own handles on the statistics (trace freed ours); not: free them.
+  if (!y.gradFn) {
+    (mean as Tensor | null)?.dispose();
+    (varB as Tensor | null)?.dispose();
+  }
+  void hasB;
+  return y;
+}
+
+/**
+ * Most elements per channel for the fused kernels on webgpu: each of the channel's workgroup
+ * invocations loops over count / 256 of them, twice, under llvmpipe's 65535-iteration cap
+ * (beyond it, the composite path runs).
+ */
+const BN_MAX_COUNT = 256 * 30000;
 
 /** Writes `value` into `target`'s buffer (running statistics only: they never require grad). */
 function writeInPlace(target: Tensor, value: Tensor): void {

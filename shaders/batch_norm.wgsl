@@ -1,0 +1,109 @@
+// batch_norm.wgsl: batch normalization's elementwise forward and its backward, over x [N, C, S]
+// (contiguous) with per-channel mean and variance (the batch's, or the running ones).
+//
+// Bindings (group 0): x, g, mean, var_in, weight, bias (read), sums (read_write, [2C]: the
+// per-channel sums of g and of g * xhat), y (read_write, [N, C, S]: the output, or dx),
+// p (uniform Params). Preamble: alias C (f32). Unused inputs are bound to a scratch buffer.
+// Entry points:
+//   apply            y = (x - mean) / sqrt(var + eps) * weight + bias, one element per invocation
+//   backward_sums    per channel (a workgroup each, tree reduction): sum(g), sum(g * xhat)
+//   backward_dx      training: dx = w * invstd * (g - sum(g) / M - xhat * sum(g * xhat) / M),
+//                    M = N * S; with fixed statistics (eval): dx = g * w * invstd
+// The host keeps backward_sums' loop (M / WG per invocation) under llvmpipe's loop cap.
+
+struct Params {
+  n: u32,
+  c: u32,
+  s: u32,
+  count: u32,
+  total: u32,
+  has_weight: u32,
+  has_bias: u32,
+  batch_stats: u32,
+  eps: f32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+override WG: u32 = 256u;
+
+@group(0) @binding(0) var<storage, read> x: array<C>;
+@group(0) @binding(1) var<storage, read> g: array<C>;
+@group(0) @binding(2) var<storage, read> mean: array<C>;
+@group(0) @binding(3) var<storage, read> var_in: array<C>;
+@group(0) @binding(4) var<storage, read> weight: array<C>;
+@group(0) @binding(5) var<storage, read> bias: array<C>;
+@group(0) @binding(6) var<storage, read_write> sums: array<C>;
+@group(0) @binding(7) var<storage, read_write> y: array<C>;
+@group(0) @binding(8) var<uniform> p: Params;
+
+var<workgroup> part_g: array<C, WG>;
+var<workgroup> part_gx: array<C, WG>;
+
+fn channel(i: u32) -> u32 {
+  return (i / p.s) % p.c;
+}
+fn invstd(ch: u32) -> C {
+  return inverseSqrt(var_in[ch] + p.eps);
+}
+fn w_of(ch: u32) -> C {
+  return select(C(1), weight[ch], p.has_weight != 0u);
+}
+
+@compute @workgroup_size(WG)
+fn apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.total) { return; }
+  let ch = channel(i);
+  var v = (x[i] - mean[ch]) * invstd(ch) * w_of(ch);
+  if (p.has_bias != 0u) { v += bias[ch]; }
+  y[i] = v;
+}
+
+@compute @workgroup_size(WG)
+fn backward_sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
+  let ch = wid.x + wid.y * nwg.x;
+  let lid = lid3.x;
+  if (ch >= p.c) { return; }
+  let m = mean[ch];
+  let r = invstd(ch);
+  var sg = C(0);
+  var sgx = C(0);
+  for (var e = lid; e < p.count; e += WG) {
+    let i = (e / p.s) * p.c * p.s + ch * p.s + e % p.s;
+    let gi = g[i];
+    sg += gi;
+    sgx += gi * (x[i] - m) * r;
+  }
+  part_g[lid] = sg;
+  part_gx[lid] = sgx;
+  workgroupBarrier();
+  for (var k = WG / 2u; k > 0u; k = k / 2u) {
+    if (lid < k) {
+      part_g[lid] = part_g[lid] + part_g[lid + k];
+      part_gx[lid] = part_gx[lid] + part_gx[lid + k];
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    sums[ch] = part_g[0];
+    sums[p.c + ch] = part_gx[0];
+  }
+}
+
+@compute @workgroup_size(WG)
+fn backward_dx(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.total) { return; }
+  let ch = channel(i);
+  let r = invstd(ch);
+  let scale = w_of(ch) * r;
+  if (p.batch_stats == 0u) {
+    y[i] = g[i] * scale;
+    return;
+  }
+  let xhat = (x[i] - mean[ch]) * r;
+  let inv_m = C(1) / C(p.count);
+  y[i] = scale * (g[i] - sums[ch] * inv_m - xhat * sums[p.c + ch] * inv_m);
+}

@@ -1,0 +1,73 @@
+/** Batch normalization kernels on WebGPU (shaders/batch_norm_stats.wgsl, shaders/batch_norm.wgsl). */
+import type { View } from '../backend.js';
+import type { KernelSource } from './pipelines.js';
+import type { WebGPUBackend } from './index.js';
+import { buf, wgslType } from './util.js';
+import statsSrc from '../../../shaders/batch_norm_stats.wgsl';
+import bnSrc from '../../../shaders/batch_norm.wgsl';
+
+export const NN_NORM_SHADERS = {
+  batchNormStats: { file: 'batch_norm_stats.wgsl', source: statsSrc },
+  batchNorm: { file: 'batch_norm.wgsl', source: bnSrc },
+} as const satisfies Record<string, KernelSource>;
+
+/** Most elements per channel the per-channel loops may take (2 passes of count / 256 < 65535). */
+export const BN_MAX_COUNT = 256 * 30000;
+
+/** Small buffers bound where an entry point does not use a binding: one read-only, one writable (they must not alias). */
+const scratch = new WeakMap<WebGPUBackend, [GPUBuffer, GPUBuffer]>();
+function scratchOf(b: WebGPUBackend): [GPUBuffer, GPUBuffer] {
+  let s = scratch.get(b);
+  if (!s) {
+    s = [0, 1].map((i) => b.device.createBuffer({ label: `batch norm scratch ${i}`, size: 16, usage: GPUBufferUsage.STORAGE })) as [GPUBuffer, GPUBuffer];
+    scratch.set(b, s);
+  }
+  return s;
+}
+
+function check(op: string, views: (View | null)[]): void {
+  for (const v of views) {
+    if (v && v.offset !== 0) throw new Error(`webgpu ${op}: inputs must start at offset 0 (got ${v.offset})`);
+    if (v && wgslType(v.dtype) !== 'f32') throw new Error(`webgpu ${op}: float32 only, got ${v.dtype}`);
+  }
+}
+
+function params(x: View, eps: number, weight: View | null, bias: View | null, batchStats: boolean) {
+  const [n, c, s] = [x.shape[0]!, x.shape[1]!, x.shape[2]!];
+  return { n, c, s, count: n * s, total: n * c * s, has_weight: weight ? 1 : 0, has_bias: bias ? 1 : 0, batch_stats: batchStats ? 1 : 0, eps };
+}
+
+export function batchNormStats(b: WebGPUBackend, x: View, mean: View, variance: View): void {
+  check('batchNormStats', [x, mean, variance]);
+  const [n, c, s] = [x.shape[0]!, x.shape[1]!, x.shape[2]!];
+  if (c === 0) return;
+  b.dispatch(
+    { shader: NN_NORM_SHADERS.batchNormStats, entry: 'main', variant: 'f32', preamble: 'alias C = f32;\n' },
+    { x: buf(x), mean: buf(mean), var_out: buf(variance) },
+    { n, c, s, count: n * s },
+    b.grid(c),
+  );
+}
+
+export function batchNormApply(b: WebGPUBackend, x: View, mean: View, variance: View, weight: View | null, bias: View | null, eps: number, y: View): void {
+  check('batchNormApply', [x, mean, variance, weight, bias, y]);
+  const p = params(x, eps, weight, bias, false);
+  if (p.total === 0) return;
+  const [sc, rw] = scratchOf(b);
+  b.dispatch(
+    { shader: NN_NORM_SHADERS.batchNorm, entry: 'apply', variant: 'f32', preamble: 'alias C = f32;\n' },
+    { x: buf(x), g: sc, mean: buf(mean), var_in: buf(variance), weight: weight ? buf(weight) : sc, bias: bias ? buf(bias) : sc, sums: rw, y: buf(y) },
+    p,
+    b.grid(Math.ceil(p.total / b.wg)),
+  );
+}
+
+export function batchNormBackward(b: WebGPUBackend, g: View, x: View, mean: View, variance: View, weight: View | null, eps: number, batchStats: boolean, sums: View, dx: View): void {
+  check('batchNormBackward', [g, x, mean, variance, weight, sums, dx]);
+  const p = params(x, eps, weight, null, batchStats);
+  if (p.total === 0) return;
+  const [sc] = scratchOf(b);
+  const res = { x: buf(x), g: buf(g), mean: buf(mean), var_in: buf(variance), weight: weight ? buf(weight) : sc, bias: sc, sums: buf(sums), y: buf(dx) };
+  b.dispatch({ shader: NN_NORM_SHADERS.batchNorm, entry: 'backward_sums', variant: 'f32', preamble: 'alias C = f32;\n' }, res, p, b.grid(p.c));
+  b.dispatch({ shader: NN_NORM_SHADERS.batchNorm, entry: 'backward_dx', variant: 'f32', preamble: 'alias C = f32;\n' }, res, p, b.grid(Math.ceil(p.total / b.wg)));
+}
