@@ -17,6 +17,7 @@ import { checkInputs, empty } from '../../tensor/ops/core.js';
 import { isFloat } from '../../tensor/dtype.js';
 import { fmtShape } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { tensor } from '../../tensor/creation.js';
 
 /** A size per spatial dim ([along H, along W]), or one number for all of them. */
 export type Size2 = number | readonly [number, number];
@@ -75,13 +76,38 @@ function convInput(dy: Tensor, w: Tensor, p: Conv2dParams, inHW: HW, name = 'con
   return trace(name, [dy, w], () => {
     const device = checkInputs(name, dy, w);
     const dx = empty(name, device, dy.dtype, [dy.shape[0]!, w.shape[1]! * p.groups, ...inHW]);
-    getBackend(device).conv2dBackwardInput(dy, w, dx, p);
+    const flipped = stride1Transposed(w, p);
+    if (flipped) {
+      // With stride 1 (one group), conv^T is a plain convolution of dy with the weight flipped
+      // in H and W and its channel dims swapped, padded by dilation * (k - 1) - padding: that
+      // runs on the forward kernel, whose tiling is the fastest of the three.
+      getBackend(device).conv2d(dy, flipped.w, dx, flipped.p);
+      flipped.w.dispose();
+    } else {
+      getBackend(device).conv2dBackwardInput(dy, w, dx, p);
+    }
     return dx;
   }, (g, [dys, ws], needs) => [
     // dx is linear in dy with adjoint conv2d, and <g, dx> = <convWeight(dy, g), w>.
     needs[0] ? convForward(g, ws!, p, hw(dys!)) : null,
     needs[1] ? convWeight(dys!, g, p, hw(ws!)) : null,
   ], () => [dy, w]);
+}
+
+/** The weight and parameters that turn a stride-1, single-group conv^T into a conv2d, or null. */
+function stride1Transposed(w: Tensor, p: Conv2dParams): { w: Tensor; p: Conv2dParams } | null {
+  if (p.stride[0] !== 1 || p.stride[1] !== 1 || p.groups !== 1) return null;
+  const [kh, kw] = [w.shape[2]!, w.shape[3]!];
+  const pad: [number, number] = [p.dilation[0] * (kh - 1) - p.padding[0], p.dilation[1] * (kw - 1) - p.padding[1]];
+  if (pad[0] < 0 || pad[1] < 0) return null;
+  const rev = (k: number) => tensor(Int32Array.from({ length: k }, (_, i) => k - 1 - i), { device: w.device });
+  const [rh, rw] = [rev(kh), rev(kw)];
+  const a = w.indexSelect(2, rh);
+  const b = a.indexSelect(3, rw);
+  const t = b.transpose(0, 1);
+  const flipped = t.contiguous();
+  for (const u of [rh, rw, a, b, t]) u.dispose();
+  return { w: flipped, p: { ...p, padding: pad } };
 }
 
 /** dw [Cout, Cin / groups, kHW]: the gradient of conv2d with respect to its weight. */
