@@ -3,7 +3,14 @@
  * a variable module name so that browser bundles never include or resolve them. In a browser
  * these throw a clear error; pass bytes (from fetch) to the parse functions instead.
  */
-type Fs = typeof import('node:fs/promises');
+/** The part of Node's fs/promises webgrad uses (declared here: the core carries no Node types). */
+export interface Fs {
+  readFile(path: string): Promise<Uint8Array>;
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  rm(path: string, options?: { force?: boolean }): Promise<void>;
+  access(path: string): Promise<void>;
+}
 
 const isNode = () => typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
 
