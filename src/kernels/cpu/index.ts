@@ -9,7 +9,7 @@ import * as nnNorm from './nn_norm.js';
 import { ALL_UNARY, BINARY, UNARY, elementwiseTypes, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
 import { allocArray, type DType, type TypedArray } from '../../tensor/dtype.js';
 import { Storage } from '../../tensor/storage.js';
-import { numel } from '../../tensor/shape.js';
+import { isContiguous, numel } from '../../tensor/shape.js';
 import { bitsToUnit, randomBits } from '../../tensor/random.js';
 import { elementOffsets, viewOffsets } from './strided.js';
 import * as nnConv from './nn_conv.js';
@@ -17,6 +17,10 @@ import * as nnSoftmax from './nn_softmax.js';
 import * as nnPool from './nn_pool.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
+/** Whether v is laid out row-major over `shape` (element i at v.offset + i). */
+const flat = (v: View, shape: readonly number[]): boolean => isContiguous(shape, v.strides);
+/** Whether v is one value broadcast everywhere (every stride 0). */
+const scalar = (v: View): boolean => v.strides.every((s) => s === 0);
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
@@ -63,10 +67,16 @@ export class CpuBackend implements Backend {
     const f = (compute === 'int32' && def.cpuInt) || def.cpu;
     const src = arr(x);
     const dst = arr(out);
-    const offs = viewOffsets(x, out.shape);
-    const oo = viewOffsets(out, out.shape);
     const a0 = params[0] ?? 0;
     const a1 = params[1] ?? 0;
+    if (flat(x, out.shape) && flat(out, out.shape)) {
+      // Contiguous operands: no offset tables (the common case, several times faster).
+      const n = numel(out.shape);
+      for (let i = 0; i < n; i++) dst[out.offset + i] = f(src[x.offset + i]!, a0, a1);
+      return;
+    }
+    const offs = viewOffsets(x, out.shape);
+    const oo = viewOffsets(out, out.shape);
     for (let i = 0; i < offs.length; i++) dst[oo[i]!] = f(src[offs[i]!]!, a0, a1);
   }
 
@@ -76,6 +86,12 @@ export class CpuBackend implements Backend {
     const A = arr(a);
     const B = arr(b);
     const dst = arr(out);
+    if (flat(out, out.shape) && (flat(a, out.shape) || scalar(a)) && (flat(b, out.shape) || scalar(b))) {
+      const n = numel(out.shape);
+      const [sa, sb] = [scalar(a) ? 0 : 1, scalar(b) ? 0 : 1];
+      for (let i = 0; i < n; i++) dst[out.offset + i] = f(A[a.offset + sa * i]!, B[b.offset + sb * i]!);
+      return;
+    }
     const oa = viewOffsets(a, out.shape);
     const ob = viewOffsets(b, out.shape);
     const oo = viewOffsets(out, out.shape);
