@@ -8,8 +8,8 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 export function historySvg(history: readonly EpochLog[], title = 'training'): string {
   const W = 640;
-  const H = 360;
-  const m = { l: 56, r: 56, t: 40, b: 44 };
+  const H = 380;
+  const m = { l: 56, r: 56, t: 40, b: 64 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
   const epochs = history.map((h) => h.epoch);
