@@ -9,8 +9,8 @@
 //                           [--data DIR] [--out DIR] [--seed N]
 //
 // The default run is short so that it finishes in a few minutes on a CPU-only machine (WebGPU
-// on llvmpipe) while still learning for real; --full trains on all 60,000 images for 10
-// epochs (see docs/training.md for the accuracy each reaches and how long it takes).
+// on llvmpipe) while still learning for real; --full trains on all 60,000 images (CNN: 4
+// epochs, MLP: 10; see docs/training.md for the accuracy each reaches and how long it takes).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as wg from 'webgrad';
@@ -28,9 +28,12 @@ const num = (name, dflt) => {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`train: ${name} must be a positive number, got ${opt(name, dflt)}`);
   return v;
 };
-const epochs = num('--epochs', full ? 10 : modelKind === 'cnn' ? 1 : 3);
-const batchSize = num('--batch-size', 64);
-const lr = num('--lr', 1e-3);
+// --full: the settings of the runs recorded in docs/training.md (CNN: 4 epochs of batch 128 at
+// lr 2e-3 reach 91.85%; MLP: 10 epochs of batch 64 at 1e-3 reach 89.34%).
+const fullCnn = full && modelKind === 'cnn';
+const epochs = num('--epochs', full ? (modelKind === 'cnn' ? 4 : 10) : modelKind === 'cnn' ? 1 : 3);
+const batchSize = num('--batch-size', fullCnn ? 128 : 64);
+const lr = num('--lr', fullCnn ? 2e-3 : 1e-3);
 const trainLimit = num('--train-limit', full ? 60000 : modelKind === 'cnn' ? 6000 : 20000);
 const testLimit = num('--test-limit', full ? 10000 : 2000);
 const outDir = opt('--out', 'out');
