@@ -34,7 +34,8 @@ export interface InitOptions extends WebGPUOptions {
   backend?: DeviceName;
 }
 
-function envVar(name: string): string | undefined {
+/** An environment variable where there is a process (Node, Deno's compat), else undefined. */
+export function envVar(name: string): string | undefined {
   const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
   return p?.env?.[name];
 }

@@ -171,6 +171,8 @@ function channels(grouping: (typeof GROUPINGS)[number]): { cin: number; cout: nu
 /** Whether a conv of `size` with this kernel, padding and dilation has an output. */
 const fits = (size: number, k: number, padding: number | 'same', dilation: number) => padding === 'same' || size + 2 * padding >= dilation * (k - 1) + 1;
 
+// Compares webgpu with cpu, so it needs an adapter: skipped only when the run says it has none
+// (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts prints that), like every webgpu-only suite.
 describe.skipIf(NO_WEBGPU)('conv2d: webgpu matches cpu on random inputs', () => {
   const cases = KERNELS.flatMap((k) => STRIDES.flatMap((s) => ([0, 1, 'same'] as const).map((pad) => [k, s, pad] as const))).filter(([, s, pad]) => !(pad === 'same' && s > 1));
   it.each(cases)('kernel %i, stride %i, padding %s (dilation 1/2, groups 1/2/depthwise, batch 1/3)', async (k, stride, padding) => {
@@ -201,6 +203,8 @@ describe.skipIf(NO_WEBGPU)('conv2d: webgpu matches cpu on random inputs', () => 
   });
 });
 
+// Compares webgpu with cpu, so it needs an adapter: skipped only when the run says it has none
+// (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts prints that), like every webgpu-only suite.
 describe.skipIf(NO_WEBGPU)('conv1d: webgpu matches cpu on random inputs', () => {
   it.each(KERNELS)('kernel %i (stride 1/2/3, padding 0/1/same, dilation 1/2, groups 1/2/depthwise, batch 1/3)', async (k) => {
     reseed(k + 1000);
@@ -221,6 +225,8 @@ describe.skipIf(NO_WEBGPU)('conv1d: webgpu matches cpu on random inputs', () => 
   });
 });
 
+// Compares webgpu with cpu, so it needs an adapter: skipped only when the run says it has none
+// (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts prints that), like every webgpu-only suite.
 describe.skipIf(NO_WEBGPU)('convTranspose2d: webgpu matches cpu on random inputs', () => {
   it.each(KERNELS)('kernel %i (stride 1/2/3, padding 0/1, outputPadding 0/1, dilation 1/2, groups 1/2/depthwise, batch 1/3)', async (k) => {
     reseed(k + 2000);
@@ -244,6 +250,8 @@ describe.skipIf(NO_WEBGPU)('convTranspose2d: webgpu matches cpu on random inputs
   });
 });
 
+// Exercises the webgpu kernels' layouts and splits themselves: skipped only when the run says it
+// has no adapter (WEBGRAD_TEST_NO_WEBGPU=1).
 describe.skipIf(NO_WEBGPU)('conv kernels on webgpu: strides, long reductions, empty batches', () => {
   const backend = () => wg.getBackend('webgpu') as WebGPUBackend;
 
@@ -508,6 +516,8 @@ describe.each(DEVICES)('bad input is a clear error on %s', (device) => {
   });
 });
 
+// Mixing cpu and webgpu tensors needs both devices: skipped only when the run says it has no
+// adapter (WEBGRAD_TEST_NO_WEBGPU=1).
 describe.skipIf(NO_WEBGPU)('bad input across devices', () => {
   it('names tensors on different devices', () => {
     expect(() => F.conv2d(wg.zeros([1, 1, 3, 3]), wg.zeros([1, 1, 3, 3], { device: 'webgpu' }))).toThrow(/^conv2d: all tensors must be on one device/);

@@ -16,7 +16,7 @@ import { keep, tidy } from '../tensor/memory.js';
 import { fmtShape, shapeEq } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { onesLike } from '../tensor/creation.js';
-import { setGradEnabled } from './mode.js';
+import { noGrad, setGradEnabled } from './mode.js';
 import { alias, type Node } from './node.js';
 
 export interface BackwardOptions {
@@ -170,7 +170,7 @@ function run(roots: readonly Root[], options: BackwardOptions, targets?: Targets
         g = runHooks(node.hooks, g);
         if (options.recordGradNorms) {
           node.gradNorm?.dispose();
-          node.gradNorm = keep(setGradEnabledFor(false, () => g!.square().sum().sqrt()));
+          node.gradNorm = keep(noGrad(() => g!.square().sum().sqrt()));
         }
         const ti = targets?.nodes.get(node);
         if (ti !== undefined) captured![ti] = g;
@@ -237,15 +237,6 @@ function run(roots: readonly Root[], options: BackwardOptions, targets?: Targets
   return captured;
 }
 
-function setGradEnabledFor<T>(on: boolean, fn: () => T): T {
-  const prev = setGradEnabled(on);
-  try {
-    return fn();
-  } finally {
-    setGradEnabled(prev);
-  }
-}
-
 /** The gradient to start from for `t`: the one given (checked), or 1 for a scalar. */
 function rootGrad(op: string, t: Tensor, given: Tensor | null | undefined, which: string): Tensor {
   if (!(t instanceof Tensor)) throw new Error(`${op}: expected a Tensor, got ${t === null ? 'null' : typeof t}`);
@@ -260,7 +251,7 @@ function rootGrad(op: string, t: Tensor, given: Tensor | null | undefined, which
     if (t.size !== 1) {
       throw new Error(`${op}: a gradient can be created implicitly only for a scalar output; ${which} has shape ${fmtShape(t.shape)}, so pass a gradient of that shape`);
     }
-    return setGradEnabledFor(false, () => onesLike(t));
+    return noGrad(() => onesLike(t));
   }
   if (!(given instanceof Tensor)) throw new Error(`${op}: the gradient for ${which} must be a Tensor, got ${typeof given}`);
   if (!shapeEq(given.shape, t.shape)) {

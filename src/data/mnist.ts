@@ -8,6 +8,7 @@ import type { DeviceName } from '../kernels/backend.js';
 import { idxToTensor, readIdx } from '../io/idx.js';
 import { exists } from '../io/platform.js';
 import { TensorDataset } from './dataset.js';
+import { envVar } from '../runtime.js';
 
 export interface MnistOptions {
   /** 'train' (60,000 images) or 'test' (10,000). */
@@ -22,9 +23,6 @@ export interface MnistOptions {
 
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
 
-function envDir(): string | undefined {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.WEBGRAD_DATA_DIR;
-}
 
 async function findFile(dirs: string[], base: string): Promise<string | undefined> {
   for (const d of dirs) {
@@ -44,7 +42,7 @@ export async function loadMnistFormat(name: string, systemDirs: string[], option
   const split = options.split ?? 'train';
   if (split !== 'train' && split !== 'test') throw new Error(`${name}: split must be 'train' or 'test', got '${String(split)}'`);
   const prefix = split === 'train' ? 'train' : 't10k';
-  const env = envDir();
+  const env = envVar('WEBGRAD_DATA_DIR');
   // A directory you name is the only place looked in: falling back elsewhere would hide a typo.
   const dirs = options.root ? [options.root] : [...(env ? [env, `${env}/${name}`] : []), ...systemDirs];
   if (options.root && !(await exists(options.root))) throw new Error(`${name}: the directory '${options.root}' does not exist`);

@@ -128,13 +128,13 @@ export interface Backend {
    * [N, C, OH, OW]; the windows are spec's (see Pool2dSpec in cpu/nn_pool.ts). indices hold
    * h * W + w of each window's maximum (the first in row-major order; NaN wins).
    */
-  maxPool2d(x: View, spec: import('./cpu/nn_pool.js').Pool2dSpec, out: View, indices: View): void;
+  maxPool2d(x: View, spec: Pool2dSpec, out: View, indices: View): void;
   /** out [N, C, H, W] (contiguous, fresh) = the sum of the g [N, C, OH, OW] whose argmax (indices) is each element. */
-  maxPool2dBackward(g: View, indices: View, spec: import('./cpu/nn_pool.js').Pool2dSpec, out: View): void;
+  maxPool2dBackward(g: View, indices: View, spec: Pool2dSpec, out: View): void;
   /** Average pooling (plain or adaptive windows, spec's divisor) of x [N, C, H, W] (any strides) into contiguous out. */
-  avgPool2d(x: View, spec: import('./cpu/nn_pool.js').Pool2dSpec, out: View): void;
+  avgPool2d(x: View, spec: Pool2dSpec, out: View): void;
   /** The adjoint of avgPool2d: g [N, C, OH, OW] spread over the windows into out [N, C, H, W] (contiguous, fresh). */
-  avgPool2dBackward(g: View, spec: import('./cpu/nn_pool.js').Pool2dSpec, out: View): void;
+  avgPool2dBackward(g: View, spec: Pool2dSpec, out: View): void;
   /** An int32 index outside [0, size) is an error naming `op` (thrown on cpu; reported at the next read on webgpu). */
   checkIndexRange(op: import('./cpu/nn_pool.js').IndexCheckOp, index: View, size: number): void;
 
@@ -152,13 +152,9 @@ export interface Backend {
    * d loss / d x. Ignored samples get 0 in all three. A target neither in [0, C) nor ignoreIndex
    * is an error (thrown on cpu; reported at the next read on webgpu).
    */
-  crossEntropy(
-    a: { x: View; dim: number; target: View; weight: View | null; ignoreIndex: number; loss: View; rowWeight: View },
-    labelSmoothing: number,
-    grad: View | null,
-  ): void;
+  crossEntropy(a: ClassLossArgs, labelSmoothing: number, grad: View | null): void;
   /** loss = -w[t] x[t] per sample, rowWeight = w[t], as crossEntropy but on log-probabilities and without a gradient. */
-  nllLoss(a: { x: View; dim: number; target: View; weight: View | null; ignoreIndex: number; loss: View; rowWeight: View }): void;
+  nllLoss(a: ClassLossArgs): void;
 
   // ---- nn kernels: batch normalization (cpu/nn_norm.ts, webgpu/nn_norm.ts) ----
   /** Per-channel mean and biased variance of x [N, C, S] (contiguous, offset 0). */
@@ -192,4 +188,48 @@ export interface Conv2dParams {
   readonly padding: readonly [number, number];
   readonly dilation: readonly [number, number];
   readonly groups: number;
+}
+
+/** The windows of a pooling along one spatial axis. */
+export interface PoolAxis {
+  /** Input length along the axis. */
+  size: number;
+  /** Output length along the axis. */
+  out: number;
+  kernel: number;
+  stride: number;
+  padding: number;
+  dilation: number;
+  /**
+   * Adaptive windows: output o averages [floor(o * size / out), ceil((o + 1) * size / out)),
+   * and kernel/stride/padding/dilation are unused.
+   */
+  adaptive: boolean;
+}
+
+/**
+ * A 2-D pooling over [N, C, H, W]: the windows along H and W, and (average pooling only) the
+ * divisor: the window's area inside the padded input (countIncludePad), or its number of real
+ * input elements, or divisorOverride.
+ */
+export interface Pool2dSpec {
+  h: PoolAxis;
+  w: PoolAxis;
+  countIncludePad: boolean;
+  divisorOverride: number | null;
+}
+
+/**
+ * The arguments of the class-index losses (crossEntropy, nllLoss): x with the classes along
+ * `dim`, int32 target class indices with x's shape less `dim`, weight [C] class weights or
+ * null; the kernels write loss and rowWeight per sample (target's shape, contiguous).
+ */
+export interface ClassLossArgs {
+  x: View;
+  dim: number;
+  target: View;
+  weight: View | null;
+  ignoreIndex: number;
+  loss: View;
+  rowWeight: View;
 }

@@ -6,6 +6,7 @@
  */
 import type { DeviceName } from '../kernels/backend.js';
 import { noGrad } from '../autograd/mode.js';
+import { zeroGrad } from '../autograd/engine.js';
 import { getBackend } from '../runtime.js';
 import { fmtShape, shapeEq } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -102,10 +103,7 @@ export abstract class Module {
 
   /** Sets every parameter's .grad to null, freeing the old gradients at once. */
   zeroGrad(): void {
-    for (const p of this.parameters()) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
+    zeroGrad(this.parameters());
   }
 
   /**

@@ -11,6 +11,7 @@ import { getBackend } from '../runtime.js';
 import { zeros } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/mode.js';
+import { zeroGrad } from '../autograd/engine.js';
 import { fmtShape, shapeEq } from '../tensor/shape.js';
 import { copyInto } from '../nn/module.js';
 
@@ -64,12 +65,7 @@ export abstract class Optimizer<O extends { lr: number }> {
 
   /** Sets every parameter's .grad to null (freeing the gradients at once). */
   zeroGrad(): void {
-    for (const g of this.paramGroups) {
-      for (const p of g.params) {
-        p.grad?.dispose();
-        p.grad = null;
-      }
-    }
+    zeroGrad(this.paramGroups.flatMap((g) => g.params));
   }
 
   /** Updates every parameter that has a gradient: one fused kernel each. Enqueues only: nothing is read back. */

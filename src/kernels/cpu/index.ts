@@ -3,7 +3,7 @@
  * so that it can catch the kernels' own bugs. Float math runs in doubles and is rounded once
  * on store; int32 math wraps like the GPU's. It is also the only backend with float64.
  */
-import type { Backend, BackendMemory, OptimizerHyper, OptimizerKind, RandomDist, View } from '../backend.js';
+import type { Backend, BackendMemory, ClassLossArgs, OptimizerHyper, OptimizerKind, RandomDist, View } from '../backend.js';
 import { optimizerStep } from './optim.js';
 import * as nnNorm from './nn_norm.js';
 import { ALL_UNARY, BINARY, UNARY, elementwiseTypes, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
@@ -331,11 +331,11 @@ export class CpuBackend implements Backend {
     nnSoftmax.softmaxCpu(x, dim, log, out);
   }
 
-  crossEntropy(a: nnSoftmax.LossArgs, labelSmoothing: number, grad: View | null): void {
+  crossEntropy(a: ClassLossArgs, labelSmoothing: number, grad: View | null): void {
     nnSoftmax.crossEntropyCpu(a, labelSmoothing, grad);
   }
 
-  nllLoss(a: nnSoftmax.LossArgs): void {
+  nllLoss(a: ClassLossArgs): void {
     nnSoftmax.nllLossCpu(a);
   }
 

@@ -3,41 +3,13 @@
  * two dims, their backward, and the index-range check of embedding and oneHot). Plain 2-D loops
  * over each window, written independently of the WGSL (which works one axis at a time): float
  * math in doubles, rounded once on store, so it serves float32 and float64 alike.
- *
- * Also the home of the pooling spec types the Backend interface refers to.
+
  */
-import type { View } from '../backend.js';
+import type { Pool2dSpec, PoolAxis, View } from '../backend.js';
+
+export type { Pool2dSpec, PoolAxis };
 import type { TypedArray } from '../../tensor/dtype.js';
 import { viewOffsets } from './strided.js';
-
-/** The windows of a pooling along one spatial axis. */
-export interface PoolAxis {
-  /** Input length along the axis. */
-  size: number;
-  /** Output length along the axis. */
-  out: number;
-  kernel: number;
-  stride: number;
-  padding: number;
-  dilation: number;
-  /**
-   * Adaptive windows: output o averages [floor(o * size / out), ceil((o + 1) * size / out)),
-   * and kernel/stride/padding/dilation are unused.
-   */
-  adaptive: boolean;
-}
-
-/**
- * A 2-D pooling over [N, C, H, W]: the windows along H and W, and (average pooling only) the
- * divisor: the window's area inside the padded input (countIncludePad), or its number of real
- * input elements, or divisorOverride.
- */
-export interface Pool2dSpec {
-  h: PoolAxis;
-  w: PoolAxis;
-  countIncludePad: boolean;
-  divisorOverride: number | null;
-}
 
 /** Which op an index check runs for (it picks the message; webgpu codes 4 and 5). */
 export type IndexCheckOp = 'embedding' | 'oneHot';

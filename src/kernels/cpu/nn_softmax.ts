@@ -3,7 +3,7 @@
  * gradient, nll). Plain loops in doubles, rounded once on store; float32 and float64 alike.
  * Written from the definitions, not from the WGSL.
  */
-import type { View } from '../backend.js';
+import type { ClassLossArgs, View } from '../backend.js';
 import type { TypedArray } from '../../tensor/dtype.js';
 import { elementOffsets } from './strided.js';
 
@@ -42,18 +42,8 @@ export function softmaxCpu(x: View, dim: number, log: boolean, out: View): void 
   }
 }
 
-export interface LossArgs {
-  x: View;
-  dim: number;
-  target: View;
-  weight: View | null;
-  ignoreIndex: number;
-  loss: View;
-  rowWeight: View;
-}
-
 /** Throws (naming `op`) on the first target that is neither a class of [0, C) nor ignoreIndex. */
-function readTargets(op: string, a: LossArgs): Int32Array {
+function readTargets(op: string, a: ClassLossArgs): Int32Array {
   const C = a.x.shape[a.dim]!;
   const outer = without(a.x.shape, a.dim);
   const offs = elementOffsets(outer, a.target.strides, a.target.offset);
@@ -69,7 +59,7 @@ function readTargets(op: string, a: LossArgs): Int32Array {
   return t;
 }
 
-function classWeights(a: LossArgs): Float64Array {
+function classWeights(a: ClassLossArgs): Float64Array {
   const C = a.x.shape[a.dim]!;
   const w = new Float64Array(C).fill(1);
   if (a.weight) {
@@ -86,7 +76,7 @@ function classWeights(a: LossArgs): Float64Array {
  *   (1 - e) w[t] (p - onehot(t)) + (e / C) sum_k w[k] (p - onehot(k)).
  * rowWeight_i = w[t_i]; ignored samples get 0 everywhere.
  */
-export function crossEntropyCpu(a: LossArgs, labelSmoothing: number, grad: View | null): void {
+export function crossEntropyCpu(a: ClassLossArgs, labelSmoothing: number, grad: View | null): void {
   const t = readTargets('crossEntropy', a);
   const C = a.x.shape[a.dim]!;
   const outer = without(a.x.shape, a.dim);
@@ -136,7 +126,7 @@ export function crossEntropyCpu(a: LossArgs, labelSmoothing: number, grad: View 
 }
 
 /** loss_i = -w[t_i] x[i, t_i], rowWeight_i = w[t_i]; ignored samples get 0. */
-export function nllLossCpu(a: LossArgs): void {
+export function nllLossCpu(a: ClassLossArgs): void {
   const t = readTargets('nllLoss', a);
   const outer = without(a.x.shape, a.dim);
   const xBase = elementOffsets(outer, without(a.x.strides, a.dim), a.x.offset);

@@ -5,6 +5,8 @@
  * llvmpipe at the compatibility feature level (see docs/ARCHITECTURE.md).
  */
 
+import { envVar } from '../../runtime.js';
+
 export interface WebGPUOptions {
   /** Dawn backend in Node ('vulkan', 'opengles', 'metal', 'd3d12'...); env WEBGRAD_DAWN_BACKEND. */
   dawnBackend?: string;
@@ -36,10 +38,6 @@ interface DawnModule {
   globals: Record<string, unknown>;
 }
 
-function env(name: string): string | undefined {
-  const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  return p?.env?.[name];
-}
 
 const isNode = () => {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
@@ -134,7 +132,7 @@ export async function acquireDevice(options: WebGPUOptions = {}): Promise<{ devi
     } catch (e) {
       throw new Error(`webgpu: could not load Dawn's Node addon (npm package 'webgpu'): ${(e as Error).message}`);
     }
-    const forced = options.dawnBackend ?? env('WEBGRAD_DAWN_BACKEND');
+    const forced = options.dawnBackend ?? envVar('WEBGRAD_DAWN_BACKEND');
     const attempts: { backend: string | undefined; featureLevel: 'core' | 'compatibility' }[] = forced
       ? [{ backend: forced, featureLevel: 'core' }, { backend: forced, featureLevel: 'compatibility' }]
       : [{ backend: undefined, featureLevel: 'core' }, { backend: 'opengles', featureLevel: 'compatibility' }];

@@ -9,7 +9,7 @@
  *
  * Memory: storages come from a size-class BufferPool; `free` returns them to it.
  */
-import type { Backend, BackendMemory, OptimizerHyper, OptimizerKind, RandomDist, View } from '../backend.js';
+import type { Backend, BackendMemory, ClassLossArgs, OptimizerHyper, OptimizerKind, RandomDist, View } from '../backend.js';
 import { OPTIM_SHADERS, optimizerStep } from './optim.js';
 import * as nnNorm from './nn_norm.js';
 import { ALL_UNARY, BINARY, UNARY, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
@@ -676,11 +676,11 @@ export class WebGPUBackend implements Backend {
     nnSoftmax.softmax(this, x, dim, log, out);
   }
 
-  crossEntropy(a: nnSoftmax.LossArgs, labelSmoothing: number, grad: View | null): void {
+  crossEntropy(a: ClassLossArgs, labelSmoothing: number, grad: View | null): void {
     nnSoftmax.crossEntropy(this, a, labelSmoothing, grad);
   }
 
-  nllLoss(a: nnSoftmax.LossArgs): void {
+  nllLoss(a: ClassLossArgs): void {
     nnSoftmax.nllLoss(this, a);
   }
 }

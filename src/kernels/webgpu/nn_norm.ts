@@ -11,9 +11,6 @@ export const NN_NORM_SHADERS = {
   batchNorm: { file: 'batch_norm.wgsl', source: bnSrc },
 } as const satisfies Record<string, KernelSource>;
 
-/** Most elements per channel the per-channel loops may take (2 passes of count / 256 < 65535). */
-export const BN_MAX_COUNT = 256 * 30000;
-
 /** Small buffers bound where an entry point does not use a binding: one read-only, one writable (they must not alias). */
 const scratch = new WeakMap<WebGPUBackend, [GPUBuffer, GPUBuffer]>();
 function scratchOf(b: WebGPUBackend): [GPUBuffer, GPUBuffer] {

@@ -7,7 +7,7 @@
  * passed as a stride, so no transposed copy is made; a copy is made only when the remaining
  * dims do not coalesce into MAX_RANK.
  */
-import type { View } from '../backend.js';
+import type { ClassLossArgs, View } from '../backend.js';
 import type { Storage } from '../../tensor/storage.js';
 import { coalesce, contiguousStrides, fmtShape, numel } from '../../tensor/shape.js';
 import type { KernelSource } from './pipelines.js';
@@ -90,18 +90,7 @@ export function softmax(b: WebGPUBackend, x: View, dim: number, log: boolean, ou
   temp?.free();
 }
 
-/** What the class-index loss kernels share: x with classes along `dim`, int32 targets with x's shape less `dim`. */
-export interface LossArgs {
-  x: View;
-  dim: number;
-  target: View;
-  weight: View | null;
-  ignoreIndex: number;
-  loss: View;
-  rowWeight: View;
-}
-
-function lossParams(b: WebGPUBackend, op: string, a: LossArgs, grad: View | null, labelSmoothing: number) {
+function lossParams(b: WebGPUBackend, op: string, a: ClassLossArgs, grad: View | null, labelSmoothing: number) {
   b.checkOut(op, a.loss);
   b.checkOut(op, a.rowWeight);
   if (grad) b.checkOut(op, grad);
@@ -133,7 +122,7 @@ function lossParams(b: WebGPUBackend, op: string, a: LossArgs, grad: View | null
 const lossSpec = (entry: string) => ({ shader: NN_SOFTMAX_SHADERS.crossEntropy, entry, variant: 'f32', preamble: () => mathLib('f32') });
 
 /** Fused cross-entropy with class indices (see Backend.crossEntropy). */
-export function crossEntropy(b: WebGPUBackend, a: LossArgs, labelSmoothing: number, grad: View | null): void {
+export function crossEntropy(b: WebGPUBackend, a: ClassLossArgs, labelSmoothing: number, grad: View | null): void {
   const C = a.x.shape[a.dim]!;
   const limit = b.wg * NN_SOFTMAX_LIMITS.rowSteps;
   if (C > limit) {
@@ -151,7 +140,7 @@ export function crossEntropy(b: WebGPUBackend, a: LossArgs, labelSmoothing: numb
 }
 
 /** loss[i] = -w[t] x[i, t] (see Backend.nllLoss). */
-export function nllLoss(b: WebGPUBackend, a: LossArgs): void {
+export function nllLoss(b: WebGPUBackend, a: ClassLossArgs): void {
   const { params, bufs, temp, nRows } = lossParams(b, 'nllLoss', a, null, 0);
   if (nRows > 0) {
     b.dispatch(lossSpec('nll'), bufs, params, b.grid(Math.ceil(nRows / b.wg)));

@@ -79,8 +79,7 @@ export function batchNorm(
   const bshape = x.shape.map((d, i) => (i === 1 ? d : 1)); // [1, C, 1, ...]
   const useBatch = training || !rm;
   const backend = getBackend(x.device);
-  const fusedOk = x.dtype !== 'float64' || x.device === 'cpu';
-  if (useBatch && fusedOk && (x.device === 'cpu' || count <= BN_MAX_COUNT)) {
+  if (useBatch && (x.device === 'cpu' || count <= BN_MAX_COUNT)) {
     // One statistics kernel and one normalize kernel (and two for the backward).
     return fusedTrainingBatchNorm(x, w, b, eps, (mean, varB) => {
       if (training && rm && rv) {
@@ -143,7 +142,6 @@ function fusedTrainingBatchNorm(x: Tensor, w: Tensor | null, b: Tensor | null, e
   const shape = x.shape;
   const count = N * S; // elements per channel
   const hasW = w !== null;
-  const hasB = b !== null;
   let mean: Tensor | null = null;
   let varB: Tensor | null = null;
   const y = trace(
@@ -189,7 +187,6 @@ function fusedTrainingBatchNorm(x: Tensor, w: Tensor | null, b: Tensor | null, e
     (mean as Tensor | null)?.dispose();
     (varB as Tensor | null)?.dispose();
   }
-  void hasB;
   return y;
 }
 
