@@ -10,6 +10,7 @@ import { zeroGrad } from '../autograd/engine.js';
 import { getBackend } from '../runtime.js';
 import { fmtShape, shapeEq } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { keep } from '../tensor/memory.js';
 
 export interface LoadResult {
   missingKeys: string[];
@@ -32,6 +33,7 @@ export abstract class Module {
     if (t) {
       if (!t.isLeaf) throw new Error(`${this.constructor.name}.registerParameter: '${name}' must be a leaf tensor (use detach())`);
       t.requiresGrad = true;
+      keep(t); // a module's state outlives any tidy scope it was made in
     }
     this.params.set(name, t);
     return t;
@@ -39,6 +41,7 @@ export abstract class Module {
 
   registerBuffer(name: string, t: Tensor | null): Tensor | null {
     checkName(this, name);
+    if (t) keep(t);
     this.bufs.set(name, t);
     return t;
   }
@@ -115,7 +118,7 @@ export abstract class Module {
       for (const map of [m.params, m.bufs]) {
         for (const [n, t] of map) {
           if (!t || t.device === device) continue;
-          const moved = await t.to(device);
+          const moved = keep(await t.to(device));
           if (map === m.params) moved.requiresGrad = true;
           map.set(n, moved);
           t.dispose();

@@ -10,6 +10,7 @@ import type { OptimizerHyper, OptimizerKind } from '../kernels/backend.js';
 import { getBackend } from '../runtime.js';
 import { zeros } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
+import { keep } from '../tensor/memory.js';
 import { noGrad } from '../autograd/mode.js';
 import { zeroGrad } from '../autograd/engine.js';
 import { fmtShape, shapeEq } from '../tensor/shape.js';
@@ -85,8 +86,10 @@ export abstract class Optimizer<O extends { lr: number }> {
           const { kind, state, hyper } = this.plan(group.options, st.step, first);
           const views = state.map((name) => {
             if (!name) return null;
-            st!.tensors[name] ??= zeros(p.shape, { device: p.device, dtype: p.dtype });
-            return st!.tensors[name]!;
+            // Optimizer state outlives the step: it must not join an enclosing tidy scope.
+            const t = (st!.tensors[name] ??= keep(zeros(p.shape, { device: p.device, dtype: p.dtype })));
+            if (t.isDisposed) throw new Error(`${this.constructor.name}.step: the optimizer state '${name}' of a parameter of shape ${fmtShape(p.shape)} was disposed`);
+            return t;
           });
           const g0 = p.grad.dtype === p.dtype ? p.grad : p.grad.cast(p.dtype);
           const g = g0.isContiguous() && g0.offset === 0 ? g0 : g0.clone();
@@ -143,7 +146,7 @@ export abstract class Optimizer<O extends { lr: number }> {
       const p = params[Number(k)]!;
       const tensors: Record<string, Tensor> = {};
       for (const [name, t] of Object.entries(s.tensors)) {
-        const mine = zeros(p.shape, { device: p.device, dtype: p.dtype });
+        const mine = keep(zeros(p.shape, { device: p.device, dtype: p.dtype }));
         if (t.device !== p.device) throw new Error(`${this.constructor.name}.loadStateDict: move the state to ${p.device} first`);
         copyInto(mine, t);
         tensors[name] = mine;

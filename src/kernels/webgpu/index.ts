@@ -239,6 +239,7 @@ export class WebGPUBackend implements Backend {
       if (!r) throw new Error(`webgpu: kernel ${k.label} needs a buffer for binding '${b.name}', none was given`);
       return { binding: b.binding, resource: { buffer: r } };
     });
+    checkNoAliasing(k.label, k.bindings, resources);
     const group = this.device.createBindGroup({ layout: k.layout, entries });
     const pass = this.beginPass();
     pass.setPipeline(k.pipeline);
@@ -682,5 +683,23 @@ export class WebGPUBackend implements Backend {
 
   nllLoss(a: ClassLossArgs): void {
     nnSoftmax.nllLoss(this, a);
+  }
+}
+
+/**
+ * WebGPU forbids a buffer bound writable and bound again in the same dispatch; Dawn reports it
+ * only later, as a validation message naming no op. A pooled buffer can only appear twice when
+ * a freed tensor is still in use, so this says so at the dispatch that would fail.
+ */
+export function checkNoAliasing(label: string, bindings: readonly { name: string; kind: string }[], resources: Record<string, GPUBuffer>): void {
+  for (const w of bindings) {
+    if (w.kind !== 'read_write') continue;
+    const wb = resources[w.name];
+    for (const o of bindings) {
+      if (o === w || o.kind === 'uniform' || resources[o.name] !== wb) continue;
+      throw new Error(
+        `webgpu: kernel ${label} was given one buffer for '${w.name}' (written) and '${o.name}'; a buffer cannot be written and bound again in one dispatch (a tensor freed by dispose() or tidy is probably still in use)`,
+      );
+    }
   }
 }

@@ -28,7 +28,13 @@ export function pad(list: readonly number[], n = MAX_RANK): number[] {
   return [...list, ...new Array<number>(Math.max(0, n - list.length)).fill(0)];
 }
 
-export const buf = (v: View): GPUBuffer => v.storage.handle as GPUBuffer;
+/** The GPUBuffer behind a view; a released storage (its buffer back in the pool, maybe reused) is refused. */
+export const buf = (v: View): GPUBuffer => {
+  if (v.storage.released) {
+    throw new Error(`webgpu: a kernel was given a tensor of shape [${v.shape.join(', ')}] whose buffer was already freed (disposed, or released by a tidy scope); its memory may belong to another tensor now`);
+  }
+  return v.storage.handle as GPUBuffer;
+};
 
 /** Codes the kernels write into the error-flag buffer, and what they mean. */
 export const KERNEL_ERRORS: Record<number, (a: number, b: number) => string> = {
