@@ -16,8 +16,9 @@ export {
 export type { TensorOptions } from './tensor/creation.js';
 export { manualSeed } from './tensor/random.js';
 export { tidy, keep } from './tensor/memory.js';
-export { memory } from './tensor/stats.js';
-export type { MemoryInfo } from './tensor/stats.js';
+export { memory, configureMemory } from './tensor/stats.js';
+export type { MemoryInfo, MemoryOptions, MemoryConfig } from './tensor/stats.js';
+export type { LiveGroup } from './tensor/memory.js';
 export { init, backendInfo, sync, getBackend } from './runtime.js';
 export type { InitOptions, BackendInfo } from './runtime.js';
 export type { AdapterReport } from './kernels/webgpu/device.js';

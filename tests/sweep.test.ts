@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 /** Runs the bad-call sweep (tests/sweep/*.ts): every case must be refused with a message naming the op. */
 import { describe, expect, it } from 'vitest';
 import { DEVICES, useDevices } from './helpers.js';

@@ -10,7 +10,7 @@
  */
 import type { DType } from '../tensor/dtype.js';
 import { isFloat } from '../tensor/dtype.js';
-import { keep } from '../tensor/memory.js';
+import { keep, withOp } from '../tensor/memory.js';
 import { Tensor } from '../tensor/tensor.js';
 import { isGradEnabled, setGradEnabled } from './mode.js';
 
@@ -134,11 +134,11 @@ export function trace(
   rule: BackwardRule,
   save?: (out: Tensor) => readonly Tensor[],
 ): Tensor {
-  if (!recording(inputs)) return forward();
+  if (!recording(inputs)) return withOp(name, forward);
   const prev = setGradEnabled(false);
   let out: Tensor;
   try {
-    out = forward();
+    out = withOp(name, forward);
   } finally {
     setGradEnabled(prev);
   }

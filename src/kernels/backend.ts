@@ -176,6 +176,8 @@ export interface Backend {
   optimizerStep(kind: OptimizerKind, param: View, grad: View, state: readonly (View | null)[], h: OptimizerHyper): void;
 
   memory(): BackendMemory;
+  /** Frees every pooled (unused) buffer; returns the bytes freed (0 on cpu, which pools nothing). */
+  trimPool(): number;
   /** Waits until all enqueued work has finished (a no-op on cpu). */
   sync(): Promise<void>;
 }

@@ -11,14 +11,69 @@ const scopes: Scope[] = [];
 /** Counts of live tensors by device (created, not yet disposed nor collected). */
 export const liveTensors: Record<string, number> = { cpu: 0, webgpu: 0 };
 
-const tensorRegistry = new FinalizationRegistry<string>((device) => {
+/** What the leak report knows of one live tensor. */
+interface LiveInfo {
+  op: string;
+  device: string;
+  bytes: number;
+  site: string | undefined;
+}
+const live = new Map<number, LiveInfo>();
+const ids = new WeakMap<Tensor, number>();
+let nextId = 1;
+
+/** Options of the leak report (memory({ detailed: true })). */
+export const leakOptions = {
+  /** Record the call site (the first stack frame outside webgrad) of every tensor: slow, for debugging. */
+  callSites: false,
+};
+
+let currentOp: string | undefined;
+/**
+ * Runs `fn` with `name` as the op that makes the tensors it creates (the outermost op wins,
+ * so a layer's intermediates are reported under the op the user called).
+ */
+export function withOp<T>(name: string, fn: () => T): T {
+  if (currentOp !== undefined) return fn();
+  currentOp = name;
+  try {
+    return fn();
+  } finally {
+    currentOp = undefined;
+  }
+}
+
+const tensorRegistry = new FinalizationRegistry<{ device: string; id: number }>(({ device, id }) => {
   liveTensors[device] = (liveTensors[device] ?? 1) - 1;
+  live.delete(id);
 });
+
+/** Where this module's own code lives (a bundle or src/), to skip its frames in call sites. */
+const ownRoot: string | undefined = (() => {
+  const frame = new Error().stack?.split('\n')[1] ?? '';
+  const m = /((?:file:\/\/)?\/[^:()]*\/)(?:dist|src)\//.exec(frame);
+  return m?.[1];
+})();
+
+function callSite(): string | undefined {
+  const frames = new Error().stack?.split('\n').slice(1) ?? [];
+  for (const f of frames) {
+    if (ownRoot && (f.includes(`${ownRoot}dist/`) || f.includes(`${ownRoot}src/`))) continue;
+    if (f.includes('node:internal') || f.includes('node_modules')) continue;
+    return f.trim().replace(/^at /, '');
+  }
+  return undefined;
+}
 
 /** Called by the Tensor constructor. */
 export function trackTensor(t: Tensor, device: string): void {
   liveTensors[device] = (liveTensors[device] ?? 0) + 1;
-  tensorRegistry.register(t, device, t);
+  const id = nextId++;
+  ids.set(t, id);
+  const st = t.storage;
+  const bytes = st.length > 0 ? Math.round((st.bytes / st.length) * t.shape.reduce((a, b) => a * b, 1)) : 0;
+  live.set(id, { op: currentOp ?? 'untraced (creation, views, transfers)', device, bytes, site: leakOptions.callSites ? callSite() : undefined });
+  tensorRegistry.register(t, { device, id }, t);
   scopes[scopes.length - 1]?.add(t);
 }
 
@@ -26,7 +81,32 @@ export function trackTensor(t: Tensor, device: string): void {
 export function untrackTensor(t: Tensor, device: string): void {
   liveTensors[device] = (liveTensors[device] ?? 1) - 1;
   tensorRegistry.unregister(t);
+  const id = ids.get(t);
+  if (id !== undefined) live.delete(id);
   for (const s of scopes) s.delete(t);
+}
+
+/** Live tensors grouped by device, the op that made them and (with call sites on) where. */
+export interface LiveGroup {
+  device: string;
+  op: string;
+  /** The first stack frame outside webgrad, when `leakOptions.callSites` was on at creation. */
+  site?: string;
+  tensors: number;
+  /** Bytes of the tensors' own elements (views of one buffer each count their elements). */
+  bytes: number;
+}
+
+export function liveGroups(): LiveGroup[] {
+  const groups = new Map<string, LiveGroup>();
+  for (const info of live.values()) {
+    const key = `${info.device}\u0000${info.op}\u0000${info.site ?? ''}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { device: info.device, op: info.op, ...(info.site ? { site: info.site } : {}), tensors: 0, bytes: 0 }));
+    g.tensors++;
+    g.bytes += info.bytes;
+  }
+  return [...groups.values()].sort((a, b) => b.bytes - a.bytes || b.tensors - a.tensors);
 }
 
 /** Keeps `t` alive past the enclosing `tidy` scopes. Returns `t`. */

@@ -1,5 +1,6 @@
 import type { Backend } from '../kernels/backend.js';
 import type { DType } from './dtype.js';
+import { noteAllocation } from './collect.js';
 
 /**
  * A backend buffer shared by a tensor and all of its views.
@@ -7,7 +8,8 @@ import type { DType } from './dtype.js';
  * `refs` counts the live (not disposed) tensors that use it; the buffer goes back to the
  * backend (its pool, on webgpu) when the last one is disposed. Tensors that are simply dropped
  * are caught by a FinalizationRegistry: once no tensor can reach the storage, the garbage
- * collector hands the buffer back too, so loops that never call `dispose()` stay bounded.
+ * collector hands the buffer back too; collect.ts makes the collector run often enough that
+ * loops that never call `dispose()` stay bounded.
  */
 export class Storage {
   refs = 0;
@@ -29,6 +31,7 @@ export class Storage {
     readonly bytes: number,
   ) {
     storageRegistry.register(this, { backend, handle, bytes }, this);
+    noteAllocation(bytes);
   }
 
   retain(): void {

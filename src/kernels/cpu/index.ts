@@ -357,5 +357,9 @@ export class CpuBackend implements Backend {
     return { buffers: this.stats.buffers, bytes: this.stats.bytes, pooledBytes: 0, pooledBuffers: 0 };
   }
 
+  trimPool(): number {
+    return 0;
+  }
+
   async sync(): Promise<void> {}
 }

@@ -179,6 +179,12 @@ export class WebGPUBackend implements Backend {
     if (!this.lostReason) this.pool.release(handle as GPUBuffer);
   }
 
+  trimPool(): number {
+    if (this.lostReason) return 0;
+    this.flush(); // pooled buffers may still be bound by unsubmitted commands
+    return this.pool.trim();
+  }
+
   memory(): BackendMemory {
     return { buffers: this.stats.buffers, bytes: this.stats.bytes, pooledBytes: this.pool.pooledBytes, pooledBuffers: this.pool.pooledBuffers };
   }

@@ -6,6 +6,10 @@
  * because commands run in order. A `queue.writeBuffer` upload may not: it runs before the
  * batch's commands, which might still read the buffer. Each pooled buffer therefore remembers
  * the batch epoch it was released in, and uploads only take buffers from earlier epochs.
+ *
+ * The pool shrinks by itself: a buffer not reused within `maxAgeSubmits` submits is destroyed
+ * (a training loop reuses its sizes every step, so only sizes that stopped being used go), and
+ * nothing is pooled beyond `maxPooledBytes`. `trim()` empties it (memory({ trim: true })).
  */
 
 export function sizeClass(bytes: number): number {
@@ -32,7 +36,9 @@ export class BufferPool {
     private readonly device: GPUDevice,
     private readonly usage: number,
     /** Most bytes kept in the pool; beyond it released buffers are destroyed. */
-    public maxPooledBytes = 512 * 1024 * 1024,
+    public maxPooledBytes = 256 * 1024 * 1024,
+    /** Submits a pooled buffer may wait for reuse before it is destroyed. */
+    public maxAgeSubmits = 256,
   ) {}
 
   acquire(bytes: number, forUpload: boolean): GPUBuffer {
@@ -71,13 +77,32 @@ export class BufferPool {
     this.epoch++;
     for (const b of this.doomed) b.destroy();
     this.doomed = [];
+    if (this.epoch % 16 === 0) this.evictOlderThan(this.epoch - this.maxAgeSubmits);
+  }
+
+  /** Destroys pooled buffers released before `epoch` (all of them for Infinity); call right after a submit. */
+  private evictOlderThan(epoch: number): number {
+    let freed = 0;
+    for (const [size, list] of this.free) {
+      const keepList = list.filter((p) => p.epoch >= epoch);
+      for (const p of list) if (p.epoch < epoch) p.buffer.destroy();
+      const gone = list.length - keepList.length;
+      freed += gone * size;
+      this.pooledBytes -= gone * size;
+      this.pooledBuffers -= gone;
+      if (keepList.length) this.free.set(size, keepList);
+      else this.free.delete(size);
+    }
+    return freed;
+  }
+
+  /** Destroys every pooled buffer and returns the bytes freed; call right after a submit. */
+  trim(): number {
+    return this.evictOlderThan(Infinity);
   }
 
   /** Destroys every pooled buffer; call right after a submit. */
   clear(): void {
-    for (const list of this.free.values()) for (const p of list) p.buffer.destroy();
-    this.free.clear();
-    this.pooledBytes = 0;
-    this.pooledBuffers = 0;
+    this.trim();
   }
 }

@@ -7,6 +7,7 @@ import { fmtShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkDType, checkInputs } from './core.js';
 import { contiguous } from './views.js';
+import { letFinalizersRun } from '../collect.js';
 
 export async function data(x: Tensor): Promise<TypedArray> {
   const device = checkInputs('data', x);
@@ -15,7 +16,9 @@ export async function data(x: Tensor): Promise<TypedArray> {
     x.cachedValues = await getBackend(device).read(x);
     x.cachedVersion = version;
   }
-  return x.cachedValues.slice();
+  const out = x.cachedValues.slice();
+  await letFinalizersRun();
+  return out;
 }
 
 /** Synchronously available values: cpu tensors only (used for printing). */
@@ -56,7 +59,9 @@ export async function to(x: Tensor, device: DeviceName): Promise<Tensor> {
   if (x.device === device) return contiguousOrView(x);
   checkDType('to', target, x.dtype);
   const values = await getBackend(x.device).read(x);
-  return new Tensor(target.upload(x.dtype, values), x.shape);
+  const out = new Tensor(target.upload(x.dtype, values), x.shape);
+  await letFinalizersRun();
+  return out;
 }
 
 /** Synchronous upload from cpu (used by creation functions). */

@@ -1,0 +1,118 @@
+/**
+ * Collection of dropped tensors: why a loop that never calls `dispose()` stays bounded.
+ *
+ * A tensor that is simply dropped frees its buffer when the garbage collector finds its
+ * Storage unreachable (a FinalizationRegistry in storage.ts). Two things stop that from
+ * happening on its own:
+ *   1. V8 cannot see GPU memory. A webgpu tensor is a few hundred bytes of JS heap holding
+ *      megabytes of GPU buffer, so V8's heap stays small and it seldom collects.
+ *   2. Finalization callbacks run in a later macrotask, never in the middle of synchronous
+ *      code nor between microtasks (an `await` on a cpu read resolves as a microtask).
+ *
+ * So every allocation is counted here. When the bytes allocated since the last collection pass
+ * a budget (the larger of `minBudgetBytes` and `liveFraction` of the live bytes, like V8's own
+ * heap growth rule), a full collection is requested at once (`gc()` where the runtime offers
+ * one: Node, through `v8.setFlagsFromString('--expose-gc')`; or `globalThis.gc`), and the
+ * next read (`data()`, `item()`, `toArray()`...) yields one macrotask before it resolves, so
+ * the finalizers run and the buffers go back to the pool. A loop that reads once per step
+ * (as `fit` does) therefore holds at most about one budget of dropped tensors.
+ *
+ * Where no `gc()` can be had (browsers), the request is a no-op and collection is left to
+ * the engine; `tidy` and `dispose` remain the guarantee there (see docs/memory.md).
+ */
+
+export interface CollectOptions {
+  /** Bytes allocated between forced collections, at least (default 256 MiB). */
+  minBudgetBytes: number;
+  /** ...or this fraction of the live bytes, when larger (default 0.5). */
+  liveFraction: number;
+  /** Whether to force collections at all (default true). */
+  enabled: boolean;
+}
+
+export const collectOptions: CollectOptions = { minBudgetBytes: 256 * 2 ** 20, liveFraction: 0.5, enabled: true };
+
+export interface CollectStats {
+  /** Forced collections so far. */
+  collections: number;
+  /** Bytes allocated (on every backend) since the last forced collection. */
+  allocatedSinceCollection: number;
+  /** Whether this runtime gives webgrad a way to force a collection. */
+  canForce: boolean;
+}
+
+let allocatedSince = 0;
+let collections = 0;
+let pendingFinalizers = false;
+let gcFn: (() => void) | null | undefined;
+/** Reports the live bytes on every backend (set by stats.ts, to avoid an import cycle). */
+let liveBytes: () => number = () => 0;
+
+export function setLiveBytesSource(fn: () => number): void {
+  liveBytes = fn;
+}
+
+interface NodeProcess {
+  getBuiltinModule?: (name: string) => unknown;
+}
+
+/** The runtime's full-collection function, if it has one (looked up once). */
+function findGc(): (() => void) | null {
+  if (gcFn !== undefined) return gcFn;
+  gcFn = null;
+  const g = (globalThis as { gc?: unknown }).gc;
+  if (typeof g === 'function') return (gcFn = g as () => void);
+  try {
+    const proc = (globalThis as { process?: NodeProcess }).process;
+    const v8 = proc?.getBuiltinModule?.('node:v8') as { setFlagsFromString(f: string): void } | undefined;
+    const vm = proc?.getBuiltinModule?.('node:vm') as { runInNewContext(code: string): unknown } | undefined;
+    if (v8 && vm) {
+      v8.setFlagsFromString('--expose-gc');
+      const fn = vm.runInNewContext('gc');
+      if (typeof fn === 'function') gcFn = fn as () => void;
+    }
+  } catch {
+    gcFn = null; // a runtime that refuses: collection is left to the engine
+  }
+  return gcFn;
+}
+
+/** Called for every storage allocated on any backend. */
+export function noteAllocation(bytes: number): void {
+  allocatedSince += bytes;
+  if (!collectOptions.enabled) return;
+  const budget = Math.max(collectOptions.minBudgetBytes, collectOptions.liveFraction * liveBytes());
+  if (allocatedSince >= budget) collectNow();
+}
+
+/** Forces a full collection now (if the runtime allows) and marks finalizers as pending. */
+export function collectNow(): boolean {
+  allocatedSince = 0;
+  const gc = findGc();
+  if (!gc) return false;
+  gc();
+  collections++;
+  pendingFinalizers = true;
+  return true;
+}
+
+const macrotask = (): Promise<void> =>
+  new Promise((resolve) => {
+    const si = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+    if (si) si(resolve);
+    else setTimeout(resolve, 0);
+  });
+
+/**
+ * Called by every read: after a forced collection, yields one macrotask so the finalizers of
+ * the collected tensors run (their buffers return to the pool) before the caller goes on.
+ */
+export async function letFinalizersRun(): Promise<void> {
+  if (!pendingFinalizers) return;
+  pendingFinalizers = false;
+  await macrotask();
+}
+
+export function collectStats(): CollectStats {
+  return { collections, allocatedSinceCollection: allocatedSince, canForce: findGc() !== null };
+}
