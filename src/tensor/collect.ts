@@ -22,7 +22,7 @@
  */
 
 export interface CollectOptions {
-  /** Bytes allocated between forced collections, at least (default 256 MiB). */
+  /** Bytes allocated between forced collections, at least (default 64 MiB). */
   minBudgetBytes: number;
   /** ...or this fraction of the live bytes, when larger (default 0.5). */
   liveFraction: number;
@@ -30,7 +30,7 @@ export interface CollectOptions {
   enabled: boolean;
 }
 
-export const collectOptions: CollectOptions = { minBudgetBytes: 256 * 2 ** 20, liveFraction: 0.5, enabled: true };
+export const collectOptions: CollectOptions = { minBudgetBytes: 64 * 2 ** 20, liveFraction: 0.5, enabled: true };
 
 export interface CollectStats {
   /** Forced collections so far. */
@@ -96,6 +96,9 @@ export function collectNow(): boolean {
   return true;
 }
 
+/** How many FinalizationRegistry objects webgrad has (storage.ts, memory.ts). */
+const FINALIZATION_REGISTRIES = 2;
+
 const macrotask = (): Promise<void> =>
   new Promise((resolve) => {
     const si = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
@@ -110,7 +113,9 @@ const macrotask = (): Promise<void> =>
 export async function letFinalizersRun(): Promise<void> {
   if (!pendingFinalizers) return;
   pendingFinalizers = false;
-  await macrotask();
+  // V8 runs one FinalizationRegistry's callbacks per cleanup task and posts another task for
+  // the next dirty registry; webgrad has FINALIZATION_REGISTRIES of them (storages, tensors).
+  for (let i = 0; i < FINALIZATION_REGISTRIES; i++) await macrotask();
 }
 
 export function collectStats(): CollectStats {

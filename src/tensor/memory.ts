@@ -56,7 +56,11 @@ const ownRoot: string | undefined = (() => {
 })();
 
 function callSite(): string | undefined {
+  const E = Error as { stackTraceLimit?: number }; // V8's, absent from the standard types
+  const limit = E.stackTraceLimit;
+  E.stackTraceLimit = 64; // an op's own frames can pass the default 10
   const frames = new Error().stack?.split('\n').slice(1) ?? [];
+  E.stackTraceLimit = limit;
   for (const f of frames) {
     if (ownRoot && (f.includes(`${ownRoot}dist/`) || f.includes(`${ownRoot}src/`))) continue;
     if (f.includes('node:internal') || f.includes('node_modules')) continue;

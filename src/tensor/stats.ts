@@ -37,7 +37,7 @@ setLiveBytesSource(totalLiveBytes);
 if (envVar('WEBGRAD_DEBUG_MEMORY') === '1') leakOptions.callSites = true;
 
 export interface MemoryConfig {
-  /** Force a garbage collection when this many bytes were allocated since the last one (default 256 MiB)... */
+  /** Force a garbage collection when this many bytes were allocated since the last one (default 64 MiB)... */
   collectEveryBytes?: number;
   /** ...or when this fraction of the live bytes was, if larger (default 0.5). */
   collectLiveFraction?: number;
