@@ -70,6 +70,25 @@ describe.each(DEVICES)('training steps inside tidy on %s', (device) => {
     expect(Number.isFinite(await out.sum().item())).toBe(true);
   });
 
+  it('batch-norm running statistics updated inside tidy are the same as without it', async () => {
+    const run = async (inTidy: boolean) => {
+      wg.manualSeed(5);
+      const bn = new nn.BatchNorm1d(3);
+      await bn.to(device);
+      const x = wg.randn([6, 3], { device });
+      for (let i = 0; i < 3; i++) {
+        const f = () => bn.forward(x.mul(i + 1));
+        if (inTidy) wg.tidy(f);
+        else f().dispose();
+      }
+      return Promise.all(bn.buffers().map(async (b) => Array.from(await b.data())));
+    };
+    const plain = await run(false);
+    const scoped = await run(true);
+    expect(scoped).toEqual(plain);
+    expect(plain[0]!.some((v) => v !== 0)).toBe(true);
+  });
+
   it('optimizer state loaded inside tidy survives the scope', async () => {
     const p = wg.randn([5], { device, requiresGrad: true });
     const a = new optim.Adam([p], { lr: 0.1 });
