@@ -3,7 +3,8 @@
  * Memory soak: loops that never call dispose() nor tidy(), sampling memory() as they go.
  *
  *   node scripts/soak.mjs [--workload mlp|tensors] [--device webgpu|cpu] [--steps N]
- *                         [--read-every K] [--budget-mb M] [--size N] [--json] [--svg FILE]
+ *                         [--read-every K] [--budget-mb M] [--size N] [--no-force] [--ballast F]
+ *                         [--json] [--svg FILE]
  *
  * mlp:     an MLP (64-128-10, batch 32, Adam) trained for N steps; the loss is read every K steps.
  * tensors: x = randn([size]); y = x.mul(2); (await y.sum().item() every K steps); --size defaults
@@ -20,7 +21,7 @@ const opt = (name, def) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : def;
 };
-const known = ['workload', 'device', 'steps', 'read-every', 'budget-mb', 'size', 'json', 'svg', 'samples'];
+const known = ['workload', 'device', 'steps', 'read-every', 'budget-mb', 'size', 'no-force', 'ballast', 'json', 'svg', 'samples'];
 for (const a of args) {
   if (a.startsWith('--') && !known.includes(a.slice(2))) {
     console.error(`soak: unknown flag ${a} (known: ${known.map((k) => `--${k}`).join(', ')})`);
@@ -41,6 +42,9 @@ if (!(steps > 0 && readEvery > 0)) throw new Error('soak: --steps and --read-eve
 
 await wg.init({ backend: device });
 if (budgetMb !== undefined) wg.configureMemory({ collectEveryBytes: Number(budgetMb) * 2 ** 20 });
+// --no-force: what a browser gets (no forced collection); --ballast F: host ballast per GPU byte.
+if (args.includes('--no-force')) wg.configureMemory({ forceCollection: false });
+if (opt('ballast', undefined) !== undefined) wg.configureMemory({ ballastFraction: Number(opt('ballast', '0')) });
 wg.manualSeed(1);
 
 let step;
@@ -96,6 +100,8 @@ const summary = {
   workload, device, steps, readEvery, seconds: Number(seconds.toFixed(1)),
   exposeGc: typeof globalThis.gc === 'function',
   budgetBytes: wg.configureMemory().collectEveryBytes,
+  forced: wg.configureMemory().forceCollection,
+  ballastFraction: wg.configureMemory().ballastFraction,
   paramBytes,
   peakLiveBytes: peakLive,
   finalLiveBytes: end.devices[device].bytes,

@@ -44,6 +44,18 @@ describe.each(DEVICES)('a loop that never disposes, on %s', (device) => {
   }, 300_000);
 });
 
+describe('where collections cannot be forced (as in browsers), on webgpu', () => {
+  it.skipIf(!DEVICES.includes('webgpu'))('the host ballast lets the engine collect on its own: 500 MiB of dropped 1 MiB tensors peak under 300 MiB', async () => {
+    const args = ['--workload', 'tensors', '--device', 'webgpu', '--steps', '250', '--size', String(1 << 18), '--no-force', '--ballast', '0.25', '--samples', '250'];
+    const [withBallast, without] = await Promise.all([soak([], args), soak([], [...args.slice(0, -4), '--ballast', '0', '--samples', '250'])]);
+    expect(withBallast.collections).toBe(0); // none forced by webgrad
+    expect(withBallast.peakLiveBytes).toBeLessThan(300 * MiB);
+    expect(withBallast.finalLiveBytes).toBeLessThan(withBallast.peakLiveBytes);
+    // the same loop without the ballast is never collected: every tensor is still held
+    expect(without.finalLiveBytes).toBeGreaterThanOrEqual(490 * MiB);
+  }, 300_000);
+});
+
 describe('a 3,000-step MLP training loop that never disposes (webgpu)', () => {
   it.skipIf(!DEVICES.includes('webgpu'))('holds at most the 4 MiB budget plus one step and the model state, with and without --expose-gc', async () => {
     const args = ['--workload', 'mlp', '--device', 'webgpu', '--steps', '3000', '--budget-mb', '4', '--samples', '30'];

@@ -17,8 +17,11 @@
  * the finalizers run and the buffers go back to the pool. A loop that reads once per step
  * (as `fit` does) therefore holds at most about one budget of dropped tensors.
  *
- * Where no `gc()` can be had (browsers), the request is a no-op and collection is left to
- * the engine; `tidy` and `dispose` remain the guarantee there (see docs/memory.md).
+ * Where no `gc()` can be had (browsers), GPU bytes are made visible to the engine instead:
+ * each non-cpu storage carries an untouched host ArrayBuffer of `ballastFraction` of its size
+ * (zero pages, so no resident memory on the platforms measured), which V8 counts as external
+ * memory and weighs in its own collection decisions; reads still yield after each budget's
+ * worth of allocations so that the finalizers of whatever was collected run (docs/memory.md).
  */
 
 export interface CollectOptions {
@@ -28,9 +31,20 @@ export interface CollectOptions {
   liveFraction: number;
   /** Whether to force collections at all (default true). */
   enabled: boolean;
+  /**
+   * Host ballast per byte of a non-cpu storage, making GPU memory visible to the engine's own
+   * collector: 'auto' (default) is 0.25 where collections cannot be forced, else 0.
+   */
+  ballastFraction: number | 'auto';
 }
 
-export const collectOptions: CollectOptions = { minBudgetBytes: 64 * 2 ** 20, liveFraction: 0.5, enabled: true };
+export const collectOptions: CollectOptions = { minBudgetBytes: 64 * 2 ** 20, liveFraction: 0.5, enabled: true, ballastFraction: 'auto' };
+
+/** The ballast (bytes) a storage of `bytes` on a non-cpu backend carries now. */
+export function ballastBytes(bytes: number): number {
+  const f = collectOptions.ballastFraction === 'auto' ? (collectOptions.enabled && findGc() ? 0 : 0.25) : collectOptions.ballastFraction;
+  return f > 0 ? Math.ceil(bytes * f) : 0;
+}
 
 export interface CollectStats {
   /** Forced collections so far. */
@@ -80,19 +94,21 @@ function findGc(): (() => void) | null {
 /** Called for every storage allocated on any backend. */
 export function noteAllocation(bytes: number): void {
   allocatedSince += bytes;
-  if (!collectOptions.enabled) return;
   const budget = Math.max(collectOptions.minBudgetBytes, collectOptions.liveFraction * liveBytes());
   if (allocatedSince >= budget) collectNow();
 }
 
-/** Forces a full collection now (if the runtime allows) and marks finalizers as pending. */
+/**
+ * Forces a full collection now (if allowed and the runtime can) and marks finalizers as
+ * pending either way: the engine may have collected on its own since the last budget.
+ */
 export function collectNow(): boolean {
   allocatedSince = 0;
-  const gc = findGc();
+  pendingFinalizers = true;
+  const gc = collectOptions.enabled ? findGc() : null;
   if (!gc) return false;
   gc();
   collections++;
-  pendingFinalizers = true;
   return true;
 }
 

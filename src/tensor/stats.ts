@@ -45,18 +45,23 @@ export interface MemoryConfig {
   forceCollection?: boolean;
   /** Record each tensor's call site for the leak report (slow; default false, or WEBGRAD_DEBUG_MEMORY=1). */
   callSites?: boolean;
+  /** Untouched host bytes per GPU byte, visible to the JS engine's collector ('auto': 0.25 where collections cannot be forced, else 0). */
+  ballastFraction?: number | 'auto';
 }
 
 /** Sets how dropped tensors are collected and what the leak report records; returns the settings now in force. */
 export function configureMemory(config: MemoryConfig = {}): Required<MemoryConfig> {
-  checkOptions('configureMemory', config, ['collectEveryBytes', 'collectLiveFraction', 'forceCollection', 'callSites']);
+  checkOptions('configureMemory', config, ['collectEveryBytes', 'collectLiveFraction', 'forceCollection', 'callSites', 'ballastFraction']);
+  if (config.ballastFraction !== undefined) {
+    collectOptions.ballastFraction = config.ballastFraction === 'auto' ? 'auto' : checkNumber('configureMemory', 'ballastFraction', config.ballastFraction, { min: 0, max: 1 });
+  }
   if (config.collectEveryBytes !== undefined) collectOptions.minBudgetBytes = checkNumber('configureMemory', 'collectEveryBytes', config.collectEveryBytes, { gt: 0 });
   if (config.collectLiveFraction !== undefined) collectOptions.liveFraction = checkNumber('configureMemory', 'collectLiveFraction', config.collectLiveFraction, { min: 0 });
   if (config.forceCollection !== undefined) collectOptions.enabled = checkBoolean('configureMemory', 'forceCollection', config.forceCollection);
   if (config.callSites !== undefined) leakOptions.callSites = checkBoolean('configureMemory', 'callSites', config.callSites);
   return {
     collectEveryBytes: collectOptions.minBudgetBytes, collectLiveFraction: collectOptions.liveFraction,
-    forceCollection: collectOptions.enabled, callSites: leakOptions.callSites,
+    forceCollection: collectOptions.enabled, callSites: leakOptions.callSites, ballastFraction: collectOptions.ballastFraction,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Backend } from '../kernels/backend.js';
 import type { DType } from './dtype.js';
-import { noteAllocation } from './collect.js';
+import { ballastBytes, noteAllocation } from './collect.js';
 
 /**
  * A backend buffer shared by a tensor and all of its views.
@@ -32,7 +32,12 @@ export class Storage {
   ) {
     storageRegistry.register(this, { backend, handle, bytes }, this);
     noteAllocation(bytes);
+    const extra = backend.name === 'cpu' ? 0 : ballastBytes(bytes);
+    if (extra > 0) this.ballast = new ArrayBuffer(extra);
   }
+
+  /** Host bytes that make a GPU buffer's weight visible to the JS engine (collect.ts); never touched. */
+  private ballast: ArrayBuffer | undefined;
 
   retain(): void {
     this.refs++;
