@@ -15,6 +15,7 @@
  * --svg writes the curve as a chart. Runs on dist/ (npm run build first).
  */
 import * as wg from '../dist/webgrad.node.js';
+import { curveSvg } from './soak-plot.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -121,36 +122,4 @@ else {
   const mb = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
   console.log(`${steps} steps in ${summary.seconds} s; live peak ${mb(summary.peakLiveBytes)}, final ${mb(summary.finalLiveBytes)}; ` +
     `pooled ${mb(summary.finalPooledBytes)}; RSS peak ${mb(summary.peakRss)}; ${summary.collections} forced collections`);
-}
-
-/** Live, pooled and RSS megabytes against the step, as a self-contained SVG. */
-function curveSvg(s) {
-  const W = 640, H = 360, m = { l: 64, r: 20, t: 36, b: 70 };
-  const pw = W - m.l - m.r, ph = H - m.t - m.b;
-  const series = [
-    ['live GPU/host bytes held by tensors', '#1f77b4', (p) => p.liveBytes],
-    ['pooled (free, kept for reuse)', '#ff7f0e', (p) => p.pooledBytes],
-    ['process RSS', '#2ca02c', (p) => p.rss],
-  ];
-  const maxY = Math.max(1, ...s.samples.flatMap((p) => series.map(([, , f]) => f(p)))) * 1.1 / 2 ** 20;
-  const maxX = Math.max(1, s.steps);
-  const X = (v) => m.l + (v / maxX) * pw;
-  const Y = (mbv) => m.t + ph - (mbv / maxY) * ph;
-  const lines = series.map(([, color, f]) =>
-    `<polyline fill="none" stroke="${color}" stroke-width="2" points="${s.samples.map((p) => `${X(p.step).toFixed(1)},${Y(f(p) / 2 ** 20).toFixed(1)}`).join(' ')}"/>`);
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) =>
-    `<line x1="${m.l}" x2="${m.l + pw}" y1="${Y(f * maxY)}" y2="${Y(f * maxY)}" stroke="#ddd"/><text x="${m.l - 6}" y="${Y(f * maxY) + 4}" text-anchor="end" font-size="11">${(f * maxY).toFixed(0)}</text>` +
-    `<text x="${X(f * maxX)}" y="${m.t + ph + 16}" text-anchor="middle" font-size="11">${Math.round(f * maxX)}</text>`);
-  const legend = series.map(([name, color], i) =>
-    `<rect x="${m.l + i * 190}" y="${H - 22}" width="12" height="12" fill="${color}"/><text x="${m.l + i * 190 + 16}" y="${H - 12}" font-size="11">${name}</text>`);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
-<rect width="100%" height="100%" fill="white"/>
-<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">soak: ${s.workload} on ${s.device}, ${s.steps} steps without dispose (MiB)</text>
-${ticks.join('\n')}
-<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${m.t + ph}" stroke="#000"/><line x1="${m.l}" x2="${m.l + pw}" y1="${m.t + ph}" y2="${m.t + ph}" stroke="#000"/>
-<text x="${m.l + pw / 2}" y="${m.t + ph + 34}" text-anchor="middle" font-size="12">step</text>
-${lines.join('\n')}
-${legend.join('\n')}
-</svg>
-`;
 }
