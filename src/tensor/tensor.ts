@@ -365,10 +365,10 @@ export class Tensor implements View {
   add_(other: TensorOrScalar, options?: ip.AlphaOptions): this { ip.binaryInplace('add', this, other, options); return this; }
   /** this -= alpha * other (alpha defaults to 1). */
   sub_(other: TensorOrScalar, options?: ip.AlphaOptions): this { ip.binaryInplace('sub', this, other, options); return this; }
-  mul_(other: TensorOrScalar): this { ip.binaryInplace('mul', this, other); return this; }
+  mul_(other: TensorOrScalar, noOptions?: Record<string, never>): this { ip.binaryInplace('mul', this, other, noOptions); return this; }
   /** True division: refused on an integer tensor (the result is float), as in PyTorch. */
-  div_(other: TensorOrScalar): this { ip.binaryInplace('div', this, other); return this; }
-  pow_(other: TensorOrScalar): this { ip.binaryInplace('pow', this, other); return this; }
+  div_(other: TensorOrScalar, noOptions?: Record<string, never>): this { ip.binaryInplace('div', this, other, noOptions); return this; }
+  pow_(other: TensorOrScalar, noOptions?: Record<string, never>): this { ip.binaryInplace('pow', this, other, noOptions); return this; }
   /** Sets every element to `value` (int32 truncates toward zero; bool takes value != 0). */
   fill_(value: Scalar | Tensor): this { ip.fillInplace(this, value); return this; }
   zero_(): this { ip.fillInplace(this, 0, 'zero_'); return this; }

@@ -152,13 +152,13 @@ function commit(self: Tensor, value: Tensor): void {
 }
 
 /** x op= other (add_, sub_, mul_, div_, pow_). */
-export function binaryInplace(op: InplaceBinaryOp, self: Tensor, other: TensorOrScalar, options?: AlphaOptions): Tensor {
+export function binaryInplace(op: InplaceBinaryOp, self: Tensor, other: TensorOrScalar, options?: AlphaOptions | Record<string, never>): Tensor {
   const name = `${op}_`;
   checkOperand(name, other);
   let alpha = 1;
   if (options !== undefined) {
     checkOptions(name, options, op === 'add' || op === 'sub' ? ['alpha'] : []);
-    if (options.alpha !== undefined) alpha = checkNumber(name, 'alpha', options.alpha);
+    if ('alpha' in options && options.alpha !== undefined) alpha = checkNumber(name, 'alpha', options.alpha);
   }
   checkTarget(name, self, [other]);
   if (other instanceof Tensor) checkBroadcastsTo(name, self, other.shape, 'the other operand');
