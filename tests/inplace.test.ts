@@ -92,6 +92,16 @@ describe.each(DEVICES)('in-place ops equal their out-of-place results on %s', (d
     expect(await values(x.fill_(wg.tensor(new Float32Array([7]), { shape: [], device })))).toEqual([7, 7, 7, 7]);
   });
 
+  it('maskedFill_ sets the elements where a broadcast bool mask holds (attention-mask style -Infinity)', async () => {
+    const x = iota([2, 3], device);
+    const mask = f32([1, 0, 1], [3], device).gt(0);
+    expect(x.maskedFill_(mask, -Infinity)).toBe(x);
+    expect(await values(x)).toEqual([-Infinity, 1, -Infinity, -Infinity, 4, -Infinity]);
+    const n = i32([1, 2, 3], [3], device).maskedFill_(mask, 7.9);
+    expect(n.dtype).toBe('int32');
+    expect(await values(n)).toEqual([7, 2, 7]);
+  });
+
   it('copy_ broadcasts a row to every row', async () => {
     const x = wg.zeros([3, 2], { dtype: 'float32', device });
     x.copy_(f32([4, 5], [2], device));
@@ -418,6 +428,12 @@ describe.each(DEVICES)('refused in-place calls on %s', (device) => {
   it('fill_ of an int32 tensor with NaN, and fill_ with a non-0-d tensor', () => {
     expect(() => i32([1], [1], device).fill_(NaN)).toThrow('fill_: the value NaN cannot be converted to int32 without overflow');
     expect(() => f32([1, 2], [2], device).fill_(f32([1, 2], [2], device))).toThrow('fill_: a tensor value must be 0-dimensional, got one of shape [2]; use copy_()');
+  });
+
+  it('maskedFill_ with a mask that is not bool, or larger than the tensor', () => {
+    const x = f32([1, 2], [2], device);
+    expect(() => x.maskedFill_(f32([1, 0], [2], device), 0)).toThrow('maskedFill_: the mask must be a bool tensor (a comparison such as x.gt(0)), got [2] float32');
+    expect(() => x.maskedFill_(iota([2, 2], device).gt(0), 0)).toThrow(/maskedFill_: the mask of shape \[2, 2\] does not broadcast/);
   });
 
   it('operands on another device', () => {

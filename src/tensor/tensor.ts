@@ -378,6 +378,8 @@ export class Tensor implements View {
    */
   copy_(src: Tensor): this { ip.copyInplace(this, src); return this; }
   clamp_(min?: TensorOrScalar | null, max?: TensorOrScalar | null): this { ip.clampInplace(this, min, max); return this; }
+  /** Sets the elements where the bool `mask` (broadcast to this shape) is true: PyTorch's masked_fill_. */
+  maskedFill_(mask: Tensor, value: Scalar): this { ip.maskedFillInplace(this, mask, value); return this; }
   neg_(): this { ip.unaryInplace('neg', this); return this; }
   abs_(): this { ip.unaryInplace('abs', this); return this; }
   exp_(): this { ip.unaryInplace('exp', this); return this; }

@@ -226,6 +226,20 @@ const all: BadCall[] = [
     expect: ['expected a Tensor or a number, got string'],
     call: (device) => f32([1, 2], device).add_('1' as never),
   },
+  {
+    what: 'maskedFill_ with a float mask',
+    kind: 'dtype',
+    op: 'maskedFill_',
+    expect: ['the mask must be a bool tensor', 'got [2] float32'],
+    call: (device) => f32([1, 2], device).maskedFill_(f32([1, 0], device), 0),
+  },
+  {
+    what: 'maskedFill_ of an int32 tensor with Infinity',
+    kind: 'out of range',
+    op: 'maskedFill_',
+    expect: ['the value Infinity cannot be converted to int32'],
+    call: (device) => i32([1, 2], device).maskedFill_(f32([1, 0], device).gt(0), Infinity),
+  },
 ];
 
 /** Cases that need both devices (they make tensors on cpu and on webgpu whatever the run's device). */

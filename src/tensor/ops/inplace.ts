@@ -268,3 +268,23 @@ export function copyInplace(self: Tensor, src: Tensor, op = 'copy_'): Tensor {
   });
   return self;
 }
+
+/** Sets the elements where `mask` (bool, broadcast to this shape) is true to `value`. */
+export function maskedFillInplace(self: Tensor, mask: Tensor, value: number | boolean): Tensor {
+  const op = 'maskedFill_';
+  if (!(mask instanceof Tensor)) throw new Error(`${op}: expected a bool Tensor as the mask, got ${mask === null ? 'null' : typeof mask}`);
+  if (typeof value !== 'number' && typeof value !== 'boolean') {
+    throw new Error(`${op}: expected a number or a boolean as the value, got ${value === null ? 'null' : typeof value}`);
+  }
+  checkTarget(op, self, [mask]);
+  if (mask.dtype !== 'bool') throw new Error(`${op}: the mask must be a bool tensor (a comparison such as x.gt(0)), got ${describeTensor(mask)}`);
+  checkBroadcastsTo(op, self, mask.shape, 'the mask');
+  const v = fillValue(op, self.dtype, value);
+  return unrecorded(() => {
+    const r = ew.where(mask, self.dtype === 'bool' ? v !== 0 : v, self);
+    checkCast(op, r.dtype, self, r);
+    commit(self, r);
+    r.dispose();
+    return self;
+  });
+}
