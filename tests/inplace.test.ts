@@ -131,6 +131,15 @@ describe.each(DEVICES)('in-place ops equal their out-of-place results on %s', (d
     expect(await values(x.mul_(2).add_(1).relu_())).toEqual([0, 1, 7]);
   });
 
+  it('a 0-d tensor and an empty tensor', async () => {
+    const s = wg.tensor(new Float32Array([2]), { shape: [], device });
+    expect(await s.add_(1).mul_(s).item()).toBe(9);
+    const e = wg.zeros([0, 3], { dtype: 'float32', device });
+    e.add_(f32([1, 2, 3], [3], device)).fill_(1).copy_(f32([4], [1], device)).exp_();
+    expect(e.shape).toEqual([0, 3]);
+    expect(await values(e)).toEqual([]);
+  });
+
   it('an in-place op leaves no buffer behind', () => {
     const x = iota([6, 5], device);
     const y = iota([5], device);

@@ -39,7 +39,7 @@ export class Tensor implements View {
   readonly shape: readonly number[];
   readonly strides: readonly number[];
   readonly offset: number;
-  /** Host copy of the values once read (tensors are immutable, so it stays valid)... */
+  /** Host copy of the values once read (valid while the storage is not written)... */
   cachedValues: TypedArray | undefined;
   /** ...unless the storage was written in place since (see Storage.version). */
   cachedVersion = 0;

@@ -134,7 +134,10 @@ function unrecorded<T>(fn: () => T): T {
  * self's) into self's elements, and bumps the storage version.
  */
 function commit(self: Tensor, value: Tensor): void {
-  if (self.size === 0) return;
+  if (self.size === 0) {
+    self.storage.version++;
+    return;
+  }
   let src = value;
   const temps: Tensor[] = [];
   if (src.storage === self.storage) {
