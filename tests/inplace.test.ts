@@ -294,6 +294,7 @@ describe.each(DEVICES)('in-place ops and autograd on %s', (device) => {
   it('a view of a leaf that requires grad is refused with grad mode on', () => {
     const x = f32([1, 2, 3], [3], device, true);
     expect(() => x.narrow(0, 0, 2).fill_(0)).toThrow(/fill_: the tensor .* requires grad \(it was made by 'narrow'\)/);
+    expect(() => x.narrow(0, 0, 2).fill_(0)).toThrow(/use wg\.full\(x\.shape, value\)/);
   });
 
   it('an operand that requires grad is refused with grad mode on (no gradient would reach it)', () => {

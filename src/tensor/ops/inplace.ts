@@ -60,6 +60,15 @@ function hasInternalOverlap(shape: readonly number[], strides: readonly number[]
   return false;
 }
 
+/** What to write instead of an in-place op that has no out-of-place twin of the same name. */
+const INSTEAD: Record<string, string> = {
+  fill_: 'wg.full(x.shape, value)',
+  zero_: 'wg.zerosLike(x)',
+  copy_: 'the source itself (or src.clone())',
+  maskedFill_: 'wg.where(mask, value, x)',
+};
+const insteadOf = (op: string): string => INSTEAD[op] ?? `the out-of-place ${op.slice(0, -1)}()`;
+
 /** The checks every in-place op makes on the tensor it writes and its tensor operands. */
 function checkTarget(op: string, self: Tensor, operands: readonly unknown[], sameDevice = true): void {
   const tensors = operands.filter((v): v is Tensor => v instanceof Tensor);
@@ -72,24 +81,23 @@ function checkTarget(op: string, self: Tensor, operands: readonly unknown[], sam
     );
   }
   if (!isGradEnabled()) return;
-  const base = op.slice(0, -1);
   if (self.requiresGrad && self.isLeaf) {
     throw new Error(
       `${op}: a leaf tensor that requires grad (${describeTensor(self)}) is being used in an in-place operation; ` +
-        `change it inside noGrad(() => ...) (initialisation, a manual SGD step), or use the out-of-place ${base}()`,
+        `change it inside noGrad(() => ...) (initialisation, a manual SGD step), or use ${insteadOf(op)}`,
     );
   }
   if (self.requiresGrad) {
     throw new Error(
       `${op}: the tensor (${describeTensor(self)}) requires grad (it was made by '${self.gradFn!.name}'), and autograd does not record in-place ops; ` +
-        `use the out-of-place ${base}() (y = y.${base}(...)), or change it inside noGrad(() => ...) to leave its gradient as it is`,
+        `use ${insteadOf(op)} (a new tensor, with its history), or change it inside noGrad(() => ...), where the change is a constant to autograd`,
     );
   }
   const needing = tensors.find((t) => t.requiresGrad);
   if (needing) {
     throw new Error(
       `${op}: an operand (${describeTensor(needing)}) requires grad, and autograd does not record in-place ops, so no gradient would reach it; ` +
-        `use the out-of-place ${base}(), or pass operand.detach()`,
+        `use ${insteadOf(op)}, or pass operand.detach()`,
     );
   }
 }
@@ -115,7 +123,7 @@ function checkCast(op: string, result: DType, self: Tensor, r?: Tensor): void {
   r?.dispose();
   throw new Error(
     `${op}: the result type ${result} can't be cast to the dtype of the tensor written to, ${self.dtype} (an in-place op keeps its tensor's dtype); ` +
-      `use the out-of-place ${op.slice(0, -1)}(), or convert first (x = x.cast('${result}'))`,
+      `use ${insteadOf(op)}, or convert first (x = x.cast('${result}'))`,
   );
 }
 
