@@ -348,6 +348,15 @@ describe.each(DEVICES)('in-place ops and autograd on %s', (device) => {
     expect(await values(b.grad!)).toEqual([2, 2]);
   });
 
+  it('a .grad does not share the buffer of the gradient passed to backward()', async () => {
+    const x = f32([1, 2], [2], device, true);
+    const g = f32([1, 1], [2], device);
+    x.add(0).backward(g); // add's rule hands the incoming gradient back unchanged
+    wg.noGrad(() => x.grad!.mul_(3));
+    expect(await values(x.grad!)).toEqual([3, 3]);
+    expect(await values(g)).toEqual([1, 1]);
+  });
+
   it('manual SGD with noGrad(() => w.sub_(w.grad.mul(lr))) fits a linear regression', async () => {
     wg.manualSeed(3);
     const X = wg.randn([64, 3], { device });
