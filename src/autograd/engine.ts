@@ -57,10 +57,21 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
 /** Adds `g` into `t.grad` (a new tensor replaces the old one, which is disposed). */
 export function accumulateInto(t: Tensor, g: Tensor): void {
   const old = t.grad;
-  const next = old ? old.add(g) : g.requiresGrad ? alias(g) : g.detach();
+  const next = old ? old.add(g) : g.requiresGrad ? alias(g) : ownCopy(g);
   keep(next); // a .grad outlives any tidy scope it was computed in
   t.grad = next;
   if (old && old !== next) old.dispose();
+}
+
+/**
+ * A `.grad` of its own: in-place ops on it (`p.grad.mul_(0.5)`, `zero_()`) must not reach
+ * another tensor. g is taken as is when nothing else holds its buffer and it is contiguous;
+ * a gradient shared by two inputs (add's rule returns one tensor for both) or broadcast with
+ * stride 0 (sum's) is copied.
+ */
+function ownCopy(g: Tensor): Tensor {
+  if (g.storage.refs === 1 && g.isContiguous()) return g.detach();
+  return noGrad(() => g.clone());
 }
 
 interface Root {

@@ -43,9 +43,9 @@ export class Node {
   /** After a backward with `recordGradNorms`: the 2-norm of the gradient that reached this node's output. */
   gradNorm: Tensor | null = null;
   /**
-   * The storage version of each saved tensor when it was saved. Tensors are immutable, but a
-   * few internal writes go into existing buffers (an optimizer step updates parameters in
-   * place, loadStateDict copies into them): a rule must not run on values changed since.
+   * The storage version of each saved tensor when it was saved. In-place ops (add_, copy_...),
+   * optimizer steps and loadStateDict write into existing buffers: a rule must not run on
+   * values changed since.
    */
   readonly savedVersions: number[];
 
@@ -69,7 +69,8 @@ export class Node {
       if (t.storage.version !== this.savedVersions[i]) {
         throw new Error(
           `backward: a tensor of shape [${t.shape.join(', ')}] saved by '${this.name}' was modified in place after the forward pass ` +
-            '(an optimizer step or loadStateDict wrote into it); run the forward pass again after updating the parameters',
+            `(saved at version ${this.savedVersions[i]}, now at version ${t.storage.version}: an in-place op such as mul_ or copy_, an optimizer step or loadStateDict wrote into it); ` +
+            'run the forward pass again after changing it, or change a clone() instead',
         );
       }
     });

@@ -15,8 +15,9 @@ export class Storage {
   refs = 0;
   released = false;
   /**
-   * Bumped by the few internal writes into an existing buffer (batchNorm's running statistics),
-   * so host copies cached by `data()` are not reused after them.
+   * Bumped by every write into an existing buffer (the in-place ops, optimizer steps,
+   * loadStateDict, batchNorm's running statistics), so host copies cached by `data()` are not
+   * reused after them, and autograd refuses a backward through saved values changed since.
    */
   version = 0;
 

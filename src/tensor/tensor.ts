@@ -1,6 +1,7 @@
 /**
  * The Tensor: a strided view (shape, strides, offset) on a Storage that lives on one backend.
- * Tensors are immutable: every op returns a new tensor; views share their base's storage.
+ * Ops return new tensors (views share their base's storage); the in-place ops (`add_`,
+ * `copy_`, ...) write into the storage and bump its version.
  * Methods are thin: the work is in src/tensor/ops, one module per family.
  */
 import type { DeviceName, View } from '../kernels/backend.js';
@@ -14,6 +15,7 @@ import * as vw from './ops/views.js';
 import * as mm from './ops/matmul.js';
 import * as ix from './ops/indexing.js';
 import * as io from './ops/transfer.js';
+import * as ip from './ops/inplace.js';
 import { formatTensor } from './format.js';
 import { isFloat } from './dtype.js';
 import type { GradHook, Node } from '../autograd/node.js';
@@ -37,7 +39,7 @@ export class Tensor implements View {
   readonly shape: readonly number[];
   readonly strides: readonly number[];
   readonly offset: number;
-  /** Host copy of the values once read (tensors are immutable, so it stays valid)... */
+  /** Host copy of the values once read (valid while the storage is not written)... */
   cachedValues: TypedArray | undefined;
   /** ...unless the storage was written in place since (see Storage.version). */
   cachedVersion = 0;
@@ -353,6 +355,45 @@ export class Tensor implements View {
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
     return ix.scatterAdd(this, dim, index, src);
   }
+
+  // ---- in-place ----------------------------------------------------------------------------
+  // Each writes into this tensor's elements (through a view into its base: x.slice([0, 2]).copy_(y)
+  // is PyTorch's x[0:2] = y), bumps the storage version and returns this tensor. The result
+  // keeps this tensor's shape and dtype. Not recorded by autograd: with grad mode on, refused
+  // when this tensor or an operand requires grad (see docs/autograd.md); allowed inside noGrad.
+  /** this += alpha * other (alpha defaults to 1). */
+  add_(other: TensorOrScalar, options?: ip.AlphaOptions): this { ip.binaryInplace('add', this, other, options); return this; }
+  /** this -= alpha * other (alpha defaults to 1). */
+  sub_(other: TensorOrScalar, options?: ip.AlphaOptions): this { ip.binaryInplace('sub', this, other, options); return this; }
+  mul_(other: TensorOrScalar, noOptions?: Record<string, never>): this { ip.binaryInplace('mul', this, other, noOptions); return this; }
+  /** True division: refused on an integer tensor (the result is float), as in PyTorch. */
+  div_(other: TensorOrScalar, noOptions?: Record<string, never>): this { ip.binaryInplace('div', this, other, noOptions); return this; }
+  pow_(other: TensorOrScalar, noOptions?: Record<string, never>): this { ip.binaryInplace('pow', this, other, noOptions); return this; }
+  /** Sets every element to `value` (int32 truncates toward zero; bool takes value != 0). */
+  fill_(value: Scalar | Tensor): this { ip.fillInplace(this, value); return this; }
+  zero_(): this { ip.fillInplace(this, 0, 'zero_'); return this; }
+  /**
+   * Writes src's values into this tensor: src broadcasts to this shape and is converted to this
+   * dtype; cpu -> webgpu uploads, webgpu -> cpu needs `x.copy_(await src.to('cpu'))`.
+   */
+  copy_(src: Tensor): this { ip.copyInplace(this, src); return this; }
+  clamp_(min?: TensorOrScalar | null, max?: TensorOrScalar | null): this { ip.clampInplace(this, min, max); return this; }
+  /** Sets the elements where the bool `mask` (broadcast to this shape) is true: PyTorch's masked_fill_. */
+  maskedFill_(mask: Tensor, value: Scalar): this { ip.maskedFillInplace(this, mask, value); return this; }
+  neg_(): this { ip.unaryInplace('neg', this); return this; }
+  abs_(): this { ip.unaryInplace('abs', this); return this; }
+  exp_(): this { ip.unaryInplace('exp', this); return this; }
+  log_(): this { ip.unaryInplace('log', this); return this; }
+  sqrt_(): this { ip.unaryInplace('sqrt', this); return this; }
+  rsqrt_(): this { ip.unaryInplace('rsqrt', this); return this; }
+  sin_(): this { ip.unaryInplace('sin', this); return this; }
+  cos_(): this { ip.unaryInplace('cos', this); return this; }
+  tanh_(): this { ip.unaryInplace('tanh', this); return this; }
+  sigmoid_(): this { ip.unaryInplace('sigmoid', this); return this; }
+  relu_(): this { ip.unaryInplace('relu', this); return this; }
+  square_(): this { ip.unaryInplace('square', this); return this; }
+  sign_(): this { ip.unaryInplace('sign', this); return this; }
+  erf_(): this { ip.unaryInplace('erf', this); return this; }
 }
 
 export function isTensor(x: unknown): x is Tensor {
