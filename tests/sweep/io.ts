@@ -60,5 +60,7 @@ export const cases: BadCall[] = [
   // IDX files
   { what: 'IDX bytes too short for a header', kind: 'file', op: 'parseIdx', expect: ['is 2 bytes, too short for an IDX header'], call: () => wg.io.parseIdx(new Uint8Array(2)), cpuOnly: true },
   { what: 'IDX bytes without the magic number', kind: 'file', op: 'parseIdx', expect: ['does not start with an IDX magic number (got 01 02 03 04)'], call: () => wg.io.parseIdx(new Uint8Array([1, 2, 3, 4])), cpuOnly: true },
+  { what: 'a misspelt idxToTensor option', kind: 'unknown option', op: 'idxToTensor', expect: ["unknown option 'scaled'", "did you mean 'scale'"], call: (device) => wg.io.idxToTensor({ shape: [1], data: new Uint8Array(1), type: 'u8' }, { device, scaled: false } as never) },
+  { what: 'a string as idxToTensor scale', kind: 'wrong type', op: 'idxToTensor', expect: ["scale must be true or false, got 'no'"], call: (device) => wg.io.idxToTensor({ shape: [1], data: new Uint8Array(1), type: 'u8' }, { device, scale: 'no' as never }) },
   { what: 'an IDX file that does not exist', kind: 'file', op: 'readIdx', expect: ['cannot read', 'ENOENT'], call: () => wg.io.readIdx(join(dir, 'nope.idx')), cpuOnly: true },
 ];
