@@ -77,7 +77,7 @@ const REDUCE_MIN_CHUNK = 8192;
 const MATMUL_K_SLAB = 2048;
 
 
-export { wgslType, lostError };
+export { wgslType };
 
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu' as const;
