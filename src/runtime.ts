@@ -50,7 +50,9 @@ export async function init(options: InitOptions = {}): Promise<DeviceName> {
   if (!isDeviceName(want)) {
     throw new Error(`init: unknown backend '${want}' (from ${options.backend ? 'options' : 'WEBGRAD_BACKEND'}; expected 'cpu' or 'webgpu')`);
   }
-  if (want === 'webgpu' && !backends.webgpu) {
+  // A lost device (destroyed, driver reset) is replaced by a fresh one; tensors made on the old
+  // one keep failing with the lost-device error.
+  if (want === 'webgpu' && (!backends.webgpu || (backends.webgpu as { lost?: string }).lost)) {
     const { acquireDevice } = await import('./kernels/webgpu/device.js');
     const { WebGPUBackend } = await import('./kernels/webgpu/index.js');
     const acquired = await acquireDevice(options);

@@ -189,7 +189,7 @@ describe('safetensors: corrupt files and failed saves', () => {
     new DataView(long.buffer).setBigUint64(0, 1000000n, true);
     expect(() => wg.io.parseSafetensors(long)).toThrow(/the header claims 1000000 bytes but only .* follow \(truncated\?\)/);
     const json = (h: object) => { const s = new TextEncoder().encode(JSON.stringify(h)); const b = new Uint8Array(8 + s.length + 8); new DataView(b.buffer).setBigUint64(0, BigInt(s.length), true); b.set(s, 8); return b; };
-    expect(() => wg.io.parseSafetensors(json({ x: { dtype: 'F16', shape: [4], data_offsets: [0, 8] } }))).toThrow(/'x' has dtype "F16"; webgrad reads F32, I32, F64 and BOOL/);
+    expect(() => wg.io.parseSafetensors(json({ x: { dtype: 'F8_E4M3', shape: [8], data_offsets: [0, 8] } }))).toThrow(/'x' has dtype 'F8_E4M3'; webgrad reads F32, F64, F16, BF16, I32, I64/);
     expect(() => wg.io.parseSafetensors(json({ x: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }))).toThrow(/there is a gap of 4 bytes before 'x'/);
     expect(() => wg.io.parseSafetensors(json({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }))).toThrow(/'x' spans 8 bytes, but shape \[3\] of F32 needs 12/);
     const broken = json({});

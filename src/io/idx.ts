@@ -2,6 +2,7 @@
  * IDX files, the format of MNIST and Fashion-MNIST: a 4-byte magic (0, 0, type, rank), rank
  * big-endian u32 dimension sizes, then the values big-endian. Plain or gzipped.
  */
+import { checkBoolean, checkOptions } from '../core/options.js';
 import { tensor } from '../tensor/creation.js';
 import type { DeviceName } from '../kernels/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -69,6 +70,8 @@ export async function readIdx(source: string | Uint8Array): Promise<IdxData> {
 
 /** An IDX file as a tensor: u8 images become float32 (scaled by 1/255 when `scale`), ints int32. */
 export function idxToTensor(d: IdxData, options: { device?: DeviceName; scale?: boolean } = {}): Tensor {
+  checkOptions('idxToTensor', options, ['device', 'scale']);
+  if (options.scale !== undefined) checkBoolean('idxToTensor', 'scale', options.scale);
   if (d.type === 'u8' && options.scale !== false) {
     const f = new Float32Array(d.data.length);
     for (let i = 0; i < f.length; i++) f[i] = d.data[i]! / 255;

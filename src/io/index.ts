@@ -1,3 +1,3 @@
 /** `webgrad.io`: safetensors checkpoints and IDX files. */
-export { saveSafetensors, loadSafetensors, loadSafetensorsWithMetadata, serializeSafetensors, parseSafetensors, type LoadedSafetensors } from './safetensors.js';
+export { saveSafetensors, loadSafetensors, loadSafetensorsWithMetadata, serializeSafetensors, parseSafetensors, MAX_HEADER_BYTES, MAX_HEADER_DEPTH, type LoadedSafetensors, type LoadOptions, type ParseOptions } from './safetensors.js';
 export { readIdx, parseIdx, idxToTensor, type IdxData } from './idx.js';

@@ -18,7 +18,7 @@ import { allocArray } from '../../tensor/dtype.js';
 import { Storage } from '../../tensor/storage.js';
 import { coalesce, contiguousStrides, fmtShape, isContiguous, numel } from '../../tensor/shape.js';
 import type { AdapterReport } from './device.js';
-import { BufferPool } from './pool.js';
+import { BufferPool, sizeClass } from './pool.js';
 import { PipelineCache, packUniform, type KernelSource, type KernelSpec, type UniformValues } from './pipelines.js';
 import unarySrc from '../../../shaders/unary.wgsl';
 import binarySrc from '../../../shaders/binary.wgsl';
@@ -32,7 +32,7 @@ import argreduceSrc from '../../../shaders/argreduce.wgsl';
 import matmulSrc from '../../../shaders/matmul.wgsl';
 import gatherSrc from '../../../shaders/gather.wgsl';
 import scatterAddSrc from '../../../shaders/scatter_add.wgsl';
-import { KERNEL_ERRORS, MAX_RANK, buf, mathLib, pad, wgslType } from './util.js';
+import { KERNEL_ERRORS, MAX_RANK, buf, lostError, mathLib, pad, wgslType } from './util.js';
 import * as nnConv from './nn_conv.js';
 import * as nnSoftmax from './nn_softmax.js';
 import * as nnPool from './nn_pool.js';
@@ -104,6 +104,7 @@ export class WebGPUBackend implements Backend {
   /** Kernels dispatched so far. */
   dispatchCount = 0;
   private readonly maxBinding: number;
+  private readonly maxBuffer: number;
   private readonly maxPerDim: number;
 
   constructor(readonly device: GPUDevice, readonly adapter: AdapterReport) {
@@ -114,6 +115,7 @@ export class WebGPUBackend implements Backend {
     this.arena = device.createBuffer({ label: 'uniform arena', size: this.arenaHost.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.errorFlags = device.createBuffer({ label: 'kernel error flags', size: 16, usage });
     this.maxBinding = device.limits.maxStorageBufferBindingSize;
+    this.maxBuffer = device.limits.maxBufferSize;
     this.maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
     this.wg = Math.min(256, device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX);
     if (device.limits.maxComputeInvocationsPerWorkgroup < 256) {
@@ -131,8 +133,25 @@ export class WebGPUBackend implements Backend {
     return dtype !== 'float64';
   }
 
+  /** Why the device was lost ('destroyed: ...'), once it has been; undefined while it works. */
+  get lost(): string | undefined {
+    return this.lostReason;
+  }
+
   private checkAlive(op: string): void {
-    if (this.lostReason) throw new Error(`${op}: the WebGPU device was lost (${this.lostReason}); re-initialise with webgrad.init()`);
+    if (this.lostReason) throw lostError(this.lostReason, op);
+  }
+
+  /**
+   * The error for a failed map or submit: the lost-device error when the device is gone (its
+   * loss is reported a moment after the failure, so wait for it briefly), else `e` with a message.
+   */
+  private async failure(op: string, e: unknown): Promise<Error> {
+    if (!this.lostReason) await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 100))]);
+    await Promise.resolve();
+    if (this.lostReason) return lostError(this.lostReason, op);
+    const msg = e instanceof Error ? e.message || e.name : String(e);
+    return new Error(`webgpu: ${op} failed: ${msg || 'no reason given by the driver'}`);
   }
 
   // ---- memory ------------------------------------------------------------------------------
@@ -145,6 +164,13 @@ export class WebGPUBackend implements Backend {
         // Exact byte counts: just over the limit, both round to the same number of MiB.
         `webgpu: a ${dtype} tensor of ${length} elements (${bytes} bytes) exceeds this adapter's largest storage binding ` +
           `(maxStorageBufferBindingSize = ${this.maxBinding} bytes, ${(this.maxBinding / 2 ** 20).toFixed(1)} MiB); split it, or use the cpu backend`,
+      );
+    }
+    // The pool rounds sizes up to a class; that must still be a buffer the device can create.
+    if (sizeClass(bytes) > this.maxBuffer) {
+      throw new Error(
+        `webgpu: a ${dtype} tensor of ${length} elements needs a ${sizeClass(bytes)}-byte buffer, over this adapter's ` +
+          `maxBufferSize = ${this.maxBuffer} bytes; split it, or use the cpu backend`,
       );
     }
     const buffer = this.pool.acquire(bytes, false);
@@ -166,7 +192,7 @@ export class WebGPUBackend implements Backend {
   private allocateForUpload(dtype: DType, length: number): Storage {
     wgslType(dtype);
     const bytes = Math.max(length, 1) * 4;
-    if (bytes > this.maxBinding) return this.allocate(dtype, length); // throws the size error
+    if (bytes > this.maxBinding || sizeClass(bytes) > this.maxBuffer) return this.allocate(dtype, length); // throws the size error
     const buffer = this.pool.acquire(bytes, true);
     this.stats.buffers++;
     this.stats.bytes += buffer.size;
@@ -286,10 +312,12 @@ export class WebGPUBackend implements Backend {
     if (checkErrors) this.errorsMayBeSet = false;
     temp?.free();
     await this.pipelines.settled();
-    await staging.mapAsync(GPUMapMode.READ).catch((e: Error) => {
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
       this.throwPending();
-      throw e;
-    });
+      throw await this.failure('read', e);
+    }
     const raw = staging.getMappedRange().slice(0);
     staging.unmap();
     staging.destroy();
@@ -318,9 +346,12 @@ export class WebGPUBackend implements Backend {
   }
 
   async sync(): Promise<void> {
+    this.checkAlive('sync');
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     await this.pipelines.settled();
+    await Promise.resolve(); // a loss during the wait is reported by now
+    this.checkAlive('sync');
     this.throwPending();
   }
 

@@ -165,7 +165,16 @@ export class PipelineCache {
     if (hit) return hit;
     const label = `${spec.shader.file}:${spec.entry}`;
     const code = `${preambleOf(spec)}\n${spec.shader.source}`;
-    const { bindings, uniform } = reflectBindings(code, label);
+    let reflected: ReturnType<typeof reflectBindings>;
+    try {
+      reflected = reflectBindings(code, label);
+    } catch (e) {
+      const why = (e as Error).message;
+      // Our own layout checks name the kernel already; a parse failure inside wgsl_reflect does not.
+      if (why.startsWith(label)) throw e;
+      throw new Error(`webgpu: kernel ${label} could not be parsed: ${why}\n--- source ---\n${numbered(code)}`);
+    }
+    const { bindings, uniform } = reflected;
     const layout = this.device.createBindGroupLayout({
       label,
       entries: bindings.map((b) => ({

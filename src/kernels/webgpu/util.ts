@@ -30,11 +30,23 @@ export function pad(list: readonly number[], n = MAX_RANK): number[] {
 
 /** The GPUBuffer behind a view; a released storage (its buffer back in the pool, maybe reused) is refused. */
 export const buf = (v: View): GPUBuffer => {
+  // A tensor made before its device was lost (and webgrad re-initialised on a new one).
+  const lost = (v.storage.backend as { lost?: string }).lost;
+  if (lost) throw lostError(lost, 'a kernel given a tensor made on that device');
   if (v.storage.released) {
     throw new Error(`webgpu: a kernel was given a tensor of shape [${v.shape.join(', ')}] whose buffer was already freed (disposed, or released by a tidy scope); its memory may belong to another tensor now`);
   }
   return v.storage.handle as GPUBuffer;
 };
+
+/** The error every use of a lost device gets: what happened and the two ways on. */
+export function lostError(reason: string, context: string): Error {
+  return new Error(
+    `webgpu: the WebGPU device was lost (${reason}; seen by ${context}); the tensors on it are gone. ` +
+      `Call \`await webgrad.init({ backend: 'webgpu' })\` for a new device and reload your last checkpoint ` +
+      `(io.loadSafetensors), or continue on the cpu backend`,
+  );
+}
 
 /** Codes the kernels write into the error-flag buffer, and what they mean. */
 export const KERNEL_ERRORS: Record<number, (a: number, b: number) => string> = {

@@ -41,5 +41,10 @@ export function empty(op: string, device: DeviceName, dtype: DType, shape: Shape
   }
   const backend = getBackend(device);
   checkDType(op, backend, dtype);
-  return new Tensor(backend.allocate(dtype, numel(shape)), shape);
+  try {
+    return new Tensor(backend.allocate(dtype, numel(shape)), shape);
+  } catch (e) {
+    // The backend's refusal (over a buffer-size limit, a lost device) says what; name the op too.
+    throw new Error(`${op}: ${(e as Error).message}`, { cause: e });
+  }
 }
