@@ -6,9 +6,10 @@
 import { unaryWith, where } from '../../tensor/ops/elementwise.js';
 import { checkInputs } from '../../tensor/ops/core.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { checkChoice, checkNumber, checkOptions } from '../../core/options.js';
 
 function checkFinite(op: string, name: string, v: number): void {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${op}: ${name} must be a finite number, got ${String(v)}`);
+  checkNumber(op, name, v);
 }
 
 /** max(x, 0). */
@@ -45,7 +46,8 @@ const GELU_C = 0.044715;
 /** x * Phi(x), Phi the standard normal CDF; `approximate: 'tanh'` uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
 export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
   checkInputs('gelu', x);
-  const approx = options.approximate ?? 'none';
+  checkOptions('gelu', options, ['approximate']);
+  const approx = checkChoice('gelu', 'approximate', options.approximate ?? 'none', ['none', 'tanh']);
   if (approx === 'none') {
     // d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi)
     return unaryWith('gelu', x, [], 'x', (g, xs) => {
@@ -94,6 +96,7 @@ export interface SoftplusOptions {
 /** log(1 + e^(beta x)) / beta, computed without overflow; linear above the threshold. */
 export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
   checkInputs('softplus', x);
+  checkOptions('softplus', options, ['beta', 'threshold']);
   const beta = options.beta ?? 1;
   const threshold = options.threshold ?? 20;
   checkFinite('softplus', 'beta', beta);

@@ -18,6 +18,7 @@ import { isFloat } from '../../tensor/dtype.js';
 import { fmtShape } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { tensor } from '../../tensor/creation.js';
+import { checkNumber, checkOptions } from '../../core/options.js';
 
 /** A size per spatial dim ([along H, along W]), or one number for all of them. */
 export type Size2 = number | readonly [number, number];
@@ -159,6 +160,7 @@ function checkConv(
   op: string, x: Tensor, w: Tensor, bias: Tensor | null | undefined, nd: number, transposed: boolean,
   o: { stride?: unknown; padding?: unknown; dilation?: unknown; groups?: unknown; outputPadding?: unknown },
 ): Geometry {
+  checkOptions(op, o, transposed ? ['stride', 'padding', 'outputPadding', 'dilation', 'groups'] : ['stride', 'padding', 'dilation', 'groups']);
   checkInputs(op, ...(bias ? [x, w, bias] : [x, w]));
   for (const [name, t] of [['input', x], ['weight', w], ['bias', bias]] as const) {
     if (t && !isFloat(t.dtype)) throw new Error(`${op}: expected floating-point tensors, got ${name} of dtype ${t.dtype} (cast it with .float())`);
@@ -181,8 +183,7 @@ function checkConv(
   if (cin === 0 || input.some((d) => d === 0)) throw new Error(`${op}: the input's channel and spatial dims must be non-empty, got shape ${fmtShape(x.shape)}`);
   if (w.shape.some((d) => d === 0)) throw new Error(`${op}: the weight has an empty dimension (shape ${fmtShape(w.shape)})`);
 
-  const groups = o.groups ?? 1;
-  if (typeof groups !== 'number' || !Number.isInteger(groups) || groups < 1) throw new Error(`${op}: groups must be a positive integer, got ${String(groups)}`);
+  const groups = checkNumber(op, 'groups', o.groups ?? 1, { int: true, min: 1 });
   const stride = sizes(op, 'stride', o.stride ?? 1, nd, 1);
   const dilation = sizes(op, 'dilation', o.dilation ?? 1, nd, 1);
   if (cin % groups !== 0) throw new Error(`${op}: the input's ${cin} channels are not divisible by groups = ${groups} (input shape ${fmtShape(x.shape)})`);

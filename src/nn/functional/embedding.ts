@@ -11,6 +11,7 @@ import { trace } from '../../autograd/node.js';
 import { zeros } from '../../tensor/creation.js';
 import { fmtShape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { checkOptions } from '../../core/options.js';
 import { checkInputs } from '../../tensor/ops/core.js';
 import { where } from '../../tensor/ops/elementwise.js';
 import { indexSelect, scatterAdd } from '../../tensor/ops/indexing.js';
@@ -32,6 +33,7 @@ export interface EmbeddingOptions {
  */
 export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
   const op = 'embedding';
+  checkOptions(op, options, ['paddingIdx']);
   const device = checkInputs(op, indices, weight);
   if (indices.dtype !== 'int32') throw new Error(`${op}: indices must be an int32 tensor, got ${indices.dtype}`);
   if (weight.ndim !== 2) throw new Error(`${op}: weight must be 2-D [numEmbeddings, embeddingDim], got shape ${fmtShape(weight.shape)}`);

@@ -13,6 +13,7 @@ import { checkInputs, describe, empty } from '../../tensor/ops/core.js';
 import { where } from '../../tensor/ops/elementwise.js';
 import { broadcastShapes, fmtShape, shapeEq } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { checkChoice, checkNumber, checkOptions } from '../../core/options.js';
 import { logSoftmax, softmax } from './softmax.js';
 
 /** How a loss combines its per-element values: their mean (default), their sum, or none (all of them). */
@@ -53,10 +54,11 @@ export interface BinaryCrossEntropyWithLogitsOptions extends BinaryCrossEntropyO
 // ---- checks ------------------------------------------------------------------------------------
 
 function reductionOf(op: string, r: unknown): Reduction {
-  if (r === undefined) return 'mean';
-  if (r === 'mean' || r === 'sum' || r === 'none') return r;
-  throw new Error(`${op}: unknown reduction '${String(r)}' (expected 'mean', 'sum' or 'none')`);
+  return r === undefined ? 'mean' : checkChoice(op, 'reduction', r, ['mean', 'sum', 'none']);
 }
+
+const LOSS_KEYS = ['reduction'];
+const NLL_KEYS = ['reduction', 'ignoreIndex', 'weight'];
 
 function checkFloat(op: string, what: string, t: Tensor): void {
   if (!isFloat(t.dtype)) throw new Error(`${op}: ${what} must be a floating-point tensor, got ${describe(t)}`);
@@ -98,10 +100,7 @@ function classSetup(op: string, input: Tensor, target: Tensor, o: NllLossOptions
   const reduction = reductionOf(op, o.reduction);
   checkFloat(op, 'input', input);
   if (input.ndim === 0) throw new Error(`${op}: input must have a class dim ([C], [N, C] or [N, C, d1, ...]), got a 0-d tensor`);
-  const ignoreIndex = o.ignoreIndex ?? -100;
-  if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) > 2147483647) {
-    throw new Error(`${op}: ignoreIndex must be an int32 integer, got ${ignoreIndex}`);
-  }
+  const ignoreIndex = checkNumber(op, 'ignoreIndex', o.ignoreIndex ?? -100, { int: true, min: -2147483648, max: 2147483647 });
   const classDim = input.ndim === 1 ? 0 : 1;
   const C = input.shape[classDim]!;
   if (weight) {
@@ -164,9 +163,9 @@ function reduceByWeight(per: Tensor, rowWeight: Tensor, reduction: Reduction): T
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const op = 'crossEntropy';
+  checkOptions(op, options, [...NLL_KEYS, 'labelSmoothing']);
   const { reduction, classDim, C, ignoreIndex, weight } = classSetup(op, input, target, options);
-  const e = options.labelSmoothing ?? 0;
-  if (typeof e !== 'number' || !(e >= 0 && e <= 1)) throw new Error(`${op}: labelSmoothing must be a number in [0, 1], got ${String(e)}`);
+  const e = checkNumber(op, 'labelSmoothing', options.labelSmoothing ?? 0, { min: 0, max: 1 });
   if (isFloat(target.dtype)) {
     if (!shapeEq(target.shape, input.shape)) {
       throw new Error(
@@ -247,6 +246,7 @@ function probabilityCrossEntropy(x: Tensor, target: Tensor, weight: Tensor | nul
  */
 export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
   const op = 'nllLoss';
+  checkOptions(op, options, NLL_KEYS);
   const { reduction, classDim, C, ignoreIndex, weight } = classSetup(op, input, target, options);
   checkIndexTarget(op, input, target, classDim);
   const w = weight && weight.dtype !== input.dtype ? tidy(() => weight.detach().cast(input.dtype)) : weight;
@@ -283,12 +283,14 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
 
 /** Mean squared error: (input - target)^2, reduced. Input and target must have the same shape. */
 export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkOptions('mseLoss', options, LOSS_KEYS);
   const reduction = checkPair('mseLoss', input, target, options.reduction);
   return tidy(() => reduce(input.sub(target).square(), reduction));
 }
 
 /** Mean absolute error: |input - target|, reduced. The gradient at input == target is 0 (as PyTorch's sign(0)). */
 export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkOptions('l1Loss', options, LOSS_KEYS);
   const reduction = checkPair('l1Loss', input, target, options.reduction);
   return tidy(() => reduce(input.sub(target).abs(), reduction));
 }
@@ -299,9 +301,9 @@ export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {})
  */
 export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1LossOptions = {}): Tensor {
   const op = 'smoothL1Loss';
+  checkOptions(op, options, ['reduction', 'beta']);
   const reduction = checkPair(op, input, target, options.reduction);
-  const beta = options.beta ?? 1;
-  if (typeof beta !== 'number' || !(beta >= 0) || !Number.isFinite(beta)) throw new Error(`${op}: beta must be a finite number >= 0, got ${String(beta)}`);
+  const beta = checkNumber(op, 'beta', options.beta ?? 1, { min: 0 });
   return tidy(() => {
     const d = input.sub(target);
     const ad = d.abs();
@@ -322,6 +324,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1Los
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BinaryCrossEntropyOptions = {}): Tensor {
   const op = 'binaryCrossEntropy';
+  checkOptions(op, options, ['reduction', 'weight']);
   const reduction = checkPair(op, input, target, options.reduction, [options.weight]);
   checkBroadcastWeight(op, 'weight', options.weight, input);
   const clampedLogs = (p: Tensor): [Tensor, Tensor] => [p.log().clamp(-100), p.neg().add(1).log().clamp(-100)];
@@ -373,6 +376,7 @@ function softplusNeg(x: Tensor): Tensor {
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
   const op = 'binaryCrossEntropyWithLogits';
+  checkOptions(op, options, ['reduction', 'weight', 'posWeight']);
   const pw = options.posWeight ?? null;
   const reduction = checkPair(op, input, target, options.reduction, [options.weight, pw]);
   checkBroadcastWeight(op, 'weight', options.weight, input);

@@ -16,6 +16,7 @@ import { arange, full, tensor, zeros } from '../../tensor/creation.js';
 import { tidy } from '../../tensor/memory.js';
 import { fmtShape, normAxis } from '../../tensor/shape.js';
 import { Tensor, type SliceSpec } from '../../tensor/tensor.js';
+import { checkBoolean, checkChoice, checkNumber, checkOptions } from '../../core/options.js';
 import { checkInputs } from '../../tensor/ops/core.js';
 import { binary, cast, where } from '../../tensor/ops/elementwise.js';
 import { cat, gather, indexSelect } from '../../tensor/ops/indexing.js';
@@ -46,10 +47,9 @@ export interface PadOptions {
 export function pad(x: Tensor, pad: readonly number[], options: PadOptions = {}): Tensor {
   const op = 'pad';
   const device = checkInputs(op, x);
-  const mode = options.mode ?? 'constant';
-  if (mode !== 'constant' && mode !== 'reflect' && mode !== 'replicate') {
-    throw new Error(`${op}: unknown mode '${String(mode)}' (expected 'constant', 'reflect' or 'replicate')`);
-  }
+  checkOptions(op, options, ['mode', 'value']);
+  const mode = checkChoice(op, 'mode', options.mode ?? 'constant', ['constant', 'reflect', 'replicate']);
+  if (options.value !== undefined) checkNumber(op, 'value', options.value, { infinite: true });
   if (!Array.isArray(pad) || !pad.every((v) => Number.isInteger(v))) {
     throw new Error(`${op}: pad must be an array of integers, got ${Array.isArray(pad) ? fmtShape(pad) : String(pad)}`);
   }
@@ -173,6 +173,9 @@ export interface TopkOptions {
 export function topk(x: Tensor, k: number, options: TopkOptions = {}): [Tensor, Tensor] {
   const op = 'topk';
   const device = checkInputs(op, x);
+  checkOptions(op, options, ['dim', 'largest', 'sorted']);
+  if (options.largest !== undefined) checkBoolean(op, 'largest', options.largest);
+  if (options.sorted !== undefined) checkBoolean(op, 'sorted', options.sorted);
   if (x.dtype === 'bool') throw new Error(`${op}: bool tensors are not supported (cast to int32 or float32 first)`);
   const xs = x.ndim === 0 ? reshape(x, [1]) : x;
   const d = normAxis(op, options.dim ?? -1, xs.ndim);

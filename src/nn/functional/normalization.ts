@@ -13,6 +13,7 @@ import { tidy } from '../../tensor/memory.js';
 import { fmtShape, shapeEq } from '../../tensor/shape.js';
 import { isFloat } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { checkBoolean, checkNumber, checkOptions } from '../../core/options.js';
 
 function checkFloat(op: string, x: Tensor): void {
   if (!isFloat(x.dtype)) throw new Error(`${op}: expected a floating-point input, got ${x.dtype} (shape ${fmtShape(x.shape)})`);
@@ -54,14 +55,14 @@ export function batchNorm(
   options: BatchNormOptions = {},
 ): Tensor {
   const op = 'batchNorm';
+  checkOptions(op, options, ['training', 'momentum', 'eps']);
   checkInputs(op, x);
   checkFloat(op, x);
   if (x.ndim < 2) throw new Error(`${op}: expected an input of shape [N, C, ...], got ${fmtShape(x.shape)}`);
-  const training = options.training ?? false;
-  const momentum = options.momentum ?? 0.1;
+  const training = checkBoolean(op, 'training', options.training ?? false);
+  const momentum = checkNumber(op, 'momentum', options.momentum ?? 0.1, { min: 0, max: 1 });
   const eps = options.eps ?? 1e-5;
   checkEps(op, eps);
-  if (!(momentum >= 0 && momentum <= 1)) throw new Error(`${op}: momentum must be in [0, 1], got ${momentum}`);
   const C = x.shape[1]!;
   const rm = checkParam(op, 'runningMean', runningMean, [C]);
   const rv = checkParam(op, 'runningVar', runningVar, [C]);
@@ -213,6 +214,7 @@ export interface NormOptions {
  */
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}): Tensor {
   const op = 'layerNorm';
+  checkOptions(op, options, ['eps']);
   checkInputs(op, x);
   checkFloat(op, x);
   const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
@@ -239,6 +241,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
  */
 export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}): Tensor {
   const op = 'groupNorm';
+  checkOptions(op, options, ['eps']);
   checkInputs(op, x);
   checkFloat(op, x);
   if (x.ndim < 2) throw new Error(`${op}: expected an input of shape [N, C, ...], got ${fmtShape(x.shape)}`);

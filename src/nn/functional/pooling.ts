@@ -13,6 +13,7 @@ import type { Pool2dSpec, PoolAxis } from '../../kernels/cpu/nn_pool.js';
 import { isFloat } from '../../tensor/dtype.js';
 import { fmtShape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { checkBoolean, checkOptions } from '../../core/options.js';
 import { checkInputs, empty } from '../../tensor/ops/core.js';
 import { gather } from '../../tensor/ops/indexing.js';
 import { reshape, squeeze, unsqueeze } from '../../tensor/ops/views.js';
@@ -174,6 +175,9 @@ export function maxPool2d(x: Tensor, kernelSize: PoolSize2, options?: MaxPool2dO
 export function maxPool2d(x: Tensor, kernelSize: PoolSize2, options: MaxPool2dOptions & { returnIndices: true }): [Tensor, Tensor];
 export function maxPool2d(x: Tensor, kernelSize: PoolSize2, options: MaxPool2dOptions = {}): Tensor | [Tensor, Tensor] {
   const op = 'maxPool2d';
+  checkOptions(op, options, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
+  if (options.ceilMode !== undefined) checkBoolean(op, 'ceilMode', options.ceilMode);
+  if (options.returnIndices !== undefined) checkBoolean(op, 'returnIndices', options.returnIndices);
   const kernel = pair(op, 'kernelSize', kernelSize, [0, 0], 1);
   const stride = pair(op, 'stride', options.stride, kernel, 1);
   const padding = pair(op, 'padding', options.padding, [0, 0], 0);
@@ -243,6 +247,9 @@ function avgPoolBackward(op: string, g: Tensor, spec: Pool2dSpec, inShape: reado
  */
 export function avgPool2d(x: Tensor, kernelSize: PoolSize2, options: AvgPool2dOptions = {}): Tensor {
   const op = 'avgPool2d';
+  checkOptions(op, options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+  if (options.ceilMode !== undefined) checkBoolean(op, 'ceilMode', options.ceilMode);
+  if (options.countIncludePad !== undefined) checkBoolean(op, 'countIncludePad', options.countIncludePad);
   const kernel = pair(op, 'kernelSize', kernelSize, [0, 0], 1);
   const stride = pair(op, 'stride', options.stride, kernel, 1);
   const padding = pair(op, 'padding', options.padding, [0, 0], 0);

@@ -6,10 +6,13 @@ import { checkInputs, describe, empty } from '../../tensor/ops/core.js';
 import { reshape } from '../../tensor/ops/views.js';
 import { normAxis } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { checkNumber } from '../../core/options.js';
 
 /** Runs the softmax kernel along `dim` of x (a 0-d x is a row of one). */
 function softmaxKernel(op: 'softmax' | 'logSoftmax', x: Tensor, dim: number, log: boolean): Tensor {
   const device = checkInputs(op, x);
+  if (dim === undefined) throw new Error(`${op}: dim is required (PyTorch's implicit dim is deprecated), e.g. ${op}(x, -1)`);
+  checkNumber(op, 'dim', dim, { int: true });
   if (!isFloat(x.dtype)) {
     throw new Error(`${op}: expected a floating-point tensor, got ${describe(x)} (cast it with .float() first)`);
   }
