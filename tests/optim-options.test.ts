@@ -29,7 +29,7 @@ describe('optimizer options', () => {
     expect(make().paramGroups[0]!.options.lr).toBe(lr);
   });
 
-  it('SGD: lr defaults to 1e-3 with no options at all (as PyTorch since 2.2)', () => {
+  it('SGD: lr defaults to 1e-3 with no options at all (as recent PyTorch)', () => {
     expect(new optim.SGD([param()]).lrs).toEqual([1e-3]);
   });
 

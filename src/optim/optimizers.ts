@@ -22,7 +22,7 @@ function checkFlags(op: string, o: object, names: string[], where: string): void
 }
 
 export interface SGDOptions {
-  /** Default 1e-3 (as PyTorch since 2.2). */
+  /** Default 1e-3 (as in recent PyTorch, where lr is no longer required). */
   lr?: number;
   momentum?: number;
   dampening?: number;
