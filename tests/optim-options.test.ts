@@ -157,6 +157,23 @@ describe('optimizer params', () => {
   });
 });
 
+describe('optimizer calls', () => {
+  it('step(closure) is refused: the closure would never run', () => {
+    expect(() => (new optim.SGD([param()]).step as (c: unknown) => void)(() => 1)).toThrow('SGD.step: takes no arguments (no closure: compute the loss and call backward() before step())');
+  });
+
+  it('zeroGrad(false) is refused: gradients are always set to null', () => {
+    expect(() => (new optim.Adam([param()]).zeroGrad as (s: boolean) => void)(false)).toThrow("Adam.zeroGrad: takes no arguments (gradients are always set to null, as PyTorch's set_to_none), got false");
+  });
+
+  it("loadStateDict refuses a group option the optimizer does not have", () => {
+    const opt = new optim.SGD([param()]);
+    const sd = opt.stateDict();
+    (sd.groups[0]!.options as Record<string, unknown>).betas = [0.9, 0.99];
+    expect(() => opt.loadStateDict(sd)).toThrow("SGD.loadStateDict: group 0 options: unknown option 'betas'");
+  });
+});
+
 describe('clipping arguments', () => {
   it('clipGradNorm accepts a single Tensor, as PyTorch', async () => {
     const w = param([3, 4]);

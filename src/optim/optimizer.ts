@@ -134,12 +134,16 @@ export abstract class Optimizer<O extends { lr: number }> {
   protected abstract plan(o: O, step: number, first: boolean): { kind: OptimizerKind; state: (string | null)[]; hyper: OptimizerHyper };
 
   /** Sets every parameter's .grad to null (freeing the gradients at once). */
-  zeroGrad(): void {
+  zeroGrad(...extra: never[]): void {
+    if (extra.length) throw new Error(`${this.constructor.name}.zeroGrad: takes no arguments (gradients are always set to null, as PyTorch's set_to_none), got ${extra.map(describe).join(', ')}`);
     zeroGrad(this.paramGroups.flatMap((g) => g.params));
   }
 
   /** Updates every parameter that has a gradient: one fused kernel each. Enqueues only: nothing is read back. */
-  step(): void {
+  step(...extra: never[]): void {
+    if (extra.length) {
+      throw new Error(`${this.constructor.name}.step: takes no arguments (no closure: compute the loss and call backward() before step()), got ${extra.map(describe).join(', ')}`);
+    }
     noGrad(() => {
       for (const group of this.paramGroups) {
         for (const p of group.params) {
@@ -192,7 +196,16 @@ export abstract class Optimizer<O extends { lr: number }> {
 
   /** Loads state saved by stateDict (the same parameter layout); tensors are copied in. */
   loadStateDict(sd: OptimizerState<O>): void {
-    if (!sd || !Array.isArray(sd.groups) || sd.groups.length !== this.paramGroups.length) {
+    const op = `${this.constructor.name}.loadStateDict`;
+    if (sd === null || typeof sd !== 'object') throw new Error(`${op}: expected the { groups, state } of stateDict(), got ${describe(sd)}`);
+    checkOptions(op, sd, ['groups', 'state']);
+    if (Array.isArray(sd.groups)) {
+      sd.groups.forEach((g, i) => {
+        checkOptions(`${op}: group ${i}`, g, ['options', 'params']);
+        checkOptions(`${op}: group ${i} options`, g.options, Object.keys(this.defaults));
+      });
+    }
+    if (!Array.isArray(sd.groups) || sd.groups.length !== this.paramGroups.length) {
       throw new Error(`${this.constructor.name}.loadStateDict: the state has ${sd?.groups?.length ?? 'no'} parameter groups, this optimizer has ${this.paramGroups.length}`);
     }
     const params = this.paramGroups.flatMap((g) => g.params);

@@ -102,4 +102,15 @@ const other: BadCall[] = [
   { what: 'mnist root not a string', kind: 'wrong type', op: 'mnist', expect: ['root must be a directory path (a string), got 5'], call: () => wg.data.mnist(bad({ root: 5 })), cpuOnly: true },
 ];
 
-export const cases: BadCall[] = [...unknownOption, ...outOfRange, ...other];
+const extraArgs: BadCall[] = [
+  ['relu', 'takes (x); got 1 more argument (true)', (d: DeviceName) => (F.relu as (...a: unknown[]) => unknown)(f32([2], d), true)],
+  ['leakyRelu', 'takes (x, negativeSlope = 0.01); got 1 more argument (true)', (d: DeviceName) => (F.leakyRelu as (...a: unknown[]) => unknown)(f32([2], d), 0.1, true)],
+  ['softmax', "takes (x, dim); got 1 more argument ('float32')", (d: DeviceName) => (F.softmax as (...a: unknown[]) => unknown)(f32([2], d), -1, 'float32')],
+  ['dropout', 'takes (x, p = 0.5, training = true); got 1 more argument (true)', (d: DeviceName) => (F.dropout as (...a: unknown[]) => unknown)(f32([2], d), 0.5, true, true)],
+  ['conv2d', 'takes (x, weight, bias?, options?); got 1 more argument', (d: DeviceName) => (F.conv2d as (...a: unknown[]) => unknown)(img(d), w2(d), null, {}, 2)],
+  ['crossEntropy', 'takes (input, target, options?); got 1 more argument', (d: DeviceName) => (F.crossEntropy as (...a: unknown[]) => unknown)(logits(d), idx([0, 1], d), {}, 'mean')],
+  ['crossEntropy', 'options must be a plain object', (d: DeviceName) => (F.crossEntropy as (...a: unknown[]) => unknown)(logits(d), idx([0, 1], d), f32([3], d))],
+  ['batchNorm', 'takes (x, runningMean, runningVar, weight?, bias?, options?); got 1 more argument', (d: DeviceName) => (F.batchNorm as (...a: unknown[]) => unknown)(f32([2, 3], d), null, null, null, null, {}, true)],
+].map(([op, msg, call]) => ({ what: `${op}: ${String(msg)}`, kind: 'wrong type' as const, op: op as string, expect: [msg as string], call: call as (d: DeviceName) => unknown }));
+
+export const cases: BadCall[] = [...unknownOption, ...outOfRange, ...other, ...extraArgs];

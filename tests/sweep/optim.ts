@@ -112,4 +112,12 @@ const schedulerCases: BadCall[] = [
   { what: 'loadStateDict lastEpoch -1', kind: 'out of range', op: 'StepLR.loadStateDict', expect: ['lastEpoch must be an integer >= 0, got -1'], call: (d) => new optim.StepLR(sgd(d), 5).loadStateDict({ lastEpoch: -1 }) },
 ];
 
-export const cases: BadCall[] = [...optimizerCases, ...rangeCases, ...paramCases, ...clipCases, ...schedulerCases];
+const callCases: BadCall[] = [
+  { what: 'step(closure)', kind: 'wrong type', op: 'SGD.step', expect: ['takes no arguments (no closure'], call: (d) => (sgd(d).step as (c: unknown) => void)(() => 0) },
+  { what: 'zeroGrad(false)', kind: 'wrong type', op: 'Adam.zeroGrad', expect: ['takes no arguments', 'got false'], call: (d) => (new optim.Adam([p(d)]).zeroGrad as (s: boolean) => void)(false) },
+  { what: 'loadStateDict with an unknown key', kind: 'unknown option', op: 'SGD.loadStateDict', expect: ["unknown option 'param_groups'"], call: (d) => sgd(d).loadStateDict({ param_groups: [], state: {} } as never) },
+  { what: "loadStateDict with a group's unknown option", kind: 'unknown option', op: 'SGD.loadStateDict', expect: ["group 0 options: unknown option 'betas'"], call: (d) => sgd(d).loadStateDict({ groups: [{ options: { lr: 1, betas: [0.9, 0.9] }, params: [0] }], state: {} } as never) },
+  { what: 'loadStateDict of null', kind: 'wrong type', op: 'Adam.loadStateDict', expect: ['expected the { groups, state } of stateDict(), got null'], call: (d) => new optim.Adam([p(d)]).loadStateDict(null as never) },
+];
+
+export const cases: BadCall[] = [...callCases, ...optimizerCases, ...rangeCases, ...paramCases, ...clipCases, ...schedulerCases];

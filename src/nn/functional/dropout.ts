@@ -10,12 +10,14 @@ import { where } from '../../tensor/ops/elementwise.js';
 import { isFloat } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkBoolean, checkNumber } from '../../core/options.js';
+import { noExtra } from './args.js';
 
 /**
  * `training` false (eval) returns x unchanged. The gradient flows through the kept elements,
  * scaled. p = 1 zeroes everything (as PyTorch; its gradient is 0).
  */
-export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
+export function dropout(x: Tensor, p = 0.5, training = true, ...extra: never[]): Tensor {
+  noExtra('dropout', extra, '(x, p = 0.5, training = true)');
   checkInputs('dropout', x);
   checkNumber('dropout', 'p', p, { min: 0, max: 1 });
   checkBoolean('dropout', 'training', training);

@@ -16,6 +16,7 @@ import { checkInputs } from '../../tensor/ops/core.js';
 import { where } from '../../tensor/ops/elementwise.js';
 import { indexSelect, scatterAdd } from '../../tensor/ops/indexing.js';
 import { expand, reshape, unsqueeze } from '../../tensor/ops/views.js';
+import { noExtra } from './args.js';
 
 export interface EmbeddingOptions {
   /** A row that gets no gradient (e.g. the padding token's); negative counts from the end. */
@@ -31,7 +32,8 @@ export interface EmbeddingOptions {
  * Gradient (weight only): each row gets the sum of the output gradients of every position
  * that looked it up; the row at `paddingIdx` gets none.
  */
-export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
+export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOptions = {}, ...extra: never[]): Tensor {
+  noExtra('embedding', extra, '(indices, weight, options?)');
   const op = 'embedding';
   checkOptions(op, options, ['paddingIdx']);
   const device = checkInputs(op, indices, weight);

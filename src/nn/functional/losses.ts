@@ -15,6 +15,7 @@ import { broadcastShapes, fmtShape, shapeEq } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkChoice, checkNumber, checkOptions } from '../../core/options.js';
 import { logSoftmax, softmax } from './softmax.js';
+import { noExtra } from './args.js';
 
 /** How a loss combines its per-element values: their mean (default), their sum, or none (all of them). */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -161,7 +162,8 @@ function reduceByWeight(per: Tensor, rowWeight: Tensor, reduction: Reduction): T
  *
  * The weight gets no gradient.
  */
-export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}, ...extra: never[]): Tensor {
+  noExtra('crossEntropy', extra, '(input, target, options?)');
   const op = 'crossEntropy';
   checkOptions(op, options, [...NLL_KEYS, 'labelSmoothing']);
   const { reduction, classDim, C, ignoreIndex, weight } = classSetup(op, input, target, options);
@@ -244,7 +246,8 @@ function probabilityCrossEntropy(x: Tensor, target: Tensor, weight: Tensor | nul
  * an error (at once on cpu, at the next read on webgpu). Linear in the input: its gradient puts
  * -w[t] g at each target class. The weight gets no gradient.
  */
-export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
+export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}, ...extra: never[]): Tensor {
+  noExtra('nllLoss', extra, '(input, target, options?)');
   const op = 'nllLoss';
   checkOptions(op, options, NLL_KEYS);
   const { reduction, classDim, C, ignoreIndex, weight } = classSetup(op, input, target, options);
@@ -282,14 +285,16 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
 // ---- regression losses -------------------------------------------------------------------------
 
 /** Mean squared error: (input - target)^2, reduced. Input and target must have the same shape. */
-export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}, ...extra: never[]): Tensor {
+  noExtra('mseLoss', extra, '(input, target, options?)');
   checkOptions('mseLoss', options, LOSS_KEYS);
   const reduction = checkPair('mseLoss', input, target, options.reduction);
   return tidy(() => reduce(input.sub(target).square(), reduction));
 }
 
 /** Mean absolute error: |input - target|, reduced. The gradient at input == target is 0 (as PyTorch's sign(0)). */
-export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {}, ...extra: never[]): Tensor {
+  noExtra('l1Loss', extra, '(input, target, options?)');
   checkOptions('l1Loss', options, LOSS_KEYS);
   const reduction = checkPair('l1Loss', input, target, options.reduction);
   return tidy(() => reduce(input.sub(target).abs(), reduction));
@@ -299,7 +304,8 @@ export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {})
  * Huber-like smooth L1: 0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (d = input -
  * target), reduced. beta must be >= 0; beta = 0 is l1Loss (as in PyTorch).
  */
-export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1LossOptions = {}): Tensor {
+export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1LossOptions = {}, ...extra: never[]): Tensor {
+  noExtra('smoothL1Loss', extra, '(input, target, options?)');
   const op = 'smoothL1Loss';
   checkOptions(op, options, ['reduction', 'beta']);
   const reduction = checkPair(op, input, target, options.reduction);
@@ -322,7 +328,8 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1Los
  * kernel refuses them; checking would need a read back here). Gradients use PyTorch's formulas:
  * for p, g (p - t) / max(p (1 - p), 1e-12); for t, g (log(1 - p) - log p) (clamped logs).
  */
-export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BinaryCrossEntropyOptions = {}): Tensor {
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BinaryCrossEntropyOptions = {}, ...extra: never[]): Tensor {
+  noExtra('binaryCrossEntropy', extra, '(input, target, options?)');
   const op = 'binaryCrossEntropy';
   checkOptions(op, options, ['reduction', 'weight']);
   const reduction = checkPair(op, input, target, options.reduction, [options.weight]);
@@ -374,7 +381,8 @@ function softplusNeg(x: Tensor): Tensor {
  * forms: x gets g ((1 + (P - 1) t) sigmoid(x) - P t) (sigmoid(x) - t without P), t gets
  * g ((P - 1) softplus(-x) - x), P gets g t softplus(-x); second derivatives work.
  */
-export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}, ...extra: never[]): Tensor {
+  noExtra('binaryCrossEntropyWithLogits', extra, '(input, target, options?)');
   const op = 'binaryCrossEntropyWithLogits';
   checkOptions(op, options, ['reduction', 'weight', 'posWeight']);
   const pw = options.posWeight ?? null;

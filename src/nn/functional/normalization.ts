@@ -14,6 +14,7 @@ import { fmtShape, shapeEq } from '../../tensor/shape.js';
 import { isFloat } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkBoolean, checkNumber, checkOptions } from '../../core/options.js';
+import { noExtra } from './args.js';
 
 function checkFloat(op: string, x: Tensor): void {
   if (!isFloat(x.dtype)) throw new Error(`${op}: expected a floating-point input, got ${x.dtype} (shape ${fmtShape(x.shape)})`);
@@ -53,8 +54,10 @@ export function batchNorm(
   weight?: Tensor | null,
   bias?: Tensor | null,
   options: BatchNormOptions = {},
+  ...extra: never[]
 ): Tensor {
   const op = 'batchNorm';
+  noExtra(op, extra, '(x, runningMean, runningVar, weight?, bias?, options?)');
   checkOptions(op, options, ['training', 'momentum', 'eps']);
   checkInputs(op, x);
   checkFloat(op, x);
@@ -212,7 +215,8 @@ export interface NormOptions {
  * Layer normalization over the last dims, whose sizes are `normalizedShape`; weight and bias,
  * when given, have that shape.
  */
-export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}): Tensor {
+export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}, ...extra: never[]): Tensor {
+  noExtra('layerNorm', extra, '(x, normalizedShape, weight?, bias?, options?)');
   const op = 'layerNorm';
   checkOptions(op, options, ['eps']);
   checkInputs(op, x);
@@ -239,7 +243,8 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
  * Group normalization of x [N, C, ...]: the C channels in `numGroups` groups, each normalized
  * over its channels and every spatial position; weight and bias are per channel [C].
  */
-export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}): Tensor {
+export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}, ...extra: never[]): Tensor {
+  noExtra('groupNorm', extra, '(x, numGroups, weight?, bias?, options?)');
   const op = 'groupNorm';
   checkOptions(op, options, ['eps']);
   checkInputs(op, x);

@@ -17,6 +17,7 @@ import { checkBoolean, checkOptions } from '../../core/options.js';
 import { checkInputs, empty } from '../../tensor/ops/core.js';
 import { gather } from '../../tensor/ops/indexing.js';
 import { reshape, squeeze, unsqueeze } from '../../tensor/ops/views.js';
+import { noExtra } from './args.js';
 
 /** One size for both spatial dims, or [along H, along W]. */
 export type PoolSize2 = number | readonly [number, number];
@@ -173,7 +174,8 @@ function gatherAtIndices(gg: Tensor, idx: Tensor): Tensor {
  */
 export function maxPool2d(x: Tensor, kernelSize: PoolSize2, options?: MaxPool2dOptions & { returnIndices?: false }): Tensor;
 export function maxPool2d(x: Tensor, kernelSize: PoolSize2, options: MaxPool2dOptions & { returnIndices: true }): [Tensor, Tensor];
-export function maxPool2d(x: Tensor, kernelSize: PoolSize2, options: MaxPool2dOptions = {}): Tensor | [Tensor, Tensor] {
+export function maxPool2d(x: Tensor, kernelSize: PoolSize2, options: MaxPool2dOptions = {}, ...extra: never[]): Tensor | [Tensor, Tensor] {
+  noExtra('maxPool2d', extra, '(x, kernelSize, options?)');
   const op = 'maxPool2d';
   checkOptions(op, options, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
   if (options.ceilMode !== undefined) checkBoolean(op, 'ceilMode', options.ceilMode);
@@ -245,7 +247,8 @@ function avgPoolBackward(op: string, g: Tensor, spec: Pool2dSpec, inShape: reado
  * (`countIncludePad: false`), or by `divisorOverride`.
  * Gradient: each output's gradient spread evenly (by the same divisor) over its window.
  */
-export function avgPool2d(x: Tensor, kernelSize: PoolSize2, options: AvgPool2dOptions = {}): Tensor {
+export function avgPool2d(x: Tensor, kernelSize: PoolSize2, options: AvgPool2dOptions = {}, ...extra: never[]): Tensor {
+  noExtra('avgPool2d', extra, '(x, kernelSize, options?)');
   const op = 'avgPool2d';
   checkOptions(op, options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
   if (options.ceilMode !== undefined) checkBoolean(op, 'ceilMode', options.ceilMode);
@@ -275,7 +278,8 @@ export function avgPool2d(x: Tensor, kernelSize: PoolSize2, options: AvgPool2dOp
  * rows floor(i * H / oh) to ceil((i + 1) * H / oh) - 1, and likewise columns. `outputSize` 1 is
  * global average pooling. Gradient: each output's gradient spread evenly over its window.
  */
-export function adaptiveAvgPool2d(x: Tensor, outputSize: number | null | readonly [number | null, number | null]): Tensor {
+export function adaptiveAvgPool2d(x: Tensor, outputSize: number | null | readonly [number | null, number | null], ...extra: never[]): Tensor {
+  noExtra('adaptiveAvgPool2d', extra, '(x, outputSize)');
   const op = 'adaptiveAvgPool2d';
   const given = outputSize === null || typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
   if (!Array.isArray(given) || given.length !== 2 || !given.every((v) => v === null || (Number.isInteger(v) && v >= 1))) {
