@@ -20,6 +20,7 @@ const TYPES: Record<number, [IdxData['type'], number]> = { 0x08: ['u8', 1], 0x09
 /** Parses IDX bytes (gunzip them first if gzipped: see readIdx). */
 export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxData {
   if (!(bytes instanceof Uint8Array)) throw new Error(`parseIdx: expected the file's bytes as a Uint8Array, got ${describe(bytes)}`);
+  if (typeof name !== 'string') throw new Error(`parseIdx: name (used in messages) must be a string, got ${describe(name)}`);
   if (bytes.length < 4) throw new Error(`parseIdx: ${name} is ${bytes.length} bytes, too short for an IDX header`);
   if (bytes[0] !== 0 || bytes[1] !== 0 || !TYPES[bytes[2]!]) {
     throw new Error(`parseIdx: ${name} does not start with an IDX magic number (got ${[...bytes.slice(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ')})`);
