@@ -126,6 +126,10 @@ describe('OneCycleLR, as PyTorch', () => {
     close(new optim.OneCycleLR(opt, [1, 0.1], 10).getLastLr(), [1 / 25, 0.1 / 25]);
   });
 
+  it("baseLrs are the initial lrs, maxLr / divFactor (PyTorch's base_lrs)", () => {
+    expect(new optim.OneCycleLR(sgd(), 2, 10, { divFactor: 4 }).baseLrs).toEqual([0.5]);
+  });
+
   it('a one-step warmup starts at maxLr (PyTorch divides by zero there)', () => {
     expect(new optim.OneCycleLR(sgd(), 1, 10, { pctStart: 0.1 }).getLastLr()[0]).toBe(1);
   });

@@ -222,6 +222,8 @@ export class OneCycleLR extends LRScheduler {
         ];
     this.initialLrs = this.maxLrs.map((m) => m / divFactor);
     this.minLrs = this.initialLrs.map((l) => l / finalDivFactor);
+    // As PyTorch's base_lrs: the lr each group starts the cycle from, not the optimizer's lr.
+    this.baseLrs.splice(0, this.baseLrs.length, ...this.initialLrs);
     if (o.cycleMomentum) {
       const d = optimizer.defaults as Record<string, unknown>;
       this.momentumKey = 'betas' in d ? 'betas' : 'momentum' in d ? 'momentum' : null;

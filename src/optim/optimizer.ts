@@ -128,7 +128,7 @@ export abstract class Optimizer<O extends { lr: number }> {
     });
   }
 
-  /** Throws a clear error for options out of range; `where` (e.g. " (parameter group 1)") ends the message. */
+  /** Throws a clear error for options out of range; `where` (e.g. " (parameter group 1)") follows the option name in the message. */
   protected abstract validate(o: O, where: string): void;
   /** Which kernel, which state tensors (by name, created as zeros), and the step's hyper-parameters. */
   protected abstract plan(o: O, step: number, first: boolean): { kind: OptimizerKind; state: (string | null)[]; hyper: OptimizerHyper };
