@@ -120,7 +120,7 @@ describe('activations: gradcheck (float64, cpu)', () => {
 describe('activations: bad parameters', () => {
   const x = () => wg.ones([2]);
   it('gelu with an unknown approximation', () => {
-    expect(() => F.gelu(x(), { approximate: 'fast' as never })).toThrow(/gelu: approximate must be 'none' or 'tanh', got 'fast'/);
+    expect(() => F.gelu(x(), { approximate: 'fast' as never })).toThrow(/gelu: approximate must be one of 'none', 'tanh', got 'fast'/);
   });
   it('hardtanh with minVal > maxVal', () => {
     expect(() => F.hardtanh(x(), 2, 1)).toThrow(/hardtanh: minVal \(2\) must not exceed maxVal \(1\)/);

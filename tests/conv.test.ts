@@ -447,8 +447,8 @@ describe.each(DEVICES)('bad input is a clear error on %s', (device) => {
     expect(() => F.conv2d(x(), w(), null, { groups: 3 })).toThrow(/^conv2d: the input's 4 channels are not divisible by groups = 3/);
     expect(() => F.conv2d(x(), t([5, 2, 3, 3]), null, { groups: 2 })).toThrow(/^conv2d: out_channels = 5 .* is not divisible by groups = 2/);
     expect(() => F.convTranspose2d(x(), t([3, 2, 3, 3]))).toThrow(/^convTranspose2d: the weight \[3, 2, 3, 3\] expects 3 input channels \(its first dim\), but the input \[1, 4, 6, 6\] has 4/);
-    expect(() => F.conv2d(x(), w(), null, { groups: 0 })).toThrow(/^conv2d: groups must be a positive integer, got 0/);
-    expect(() => F.conv2d(x(), w(), null, { groups: 1.5 })).toThrow(/groups must be a positive integer, got 1.5/);
+    expect(() => F.conv2d(x(), w(), null, { groups: 0 })).toThrow(/^conv2d: groups must be an integer >= 1, got 0/);
+    expect(() => F.conv2d(x(), w(), null, { groups: 1.5 })).toThrow(/groups must be an integer >= 1, got 1.5/);
   });
 
   it('names a kernel larger than the padded input, with the sizes', () => {

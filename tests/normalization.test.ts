@@ -192,9 +192,17 @@ describe.each(DEVICES)('dropout on %s', (device) => {
     expect(Array.from(await x.grad!.data())).toEqual(Array.from(await y.data()));
   });
 
-  it('p outside [0, 1) is an error', () => {
+  it('p outside [0, 1] is an error', () => {
     const x = wg.ones([2], { device });
-    expect(() => F.dropout(x, 1)).toThrow(/dropout: p must be in \[0, 1\), got 1/);
-    expect(() => F.dropout(x, -0.1)).toThrow(/dropout: p must be in \[0, 1\), got -0.1/);
+    expect(() => F.dropout(x, 1.5)).toThrow(/dropout: p must be a finite number >= 0 and <= 1, got 1.5/);
+    expect(() => F.dropout(x, -0.1)).toThrow(/dropout: p must be a finite number >= 0 and <= 1, got -0.1/);
+  });
+
+  it('p = 1 zeroes every element, as PyTorch', async () => {
+    expect(Array.from(await F.dropout(wg.ones([3], { device }), 1).data())).toEqual([0, 0, 0]);
+  });
+
+  it('training must be a boolean', () => {
+    expect(() => F.dropout(wg.ones([2], { device }), 0.5, 'eval' as never)).toThrow("dropout: training must be true or false, got 'eval'");
   });
 });

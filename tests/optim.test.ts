@@ -234,13 +234,13 @@ describe('learning-rate schedulers', () => {
 describe('optimizers: bad options', () => {
   const p = () => wg.zeros([2], { requiresGrad: true });
   it('names the optimizer and the option', () => {
-    expect(() => new optim.SGD([p()], { lr: -1 })).toThrow(/SGD: lr must be in \[0, inf\), got -1/);
+    expect(() => new optim.SGD([p()], { lr: -1 })).toThrow(/SGD: lr must be a finite number >= 0, got -1/);
     expect(() => new optim.SGD([p()], { lr: 0.1, nesterov: true })).toThrow(/SGD: Nesterov momentum needs momentum > 0 and dampening 0/);
-    expect(() => new optim.Adam([p()], { lr: 0.1, betas: [0.9, 1] })).toThrow(/Adam: betas\[1\] must be in \[0, 1\), got 1/);
+    expect(() => new optim.Adam([p()], { lr: 0.1, betas: [0.9, 1] })).toThrow(/Adam: betas\[1\] must be a finite number >= 0 and < 1, got 1/);
     expect(() => new optim.SGD([], { lr: 0.1 })).toThrow(/SGD: got an empty parameter list/);
     expect(() => new optim.SGD([wg.zeros([2])], { lr: 0.1 })).toThrow(/SGD: parameters must be leaf tensors that require grad/);
     const q = p();
     expect(() => new optim.SGD([{ params: [q] }, { params: [q] }], { lr: 0.1 })).toThrow(/appears in more than one group/);
-    expect(() => new optim.StepLR(new optim.SGD([p()], { lr: 1 }), 0)).toThrow(/StepLR: stepSize must be a positive integer, got 0/);
+    expect(() => new optim.StepLR(new optim.SGD([p()], { lr: 1 }), 0)).toThrow(/StepLR: stepSize must be an integer >= 1, got 0/);
   });
 });

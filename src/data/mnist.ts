@@ -9,6 +9,7 @@ import { idxToTensor, readIdx } from '../io/idx.js';
 import { exists } from '../io/platform.js';
 import { TensorDataset } from './dataset.js';
 import { envVar } from '../runtime.js';
+import { checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
 
 export interface MnistOptions {
   /** 'train' (60,000 images) or 'test' (10,000). */
@@ -39,8 +40,10 @@ async function findFile(dirs: string[], base: string): Promise<string | undefine
  * and labels [N] (int32).
  */
 export async function loadMnistFormat(name: string, systemDirs: string[], options: MnistOptions, howToGet: string): Promise<TensorDataset> {
-  const split = options.split ?? 'train';
-  if (split !== 'train' && split !== 'test') throw new Error(`${name}: split must be 'train' or 'test', got '${String(split)}'`);
+  checkOptions(name, options, ['split', 'root', 'limit', 'device']);
+  const split = checkChoice(name, 'split', options.split ?? 'train', ['train', 'test']);
+  if (options.root !== undefined && typeof options.root !== 'string') throw new Error(`${name}: root must be a directory path (a string), got ${describe(options.root)}`);
+  if (options.device !== undefined) checkChoice(name, 'device', options.device, ['cpu', 'webgpu']);
   const prefix = split === 'train' ? 'train' : 't10k';
   const env = envVar('WEBGRAD_DATA_DIR');
   // A directory you name is the only place looked in: falling back elsewhere would hide a typo.
@@ -57,7 +60,7 @@ export async function loadMnistFormat(name: string, systemDirs: string[], option
   }
   let n = images.shape[0]!;
   if (options.limit !== undefined) {
-    if (!Number.isInteger(options.limit) || options.limit < 1) throw new Error(`${name}: limit must be a positive integer, got ${options.limit}`);
+    checkNumber(name, 'limit', options.limit, { int: true, min: 1 });
     n = Math.min(n, options.limit);
   }
   const [h, w] = [images.shape[1]!, images.shape[2]!];

@@ -2,11 +2,11 @@
  * IDX files, the format of MNIST and Fashion-MNIST: a 4-byte magic (0, 0, type, rank), rank
  * big-endian u32 dimension sizes, then the values big-endian. Plain or gzipped.
  */
-import { checkBoolean, checkOptions } from '../core/options.js';
 import { tensor } from '../tensor/creation.js';
 import type { DeviceName } from '../kernels/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { gunzip, isGzip, nodeFs } from './platform.js';
+import { checkBoolean, checkChoice, checkOptions, describe } from '../core/options.js';
 
 export interface IdxData {
   shape: number[];
@@ -19,6 +19,8 @@ const TYPES: Record<number, [IdxData['type'], number]> = { 0x08: ['u8', 1], 0x09
 
 /** Parses IDX bytes (gunzip them first if gzipped: see readIdx). */
 export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxData {
+  if (!(bytes instanceof Uint8Array)) throw new Error(`parseIdx: expected the file's bytes as a Uint8Array, got ${describe(bytes)}`);
+  if (typeof name !== 'string') throw new Error(`parseIdx: name (used in messages) must be a string, got ${describe(name)}`);
   if (bytes.length < 4) throw new Error(`parseIdx: ${name} is ${bytes.length} bytes, too short for an IDX header`);
   if (bytes[0] !== 0 || bytes[1] !== 0 || !TYPES[bytes[2]!]) {
     throw new Error(`parseIdx: ${name} does not start with an IDX magic number (got ${[...bytes.slice(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ')})`);
@@ -49,6 +51,7 @@ export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxData {
 export async function readIdx(source: string | Uint8Array): Promise<IdxData> {
   let bytes: Uint8Array;
   let name = 'IDX data';
+  if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw new Error(`readIdx: expected a path or a Uint8Array of the file's bytes, got ${describe(source)}`);
   if (typeof source === 'string') {
     const fs = await nodeFs('readIdx');
     name = source;
@@ -72,6 +75,8 @@ export async function readIdx(source: string | Uint8Array): Promise<IdxData> {
 export function idxToTensor(d: IdxData, options: { device?: DeviceName; scale?: boolean } = {}): Tensor {
   checkOptions('idxToTensor', options, ['device', 'scale']);
   if (options.scale !== undefined) checkBoolean('idxToTensor', 'scale', options.scale);
+  if (options.device !== undefined) checkChoice('idxToTensor', 'device', options.device, ['cpu', 'webgpu']);
+  if (d === null || typeof d !== 'object' || !Array.isArray(d.shape) || !d.data) throw new Error(`idxToTensor: expected the { shape, data, type } of parseIdx or readIdx, got ${describe(d)}`);
   if (d.type === 'u8' && options.scale !== false) {
     const f = new Float32Array(d.data.length);
     for (let i = 0; i < f.length; i++) f[i] = d.data[i]! / 255;

@@ -6,13 +6,30 @@
 import { noGrad } from '../autograd/mode.js';
 import { full, rand, randn } from '../tensor/creation.js';
 import { fmtShape } from '../tensor/shape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
+import { isFloat } from '../tensor/dtype.js';
 import { copyInto } from './module.js';
+import { checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
+
+const NONLINEARITIES = ['linear', 'conv1d', 'conv2d', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'selu'] as const;
+
+/** The tensor to fill: a Tensor, not disposed, of a floating-point dtype. */
+function target(op: string, t: unknown): Tensor {
+  if (!(t instanceof Tensor)) throw new Error(`${op}: expected a Tensor to fill, got ${describe(t)}`);
+  if (t.isDisposed) throw new Error(`${op}: the tensor of shape ${fmtShape(t.shape)} was disposed`);
+  if (!isFloat(t.dtype)) throw new Error(`${op}: expected a floating-point tensor, got ${t.dtype}`);
+  return t;
+}
 
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 
 /** The gain PyTorch recommends for a nonlinearity (leaky_relu takes its negative slope as `param`). */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
+  checkChoice('calculateGain', 'nonlinearity', nonlinearity, NONLINEARITIES);
+  if (param !== undefined && param !== null) {
+    if (nonlinearity !== 'leaky_relu') throw new Error(`calculateGain: param is the negative slope of leaky_relu only, got param ${describe(param)} for '${nonlinearity}'`);
+    checkNumber('calculateGain', 'param', param);
+  }
   switch (nonlinearity) {
     case 'linear': case 'conv1d': case 'conv2d': case 'sigmoid': return 1;
     case 'tanh': return 5 / 3;
@@ -41,24 +58,37 @@ function fill(t: Tensor, make: () => Tensor): Tensor {
 
 /** U(low, high). */
 export function uniform(t: Tensor, low = 0, high = 1): Tensor {
+  target('uniform', t);
+  checkNumber('uniform', 'low', low);
+  checkNumber('uniform', 'high', high);
+  if (low > high) throw new Error(`uniform: low (${low}) must not exceed high (${high})`);
   return fill(t, () => rand(t.shape, { device: t.device, dtype: t.dtype, low, high }));
 }
 /** N(mean, std^2). */
 export function normal(t: Tensor, mean = 0, std = 1): Tensor {
+  target('normal', t);
+  checkNumber('normal', 'mean', mean);
+  checkNumber('normal', 'std', std, { min: 0 });
   return fill(t, () => randn(t.shape, { device: t.device, dtype: t.dtype, mean, std }));
 }
 export function constant(t: Tensor, value: number): Tensor {
+  target('constant', t);
+  checkNumber('constant', 'value', value, { infinite: true });
   return fill(t, () => full(t.shape, value, { device: t.device, dtype: t.dtype }));
 }
 export const zeros = (t: Tensor) => constant(t, 0);
 export const ones = (t: Tensor) => constant(t, 1);
 
 export function xavierUniform(t: Tensor, gain = 1): Tensor {
+  target('xavierUniform', t);
+  checkNumber('xavierUniform', 'gain', gain, { min: 0 });
   const [fi, fo] = calculateFanInAndFanOut(t);
   const a = gain * Math.sqrt(6 / (fi + fo));
   return uniform(t, -a, a);
 }
 export function xavierNormal(t: Tensor, gain = 1): Tensor {
+  target('xavierNormal', t);
+  checkNumber('xavierNormal', 'gain', gain, { min: 0 });
   const [fi, fo] = calculateFanInAndFanOut(t);
   return normal(t, 0, gain * Math.sqrt(2 / (fi + fo)));
 }
@@ -70,15 +100,22 @@ export interface KaimingOptions {
   nonlinearity?: Nonlinearity;
 }
 
-function kaimingStd(t: Tensor, o: KaimingOptions): number {
+function kaimingStd(op: string, t: Tensor, o: KaimingOptions): number {
+  target(op, t);
+  checkOptions(op, o, ['a', 'mode', 'nonlinearity']);
+  const mode = checkChoice(op, 'mode', o.mode ?? 'fanIn', ['fanIn', 'fanOut']);
+  const nonlinearity = checkChoice(op, 'nonlinearity', o.nonlinearity ?? 'leaky_relu', NONLINEARITIES);
+  const a = checkNumber(op, 'a', o.a ?? 0);
+  if (o.a !== undefined && nonlinearity !== 'leaky_relu') throw new Error(`${op}: a is the negative slope of leaky_relu only, got a ${o.a} with nonlinearity '${nonlinearity}'`);
   const [fi, fo] = calculateFanInAndFanOut(t);
-  const fan = (o.mode ?? 'fanIn') === 'fanIn' ? fi : fo;
-  return calculateGain(o.nonlinearity ?? 'leaky_relu', o.a ?? 0) / Math.sqrt(fan);
+  const fan = mode === 'fanIn' ? fi : fo;
+  if (fan === 0) throw new Error(`${op}: cannot initialize a tensor with no elements along its fan (shape ${fmtShape(t.shape)})`);
+  return calculateGain(nonlinearity, nonlinearity === 'leaky_relu' ? a : undefined) / Math.sqrt(fan);
 }
 export function kaimingUniform(t: Tensor, o: KaimingOptions = {}): Tensor {
-  const bound = Math.sqrt(3) * kaimingStd(t, o);
+  const bound = Math.sqrt(3) * kaimingStd('kaimingUniform', t, o);
   return uniform(t, -bound, bound);
 }
 export function kaimingNormal(t: Tensor, o: KaimingOptions = {}): Tensor {
-  return normal(t, 0, kaimingStd(t, o));
+  return normal(t, 0, kaimingStd('kaimingNormal', t, o));
 }

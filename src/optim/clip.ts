@@ -6,10 +6,20 @@ import { noGrad } from '../autograd/mode.js';
 import { keep } from '../tensor/memory.js';
 import { scalarTensor } from '../tensor/creation.js';
 import { stack } from '../tensor/ops/indexing.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
+import { Module } from '../nn/module.js';
+import { checkNumber, describe } from '../core/options.js';
 
-function withGrads(op: string, params: Iterable<Tensor>): Tensor[] {
-  const ps = [...params].filter((p) => p.grad);
+/** The parameters that have a gradient; `params` is one Tensor or an iterable of them (as PyTorch's clip_grad_norm_). */
+function withGrads(op: string, params: unknown): Tensor[] {
+  const expected = `${op}: params must be a Tensor or an iterable of Tensors`;
+  if (params instanceof Module) throw new Error(`${expected}; got a ${params.constructor.name} module (pass model.parameters())`);
+  const list = params instanceof Tensor ? [params] : params !== null && typeof params === 'object' && typeof (params as Iterable<unknown>)[Symbol.iterator] === 'function' && !(params instanceof Map) ? [...(params as Iterable<unknown>)] : null;
+  if (!list) throw new Error(`${expected}; got ${describe(params)}`);
+  list.forEach((p, i) => {
+    if (!(p instanceof Tensor)) throw new Error(`${expected}; item ${i} is ${describe(p)}`);
+  });
+  const ps = [...new Set(list as Tensor[])].filter((p) => p.grad);
   const devices = new Set(ps.map((p) => p.device));
   if (devices.size > 1) throw new Error(`${op}: all gradients must be on one device, got ${[...devices].join(' and ')}`);
   return ps;
@@ -23,11 +33,12 @@ function replaceGrad(p: Tensor, g: Tensor): void {
 
 /**
  * Scales the gradients so that their total `normType`-norm (2, or Infinity for the largest
- * magnitude) is at most maxNorm. Returns the total norm before clipping, as a 0-d tensor.
+ * magnitude; any other number > 0 works too) is at most maxNorm. A parameter listed twice counts once. Returns the total norm before clipping, as a 0-d tensor.
  */
-export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType = 2): Tensor {
-  if (!(maxNorm >= 0)) throw new Error(`clipGradNorm: maxNorm must be >= 0, got ${maxNorm}`);
-  if (!(normType > 0)) throw new Error(`clipGradNorm: normType must be positive (or Infinity), got ${normType}`);
+export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number, normType = 2, ...extra: never[]): Tensor {
+  if (extra.length) throw new Error(`clipGradNorm: takes (params, maxNorm, normType = 2); got ${extra.length} more argument(s)`);
+  checkNumber('clipGradNorm', 'maxNorm', maxNorm, { min: 0, infinite: true });
+  if (normType !== Infinity) checkNumber('clipGradNorm', 'normType', normType, { gt: 0 });
   const ps = withGrads('clipGradNorm', params);
   return noGrad(() => {
     if (ps.length === 0) return scalarTensor(0, 'float32', 'cpu');
@@ -42,8 +53,9 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
 }
 
 /** Clamps every gradient element to [-clipValue, clipValue]. */
-export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void {
-  if (!(clipValue >= 0)) throw new Error(`clipGradValue: clipValue must be >= 0, got ${clipValue}`);
+export function clipGradValue(params: Iterable<Tensor> | Tensor, clipValue: number, ...extra: never[]): void {
+  if (extra.length) throw new Error(`clipGradValue: takes (params, clipValue); got ${extra.length} more argument(s)`);
+  checkNumber('clipGradValue', 'clipValue', clipValue, { min: 0, infinite: true });
   const ps = withGrads('clipGradValue', params);
   noGrad(() => {
     for (const p of ps) replaceGrad(p, p.grad!.clamp(-clipValue, clipValue));

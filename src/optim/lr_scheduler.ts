@@ -3,14 +3,27 @@
  * t; call `scheduler.step()` once per epoch (or per batch for OneCycleLR), after
  * `optimizer.step()`, as in PyTorch. Creating one sets the t = 0 value.
  */
-import type { Optimizer } from './optimizer.js';
+import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
+import { Optimizer } from './optimizer.js';
+
+type AnyOptimizer = Optimizer<{ lr: number }>;
+
+/** Refuses arguments past the last one a scheduler takes (a JS caller's extra argument would be ignored). */
+function noExtra(op: string, extra: unknown[], signature: string): void {
+  if (extra.length) throw new Error(`${op}: takes ${signature}; got ${extra.length} more argument${extra.length > 1 ? 's' : ''} (${extra.map(describe).join(', ')})`);
+}
 
 export abstract class LRScheduler {
   /** Steps taken so far (PyTorch's last_epoch). */
   lastEpoch = 0;
   readonly baseLrs: number[];
+  readonly optimizer: AnyOptimizer;
 
-  constructor(readonly optimizer: Optimizer<{ lr: number }>) {
+  constructor(optimizer: AnyOptimizer, protected readonly op: string = new.target.name) {
+    if (!(optimizer instanceof Optimizer)) {
+      throw new Error(`${op}: optimizer must be an optimizer (e.g. new optim.SGD(model.parameters(), { lr })), got ${describe(optimizer)}`);
+    }
+    this.optimizer = optimizer;
     this.baseLrs = optimizer.paramGroups.map((g) => g.options.lr);
   }
 
@@ -22,12 +35,13 @@ export abstract class LRScheduler {
   /** The lr of group i at step t. */
   protected abstract lrAt(base: number, t: number, i: number): number;
 
-  step(): void {
+  step(...extra: unknown[]): void {
+    noExtra(`${this.op}.step`, extra, 'no arguments (an epoch number is not accepted: the scheduler counts its own steps)');
     this.lastEpoch++;
     this.apply();
   }
 
-  private apply(): void {
+  protected apply(): void {
     this.optimizer.paramGroups.forEach((g, i) => {
       g.options.lr = this.lrAt(this.baseLrs[i]!, this.lastEpoch, i);
     });
@@ -41,21 +55,30 @@ export abstract class LRScheduler {
   stateDict(): { lastEpoch: number; baseLrs: number[] } {
     return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs] };
   }
-  loadStateDict(s: { lastEpoch: number }): void {
+  loadStateDict(s: { lastEpoch: number; baseLrs?: number[] }): void {
+    const op = `${this.op}.loadStateDict`;
+    if (s === null || typeof s !== 'object') throw new Error(`${op}: expected { lastEpoch, baseLrs } from stateDict(), got ${describe(s)}`);
+    checkOptions(op, s, ['lastEpoch', 'baseLrs']);
+    checkNumber(op, 'lastEpoch', s.lastEpoch, { int: true, min: 0 });
+    this.checkStep(op, s.lastEpoch);
     this.lastEpoch = s.lastEpoch;
     this.apply();
   }
+
+  /** Throws if step t is past the schedule's end (OneCycleLR). */
+  protected checkStep(_op: string, _t: number): void {}
 }
 
-function positive(op: string, name: string, v: number, integer = false): void {
-  if (!(v > 0) || (integer && !Number.isInteger(v))) throw new Error(`${op}: ${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
-}
+const positiveInt = { int: true, min: 1 };
+const positive = { gt: 0 };
 
 /** lr = base * gamma^floor(t / stepSize). */
 export class StepLR extends LRScheduler {
-  constructor(optimizer: Optimizer<{ lr: number }>, readonly stepSize: number, readonly gamma = 0.1) {
-    positive('StepLR', 'stepSize', stepSize, true);
-    super(optimizer);
+  constructor(optimizer: AnyOptimizer, readonly stepSize: number, readonly gamma = 0.1, ...extra: never[]) {
+    super(optimizer, 'StepLR');
+    noExtra('StepLR', extra, '(optimizer, stepSize, gamma = 0.1)');
+    checkNumber('StepLR', 'stepSize', stepSize, positiveInt);
+    checkNumber('StepLR', 'gamma', gamma, positive);
     this.start();
   }
   protected lrAt(base: number, t: number): number {
@@ -65,9 +88,10 @@ export class StepLR extends LRScheduler {
 
 /** lr = base * gamma^t. */
 export class ExponentialLR extends LRScheduler {
-  constructor(optimizer: Optimizer<{ lr: number }>, readonly gamma: number) {
-    positive('ExponentialLR', 'gamma', gamma);
-    super(optimizer);
+  constructor(optimizer: AnyOptimizer, readonly gamma: number, ...extra: never[]) {
+    super(optimizer, 'ExponentialLR');
+    noExtra('ExponentialLR', extra, '(optimizer, gamma)');
+    checkNumber('ExponentialLR', 'gamma', gamma, positive);
     this.start();
   }
   protected lrAt(base: number, t: number): number {
@@ -77,9 +101,11 @@ export class ExponentialLR extends LRScheduler {
 
 /** lr = etaMin + (base - etaMin) (1 + cos(pi t / tMax)) / 2 (the closed form, as PyTorch documents it). */
 export class CosineAnnealingLR extends LRScheduler {
-  constructor(optimizer: Optimizer<{ lr: number }>, readonly tMax: number, readonly etaMin = 0) {
-    positive('CosineAnnealingLR', 'tMax', tMax, true);
-    super(optimizer);
+  constructor(optimizer: AnyOptimizer, readonly tMax: number, readonly etaMin = 0, ...extra: never[]) {
+    super(optimizer, 'CosineAnnealingLR');
+    noExtra('CosineAnnealingLR', extra, '(optimizer, tMax, etaMin = 0)');
+    checkNumber('CosineAnnealingLR', 'tMax', tMax, positiveInt);
+    checkNumber('CosineAnnealingLR', 'etaMin', etaMin, { min: 0 });
     this.start();
   }
   protected lrAt(base: number, t: number): number {
@@ -89,11 +115,12 @@ export class CosineAnnealingLR extends LRScheduler {
 
 /** Linear change of the lr factor from startFactor to endFactor over totalIters steps (a warmup). */
 export class LinearLR extends LRScheduler {
-  constructor(optimizer: Optimizer<{ lr: number }>, readonly startFactor = 1 / 3, readonly endFactor = 1, readonly totalIters = 5) {
-    if (!(startFactor > 0 && startFactor <= 1)) throw new Error(`LinearLR: startFactor must be in (0, 1], got ${startFactor}`);
-    if (!(endFactor >= 0 && endFactor <= 1)) throw new Error(`LinearLR: endFactor must be in [0, 1], got ${endFactor}`);
-    positive('LinearLR', 'totalIters', totalIters, true);
-    super(optimizer);
+  constructor(optimizer: AnyOptimizer, readonly startFactor = 1 / 3, readonly endFactor = 1, readonly totalIters = 5, ...extra: never[]) {
+    super(optimizer, 'LinearLR');
+    noExtra('LinearLR', extra, '(optimizer, startFactor = 1/3, endFactor = 1, totalIters = 5)');
+    checkNumber('LinearLR', 'startFactor', startFactor, { gt: 0, max: 1 });
+    checkNumber('LinearLR', 'endFactor', endFactor, { min: 0, max: 1 });
+    checkNumber('LinearLR', 'totalIters', totalIters, positiveInt);
     this.start();
   }
   protected lrAt(base: number, t: number): number {
@@ -102,35 +129,160 @@ export class LinearLR extends LRScheduler {
 }
 
 export interface OneCycleOptions {
+  /** With stepsPerEpoch, gives totalSteps = epochs * stepsPerEpoch when totalSteps is null. */
+  epochs?: number;
+  stepsPerEpoch?: number;
+  /** The fraction of the steps spent raising the lr, in [0, 1] (default 0.3; at most 0.5 with threePhase). */
   pctStart?: number;
+  /** 'cos' (default) or 'linear'. */
   annealStrategy?: 'cos' | 'linear';
+  /** Cycle the momentum (SGD's and RMSprop's momentum, Adam's beta1) inversely to the lr (default true). */
+  cycleMomentum?: boolean;
+  /** The momentum at the lr's peak (default 0.85), per group or one for all. */
+  baseMomentum?: number | readonly number[];
+  /** The momentum at the start and the end (default 0.95), per group or one for all. */
+  maxMomentum?: number | readonly number[];
+  /** The initial lr is maxLr / divFactor (default 25). */
   divFactor?: number;
+  /** The final lr is the initial lr / finalDivFactor (default 1e4). */
   finalDivFactor?: number;
+  /** Three phases (up, back down to the initial lr, then down to the final lr) instead of two (default false). */
+  threePhase?: boolean;
+}
+
+const ONE_CYCLE_KEYS = ['epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum', 'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase'];
+
+interface Phase {
+  /** The last step of the phase (PyTorch's end_step: fractional steps allowed). */
+  end: number;
+  lr: ['initial' | 'max' | 'min', 'initial' | 'max' | 'min'];
+  momentum: ['base' | 'max', 'base' | 'max'];
+}
+
+/** One number per parameter group: a number for all, or a list of one per group. */
+function perGroup(op: string, name: string, v: unknown, groups: number, check: Parameters<typeof checkNumber>[3]): number[] {
+  if (Array.isArray(v)) {
+    if (v.length !== groups) throw new Error(`${op}: ${name} has ${v.length} values, but the optimizer has ${groups} parameter groups`);
+    return v.map((x, i) => checkNumber(op, `${name}[${i}]`, x, check));
+  }
+  return new Array<number>(groups).fill(checkNumber(op, name, v, check));
 }
 
 /**
- * The 1cycle policy (Smith): from maxLr / divFactor up to maxLr over pctStart of the steps,
- * then down to maxLr / (divFactor * finalDivFactor). Step it once per batch.
+ * The 1cycle policy (Smith), as PyTorch's OneCycleLR: from maxLr / divFactor up to maxLr over
+ * pctStart of the steps, then down to maxLr / (divFactor * finalDivFactor) (with `threePhase`:
+ * back down to the initial lr by 2 pctStart, then to the final lr). The momentum (beta1 for
+ * Adam) goes the other way, from maxMomentum down to baseMomentum and back, unless
+ * `cycleMomentum` is false. Step it once per batch: `step()` may be called totalSteps times
+ * after construction, as in PyTorch (the last call sets the final lr, never used by a step).
  */
 export class OneCycleLR extends LRScheduler {
-  private readonly o: Required<OneCycleOptions>;
-  constructor(optimizer: Optimizer<{ lr: number }>, readonly maxLr: number, readonly totalSteps: number, options: OneCycleOptions = {}) {
-    positive('OneCycleLR', 'maxLr', maxLr);
-    positive('OneCycleLR', 'totalSteps', totalSteps, true);
-    const o = { pctStart: 0.3, annealStrategy: 'cos' as const, divFactor: 25, finalDivFactor: 1e4, ...options };
-    if (!(o.pctStart > 0 && o.pctStart < 1)) throw new Error(`OneCycleLR: pctStart must be in (0, 1), got ${o.pctStart}`);
-    super(optimizer);
-    this.o = o;
+  readonly totalSteps: number;
+  readonly maxLrs: number[];
+  private readonly initialLrs: number[];
+  private readonly minLrs: number[];
+  private readonly baseMomenta: number[] = [];
+  private readonly maxMomenta: number[] = [];
+  private readonly momentumKey: 'betas' | 'momentum' | null = null;
+  private readonly phases: Phase[];
+  private readonly linear: boolean;
+
+  constructor(optimizer: AnyOptimizer, maxLr: number | readonly number[], totalSteps: number | null | undefined, options: OneCycleOptions = {}, ...extra: never[]) {
+    const op = 'OneCycleLR';
+    super(optimizer, op);
+    noExtra(op, extra, '(optimizer, maxLr, totalSteps, options)');
+    checkOptions(op, options, ONE_CYCLE_KEYS);
+    const o = { pctStart: 0.3, annealStrategy: 'cos', cycleMomentum: true, baseMomentum: 0.85, maxMomentum: 0.95, divFactor: 25, finalDivFactor: 1e4, threePhase: false, ...options };
+    const groups = optimizer.paramGroups.length;
+    this.maxLrs = perGroup(op, 'maxLr', maxLr, groups, positive);
+    if (totalSteps !== null && totalSteps !== undefined) {
+      if (o.epochs !== undefined || o.stepsPerEpoch !== undefined) throw new Error(`${op}: give totalSteps or (epochs and stepsPerEpoch), not both`);
+      this.totalSteps = checkNumber(op, 'totalSteps', totalSteps, positiveInt);
+    } else if (o.epochs !== undefined && o.stepsPerEpoch !== undefined) {
+      this.totalSteps = checkNumber(op, 'epochs', o.epochs, positiveInt) * checkNumber(op, 'stepsPerEpoch', o.stepsPerEpoch, positiveInt);
+    } else {
+      throw new Error(`${op}: give totalSteps, or epochs and stepsPerEpoch in the options (totalSteps = epochs * stepsPerEpoch)`);
+    }
+    checkBoolean(op, 'threePhase', o.threePhase);
+    const pct = checkNumber(op, 'pctStart', o.pctStart, o.threePhase ? { min: 0, max: 0.5 } : { min: 0, max: 1 });
+    this.linear = checkChoice(op, 'annealStrategy', o.annealStrategy, ['cos', 'linear']) === 'linear';
+    const divFactor = checkNumber(op, 'divFactor', o.divFactor, positive);
+    const finalDivFactor = checkNumber(op, 'finalDivFactor', o.finalDivFactor, positive);
+    checkBoolean(op, 'cycleMomentum', o.cycleMomentum);
+    const T = this.totalSteps;
+    this.phases = o.threePhase
+      ? [
+          { end: pct * T - 1, lr: ['initial', 'max'], momentum: ['max', 'base'] },
+          { end: 2 * pct * T - 2, lr: ['max', 'initial'], momentum: ['base', 'max'] },
+          { end: T - 1, lr: ['initial', 'min'], momentum: ['max', 'max'] },
+        ]
+      : [
+          { end: pct * T - 1, lr: ['initial', 'max'], momentum: ['max', 'base'] },
+          { end: T - 1, lr: ['max', 'min'], momentum: ['base', 'max'] },
+        ];
+    this.initialLrs = this.maxLrs.map((m) => m / divFactor);
+    this.minLrs = this.initialLrs.map((l) => l / finalDivFactor);
+    // As PyTorch's base_lrs: the lr each group starts the cycle from, not the optimizer's lr.
+    this.baseLrs.splice(0, this.baseLrs.length, ...this.initialLrs);
+    if (o.cycleMomentum) {
+      const d = optimizer.defaults as Record<string, unknown>;
+      this.momentumKey = 'betas' in d ? 'betas' : 'momentum' in d ? 'momentum' : null;
+      if (!this.momentumKey) {
+        throw new Error(`${op}: cycleMomentum needs an optimizer with momentum or betas, got ${optimizer.constructor.name} (pass cycleMomentum: false)`);
+      }
+      this.baseMomenta = perGroup(op, 'baseMomentum', o.baseMomentum, groups, { min: 0, lt: 1 });
+      this.maxMomenta = perGroup(op, 'maxMomentum', o.maxMomentum, groups, { min: 0, lt: 1 });
+    }
     this.start();
   }
-  protected lrAt(_base: number, t: number): number {
-    const initial = this.maxLr / this.o.divFactor;
-    const min = initial / this.o.finalDivFactor;
-    const up = this.o.pctStart * this.totalSteps - 1;
-    const end = this.totalSteps - 1;
-    if (t > end) throw new Error(`OneCycleLR: stepped ${t + 1} times, more than totalSteps (${this.totalSteps})`);
-    const anneal = (a: number, b: number, pct: number) =>
-      this.o.annealStrategy === 'cos' ? b + ((a - b) / 2) * (1 + Math.cos(Math.PI * pct)) : a + (b - a) * pct;
-    return t <= up ? anneal(initial, this.maxLr, t / up) : anneal(this.maxLr, min, (t - up) / (end - up));
+
+  protected lrAt(): number {
+    throw new Error('OneCycleLR: lrAt is not used');
+  }
+
+  /** PyTorch's count: the scheduler's step 0 is its construction, and step() may reach totalSteps. */
+  protected override checkStep(op: string, t: number): void {
+    if (t > this.totalSteps) {
+      throw new Error(`${op}: step() called ${t} times after construction, more than totalSteps (${this.totalSteps}); each batch steps once, so totalSteps must be at least epochs * batches per epoch`);
+    }
+  }
+
+  override step(...extra: unknown[]): void {
+    noExtra('OneCycleLR.step', extra, 'no arguments');
+    this.checkStep('OneCycleLR.step', this.lastEpoch + 1);
+    this.lastEpoch++;
+    this.apply();
+  }
+
+  /** The lr and the momentum of group i at step t (PyTorch's get_lr). */
+  valuesAt(t: number, i: number): { lr: number; momentum: number } {
+    const lrs = { initial: this.initialLrs[i]!, max: this.maxLrs[i]!, min: this.minLrs[i]! };
+    const moms = { base: this.baseMomenta[i] ?? 0, max: this.maxMomenta[i] ?? 0 };
+    let start = 0;
+    for (let k = 0; k < this.phases.length; k++) {
+      const ph = this.phases[k]!;
+      if (t <= ph.end || k === this.phases.length - 1) {
+        // A phase of no length ends at once (PyTorch divides by zero there); past the last step
+        // (t = totalSteps) the values stay at the final ones (PyTorch extrapolates, possibly below 0).
+        const pct = ph.end === start ? 1 : Math.min(1, (t - start) / (ph.end - start));
+        return { lr: this.anneal(lrs[ph.lr[0]], lrs[ph.lr[1]], pct), momentum: this.anneal(moms[ph.momentum[0]], moms[ph.momentum[1]], pct) };
+      }
+      start = ph.end;
+    }
+    throw new Error('OneCycleLR: unreachable');
+  }
+
+  private anneal(a: number, b: number, pct: number): number {
+    return this.linear ? (b - a) * pct + a : b + ((a - b) / 2) * (Math.cos(Math.PI * pct) + 1);
+  }
+
+  protected override apply(): void {
+    this.optimizer.paramGroups.forEach((g, i) => {
+      const { lr, momentum } = this.valuesAt(this.lastEpoch, i);
+      g.options.lr = lr;
+      const opts = g.options as unknown as Record<string, unknown>;
+      if (this.momentumKey === 'betas') opts.betas = [momentum, (opts.betas as number[])[1]!];
+      else if (this.momentumKey === 'momentum') opts.momentum = momentum;
+    });
   }
 }

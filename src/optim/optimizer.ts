@@ -14,7 +14,8 @@ import { keep } from '../tensor/memory.js';
 import { noGrad } from '../autograd/mode.js';
 import { zeroGrad } from '../autograd/engine.js';
 import { fmtShape, shapeEq } from '../tensor/shape.js';
-import { copyInto } from '../nn/module.js';
+import { Module, copyInto } from '../nn/module.js';
+import { checkOptions, describe } from '../core/options.js';
 
 /** A group of parameters and the options that apply to them (any option not given comes from the defaults). */
 export interface ParamGroup<O> {
@@ -22,7 +23,14 @@ export interface ParamGroup<O> {
   options: O;
 }
 
-export type ParamsArg<O> = Iterable<Tensor> | readonly { params: Iterable<Tensor>; options?: Partial<O> }[];
+/** One parameter group as given to an optimizer: its parameters and the options it overrides. */
+export interface ParamGroupSpec<O> {
+  params: Iterable<Tensor> | Tensor;
+  options?: O;
+}
+
+/** What an optimizer takes: the parameters (e.g. `model.parameters()`), or a list of parameter groups. */
+export type ParamsArg<O> = Iterable<Tensor> | readonly ParamGroupSpec<O>[];
 
 /** An optimizer's serialisable state: per parameter (by index across groups) its step and tensors. */
 export interface OptimizerState<O> {
@@ -35,42 +43,107 @@ interface ParamState {
   tensors: Record<string, Tensor>;
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && [Object.prototype, null].includes(Object.getPrototypeOf(v));
+
+/** The options given, without the keys whose value is undefined (those take the default). */
+function given<O>(o: Partial<O> | undefined): Partial<O> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<O>;
+}
+
+/**
+ * The parameter groups of `params`, checked: a Module, a single Tensor, a Map, null or a string
+ * are refused with what to pass instead; each group is { params, options } with known keys.
+ * A parameter listed twice in one group is kept once; one in two groups is an error (as PyTorch).
+ */
+function groupsOf<O>(op: string, params: unknown, optionNames: readonly string[]): { params: Tensor[]; options: Partial<O> }[] {
+  const expected = `${op}: params must be an iterable of Tensors or of parameter groups ({ params, options })`;
+  if (params instanceof Module) throw new Error(`${expected}; got a ${params.constructor.name} module (pass model.parameters())`);
+  if (params instanceof Tensor) throw new Error(`${expected}; got a single Tensor of shape ${fmtShape(params.shape)} (pass [tensor])`);
+  if (params instanceof Map) throw new Error(`${expected}; got a Map (pass [...map.values()])`);
+  if (params === null || params === undefined || typeof params === 'string' || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw new Error(`${expected}; got ${describe(params)}`);
+  }
+  const list = [...(params as Iterable<unknown>)];
+  if (list.length === 0) throw new Error(`${op}: got an empty parameter list`);
+  if (list.every((p) => p instanceof Tensor)) return [{ params: dedupe(list as Tensor[]), options: {} }];
+  return list.map((g, gi) => {
+    if (Array.isArray(g) && g.length === 2 && typeof g[0] === 'string' && g[1] instanceof Tensor) {
+      throw new Error(`${expected}; got [name, Tensor] pairs (pass model.parameters(), not namedParameters())`);
+    }
+    if (g instanceof Tensor) throw new Error(`${expected}; got a list mixing Tensors and other things (item ${gi} is a Tensor, another is not)`);
+    if (!isPlainObject(g)) throw new Error(`${expected}; got ${describe(g)} as item ${gi}`);
+    for (const k of Object.keys(g)) {
+      if (k !== 'params' && k !== 'options' && optionNames.includes(k)) {
+        throw new Error(`${op}: parameter group ${gi} has the key '${k}': a group's options go under 'options', as { params, options: { ${k} } }`);
+      }
+    }
+    checkOptions(`${op}: parameter group ${gi}`, g, ['params', 'options']);
+    const ps = g.params instanceof Tensor ? [g.params] : g.params;
+    if (ps === null || ps === undefined || typeof ps === 'string' || ps instanceof Module || typeof (ps as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+      throw new Error(`${op}: parameter group ${gi}: params must be a Tensor or an iterable of Tensors, got ${describe(ps)}${ps instanceof Module ? ' (pass model.parameters())' : ''}`);
+    }
+    const tensors = [...(ps as Iterable<unknown>)];
+    tensors.forEach((t, i) => {
+      if (!(t instanceof Tensor)) throw new Error(`${op}: parameter group ${gi}: params[${i}] is ${describe(t)}, not a Tensor`);
+    });
+    if (tensors.length === 0) throw new Error(`${op}: parameter group ${gi} has an empty parameter list`);
+    return { params: dedupe(tensors as Tensor[]), options: checkOptions(`${op}: parameter group ${gi} options`, g.options as Partial<O> | undefined, optionNames) ?? {} };
+  });
+}
+
+/** The list with each tensor once (tied weights listed twice are one parameter, updated once per step). */
+function dedupe(ps: Tensor[]): Tensor[] {
+  return [...new Set(ps)];
+}
+
 export abstract class Optimizer<O extends { lr: number }> {
   readonly paramGroups: ParamGroup<O>[];
+  /** The options every group starts from: the optimizer's defaults overridden by the options given. */
+  readonly defaults: O;
   protected readonly state = new Map<Tensor, ParamState>();
 
-  constructor(params: ParamsArg<O>, readonly defaults: O) {
-    const list = [...(params as Iterable<unknown>)];
-    if (list.length === 0) throw new Error(`${this.constructor.name}: got an empty parameter list`);
-    const groups = list[0] instanceof Tensor
-      ? [{ params: list as Tensor[], options: {} as Partial<O> }]
-      : (list as { params: Iterable<Tensor>; options?: Partial<O> }[]).map((g) => ({ params: [...g.params], options: g.options ?? {} }));
-    const seen = new Set<Tensor>();
-    this.paramGroups = groups.map((g, gi) => {
+  /**
+   * `defaults` lists every option the optimizer reads, with its default value; `options` (what
+   * the caller gave) may only have those keys, and each group's options too.
+   */
+  constructor(params: ParamsArg<Partial<O>>, options: Partial<O> | undefined, defaults: O) {
+    const op = this.constructor.name;
+    const names = Object.keys(defaults);
+    checkOptions(op, options, names);
+    this.defaults = { ...defaults, ...given(options) };
+    this.validate(this.defaults, '');
+    const seen = new Map<Tensor, number>();
+    this.paramGroups = groupsOf<O>(op, params, names).map((g, gi) => {
       for (const p of g.params) {
-        if (!(p instanceof Tensor)) throw new Error(`${this.constructor.name}: parameter group ${gi} holds something that is not a Tensor`);
-        if (!p.isLeaf || !p.requiresGrad) throw new Error(`${this.constructor.name}: parameters must be leaf tensors that require grad (group ${gi}, shape ${fmtShape(p.shape)})`);
-        if (seen.has(p)) throw new Error(`${this.constructor.name}: a parameter (shape ${fmtShape(p.shape)}) appears in more than one group`);
-        seen.add(p);
+        if (p.isDisposed) throw new Error(`${op}: a parameter of shape ${fmtShape(p.shape)} (group ${gi}) was disposed`);
+        if (!p.isLeaf || !p.requiresGrad) throw new Error(`${op}: parameters must be leaf tensors that require grad (group ${gi}, shape ${fmtShape(p.shape)})`);
+        const other = seen.get(p);
+        if (other !== undefined) throw new Error(`${op}: a parameter (shape ${fmtShape(p.shape)}) appears in more than one group (groups ${other} and ${gi})`);
+        seen.set(p, gi);
       }
-      const options = { ...defaults, ...g.options } as O;
-      this.validate(options);
+      const options = { ...this.defaults, ...given(g.options) } as O;
+      if (Object.keys(g.options).length) this.validate(options, ` (parameter group ${gi})`);
       return { params: g.params, options };
     });
   }
 
-  /** Throws a clear error for options out of range. */
-  protected abstract validate(o: O): void;
+  /** Throws a clear error for options out of range; `where` (e.g. " (parameter group 1)") follows the option name in the message. */
+  protected abstract validate(o: O, where: string): void;
   /** Which kernel, which state tensors (by name, created as zeros), and the step's hyper-parameters. */
   protected abstract plan(o: O, step: number, first: boolean): { kind: OptimizerKind; state: (string | null)[]; hyper: OptimizerHyper };
 
   /** Sets every parameter's .grad to null (freeing the gradients at once). */
-  zeroGrad(): void {
+  zeroGrad(...extra: never[]): void {
+    if (extra.length) throw new Error(`${this.constructor.name}.zeroGrad: takes no arguments (gradients are always set to null, as PyTorch's set_to_none), got ${extra.map(describe).join(', ')}`);
     zeroGrad(this.paramGroups.flatMap((g) => g.params));
   }
 
   /** Updates every parameter that has a gradient: one fused kernel each. Enqueues only: nothing is read back. */
-  step(): void {
+  step(...extra: never[]): void {
+    if (extra.length) {
+      throw new Error(`${this.constructor.name}.step: takes no arguments (no closure: compute the loss and call backward() before step()), got ${extra.map(describe).join(', ')}`);
+    }
     noGrad(() => {
       for (const group of this.paramGroups) {
         for (const p of group.params) {
@@ -83,7 +156,9 @@ export abstract class Optimizer<O extends { lr: number }> {
             this.state.set(p, st);
           }
           st.step++;
-          const { kind, state, hyper } = this.plan(group.options, st.step, first);
+          let { kind, state, hyper } = this.plan(group.options, st.step, first);
+          // A state tensor that does not exist yet (momentum turned on later, e.g. by OneCycleLR) starts as on a first step.
+          if (!first && state.some((name) => name !== null && !st!.tensors[name])) ({ kind, state, hyper } = this.plan(group.options, st.step, true));
           const views = state.map((name) => {
             if (!name) return null;
             // Optimizer state outlives the step: it must not join an enclosing tidy scope.
@@ -121,7 +196,16 @@ export abstract class Optimizer<O extends { lr: number }> {
 
   /** Loads state saved by stateDict (the same parameter layout); tensors are copied in. */
   loadStateDict(sd: OptimizerState<O>): void {
-    if (!sd || !Array.isArray(sd.groups) || sd.groups.length !== this.paramGroups.length) {
+    const op = `${this.constructor.name}.loadStateDict`;
+    if (sd === null || typeof sd !== 'object') throw new Error(`${op}: expected the { groups, state } of stateDict(), got ${describe(sd)}`);
+    checkOptions(op, sd, ['groups', 'state']);
+    if (Array.isArray(sd.groups)) {
+      sd.groups.forEach((g, i) => {
+        checkOptions(`${op}: group ${i}`, g, ['options', 'params']);
+        checkOptions(`${op}: group ${i} options`, g.options, Object.keys(this.defaults));
+      });
+    }
+    if (!Array.isArray(sd.groups) || sd.groups.length !== this.paramGroups.length) {
       throw new Error(`${this.constructor.name}.loadStateDict: the state has ${sd?.groups?.length ?? 'no'} parameter groups, this optimizer has ${this.paramGroups.length}`);
     }
     const params = this.paramGroups.flatMap((g) => g.params);
@@ -139,7 +223,7 @@ export abstract class Optimizer<O extends { lr: number }> {
     }
     sd.groups.forEach((g, i) => {
       const opts = { ...this.paramGroups[i]!.options, ...g.options };
-      this.validate(opts);
+      this.validate(opts, ` (loadStateDict, group ${i})`);
       this.paramGroups[i]!.options = opts;
     });
     for (const [k, s] of Object.entries(sd.state ?? {})) {
@@ -159,10 +243,4 @@ export abstract class Optimizer<O extends { lr: number }> {
   get lrs(): number[] {
     return this.paramGroups.map((g) => g.options.lr);
   }
-}
-
-export function checkRange(op: string, name: string, v: unknown, lo: number, hi: number, loOpen = false, hiOpen = true): void {
-  const n = v as number;
-  const ok = typeof v === 'number' && Number.isFinite(n) && (loOpen ? n > lo : n >= lo) && (hiOpen ? n < hi : n <= hi);
-  if (!ok) throw new Error(`${op}: ${name} must be in ${loOpen ? '(' : '['}${lo}, ${hi === Infinity ? 'inf' : hi}${hiOpen ? ')' : ']'}, got ${String(v)}`);
 }

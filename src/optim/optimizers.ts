@@ -3,15 +3,27 @@
  * shaders/optimizer.wgsl for the update each runs per element).
  */
 import type { OptimizerHyper } from '../kernels/backend.js';
-import { Optimizer, checkRange, type ParamsArg } from './optimizer.js';
+import { checkBoolean, checkNumber, describe } from '../core/options.js';
+import { Optimizer, type ParamsArg } from './optimizer.js';
 
 const base: Omit<OptimizerHyper, 'lr'> = {
   weightDecay: 0, maximize: false, momentum: 0, useMomentum: false, dampening: 0, nesterov: false, first: false,
   beta1: 0.9, beta2: 0.999, eps: 1e-8, amsgrad: false, decoupled: false, biasCorrection1: 1, biasCorrection2: 1, alpha: 0.99, centered: false,
 };
 
+const nonNeg = { min: 0, infinite: false };
+
+/** PyTorch's checks: lr, momentum, weightDecay and eps are numbers >= 0 (finite), betas in [0, 1). */
+function checkNonNeg(op: string, o: object, names: string[], where: string): void {
+  for (const n of names) checkNumber(op, `${n}${where}`, (o as Record<string, unknown>)[n], nonNeg);
+}
+function checkFlags(op: string, o: object, names: string[], where: string): void {
+  for (const n of names) checkBoolean(op, `${n}${where}`, (o as Record<string, unknown>)[n]);
+}
+
 export interface SGDOptions {
-  lr: number;
+  /** Default 1e-3 (as in recent PyTorch, where lr is no longer required). */
+  lr?: number;
   momentum?: number;
   dampening?: number;
   weightDecay?: number;
@@ -20,82 +32,87 @@ export interface SGDOptions {
 }
 
 /** Stochastic gradient descent, with momentum (dampening, Nesterov) and weight decay. */
-export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: ParamsArg<SGDOptions>, options: SGDOptions) {
-    super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
+export class SGD extends Optimizer<Required<SGDOptions>> {
+  constructor(params: ParamsArg<SGDOptions>, options?: SGDOptions) {
+    super(params, options, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false });
   }
-  protected validate(o: SGDOptions): void {
-    checkRange('SGD', 'lr', o.lr, 0, Infinity);
-    checkRange('SGD', 'momentum', o.momentum, 0, Infinity);
-    checkRange('SGD', 'weightDecay', o.weightDecay, 0, Infinity);
-    if (o.nesterov && (!(o.momentum! > 0) || o.dampening !== 0)) throw new Error('SGD: Nesterov momentum needs momentum > 0 and dampening 0');
+  protected validate(o: Required<SGDOptions>, where: string): void {
+    checkNonNeg('SGD', o, ['lr', 'momentum', 'dampening', 'weightDecay'], where);
+    checkFlags('SGD', o, ['nesterov', 'maximize'], where);
+    if (o.nesterov && (!(o.momentum > 0) || o.dampening !== 0)) {
+      throw new Error(`SGD: Nesterov momentum needs momentum > 0 and dampening 0${where}, got momentum ${o.momentum} and dampening ${o.dampening}`);
+    }
   }
-  protected plan(o: SGDOptions, _step: number, first: boolean) {
+  protected plan(o: Required<SGDOptions>, _step: number, first: boolean) {
     return {
       kind: 'sgd' as const,
-      state: [o.momentum! > 0 ? 'momentumBuffer' : null],
-      hyper: { ...base, lr: o.lr, momentum: o.momentum!, useMomentum: o.momentum! > 0, dampening: o.dampening!, nesterov: o.nesterov!, weightDecay: o.weightDecay!, maximize: o.maximize!, first },
+      state: [o.momentum > 0 ? 'momentumBuffer' : null],
+      hyper: { ...base, lr: o.lr, momentum: o.momentum, useMomentum: o.momentum > 0, dampening: o.dampening, nesterov: o.nesterov, weightDecay: o.weightDecay, maximize: o.maximize, first },
     };
   }
 }
 
 export interface AdamOptions {
-  lr: number;
-  betas?: [number, number];
+  /** Default 1e-3. */
+  lr?: number;
+  /** Default [0.9, 0.999]; each in [0, 1). */
+  betas?: readonly [number, number];
   eps?: number;
   weightDecay?: number;
   amsgrad?: boolean;
   maximize?: boolean;
 }
 
-function checkAdam(name: string, o: AdamOptions): void {
-  checkRange(name, 'lr', o.lr, 0, Infinity);
-  checkRange(name, 'eps', o.eps, 0, Infinity);
-  checkRange(name, 'betas[0]', o.betas?.[0], 0, 1);
-  checkRange(name, 'betas[1]', o.betas?.[1], 0, 1);
-  checkRange(name, 'weightDecay', o.weightDecay, 0, Infinity);
+function checkAdam(op: string, o: Required<AdamOptions>, where: string): void {
+  checkNonNeg(op, o, ['lr', 'eps', 'weightDecay'], where);
+  if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new Error(`${op}: betas${where} must be a pair [beta1, beta2], got ${describe(o.betas)}`);
+  checkNumber(op, `betas[0]${where}`, o.betas[0], { min: 0, lt: 1 });
+  checkNumber(op, `betas[1]${where}`, o.betas[1], { min: 0, lt: 1 });
+  checkFlags(op, o, ['amsgrad', 'maximize'], where);
 }
 
-function adamPlan(o: AdamOptions, step: number, decoupled: boolean) {
-  const [b1, b2] = o.betas!;
+function adamPlan(o: Required<AdamOptions>, step: number, decoupled: boolean) {
+  const [b1, b2] = o.betas;
   return {
     kind: 'adam' as const,
     state: ['expAvg', 'expAvgSq', o.amsgrad ? 'maxExpAvgSq' : null],
     hyper: {
-      ...base, lr: o.lr, beta1: b1, beta2: b2, eps: o.eps!, weightDecay: o.weightDecay!, amsgrad: o.amsgrad!, maximize: o.maximize!, decoupled,
+      ...base, lr: o.lr, beta1: b1, beta2: b2, eps: o.eps, weightDecay: o.weightDecay, amsgrad: o.amsgrad, maximize: o.maximize, decoupled,
       biasCorrection1: 1 - b1 ** step, biasCorrection2: 1 - b2 ** step,
     },
   };
 }
 
 /** Adam (Kingma and Ba), with bias correction, L2 weight decay and optional AMSGrad. */
-export class Adam extends Optimizer<AdamOptions> {
-  constructor(params: ParamsArg<AdamOptions>, options: AdamOptions = { lr: 1e-3 }) {
-    super(params, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...options });
+export class Adam extends Optimizer<Required<AdamOptions>> {
+  constructor(params: ParamsArg<AdamOptions>, options?: AdamOptions) {
+    super(params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false });
   }
-  protected validate(o: AdamOptions): void {
-    checkAdam('Adam', o);
+  protected validate(o: Required<AdamOptions>, where: string): void {
+    checkAdam('Adam', o, where);
   }
-  protected plan(o: AdamOptions, step: number) {
+  protected plan(o: Required<AdamOptions>, step: number) {
     return adamPlan(o, step, false);
   }
 }
 
 /** Adam with decoupled weight decay (Loshchilov and Hutter); weightDecay defaults to 0.01. */
-export class AdamW extends Optimizer<AdamOptions> {
-  constructor(params: ParamsArg<AdamOptions>, options: AdamOptions = { lr: 1e-3 }) {
-    super(params, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, amsgrad: false, maximize: false, ...options });
+export class AdamW extends Optimizer<Required<AdamOptions>> {
+  constructor(params: ParamsArg<AdamOptions>, options?: AdamOptions) {
+    super(params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, amsgrad: false, maximize: false });
   }
-  protected validate(o: AdamOptions): void {
-    checkAdam('AdamW', o);
+  protected validate(o: Required<AdamOptions>, where: string): void {
+    checkAdam('AdamW', o, where);
   }
-  protected plan(o: AdamOptions, step: number) {
+  protected plan(o: Required<AdamOptions>, step: number) {
     return adamPlan(o, step, true);
   }
 }
 
 export interface RMSpropOptions {
-  lr: number;
+  /** Default 1e-2. */
+  lr?: number;
+  /** Smoothing constant, in [0, 1] (default 0.99). */
   alpha?: number;
   eps?: number;
   weightDecay?: number;
@@ -105,22 +122,20 @@ export interface RMSpropOptions {
 }
 
 /** RMSprop (Hinton), optionally centered and with momentum. lr defaults to 0.01. */
-export class RMSprop extends Optimizer<RMSpropOptions> {
-  constructor(params: ParamsArg<RMSpropOptions>, options: RMSpropOptions = { lr: 1e-2 }) {
-    super(params, { alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options });
+export class RMSprop extends Optimizer<Required<RMSpropOptions>> {
+  constructor(params: ParamsArg<RMSpropOptions>, options?: RMSpropOptions) {
+    super(params, options, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false });
   }
-  protected validate(o: RMSpropOptions): void {
-    checkRange('RMSprop', 'lr', o.lr, 0, Infinity);
-    checkRange('RMSprop', 'alpha', o.alpha, 0, 1, false, false);
-    checkRange('RMSprop', 'eps', o.eps, 0, Infinity);
-    checkRange('RMSprop', 'momentum', o.momentum, 0, Infinity);
-    checkRange('RMSprop', 'weightDecay', o.weightDecay, 0, Infinity);
+  protected validate(o: Required<RMSpropOptions>, where: string): void {
+    checkNonNeg('RMSprop', o, ['lr', 'eps', 'weightDecay', 'momentum'], where);
+    checkNumber('RMSprop', `alpha${where}`, o.alpha, { min: 0, max: 1 });
+    checkFlags('RMSprop', o, ['centered', 'maximize'], where);
   }
-  protected plan(o: RMSpropOptions) {
+  protected plan(o: Required<RMSpropOptions>) {
     return {
       kind: 'rmsprop' as const,
-      state: ['squareAvg', o.centered ? 'gradAvg' : null, o.momentum! > 0 ? 'momentumBuffer' : null],
-      hyper: { ...base, lr: o.lr, alpha: o.alpha!, eps: o.eps!, weightDecay: o.weightDecay!, momentum: o.momentum!, useMomentum: o.momentum! > 0, centered: o.centered!, maximize: o.maximize! },
+      state: ['squareAvg', o.centered ? 'gradAvg' : null, o.momentum > 0 ? 'momentumBuffer' : null],
+      hyper: { ...base, lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, momentum: o.momentum, useMomentum: o.momentum > 0, centered: o.centered, maximize: o.maximize },
     };
   }
 }

@@ -6,18 +6,22 @@
 import { unaryWith, where } from '../../tensor/ops/elementwise.js';
 import { checkInputs } from '../../tensor/ops/core.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { checkChoice, checkNumber, checkOptions } from '../../core/options.js';
+import { noExtra } from './args.js';
 
 function checkFinite(op: string, name: string, v: number): void {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${op}: ${name} must be a finite number, got ${String(v)}`);
+  checkNumber(op, name, v);
 }
 
 /** max(x, 0). */
-export function relu(x: Tensor): Tensor {
+export function relu(x: Tensor, ...extra: never[]): Tensor {
+  noExtra('relu', extra, '(x)');
   return x.relu();
 }
 
 /** x for x > 0, negativeSlope * x otherwise (default slope 0.01). */
-export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+export function leakyRelu(x: Tensor, negativeSlope = 0.01, ...extra: never[]): Tensor {
+  noExtra('leakyRelu', extra, '(x, negativeSlope = 0.01)');
   checkInputs('leakyRelu', x);
   checkFinite('leakyRelu', 'negativeSlope', negativeSlope);
   // d/dx = 1 for x > 0, slope elsewhere (at 0 too, as PyTorch).
@@ -25,7 +29,8 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
 }
 
 /** x for x > 0, alpha * (e^x - 1) otherwise (default alpha 1). */
-export function elu(x: Tensor, alpha = 1): Tensor {
+export function elu(x: Tensor, alpha = 1, ...extra: never[]): Tensor {
+  noExtra('elu', extra, '(x, alpha = 1)');
   checkInputs('elu', x);
   checkFinite('elu', 'alpha', alpha);
   // For x <= 0, d/dx alpha (e^x - 1) = alpha e^x.
@@ -43,9 +48,11 @@ const GELU_K = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
 
 /** x * Phi(x), Phi the standard normal CDF; `approximate: 'tanh'` uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
-export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
+export function gelu(x: Tensor, options: GeluOptions = {}, ...extra: never[]): Tensor {
+  noExtra('gelu', extra, '(x, options?)');
   checkInputs('gelu', x);
-  const approx = options.approximate ?? 'none';
+  checkOptions('gelu', options, ['approximate']);
+  const approx = checkChoice('gelu', 'approximate', options.approximate ?? 'none', ['none', 'tanh']);
   if (approx === 'none') {
     // d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi)
     return unaryWith('gelu', x, [], 'x', (g, xs) => {
@@ -67,7 +74,8 @@ export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
 }
 
 /** x * sigmoid(x) (also called swish). */
-export function silu(x: Tensor): Tensor {
+export function silu(x: Tensor, ...extra: never[]): Tensor {
+  noExtra('silu', extra, '(x)');
   checkInputs('silu', x);
   // d/dx x s(x) = s (1 + x (1 - s))
   return unaryWith('silu', x, [], 'x', (g, xs) => {
@@ -76,11 +84,13 @@ export function silu(x: Tensor): Tensor {
   });
 }
 
-export function sigmoid(x: Tensor): Tensor {
+export function sigmoid(x: Tensor, ...extra: never[]): Tensor {
+  noExtra('sigmoid', extra, '(x)');
   return x.sigmoid();
 }
 
-export function tanh(x: Tensor): Tensor {
+export function tanh(x: Tensor, ...extra: never[]): Tensor {
+  noExtra('tanh', extra, '(x)');
   return x.tanh();
 }
 
@@ -92,8 +102,10 @@ export interface SoftplusOptions {
 }
 
 /** log(1 + e^(beta x)) / beta, computed without overflow; linear above the threshold. */
-export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
+export function softplus(x: Tensor, options: SoftplusOptions = {}, ...extra: never[]): Tensor {
+  noExtra('softplus', extra, '(x, options?)');
   checkInputs('softplus', x);
+  checkOptions('softplus', options, ['beta', 'threshold']);
   const beta = options.beta ?? 1;
   const threshold = options.threshold ?? 20;
   checkFinite('softplus', 'beta', beta);
@@ -107,7 +119,8 @@ export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
 }
 
 /** Clamps to [minVal, maxVal] (default [-1, 1]). */
-export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
+export function hardtanh(x: Tensor, minVal = -1, maxVal = 1, ...extra: never[]): Tensor {
+  noExtra('hardtanh', extra, '(x, minVal = -1, maxVal = 1)');
   checkInputs('hardtanh', x);
   checkFinite('hardtanh', 'minVal', minVal);
   checkFinite('hardtanh', 'maxVal', maxVal);

@@ -18,6 +18,8 @@ import { isFloat } from '../../tensor/dtype.js';
 import { fmtShape } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { tensor } from '../../tensor/creation.js';
+import { checkNumber, checkOptions } from '../../core/options.js';
+import { noExtra } from './args.js';
 
 /** A size per spatial dim ([along H, along W]), or one number for all of them. */
 export type Size2 = number | readonly [number, number];
@@ -159,6 +161,7 @@ function checkConv(
   op: string, x: Tensor, w: Tensor, bias: Tensor | null | undefined, nd: number, transposed: boolean,
   o: { stride?: unknown; padding?: unknown; dilation?: unknown; groups?: unknown; outputPadding?: unknown },
 ): Geometry {
+  checkOptions(op, o, transposed ? ['stride', 'padding', 'outputPadding', 'dilation', 'groups'] : ['stride', 'padding', 'dilation', 'groups']);
   checkInputs(op, ...(bias ? [x, w, bias] : [x, w]));
   for (const [name, t] of [['input', x], ['weight', w], ['bias', bias]] as const) {
     if (t && !isFloat(t.dtype)) throw new Error(`${op}: expected floating-point tensors, got ${name} of dtype ${t.dtype} (cast it with .float())`);
@@ -181,8 +184,7 @@ function checkConv(
   if (cin === 0 || input.some((d) => d === 0)) throw new Error(`${op}: the input's channel and spatial dims must be non-empty, got shape ${fmtShape(x.shape)}`);
   if (w.shape.some((d) => d === 0)) throw new Error(`${op}: the weight has an empty dimension (shape ${fmtShape(w.shape)})`);
 
-  const groups = o.groups ?? 1;
-  if (typeof groups !== 'number' || !Number.isInteger(groups) || groups < 1) throw new Error(`${op}: groups must be a positive integer, got ${String(groups)}`);
+  const groups = checkNumber(op, 'groups', o.groups ?? 1, { int: true, min: 1 });
   const stride = sizes(op, 'stride', o.stride ?? 1, nd, 1);
   const dilation = sizes(op, 'dilation', o.dilation ?? 1, nd, 1);
   if (cin % groups !== 0) throw new Error(`${op}: the input's ${cin} channels are not divisible by groups = ${groups} (input shape ${fmtShape(x.shape)})`);
@@ -280,7 +282,8 @@ function batchedCall(x: Tensor, batched: boolean, f: (xb: Tensor) => Tensor): Te
  *
  *   F.conv2d(x, w, b, { stride: 2, padding: 1 })
  */
-export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}, ...extra: never[]): Tensor {
+  noExtra('conv2d', extra, '(x, weight, bias?, options?)');
   const g = checkConv('conv2d', x, weight, bias, 2, false, options);
   const p: Conv2dParams = { stride: pair(g.stride), padding: pair(g.padBefore), dilation: pair(g.dilation), groups: g.groups };
   return batchedCall(x, g.batched, (xb) => addBias(convForward(xb, weight, p, pair(g.output)), bias, 2));
@@ -290,7 +293,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
  * 1-D convolution (PyTorch's `conv1d`): input [N, Cin, L] (or [Cin, L]), weight [Cout, Cin / groups, K],
  * bias [Cout] or none. Runs as conv2d on [N, Cin, 1, L] views of the same storage.
  */
-export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dOptions = {}): Tensor {
+export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dOptions = {}, ...extra: never[]): Tensor {
+  noExtra('conv1d', extra, '(x, weight, bias?, options?)');
   const g = checkConv('conv1d', x, weight, bias, 1, false, options);
   const p: Conv2dParams = { stride: [1, g.stride[0]!], padding: [0, g.padBefore[0]!], dilation: [1, g.dilation[0]!], groups: g.groups };
   return batchedCall(x, g.batched, (xb) => {
@@ -308,7 +312,8 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
  * respect to its input: input [N, Cin, H, W] (or [Cin, H, W]), weight [Cin, Cout / groups, KH, KW],
  * bias [Cout] or none; OH = (H - 1) stride - 2 padding + dilation (KH - 1) + outputPadding + 1.
  */
-export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {}): Tensor {
+export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {}, ...extra: never[]): Tensor {
+  noExtra('convTranspose2d', extra, '(x, weight, bias?, options?)');
   const g = checkConv('convTranspose2d', x, weight, bias, 2, true, options);
   const p: Conv2dParams = { stride: pair(g.stride), padding: pair(g.padBefore), dilation: pair(g.dilation), groups: g.groups };
   return batchedCall(x, g.batched, (xb) => addBias(convInput(xb, weight, p, pair(g.output), 'convTranspose2d'), bias, 2));

@@ -9,13 +9,21 @@ import { checkInputs } from '../../tensor/ops/core.js';
 import { where } from '../../tensor/ops/elementwise.js';
 import { isFloat } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { checkBoolean, checkNumber } from '../../core/options.js';
+import { noExtra } from './args.js';
 
-/** `training` false (eval) returns x unchanged. The gradient flows through the kept elements, scaled. */
-export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
+/**
+ * `training` false (eval) returns x unchanged. The gradient flows through the kept elements,
+ * scaled. p = 1 zeroes everything (as PyTorch; its gradient is 0).
+ */
+export function dropout(x: Tensor, p = 0.5, training = true, ...extra: never[]): Tensor {
+  noExtra('dropout', extra, '(x, p = 0.5, training = true)');
   checkInputs('dropout', x);
-  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${String(p)}`);
+  checkNumber('dropout', 'p', p, { min: 0, max: 1 });
+  checkBoolean('dropout', 'training', training);
   if (!isFloat(x.dtype)) throw new Error(`dropout: expected a floating-point input, got ${x.dtype}`);
   if (!training || p === 0) return x;
+  if (p === 1) return x.mul(0);
   const keep = rand(x.shape, { device: x.device }).ge(p);
   return where(keep, x.mul(1 / (1 - p)), 0);
 }

@@ -11,10 +11,12 @@ import { trace } from '../../autograd/node.js';
 import { zeros } from '../../tensor/creation.js';
 import { fmtShape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { checkOptions } from '../../core/options.js';
 import { checkInputs } from '../../tensor/ops/core.js';
 import { where } from '../../tensor/ops/elementwise.js';
 import { indexSelect, scatterAdd } from '../../tensor/ops/indexing.js';
 import { expand, reshape, unsqueeze } from '../../tensor/ops/views.js';
+import { noExtra } from './args.js';
 
 export interface EmbeddingOptions {
   /** A row that gets no gradient (e.g. the padding token's); negative counts from the end. */
@@ -30,8 +32,10 @@ export interface EmbeddingOptions {
  * Gradient (weight only): each row gets the sum of the output gradients of every position
  * that looked it up; the row at `paddingIdx` gets none.
  */
-export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
+export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOptions = {}, ...extra: never[]): Tensor {
+  noExtra('embedding', extra, '(indices, weight, options?)');
   const op = 'embedding';
+  checkOptions(op, options, ['paddingIdx']);
   const device = checkInputs(op, indices, weight);
   if (indices.dtype !== 'int32') throw new Error(`${op}: indices must be an int32 tensor, got ${indices.dtype}`);
   if (weight.ndim !== 2) throw new Error(`${op}: weight must be 2-D [numEmbeddings, embeddingDim], got shape ${fmtShape(weight.shape)}`);

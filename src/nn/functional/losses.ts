@@ -13,7 +13,9 @@ import { checkInputs, describe, empty } from '../../tensor/ops/core.js';
 import { where } from '../../tensor/ops/elementwise.js';
 import { broadcastShapes, fmtShape, shapeEq } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { checkChoice, checkNumber, checkOptions } from '../../core/options.js';
 import { logSoftmax, softmax } from './softmax.js';
+import { noExtra } from './args.js';
 
 /** How a loss combines its per-element values: their mean (default), their sum, or none (all of them). */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -53,10 +55,11 @@ export interface BinaryCrossEntropyWithLogitsOptions extends BinaryCrossEntropyO
 // ---- checks ------------------------------------------------------------------------------------
 
 function reductionOf(op: string, r: unknown): Reduction {
-  if (r === undefined) return 'mean';
-  if (r === 'mean' || r === 'sum' || r === 'none') return r;
-  throw new Error(`${op}: unknown reduction '${String(r)}' (expected 'mean', 'sum' or 'none')`);
+  return r === undefined ? 'mean' : checkChoice(op, 'reduction', r, ['mean', 'sum', 'none']);
 }
+
+const LOSS_KEYS = ['reduction'];
+const NLL_KEYS = ['reduction', 'ignoreIndex', 'weight'];
 
 function checkFloat(op: string, what: string, t: Tensor): void {
   if (!isFloat(t.dtype)) throw new Error(`${op}: ${what} must be a floating-point tensor, got ${describe(t)}`);
@@ -98,10 +101,7 @@ function classSetup(op: string, input: Tensor, target: Tensor, o: NllLossOptions
   const reduction = reductionOf(op, o.reduction);
   checkFloat(op, 'input', input);
   if (input.ndim === 0) throw new Error(`${op}: input must have a class dim ([C], [N, C] or [N, C, d1, ...]), got a 0-d tensor`);
-  const ignoreIndex = o.ignoreIndex ?? -100;
-  if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) > 2147483647) {
-    throw new Error(`${op}: ignoreIndex must be an int32 integer, got ${ignoreIndex}`);
-  }
+  const ignoreIndex = checkNumber(op, 'ignoreIndex', o.ignoreIndex ?? -100, { int: true, min: -2147483648, max: 2147483647 });
   const classDim = input.ndim === 1 ? 0 : 1;
   const C = input.shape[classDim]!;
   if (weight) {
@@ -162,11 +162,12 @@ function reduceByWeight(per: Tensor, rowWeight: Tensor, reduction: Reduction): T
  *
  * The weight gets no gradient.
  */
-export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}, ...extra: never[]): Tensor {
+  noExtra('crossEntropy', extra, '(input, target, options?)');
   const op = 'crossEntropy';
+  checkOptions(op, options, [...NLL_KEYS, 'labelSmoothing']);
   const { reduction, classDim, C, ignoreIndex, weight } = classSetup(op, input, target, options);
-  const e = options.labelSmoothing ?? 0;
-  if (typeof e !== 'number' || !(e >= 0 && e <= 1)) throw new Error(`${op}: labelSmoothing must be a number in [0, 1], got ${String(e)}`);
+  const e = checkNumber(op, 'labelSmoothing', options.labelSmoothing ?? 0, { min: 0, max: 1 });
   if (isFloat(target.dtype)) {
     if (!shapeEq(target.shape, input.shape)) {
       throw new Error(
@@ -245,8 +246,10 @@ function probabilityCrossEntropy(x: Tensor, target: Tensor, weight: Tensor | nul
  * an error (at once on cpu, at the next read on webgpu). Linear in the input: its gradient puts
  * -w[t] g at each target class. The weight gets no gradient.
  */
-export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
+export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}, ...extra: never[]): Tensor {
+  noExtra('nllLoss', extra, '(input, target, options?)');
   const op = 'nllLoss';
+  checkOptions(op, options, NLL_KEYS);
   const { reduction, classDim, C, ignoreIndex, weight } = classSetup(op, input, target, options);
   checkIndexTarget(op, input, target, classDim);
   const w = weight && weight.dtype !== input.dtype ? tidy(() => weight.detach().cast(input.dtype)) : weight;
@@ -282,13 +285,17 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
 // ---- regression losses -------------------------------------------------------------------------
 
 /** Mean squared error: (input - target)^2, reduced. Input and target must have the same shape. */
-export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}, ...extra: never[]): Tensor {
+  noExtra('mseLoss', extra, '(input, target, options?)');
+  checkOptions('mseLoss', options, LOSS_KEYS);
   const reduction = checkPair('mseLoss', input, target, options.reduction);
   return tidy(() => reduce(input.sub(target).square(), reduction));
 }
 
 /** Mean absolute error: |input - target|, reduced. The gradient at input == target is 0 (as PyTorch's sign(0)). */
-export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {}, ...extra: never[]): Tensor {
+  noExtra('l1Loss', extra, '(input, target, options?)');
+  checkOptions('l1Loss', options, LOSS_KEYS);
   const reduction = checkPair('l1Loss', input, target, options.reduction);
   return tidy(() => reduce(input.sub(target).abs(), reduction));
 }
@@ -297,11 +304,12 @@ export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {})
  * Huber-like smooth L1: 0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (d = input -
  * target), reduced. beta must be >= 0; beta = 0 is l1Loss (as in PyTorch).
  */
-export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1LossOptions = {}): Tensor {
+export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1LossOptions = {}, ...extra: never[]): Tensor {
+  noExtra('smoothL1Loss', extra, '(input, target, options?)');
   const op = 'smoothL1Loss';
+  checkOptions(op, options, ['reduction', 'beta']);
   const reduction = checkPair(op, input, target, options.reduction);
-  const beta = options.beta ?? 1;
-  if (typeof beta !== 'number' || !(beta >= 0) || !Number.isFinite(beta)) throw new Error(`${op}: beta must be a finite number >= 0, got ${String(beta)}`);
+  const beta = checkNumber(op, 'beta', options.beta ?? 1, { min: 0 });
   return tidy(() => {
     const d = input.sub(target);
     const ad = d.abs();
@@ -320,8 +328,10 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1Los
  * kernel refuses them; checking would need a read back here). Gradients use PyTorch's formulas:
  * for p, g (p - t) / max(p (1 - p), 1e-12); for t, g (log(1 - p) - log p) (clamped logs).
  */
-export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BinaryCrossEntropyOptions = {}): Tensor {
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BinaryCrossEntropyOptions = {}, ...extra: never[]): Tensor {
+  noExtra('binaryCrossEntropy', extra, '(input, target, options?)');
   const op = 'binaryCrossEntropy';
+  checkOptions(op, options, ['reduction', 'weight']);
   const reduction = checkPair(op, input, target, options.reduction, [options.weight]);
   checkBroadcastWeight(op, 'weight', options.weight, input);
   const clampedLogs = (p: Tensor): [Tensor, Tensor] => [p.log().clamp(-100), p.neg().add(1).log().clamp(-100)];
@@ -371,8 +381,10 @@ function softplusNeg(x: Tensor): Tensor {
  * forms: x gets g ((1 + (P - 1) t) sigmoid(x) - P t) (sigmoid(x) - t without P), t gets
  * g ((P - 1) softplus(-x) - x), P gets g t softplus(-x); second derivatives work.
  */
-export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}, ...extra: never[]): Tensor {
+  noExtra('binaryCrossEntropyWithLogits', extra, '(input, target, options?)');
   const op = 'binaryCrossEntropyWithLogits';
+  checkOptions(op, options, ['reduction', 'weight', 'posWeight']);
   const pw = options.posWeight ?? null;
   const reduction = checkPair(op, input, target, options.reduction, [options.weight, pw]);
   checkBroadcastWeight(op, 'weight', options.weight, input);

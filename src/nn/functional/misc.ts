@@ -16,11 +16,13 @@ import { arange, full, tensor, zeros } from '../../tensor/creation.js';
 import { tidy } from '../../tensor/memory.js';
 import { fmtShape, normAxis } from '../../tensor/shape.js';
 import { Tensor, type SliceSpec } from '../../tensor/tensor.js';
+import { checkBoolean, checkChoice, checkNumber, checkOptions } from '../../core/options.js';
 import { checkInputs } from '../../tensor/ops/core.js';
 import { binary, cast, where } from '../../tensor/ops/elementwise.js';
 import { cat, gather, indexSelect } from '../../tensor/ops/indexing.js';
 import { argmax } from '../../tensor/ops/reduce.js';
 import { clone, reshape, slice, unsqueeze } from '../../tensor/ops/views.js';
+import { noExtra } from './args.js';
 
 // ---- pad ------------------------------------------------------------------------------------------
 
@@ -43,13 +45,13 @@ export interface PadOptions {
  * elements); reflect and replicate add up the gradients of every copy of an element (they are
  * indexSelects, whose backward is a scatter-add).
  */
-export function pad(x: Tensor, pad: readonly number[], options: PadOptions = {}): Tensor {
+export function pad(x: Tensor, pad: readonly number[], options: PadOptions = {}, ...extra: never[]): Tensor {
+  noExtra('pad', extra, '(x, pad, options?)');
   const op = 'pad';
   const device = checkInputs(op, x);
-  const mode = options.mode ?? 'constant';
-  if (mode !== 'constant' && mode !== 'reflect' && mode !== 'replicate') {
-    throw new Error(`${op}: unknown mode '${String(mode)}' (expected 'constant', 'reflect' or 'replicate')`);
-  }
+  checkOptions(op, options, ['mode', 'value']);
+  const mode = checkChoice(op, 'mode', options.mode ?? 'constant', ['constant', 'reflect', 'replicate']);
+  if (options.value !== undefined) checkNumber(op, 'value', options.value, { infinite: true });
   if (!Array.isArray(pad) || !pad.every((v) => Number.isInteger(v))) {
     throw new Error(`${op}: pad must be an array of integers, got ${Array.isArray(pad) ? fmtShape(pad) : String(pad)}`);
   }
@@ -134,7 +136,8 @@ function constantPad(x: Tensor, dims: [number, number, number][], value: number)
  * implicitly; pass `(await indices.max().item()) + 1` for that. An index outside
  * [0, numClasses) is an error (thrown at once on cpu; reported at the next read on webgpu).
  */
-export function oneHot(indices: Tensor, numClasses: number): Tensor {
+export function oneHot(indices: Tensor, numClasses: number, ...extra: never[]): Tensor {
+  noExtra('oneHot', extra, '(indices, numClasses)');
   const op = 'oneHot';
   const device = checkInputs(op, indices);
   if (indices.dtype !== 'int32') throw new Error(`${op}: indices must be an int32 tensor, got ${indices.dtype}`);
@@ -170,9 +173,13 @@ export interface TopkOptions {
  * kernels in all, so it suits small k). The values are a gather of x, so they carry gradients
  * (a scatter-add to the selected positions).
  */
-export function topk(x: Tensor, k: number, options: TopkOptions = {}): [Tensor, Tensor] {
+export function topk(x: Tensor, k: number, options: TopkOptions = {}, ...extra: never[]): [Tensor, Tensor] {
+  noExtra('topk', extra, '(x, k, options?)');
   const op = 'topk';
   const device = checkInputs(op, x);
+  checkOptions(op, options, ['dim', 'largest', 'sorted']);
+  if (options.largest !== undefined) checkBoolean(op, 'largest', options.largest);
+  if (options.sorted !== undefined) checkBoolean(op, 'sorted', options.sorted);
   if (x.dtype === 'bool') throw new Error(`${op}: bool tensors are not supported (cast to int32 or float32 first)`);
   const xs = x.ndim === 0 ? reshape(x, [1]) : x;
   const d = normAxis(op, options.dim ?? -1, xs.ndim);

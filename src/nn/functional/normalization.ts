@@ -13,6 +13,8 @@ import { tidy } from '../../tensor/memory.js';
 import { fmtShape, shapeEq } from '../../tensor/shape.js';
 import { isFloat } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { checkBoolean, checkNumber, checkOptions } from '../../core/options.js';
+import { noExtra } from './args.js';
 
 function checkFloat(op: string, x: Tensor): void {
   if (!isFloat(x.dtype)) throw new Error(`${op}: expected a floating-point input, got ${x.dtype} (shape ${fmtShape(x.shape)})`);
@@ -52,16 +54,18 @@ export function batchNorm(
   weight?: Tensor | null,
   bias?: Tensor | null,
   options: BatchNormOptions = {},
+  ...extra: never[]
 ): Tensor {
   const op = 'batchNorm';
+  noExtra(op, extra, '(x, runningMean, runningVar, weight?, bias?, options?)');
+  checkOptions(op, options, ['training', 'momentum', 'eps']);
   checkInputs(op, x);
   checkFloat(op, x);
   if (x.ndim < 2) throw new Error(`${op}: expected an input of shape [N, C, ...], got ${fmtShape(x.shape)}`);
-  const training = options.training ?? false;
-  const momentum = options.momentum ?? 0.1;
+  const training = checkBoolean(op, 'training', options.training ?? false);
+  const momentum = checkNumber(op, 'momentum', options.momentum ?? 0.1, { min: 0, max: 1 });
   const eps = options.eps ?? 1e-5;
   checkEps(op, eps);
-  if (!(momentum >= 0 && momentum <= 1)) throw new Error(`${op}: momentum must be in [0, 1], got ${momentum}`);
   const C = x.shape[1]!;
   const rm = checkParam(op, 'runningMean', runningMean, [C]);
   const rv = checkParam(op, 'runningVar', runningVar, [C]);
@@ -211,8 +215,10 @@ export interface NormOptions {
  * Layer normalization over the last dims, whose sizes are `normalizedShape`; weight and bias,
  * when given, have that shape.
  */
-export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}): Tensor {
+export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}, ...extra: never[]): Tensor {
+  noExtra('layerNorm', extra, '(x, normalizedShape, weight?, bias?, options?)');
   const op = 'layerNorm';
+  checkOptions(op, options, ['eps']);
   checkInputs(op, x);
   checkFloat(op, x);
   const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
@@ -237,8 +243,10 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
  * Group normalization of x [N, C, ...]: the C channels in `numGroups` groups, each normalized
  * over its channels and every spatial position; weight and bias are per channel [C].
  */
-export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}): Tensor {
+export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}, ...extra: never[]): Tensor {
+  noExtra('groupNorm', extra, '(x, numGroups, weight?, bias?, options?)');
   const op = 'groupNorm';
+  checkOptions(op, options, ['eps']);
   checkInputs(op, x);
   checkFloat(op, x);
   if (x.ndim < 2) throw new Error(`${op}: expected an input of shape [N, C, ...], got ${fmtShape(x.shape)}`);

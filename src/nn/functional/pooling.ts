@@ -13,9 +13,11 @@ import type { Pool2dSpec, PoolAxis } from '../../kernels/cpu/nn_pool.js';
 import { isFloat } from '../../tensor/dtype.js';
 import { fmtShape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { checkBoolean, checkOptions } from '../../core/options.js';
 import { checkInputs, empty } from '../../tensor/ops/core.js';
 import { gather } from '../../tensor/ops/indexing.js';
 import { reshape, squeeze, unsqueeze } from '../../tensor/ops/views.js';
+import { noExtra } from './args.js';
 
 /** One size for both spatial dims, or [along H, along W]. */
 export type PoolSize2 = number | readonly [number, number];
@@ -172,8 +174,12 @@ function gatherAtIndices(gg: Tensor, idx: Tensor): Tensor {
  */
 export function maxPool2d(x: Tensor, kernelSize: PoolSize2, options?: MaxPool2dOptions & { returnIndices?: false }): Tensor;
 export function maxPool2d(x: Tensor, kernelSize: PoolSize2, options: MaxPool2dOptions & { returnIndices: true }): [Tensor, Tensor];
-export function maxPool2d(x: Tensor, kernelSize: PoolSize2, options: MaxPool2dOptions = {}): Tensor | [Tensor, Tensor] {
+export function maxPool2d(x: Tensor, kernelSize: PoolSize2, options: MaxPool2dOptions = {}, ...extra: never[]): Tensor | [Tensor, Tensor] {
+  noExtra('maxPool2d', extra, '(x, kernelSize, options?)');
   const op = 'maxPool2d';
+  checkOptions(op, options, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
+  if (options.ceilMode !== undefined) checkBoolean(op, 'ceilMode', options.ceilMode);
+  if (options.returnIndices !== undefined) checkBoolean(op, 'returnIndices', options.returnIndices);
   const kernel = pair(op, 'kernelSize', kernelSize, [0, 0], 1);
   const stride = pair(op, 'stride', options.stride, kernel, 1);
   const padding = pair(op, 'padding', options.padding, [0, 0], 0);
@@ -241,8 +247,12 @@ function avgPoolBackward(op: string, g: Tensor, spec: Pool2dSpec, inShape: reado
  * (`countIncludePad: false`), or by `divisorOverride`.
  * Gradient: each output's gradient spread evenly (by the same divisor) over its window.
  */
-export function avgPool2d(x: Tensor, kernelSize: PoolSize2, options: AvgPool2dOptions = {}): Tensor {
+export function avgPool2d(x: Tensor, kernelSize: PoolSize2, options: AvgPool2dOptions = {}, ...extra: never[]): Tensor {
+  noExtra('avgPool2d', extra, '(x, kernelSize, options?)');
   const op = 'avgPool2d';
+  checkOptions(op, options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+  if (options.ceilMode !== undefined) checkBoolean(op, 'ceilMode', options.ceilMode);
+  if (options.countIncludePad !== undefined) checkBoolean(op, 'countIncludePad', options.countIncludePad);
   const kernel = pair(op, 'kernelSize', kernelSize, [0, 0], 1);
   const stride = pair(op, 'stride', options.stride, kernel, 1);
   const padding = pair(op, 'padding', options.padding, [0, 0], 0);
@@ -268,7 +278,8 @@ export function avgPool2d(x: Tensor, kernelSize: PoolSize2, options: AvgPool2dOp
  * rows floor(i * H / oh) to ceil((i + 1) * H / oh) - 1, and likewise columns. `outputSize` 1 is
  * global average pooling. Gradient: each output's gradient spread evenly over its window.
  */
-export function adaptiveAvgPool2d(x: Tensor, outputSize: number | null | readonly [number | null, number | null]): Tensor {
+export function adaptiveAvgPool2d(x: Tensor, outputSize: number | null | readonly [number | null, number | null], ...extra: never[]): Tensor {
+  noExtra('adaptiveAvgPool2d', extra, '(x, outputSize)');
   const op = 'adaptiveAvgPool2d';
   const given = outputSize === null || typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
   if (!Array.isArray(given) || given.length !== 2 || !given.every((v) => v === null || (Number.isInteger(v) && v >= 1))) {

@@ -6,10 +6,14 @@ import { checkInputs, describe, empty } from '../../tensor/ops/core.js';
 import { reshape } from '../../tensor/ops/views.js';
 import { normAxis } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { checkNumber } from '../../core/options.js';
+import { noExtra } from './args.js';
 
 /** Runs the softmax kernel along `dim` of x (a 0-d x is a row of one). */
 function softmaxKernel(op: 'softmax' | 'logSoftmax', x: Tensor, dim: number, log: boolean): Tensor {
   const device = checkInputs(op, x);
+  if (dim === undefined) throw new Error(`${op}: dim is required (PyTorch's implicit dim is deprecated), e.g. ${op}(x, -1)`);
+  checkNumber(op, 'dim', dim, { int: true });
   if (!isFloat(x.dtype)) {
     throw new Error(`${op}: expected a floating-point tensor, got ${describe(x)} (cast it with .float() first)`);
   }
@@ -35,7 +39,8 @@ function softmaxKernel(op: 'softmax' | 'logSoftmax', x: Tensor, dim: number, log
  *
  * Gradient: y * (g - sum(g * y, dim)), with tensor ops, so second derivatives work.
  */
-export function softmax(x: Tensor, dim: number): Tensor {
+export function softmax(x: Tensor, dim: number, ...extra: never[]): Tensor {
+  noExtra('softmax', extra, '(x, dim)');
   return trace(
     'softmax',
     [x],
@@ -56,7 +61,8 @@ export function softmax(x: Tensor, dim: number): Tensor {
  *
  * Gradient: g - exp(y) * sum(g, dim), with tensor ops, so second derivatives work.
  */
-export function logSoftmax(x: Tensor, dim: number): Tensor {
+export function logSoftmax(x: Tensor, dim: number, ...extra: never[]): Tensor {
+  noExtra('logSoftmax', extra, '(x, dim)');
   return trace(
     'logSoftmax',
     [x],
