@@ -59,13 +59,14 @@ function layerArgs(op: string, required: readonly string[], args: readonly unkno
   } else if (rest.length > positional.length && typeof last === 'object' && last !== null && !Array.isArray(last)) {
     checkOptions(op, last, accepted); // names what it got instead of an options object
   }
+  const misplaced = rest.findIndex(isPlainObject);
+  if (misplaced >= 0) throw new Error(`${op}: the options object must be the last argument, got one as argument ${required.length + misplaced + 1}`);
   if (rest.length > positional.length) {
     const takes = [...required, ...positional].join(', ');
     throw new Error(`${op}: too many positional arguments: it takes (${takes}${takes ? ', ' : ''}options), got ${required.length + rest.length} positional arguments`);
   }
   rest.forEach((v, i) => {
     const name = positional[i]!;
-    if (isPlainObject(v)) throw new Error(`${op}: the options object must be the last argument, got one in place of ${name} (argument ${required.length + i + 1})`);
     if (v === undefined) return;
     if (out[name] !== undefined) throw new Error(`${op}: ${name} is given twice, as argument ${required.length + i + 1} and as an option`);
     out[name] = v;
