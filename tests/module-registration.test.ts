@@ -211,3 +211,20 @@ describe.each(DEVICES)('Module registration on %s', (device) => {
     expect(m.parameters().every((p) => p.grad !== null)).toBe(true);
   });
 });
+
+describe('Module: assigning through a class getter', () => {
+  it('linear.weight = p replaces the parameter that Linear.weight reads', () => {
+    const l = new nn.Linear(2, 2);
+    const p = wg.zeros([2, 2], { requiresGrad: true, dtype: 'float32' });
+    l.registerParameter('weight', p);
+    (l as unknown as Record<string, Tensor>).weight = p;
+    expect(l.weight).toBe(p);
+    expect(l.parameters()[0]).toBe(p);
+  });
+  it('linear.bias = a tensor without grad is refused with a message (not a TypeError)', () => {
+    const l = new nn.Linear(2, 2);
+    expect(() => {
+      (l as unknown as Record<string, Tensor>).bias = wg.zeros([2], { dtype: 'float32' });
+    }).toThrow(/Linear: cannot assign a Tensor that does not require grad to 'bias', a parameter/);
+  });
+});

@@ -37,7 +37,7 @@ export abstract class Module {
   constructor() {
     // Everything above is defined on the plain object; from here on `this` (in subclasses'
     // constructors and field initialisers) is the proxy.
-    return new Proxy(this, { defineProperty: defineOn, deleteProperty: deleteOn });
+    return new Proxy(this, { defineProperty: defineOn, deleteProperty: deleteOn, set: setOn });
   }
 
   /** The computation. Call it directly: `model.forward(x)`. */
@@ -327,6 +327,17 @@ function defineOn(target: Module, key: string | symbol, desc: PropertyDescriptor
     if ((target as unknown as Internals).assignRegistered(key, desc.value)) return true;
   }
   return Reflect.defineProperty(target, key, desc);
+}
+
+/**
+ * The proxy's set trap: a registered name is assigned through the registry even where the
+ * class has a getter only (Linear's `weight`, `bias`), so `linear.weight = p` replaces the
+ * parameter, and a wrong value is refused with a message rather than a TypeError.
+ */
+function setOn(target: Module, key: string | symbol, v: unknown, receiver: unknown): boolean {
+  const t = target as unknown as Internals;
+  if (typeof key === 'string' && (t.params.has(key) || t.bufs.has(key) || t.mods.has(key))) return t.assignRegistered(key, v);
+  return Reflect.set(target, key, v, receiver);
 }
 
 /** The proxy's deleteProperty trap: `delete this.fc` unregisters fc, as PyTorch's __delattr__. */
