@@ -141,3 +141,17 @@ describe.each(DEVICES)('BatchNorm state on %s', (device) => {
     expect(await bn.stateDict().num_batches_tracked!.item()).toBe(7);
   });
 });
+
+describe('loss modules', () => {
+  it("a class weight is a buffer named 'weight' (pos_weight for BCEWithLogitsLoss), as PyTorch", () => {
+    const w = wg.ones([3], { dtype: 'float32' });
+    expect(Object.keys(new nn.CrossEntropyLoss({ weight: w }).stateDict())).toEqual(['weight']);
+    expect(Object.keys(new nn.BCEWithLogitsLoss({ posWeight: w }).stateDict())).toEqual(['pos_weight']);
+  });
+  it('the weight read by forward is the buffer', async () => {
+    const loss = new nn.CrossEntropyLoss({ weight: wg.tensor(new Float32Array([1, 0])) });
+    const logits = wg.tensor(new Float32Array([0, 0, 0, 0]), { shape: [2, 2] });
+    const v = await loss.forward(logits, wg.tensor(new Int32Array([0, 1]))).item();
+    expect(v).toBeCloseTo(Math.log(2), 5);
+  });
+});

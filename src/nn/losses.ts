@@ -31,6 +31,16 @@ abstract class Loss<O extends object> extends Module {
     checkOptions(op, args[0], Object.keys(checks));
     for (const [k, v] of Object.entries(o)) if (v !== undefined) checks[k]!(op, k, v);
     this.options = { ...o } as O;
+    // As PyTorch: the class weights are buffers (moved by to(), saved by stateDict()).
+    if (o.weight instanceof Tensor) this.registerBuffer('weight', o.weight);
+    if (o.posWeight instanceof Tensor) this.registerBuffer('pos_weight', o.posWeight);
+  }
+  /** The options with the weights read from the buffers (which to() may have replaced). */
+  protected resolved(): O {
+    const o = { ...this.options } as Record<string, unknown>;
+    if (o.weight instanceof Tensor) o.weight = this.getOptional('weight');
+    if (o.posWeight instanceof Tensor) o.posWeight = this.getOptional('pos_weight');
+    return o as O;
   }
   abstract override forward(input: Tensor, target: Tensor): Tensor;
   override extraRepr(): string {
@@ -42,36 +52,36 @@ type ReductionOptions = { reduction?: Reduction };
 
 export class MSELoss extends Loss<ReductionOptions> {
   constructor(...args: [options?: ReductionOptions]) { super('MSELoss', { reduction }, args); }
-  forward(input: Tensor, target: Tensor): Tensor { return F.mseLoss(input, target, this.options); }
+  forward(input: Tensor, target: Tensor): Tensor { return F.mseLoss(input, target, this.resolved()); }
 }
 export class L1Loss extends Loss<ReductionOptions> {
   constructor(...args: [options?: ReductionOptions]) { super('L1Loss', { reduction }, args); }
-  forward(input: Tensor, target: Tensor): Tensor { return F.l1Loss(input, target, this.options); }
+  forward(input: Tensor, target: Tensor): Tensor { return F.l1Loss(input, target, this.resolved()); }
 }
 export class SmoothL1Loss extends Loss<ReductionOptions & { beta?: number }> {
   constructor(...args: [options?: ReductionOptions & { beta?: number }]) {
     super('SmoothL1Loss', { reduction, beta: (op, n, v) => void checkNumber(op, n, v, { min: 0 }) }, args);
   }
-  forward(input: Tensor, target: Tensor): Tensor { return F.smoothL1Loss(input, target, this.options); }
+  forward(input: Tensor, target: Tensor): Tensor { return F.smoothL1Loss(input, target, this.resolved()); }
 }
 type ClassOptions = ReductionOptions & { ignoreIndex?: number; weight?: Tensor | null };
 export class CrossEntropyLoss extends Loss<ClassOptions & { labelSmoothing?: number }> {
   constructor(...args: [options?: ClassOptions & { labelSmoothing?: number }]) {
     super('CrossEntropyLoss', { reduction, ignoreIndex: integer, weight: tensorOrNull, labelSmoothing: (op, n, v) => void checkNumber(op, n, v, { min: 0, max: 1 }) }, args);
   }
-  forward(input: Tensor, target: Tensor): Tensor { return F.crossEntropy(input, target, this.options); }
+  forward(input: Tensor, target: Tensor): Tensor { return F.crossEntropy(input, target, this.resolved()); }
 }
 export class NLLLoss extends Loss<ClassOptions> {
   constructor(...args: [options?: ClassOptions]) { super('NLLLoss', { reduction, ignoreIndex: integer, weight: tensorOrNull }, args); }
-  forward(input: Tensor, target: Tensor): Tensor { return F.nllLoss(input, target, this.options); }
+  forward(input: Tensor, target: Tensor): Tensor { return F.nllLoss(input, target, this.resolved()); }
 }
 export class BCELoss extends Loss<ReductionOptions & { weight?: Tensor | null }> {
   constructor(...args: [options?: ReductionOptions & { weight?: Tensor | null }]) { super('BCELoss', { reduction, weight: tensorOrNull }, args); }
-  forward(input: Tensor, target: Tensor): Tensor { return F.binaryCrossEntropy(input, target, this.options); }
+  forward(input: Tensor, target: Tensor): Tensor { return F.binaryCrossEntropy(input, target, this.resolved()); }
 }
 export class BCEWithLogitsLoss extends Loss<ReductionOptions & { weight?: Tensor | null; posWeight?: Tensor | null }> {
   constructor(...args: [options?: ReductionOptions & { weight?: Tensor | null; posWeight?: Tensor | null }]) {
     super('BCEWithLogitsLoss', { reduction, weight: tensorOrNull, posWeight: tensorOrNull }, args);
   }
-  forward(input: Tensor, target: Tensor): Tensor { return F.binaryCrossEntropyWithLogits(input, target, this.options); }
+  forward(input: Tensor, target: Tensor): Tensor { return F.binaryCrossEntropyWithLogits(input, target, this.resolved()); }
 }
