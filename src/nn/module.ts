@@ -271,12 +271,16 @@ export abstract class Module {
   /** One line per module with its own settings (`extraRepr`) and parameter counts. */
   toString(): string {
     const lines: string[] = [];
+    const open = new Set<Module>();
     const walk = (m: Module, name: string, depth: number) => {
+      if (open.has(m)) throw new Error(`${this.constructor.name}.toString: module '${name}' contains itself (a cycle of submodules)`);
+      open.add(m);
       const own = [...m.params.values()].reduce((a, p) => a + (p?.size ?? 0), 0);
       const extra = m.extraRepr();
       const head = `${'  '.repeat(depth)}${name ? `(${name}): ` : ''}${m.constructor.name}(${extra})`;
       lines.push(m.mods.size === 0 && own > 0 ? `${head}  # ${own.toLocaleString('en-US')} params` : head);
       for (const [n, c] of m.mods) walk(c, n, depth + 1);
+      open.delete(m);
     };
     walk(this, '', 0);
     lines.push(`Total: ${this.numParameters().toLocaleString('en-US')} parameters`);
