@@ -228,3 +228,15 @@ describe('Module: assigning through a class getter', () => {
     }).toThrow(/Linear: cannot assign a Tensor that does not require grad to 'bias', a parameter/);
   });
 });
+
+describe('Module: unregistering by assignment', () => {
+  it('assigning null to a submodule removes it (PyTorch: self.fc = None)', () => {
+    const m = new Fields();
+    (m as unknown as Record<string, unknown>).a = null;
+    expect(names(m)).toEqual(['b.weight', 'b.bias']);
+    expect((m as unknown as Record<string, unknown>).a).toBeNull();
+  });
+  it('registerParameter refuses a value that is not a Tensor', () => {
+    expect(() => new nn.Linear(1, 1).registerParameter('w', [1, 2] as never)).toThrow(/Linear.registerParameter: 'w' must be a Tensor or null, got \[1, 2\]/);
+  });
+});

@@ -46,12 +46,12 @@ export abstract class Module {
   /** Registers (or replaces) a parameter; it becomes a leaf that requires grad. */
   registerParameter(name: string, t: Tensor | null): Tensor | null {
     checkName(this, name);
+    if (t !== null && !(t instanceof Tensor)) throw new Error(`${this.constructor.name}.registerParameter: '${name}' must be a Tensor or null, got ${describe(t)}`);
     if (t) {
       if (!t.isLeaf) throw new Error(`${this.constructor.name}.registerParameter: '${name}' must be a leaf tensor (use detach())`);
       t.requiresGrad = true;
       keep(t); // a module's state outlives any tidy scope it was made in
     }
-    if (t !== null && !(t instanceof Tensor)) throw new Error(`${this.constructor.name}.registerParameter: '${name}' must be a Tensor or null, got ${describe(t)}`);
     this.bufs.delete(name);
     this.mods.delete(name);
     this.params.set(name, t);
@@ -85,7 +85,12 @@ export abstract class Module {
   /** What an assignment to a registered name does; false: the name is not registered. */
   private assignRegistered(name: string, v: unknown): boolean {
     if (this.mods.has(name)) {
-      if (v instanceof Module) this.registerModule(name, v);
+      if (v === null) {
+        // As PyTorch's `self.fc = None`: no longer a submodule; the property holds null.
+        this.mods.delete(name);
+        Reflect.deleteProperty(this, name);
+        Reflect.defineProperty(this, name, { value: null, writable: true, enumerable: true, configurable: true });
+      } else if (v instanceof Module) this.registerModule(name, v);
       else if (isParameterLike(v)) this.registerParameter(name, v);
       else throw new Error(`${this.constructor.name}: cannot assign ${describe(v)} to '${name}', a submodule (a Module expected; registerModule, or delete the property first)`);
       return true;
