@@ -110,7 +110,7 @@ describe.each(DEVICES)('DataLoader on %s', (device) => {
   });
 
   it('bad arguments', () => {
-    expect(() => new wg.data.DataLoader(ds(), { batchSize: 0 })).toThrow(/DataLoader: batchSize must be a positive integer, got 0/);
+    expect(() => new wg.data.DataLoader(ds(), { batchSize: 0 })).toThrow(/DataLoader: batchSize must be an integer >= 1, got 0/);
     expect(() => new wg.data.TensorDataset(wg.zeros([3]), wg.zeros([4]))).toThrow(/TensorDataset: every tensor needs the same first dim; got \[3\], \[4\]/);
     expect(() => ds().get(10)).toThrow(/TensorDataset: index 10 is out of range for 10 examples/);
   });

@@ -34,7 +34,8 @@ describe('Module', () => {
     expect([...m.namedBuffers()].map(([n]) => n)).toEqual(['steps']);
     expect(m.parameters().every((p) => p.requiresGrad && p.isLeaf)).toBe(true);
     expect(m.children().length).toBe(2);
-    expect(Object.keys(m.stateDict())).toEqual(['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias', 'steps']);
+    // As PyTorch's state_dict: each module's parameters and buffers, then its children's.
+    expect(Object.keys(m.stateDict())).toEqual(['steps', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
     expect(m.numParameters()).toBe(4 * 3 + 3 + 3 * 2 + 2);
   });
 
@@ -148,7 +149,7 @@ describe.each(DEVICES)('layers on %s match the functional ops', (device) => {
     bn.eval();
     const y = bn.forward(x);
     await close(y, F.batchNorm(x, bn.buffers()[0], bn.buffers()[1], null, null));
-    expect(Object.keys(bn.stateDict())).toEqual(['weight', 'bias', 'runningMean', 'runningVar']);
+    expect(Object.keys(bn.stateDict())).toEqual(['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']);
   });
 
   it('BatchNorm1d, LayerNorm, GroupNorm, Embedding, Dropout, Flatten and the activations', async () => {

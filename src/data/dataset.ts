@@ -14,6 +14,8 @@ import { fmtShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/mode.js';
 import { stack } from '../tensor/ops/indexing.js';
+import { defaultGenerator, randomBits } from '../tensor/random.js';
+import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
 
 export interface Dataset {
   readonly length: number;
@@ -72,10 +74,17 @@ function hostGather(t: Tensor, indices: Int32Array): Tensor {
 }
 
 export interface DataLoaderOptions {
+  /** Examples per batch (default 1), a positive integer. */
   batchSize?: number;
+  /**
+   * Reshuffle the examples each epoch (default false). The order is drawn from webgrad's
+   * global generator when the iteration starts, as PyTorch's is, so `manualSeed(s)` before
+   * training makes two runs identical; or from `seed`.
+   */
   shuffle?: boolean;
-  /** Seed of the shuffle: epoch e uses seed + e, so runs repeat exactly. */
+  /** A seed of the loader's own (shuffle only): epoch e uses seed + e, whatever the global generator does. */
   seed?: number;
+  /** Leave out the last batch when it is short (default false). */
   dropLast?: boolean;
   /** Where batches go (default: the default device). */
   device?: DeviceName;
@@ -93,14 +102,27 @@ function prng(seed: number): () => number {
   };
 }
 
+const LOADER_KEYS = ['batchSize', 'shuffle', 'seed', 'dropLast', 'device'];
+
 /** Iterate it once per epoch: `for (const [x, y] of loader) { ... }`. Each batch's tensors are yours to dispose. */
 export class DataLoader implements Iterable<Tensor[]> {
   readonly batchSize: number;
   private epoch = 0;
   constructor(readonly dataset: Dataset, readonly options: DataLoaderOptions = {}) {
-    this.batchSize = options.batchSize ?? 1;
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`DataLoader: batchSize must be a positive integer, got ${String(options.batchSize)}`);
-    if (dataset.length === 0) throw new Error('DataLoader: the dataset is empty');
+    const op = 'DataLoader';
+    if (typeof dataset !== 'object' || dataset === null || typeof (dataset as Dataset).get !== 'function' || typeof (dataset as Dataset).length !== 'number') {
+      throw new Error(`${op}: expected a Dataset (an object with length and get(i)), got ${describe(dataset)}`);
+    }
+    checkOptions(op, options, LOADER_KEYS);
+    this.batchSize = options.batchSize === undefined ? 1 : checkNumber(op, 'batchSize', options.batchSize, { int: true, min: 1 });
+    const shuffle = options.shuffle === undefined ? false : checkBoolean(op, 'shuffle', options.shuffle);
+    if (options.dropLast !== undefined) checkBoolean(op, 'dropLast', options.dropLast);
+    if (options.device !== undefined) checkChoice(op, 'device', options.device, ['cpu', 'webgpu'] as const);
+    if (options.seed !== undefined) {
+      checkNumber(op, 'seed', options.seed, { int: true });
+      if (!shuffle) throw new Error(`${op}: seed only orders a shuffle; pass shuffle: true or leave seed out`);
+    }
+    if (dataset.length === 0) throw new Error(`${op}: the dataset is empty`);
   }
   /** Number of batches per epoch. */
   get length(): number {
@@ -112,7 +134,8 @@ export class DataLoader implements Iterable<Tensor[]> {
     const n = this.dataset.length;
     const idx = Int32Array.from({ length: n }, (_, i) => i);
     if (this.options.shuffle) {
-      const r = prng((this.options.seed ?? 0) + this.epoch);
+      const seed = this.options.seed !== undefined ? this.options.seed + this.epoch : randomBits(defaultGenerator.seed, defaultGenerator.take(1));
+      const r = prng(seed);
       for (let i = n - 1; i > 0; i--) {
         const j = Math.floor(r() * (i + 1));
         [idx[i], idx[j]] = [idx[j]!, idx[i]!];
@@ -121,8 +144,11 @@ export class DataLoader implements Iterable<Tensor[]> {
     this.epoch++;
     return idx;
   }
-  *[Symbol.iterator](): Iterator<Tensor[]> {
-    const order = this.order();
+  /** Starts an epoch: the order is drawn now (not at the first batch), as PyTorch's iter(loader). */
+  [Symbol.iterator](): Iterator<Tensor[]> {
+    return this.batches(this.order());
+  }
+  private *batches(order: Int32Array): Generator<Tensor[]> {
     const device = this.options.device ?? getDefaultDevice();
     for (let b = 0; b < this.length; b++) {
       const ids = order.subarray(b * this.batchSize, Math.min((b + 1) * this.batchSize, order.length));

@@ -1,6 +1,12 @@
 /**
  * Layers: modules over nn.functional, initialised as PyTorch initialises them by default.
  * Each checks its input's shape first, so a wrong shape names the layer and what it expected.
+ *
+ * Constructors take PyTorch's positional arguments in PyTorch's order
+ * (`new Conv2d(1, 8, 4, 2, 1)` is stride 2, padding 1), then, as the last argument, an options
+ * object with the same settings by name (camelCase: `{ stride: 2, padding: 1 }`) plus `device`
+ * and `dtype`. Too many positional arguments, an unknown option, a setting given both ways
+ * and a value out of range are errors naming the layer.
  */
 import type { DeviceName } from '../kernels/backend.js';
 import { empty } from '../tensor/ops/core.js';
@@ -11,16 +17,91 @@ import { fmtShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as F from './functional/index.js';
 import * as init from './init.js';
-import { Module } from './module.js';
+import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
+import { Module, copyInto } from './module.js';
+import { noGrad } from '../autograd/mode.js';
+import { tidy } from '../tensor/memory.js';
 
 /** Where a layer's parameters live and their dtype (default: the default device, float32). */
 export interface LayerOptions {
   device?: DeviceName;
   dtype?: DType;
 }
+const PLACEMENT = ['device', 'dtype'] as const;
 
 type Pair = number | [number, number];
-const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+
+/**
+ * The argument lists a layer takes after its required arguments: any prefix of PyTorch's
+ * positional arguments `P`, then optionally the options object `O`.
+ */
+export type WithOptions<P extends unknown[], O> = P extends [...infer Init, unknown] ? [...P, O?] | WithOptions<Init, O> : [O?];
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * PyTorch-style arguments: `args` (what follows the required arguments) are positional
+ * settings named by `positional`, in order, then an optional options object whose keys must be
+ * in `accepted`. Returns the settings by name; a setting given both ways is an error.
+ */
+function layerArgs(op: string, required: readonly string[], args: readonly unknown[], positional: readonly string[], accepted: readonly string[]): Record<string, unknown> {
+  const rest = [...args];
+  while (rest.length > 0 && rest[rest.length - 1] === undefined) rest.pop();
+  const last = rest[rest.length - 1];
+  let out: Record<string, unknown> = {};
+  if (rest.length > 0 && isPlainObject(last)) {
+    out = { ...checkOptions(op, last, accepted) };
+    rest.pop();
+  } else if (rest.length > positional.length && typeof last === 'object' && last !== null && !Array.isArray(last)) {
+    checkOptions(op, last, accepted); // names what it got instead of an options object
+  }
+  const misplaced = rest.findIndex(isPlainObject);
+  if (misplaced >= 0) throw new Error(`${op}: the options object must be the last argument, got one as argument ${required.length + misplaced + 1}`);
+  if (rest.length > positional.length) {
+    const takes = [...required, ...positional].join(', ');
+    throw new Error(`${op}: too many positional arguments: it takes (${takes}${takes ? ', ' : ''}options), got ${required.length + rest.length} positional arguments`);
+  }
+  rest.forEach((v, i) => {
+    const name = positional[i]!;
+    if (v === undefined) return;
+    if (out[name] !== undefined) throw new Error(`${op}: ${name} is given twice, as argument ${required.length + i + 1} and as an option`);
+    out[name] = v;
+  });
+  return out;
+}
+
+const posInt = (op: string, name: string, v: unknown): number => checkNumber(op, name, v, { int: true, min: 1 });
+
+/** An integer >= min, or a list of `n` of them. */
+function sizes(op: string, name: string, v: unknown, n: number, min: number): number[] {
+  const ok = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= min;
+  if (ok(v)) return Array.from({ length: n }, () => v as number);
+  if (Array.isArray(v) && v.length === n && v.every(ok)) return [...(v as number[])];
+  const list = n === 1 ? '[l]' : '[h, w]';
+  throw new Error(`${op}: ${name} must be an integer >= ${min} or ${list} of them, got ${describe(v)}`);
+}
+
+function placement(op: string, o: Record<string, unknown>): LayerOptions {
+  const out: LayerOptions = {};
+  if (o.device !== undefined) out.device = checkChoice(op, 'device', o.device, ['cpu', 'webgpu'] as const);
+  if (o.dtype !== undefined) out.dtype = checkChoice(op, 'dtype', o.dtype, ['float32', 'float64'] as const);
+  return out;
+}
+
+const bool = (op: string, name: string, v: unknown, dflt: boolean): boolean => (v === undefined ? dflt : checkBoolean(op, name, v));
+
+/** PyTorch's `inplace` flag: false is accepted; true is refused, as webgrad ops make new tensors. */
+function noInplace(op: string, v: unknown): void {
+  if (v !== undefined && checkBoolean(op, 'inplace', v)) {
+    throw new Error(`${op}: inplace = true is not supported (webgrad's ops return new tensors); leave it out`);
+  }
+}
+
+const fmtSizes = (v: readonly number[]): string => (v.every((x) => x === v[0]) ? String(v[0]) : v.join('x'));
 
 function param(m: Module, name: string, shape: number[], o: LayerOptions): Tensor {
   const t = empty(`${m.constructor.name}`, o.device ?? getDefaultDevice(), o.dtype ?? 'float32', shape);
@@ -40,12 +121,24 @@ function resetLinearLike(weight: Tensor, bias: Tensor | null, fanIn: number): vo
   }
 }
 
-/** y = x W^T + b, for x [..., inFeatures]. */
+export interface LinearOptions extends LayerOptions {
+  /** Add a learned bias (default true). */
+  bias?: boolean;
+}
+
+/** y = x W^T + b, for x [..., inFeatures]. `new Linear(in, out, bias?, options?)`, as PyTorch's. */
 export class Linear extends Module {
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LayerOptions & { bias?: boolean } = {}) {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  constructor(inFeatures: number, outFeatures: number, ...args: WithOptions<[bias: boolean], LinearOptions>) {
     super();
-    const w = param(this, 'weight', [outFeatures, inFeatures], options);
-    const b = options.bias === false ? null : param(this, 'bias', [outFeatures], options);
+    const op = 'Linear';
+    this.inFeatures = posInt(op, 'inFeatures', inFeatures);
+    this.outFeatures = posInt(op, 'outFeatures', outFeatures);
+    const o = layerArgs(op, ['inFeatures', 'outFeatures'], args, ['bias'], ['bias', ...PLACEMENT]);
+    const place = placement(op, o);
+    const w = param(this, 'weight', [outFeatures, inFeatures], place);
+    const b = bool(op, 'bias', o.bias, true) ? param(this, 'bias', [outFeatures], place) : null;
     if (!b) this.registerParameter('bias', null);
     resetLinearLike(w, b, inFeatures);
   }
@@ -62,115 +155,253 @@ export class Linear extends Module {
 }
 
 export interface ConvOptions extends LayerOptions {
+  /** Default 1. */
   stride?: Pair;
+  /** Zero padding per side (default 0), or 'valid' (0) or 'same' (stride 1 only). */
   padding?: Pair | 'same' | 'valid';
+  /** Default 1. */
   dilation?: Pair;
+  /** Default 1; must divide inChannels and outChannels. */
   groups?: number;
+  /** Default true. */
   bias?: boolean;
+  /** Only 'zeros' (the default) is supported. */
+  paddingMode?: 'zeros';
 }
 
+export interface ConvTransposeOptions extends Omit<ConvOptions, 'padding'> {
+  padding?: Pair;
+  /** Added to one side of the output (default 0); less than the stride or the dilation. */
+  outputPadding?: Pair;
+}
+
+const CONV_POSITIONAL = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode'] as const;
+const CONVT_POSITIONAL = ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'paddingMode'] as const;
+
 abstract class ConvBase extends Module {
-  constructor(
-    readonly inChannels: number,
-    readonly outChannels: number,
-    readonly kernelSize: number[],
-    readonly options: ConvOptions,
-    transposed: boolean,
-  ) {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number[];
+  readonly stride: number[];
+  readonly padding: number[] | 'same' | 'valid';
+  readonly dilation: number[];
+  readonly groups: number;
+  readonly outputPadding: number[];
+  /** The settings, resolved (every one given). */
+  readonly options: ConvOptions & { outputPadding?: Pair };
+  constructor(op: string, inChannels: number, outChannels: number, kernelSize: unknown, args: readonly unknown[], transposed: boolean) {
     super();
-    const groups = options.groups ?? 1;
-    if (inChannels % groups !== 0 || outChannels % groups !== 0) {
-      throw new Error(`${this.constructor.name}: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${groups})`);
+    const n = op === 'Conv1d' ? 1 : 2;
+    this.inChannels = posInt(op, 'inChannels', inChannels);
+    this.outChannels = posInt(op, 'outChannels', outChannels);
+    this.kernelSize = sizes(op, 'kernelSize', kernelSize, n, 1);
+    const positional = transposed ? CONVT_POSITIONAL : CONV_POSITIONAL;
+    const o = layerArgs(op, ['inChannels', 'outChannels', 'kernelSize'], args, positional, [...positional, ...PLACEMENT]);
+    this.stride = sizes(op, 'stride', o.stride ?? 1, n, 1);
+    if (!transposed && (o.padding === 'same' || o.padding === 'valid')) {
+      if (o.padding === 'same' && this.stride.some((s) => s !== 1)) throw new Error(`${op}: padding 'same' needs stride 1, got stride ${describe(o.stride)}`);
+      this.padding = o.padding;
+    } else {
+      this.padding = sizes(op, 'padding', o.padding ?? 0, n, 0);
     }
-    const shape = transposed ? [inChannels, outChannels / groups, ...kernelSize] : [outChannels, inChannels / groups, ...kernelSize];
-    const w = param(this, 'weight', shape, options);
-    const b = options.bias === false ? null : param(this, 'bias', [outChannels], options);
+    this.dilation = sizes(op, 'dilation', o.dilation ?? 1, n, 1);
+    this.groups = posInt(op, 'groups', o.groups ?? 1);
+    this.outputPadding = transposed ? sizes(op, 'outputPadding', o.outputPadding ?? 0, n, 0) : [];
+    this.outputPadding.forEach((p, i) => {
+      if (p >= this.stride[i]! && p >= this.dilation[i]!) {
+        throw new Error(`${op}: outputPadding must be smaller than the stride or the dilation, got outputPadding ${describe(o.outputPadding)} with stride ${fmtSizes(this.stride)} and dilation ${fmtSizes(this.dilation)}`);
+      }
+    });
+    if (o.paddingMode !== undefined) checkChoice(op, 'paddingMode', o.paddingMode, ['zeros'] as const);
+    const groups = this.groups;
+    if (inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new Error(`${op}: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${groups})`);
+    }
+    const place = placement(op, o);
+    const bias = bool(op, 'bias', o.bias, true);
+    this.options = { stride: o.stride as Pair, padding: o.padding as Pair, dilation: o.dilation as Pair, groups, bias, ...(transposed ? { outputPadding: o.outputPadding as Pair } : {}), ...place };
+    const ks = this.kernelSize;
+    const shape = transposed ? [inChannels, outChannels / groups, ...ks] : [outChannels, inChannels / groups, ...ks];
+    const w = param(this, 'weight', shape, place);
+    const b = bias ? param(this, 'bias', [outChannels], place) : null;
     if (!b) this.registerParameter('bias', null);
     resetLinearLike(w, b, init.calculateFanInAndFanOut(w)[0]);
   }
   get weight(): Tensor { return this.get('weight'); }
   get bias(): Tensor | null { return this.getOptional('bias'); }
+  protected settings(): { stride: never; padding: never; dilation: never; groups: number } {
+    const one = (v: number[] | string) => (typeof v === 'string' ? v : v.length === 1 ? v[0] : v) as never;
+    return { stride: one(this.stride), padding: one(this.padding), dilation: one(this.dilation), groups: this.groups };
+  }
   override extraRepr(): string {
-    const o = this.options;
-    return [`${this.inChannels}, ${this.outChannels}`, `kernel=${this.kernelSize.join('x')}`, o.stride ? `stride=${String(o.stride)}` : '', o.padding ? `padding=${String(o.padding)}` : '', o.groups && o.groups > 1 ? `groups=${o.groups}` : ''].filter(Boolean).join(', ');
+    const pad = typeof this.padding === 'string' ? this.padding : this.padding.some((p) => p !== 0) ? fmtSizes(this.padding) : '';
+    return [
+      `${this.inChannels}, ${this.outChannels}`,
+      `kernel=${this.kernelSize.join('x')}`,
+      this.stride.some((s) => s !== 1) ? `stride=${fmtSizes(this.stride)}` : '',
+      pad ? `padding=${pad}` : '',
+      this.outputPadding.some((p) => p !== 0) ? `outputPadding=${fmtSizes(this.outputPadding)}` : '',
+      this.dilation.some((d) => d !== 1) ? `dilation=${fmtSizes(this.dilation)}` : '',
+      this.groups > 1 ? `groups=${this.groups}` : '',
+      this.bias ? '' : 'bias=false',
+    ].filter(Boolean).join(', ');
   }
 }
 
-/** 1-D convolution over x [N, Cin, L]. */
+type ConvPositional = [stride: Pair, padding: Pair | 'same' | 'valid', dilation: Pair, groups: number, bias: boolean, paddingMode: 'zeros'];
+
+/** 1-D convolution over x [N, Cin, L]: `new Conv1d(in, out, kernelSize, stride?, padding?, dilation?, groups?, bias?, paddingMode?, options?)`. */
 export class Conv1d extends ConvBase {
-  constructor(inChannels: number, outChannels: number, kernelSize: number, options: ConvOptions = {}) {
-    super(inChannels, outChannels, [kernelSize], options, false);
+  constructor(inChannels: number, outChannels: number, kernelSize: number | [number], ...args: WithOptions<[stride: number | [number], padding: number | [number] | 'same' | 'valid', dilation: number | [number], groups: number, bias: boolean, paddingMode: 'zeros'], Omit<ConvOptions, 'stride' | 'padding' | 'dilation'> & { stride?: number | [number]; padding?: number | [number] | 'same' | 'valid'; dilation?: number | [number] }>) {
+    super('Conv1d', inChannels, outChannels, kernelSize, args, false);
   }
   forward(x: Tensor): Tensor {
     expectShape(this, x, (x.ndim === 3 && x.shape[1] === this.inChannels) || (x.ndim === 2 && x.shape[0] === this.inChannels), `[N, ${this.inChannels}, L]`);
-    const { stride, padding, dilation, groups } = this.options;
-    return F.conv1d(x, this.weight, this.bias, { stride, padding, dilation, groups } as never);
+    return F.conv1d(x, this.weight, this.bias, this.settings());
   }
 }
 
-/** 2-D convolution over x [N, Cin, H, W]. */
+/** 2-D convolution over x [N, Cin, H, W]: `new Conv2d(in, out, kernelSize, stride?, padding?, dilation?, groups?, bias?, paddingMode?, options?)`. */
 export class Conv2d extends ConvBase {
-  constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: ConvOptions = {}) {
-    super(inChannels, outChannels, pair(kernelSize), options, false);
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, ...args: WithOptions<ConvPositional, ConvOptions>) {
+    super('Conv2d', inChannels, outChannels, kernelSize, args, false);
   }
   forward(x: Tensor): Tensor {
     expectShape(this, x, (x.ndim === 4 && x.shape[1] === this.inChannels) || (x.ndim === 3 && x.shape[0] === this.inChannels), `[N, ${this.inChannels}, H, W]`);
-    const { stride, padding, dilation, groups } = this.options;
-    return F.conv2d(x, this.weight, this.bias, { stride, padding, dilation, groups } as never);
+    return F.conv2d(x, this.weight, this.bias, this.settings());
   }
 }
 
-export interface ConvTransposeOptions extends ConvOptions {
-  outputPadding?: Pair;
-}
-
-/** Transposed 2-D convolution ("deconvolution") over x [N, Cin, H, W]. */
+/**
+ * Transposed 2-D convolution ("deconvolution") over x [N, Cin, H, W]:
+ * `new ConvTranspose2d(in, out, kernelSize, stride?, padding?, outputPadding?, groups?, bias?, dilation?, paddingMode?, options?)` (PyTorch's order).
+ */
 export class ConvTranspose2d extends ConvBase {
-  constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: ConvTransposeOptions = {}) {
-    super(inChannels, outChannels, pair(kernelSize), options, true);
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, ...args: WithOptions<[stride: Pair, padding: Pair, outputPadding: Pair, groups: number, bias: boolean, dilation: Pair, paddingMode: 'zeros'], ConvTransposeOptions>) {
+    super('ConvTranspose2d', inChannels, outChannels, kernelSize, args, true);
   }
   forward(x: Tensor): Tensor {
     expectShape(this, x, (x.ndim === 4 && x.shape[1] === this.inChannels) || (x.ndim === 3 && x.shape[0] === this.inChannels), `[N, ${this.inChannels}, H, W]`);
-    const { stride, padding, dilation, groups, outputPadding } = this.options as ConvTransposeOptions;
-    return F.convTranspose2d(x, this.weight, this.bias, { stride, padding, dilation, groups, outputPadding } as never);
+    return F.convTranspose2d(x, this.weight, this.bias, { ...this.settings(), outputPadding: this.outputPadding as never });
   }
 }
 
 export interface PoolOptions {
-  stride?: Pair;
+  /** Default: the kernel size. */
+  stride?: Pair | null;
+  /** Default 0; at most half the kernel size. */
   padding?: Pair;
   ceilMode?: boolean;
 }
 
+/** Kernel, stride (default the kernel) and padding (at most half the kernel) of a pooling layer. */
+function poolWindow(op: string, kernelSize: unknown, o: Record<string, unknown>): { kernel: number[]; stride: number[]; padding: number[] } {
+  const kernel = sizes(op, 'kernelSize', kernelSize, 2, 1);
+  const stride = o.stride === undefined || o.stride === null ? kernel : sizes(op, 'stride', o.stride, 2, 1);
+  const padding = sizes(op, 'padding', o.padding ?? 0, 2, 0);
+  padding.forEach((p, i) => {
+    if (p > kernel[i]! / 2) throw new Error(`${op}: padding must be at most half the kernel size, got padding ${describe(o.padding)} with kernelSize ${describe(kernelSize)}`);
+  });
+  return { kernel, stride, padding };
+}
+
+export interface MaxPool2dOptions extends PoolOptions {
+  /** Default 1. */
+  dilation?: Pair;
+  /** Also return the argmax of each window: forward then returns [values, indices]. */
+  returnIndices?: boolean;
+}
+
+/** `new MaxPool2d(kernelSize, stride?, padding?, dilation?, returnIndices?, ceilMode?, options?)`, as PyTorch's. */
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly options: PoolOptions & { dilation?: Pair } = {}) {
+  readonly kernelSize: number[];
+  readonly stride: number[];
+  readonly padding: number[];
+  readonly dilation: number[];
+  readonly returnIndices: boolean;
+  readonly ceilMode: boolean;
+  readonly options: MaxPool2dOptions;
+  constructor(kernelSize: Pair, ...args: WithOptions<[stride: Pair | null, padding: Pair, dilation: Pair, returnIndices: boolean, ceilMode: boolean], MaxPool2dOptions>) {
     super();
+    const op = 'MaxPool2d';
+    const positional = ['stride', 'padding', 'dilation', 'returnIndices', 'ceilMode'];
+    const o = layerArgs(op, ['kernelSize'], args, positional, positional);
+    const w = poolWindow(op, kernelSize, o);
+    this.kernelSize = w.kernel;
+    this.stride = w.stride;
+    this.padding = w.padding;
+    this.dilation = sizes(op, 'dilation', o.dilation ?? 1, 2, 1);
+    this.returnIndices = bool(op, 'returnIndices', o.returnIndices, false);
+    this.ceilMode = bool(op, 'ceilMode', o.ceilMode, false);
+    this.options = o as MaxPool2dOptions;
   }
   forward(x: Tensor): Tensor {
     expectShape(this, x, x.ndim === 4 || x.ndim === 3, '[N, C, H, W]');
-    return F.maxPool2d(x, this.kernelSize, { ...this.options } as never) as unknown as Tensor;
+    const o = { stride: this.stride as Pair, padding: this.padding as Pair, dilation: this.dilation as Pair, ceilMode: this.ceilMode };
+    return (this.returnIndices ? F.maxPool2d(x, this.kernelSize as Pair, { ...o, returnIndices: true }) : F.maxPool2d(x, this.kernelSize as Pair, o)) as unknown as Tensor;
   }
   override extraRepr(): string {
-    return `kernel=${String(this.kernelSize)}${this.options.stride ? `, stride=${String(this.options.stride)}` : ''}`;
+    return `kernel=${fmtSizes(this.kernelSize)}${this.stride.join() !== this.kernelSize.join() ? `, stride=${fmtSizes(this.stride)}` : ''}${this.padding.some((p) => p) ? `, padding=${fmtSizes(this.padding)}` : ''}`;
   }
 }
 
+export interface AvgPool2dOptions extends PoolOptions {
+  /** Count the padding in the divisor (default true). */
+  countIncludePad?: boolean;
+  /** Divide every window's sum by this instead (a positive integer). */
+  divisorOverride?: number | null;
+}
+
+/** `new AvgPool2d(kernelSize, stride?, padding?, ceilMode?, countIncludePad?, divisorOverride?, options?)`, as PyTorch's. */
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly options: PoolOptions & { countIncludePad?: boolean; divisorOverride?: number } = {}) {
+  readonly kernelSize: number[];
+  readonly stride: number[];
+  readonly padding: number[];
+  readonly ceilMode: boolean;
+  readonly countIncludePad: boolean;
+  readonly divisorOverride: number | null;
+  readonly options: AvgPool2dOptions;
+  constructor(kernelSize: Pair, ...args: WithOptions<[stride: Pair | null, padding: Pair, ceilMode: boolean, countIncludePad: boolean, divisorOverride: number | null], AvgPool2dOptions>) {
     super();
+    const op = 'AvgPool2d';
+    const positional = ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'];
+    const o = layerArgs(op, ['kernelSize'], args, positional, positional);
+    const w = poolWindow(op, kernelSize, o);
+    this.kernelSize = w.kernel;
+    this.stride = w.stride;
+    this.padding = w.padding;
+    this.ceilMode = bool(op, 'ceilMode', o.ceilMode, false);
+    this.countIncludePad = bool(op, 'countIncludePad', o.countIncludePad, true);
+    this.divisorOverride = o.divisorOverride === undefined || o.divisorOverride === null ? null : posInt(op, 'divisorOverride', o.divisorOverride);
+    this.options = o as AvgPool2dOptions;
   }
   forward(x: Tensor): Tensor {
     expectShape(this, x, x.ndim === 4 || x.ndim === 3, '[N, C, H, W]');
-    return F.avgPool2d(x, this.kernelSize, { ...this.options } as never);
+    return F.avgPool2d(x, this.kernelSize as Pair, {
+      stride: this.stride as Pair,
+      padding: this.padding as Pair,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
+      divisorOverride: this.divisorOverride,
+    });
   }
   override extraRepr(): string {
-    return `kernel=${String(this.kernelSize)}`;
+    return `kernel=${fmtSizes(this.kernelSize)}`;
   }
 }
 
+/** `new AdaptiveAvgPool2d(outputSize)`: outputSize a positive integer, or [h, w] with null keeping the input's size. */
 export class AdaptiveAvgPool2d extends Module {
-  constructor(readonly outputSize: number | [number | null, number | null]) {
+  readonly outputSize: number | [number | null, number | null];
+  constructor(outputSize: number | [number | null, number | null], ...rest: never[]) {
     super();
+    const op = 'AdaptiveAvgPool2d';
+    layerArgs(op, ['outputSize'], rest, [], []);
+    const ok = (v: unknown) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 1);
+    if (!((typeof outputSize === 'number' && ok(outputSize)) || (Array.isArray(outputSize) && outputSize.length === 2 && outputSize.every(ok)))) {
+      throw new Error(`${op}: outputSize must be a positive integer or [h, w] of them (null keeps that dim), got ${describe(outputSize)}`);
+    }
+    this.outputSize = outputSize;
   }
   forward(x: Tensor): Tensor {
     expectShape(this, x, x.ndim === 4 || x.ndim === 3, '[N, C, H, W]');
@@ -182,33 +413,74 @@ export class AdaptiveAvgPool2d extends Module {
 }
 
 export interface BatchNormLayerOptions extends LayerOptions {
+  /** Added to the variance (default 1e-5). */
   eps?: number;
-  momentum?: number;
+  /**
+   * Weight of each batch's statistics in the running ones (default 0.1), or null for the
+   * cumulative average over every batch seen (weight 1 / numBatchesTracked), as PyTorch.
+   */
+  momentum?: number | null;
+  /** Learned weight and bias (default true). */
   affine?: boolean;
+  /** Keep running statistics for eval (default true); false: batch statistics in eval too. */
   trackRunningStats?: boolean;
 }
 
+const BN_POSITIONAL = ['eps', 'momentum', 'affine', 'trackRunningStats'] as const;
+
+/**
+ * Batch norm's state is named as PyTorch names it (`weight`, `bias`, `running_mean`,
+ * `running_var`, `num_batches_tracked`), so a PyTorch checkpoint's tensors load by name.
+ * `num_batches_tracked` counts the training batches; PyTorch keeps it int64, webgrad int32.
+ */
 abstract class BatchNormBase extends Module {
-  constructor(readonly numFeatures: number, readonly options: BatchNormLayerOptions, private readonly ranks: number[], private readonly expected: string) {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  readonly options: BatchNormLayerOptions;
+  constructor(op: string, numFeatures: number, args: readonly unknown[], private readonly ranks: number[], private readonly expected: string) {
     super();
-    const device = options.device ?? getDefaultDevice();
-    const dtype = options.dtype ?? 'float32';
-    if (options.affine !== false) {
+    this.numFeatures = posInt(op, 'numFeatures', numFeatures);
+    const o = layerArgs(op, ['numFeatures'], args, BN_POSITIONAL, [...BN_POSITIONAL, ...PLACEMENT]);
+    this.eps = o.eps === undefined ? 1e-5 : checkNumber(op, 'eps', o.eps, { min: 0 });
+    this.momentum = o.momentum === undefined ? 0.1 : o.momentum === null ? null : checkNumber(op, 'momentum', o.momentum, { min: 0, max: 1 });
+    this.affine = bool(op, 'affine', o.affine, true);
+    this.trackRunningStats = bool(op, 'trackRunningStats', o.trackRunningStats, true);
+    this.options = o as BatchNormLayerOptions;
+    const { device = getDefaultDevice(), dtype = 'float32' } = placement(op, o);
+    if (this.affine) {
       this.registerParameter('weight', ones([numFeatures], { device, dtype }));
       this.registerParameter('bias', zeros([numFeatures], { device, dtype }));
     }
-    if (options.trackRunningStats !== false) {
-      this.registerBuffer('runningMean', zeros([numFeatures], { device, dtype }));
-      this.registerBuffer('runningVar', ones([numFeatures], { device, dtype }));
+    if (this.trackRunningStats) {
+      this.registerBuffer('running_mean', zeros([numFeatures], { device, dtype }));
+      this.registerBuffer('running_var', ones([numFeatures], { device, dtype }));
+      this.registerBuffer('num_batches_tracked', zeros([], { device, dtype: 'int32' }));
     }
   }
   forward(x: Tensor): Tensor {
     expectShape(this, x, this.ranks.includes(x.ndim) && x.shape[1] === this.numFeatures, this.expected);
-    const training = this.training || this.options.trackRunningStats === false;
-    return F.batchNorm(x, this.getOptional('runningMean'), this.getOptional('runningVar'), this.getOptional('weight'), this.getOptional('bias'), {
-      training,
-      momentum: this.options.momentum ?? 0.1,
-      eps: this.options.eps ?? 1e-5,
+    const rm = this.getOptional('running_mean');
+    const rv = this.getOptional('running_var');
+    const w = this.getOptional('weight');
+    const b = this.getOptional('bias');
+    const useBatch = this.training || !rm;
+    const updating = this.training && rm !== null && rv !== null;
+    const nbt = this.getOptional('num_batches_tracked');
+    if (updating && nbt) noGrad(() => replaceInPlace(nbt, nbt.add(1)));
+    if (updating && this.momentum === null) {
+      // The cumulative average needs the count, which lives on the device: normalize with the
+      // batch statistics, then update the running ones here, running += (batch - running) / n.
+      const y = F.batchNorm(x, null, null, w, b, { training: true, eps: this.eps });
+      cumulativeUpdate(x, rm!, rv!, nbt!);
+      return y;
+    }
+    return F.batchNorm(x, rm, rv, w, b, {
+      training: useBatch,
+      momentum: this.momentum ?? 0.1,
+      eps: this.eps,
     });
   }
   override extraRepr(): string {
@@ -216,61 +488,133 @@ abstract class BatchNormBase extends Module {
   }
 }
 
-/** Batch norm over [N, C] or [N, C, L]. */
+/** dst's values become v's (v is disposed). */
+function replaceInPlace(dst: Tensor, v: Tensor): void {
+  copyInto(dst, v);
+  v.dispose();
+}
+
+/** PyTorch's momentum = None: the running statistics become the mean of every batch's. */
+function cumulativeUpdate(x: Tensor, rm: Tensor, rv: Tensor, nbt: Tensor): void {
+  tidy(() => noGrad(() => {
+    const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    const count = dims.reduce((a, d) => a * x.shape[d]!, 1);
+    const C = x.shape[1]!;
+    const mean = x.mean(dims).reshape([C]);
+    const varU = x.var(dims, { correction: 0 }).reshape([C]).mul(count / (count - 1));
+    const n = nbt.cast(rm.dtype);
+    copyInto(rm, rm.add(mean.sub(rm).div(n)));
+    copyInto(rv, rv.add(varU.sub(rv).div(n)));
+  }));
+}
+
+type BNPositional = [eps: number, momentum: number | null, affine: boolean, trackRunningStats: boolean];
+
+/** Batch norm over [N, C] or [N, C, L]: `new BatchNorm1d(numFeatures, eps?, momentum?, affine?, trackRunningStats?, options?)`. */
 export class BatchNorm1d extends BatchNormBase {
-  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
-    super(numFeatures, options, [2, 3], `[N, ${numFeatures}] or [N, ${numFeatures}, L]`);
+  constructor(numFeatures: number, ...args: WithOptions<BNPositional, BatchNormLayerOptions>) {
+    super('BatchNorm1d', numFeatures, args, [2, 3], `[N, ${numFeatures}] or [N, ${numFeatures}, L]`);
   }
 }
-/** Batch norm over [N, C, H, W]. */
+/** Batch norm over [N, C, H, W]: `new BatchNorm2d(numFeatures, eps?, momentum?, affine?, trackRunningStats?, options?)`. */
 export class BatchNorm2d extends BatchNormBase {
-  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
-    super(numFeatures, options, [4], `[N, ${numFeatures}, H, W]`);
+  constructor(numFeatures: number, ...args: WithOptions<BNPositional, BatchNormLayerOptions>) {
+    super('BatchNorm2d', numFeatures, args, [4], `[N, ${numFeatures}, H, W]`);
   }
 }
 
+export interface LayerNormOptions extends LayerOptions {
+  /** Default 1e-5. */
+  eps?: number;
+  /** Learned weight (and bias) of the normalized shape (default true). */
+  elementwiseAffine?: boolean;
+  /** With elementwiseAffine, a learned bias too (default true). */
+  bias?: boolean;
+}
+
+/** `new LayerNorm(normalizedShape, eps?, elementwiseAffine?, bias?, options?)`, as PyTorch's. */
 export class LayerNorm extends Module {
   readonly normalizedShape: number[];
-  constructor(normalizedShape: number | number[], readonly options: LayerOptions & { eps?: number; elementwiseAffine?: boolean } = {}) {
+  readonly eps: number;
+  readonly elementwiseAffine: boolean;
+  readonly options: LayerNormOptions;
+  constructor(normalizedShape: number | number[], ...args: WithOptions<[eps: number, elementwiseAffine: boolean, bias: boolean], LayerNormOptions>) {
     super();
+    const op = 'LayerNorm';
+    const positional = ['eps', 'elementwiseAffine', 'bias'];
+    const o = layerArgs(op, ['normalizedShape'], args, positional, [...positional, ...PLACEMENT]);
+    const shapeOk = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+    if (!(shapeOk(normalizedShape) || (Array.isArray(normalizedShape) && normalizedShape.length > 0 && normalizedShape.every(shapeOk)))) {
+      throw new Error(`${op}: normalizedShape must be a positive integer or a non-empty list of them, got ${describe(normalizedShape)}`);
+    }
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
-    const device = options.device ?? getDefaultDevice();
-    if (options.elementwiseAffine !== false) {
-      this.registerParameter('weight', ones(this.normalizedShape, { device, dtype: options.dtype }));
-      this.registerParameter('bias', zeros(this.normalizedShape, { device, dtype: options.dtype }));
+    this.eps = o.eps === undefined ? 1e-5 : checkNumber(op, 'eps', o.eps, { min: 0 });
+    this.elementwiseAffine = bool(op, 'elementwiseAffine', o.elementwiseAffine, true);
+    const bias = bool(op, 'bias', o.bias, true);
+    this.options = o as LayerNormOptions;
+    const { device = getDefaultDevice(), dtype } = placement(op, o);
+    if (this.elementwiseAffine) {
+      this.registerParameter('weight', ones(this.normalizedShape, { device, dtype }));
+      if (bias) this.registerParameter('bias', zeros(this.normalizedShape, { device, dtype }));
     }
   }
   forward(x: Tensor): Tensor {
-    return F.layerNorm(x, this.normalizedShape, this.getOptional('weight'), this.getOptional('bias'), { eps: this.options.eps ?? 1e-5 });
+    return F.layerNorm(x, this.normalizedShape, this.getOptional('weight'), this.getOptional('bias'), { eps: this.eps });
   }
   override extraRepr(): string {
     return fmtShape(this.normalizedShape);
   }
 }
 
+export interface GroupNormOptions extends LayerOptions {
+  eps?: number;
+  affine?: boolean;
+}
+
+/** `new GroupNorm(numGroups, numChannels, eps?, affine?, options?)`, as PyTorch's. */
 export class GroupNorm extends Module {
-  constructor(readonly numGroups: number, readonly numChannels: number, readonly options: LayerOptions & { eps?: number; affine?: boolean } = {}) {
+  readonly numGroups: number;
+  readonly numChannels: number;
+  readonly eps: number;
+  readonly affine: boolean;
+  readonly options: GroupNormOptions;
+  constructor(numGroups: number, numChannels: number, ...args: WithOptions<[eps: number, affine: boolean], GroupNormOptions>) {
     super();
-    const device = options.device ?? getDefaultDevice();
-    if (options.affine !== false) {
-      this.registerParameter('weight', ones([numChannels], { device, dtype: options.dtype }));
-      this.registerParameter('bias', zeros([numChannels], { device, dtype: options.dtype }));
+    const op = 'GroupNorm';
+    this.numGroups = posInt(op, 'numGroups', numGroups);
+    this.numChannels = posInt(op, 'numChannels', numChannels);
+    if (numChannels % numGroups !== 0) throw new Error(`${op}: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
+    const o = layerArgs(op, ['numGroups', 'numChannels'], args, ['eps', 'affine'], ['eps', 'affine', ...PLACEMENT]);
+    this.eps = o.eps === undefined ? 1e-5 : checkNumber(op, 'eps', o.eps, { min: 0 });
+    this.affine = bool(op, 'affine', o.affine, true);
+    this.options = o as GroupNormOptions;
+    const { device = getDefaultDevice(), dtype } = placement(op, o);
+    if (this.affine) {
+      this.registerParameter('weight', ones([numChannels], { device, dtype }));
+      this.registerParameter('bias', zeros([numChannels], { device, dtype }));
     }
   }
   forward(x: Tensor): Tensor {
     expectShape(this, x, x.ndim >= 2 && x.shape[1] === this.numChannels, `[N, ${this.numChannels}, ...]`);
-    return F.groupNorm(x, this.numGroups, this.getOptional('weight'), this.getOptional('bias'), { eps: this.options.eps ?? 1e-5 });
+    return F.groupNorm(x, this.numGroups, this.getOptional('weight'), this.getOptional('bias'), { eps: this.eps });
   }
   override extraRepr(): string {
     return `${this.numGroups}, ${this.numChannels}`;
   }
 }
 
-/** Zeroes elements with probability p while training; the identity in eval mode. */
+/** Zeroes elements with probability p while training; the identity in eval mode. `new Dropout(p?, inplace?)`. */
 export class Dropout extends Module {
-  constructor(readonly p = 0.5) {
+  readonly p: number;
+  constructor(...args: WithOptions<[p: number, inplace: false], { p?: number; inplace?: false }>) {
     super();
-    if (!(p >= 0 && p < 1)) throw new Error(`Dropout: p must be in [0, 1), got ${p}`);
+    const op = 'Dropout';
+    const o = layerArgs(op, [], args, ['p', 'inplace'], ['p', 'inplace']);
+    noInplace(op, o.inplace);
+    const p = o.p ?? 0.5;
+    // p = 1 (PyTorch: all zeros) is refused, as by F.dropout: it would divide by 1 - p = 0.
+    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new Error(`${op}: p must be in [0, 1), got ${describe(p)}`);
+    this.p = p;
   }
   forward(x: Tensor): Tensor {
     return F.dropout(x, this.p, this.training);
@@ -280,79 +624,179 @@ export class Dropout extends Module {
   }
 }
 
-/** A lookup table [numEmbeddings, embeddingDim], initialised N(0, 1) (the paddingIdx row zero). */
+export interface EmbeddingLayerOptions extends LayerOptions {
+  /** A row initialised to zero that gets no gradient; negative counts from the end. */
+  paddingIdx?: number | null;
+}
+
+/** A lookup table [numEmbeddings, embeddingDim], initialised N(0, 1) (the paddingIdx row zero). `new Embedding(n, dim, paddingIdx?, options?)`. */
 export class Embedding extends Module {
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, readonly options: LayerOptions & { paddingIdx?: number } = {}) {
+  readonly numEmbeddings: number;
+  readonly embeddingDim: number;
+  /** The padding row, counted from 0 (a negative paddingIdx is resolved), or null. */
+  readonly paddingIdx: number | null;
+  readonly options: EmbeddingLayerOptions;
+  constructor(numEmbeddings: number, embeddingDim: number, ...args: WithOptions<[paddingIdx: number | null], EmbeddingLayerOptions>) {
     super();
-    const w = param(this, 'weight', [numEmbeddings, embeddingDim], options);
-    init.normal(w);
-    const pi = options.paddingIdx;
-    if (pi !== undefined) {
-      if (!Number.isInteger(pi) || pi < -numEmbeddings || pi >= numEmbeddings) {
-        throw new Error(`Embedding: paddingIdx ${pi} is out of range for ${numEmbeddings} embeddings`);
+    const op = 'Embedding';
+    this.numEmbeddings = posInt(op, 'numEmbeddings', numEmbeddings);
+    this.embeddingDim = posInt(op, 'embeddingDim', embeddingDim);
+    const o = layerArgs(op, ['numEmbeddings', 'embeddingDim'], args, ['paddingIdx'], ['paddingIdx', ...PLACEMENT]);
+    const pi = o.paddingIdx;
+    if (pi !== undefined && pi !== null) {
+      checkNumber(op, 'paddingIdx', pi, { int: true });
+      if ((pi as number) < -numEmbeddings || (pi as number) >= numEmbeddings) {
+        throw new Error(`${op}: paddingIdx must be in [${-numEmbeddings}, ${numEmbeddings - 1}] for ${numEmbeddings} embeddings, got ${pi as number}`);
       }
-      const row = w.select(0, pi < 0 ? pi + numEmbeddings : pi);
+    }
+    this.paddingIdx = pi === undefined || pi === null ? null : (pi as number) < 0 ? (pi as number) + numEmbeddings : (pi as number);
+    this.options = o as EmbeddingLayerOptions;
+    const w = param(this, 'weight', [numEmbeddings, embeddingDim], placement(op, o));
+    init.normal(w);
+    if (this.paddingIdx !== null) {
+      const row = w.select(0, this.paddingIdx);
       init.zeros(row);
       row.dispose();
     }
   }
   get weight(): Tensor { return this.get('weight'); }
   forward(indices: Tensor): Tensor {
-    return F.embedding(indices, this.weight, { paddingIdx: this.options.paddingIdx } as never);
+    return F.embedding(indices, this.weight, { paddingIdx: this.paddingIdx });
   }
   override extraRepr(): string {
-    return `${this.numEmbeddings}, ${this.embeddingDim}`;
+    return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx !== null ? `, paddingIdx=${this.paddingIdx}` : ''}`;
   }
 }
 
-/** Flattens dims startDim..endDim (default: all but the batch dim). */
+const intArg = (op: string, name: string, v: unknown, dflt: number): number => (v === undefined ? dflt : checkNumber(op, name, v, { int: true }));
+
+/** Flattens dims startDim..endDim (default: all but the batch dim). `new Flatten(startDim?, endDim?)`. */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  readonly startDim: number;
+  readonly endDim: number;
+  constructor(...args: WithOptions<[startDim: number, endDim: number], { startDim?: number; endDim?: number }>) {
     super();
+    const o = layerArgs('Flatten', [], args, ['startDim', 'endDim'], ['startDim', 'endDim']);
+    this.startDim = intArg('Flatten', 'startDim', o.startDim, 1);
+    this.endDim = intArg('Flatten', 'endDim', o.endDim, -1);
   }
   forward(x: Tensor): Tensor {
     return x.flatten(this.startDim, this.endDim);
   }
 }
 
+/** Returns its input. Unlike PyTorch's, which ignores any arguments, it takes none. */
 export class Identity extends Module {
+  constructor(...args: never[]) {
+    super();
+    layerArgs('Identity', [], args, [], []);
+  }
   forward(x: Tensor): Tensor {
     return x;
   }
 }
 
 // ---- activations as modules ---------------------------------------------------------------------
-export class ReLU extends Module { forward(x: Tensor): Tensor { return F.relu(x); } }
-export class Sigmoid extends Module { forward(x: Tensor): Tensor { return F.sigmoid(x); } }
-export class Tanh extends Module { forward(x: Tensor): Tensor { return F.tanh(x); } }
-export class SiLU extends Module { forward(x: Tensor): Tensor { return F.silu(x); } }
+/** An activation whose only PyTorch argument is `inplace` (false or left out). */
+abstract class PlainActivation extends Module {
+  constructor(op: string, args: readonly unknown[], inplace: boolean) {
+    super();
+    const o = layerArgs(op, [], args, inplace ? ['inplace'] : [], inplace ? ['inplace'] : []);
+    noInplace(op, o.inplace);
+  }
+}
+type InplaceArgs = WithOptions<[inplace: false], { inplace?: false }>;
+export class ReLU extends PlainActivation {
+  constructor(...args: InplaceArgs) { super('ReLU', args, true); }
+  forward(x: Tensor): Tensor { return F.relu(x); }
+}
+export class Sigmoid extends PlainActivation {
+  constructor(...args: never[]) { super('Sigmoid', args, false); }
+  forward(x: Tensor): Tensor { return F.sigmoid(x); }
+}
+export class Tanh extends PlainActivation {
+  constructor(...args: never[]) { super('Tanh', args, false); }
+  forward(x: Tensor): Tensor { return F.tanh(x); }
+}
+export class SiLU extends PlainActivation {
+  constructor(...args: InplaceArgs) { super('SiLU', args, true); }
+  forward(x: Tensor): Tensor { return F.silu(x); }
+}
+/** `new LeakyReLU(negativeSlope?, inplace?)`. */
 export class LeakyReLU extends Module {
-  constructor(readonly negativeSlope = 0.01) { super(); }
+  readonly negativeSlope: number;
+  constructor(...args: WithOptions<[negativeSlope: number, inplace: false], { negativeSlope?: number; inplace?: false }>) {
+    super();
+    const o = layerArgs('LeakyReLU', [], args, ['negativeSlope', 'inplace'], ['negativeSlope', 'inplace']);
+    noInplace('LeakyReLU', o.inplace);
+    this.negativeSlope = o.negativeSlope === undefined ? 0.01 : checkNumber('LeakyReLU', 'negativeSlope', o.negativeSlope);
+  }
   forward(x: Tensor): Tensor { return F.leakyRelu(x, this.negativeSlope); }
   override extraRepr(): string { return `negativeSlope=${this.negativeSlope}`; }
 }
+/** `new ELU(alpha?, inplace?)`. */
 export class ELU extends Module {
-  constructor(readonly alpha = 1) { super(); }
+  readonly alpha: number;
+  constructor(...args: WithOptions<[alpha: number, inplace: false], { alpha?: number; inplace?: false }>) {
+    super();
+    const o = layerArgs('ELU', [], args, ['alpha', 'inplace'], ['alpha', 'inplace']);
+    noInplace('ELU', o.inplace);
+    this.alpha = o.alpha === undefined ? 1 : checkNumber('ELU', 'alpha', o.alpha);
+  }
   forward(x: Tensor): Tensor { return F.elu(x, this.alpha); }
 }
+/** `new GELU(approximate?)`: 'none' (default, the exact erf form) or 'tanh'. */
 export class GELU extends Module {
-  constructor(readonly approximate: 'none' | 'tanh' = 'none') { super(); }
+  readonly approximate: 'none' | 'tanh';
+  constructor(...args: WithOptions<[approximate: 'none' | 'tanh'], { approximate?: 'none' | 'tanh' }>) {
+    super();
+    const o = layerArgs('GELU', [], args, ['approximate'], ['approximate']);
+    this.approximate = o.approximate === undefined ? 'none' : checkChoice('GELU', 'approximate', o.approximate, ['none', 'tanh'] as const);
+  }
   forward(x: Tensor): Tensor { return F.gelu(x, { approximate: this.approximate }); }
 }
+/** `new Softplus(beta?, threshold?)`. */
 export class Softplus extends Module {
-  constructor(readonly beta = 1, readonly threshold = 20) { super(); }
+  readonly beta: number;
+  readonly threshold: number;
+  constructor(...args: WithOptions<[beta: number, threshold: number], { beta?: number; threshold?: number }>) {
+    super();
+    const o = layerArgs('Softplus', [], args, ['beta', 'threshold'], ['beta', 'threshold']);
+    this.beta = o.beta === undefined ? 1 : checkNumber('Softplus', 'beta', o.beta, { gt: 0 });
+    this.threshold = o.threshold === undefined ? 20 : checkNumber('Softplus', 'threshold', o.threshold);
+  }
   forward(x: Tensor): Tensor { return F.softplus(x, { beta: this.beta, threshold: this.threshold }); }
 }
+/** `new Hardtanh(minVal?, maxVal?, inplace?)`. */
 export class Hardtanh extends Module {
-  constructor(readonly minVal = -1, readonly maxVal = 1) { super(); }
+  readonly minVal: number;
+  readonly maxVal: number;
+  constructor(...args: WithOptions<[minVal: number, maxVal: number, inplace: false], { minVal?: number; maxVal?: number; inplace?: false }>) {
+    super();
+    const o = layerArgs('Hardtanh', [], args, ['minVal', 'maxVal', 'inplace'], ['minVal', 'maxVal', 'inplace']);
+    noInplace('Hardtanh', o.inplace);
+    this.minVal = o.minVal === undefined ? -1 : checkNumber('Hardtanh', 'minVal', o.minVal);
+    this.maxVal = o.maxVal === undefined ? 1 : checkNumber('Hardtanh', 'maxVal', o.maxVal);
+    if (!(this.maxVal > this.minVal)) throw new Error(`Hardtanh: maxVal must be greater than minVal, got minVal ${this.minVal} and maxVal ${this.maxVal}`);
+  }
   forward(x: Tensor): Tensor { return F.hardtanh(x, this.minVal, this.maxVal); }
 }
+/** `new Softmax(dim?)`; the default dim is -1 (PyTorch's implicit dim is deprecated there). */
 export class Softmax extends Module {
-  constructor(readonly dim = -1) { super(); }
+  readonly dim: number;
+  constructor(...args: WithOptions<[dim: number], { dim?: number }>) {
+    super();
+    this.dim = intArg('Softmax', 'dim', layerArgs('Softmax', [], args, ['dim'], ['dim']).dim, -1);
+  }
   forward(x: Tensor): Tensor { return F.softmax(x, this.dim); }
 }
+/** `new LogSoftmax(dim?)`; the default dim is -1. */
 export class LogSoftmax extends Module {
-  constructor(readonly dim = -1) { super(); }
+  readonly dim: number;
+  constructor(...args: WithOptions<[dim: number], { dim?: number }>) {
+    super();
+    this.dim = intArg('LogSoftmax', 'dim', layerArgs('LogSoftmax', [], args, ['dim'], ['dim']).dim, -1);
+  }
   forward(x: Tensor): Tensor { return F.logSoftmax(x, this.dim); }
 }
 
@@ -361,7 +805,10 @@ export class LogSoftmax extends Module {
 export class Sequential extends Module {
   constructor(...layers: Module[]) {
     super();
-    layers.forEach((m, i) => this.registerModule(String(i), m));
+    layers.forEach((m, i) => {
+      if (!(m instanceof Module)) throw new Error(`Sequential: argument ${i + 1} must be a Module, got ${describe(m)}`);
+      this.registerModule(String(i), m);
+    });
   }
   forward(x: Tensor): Tensor {
     let y = x;
@@ -381,11 +828,14 @@ export class Sequential extends Module {
 
 /** A list of modules whose parameters the parent sees; it has no forward of its own. */
 export class ModuleList extends Module {
-  constructor(modules: Module[] = []) {
+  constructor(modules: Iterable<Module> = [], ...rest: never[]) {
     super();
-    modules.forEach((m) => this.append(m));
+    layerArgs('ModuleList', ['modules'], rest, [], []);
+    if (typeof (modules as Iterable<Module>)?.[Symbol.iterator] !== 'function') throw new Error(`ModuleList: expected a list of Modules, got ${describe(modules)}`);
+    for (const m of modules) this.append(m);
   }
   append(m: Module): this {
+    if (!(m instanceof Module)) throw new Error(`ModuleList.append: expected a Module, got ${describe(m)}`);
     this.registerModule(String(this.children().length), m);
     return this;
   }

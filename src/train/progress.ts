@@ -3,6 +3,8 @@
  * rate, the elapsed time and an ETA, plus any live values (loss). On a terminal it redraws one
  * line; elsewhere (a log file, CI) it prints a line every `logEvery` updates and at the end.
  */
+import { checkBoolean, checkNumber, checkOptions, describe } from '../core/options.js';
+
 export interface ProgressOptions {
   /** Where lines go (default: process.stderr in Node, console.log elsewhere). */
   write?: (s: string) => void;
@@ -39,6 +41,13 @@ export class ProgressBar {
   private lastLine = '';
 
   constructor(readonly total: number, readonly label = '', private readonly o: ProgressOptions = {}) {
+    checkOptions('ProgressBar', o, ['write', 'tty', 'width', 'logEvery', 'unit']);
+    checkNumber('ProgressBar', 'total', total, { int: true, min: 0 });
+    if (o.write !== undefined && typeof o.write !== 'function') throw new Error(`ProgressBar: write must be a function (s: string) => void, got ${describe(o.write)}`);
+    if (o.tty !== undefined) checkBoolean('ProgressBar', 'tty', o.tty);
+    if (o.width !== undefined) checkNumber('ProgressBar', 'width', o.width, { int: true, min: 1 });
+    if (o.logEvery !== undefined) checkNumber('ProgressBar', 'logEvery', o.logEvery, { int: true, min: 1 });
+    if (o.unit !== undefined && typeof o.unit !== 'string') throw new Error(`ProgressBar: unit must be a string, got ${describe(o.unit)}`);
     const sink = defaultSink();
     this.write = o.write ?? sink.write;
     this.tty = o.tty ?? (o.write ? false : sink.tty);
