@@ -102,8 +102,8 @@ interface OpDef {
 const OPS: Record<string, OpDef> = {
   sum: { run: (t, d, k) => t.sum(d, k), host: hostSum },
   mean: { run: (t, d, k) => t.mean(d, { keepdim: k }), host: hostMean },
-  max: { run: (t, d, k) => t.max(d, k), host: hostMax },
-  min: { run: (t, d, k) => t.min(d, { keepdim: k }), host: hostMin },
+  max: { run: (t, d, k) => t.amax(d, k), host: hostMax },
+  min: { run: (t, d, k) => t.amin(d, { keepdim: k }), host: hostMin },
   prod: { run: (t, d, k) => t.prod(d, k), host: (r) => r.reduce((a, b) => a * b, 1), low: 0.9, high: 1.1 },
   'var (correction 1)': { run: (t, d, k) => t.var(d, { keepdim: k }), host: hostVar(1) },
   'var (correction 0)': { run: (t, d, k) => t.var(d, { correction: 0, keepdim: k }), host: hostVar(0) },
@@ -306,15 +306,15 @@ describe.each(DEVICES)('reductions on %s: hand-checked values', (device) => {
     const x = wg.tensor([[3, -1, 7], [-4, 9, 0]], { dtype: 'float32', device });
     expect(await x.max().item()).toBe(9);
     expect(await x.min().item()).toBe(-4);
-    expect(await values(x.max(1))).toEqual([7, 9]);
-    expect(await values(x.min(0))).toEqual([-4, -1, 0]);
-    expect(x.max(0, true).shape).toEqual([1, 3]);
+    expect(await values(x.max(1).values)).toEqual([7, 9]);
+    expect(await values(x.min(0).values)).toEqual([-4, -1, 0]);
+    expect(x.max(0, true).values.shape).toEqual([1, 3]);
   });
 
   it('max of a row of -inf is -inf, min of a row of +inf is +inf', async () => {
     const x = wg.tensor([[-Infinity, -Infinity], [Infinity, Infinity]], { dtype: 'float32', device });
-    expect(await values(x.max(1))).toEqual([-Infinity, Infinity]);
-    expect(await values(x.min(1))).toEqual([-Infinity, Infinity]);
+    expect(await values(x.max(1).values)).toEqual([-Infinity, Infinity]);
+    expect(await values(x.min(1).values)).toEqual([-Infinity, Infinity]);
   });
 
   it('prod over all elements and along dims', async () => {
@@ -581,7 +581,7 @@ describe.each(DEVICES)('empty reductions on %s', (device) => {
   });
 
   it('max over a non-empty dim of a tensor with another empty dim is an empty result', async () => {
-    const m = wg.zeros([0, 3], { device }).max(1);
+    const m = wg.zeros([0, 3], { device }).max(1).values;
     expect(m.shape).toEqual([0]);
     expect(await values(m)).toEqual([]);
   });
@@ -604,8 +604,8 @@ describe.each(DEVICES)('integer and bool reductions on %s', (device) => {
       const g = groups(host, [5, 17, 33], dim === undefined ? undefined : typeof dim === 'number' ? [dim] : dim);
       const exp = (f: (r: number[]) => number) => wg.tensor(Int32Array.from(g.rows, f), { shape: g.outShape, device: 'cpu' });
       await expectEqual(x.sum(dim), exp(hostSum));
-      await expectEqual(x.max(dim), exp(hostMax));
-      await expectEqual(x.min(dim), exp(hostMin));
+      await expectEqual(x.amax(dim), exp(hostMax));
+      await expectEqual(x.amin(dim), exp(hostMin));
     }
     // prod of small ints stays exact: rows of 5 values in [-3, 3].
     reseed(12);
@@ -644,10 +644,10 @@ describe.each(DEVICES)('integer and bool reductions on %s', (device) => {
 
   it('max and min of a bool tensor are bool (any / all)', async () => {
     const b = wg.tensor([[true, false], [false, false]], { device });
-    const any = b.max(1);
+    const any = b.max(1).values;
     expect(any.dtype).toBe('bool');
     expect(await any.toArray()).toEqual([true, false]);
-    expect(await b.min(0).toArray()).toEqual([false, false]);
+    expect(await b.min(0).values.toArray()).toEqual([false, false]);
   });
 
   it('argmax of an int32 tensor', async () => {
@@ -674,8 +674,8 @@ describe.each(DEVICES)('reduction argument errors on %s', (device) => {
 describe.each(DEVICES)('NaN in max / min reductions on %s', (device) => {
   it('max and min of a row holding NaN are NaN (as in PyTorch); other rows are unaffected', async () => {
     const x = wg.tensor([[1, NaN, 3], [4, 5, 6]], { device });
-    expect(Array.from(await x.max(1).data())).toEqual([NaN, 6]);
-    expect(Array.from(await x.min(1).data())).toEqual([NaN, 4]);
+    expect(Array.from(await x.max(1).values.data())).toEqual([NaN, 6]);
+    expect(Array.from(await x.min(1).values.data())).toEqual([NaN, 4]);
     expect(Number.isNaN(await x.max().item())).toBe(true);
   });
 

@@ -8,11 +8,14 @@ import { Tensor, type SliceSpec } from '../tensor.js';
 import { checkInputs, empty } from './core.js';
 import { trace } from '../../autograd/node.js';
 import { zeros } from '../creation.js';
+import { describe as describeValue } from '../../core/options.js';
 
 /** Accepts `f(2, 3)` and `f([2, 3])` alike. */
-export function shapeArg(args: (number | readonly number[])[]): number[] {
-  if (args.length === 1 && Array.isArray(args[0])) return [...(args[0] as readonly number[])];
-  return args as number[];
+export function shapeArg(args: (number | readonly number[])[], op = 'reshape'): number[] {
+  const dims = args.length === 1 && Array.isArray(args[0]) ? [...(args[0] as readonly unknown[])] : (args as unknown[]);
+  const bad = dims.find((d) => typeof d !== 'number');
+  if (bad !== undefined) throw new Error(`${op}: expected dimensions as numbers (${op}(2, 3) or ${op}([2, 3])), got ${describeValue(bad)}`);
+  return dims as number[];
 }
 
 function makeView(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
@@ -204,6 +207,9 @@ function sliceImpl(x: Tensor, specs: readonly SliceSpec[]): Tensor {
   for (let i = 0; i < x.ndim; i++) {
     const spec = specs[i];
     const size = x.shape[i]!;
+    if (spec !== null && spec !== undefined && typeof spec !== 'number' && !Array.isArray(spec)) {
+      throw new Error(`slice: each spec must be an index, [start, stop, step], or null for the whole dim; got ${describeValue(spec)} for dim ${i}`);
+    }
     if (typeof spec === 'number') {
       if (!Number.isInteger(spec) || spec < -size || spec >= size) {
         throw new Error(`slice: index ${spec} is out of range for dim ${i} of size ${size}`);
@@ -234,7 +240,12 @@ function narrowImpl(x: Tensor, dim: number, start: number, length: number): Tens
 
 function selectImpl(x: Tensor, dim: number, index: number): Tensor {
   checkInputs('select', x);
+  if (x.ndim === 0) throw new Error('select: cannot select from a 0-d tensor (it has no dims)');
   const d = normAxis('select', dim, x.ndim);
+  const size = x.shape[d]!;
+  if (typeof index !== 'number' || !Number.isInteger(index) || index < -size || index >= size) {
+    throw new Error(`select: index ${typeof index === 'number' ? index : describeValue(index)} is out of range for dim ${d} of size ${size} (shape ${fmtShape(x.shape)}; expected an integer from ${-size} to ${size - 1})`);
+  }
   const specs: SliceSpec[] = x.shape.map(() => null);
   specs[d] = index;
   return slice(x, specs);
