@@ -1,7 +1,9 @@
 /**
  * Creating tensors and reading them back:
  * - `tensor()` from nested arrays, TypedArrays and scalars, with dtype inference
- *   (all-integer numbers -> int32 as in PyTorch, fractional -> float32, booleans -> bool);
+ *   (JS numbers -> float32 whether integer-valued or not, Int32Array -> int32, booleans -> bool),
+ *   and a dtype string as the second argument;
+ * - shapes as varargs or one array (`zeros(2, 3)`, `zeros([2, 3])`, `zeros(2, 3, { device })`);
  * - constants and ranges (zeros/ones/full/arange/linspace/eye/zerosLike/onesLike/fullLike);
  * - random draws: `manualSeed` gives the same numbers on cpu and webgpu, seeds and successive
  *   calls differ, and the distributions are sane over 100k samples;
@@ -33,12 +35,33 @@ function std(v: ArrayLike<number>): number {
 // ---- tensor() ---------------------------------------------------------------------------------
 
 describe.each(DEVICES)('tensor() on %s', (device) => {
-  it('infers int32 from nested arrays of integer numbers, with their shape', async () => {
+  it('infers float32 from nested arrays of integer-valued numbers (JS has no 1.0 apart from 1), with their shape', async () => {
     const x = wg.tensor([[1, 2, 3], [4, 5, 6]], { device });
-    expect(x.dtype).toBe('int32');
+    expect(x.dtype).toBe('float32');
     expect(x.shape).toEqual([2, 3]);
     expect(x.device).toBe(device);
-    expect(await x.data()).toEqual(new Int32Array([1, 2, 3, 4, 5, 6]));
+    expect(await x.data()).toEqual(new Float32Array([1, 2, 3, 4, 5, 6]));
+  });
+
+  it('gives int32 for an Int32Array or { dtype: \'int32\' }', async () => {
+    const a = wg.tensor(new Int32Array([1, 2]), { device });
+    const b = wg.tensor([[1, 2]], { device, dtype: 'int32' });
+    expect([a.dtype, b.dtype]).toEqual(['int32', 'int32']);
+    expect(await b.toArray()).toEqual([[1, 2]]);
+  });
+
+  it('takes a dtype string as its second argument: tensor([1, 2], \'int32\')', async () => {
+    const x = wg.tensor([1, 2], 'int32');
+    expect(x.dtype).toBe('int32');
+    expect(wg.tensor([1, 2], 'float64').dtype).toBe('float64');
+    expect(() => wg.tensor([1], 'half' as never)).toThrow(/^tensor: unknown dtype 'half' \(expected float32, int32, float64 or bool\)/);
+  });
+
+  it('makes a leaf that requires grad from plain integer-valued numbers', async () => {
+    const x = wg.tensor([1.0, 2.0], { device, requiresGrad: true });
+    expect(x.requiresGrad).toBe(true);
+    x.mul(x).sum().backward();
+    expect(await x.grad!.toArray()).toEqual([2, 4]);
   });
 
   it('infers float32 when any number is fractional', async () => {
@@ -53,12 +76,12 @@ describe.each(DEVICES)('tensor() on %s', (device) => {
     expect(await x.toArray()).toEqual([[true, false], [false, true]]);
   });
 
-  it('makes 0-d tensors from scalars: 3 -> int32, 2.5 -> float32, true -> bool', async () => {
+  it('makes 0-d tensors from scalars: 3 -> float32, 2.5 -> float32, true -> bool', async () => {
     const i = wg.tensor(3, { device });
     const f = wg.tensor(2.5, { device });
     const b = wg.tensor(true, { device });
     expect([i.shape, f.shape, b.shape]).toEqual([[], [], []]);
-    expect([i.dtype, f.dtype, b.dtype]).toEqual(['int32', 'float32', 'bool']);
+    expect([i.dtype, f.dtype, b.dtype]).toEqual(['float32', 'float32', 'bool']);
     expect([await i.item(), await f.item(), await b.item()]).toEqual([3, 2.5, 1]);
   });
 
@@ -141,11 +164,11 @@ describe.each(DEVICES)('constants on %s', (device) => {
     expect(await o.toArray()).toEqual([true, true]);
   });
 
-  it('full infers its dtype from the value: 7 -> int32, 2.5 -> float32, true -> bool', async () => {
+  it('full infers its dtype from the value: 7 -> float32, 2.5 -> float32, true -> bool', async () => {
     const i = wg.full([2], 7, { device });
     const f = wg.full([2], 2.5, { device });
     const b = wg.full([2], true, { device });
-    expect([i.dtype, f.dtype, b.dtype]).toEqual(['int32', 'float32', 'bool']);
+    expect([i.dtype, f.dtype, b.dtype]).toEqual(['float32', 'float32', 'bool']);
     expect(await i.toArray()).toEqual([7, 7]);
     expect(await f.toArray()).toEqual([2.5, 2.5]);
     expect(await b.toArray()).toEqual([true, true]);
@@ -181,12 +204,12 @@ describe.each(DEVICES)('constants on %s', (device) => {
   });
 
   it('invalid shapes throw naming the op', () => {
-    expect(() => wg.zeros([2, -1], { device })).toThrow(/full: invalid shape \[2, -1\]/);
+    expect(() => wg.zeros([2, -1], { device })).toThrow(/zeros: invalid shape \[2, -1\]/);
     expect(() => wg.ones([1.5], { device })).toThrow(/invalid shape/);
   });
 
   it('zerosLike / onesLike / fullLike follow the shape, dtype and device of their argument', async () => {
-    const x = wg.tensor([[1, 2, 3]], { device });
+    const x = wg.tensor([[1, 2, 3]], { device, dtype: 'int32' });
     const z = wg.zerosLike(x);
     const o = wg.onesLike(x);
     const f = wg.fullLike(x, 9);
@@ -368,7 +391,7 @@ describe.each(DEVICES)('random draws on %s', (device) => {
 
   it('randint with low >= high throws', () => {
     expect(() => wg.randint(3, 3, [2], { device })).toThrow(/randint: need integers low < high/);
-    expect(() => wg.randint(0, 2.5, [2], { device })).toThrow(/randint: need integers/);
+    expect(() => wg.randint(0, 2.5, [2], { device })).toThrow(/randint: high must be an integer, got 2\.5/);
   });
 
   it('the same seed gives the same numbers again on the same device', async () => {
@@ -519,7 +542,7 @@ describe.each(DEVICES)('reading back on %s', (device) => {
   });
 
   it('data() returns a fresh copy each time (mutating it changes nothing)', async () => {
-    const x = wg.tensor([1, 2, 3], { device });
+    const x = wg.tensor([1, 2, 3], { device, dtype: 'int32' });
     const a = await x.data();
     a[0] = 99;
     expect(await x.data()).toEqual(new Int32Array([1, 2, 3]));
@@ -527,8 +550,8 @@ describe.each(DEVICES)('reading back on %s', (device) => {
 });
 
 describe.each(DEVICES)('dtype inference at the int32 boundary on %s', (device) => {
-  it('integers that fit int32 give int32; one beyond it makes the data float32 instead of wrapping', async () => {
-    expect(wg.tensor([2147483647, -2147483648], { device }).dtype).toBe('int32');
+  it('int32 bounds fit in { dtype: int32 }; integers beyond int32 are plain float32 data, not wrapped', async () => {
+    expect(await wg.tensor([2147483647, -2147483648], { device, dtype: 'int32' }).toArray()).toEqual([2147483647, -2147483648]);
     const big = wg.tensor([1, 3e9], { device });
     expect(big.dtype).toBe('float32');
     expect(Array.from(await big.data())).toEqual([1, 3e9]);

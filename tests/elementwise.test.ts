@@ -163,7 +163,7 @@ describe.each(DEVICES)('hand-checked values on %s', (device) => {
   const t = (data: Parameters<typeof wg.tensor>[0], dtype?: DType) => wg.tensor(data, { device, ...(dtype ? { dtype } : {}) });
 
   it('add broadcasts a row over a matrix: [[1,2],[3,4]] + [10,20] = [[11,22],[13,24]]', async () => {
-    const y = t([[1, 2], [3, 4]]).add(t([10, 20]));
+    const y = t([[1, 2], [3, 4]], 'int32').add(t([10, 20], 'int32'));
     expect(y.dtype).toBe('int32');
     expect(await y.toArray()).toEqual([[11, 22], [13, 24]]);
   });
@@ -466,7 +466,7 @@ describe.each(DEVICES)('int32 arithmetic on %s is exact', (device) => {
     const bv = await bc.data();
     const y = ad.mul(bd);
     await expectEqual(y, wg.tensor(Int32Array.from(av, (a, i) => a * bv[i % 7]!), { shape: [5, 1, 7] }));
-    const z = ad.sub(wg.tensor(-3, { device }));
+    const z = ad.sub(wg.tensor(-3, { device, dtype: 'int32' }));
     await expectEqual(z, wg.tensor(Int32Array.from(av, (a) => a + 3), { shape: [5, 1, 7] }));
   });
 });
@@ -671,7 +671,7 @@ describe.each(DEVICES)('clamp on %s', (device) => {
   });
 
   it('keeps int32 with integer bounds, and is float32 with a fractional bound', async () => {
-    const x = wg.tensor([-3, 0, 3], { device });
+    const x = wg.tensor([-3, 0, 3], { device, dtype: 'int32' });
     const i = x.clamp(-1, 1);
     expect(i.dtype).toBe('int32');
     expect(await i.toArray()).toEqual([-1, 0, 1]);
@@ -733,7 +733,7 @@ describe.each(DEVICES)('cast on %s', (device) => {
   });
 
   it('round trips int32 -> float32 -> int32 and bool -> int32 -> bool', async () => {
-    const x = wg.tensor([-7, 0, 123456], { device });
+    const x = wg.tensor([-7, 0, 123456], { device, dtype: 'int32' });
     await expectEqual(x.float().int(), x);
     const m = wg.tensor([true, false], { device });
     await expectEqual(m.int().cast('bool'), m);

@@ -53,7 +53,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function opts(op: string, o: TensorOptions | undefined, dflt: DType, extra: readonly string[] = []): { dtype: DType; device: DeviceName } {
   checkOptions(op, o, [...TENSOR_KEYS, ...extra]);
   const dtype = o?.dtype ?? dflt;
-  if (!isDType(dtype)) throw new Error(`${op}: unknown dtype ${describeValue(dtype)} (expected 'float32', 'int32', 'float64' or 'bool')`);
+  if (!isDType(dtype)) throw new Error(`${op}: unknown dtype ${describeValue(dtype)} (expected float32, int32, float64 or bool)`);
   const device = o?.device ?? getDefaultDevice();
   if (!isDeviceName(device)) throw new Error(`${op}: unknown device ${describeValue(device)} (expected 'cpu' or 'webgpu')`);
   getBackend(device); // throws a clear error for an uninitialised device
@@ -141,7 +141,7 @@ function flatten(op: string, data: Nested): { shape: number[]; values: (number |
  */
 export function tensor(data: Nested, options?: DType | (TensorOptions & { shape?: readonly number[] })): Tensor {
   if (typeof options === 'string') {
-    if (!isDType(options)) throw new Error(`tensor: unknown dtype ${describeValue(options)} (expected 'float32', 'int32', 'float64' or 'bool')`);
+    if (!isDType(options)) throw new Error(`tensor: unknown dtype ${describeValue(options)} (expected float32, int32, float64 or bool)`);
     options = { dtype: options };
   }
   checkOptions('tensor', options, [...TENSOR_KEYS, 'shape']);
