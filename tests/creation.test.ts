@@ -557,3 +557,75 @@ describe.each(DEVICES)('dtype inference at the int32 boundary on %s', (device) =
     expect(Array.from(await big.data())).toEqual([1, 3e9]);
   });
 });
+
+// ---- PyTorch's calling forms and refused calls ----------------------------------------------------
+
+describe.each(DEVICES)('shapes as varargs or one array on %s', (device) => {
+  it('zeros, ones, rand, randn and empty take the dims as separate numbers, as PyTorch', () => {
+    expect(wg.zeros(2, 3, { device }).shape).toEqual([2, 3]);
+    expect(wg.ones(2, 3, 4, { device }).shape).toEqual([2, 3, 4]);
+    expect(wg.rand(3, 4, { device }).shape).toEqual([3, 4]);
+    expect(wg.randn(3, 4, { device }).shape).toEqual([3, 4]);
+    expect(wg.empty(5, { device }).shape).toEqual([5]);
+    expect(wg.randn(3, 4, { device }).device).toBe(device);
+  });
+
+  it('one array, with or without options, works as before', () => {
+    expect(wg.zeros([2, 3], { device }).shape).toEqual([2, 3]);
+    expect(wg.ones([4]).shape).toEqual([4]);
+    expect(wg.zeros([], { device }).shape).toEqual([]);
+    expect(wg.randn([2, 2], { device, std: 0.5 }).shape).toEqual([2, 2]);
+  });
+
+  it('full keeps the shape first; randint takes (low, high, shape) or (high, shape)', async () => {
+    expect(await wg.full([2, 3], 7, { device }).toArray()).toEqual([[7, 7, 7], [7, 7, 7]]);
+    const a = wg.randint(0, 10, [2, 3], { device });
+    expect([a.shape, a.dtype]).toEqual([[2, 3], 'int32']);
+    const b = wg.randint(5, [4], { device });
+    expect(b.shape).toEqual([4]);
+    expect((await b.toArray() as number[]).every((v) => v >= 0 && v < 5)).toBe(true);
+  });
+
+  it('arange and eye take options after any number of their arguments', () => {
+    expect(wg.arange(5, { device }).device).toBe(device);
+    expect(wg.arange(1, 5, { device, dtype: 'float32' }).dtype).toBe('float32');
+    expect(wg.eye(3, { device }).shape).toEqual([3, 3]);
+    expect(wg.eye(2, 3, { device }).shape).toEqual([2, 3]);
+  });
+});
+
+describe.each(DEVICES)('creation options are checked on %s', (device) => {
+  it('a misspelt option is refused with a did-you-mean, naming the function', () => {
+    expect(() => wg.rand([2], { devcie: 'cpu' } as never)).toThrow(/^rand: unknown option 'devcie' \(did you mean 'device'\?\)/);
+    expect(() => wg.zeros([2], { dtpye: 'int32' } as never)).toThrow(/^zeros: unknown option 'dtpye' \(did you mean 'dtype'\?\)/);
+    expect(() => wg.tensor([1], { requiresgrad: true } as never)).toThrow(/^tensor: unknown option 'requiresgrad' \(did you mean 'requiresGrad'\?\)/);
+    expect(() => wg.randn([2], { device, sd: 1 } as never)).toThrow(/^randn: unknown option 'sd'/);
+    expect(() => wg.zerosLike(wg.ones([1], { device }), { shape: [2] } as never)).toThrow(/^zerosLike: unknown option 'shape'/);
+  });
+
+  it('randn with a negative std, rand with low >= high and a non-boolean requiresGrad are refused', () => {
+    expect(() => wg.randn([2], { device, std: -1 })).toThrow(/^randn: std must be a finite number >= 0, got -1/);
+    expect(() => wg.rand([2], { device, low: 1, high: 1 })).toThrow(/^rand: need low < high, got low=1, high=1/);
+    expect(() => wg.ones([2], { device, requiresGrad: 'yes' as never })).toThrow(/^ones: requiresGrad must be true or false, got 'yes'/);
+  });
+
+  it('eye names itself for a negative or fractional size', () => {
+    expect(() => wg.eye(-2, { device })).toThrow(/^eye: n must be an integer >= 0, got -2/);
+    expect(() => wg.eye(2, 1.5, { device })).toThrow(/^eye: m must be an integer >= 0, got 1\.5/);
+  });
+
+  it('a dtype string among the dims says to pass it as an option', () => {
+    expect(() => (wg.zeros as (...a: unknown[]) => unknown)(2, 'int32')).toThrow(
+      /^zeros: expected the dimensions as numbers, then an options object; argument 2 is 'int32' \(pass the dtype as an option: \{ dtype: 'int32' \}\)/,
+    );
+    expect(() => (wg.zeros as () => unknown)()).toThrow(/^zeros: expected a shape/);
+  });
+});
+
+describe('too-large tensors on cpu', () => {
+  it('say the shape, the size and the limit instead of "Invalid typed array length"', () => {
+    expect(() => wg.zeros([1e6, 1e6], { device: 'cpu' })).toThrow(
+      /^zeros: a float32 tensor of shape \[1000000, 1000000\] \(1000000000000 elements, 4000000000000 bytes\) is too large for cpu: the limit is 4294967296 elements per tensor/,
+    );
+  });
+});

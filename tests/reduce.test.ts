@@ -685,3 +685,74 @@ describe.each(DEVICES)('NaN in max / min reductions on %s', (device) => {
     expect(Number.isNaN(await wg.tensor(vals, { device, dtype: 'float32' }).max().item())).toBe(true);
   });
 });
+
+// ---- PyTorch's calling forms --------------------------------------------------------------------
+
+describe.each(DEVICES)('max / min over one dim give values and indices on %s', (device) => {
+  const x = () => wg.tensor([[3, -1, 7], [-4, 9, 0]], { device });
+
+  it('destructure as [values, indices], as PyTorch\'s x.max(1)', async () => {
+    const [v, i] = x().max(1);
+    expect(await v.toArray()).toEqual([7, 9]);
+    expect(i.dtype).toBe('int32');
+    expect(await i.toArray()).toEqual([2, 1]);
+  });
+
+  it('also read as .values and .indices, with keepdim', async () => {
+    const r = x().min(0, true);
+    expect(r.values.shape).toEqual([1, 3]);
+    expect(r.indices.shape).toEqual([1, 3]);
+    expect(await r.values.toArray()).toEqual([[-4, -1, 0]]);
+    expect(await r.indices.toArray()).toEqual([[1, 0, 1]]);
+  });
+
+  it('max over all elements, or over a list of dims, is one tensor (as amax)', async () => {
+    expect(await x().max().item()).toBe(9);
+    expect(await x().max([0, 1]).item()).toBe(9);
+    expect(await x().amax(1).toArray()).toEqual([7, 9]);
+    expect(await x().amin([1]).toArray()).toEqual([-1, -4]);
+  });
+
+  it('the values carry the gradient; tidy keeps both tensors of a returned result', async () => {
+    const w = wg.tensor([[1, 5], [7, 2]], { device, requiresGrad: true });
+    const { values } = w.max(1);
+    values.sum().backward();
+    expect(await w.grad!.toArray()).toEqual([[0, 1], [1, 0]]);
+    const r = wg.tidy(() => x().mul(2).max(1));
+    expect(r.values.isDisposed).toBe(false);
+    expect(r.indices.isDisposed).toBe(false);
+    expect(await r.indices.toArray()).toEqual([2, 1]);
+  });
+});
+
+describe.each(DEVICES)('reductions take { dim, keepdim } on %s', (device) => {
+  const x = () => wg.tensor([[1, 2, 3], [4, 5, 6]], { device });
+
+  it('x.sum({ dim: 1 }) reduces dim 1, as PyTorch\'s dim keyword', async () => {
+    expect(await x().sum({ dim: 1 }).toArray()).toEqual([6, 15]);
+    expect(x().mean({ dim: 0, keepdim: true }).shape).toEqual([1, 3]);
+    expect(await x().argmax({ dim: 1 }).toArray()).toEqual([2, 2]);
+    expect(await x().var({ dim: 1, correction: 0 }).toArray()).toEqual([2 / 3, 2 / 3].map((v) => Math.fround(v)));
+    const [v, i] = x().max({ dim: 0 });
+    expect(await v.toArray()).toEqual([4, 5, 6]);
+    expect(await i.toArray()).toEqual([1, 1, 1]);
+  });
+
+  it('a misspelt option is refused with a did-you-mean', () => {
+    expect(() => x().sum(1, { keepDim: true } as never)).toThrow(/^sum: unknown option 'keepDim' \(did you mean 'keepdim'\?\); accepted options: keepdim/);
+    expect(() => x().sum({ dims: 1 } as never)).toThrow(/^sum: unknown option 'dims' \(did you mean 'dim'\?\)/);
+    expect(() => x().var(1, { corection: 0 } as never)).toThrow(/^var: unknown option 'corection' \(did you mean 'correction'\?\)/);
+  });
+
+  it('wrong types for dim and keepdim name the op', () => {
+    expect(() => x().sum('1' as never)).toThrow(/^sum: dim must be a number, an array of numbers, or null for all dims, got '1'/);
+    expect(() => x().mean(1, 'yes' as never)).toThrow(/^mean: keepdim must be true or false, or an options object \{ keepdim \}, got 'yes'/);
+    expect(() => x().sum({ dim: 1 }, true as never)).toThrow(/^sum: with an options object first/);
+    expect(() => x().sum(1.5)).toThrow(/^sum: dim must be an integer, got 1\.5/);
+  });
+
+  it('a negative correction is refused', () => {
+    expect(() => x().var(1, { correction: -1 })).toThrow(/^var: correction must be a finite number >= 0, got -1/);
+    expect(() => x().std(1, { correction: NaN })).toThrow(/^std: correction must be a finite number >= 0, got NaN/);
+  });
+});
