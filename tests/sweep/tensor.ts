@@ -89,6 +89,10 @@ export const cases: BadCall[] = [
   { what: 'gather with an index that is not a tensor', kind: 'wrong type', op: 'gather', expect: ['index must be a Tensor'], call: (device) => ones(device).gather(1, [0, 1] as never) },
   { what: 'cat of an empty list', kind: 'shape', op: 'cat', expect: ['expected a non-empty array of tensors'], call: () => wg.cat([]) },
 
+  { what: 'embedding with float indices from tensor([...])', kind: 'dtype', op: 'embedding', expect: ['indices must be an int32 tensor, got float32', ".cast('int32')"], call: (device) => wg.F.embedding(wg.tensor([0, 1], { device }), wg.ones([3, 2], { device })) },
+  { what: 'oneHot with float indices from tensor([...])', kind: 'dtype', op: 'oneHot', expect: ['indices must be an int32 tensor, got float32', ".cast('int32')"], call: (device) => wg.F.oneHot(wg.tensor([0, 1], { device }), 3) },
+  { what: 'crossEntropy with float class indices from tensor([...])', kind: 'dtype', op: 'crossEntropy', expect: ['class indices must be int32', ".cast('int32')"], call: (device) => wg.F.crossEntropy(wg.ones([2, 3], { device }), wg.tensor([0, 2], { device })) },
+
   // ---- elementwise -------------------------------------------------------------------------------
   { what: 'neg of a bool tensor', kind: 'dtype', op: 'neg', expect: ['negation of a bool tensor is not supported', 'logicalNot'], call: (device) => ones(device, [2], 'bool').neg() },
   { what: 'sub of two bool tensors', kind: 'dtype', op: 'sub', expect: ['subtraction of two bool tensors is not supported'], call: (device) => ones(device, [2], 'bool').sub(ones(device, [2], 'bool')) },

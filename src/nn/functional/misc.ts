@@ -137,7 +137,7 @@ function constantPad(x: Tensor, dims: [number, number, number][], value: number)
 export function oneHot(indices: Tensor, numClasses: number): Tensor {
   const op = 'oneHot';
   const device = checkInputs(op, indices);
-  if (indices.dtype !== 'int32') throw new Error(`${op}: indices must be an int32 tensor, got ${indices.dtype}`);
+  if (indices.dtype !== 'int32') throw new Error(`${op}: indices must be an int32 tensor, got ${indices.dtype} (tensor() of plain numbers is float32: make indices with { dtype: 'int32' } or .cast('int32'))`);
   if (numClasses === -1 || numClasses === undefined) {
     throw new Error(
       `${op}: numClasses is required (inferring it from the data would need a read back, which webgrad never does implicitly); ` +
