@@ -81,6 +81,12 @@ export const cases: BadCall[] = [
   { what: 'expand to a mismatched size', kind: 'shape', op: 'expand', expect: ['cannot expand shape [2, 3] to [2, 4]'], call: (device) => ones(device).expand(2, 4) },
   { what: 'flatten with startDim after endDim', kind: 'out of range', op: 'flatten', expect: ['startDim 1 comes after endDim 0'], call: (device) => ones(device).flatten(1, 0) },
 
+  { what: 'unsqueeze with a string dim', kind: 'wrong type', op: 'unsqueeze', expect: ["dim must be an integer, got '1'"], call: (device) => ones(device).unsqueeze('1' as never) },
+  { what: 'narrow with a string start', kind: 'wrong type', op: 'narrow', expect: ["start and length must be integers, got start '0'"], call: (device) => ones(device).narrow(1, '0' as never, 1) },
+  { what: 'slice with a string bound', kind: 'wrong type', op: 'slice', expect: ["slice bounds must be integers, got '2' on dim 0"], call: (device) => ones(device).slice([0, '2' as never]) },
+  { what: 'stack along a string dim', kind: 'wrong type', op: 'stack', expect: ["dim must be an integer, got '0'"], call: (device) => wg.stack([ones(device)], '0' as never) },
+  { what: 'to an unknown device', kind: 'device', op: 'to', expect: ["unknown device 'gpu'", "expected 'cpu' or 'webgpu'"], call: (device) => ones(device).to('gpu' as never) },
+
   // ---- indexing ----------------------------------------------------------------------------------
   { what: 'gather with a bool index', kind: 'dtype', op: 'gather', expect: ['index must hold integer indices', 'got a bool tensor'], call: (device) => ones(device).gather(1, wg.zeros([2, 1], { device, dtype: 'bool' })) },
   { what: 'gather with a fractional float index', kind: 'dtype', op: 'gather', expect: ['index must hold integers, got 0.5', ".cast('int32')"], cpuOnly: true, call: () => ones('cpu').gather(1, wg.tensor([[0.5], [1]], { device: 'cpu' })) },
@@ -98,6 +104,7 @@ export const cases: BadCall[] = [
   { what: 'sub of two bool tensors', kind: 'dtype', op: 'sub', expect: ['subtraction of two bool tensors is not supported'], call: (device) => ones(device, [2], 'bool').sub(ones(device, [2], 'bool')) },
   { what: 'add with a string operand', kind: 'wrong type', op: 'add', expect: ['expected a Tensor or a number, got string'], call: (device) => ones(device).add('1' as never) },
   { what: 'cast to an unknown dtype', kind: 'dtype', op: 'cast', expect: ["unknown dtype 'half'"], call: (device) => ones(device).cast('half' as never) },
+  { what: 'clamp with a string bound', kind: 'wrong type', op: 'clamp', expect: ["min must be a Tensor, a number, or null, got '0'"], call: (device) => ones(device).clamp('0' as never) },
   { what: 'clamp with min above max', kind: 'out of range', op: 'clamp', expect: ['min (2) must not exceed max (1)'], call: (device) => ones(device).clamp(2, 1) },
 
   // ---- grad mode ---------------------------------------------------------------------------------

@@ -265,6 +265,11 @@ function clampKernel(x: Tensor, min?: TensorOrScalar | null, max?: TensorOrScala
   const bounds = [min, max].filter((v): v is Tensor => v instanceof Tensor);
   checkInputs('clamp', x, ...bounds);
   broadcastShapes('clamp', x.shape, ...bounds.map((t) => t.shape));
+  for (const [name, v] of [['min', min], ['max', max]] as const) {
+    if (v !== undefined && v !== null && !(v instanceof Tensor) && typeof v !== 'number') {
+      throw new Error(`clamp: ${name} must be a Tensor, a number, or null, got ${typeof v === 'string' ? `'${v}'` : typeof v}`);
+    }
+  }
   if ((min === undefined || min === null) && (max === undefined || max === null)) {
     throw new Error(`clamp: at least one of min and max must be given (tensor ${fmtShape(x.shape)})`);
   }

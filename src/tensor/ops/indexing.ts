@@ -182,6 +182,7 @@ function stackImpl(tensors: readonly Tensor[], dim = 0): Tensor {
       throw new Error(`stack: all tensors must have the same shape, got ${tensors.map(describe).join(', ')}`);
     }
   }
+  if (typeof dim !== 'number') throw new Error(`stack: dim must be an integer, got ${typeof dim === 'string' ? `'${dim}'` : String(dim)}`);
   if (!Number.isInteger(dim) || dim < -(first.ndim + 1) || dim > first.ndim) {
     throw new Error(`stack: dim ${dim} is out of range for tensors of shape ${fmtShape(first.shape)} (rank ${first.ndim}; expected ${-(first.ndim + 1)} to ${first.ndim})`);
   }

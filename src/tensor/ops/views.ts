@@ -167,6 +167,7 @@ function squeezeImpl(x: Tensor, dim?: number | readonly number[]): Tensor {
 
 function unsqueezeImpl(x: Tensor, dim: number): Tensor {
   checkInputs('unsqueeze', x);
+  if (typeof dim !== 'number') throw new Error(`unsqueeze: dim must be an integer, got ${describeValue(dim)}`);
   // The valid range is one wider than the rank; normAxis would call the rank x.ndim + 1.
   if (!Number.isInteger(dim) || dim < -(x.ndim + 1) || dim > x.ndim) {
     throw new Error(`unsqueeze: dim ${dim} is out of range for a tensor of shape ${fmtShape(x.shape)} (rank ${x.ndim}; expected ${-(x.ndim + 1)} to ${x.ndim})`);
@@ -186,7 +187,7 @@ function sliceBounds(op: string, axis: number, size: number, spec: readonly [(nu
   if (!Number.isInteger(step) || step <= 0) throw new Error(`${op}: step must be a positive integer, got ${step} on dim ${axis}`);
   const clampIdx = (v: number | null | undefined, dflt: number) => {
     if (v === null || v === undefined) return dflt;
-    if (!Number.isInteger(v)) throw new Error(`${op}: slice bounds must be integers, got ${v} on dim ${axis}`);
+    if (!Number.isInteger(v)) throw new Error(`${op}: slice bounds must be integers, got ${describeValue(v)} on dim ${axis}`);
     const w = v < 0 ? v + size : v;
     return Math.max(0, Math.min(size, w));
   };
@@ -229,6 +230,9 @@ function narrowImpl(x: Tensor, dim: number, start: number, length: number): Tens
   checkInputs('narrow', x);
   const d = normAxis('narrow', dim, x.ndim);
   const size = x.shape[d]!;
+  if (typeof start !== 'number' || typeof length !== 'number') {
+    throw new Error(`narrow: start and length must be integers, got start ${describeValue(start)} and length ${describeValue(length)}`);
+  }
   const s = start < 0 ? start + size : start;
   if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > size) {
     throw new Error(`narrow: start ${start} and length ${length} do not fit dim ${d} of size ${size} (shape ${fmtShape(x.shape)})`);
