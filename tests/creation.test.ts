@@ -57,6 +57,12 @@ describe.each(DEVICES)('tensor() on %s', (device) => {
     expect(() => wg.tensor([1], 'half' as never)).toThrow(/^tensor: unknown dtype 'half' \(expected float32, int32, float64 or bool\)/);
   });
 
+  it('plain integer-valued numbers feed float ops such as softmax', async () => {
+    const p = wg.F.softmax(wg.tensor([[1, 2, 3]], { device }), 1);
+    expect(p.dtype).toBe('float32');
+    expect(Math.abs((await p.sum().item()) - 1)).toBeLessThan(1e-6);
+  });
+
   it('makes a leaf that requires grad from plain integer-valued numbers', async () => {
     const x = wg.tensor([1.0, 2.0], { device, requiresGrad: true });
     expect(x.requiresGrad).toBe(true);

@@ -142,6 +142,12 @@ describe.each(DEVICES)('gather on %s', (device) => {
     expect(await wg.zeros([3], { device }).scatterAdd(0, wg.tensor([2, 2], { device }), wg.ones([2], { device })).toArray()).toEqual([0, 0, 2]);
   });
 
+  it('a float32 index gives the same gradient as an int32 one', async () => {
+    const x = wg.tensor([[1, 2], [3, 4]], { device, requiresGrad: true });
+    x.gather(1, wg.tensor([[1], [1]], { device })).sum().backward();
+    expect(await x.grad!.toArray()).toEqual([[0, 1], [0, 1]]);
+  });
+
   it('refuses a bool index, a rank mismatch, and an index larger than the input in another dim', () => {
     const x = wg.ones([3, 4], { device });
     expect(() => x.gather(1, wg.zeros([3, 2], { device, dtype: 'bool' }))).toThrow(/gather: index must hold integer indices .*got a bool tensor of shape \[3, 2\]/);
