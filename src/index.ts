@@ -11,9 +11,9 @@ export type { Scalar, TensorOrScalar, ReduceOptions, VarOptions, SliceSpec } fro
 export type { DType, TypedArray } from './tensor/dtype.js';
 export type { DeviceName, Backend, BackendMemory } from './kernels/backend.js';
 export {
-  tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, randint,
+  tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, randint, emptyTensor as empty,
 } from './tensor/creation.js';
-export type { TensorOptions } from './tensor/creation.js';
+export type { TensorOptions, ShapeArgs, RandOptions, RandnOptions } from './tensor/creation.js';
 export { manualSeed } from './tensor/random.js';
 export { tidy, keep } from './tensor/memory.js';
 export { memory, configureMemory } from './tensor/stats.js';

@@ -89,7 +89,24 @@ describe.each(DEVICES)('autograd on %s', (device) => {
     const z = wg.noGrad(() => wg.enableGrad(() => x.mul(2)));
     expect(z.requiresGrad).toBe(true);
     expect(wg.isGradEnabled()).toBe(true);
-    expect(() => wg.noGrad(() => Promise.resolve(1) as never)).toThrow(/noGrad: the function returned a Promise/);
+    expect(wg.isGradEnabled()).toBe(true);
+  });
+
+  it('noGrad takes an async function: the mode holds across its awaits and is restored when it settles', async () => {
+    const x = leafT([1]);
+    const seen: boolean[] = [];
+    const y = await wg.noGrad(async () => {
+      await Promise.resolve();
+      seen.push(wg.isGradEnabled());
+      return x.mul(2);
+    });
+    expect(seen).toEqual([false]);
+    expect(y.requiresGrad).toBe(false);
+    expect(wg.isGradEnabled()).toBe(true);
+    await expect(wg.noGrad(async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    expect(wg.isGradEnabled()).toBe(true);
+    const z = await wg.noGrad(() => wg.enableGrad(async () => { await Promise.resolve(); return x.mul(2); }));
+    expect(z.requiresGrad).toBe(true);
     expect(wg.isGradEnabled()).toBe(true);
   });
 

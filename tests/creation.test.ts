@@ -1,7 +1,9 @@
 /**
  * Creating tensors and reading them back:
  * - `tensor()` from nested arrays, TypedArrays and scalars, with dtype inference
- *   (all-integer numbers -> int32 as in PyTorch, fractional -> float32, booleans -> bool);
+ *   (JS numbers -> float32 whether integer-valued or not, Int32Array -> int32, booleans -> bool),
+ *   and a dtype string as the second argument;
+ * - shapes as varargs or one array (`zeros(2, 3)`, `zeros([2, 3])`, `zeros(2, 3, { device })`);
  * - constants and ranges (zeros/ones/full/arange/linspace/eye/zerosLike/onesLike/fullLike);
  * - random draws: `manualSeed` gives the same numbers on cpu and webgpu, seeds and successive
  *   calls differ, and the distributions are sane over 100k samples;
@@ -33,12 +35,39 @@ function std(v: ArrayLike<number>): number {
 // ---- tensor() ---------------------------------------------------------------------------------
 
 describe.each(DEVICES)('tensor() on %s', (device) => {
-  it('infers int32 from nested arrays of integer numbers, with their shape', async () => {
+  it('infers float32 from nested arrays of integer-valued numbers (JS has no 1.0 apart from 1), with their shape', async () => {
     const x = wg.tensor([[1, 2, 3], [4, 5, 6]], { device });
-    expect(x.dtype).toBe('int32');
+    expect(x.dtype).toBe('float32');
     expect(x.shape).toEqual([2, 3]);
     expect(x.device).toBe(device);
-    expect(await x.data()).toEqual(new Int32Array([1, 2, 3, 4, 5, 6]));
+    expect(await x.data()).toEqual(new Float32Array([1, 2, 3, 4, 5, 6]));
+  });
+
+  it('gives int32 for an Int32Array or { dtype: \'int32\' }', async () => {
+    const a = wg.tensor(new Int32Array([1, 2]), { device });
+    const b = wg.tensor([[1, 2]], { device, dtype: 'int32' });
+    expect([a.dtype, b.dtype]).toEqual(['int32', 'int32']);
+    expect(await b.toArray()).toEqual([[1, 2]]);
+  });
+
+  it('takes a dtype string as its second argument: tensor([1, 2], \'int32\')', async () => {
+    const x = wg.tensor([1, 2], 'int32');
+    expect(x.dtype).toBe('int32');
+    expect(wg.tensor([1, 2], 'float64').dtype).toBe('float64');
+    expect(() => wg.tensor([1], 'half' as never)).toThrow(/^tensor: unknown dtype 'half' \(expected float32, int32, float64 or bool\)/);
+  });
+
+  it('plain integer-valued numbers feed float ops such as softmax', async () => {
+    const p = wg.F.softmax(wg.tensor([[1, 2, 3]], { device }), 1);
+    expect(p.dtype).toBe('float32');
+    expect(Math.abs((await p.sum().item()) - 1)).toBeLessThan(1e-6);
+  });
+
+  it('makes a leaf that requires grad from plain integer-valued numbers', async () => {
+    const x = wg.tensor([1.0, 2.0], { device, requiresGrad: true });
+    expect(x.requiresGrad).toBe(true);
+    x.mul(x).sum().backward();
+    expect(await x.grad!.toArray()).toEqual([2, 4]);
   });
 
   it('infers float32 when any number is fractional', async () => {
@@ -53,12 +82,12 @@ describe.each(DEVICES)('tensor() on %s', (device) => {
     expect(await x.toArray()).toEqual([[true, false], [false, true]]);
   });
 
-  it('makes 0-d tensors from scalars: 3 -> int32, 2.5 -> float32, true -> bool', async () => {
+  it('makes 0-d tensors from scalars: 3 -> float32, 2.5 -> float32, true -> bool', async () => {
     const i = wg.tensor(3, { device });
     const f = wg.tensor(2.5, { device });
     const b = wg.tensor(true, { device });
     expect([i.shape, f.shape, b.shape]).toEqual([[], [], []]);
-    expect([i.dtype, f.dtype, b.dtype]).toEqual(['int32', 'float32', 'bool']);
+    expect([i.dtype, f.dtype, b.dtype]).toEqual(['float32', 'float32', 'bool']);
     expect([await i.item(), await f.item(), await b.item()]).toEqual([3, 2.5, 1]);
   });
 
@@ -141,11 +170,11 @@ describe.each(DEVICES)('constants on %s', (device) => {
     expect(await o.toArray()).toEqual([true, true]);
   });
 
-  it('full infers its dtype from the value: 7 -> int32, 2.5 -> float32, true -> bool', async () => {
+  it('full infers its dtype from the value: 7 -> float32, 2.5 -> float32, true -> bool', async () => {
     const i = wg.full([2], 7, { device });
     const f = wg.full([2], 2.5, { device });
     const b = wg.full([2], true, { device });
-    expect([i.dtype, f.dtype, b.dtype]).toEqual(['int32', 'float32', 'bool']);
+    expect([i.dtype, f.dtype, b.dtype]).toEqual(['float32', 'float32', 'bool']);
     expect(await i.toArray()).toEqual([7, 7]);
     expect(await f.toArray()).toEqual([2.5, 2.5]);
     expect(await b.toArray()).toEqual([true, true]);
@@ -181,12 +210,12 @@ describe.each(DEVICES)('constants on %s', (device) => {
   });
 
   it('invalid shapes throw naming the op', () => {
-    expect(() => wg.zeros([2, -1], { device })).toThrow(/full: invalid shape \[2, -1\]/);
+    expect(() => wg.zeros([2, -1], { device })).toThrow(/zeros: invalid shape \[2, -1\]/);
     expect(() => wg.ones([1.5], { device })).toThrow(/invalid shape/);
   });
 
   it('zerosLike / onesLike / fullLike follow the shape, dtype and device of their argument', async () => {
-    const x = wg.tensor([[1, 2, 3]], { device });
+    const x = wg.tensor([[1, 2, 3]], { device, dtype: 'int32' });
     const z = wg.zerosLike(x);
     const o = wg.onesLike(x);
     const f = wg.fullLike(x, 9);
@@ -368,7 +397,7 @@ describe.each(DEVICES)('random draws on %s', (device) => {
 
   it('randint with low >= high throws', () => {
     expect(() => wg.randint(3, 3, [2], { device })).toThrow(/randint: need integers low < high/);
-    expect(() => wg.randint(0, 2.5, [2], { device })).toThrow(/randint: need integers/);
+    expect(() => wg.randint(0, 2.5, [2], { device })).toThrow(/randint: high must be an integer, got 2\.5/);
   });
 
   it('the same seed gives the same numbers again on the same device', async () => {
@@ -519,7 +548,7 @@ describe.each(DEVICES)('reading back on %s', (device) => {
   });
 
   it('data() returns a fresh copy each time (mutating it changes nothing)', async () => {
-    const x = wg.tensor([1, 2, 3], { device });
+    const x = wg.tensor([1, 2, 3], { device, dtype: 'int32' });
     const a = await x.data();
     a[0] = 99;
     expect(await x.data()).toEqual(new Int32Array([1, 2, 3]));
@@ -527,10 +556,82 @@ describe.each(DEVICES)('reading back on %s', (device) => {
 });
 
 describe.each(DEVICES)('dtype inference at the int32 boundary on %s', (device) => {
-  it('integers that fit int32 give int32; one beyond it makes the data float32 instead of wrapping', async () => {
-    expect(wg.tensor([2147483647, -2147483648], { device }).dtype).toBe('int32');
+  it('int32 bounds fit in { dtype: int32 }; integers beyond int32 are plain float32 data, not wrapped', async () => {
+    expect(await wg.tensor([2147483647, -2147483648], { device, dtype: 'int32' }).toArray()).toEqual([2147483647, -2147483648]);
     const big = wg.tensor([1, 3e9], { device });
     expect(big.dtype).toBe('float32');
     expect(Array.from(await big.data())).toEqual([1, 3e9]);
+  });
+});
+
+// ---- PyTorch's calling forms and refused calls ----------------------------------------------------
+
+describe.each(DEVICES)('shapes as varargs or one array on %s', (device) => {
+  it('zeros, ones, rand, randn and empty take the dims as separate numbers, as PyTorch', () => {
+    expect(wg.zeros(2, 3, { device }).shape).toEqual([2, 3]);
+    expect(wg.ones(2, 3, 4, { device }).shape).toEqual([2, 3, 4]);
+    expect(wg.rand(3, 4, { device }).shape).toEqual([3, 4]);
+    expect(wg.randn(3, 4, { device }).shape).toEqual([3, 4]);
+    expect(wg.empty(5, { device }).shape).toEqual([5]);
+    expect(wg.randn(3, 4, { device }).device).toBe(device);
+  });
+
+  it('one array, with or without options, works as before', () => {
+    expect(wg.zeros([2, 3], { device }).shape).toEqual([2, 3]);
+    expect(wg.ones([4]).shape).toEqual([4]);
+    expect(wg.zeros([], { device }).shape).toEqual([]);
+    expect(wg.randn([2, 2], { device, std: 0.5 }).shape).toEqual([2, 2]);
+  });
+
+  it('full keeps the shape first; randint takes (low, high, shape) or (high, shape)', async () => {
+    expect(await wg.full([2, 3], 7, { device }).toArray()).toEqual([[7, 7, 7], [7, 7, 7]]);
+    const a = wg.randint(0, 10, [2, 3], { device });
+    expect([a.shape, a.dtype]).toEqual([[2, 3], 'int32']);
+    const b = wg.randint(5, [4], { device });
+    expect(b.shape).toEqual([4]);
+    expect((await b.toArray() as number[]).every((v) => v >= 0 && v < 5)).toBe(true);
+  });
+
+  it('arange and eye take options after any number of their arguments', () => {
+    expect(wg.arange(5, { device }).device).toBe(device);
+    expect(wg.arange(1, 5, { device, dtype: 'float32' }).dtype).toBe('float32');
+    expect(wg.eye(3, { device }).shape).toEqual([3, 3]);
+    expect(wg.eye(2, 3, { device }).shape).toEqual([2, 3]);
+  });
+});
+
+describe.each(DEVICES)('creation options are checked on %s', (device) => {
+  it('a misspelt option is refused with a did-you-mean, naming the function', () => {
+    expect(() => wg.rand([2], { devcie: 'cpu' } as never)).toThrow(/^rand: unknown option 'devcie' \(did you mean 'device'\?\)/);
+    expect(() => wg.zeros([2], { dtpye: 'int32' } as never)).toThrow(/^zeros: unknown option 'dtpye' \(did you mean 'dtype'\?\)/);
+    expect(() => wg.tensor([1], { requiresgrad: true } as never)).toThrow(/^tensor: unknown option 'requiresgrad' \(did you mean 'requiresGrad'\?\)/);
+    expect(() => wg.randn([2], { device, sd: 1 } as never)).toThrow(/^randn: unknown option 'sd'/);
+    expect(() => wg.zerosLike(wg.ones([1], { device }), { shape: [2] } as never)).toThrow(/^zerosLike: unknown option 'shape'/);
+  });
+
+  it('randn with a negative std, rand with low >= high and a non-boolean requiresGrad are refused', () => {
+    expect(() => wg.randn([2], { device, std: -1 })).toThrow(/^randn: std must be a finite number >= 0, got -1/);
+    expect(() => wg.rand([2], { device, low: 1, high: 1 })).toThrow(/^rand: need low < high, got low=1, high=1/);
+    expect(() => wg.ones([2], { device, requiresGrad: 'yes' as never })).toThrow(/^ones: requiresGrad must be true or false, got 'yes'/);
+  });
+
+  it('eye names itself for a negative or fractional size', () => {
+    expect(() => wg.eye(-2, { device })).toThrow(/^eye: n must be an integer >= 0, got -2/);
+    expect(() => wg.eye(2, 1.5, { device })).toThrow(/^eye: m must be an integer >= 0, got 1\.5/);
+  });
+
+  it('a dtype string among the dims says to pass it as an option', () => {
+    expect(() => (wg.zeros as (...a: unknown[]) => unknown)(2, 'int32')).toThrow(
+      /^zeros: expected the dimensions as numbers, then an options object; argument 2 is 'int32' \(pass the dtype as an option: \{ dtype: 'int32' \}\)/,
+    );
+    expect(() => (wg.zeros as () => unknown)()).toThrow(/^zeros: expected a shape/);
+  });
+});
+
+describe('too-large tensors on cpu', () => {
+  it('say the shape, the size and the limit instead of "Invalid typed array length"', () => {
+    expect(() => wg.zeros([1e6, 1e6], { device: 'cpu' })).toThrow(
+      /^zeros: a float32 tensor of shape \[1000000, 1000000\] \(1000000000000 elements, 4000000000000 bytes\) is too large for cpu: the limit is 4294967296 elements per tensor/,
+    );
   });
 });

@@ -140,7 +140,7 @@ describe.each(DEVICES)('safetensors on %s', (device) => {
     const path = join(dir, 'w.safetensors');
     const t = {
       weight: wg.tensor([[1.5, -2], [3, 4.25]], { dtype: 'float32', device }),
-      ids: wg.tensor([7, -1, 2147483647], { device }),
+      ids: wg.tensor([7, -1, 2147483647], { device, dtype: 'int32' }),
       mask: wg.tensor([true, false], { device }),
       empty: wg.zeros([0, 3], { device }),
     };

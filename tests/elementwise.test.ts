@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { DeviceName, DType, Tensor } from '../src/index.js';
 import type { BinaryOp, CoreUnaryOp as UnaryOp } from '../src/kernels/ops.js';
-import { DEVICES, expectClose, expectEqual, pair, relErr, rng, useDevices } from './helpers.js';
+import { DEVICES, NO_WEBGPU, expectClose, expectEqual, pair, relErr, rng, useDevices } from './helpers.js';
 
 useDevices();
 
@@ -163,7 +163,7 @@ describe.each(DEVICES)('hand-checked values on %s', (device) => {
   const t = (data: Parameters<typeof wg.tensor>[0], dtype?: DType) => wg.tensor(data, { device, ...(dtype ? { dtype } : {}) });
 
   it('add broadcasts a row over a matrix: [[1,2],[3,4]] + [10,20] = [[11,22],[13,24]]', async () => {
-    const y = t([[1, 2], [3, 4]]).add(t([10, 20]));
+    const y = t([[1, 2], [3, 4]], 'int32').add(t([10, 20], 'int32'));
     expect(y.dtype).toBe('int32');
     expect(await y.toArray()).toEqual([[11, 22], [13, 24]]);
   });
@@ -466,7 +466,7 @@ describe.each(DEVICES)('int32 arithmetic on %s is exact', (device) => {
     const bv = await bc.data();
     const y = ad.mul(bd);
     await expectEqual(y, wg.tensor(Int32Array.from(av, (a, i) => a * bv[i % 7]!), { shape: [5, 1, 7] }));
-    const z = ad.sub(wg.tensor(-3, { device }));
+    const z = ad.sub(wg.tensor(-3, { device, dtype: 'int32' }));
     await expectEqual(z, wg.tensor(Int32Array.from(av, (a) => a + 3), { shape: [5, 1, 7] }));
   });
 });
@@ -671,7 +671,7 @@ describe.each(DEVICES)('clamp on %s', (device) => {
   });
 
   it('keeps int32 with integer bounds, and is float32 with a fractional bound', async () => {
-    const x = wg.tensor([-3, 0, 3], { device });
+    const x = wg.tensor([-3, 0, 3], { device, dtype: 'int32' });
     const i = x.clamp(-1, 1);
     expect(i.dtype).toBe('int32');
     expect(await i.toArray()).toEqual([-1, 0, 1]);
@@ -733,7 +733,7 @@ describe.each(DEVICES)('cast on %s', (device) => {
   });
 
   it('round trips int32 -> float32 -> int32 and bool -> int32 -> bool', async () => {
-    const x = wg.tensor([-7, 0, 123456], { device });
+    const x = wg.tensor([-7, 0, 123456], { device, dtype: 'int32' });
     await expectEqual(x.float().int(), x);
     const m = wg.tensor([true, false], { device });
     await expectEqual(m.int().cast('bool'), m);
@@ -764,5 +764,58 @@ describe.each(DEVICES)('float32 -> int32 casts at the edges on %s', (device) => 
     const x = wg.tensor(new Float32Array([2.9, -2.9, 3e9, -3e9, NaN, 2147483520]), { device });
     // 2147483520 is the largest float32 below 2^31: where WGSL's i32(f32) clamps.
     expect(Array.from(await x.cast('int32').data())).toEqual([2, -2, 2147483520, -2147483648, 0, 2147483520]);
+  });
+});
+
+describe.each(DEVICES)('bool arithmetic on %s', (device) => {
+  it('neg of a bool tensor is refused (as PyTorch), pointing to logicalNot', () => {
+    expect(() => wg.tensor([true, false], { device }).neg()).toThrow(/^neg: negation of a bool tensor is not supported \(shape \[2\]\); to invert a mask use mask\.logicalNot\(\)/);
+  });
+
+  it('sub of two bool tensors is refused (as PyTorch)', () => {
+    const m = wg.tensor([true, false], { device });
+    expect(() => m.sub(m)).toThrow(/^sub: subtraction of two bool tensors is not supported/);
+  });
+
+  it('logicalNot inverts a mask', async () => {
+    expect(await wg.tensor([true, false], { device }).logicalNot().toArray()).toEqual([false, true]);
+    expect(await wg.tensor([0, 2], { device }).logicalNot().toArray()).toEqual([true, false]);
+  });
+});
+
+describe.skipIf(NO_WEBGPU)('a 0-d cpu tensor next to webgpu tensors', () => {
+  it('joins elementwise ops as a scalar (as a 0-d cpu tensor joins CUDA ones in PyTorch)', async () => {
+    const x = wg.tensor([1, 2, 3], { device: 'webgpu' });
+    const s = wg.tensor(2, { device: 'cpu' });
+    const y = x.mul(s);
+    expect(y.device).toBe('webgpu');
+    expect(await y.toArray()).toEqual([2, 4, 6]);
+    expect(await s.sub(x).toArray()).toEqual([1, 0, -1]);
+    expect(await wg.where(x.gt(1), s, x).toArray()).toEqual([1, 2, 2]);
+    expect(await x.clamp(s).toArray()).toEqual([2, 2, 3]);
+  });
+
+  it('keeps its dtype in promotion; float64 becomes float32', async () => {
+    const i = wg.tensor([1, 2], { device: 'webgpu', dtype: 'int32' });
+    expect(i.add(wg.tensor(0.5, { device: 'cpu' })).dtype).toBe('float32');
+    expect(i.add(wg.tensor(1, { device: 'cpu', dtype: 'int32' })).dtype).toBe('int32');
+    const d = wg.tensor([1, 2], { device: 'webgpu' }).add(wg.tensor(1, { device: 'cpu', dtype: 'float64' }));
+    expect(d.dtype).toBe('float32');
+    expect(await d.toArray()).toEqual([2, 3]);
+  });
+
+  it('gradients flow to the webgpu operand', async () => {
+    const w = wg.tensor([1, 2], { device: 'webgpu', requiresGrad: true });
+    w.mul(wg.tensor(3, { device: 'cpu' })).sum().backward();
+    expect(await w.grad!.toArray()).toEqual([3, 3]);
+  });
+
+  it('refuses a 0-d cpu tensor that requires grad, and any other device mix', () => {
+    const x = wg.ones([2], { device: 'webgpu' });
+    expect(() => x.mul(wg.tensor(2, { device: 'cpu', requiresGrad: true }))).toThrow(
+      /^mul: a 0-d cpu tensor that requires grad cannot join webgpu tensors .*await t\.to\('webgpu'\)/,
+    );
+    expect(() => x.add(wg.ones([1], { device: 'cpu' }))).toThrow(/^add: all tensors must be on one device, got \[2\] float32 on webgpu and \[1\] float32 on cpu/);
+    expect(() => x.matmul(wg.ones([], { device: 'cpu' }))).toThrow(/^matmul: /);
   });
 });

@@ -69,7 +69,7 @@ describe.each(DEVICES)('embedding on %s', (device) => {
 
   it('gathers the right rows; the paddingIdx row gets no gradient', async () => {
     const w = wg.tensor([[0, 1], [10, 11], [20, 21]], { dtype: 'float32', device, requiresGrad: true });
-    const idx = wg.tensor([[2, 0], [1, 2]], { device });
+    const idx = wg.tensor([[2, 0], [1, 2]], { device, dtype: 'int32' });
     const y = F.embedding(idx, w, { paddingIdx: 2 });
     expect(await y.toArray()).toEqual([[[20, 21], [0, 1]], [[10, 11], [20, 21]]]);
     y.sum().backward();
@@ -88,7 +88,7 @@ describe.each(DEVICES)('embedding on %s', (device) => {
   it('an index out of range is a clear error', async () => {
     const w = wg.zeros([5, 2], { device });
     for (const bad of [7, -1]) {
-      const idx = wg.tensor([[0, 1], [bad, 2]], { device });
+      const idx = wg.tensor([[0, 1], [bad, 2]], { device, dtype: 'int32' });
       const msg = new RegExp(`embedding: index ${bad} is out of range for a weight with 5 rows \\(expected 0 to 4\\)`);
       if (device === 'cpu') {
         expect(() => F.embedding(idx, w)).toThrow(msg);
@@ -98,12 +98,12 @@ describe.each(DEVICES)('embedding on %s', (device) => {
       }
     }
     // The device recovers: the next lookup reads fine.
-    expect(await F.embedding(wg.tensor([1], { device }), wg.ones([5, 2], { device })).toArray()).toEqual([[1, 1]]);
+    expect(await F.embedding(wg.tensor([1], { device, dtype: 'int32' }), wg.ones([5, 2], { device })).toArray()).toEqual([[1, 1]]);
   });
 
   it('bad arguments are clear errors', () => {
     const w = wg.zeros([5, 2], { device });
-    const idx = wg.tensor([0, 1], { device });
+    const idx = wg.tensor([0, 1], { device, dtype: 'int32' });
     expect(() => F.embedding(idx, w, { paddingIdx: 5 })).toThrow(/embedding: paddingIdx 5 is out of range for a weight with 5 rows \(expected -5 to 4\)/);
     expect(() => F.embedding(idx, w, { paddingIdx: -6 })).toThrow(/embedding: paddingIdx -6 is out of range/);
     expect(() => F.embedding(wg.tensor([0.5, 1], { device }), w)).toThrow(/embedding: indices must be an int32 tensor, got float32/);
@@ -158,7 +158,7 @@ describe.each(DEVICES)('pad on %s', (device) => {
 
 describe.each(DEVICES)('oneHot on %s', (device) => {
   it('matches cpu and known values', async () => {
-    const idx = wg.tensor([[0, 3], [2, 0]], { device });
+    const idx = wg.tensor([[0, 3], [2, 0]], { device, dtype: 'int32' });
     const y = F.oneHot(idx, 4);
     expect(y.dtype).toBe('int32');
     expect(await y.toArray()).toEqual([[[1, 0, 0, 0], [0, 0, 0, 1]], [[0, 0, 1, 0], [1, 0, 0, 0]]]);
@@ -171,7 +171,7 @@ describe.each(DEVICES)('oneHot on %s', (device) => {
   });
 
   it('bad input is a clear error', async () => {
-    const idx = wg.tensor([0, 5, 1], { device });
+    const idx = wg.tensor([0, 5, 1], { device, dtype: 'int32' });
     const msg = /oneHot: index 5 is out of range for numClasses = 5 \(expected 0 to 4\)/;
     if (device === 'cpu') expect(() => F.oneHot(idx, 5)).toThrow(msg);
     else await expect(F.oneHot(idx, 5).data()).rejects.toThrow(msg);
@@ -201,7 +201,7 @@ describe.each(DEVICES)('topk on %s', (device) => {
     const [vs, is] = F.topk(x, 5, { largest: false });
     expect(await vs.toArray()).toEqual([-Infinity, -Infinity, 1, 3, NaN]);
     expect(await is.toArray()).toEqual([3, 4, 0, 2, 1]);
-    const t = wg.tensor([[2, 7, 2, 7, -2147483648], [5, 5, 5, 1, 2147483647]], { device });
+    const t = wg.tensor([[2, 7, 2, 7, -2147483648], [5, 5, 5, 1, 2147483647]], { device, dtype: 'int32' });
     const [tv, ti] = F.topk(t, 3);
     expect(tv.dtype).toBe('int32');
     expect(await tv.toArray()).toEqual([[7, 7, 2], [2147483647, 5, 5]]);

@@ -20,7 +20,7 @@ describe('toString() on cpu: exact strings', () => {
   });
 
   it('int32 values are right-aligned to the widest one', () => {
-    const t = wg.tensor([[1, -2, 30], [4, 5, 6]], cpu);
+    const t = wg.tensor([[1, -2, 30], [4, 5, 6]], { ...cpu, dtype: 'int32' });
     expect(t.dtype).toBe('int32');
     expect(t.toString()).toBe('tensor([[ 1, -2, 30],\n        [ 4,  5,  6]], shape=[2, 3], dtype=int32, device=cpu)');
   });
@@ -56,7 +56,7 @@ describe('toString() on cpu: exact strings', () => {
 
   it('0-d scalars print the bare value', () => {
     expect(wg.tensor(3.5, cpu).toString()).toBe('tensor(3.5000, shape=[], dtype=float32, device=cpu)');
-    expect(wg.tensor(7, cpu).toString()).toBe('tensor(7, shape=[], dtype=int32, device=cpu)');
+    expect(wg.tensor(7, { ...cpu, dtype: 'int32' }).toString()).toBe('tensor(7, shape=[], dtype=int32, device=cpu)');
     expect(wg.tensor(-2, { ...cpu, dtype: 'float32' }).toString()).toBe('tensor(-2., shape=[], dtype=float32, device=cpu)');
     expect(wg.tensor(true, cpu).toString()).toBe('tensor(true, shape=[], dtype=bool, device=cpu)');
   });
@@ -87,7 +87,7 @@ describe('toString() on cpu: exact strings', () => {
   });
 
   it('String(t) and template literals use toString()', () => {
-    const t = wg.tensor([1, 2], cpu);
+    const t = wg.tensor([1, 2], { ...cpu, dtype: 'int32' });
     expect(String(t)).toBe('tensor([1, 2], shape=[2], dtype=int32, device=cpu)');
     expect(`${t}`).toBe(String(t));
   });
@@ -137,7 +137,7 @@ describe.each(DEVICES)('format(), print() and disposed tensors on %s', (device) 
   });
 
   it('print() writes format() to the console', async () => {
-    const t = wg.tensor([1, 2, 3], { device });
+    const t = wg.tensor([1, 2, 3], { device, dtype: 'int32' });
     const logged: unknown[] = [];
     const orig = console.log;
     console.log = (...args: unknown[]) => void logged.push(...args);
@@ -173,5 +173,35 @@ describe.skipIf(NO_WEBGPU)('webgpu tensors before and after a read', () => {
     const t = wg.arange(2000, undefined, 1, { device: 'webgpu' });
     expect(t.toString()).toMatch(/^tensor\(<on webgpu: await t\.format\(\)/);
     expect(await t.format()).toBe('tensor([   0,    1,    2, ..., 1997, 1998, 1999], shape=[2000], dtype=int32, device=webgpu)');
+  });
+});
+
+describe.each(DEVICES)('console.log and util.inspect on %s', (device) => {
+  const inspect = (t: unknown) => (t as Record<symbol, () => string>)[Symbol.for('nodejs.util.inspect.custom')]!();
+
+  it('util.inspect prints the tensor like toString(), not its storage and backend', async () => {
+    const util = await import('node:util');
+    const t = wg.tensor([[1, 2], [3, 4]], { device });
+    const text = util.inspect(t);
+    expect(text).toBe(t.toString());
+    expect(text).not.toContain('Storage');
+    expect(text).toContain(`shape=[2, 2], dtype=float32, device=${device}`);
+  });
+
+  it('shows requiresGrad on a leaf and gradFn on a result, as PyTorch shows requires_grad and grad_fn', () => {
+    const w = wg.tensor([1, 2], { device, requiresGrad: true });
+    expect(inspect(w)).toContain('requiresGrad=true');
+    expect(inspect(w.mul(2))).toContain('gradFn=<mul>');
+    expect(inspect(wg.tensor([1, 2], { device }))).not.toContain('requiresGrad');
+  });
+
+  it('prints the values once known: cpu always, webgpu after a read', async () => {
+    const t = wg.tensor([1, 2], { device });
+    if (device === 'cpu') expect(inspect(t)).toBe('tensor([1., 2.], shape=[2], dtype=float32, device=cpu)');
+    else {
+      expect(inspect(t)).toBe('tensor(<on webgpu: await t.format() or t.print() to read values>, shape=[2], dtype=float32, device=webgpu)');
+      await t.data();
+      expect(inspect(t)).toBe('tensor([1., 2.], shape=[2], dtype=float32, device=webgpu)');
+    }
   });
 });

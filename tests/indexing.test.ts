@@ -135,9 +135,22 @@ describe.each(DEVICES)('gather on %s', (device) => {
     expect(await values(g)).toEqual([]);
   });
 
-  it('refuses a float index, a rank mismatch, and an index larger than the input in another dim', () => {
+  it('takes a float32 index holding integers, as tensor([...]) of plain numbers makes', async () => {
+    const x = wg.tensor([[1, 2], [3, 4]], { device });
+    expect(await x.gather(1, wg.tensor([[1], [0]], { device })).toArray()).toEqual([[2], [3]]);
+    expect(await x.indexSelect(0, wg.tensor([1, 1], { device })).toArray()).toEqual([[3, 4], [3, 4]]);
+    expect(await wg.zeros([3], { device }).scatterAdd(0, wg.tensor([2, 2], { device }), wg.ones([2], { device })).toArray()).toEqual([0, 0, 2]);
+  });
+
+  it('a float32 index gives the same gradient as an int32 one', async () => {
+    const x = wg.tensor([[1, 2], [3, 4]], { device, requiresGrad: true });
+    x.gather(1, wg.tensor([[1], [1]], { device })).sum().backward();
+    expect(await x.grad!.toArray()).toEqual([[0, 1], [0, 1]]);
+  });
+
+  it('refuses a bool index, a rank mismatch, and an index larger than the input in another dim', () => {
     const x = wg.ones([3, 4], { device });
-    expect(() => x.gather(1, wg.zeros([3, 2], { device }))).toThrow(/gather: index must be an int32 tensor, got float32/);
+    expect(() => x.gather(1, wg.zeros([3, 2], { device, dtype: 'bool' }))).toThrow(/gather: index must hold integer indices .*got a bool tensor of shape \[3, 2\]/);
     expect(() => x.gather(1, wg.zeros([3], { dtype: 'int32', device }))).toThrow(/gather: index must have the input's rank 2, got shape \[3\]/);
     expect(() => x.gather(1, wg.zeros([4, 2], { dtype: 'int32', device }))).toThrow(/gather: index shape \[4, 2\] is larger than input \[3, 4\] in dimension 0/);
   });
@@ -406,5 +419,15 @@ describe.skipIf(!DEVICES.includes('webgpu'))('out-of-range indices on webgpu are
     await expect(bad.data()).rejects.toThrow(/out of range/);
     const good = x.gather(0, wg.tensor([[1, 0]], { dtype: 'int32', device }));
     expect(await good.toArray()).toEqual([[3, 2]]);
+  });
+});
+
+describe('float index tensors on cpu', () => {
+  it('a non-integer value is refused, naming it and the way to make indices', () => {
+    const x = wg.ones([3, 4], { device: 'cpu' });
+    expect(() => x.gather(1, wg.tensor([[0.5], [1], [2]], { device: 'cpu' }))).toThrow(
+      /^gather: index must hold integers, got 0\.5 in a float32 tensor of shape \[3, 1\] \(make indices with an Int32Array, \{ dtype: 'int32' \} or \.cast\('int32'\)\)/,
+    );
+    expect(() => x.indexSelect(0, wg.tensor([1.5], { device: 'cpu' }))).toThrow(/^indexSelect: index must hold integers, got 1\.5/);
   });
 });

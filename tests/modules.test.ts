@@ -160,7 +160,7 @@ describe.each(DEVICES)('layers on %s match the functional ops', (device) => {
     await close(new nn.GroupNorm(2, 4, { device }).forward(g), F.groupNorm(g, 2));
     const e = new nn.Embedding(10, 3, { device, paddingIdx: 0 });
     expect(await vals(e.weight.select(0, 0))).toEqual([0, 0, 0]);
-    const idx = wg.tensor([[1, 0], [9, 1]], { device });
+    const idx = wg.tensor([[1, 0], [9, 1]], { device, dtype: 'int32' });
     await close(e.forward(idx), F.embedding(idx, e.weight));
     const d = new nn.Dropout(0.5);
     d.eval();
@@ -178,7 +178,7 @@ describe.each(DEVICES)('layers on %s match the functional ops', (device) => {
   it('losses as modules', async () => {
     const a = r([5, 3]);
     const b = r([5, 3]);
-    const y = wg.tensor([0, 2, 1, 1, 0], { device });
+    const y = wg.tensor([0, 2, 1, 1, 0], { device, dtype: 'int32' });
     await close(new nn.MSELoss().forward(a, b), F.mseLoss(a, b));
     await close(new nn.L1Loss({ reduction: 'sum' }).forward(a, b), F.l1Loss(a, b, { reduction: 'sum' }));
     await close(new nn.CrossEntropyLoss({ labelSmoothing: 0.1 }).forward(a, y), F.crossEntropy(a, y, { labelSmoothing: 0.1 }));

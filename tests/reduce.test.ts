@@ -102,8 +102,8 @@ interface OpDef {
 const OPS: Record<string, OpDef> = {
   sum: { run: (t, d, k) => t.sum(d, k), host: hostSum },
   mean: { run: (t, d, k) => t.mean(d, { keepdim: k }), host: hostMean },
-  max: { run: (t, d, k) => t.max(d, k), host: hostMax },
-  min: { run: (t, d, k) => t.min(d, { keepdim: k }), host: hostMin },
+  max: { run: (t, d, k) => t.amax(d, k), host: hostMax },
+  min: { run: (t, d, k) => t.amin(d, { keepdim: k }), host: hostMin },
   prod: { run: (t, d, k) => t.prod(d, k), host: (r) => r.reduce((a, b) => a * b, 1), low: 0.9, high: 1.1 },
   'var (correction 1)': { run: (t, d, k) => t.var(d, { keepdim: k }), host: hostVar(1) },
   'var (correction 0)': { run: (t, d, k) => t.var(d, { correction: 0, keepdim: k }), host: hostVar(0) },
@@ -306,15 +306,15 @@ describe.each(DEVICES)('reductions on %s: hand-checked values', (device) => {
     const x = wg.tensor([[3, -1, 7], [-4, 9, 0]], { dtype: 'float32', device });
     expect(await x.max().item()).toBe(9);
     expect(await x.min().item()).toBe(-4);
-    expect(await values(x.max(1))).toEqual([7, 9]);
-    expect(await values(x.min(0))).toEqual([-4, -1, 0]);
-    expect(x.max(0, true).shape).toEqual([1, 3]);
+    expect(await values(x.max(1).values)).toEqual([7, 9]);
+    expect(await values(x.min(0).values)).toEqual([-4, -1, 0]);
+    expect(x.max(0, true).values.shape).toEqual([1, 3]);
   });
 
   it('max of a row of -inf is -inf, min of a row of +inf is +inf', async () => {
     const x = wg.tensor([[-Infinity, -Infinity], [Infinity, Infinity]], { dtype: 'float32', device });
-    expect(await values(x.max(1))).toEqual([-Infinity, Infinity]);
-    expect(await values(x.min(1))).toEqual([-Infinity, Infinity]);
+    expect(await values(x.max(1).values)).toEqual([-Infinity, Infinity]);
+    expect(await values(x.min(1).values)).toEqual([-Infinity, Infinity]);
   });
 
   it('prod over all elements and along dims', async () => {
@@ -581,7 +581,7 @@ describe.each(DEVICES)('empty reductions on %s', (device) => {
   });
 
   it('max over a non-empty dim of a tensor with another empty dim is an empty result', async () => {
-    const m = wg.zeros([0, 3], { device }).max(1);
+    const m = wg.zeros([0, 3], { device }).max(1).values;
     expect(m.shape).toEqual([0]);
     expect(await values(m)).toEqual([]);
   });
@@ -604,8 +604,8 @@ describe.each(DEVICES)('integer and bool reductions on %s', (device) => {
       const g = groups(host, [5, 17, 33], dim === undefined ? undefined : typeof dim === 'number' ? [dim] : dim);
       const exp = (f: (r: number[]) => number) => wg.tensor(Int32Array.from(g.rows, f), { shape: g.outShape, device: 'cpu' });
       await expectEqual(x.sum(dim), exp(hostSum));
-      await expectEqual(x.max(dim), exp(hostMax));
-      await expectEqual(x.min(dim), exp(hostMin));
+      await expectEqual(x.amax(dim), exp(hostMax));
+      await expectEqual(x.amin(dim), exp(hostMin));
     }
     // prod of small ints stays exact: rows of 5 values in [-3, 3].
     reseed(12);
@@ -644,10 +644,10 @@ describe.each(DEVICES)('integer and bool reductions on %s', (device) => {
 
   it('max and min of a bool tensor are bool (any / all)', async () => {
     const b = wg.tensor([[true, false], [false, false]], { device });
-    const any = b.max(1);
+    const any = b.max(1).values;
     expect(any.dtype).toBe('bool');
     expect(await any.toArray()).toEqual([true, false]);
-    expect(await b.min(0).toArray()).toEqual([false, false]);
+    expect(await b.min(0).values.toArray()).toEqual([false, false]);
   });
 
   it('argmax of an int32 tensor', async () => {
@@ -674,8 +674,8 @@ describe.each(DEVICES)('reduction argument errors on %s', (device) => {
 describe.each(DEVICES)('NaN in max / min reductions on %s', (device) => {
   it('max and min of a row holding NaN are NaN (as in PyTorch); other rows are unaffected', async () => {
     const x = wg.tensor([[1, NaN, 3], [4, 5, 6]], { device });
-    expect(Array.from(await x.max(1).data())).toEqual([NaN, 6]);
-    expect(Array.from(await x.min(1).data())).toEqual([NaN, 4]);
+    expect(Array.from(await x.max(1).values.data())).toEqual([NaN, 6]);
+    expect(Array.from(await x.min(1).values.data())).toEqual([NaN, 4]);
     expect(Number.isNaN(await x.max().item())).toBe(true);
   });
 
@@ -683,5 +683,76 @@ describe.each(DEVICES)('NaN in max / min reductions on %s', (device) => {
     const vals = Array.from({ length: 1000 }, (_, i) => i);
     vals[517] = NaN;
     expect(Number.isNaN(await wg.tensor(vals, { device, dtype: 'float32' }).max().item())).toBe(true);
+  });
+});
+
+// ---- PyTorch's calling forms --------------------------------------------------------------------
+
+describe.each(DEVICES)('max / min over one dim give values and indices on %s', (device) => {
+  const x = () => wg.tensor([[3, -1, 7], [-4, 9, 0]], { device });
+
+  it('destructure as [values, indices], as PyTorch\'s x.max(1)', async () => {
+    const [v, i] = x().max(1);
+    expect(await v.toArray()).toEqual([7, 9]);
+    expect(i.dtype).toBe('int32');
+    expect(await i.toArray()).toEqual([2, 1]);
+  });
+
+  it('also read as .values and .indices, with keepdim', async () => {
+    const r = x().min(0, true);
+    expect(r.values.shape).toEqual([1, 3]);
+    expect(r.indices.shape).toEqual([1, 3]);
+    expect(await r.values.toArray()).toEqual([[-4, -1, 0]]);
+    expect(await r.indices.toArray()).toEqual([[1, 0, 1]]);
+  });
+
+  it('max over all elements, or over a list of dims, is one tensor (as amax)', async () => {
+    expect(await x().max().item()).toBe(9);
+    expect(await x().max([0, 1]).item()).toBe(9);
+    expect(await x().amax(1).toArray()).toEqual([7, 9]);
+    expect(await x().amin([1]).toArray()).toEqual([-1, -4]);
+  });
+
+  it('the values carry the gradient; tidy keeps both tensors of a returned result', async () => {
+    const w = wg.tensor([[1, 5], [7, 2]], { device, requiresGrad: true });
+    const { values } = w.max(1);
+    values.sum().backward();
+    expect(await w.grad!.toArray()).toEqual([[0, 1], [1, 0]]);
+    const r = wg.tidy(() => x().mul(2).max(1));
+    expect(r.values.isDisposed).toBe(false);
+    expect(r.indices.isDisposed).toBe(false);
+    expect(await r.indices.toArray()).toEqual([2, 1]);
+  });
+});
+
+describe.each(DEVICES)('reductions take { dim, keepdim } on %s', (device) => {
+  const x = () => wg.tensor([[1, 2, 3], [4, 5, 6]], { device });
+
+  it('x.sum({ dim: 1 }) reduces dim 1, as PyTorch\'s dim keyword', async () => {
+    expect(await x().sum({ dim: 1 }).toArray()).toEqual([6, 15]);
+    expect(x().mean({ dim: 0, keepdim: true }).shape).toEqual([1, 3]);
+    expect(await x().argmax({ dim: 1 }).toArray()).toEqual([2, 2]);
+    expect(await x().var({ dim: 1, correction: 0 }).toArray()).toEqual([2 / 3, 2 / 3].map((v) => Math.fround(v)));
+    const [v, i] = x().max({ dim: 0 });
+    expect(await v.toArray()).toEqual([4, 5, 6]);
+    expect(await i.toArray()).toEqual([1, 1, 1]);
+  });
+
+  it('a misspelt option is refused with a did-you-mean', () => {
+    expect(() => x().sum(1, { keepDim: true } as never)).toThrow(/^sum: unknown option 'keepDim' \(did you mean 'keepdim'\?\); accepted options: keepdim/);
+    expect(() => x().sum({ dims: 1 } as never)).toThrow(/^sum: unknown option 'dims' \(did you mean 'dim'\?\)/);
+    expect(() => x().var(1, { corection: 0 } as never)).toThrow(/^var: unknown option 'corection' \(did you mean 'correction'\?\)/);
+  });
+
+  it('wrong types for dim and keepdim name the op', () => {
+    expect(() => x().sum('1' as never)).toThrow(/^sum: dim must be a number, an array of numbers, or null for all dims, got '1'/);
+    expect(() => x().mean(1, 'yes' as never)).toThrow(/^mean: keepdim must be true or false, or an options object \{ keepdim \}, got 'yes'/);
+    expect(() => x().sum({ dim: 1 }, true as never)).toThrow(/^sum: with an options object first/);
+    expect(() => x().sum(1.5)).toThrow(/^sum: dim must be an integer, got 1\.5/);
+  });
+
+  it('a negative correction is refused', () => {
+    expect(() => x().var(1, { correction: -1 })).toThrow(/^var: correction must be a finite number >= 0, got -1/);
+    expect(() => x().std(1, { correction: NaN })).toThrow(/^std: correction must be a finite number >= 0, got NaN/);
   });
 });

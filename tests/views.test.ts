@@ -383,3 +383,19 @@ describe.each(DEVICES)('view errors on %s', (device) => {
     expect(() => grid(device).unsqueeze(3)).toThrow(/unsqueeze: dim 3 is out of range/);
   });
 });
+
+describe.each(DEVICES)('view argument errors on %s', (device) => {
+  it('select out of range names select, the dim, its size and the index', () => {
+    const x = wg.zeros([3, 2], { device });
+    expect(() => x.select(0, 10)).toThrow(/^select: index 10 is out of range for dim 0 of size 3 \(shape \[3, 2\]; expected an integer from -3 to 2\)/);
+    expect(() => x.select(1, 0.5)).toThrow(/^select: index 0\.5 is out of range for dim 1 of size 2/);
+    expect(() => wg.zeros([], { device }).select(0, 0)).toThrow(/^select: cannot select from a 0-d tensor/);
+  });
+
+  it('a string where a dimension is expected names the op', () => {
+    const x = wg.zeros([2, 3], { device });
+    expect(() => x.reshape('6' as never)).toThrow(/^reshape: expected dimensions as numbers \(reshape\(2, 3\) or reshape\(\[2, 3\]\)\), got '6'/);
+    expect(() => x.transpose('0' as never, 1)).toThrow(/^transpose: dim must be an integer, got '0'/);
+    expect(() => x.slice('a' as never)).toThrow(/^slice: each spec must be an index, \[start, stop, step\], or null for the whole dim; got 'a' for dim 0/);
+  });
+});

@@ -14,34 +14,47 @@ export function isGradEnabled(): boolean {
 }
 
 /**
- * Sets grad mode and returns the previous one. For async code, where `noGrad(fn)` cannot span
- * an `await`: `const prev = setGradEnabled(false); try { ... } finally { setGradEnabled(prev); }`.
+ * Sets grad mode and returns the previous one:
+ * `const prev = setGradEnabled(false); try { ... } finally { setGradEnabled(prev); }`.
  */
 export function setGradEnabled(on: boolean): boolean {
+  if (typeof on !== 'boolean') throw new Error(`setGradEnabled: expected true or false, got ${typeof on === 'string' ? `'${on}'` : String(on)}`);
   const prev = enabled;
   enabled = on;
   return prev;
 }
 
 function runWith<T>(name: string, on: boolean, fn: () => T): T {
+  if (typeof fn !== 'function') throw new Error(`${name}: expected a function, got ${fn === null ? 'null' : typeof fn}`);
   const prev = setGradEnabled(on);
+  let r: T;
   try {
-    const r = fn();
-    if (r instanceof Promise) {
-      throw new Error(`${name}: the function returned a Promise; ${name} only takes synchronous functions (for async code use setGradEnabled)`);
-    }
-    return r;
-  } finally {
+    r = fn();
+  } catch (e) {
     enabled = prev;
+    throw e;
   }
+  if (r instanceof Promise) {
+    // An async fn: the mode holds until its promise settles, then the previous one returns.
+    return r.finally(() => {
+      enabled = prev;
+    }) as T;
+  }
+  enabled = prev;
+  return r;
 }
 
-/** Runs `fn` without recording the graph: results do not require grad. Like `torch.no_grad()`. */
+/**
+ * Runs `fn` without recording the graph: results do not require grad. Like `torch.no_grad()`.
+ * `fn` may be async: the mode holds until its promise settles. The mode is one global flag, so
+ * other async work that runs during fn's awaits sees it too (JavaScript has no per-task state
+ * that works in browsers); do not interleave a training step with an async noGrad region.
+ */
 export function noGrad<T>(fn: () => T): T {
   return runWith('noGrad', false, fn);
 }
 
-/** Runs `fn` with recording on, even inside `noGrad`. Like `torch.enable_grad()`. */
+/** Runs `fn` with recording on, even inside `noGrad`. Like `torch.enable_grad()`; async as for `noGrad`. */
 export function enableGrad<T>(fn: () => T): T {
   return runWith('enableGrad', true, fn);
 }

@@ -1,4 +1,4 @@
-/** PyTorch-style printing: values (elided when large), then shape, dtype and device. */
+/** PyTorch-style printing: values (elided when large), then shape, dtype, device and autograd state. */
 import type { TypedArray } from './dtype.js';
 import type { Tensor } from './tensor.js';
 
@@ -23,7 +23,9 @@ function formatter(values: TypedArray, dtype: string): (v: number) => string {
 
 /** Formats a tensor; `values` are its contiguous values, or undefined when not on the host yet. */
 export function formatTensor(t: Tensor, values: TypedArray | undefined): string {
-  const meta = `shape=[${t.shape.join(', ')}], dtype=${t.dtype}, device=${t.device}`;
+  // Autograd state as PyTorch shows it (requires_grad=True, grad_fn=<...>), in webgrad's names.
+  const grad = t.isDisposed ? '' : t.gradFn ? `, gradFn=<${t.gradFn.name}>` : t.requiresGrad ? ', requiresGrad=true' : '';
+  const meta = `shape=[${t.shape.join(', ')}], dtype=${t.dtype}, device=${t.device}${grad}`;
   if (t.isDisposed) return `tensor(<disposed>, ${meta})`;
   if (!values) return `tensor(<on ${t.device}: await t.format() or t.print() to read values>, ${meta})`;
   const elide = values.length > THRESHOLD;

@@ -58,7 +58,7 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
 
 /** Normalizes a possibly negative axis, throwing a clear error when it is out of range. */
 export function normAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis)) throw new Error(`${op}: dim must be an integer, got ${axis}`);
+  if (!Number.isInteger(axis)) throw new Error(`${op}: dim must be an integer, got ${typeof axis === 'string' ? `'${axis}'` : Array.isArray(axis) ? `[${(axis as unknown[]).join(', ')}]` : String(axis)}`);
   const r = Math.max(rank, 1);
   if (axis < -r || axis >= r) {
     throw new Error(`${op}: dim ${axis} is out of range for a tensor of rank ${rank} (expected ${-r} to ${r - 1})`);

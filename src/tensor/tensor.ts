@@ -199,7 +199,20 @@ export class Tensor implements View {
   }
   /** Prints like PyTorch; values of webgpu tensors show once read (see `format()`). */
   toString(): string {
-    return formatTensor(this, (this.cachedVersion === this.storage.version ? this.cachedValues : undefined) ?? io.valuesIfHost(this));
+    return formatTensor(this, this.knownValues());
+  }
+  /** The values if they are on the host now: cpu tensors, or webgpu ones read since their last write. */
+  private knownValues(): TypedArray | undefined {
+    if (this.isDisposed) return undefined;
+    return (this.cachedVersion === this.storage.version ? this.cachedValues : undefined) ?? io.valuesIfHost(this);
+  }
+  /**
+   * What `console.log(t)` and Node's `util.inspect` print: the same text as `toString()`
+   * (values when known, with requiresGrad and gradFn), not the storage and device internals.
+   * Found by its registered symbol, so the core imports nothing from Node.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
   /** Reads the values if needed, then formats like `toString()`. */
   async format(): Promise<string> {
@@ -213,11 +226,11 @@ export class Tensor implements View {
 
   // ---- views -------------------------------------------------------------------------------
   reshape(...shape: (number | readonly number[])[]): Tensor {
-    return vw.reshape(this, vw.shapeArg(shape));
+    return vw.reshape(this, vw.shapeArg(shape, 'reshape'));
   }
   /** Like reshape, but never copies: throws if the strides do not allow a view. */
   view(...shape: (number | readonly number[])[]): Tensor {
-    return vw.view(this, vw.shapeArg(shape));
+    return vw.view(this, vw.shapeArg(shape, 'view'));
   }
   transpose(dim0 = 0, dim1 = 1): Tensor {
     return vw.transpose(this, dim0, dim1);
@@ -227,10 +240,10 @@ export class Tensor implements View {
     return vw.permute(this, this.shape.map((_, i) => this.ndim - 1 - i));
   }
   permute(...dims: (number | readonly number[])[]): Tensor {
-    return vw.permute(this, vw.shapeArg(dims));
+    return vw.permute(this, vw.shapeArg(dims, 'permute'));
   }
   expand(...shape: (number | readonly number[])[]): Tensor {
-    return vw.expand(this, vw.shapeArg(shape));
+    return vw.expand(this, vw.shapeArg(shape, 'expand'));
   }
   squeeze(dim?: number | readonly number[]): Tensor {
     return vw.squeeze(this, dim);
@@ -286,6 +299,8 @@ export class Tensor implements View {
   relu(): Tensor { return ew.unary('relu', this); }
   square(): Tensor { return ew.unary('square', this); }
   sign(): Tensor { return ew.unary('sign', this); }
+  /** true where the element is 0 (false), as a bool tensor: the inversion of a mask. */
+  logicalNot(): Tensor { return ew.binary('eq', this, 0); }
   /** The error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x. */
   erf(): Tensor { return ew.unary('erf', this); }
 
@@ -308,36 +323,53 @@ export class Tensor implements View {
   }
 
   // ---- reductions --------------------------------------------------------------------------
-  sum(dim?: number | readonly number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
+  // Each takes `(dim, keepdim)`, `(dim, { keepdim })` or `({ dim, keepdim })`.
+  sum(dim?: red.DimArg, keepdim?: boolean | ReduceOptions): Tensor {
     return red.sum(this, dim, keepdim);
   }
-  mean(dim?: number | readonly number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
+  mean(dim?: red.DimArg, keepdim?: boolean | ReduceOptions): Tensor {
     return red.mean(this, dim, keepdim);
   }
-  prod(dim?: number | readonly number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
+  prod(dim?: red.DimArg, keepdim?: boolean | ReduceOptions): Tensor {
     return red.prod(this, dim, keepdim);
   }
-  /** Maximum values over `dim` (all elements when omitted); see `argmax` for the indices. */
-  max(dim?: number | readonly number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
+  /**
+   * The maximum of all elements, or over a list of dims, as a tensor; over one dim (a number),
+   * as PyTorch, the values and their indices: `const [values, indices] = x.max(1)` (or
+   * `.values` / `.indices`). `amax` always gives a tensor.
+   */
+  max(dim: number | { dim: number; keepdim?: boolean }, keepdim?: boolean | ReduceOptions): red.MinMaxResult;
+  max(dim?: red.DimArg, keepdim?: boolean | ReduceOptions): Tensor;
+  max(dim?: red.DimArg, keepdim?: boolean | ReduceOptions): Tensor | red.MinMaxResult {
     return red.max(this, dim, keepdim);
   }
-  min(dim?: number | readonly number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
+  /** As `max`: a tensor, or over one dim `[values, indices]`. */
+  min(dim: number | { dim: number; keepdim?: boolean }, keepdim?: boolean | ReduceOptions): red.MinMaxResult;
+  min(dim?: red.DimArg, keepdim?: boolean | ReduceOptions): Tensor;
+  min(dim?: red.DimArg, keepdim?: boolean | ReduceOptions): Tensor | red.MinMaxResult {
     return red.min(this, dim, keepdim);
   }
+  /** Maximum values over any dims (all when omitted), always a tensor (torch.amax). */
+  amax(dim?: red.DimArg, keepdim?: boolean | ReduceOptions): Tensor {
+    return red.amax(this, dim, keepdim);
+  }
+  amin(dim?: red.DimArg, keepdim?: boolean | ReduceOptions): Tensor {
+    return red.amin(this, dim, keepdim);
+  }
   /** Index of the first maximum along `dim` (of the flattened tensor when omitted). */
-  argmax(dim?: number | null, keepdim?: boolean | ReduceOptions): Tensor {
+  argmax(dim?: number | null | (ReduceOptions & { dim?: number | null }), keepdim?: boolean | ReduceOptions): Tensor {
     return red.argmax(this, dim, keepdim);
   }
-  argmin(dim?: number | null, keepdim?: boolean | ReduceOptions): Tensor {
+  argmin(dim?: number | null | (ReduceOptions & { dim?: number | null }), keepdim?: boolean | ReduceOptions): Tensor {
     return red.argmin(this, dim, keepdim);
   }
-  var(dim?: number | readonly number[] | null, opts?: boolean | VarOptions): Tensor {
+  var(dim?: number | readonly number[] | null | (VarOptions & { dim?: number | readonly number[] | null }), opts?: boolean | VarOptions): Tensor {
     return red.variance(this, dim, opts);
   }
-  std(dim?: number | readonly number[] | null, opts?: boolean | VarOptions): Tensor {
+  std(dim?: number | readonly number[] | null | (VarOptions & { dim?: number | readonly number[] | null }), opts?: boolean | VarOptions): Tensor {
     return red.std(this, dim, opts);
   }
-  logsumexp(dim?: number | readonly number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
+  logsumexp(dim?: red.DimArg, keepdim?: boolean | ReduceOptions): Tensor {
     return red.logsumexp(this, dim, keepdim);
   }
 

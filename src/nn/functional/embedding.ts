@@ -37,7 +37,7 @@ export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOpt
   const op = 'embedding';
   checkOptions(op, options, ['paddingIdx']);
   const device = checkInputs(op, indices, weight);
-  if (indices.dtype !== 'int32') throw new Error(`${op}: indices must be an int32 tensor, got ${indices.dtype}`);
+  if (indices.dtype !== 'int32') throw new Error(`${op}: indices must be an int32 tensor, got ${indices.dtype} (tensor() of plain numbers is float32: make indices with { dtype: 'int32' } or .cast('int32'))`);
   if (weight.ndim !== 2) throw new Error(`${op}: weight must be 2-D [numEmbeddings, embeddingDim], got shape ${fmtShape(weight.shape)}`);
   const [V, D] = weight.shape as [number, number];
   let pad = options.paddingIdx ?? null;

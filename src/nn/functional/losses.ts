@@ -116,7 +116,7 @@ function classSetup(op: string, input: Tensor, target: Tensor, o: NllLossOptions
 function checkIndexTarget(op: string, input: Tensor, target: Tensor, classDim: number): void {
   const expected = input.shape.filter((_, i) => i !== classDim);
   if (target.dtype !== 'int32') {
-    throw new Error(`${op}: target must hold int32 class indices (shape ${fmtShape(expected)}), got ${describe(target)}`);
+    throw new Error(`${op}: target must hold int32 class indices (shape ${fmtShape(expected)}), got ${describe(target)}; tensor() of plain numbers is float32: pass { dtype: 'int32' } or call .cast('int32')`);
   }
   if (!shapeEq(target.shape, expected)) {
     throw new Error(
@@ -172,7 +172,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
     if (!shapeEq(target.shape, input.shape)) {
       throw new Error(
         `${op}: a float target holds class probabilities and must have the input's shape ${fmtShape(input.shape)}, got ${fmtShape(target.shape)} ` +
-          '(class indices must be int32)',
+          "(class indices must be int32; tensor() of plain numbers is float32: pass { dtype: 'int32' } or call .cast('int32'))",
       );
     }
     return probabilityCrossEntropy(input, target, weight, classDim, C, e, reduction);

@@ -140,7 +140,7 @@ export function oneHot(indices: Tensor, numClasses: number, ...extra: never[]): 
   noExtra('oneHot', extra, '(indices, numClasses)');
   const op = 'oneHot';
   const device = checkInputs(op, indices);
-  if (indices.dtype !== 'int32') throw new Error(`${op}: indices must be an int32 tensor, got ${indices.dtype}`);
+  if (indices.dtype !== 'int32') throw new Error(`${op}: indices must be an int32 tensor, got ${indices.dtype} (tensor() of plain numbers is float32: make indices with { dtype: 'int32' } or .cast('int32'))`);
   if (numClasses === -1 || numClasses === undefined) {
     throw new Error(
       `${op}: numClasses is required (inferring it from the data would need a read back, which webgrad never does implicitly); ` +

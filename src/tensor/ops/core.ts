@@ -1,7 +1,7 @@
 /** What every op does first: check its inputs, and allocate its output. */
 import type { Backend, DeviceName } from '../../kernels/backend.js';
 import { getBackend } from '../../runtime.js';
-import type { DType } from '../dtype.js';
+import { allocArray, type DType } from '../dtype.js';
 import { fmtShape, numel, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
@@ -21,10 +21,42 @@ export function checkInputs(op: string, ...ts: Tensor[]): DeviceName {
   const other = ts.find((t) => t.device !== device);
   if (other) {
     throw new Error(
-      `${op}: all tensors must be on one device, got ${ts.map(describe).join(' and ')}; move one with .to('${device}')`,
+      `${op}: all tensors must be on one device, got ${ts.map(describe).join(' and ')}; move one with await t.to('${device}')` +
+        ' (only a 0-d cpu tensor may join a webgpu tensor, in elementwise ops)',
     );
   }
   return device;
+}
+
+/**
+ * Elementwise ops accept a 0-d cpu tensor next to webgpu tensors, as PyTorch accepts a 0-d cpu
+ * tensor next to CUDA ones: its value is on the host, so it is uploaded as a 0-d webgpu tensor
+ * (float64 becomes float32, which webgpu has). Returns the operands with such tensors replaced,
+ * and the uploads, for the caller to dispose. Other device mixes are left for checkInputs to refuse.
+ */
+export function liftHostScalars<T>(op: string, operands: readonly T[]): { operands: T[]; temps: Tensor[] } {
+  const tensors = operands.filter((v): v is T & Tensor => v instanceof Tensor && !v.isDisposed);
+  const isHostScalar = (t: Tensor) => t.device === 'cpu' && t.ndim === 0;
+  const target = tensors.find((t) => !isHostScalar(t))?.device;
+  if (target === undefined || target === 'cpu') return { operands: [...operands], temps: [] };
+  const temps: Tensor[] = [];
+  const out = operands.map((v) => {
+    if (!(v instanceof Tensor) || v.isDisposed || !isHostScalar(v)) return v;
+    if (v.requiresGrad) {
+      for (const t of temps) t.dispose();
+      throw new Error(
+        `${op}: a 0-d cpu tensor that requires grad cannot join ${target} tensors (its gradient would be on ${target}); move it first with await t.to('${target}')`,
+      );
+    }
+    const value = (getBackend('cpu') as unknown as { readSync(x: Tensor): ArrayLike<number> }).readSync(v)[0]!;
+    const dtype = v.dtype === 'float64' ? 'float32' : v.dtype;
+    const a = allocArray(dtype, 1);
+    a[0] = value;
+    const lifted = new Tensor(getBackend(target).upload(dtype, a), []);
+    temps.push(lifted);
+    return lifted as unknown as T;
+  });
+  return { operands: out, temps };
 }
 
 /** Throws unless the backend stores `dtype`. */
@@ -41,10 +73,20 @@ export function empty(op: string, device: DeviceName, dtype: DType, shape: Shape
   }
   const backend = getBackend(device);
   checkDType(op, backend, dtype);
+  const n = numel(shape);
+  const tooLarge = (why: string) =>
+    new Error(`${op}: a ${dtype} tensor of shape ${fmtShape(shape)} (${n} elements, ${n * BYTES[dtype]} bytes) is too large for ${device}: ${why}`);
+  // A JS typed array holds at most 2^32 elements; beyond that the cpu backend would only say "Invalid typed array length".
+  if (device === 'cpu' && n > MAX_CPU_ELEMENTS) throw tooLarge(`the limit is ${MAX_CPU_ELEMENTS} elements per tensor`);
   try {
-    return new Tensor(backend.allocate(dtype, numel(shape)), shape);
+    return new Tensor(backend.allocate(dtype, n), shape);
   } catch (e) {
+    if (e instanceof RangeError) throw tooLarge(`the allocation failed (${e.message})`);
     // The backend's refusal (over a buffer-size limit, a lost device) says what; name the op too.
     throw new Error(`${op}: ${(e as Error).message}`, { cause: e });
   }
 }
+
+/** The most elements a cpu tensor can hold (one TypedArray). */
+export const MAX_CPU_ELEMENTS = 2 ** 32;
+const BYTES: Record<DType, number> = { float32: 4, int32: 4, float64: 8, bool: 1 };

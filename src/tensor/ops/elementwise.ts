@@ -4,7 +4,7 @@ import { ALL_UNARY, BINARY, elementwiseTypes, type BinaryOp, type CoreUnaryOp, t
 import { isDType, promoteTypes, promoteWithScalar, type DType } from '../dtype.js';
 import { broadcastShapes, fmtShape, shapeEq } from '../shape.js';
 import { Tensor, type TensorOrScalar } from '../tensor.js';
-import { checkDType, checkInputs, empty } from './core.js';
+import { checkDType, checkInputs, empty, liftHostScalars } from './core.js';
 import { expand } from './views.js';
 import { scalarTensor } from '../creation.js';
 import { trace } from '../../autograd/node.js';
@@ -63,6 +63,10 @@ export function unaryWith(op: UnaryOp, x: Tensor, params: readonly number[], use
 
 function unaryKernel(op: UnaryOp, x: Tensor, params: readonly number[] = []): Tensor {
   const device = checkInputs(op, x);
+  if (op === 'neg' && x.dtype === 'bool') {
+    // As PyTorch: -mask is almost always a mistaken mask inversion.
+    throw new Error(`neg: negation of a bool tensor is not supported (shape ${fmtShape(x.shape)}); to invert a mask use mask.logicalNot()`);
+  }
   const { compute, result } = elementwiseTypes(ALL_UNARY[op].rule, x.dtype);
   const xin = cast(x, compute);
   const out = empty(op, device, result, x.shape);
@@ -132,6 +136,16 @@ const BINARY_GRAD: Partial<Record<BinaryOp, { uses: string; rule: Grad2 }>> = {
 };
 
 export function binary(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  const { operands: [la, lb], temps } = liftHostScalars(op, [a, b]);
+  if (temps.length === 0) return binaryTraced(op, a, b);
+  try {
+    return binaryTraced(op, la!, lb!);
+  } finally {
+    for (const t of temps) t.dispose();
+  }
+}
+
+function binaryTraced(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): Tensor {
   const def = BINARY_GRAD[op];
   if (!def) return binaryKernel(op, a, b);
   const { uses, rule } = def;
@@ -158,6 +172,11 @@ function binaryKernel(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): Tenso
   const A = operand(op, a, (a instanceof Tensor ? a : b) as Tensor);
   const B = operand(op, b, A);
   const device = checkInputs(op, A, B);
+  if (op === 'sub' && A.dtype === 'bool' && B.dtype === 'bool') {
+    if (A !== a) A.dispose();
+    if (B !== b) B.dispose();
+    throw new Error('sub: subtraction of two bool tensors is not supported; for the elements where exactly one is true use a.ne(b)');
+  }
   const { compute, result } = elementwiseTypes(BINARY[op].rule, promoteTypes(A.dtype, B.dtype));
   const { inputs, shape, temps } = prepare(op, [A, B], [compute, compute]);
   const out = empty(op, device, result, shape);
@@ -170,6 +189,15 @@ function binaryKernel(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): Tenso
 
 /** Elementwise `cond ? a : b`; cond is a mask (any nonzero value counts as true). */
 export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  const { operands: [lc, la, lb], temps } = liftHostScalars('where', [cond, a, b]);
+  try {
+    return whereTraced(lc as Tensor, la!, lb!);
+  } finally {
+    for (const t of temps) t.dispose();
+  }
+}
+
+function whereTraced(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
   // The gradient goes to a where cond holds, to b elsewhere; cond gets none.
   return trace('where', [cond, a, b], () => whereKernel(cond, a, b), (g, [c], n) => [null, n[1] ? where(c!, g, 0) : null, n[2] ? where(c!, 0, g) : null], () => [cond]);
 }
@@ -203,6 +231,15 @@ function whereKernel(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor
  * PyTorch), to a tensor bound where x is beyond it.
  */
 export function clamp(x: Tensor, min?: TensorOrScalar | null, max?: TensorOrScalar | null): Tensor {
+  const { operands: [lx, lmin, lmax], temps } = liftHostScalars('clamp', [x, min, max]);
+  try {
+    return clampTraced(lx as Tensor, lmin, lmax);
+  } finally {
+    for (const t of temps) t.dispose();
+  }
+}
+
+function clampTraced(x: Tensor, min?: TensorOrScalar | null, max?: TensorOrScalar | null): Tensor {
   const lo = min ?? null;
   const hi = max ?? null;
   const hasLo = lo !== null; // the rule keeps flags, not the bounds themselves (see views.ts)
@@ -228,6 +265,11 @@ function clampKernel(x: Tensor, min?: TensorOrScalar | null, max?: TensorOrScala
   const bounds = [min, max].filter((v): v is Tensor => v instanceof Tensor);
   checkInputs('clamp', x, ...bounds);
   broadcastShapes('clamp', x.shape, ...bounds.map((t) => t.shape));
+  for (const [name, v] of [['min', min], ['max', max]] as const) {
+    if (v !== undefined && v !== null && !(v instanceof Tensor) && typeof v !== 'number') {
+      throw new Error(`clamp: ${name} must be a Tensor, a number, or null, got ${typeof v === 'string' ? `'${v}'` : typeof v}`);
+    }
+  }
   if ((min === undefined || min === null) && (max === undefined || max === null)) {
     throw new Error(`clamp: at least one of min and max must be given (tensor ${fmtShape(x.shape)})`);
   }

@@ -5,11 +5,32 @@ import { fmtShape, normAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkInputs, describe, empty } from './core.js';
 import { clone, expand, narrow, reshape, select, unsqueeze } from './views.js';
+import { cast } from './elementwise.js';
 import { trace } from '../../autograd/node.js';
 import { zeros } from '../creation.js';
 
-function checkIndex(op: string, index: Tensor): void {
-  if (index.dtype !== 'int32') throw new Error(`${op}: index must be an int32 tensor, got ${index.dtype}`);
+/**
+ * The int32 form of an index tensor. int32 is used as is. A float tensor is accepted too,
+ * since `tensor([0, 2])` is float32 (plain JS numbers are): it is cast to int32. On cpu, where
+ * the values are at hand, a non-integer value is refused; on webgpu checking would need a read
+ * back, so the cast truncates toward zero, as `.cast('int32')` does. bool is refused.
+ * Returns the tensor to use; the caller disposes it when it differs from `index`.
+ */
+export function asIndex(op: string, index: Tensor, name = 'index'): Tensor {
+  if (!(index instanceof Tensor)) throw new Error(`${op}: ${name} must be a Tensor, got ${index === null ? 'null' : typeof index}`);
+  if (index.dtype === 'int32') return index;
+  if (index.dtype === 'bool') {
+    throw new Error(`${op}: ${name} must hold integer indices (int32, or float values that are integers), got a bool tensor of shape ${fmtShape(index.shape)}; a mask is not an index`);
+  }
+  if (index.device === 'cpu' && !index.isDisposed) {
+    const v = (getBackend('cpu') as unknown as { readSync(x: Tensor): ArrayLike<number> }).readSync(index);
+    for (let i = 0; i < v.length; i++) {
+      if (!Number.isInteger(v[i])) {
+        throw new Error(`${op}: ${name} must hold integers, got ${v[i]} in a ${index.dtype} tensor of shape ${fmtShape(index.shape)} (make indices with an Int32Array, { dtype: 'int32' } or .cast('int32'))`);
+      }
+    }
+  }
+  return cast(index, 'int32');
 }
 
 /**
@@ -17,6 +38,21 @@ function checkIndex(op: string, index: Tensor): void {
  * index has x's rank and no dimension larger than x's, except along `dim`.
  */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  return withIndex('gather', index, (idx) => gatherTraced(x, dim, idx));
+}
+
+/** Runs `fn` with the int32 form of `index`, freeing a converted copy afterwards. */
+function withIndex(op: string, index: Tensor, fn: (idx: Tensor) => Tensor): Tensor {
+  if (index instanceof Tensor && index.isDisposed) return fn(index); // checkInputs says so, naming the op
+  const idx = asIndex(op, index);
+  try {
+    return fn(idx);
+  } finally {
+    if (idx !== index) idx.dispose();
+  }
+}
+
+function gatherTraced(x: Tensor, dim: number, index: Tensor): Tensor {
   // Each read x[j] passes its gradient back to x[j]; repeated reads add up (a scatter-add).
   const shape = x.shape;
   return trace('gather', [x, index], () => gatherImpl(x, dim, index), (g, [idx]) => [scatterAdd(zeros(shape, { dtype: g.dtype, device: g.device }), dim, idx!, g)], () => [index]);
@@ -24,7 +60,6 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 
 function gatherImpl(x: Tensor, dim: number, index: Tensor): Tensor {
   const device = checkInputs('gather', x, index);
-  checkIndex('gather', index);
   const d = normAxis('gather', dim, x.ndim);
   if (index.ndim !== x.ndim) {
     throw new Error(`gather: index must have the input's rank ${x.ndim}, got shape ${fmtShape(index.shape)} for input ${fmtShape(x.shape)}`);
@@ -44,8 +79,12 @@ function gatherImpl(x: Tensor, dim: number, index: Tensor): Tensor {
   return out;
 }
 
-/** Selects entries of x along `dim` by a 1-D int32 index (repeats allowed). */
+/** Selects entries of x along `dim` by a 1-D index (int32, or integer-valued floats: see asIndex; repeats allowed). */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  return withIndex('indexSelect', index, (idx) => indexSelectTraced(x, dim, idx));
+}
+
+function indexSelectTraced(x: Tensor, dim: number, index: Tensor): Tensor {
   const shape = x.shape;
   return trace('indexSelect', [x, index], () => indexSelectImpl(x, dim, index), (g, [idx]) => {
     const d = normAxis('indexSelect', dim, Math.max(shape.length, 1));
@@ -56,7 +95,6 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
 
 function indexSelectImpl(x: Tensor, dim: number, index: Tensor): Tensor {
   const device = checkInputs('indexSelect', x, index);
-  checkIndex('indexSelect', index);
   if (index.ndim > 1) throw new Error(`indexSelect: index must be 1-D, got shape ${fmtShape(index.shape)}`);
   const d = normAxis('indexSelect', dim, Math.max(x.ndim, 1));
   const outShape = [...x.shape];
@@ -144,6 +182,7 @@ function stackImpl(tensors: readonly Tensor[], dim = 0): Tensor {
       throw new Error(`stack: all tensors must have the same shape, got ${tensors.map(describe).join(', ')}`);
     }
   }
+  if (typeof dim !== 'number') throw new Error(`stack: dim must be an integer, got ${typeof dim === 'string' ? `'${dim}'` : String(dim)}`);
   if (!Number.isInteger(dim) || dim < -(first.ndim + 1) || dim > first.ndim) {
     throw new Error(`stack: dim ${dim} is out of range for tensors of shape ${fmtShape(first.shape)} (rank ${first.ndim}; expected ${-(first.ndim + 1)} to ${first.ndim})`);
   }
@@ -161,12 +200,15 @@ function stackImpl(tensors: readonly Tensor[], dim = 0): Tensor {
  * Repeated indices add up. Gradient: g to x, gather(g, dim, index) to src.
  */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  return withIndex('scatterAdd', index, (idx) => scatterAddTraced(x, dim, idx, src));
+}
+
+function scatterAddTraced(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   return trace('scatterAdd', [x, index, src], () => scatterAddImpl(x, dim, index, src), (g, [idx], n) => [g, null, n[2] ? gather(g, dim, idx!) : null], () => [index]);
 }
 
 function scatterAddImpl(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   const device = checkInputs('scatterAdd', x, index, src);
-  checkIndex('scatterAdd', index);
   const d = normAxis('scatterAdd', dim, Math.max(x.ndim, 1));
   if (index.ndim !== x.ndim || src.ndim !== x.ndim) {
     throw new Error(`scatterAdd: input, index and src must have the same rank, got ${describe(x)}, index ${fmtShape(index.shape)} and src ${fmtShape(src.shape)}`);

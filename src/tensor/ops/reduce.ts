@@ -12,11 +12,45 @@ import { checkInputs, empty } from './core.js';
 import { binary, cast, unary, where } from './elementwise.js';
 import { expand, permute, reshape } from './views.js';
 import { trace } from '../../autograd/node.js';
+import { checkBoolean, checkNumber, checkOptions, describe as describeValue } from '../../core/options.js';
 
 type Dim = number | readonly number[] | null | undefined;
+/** A reduction's first argument: the dims, or PyTorch's keyword form `{ dim, keepdim }`. */
+export type DimArg = Dim | (ReduceOptions & { dim?: Dim });
+type VarDimArg = Dim | (VarOptions & { dim?: Dim });
 
-function keepdimOf(k: boolean | ReduceOptions | undefined): boolean {
-  return typeof k === 'boolean' ? k : (k?.keepdim ?? false);
+function isOptionsObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function checkDim(op: string, dim: unknown): Dim {
+  if (dim === null || dim === undefined || typeof dim === 'number') return dim as Dim;
+  if (Array.isArray(dim) && dim.every((d) => typeof d === 'number')) return dim as number[];
+  throw new Error(`${op}: dim must be a number, an array of numbers, or null for all dims, got ${describeValue(dim)}`);
+}
+
+/**
+ * Reads a reduction's (dim, keepdim) arguments, in any of the forms `x.sum(1, true)`,
+ * `x.sum(1, { keepdim: true })` and `x.sum({ dim: 1, keepdim: true })`; unknown option keys
+ * and wrong types are errors naming the op.
+ */
+export function reduceArgs(op: string, dimArg: unknown, k: unknown, extra: readonly string[] = []): { dim: Dim; keepdim: boolean; rest: Record<string, unknown> } {
+  let dim: unknown = dimArg;
+  let o: Record<string, unknown> = {};
+  if (isOptionsObject(dimArg)) {
+    checkOptions(op, dimArg, ['dim', 'keepdim', ...extra]);
+    if (k !== undefined) throw new Error(`${op}: with an options object first (${op}({ dim, keepdim })), no second argument is taken; got ${describeValue(k)}`);
+    dim = dimArg.dim;
+    o = dimArg;
+  } else if (typeof k === 'boolean') {
+    o = { keepdim: k };
+  } else if (k !== undefined) {
+    if (!isOptionsObject(k)) throw new Error(`${op}: keepdim must be true or false, or an options object { ${['keepdim', ...extra].join(', ')} }, got ${describeValue(k)}`);
+    checkOptions(op, k, ['keepdim', ...extra]);
+    o = k;
+  }
+  const keepdim = o.keepdim === undefined ? false : checkBoolean(op, 'keepdim', o.keepdim);
+  return { dim: checkDim(op, dim), keepdim, rest: o };
 }
 
 /** Shape of a reduction's result. */
@@ -89,16 +123,19 @@ function traced(op: string, x: Tensor, dim: Dim, keepdim: boolean, uses: 'xy' | 
   return trace(op, [x], forward, (g, s) => [rule(g, s, c)], (y) => (uses ? [x, y] : []));
 }
 
-export const sum = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) =>
-  traced('sum', x, dim, keepdimOf(k), '', () => reduce('sum', x, dim, keepdimOf(k)), (g, _s, c) => spread(g, c));
+export function sum(x: Tensor, dimArg?: DimArg, k?: boolean | ReduceOptions): Tensor {
+  const { dim, keepdim } = reduceArgs('sum', dimArg, k);
+  return traced('sum', x, dim, keepdim, '', () => reduce('sum', x, dim, keepdim), (g, _s, c) => spread(g, c));
+}
 
 /**
  * d prod / dx_i = the product of the others. Dividing prod by x_i fails where x_i = 0, so:
  * with no zero in the row it is prod / x_i; with one zero, only that element gets a gradient
  * (the product of the non-zeros); with two or more, all gradients are 0.
  */
-export const prod = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) =>
-  traced('prod', x, dim, keepdimOf(k), 'xy', () => reduce('prod', x, dim, keepdimOf(k)), (g, [xs], c) => {
+export function prod(x: Tensor, dimArg?: DimArg, k?: boolean | ReduceOptions): Tensor {
+  const { dim, keepdim } = reduceArgs('prod', dimArg, k);
+  return traced('prod', x, dim, keepdim, 'xy', () => reduce('prod', x, dim, keepdim), (g, [xs], c) => {
     const isZero = xs!.eq(0);
     const zeros = isZero.sum(c.axes, true);
     const safe = where(isZero, 1, xs!);
@@ -106,6 +143,7 @@ export const prod = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) =>
     const others = where(zeros.eq(0), nonZeroProd.div(safe), where(zeros.eq(1), where(isZero, nonZeroProd, 0), 0));
     return others.mul(spread(g, c));
   });
+}
 
 /** Ties: the gradient is shared evenly among the elements equal to the max (as torch.amax). */
 function extremumRule(g: Tensor, [xs, ys]: readonly Tensor[], c: ReduceCall): Tensor {
@@ -113,29 +151,81 @@ function extremumRule(g: Tensor, [xs, ys]: readonly Tensor[], c: ReduceCall): Te
   const share = spread(g, c).div(hit.sum(c.axes, true));
   return where(hit, share, 0);
 }
-export const max = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) =>
-  traced('max', x, dim, keepdimOf(k), 'xy', () => reduce('max', x, dim, keepdimOf(k)), extremumRule);
-export const min = (x: Tensor, dim?: Dim, k?: boolean | ReduceOptions) =>
-  traced('min', x, dim, keepdimOf(k), 'xy', () => reduce('min', x, dim, keepdimOf(k)), extremumRule);
+/** The maximum (minimum) over several dims or all of them, as a tensor (torch.amax / amin). */
+export function amax(x: Tensor, dimArg?: DimArg, k?: boolean | ReduceOptions, op = 'amax'): Tensor {
+  const { dim, keepdim } = reduceArgs(op, dimArg, k);
+  return traced(op, x, dim, keepdim, 'xy', () => reduce('max', x, dim, keepdim), extremumRule);
+}
+export function amin(x: Tensor, dimArg?: DimArg, k?: boolean | ReduceOptions, op = 'amin'): Tensor {
+  const { dim, keepdim } = reduceArgs(op, dimArg, k);
+  return traced(op, x, dim, keepdim, 'xy', () => reduce('min', x, dim, keepdim), extremumRule);
+}
 
-function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | null | undefined, k: boolean | ReduceOptions | undefined): Tensor {
+/**
+ * What `max(dim)` and `min(dim)` return, as PyTorch's (values, indices) pair: read
+ * `r.values` and `r.indices`, or destructure `const [values, indices] = x.max(1)`. A plain
+ * object (so `tidy` finds both tensors in it) that is also iterable.
+ */
+export interface MinMaxResult {
+  readonly values: Tensor;
+  /** int32 positions along dim (of the first extremum, as argmax/argmin). */
+  readonly indices: Tensor;
+  [Symbol.iterator](): Iterator<Tensor>;
+}
+
+function minMaxResult(values: Tensor, indices: Tensor): MinMaxResult {
+  const r = { values, indices } as MinMaxResult;
+  Object.defineProperty(r, Symbol.iterator, { enumerable: false, value: function* () { yield values; yield indices; } });
+  return r;
+}
+
+function extremum(op: 'max' | 'min', x: Tensor, dimArg: DimArg, k: boolean | ReduceOptions | undefined): Tensor | MinMaxResult {
+  const { dim, keepdim } = reduceArgs(op, dimArg, k);
+  const values = (op === 'max' ? amax : amin)(x, dim, keepdim, op);
+  if (typeof dim !== 'number') return values;
+  try {
+    return minMaxResult(values, argReduce(op === 'max' ? 'argmax' : 'argmin', x, dim, keepdim));
+  } catch (e) {
+    values.dispose();
+    throw e;
+  }
+}
+
+/**
+ * max over all elements, or over a list of dims: a tensor. With one dim (a number), as
+ * PyTorch: the values and their indices, `const [values, indices] = x.max(1)`.
+ */
+export function max(x: Tensor, dim: number | { dim: number; keepdim?: boolean }, k?: boolean | ReduceOptions): MinMaxResult;
+export function max(x: Tensor, dim?: DimArg, k?: boolean | ReduceOptions): Tensor;
+export function max(x: Tensor, dim?: DimArg, k?: boolean | ReduceOptions): Tensor | MinMaxResult {
+  return extremum('max', x, dim, k);
+}
+export function min(x: Tensor, dim: number | { dim: number; keepdim?: boolean }, k?: boolean | ReduceOptions): MinMaxResult;
+export function min(x: Tensor, dim?: DimArg, k?: boolean | ReduceOptions): Tensor;
+export function min(x: Tensor, dim?: DimArg, k?: boolean | ReduceOptions): Tensor | MinMaxResult {
+  return extremum('min', x, dim, k);
+}
+
+function argReduce(op: 'argmax' | 'argmin', x: Tensor, dimArg: unknown, k: unknown): Tensor {
   checkInputs(op, x);
+  const { dim, keepdim } = reduceArgs(op, dimArg, k);
   if (dim === null || dim === undefined) {
     // Index into the flattened tensor, as in PyTorch.
     const flat = reshape(x, [x.size]);
     const r = reduce(op, flat, 0, false);
     flat.dispose();
-    if (!keepdimOf(k)) return r;
+    if (!keepdim) return r;
     const kr = reshape(r, x.shape.map(() => 1));
     r.dispose();
     return kr;
   }
   if (typeof dim !== 'number') throw new Error(`${op}: dim must be a single axis, got ${fmtShape(dim as number[])}`);
-  return reduce(op, x, normAxis(op, dim, x.ndim), keepdimOf(k));
+  return reduce(op, x, normAxis(op, dim, x.ndim), keepdim);
 }
 
-export const argmax = (x: Tensor, dim?: number | null, k?: boolean | ReduceOptions) => argReduce('argmax', x, dim, k);
-export const argmin = (x: Tensor, dim?: number | null, k?: boolean | ReduceOptions) => argReduce('argmin', x, dim, k);
+type ArgDim = number | null | undefined | (ReduceOptions & { dim?: number | null });
+export const argmax = (x: Tensor, dim?: ArgDim, k?: boolean | ReduceOptions) => argReduce('argmax', x, dim, k);
+export const argmin = (x: Tensor, dim?: ArgDim, k?: boolean | ReduceOptions) => argReduce('argmin', x, dim, k);
 
 /** Number of elements a reduction over `dim` combines. */
 function countOf(x: Tensor, dim: Dim): number {
@@ -143,11 +233,12 @@ function countOf(x: Tensor, dim: Dim): number {
 }
 
 /** Mean; int and bool inputs are averaged as float32. Gradient: g / N to every element. */
-export function mean(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Tensor {
-  return traced('mean', x, dim, keepdimOf(k), '', () => meanImpl(x, dim, k), (g, _s, c) => spread(g, c).div(c.count));
+export function mean(x: Tensor, dimArg?: DimArg, k?: boolean | ReduceOptions): Tensor {
+  const { dim, keepdim } = reduceArgs('mean', dimArg, k);
+  return traced('mean', x, dim, keepdim, '', () => meanImpl(x, dim, keepdim), (g, _s, c) => spread(g, c).div(c.count));
 }
 
-function meanImpl(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Tensor {
+function meanImpl(x: Tensor, dim: Dim, k: boolean): Tensor {
   checkInputs('mean', x);
   normAxes('mean', dim ?? undefined, x.ndim); // before any temporary, and naming mean rather than sum
   const xf = isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
@@ -158,26 +249,31 @@ function meanImpl(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Tensor {
   return m;
 }
 
-function varOpts(o: boolean | VarOptions | undefined): { keepdim: boolean; correction: number } {
-  if (typeof o === 'boolean') return { keepdim: false, correction: o ? 1 : 0 }; // torch's `unbiased` flag
-  return { keepdim: o?.keepdim ?? false, correction: o?.correction ?? 1 };
+function varArgs(op: string, dimArg: unknown, o: unknown): { dim: Dim; keepdim: boolean; correction: number } {
+  if (typeof o === 'boolean') {
+    // torch's positional `unbiased` flag: true = correction 1, false = 0
+    const { dim } = reduceArgs(op, dimArg, undefined, ['correction']);
+    return { dim, keepdim: false, correction: o ? 1 : 0 };
+  }
+  const { dim, keepdim, rest } = reduceArgs(op, dimArg, o, ['correction']);
+  const correction = rest.correction === undefined ? 1 : checkNumber(op, 'correction', rest.correction, { min: 0 });
+  return { dim, keepdim, correction };
 }
 
 /**
  * Variance with Bessel's correction (default 1), computed in two passes for accuracy.
  * Gradient: d var / dx_i = 2 (x_i - mean) / (N - correction).
  */
-export function variance(x: Tensor, dim?: Dim, o?: boolean | VarOptions): Tensor {
-  const { keepdim, correction } = varOpts(o);
-  return traced('var', x, dim, keepdim, 'xy', () => varianceImpl(x, dim, o), (g, [xs], c) =>
+export function variance(x: Tensor, dimArg?: VarDimArg, o?: boolean | VarOptions, op = 'var'): Tensor {
+  const { dim, keepdim, correction } = varArgs(op, dimArg, o);
+  return traced('var', x, dim, keepdim, 'xy', () => varianceImpl(x, dim, keepdim, correction), (g, [xs], c) =>
     xs!.sub(xs!.mean(c.axes, true)).mul(spread(g, c)).mul(2 / (c.count - correction)),
   );
 }
 
-function varianceImpl(x: Tensor, dim?: Dim, o?: boolean | VarOptions): Tensor {
+function varianceImpl(x: Tensor, dim: Dim, keepdim: boolean, correction: number): Tensor {
   checkInputs('var', x);
   normAxes('var', dim ?? undefined, x.ndim); // before any temporary, and naming var rather than mean
-  const { keepdim, correction } = varOpts(o);
   const xf = isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
   const mu = mean(xf, dim, true);
   const d = binary('sub', xf, mu);
@@ -190,8 +286,8 @@ function varianceImpl(x: Tensor, dim?: Dim, o?: boolean | VarOptions): Tensor {
   return v;
 }
 
-export function std(x: Tensor, dim?: Dim, o?: boolean | VarOptions): Tensor {
-  const v = variance(x, dim, o);
+export function std(x: Tensor, dim?: VarDimArg, o?: boolean | VarOptions): Tensor {
+  const v = variance(x, dim, o, 'std');
   const s = unary('sqrt', v);
   v.dispose();
   return s;
@@ -201,18 +297,18 @@ export function std(x: Tensor, dim?: Dim, o?: boolean | VarOptions): Tensor {
  * log(sum(exp(x))) without overflow: the max is subtracted first (and ±inf maxima are handled).
  * Gradient: the softmax, exp(x - logsumexp(x)), times g.
  */
-export function logsumexp(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Tensor {
-  return traced('logsumexp', x, dim, keepdimOf(k), 'xy', () => logsumexpImpl(x, dim, k), (g, [xs, ys], c) =>
+export function logsumexp(x: Tensor, dimArg?: DimArg, k?: boolean | ReduceOptions): Tensor {
+  const { dim, keepdim } = reduceArgs('logsumexp', dimArg, k);
+  return traced('logsumexp', x, dim, keepdim, 'xy', () => logsumexpImpl(x, dim, keepdim), (g, [xs, ys], c) =>
     xs!.sub(kept(ys!, c)).exp().mul(spread(g, c)),
   );
 }
 
-function logsumexpImpl(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Tensor {
+function logsumexpImpl(x: Tensor, dim: Dim, keepdim: boolean): Tensor {
   checkInputs('logsumexp', x);
   normAxes('logsumexp', dim ?? undefined, x.ndim); // before any temporary
-  const keepdim = keepdimOf(k);
   const xf = isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
-  const m = max(xf, dim, true);
+  const m = amax(xf, dim, true);
   const absM = unary('abs', m);
   const inf = binary('eq', absM, Infinity);
   const mSafe = where(inf, 0, m);

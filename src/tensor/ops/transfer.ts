@@ -1,7 +1,7 @@
 /** Reading values back and moving tensors between devices. */
 import type { DeviceName } from '../../kernels/backend.js';
 import type { CpuBackend } from '../../kernels/cpu/index.js';
-import { getBackend } from '../../runtime.js';
+import { getBackend, isDeviceName } from '../../runtime.js';
 import type { TypedArray } from '../dtype.js';
 import { fmtShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -55,6 +55,7 @@ export async function item(x: Tensor): Promise<number> {
  */
 export async function to(x: Tensor, device: DeviceName): Promise<Tensor> {
   checkInputs('to', x);
+  if (!isDeviceName(device)) throw new Error(`to: unknown device ${typeof device === 'string' ? `'${device}'` : String(device)} (expected 'cpu' or 'webgpu')`);
   const target = getBackend(device);
   if (x.device === device) return contiguousOrView(x);
   checkDType('to', target, x.dtype);

@@ -8,11 +8,14 @@ import { Tensor, type SliceSpec } from '../tensor.js';
 import { checkInputs, empty } from './core.js';
 import { trace } from '../../autograd/node.js';
 import { zeros } from '../creation.js';
+import { describe as describeValue } from '../../core/options.js';
 
 /** Accepts `f(2, 3)` and `f([2, 3])` alike. */
-export function shapeArg(args: (number | readonly number[])[]): number[] {
-  if (args.length === 1 && Array.isArray(args[0])) return [...(args[0] as readonly number[])];
-  return args as number[];
+export function shapeArg(args: (number | readonly number[])[], op = 'reshape'): number[] {
+  const dims = args.length === 1 && Array.isArray(args[0]) ? [...(args[0] as readonly unknown[])] : (args as unknown[]);
+  const bad = dims.find((d) => typeof d !== 'number');
+  if (bad !== undefined) throw new Error(`${op}: expected dimensions as numbers (${op}(2, 3) or ${op}([2, 3])), got ${describeValue(bad)}`);
+  return dims as number[];
 }
 
 function makeView(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
@@ -164,6 +167,7 @@ function squeezeImpl(x: Tensor, dim?: number | readonly number[]): Tensor {
 
 function unsqueezeImpl(x: Tensor, dim: number): Tensor {
   checkInputs('unsqueeze', x);
+  if (typeof dim !== 'number') throw new Error(`unsqueeze: dim must be an integer, got ${describeValue(dim)}`);
   // The valid range is one wider than the rank; normAxis would call the rank x.ndim + 1.
   if (!Number.isInteger(dim) || dim < -(x.ndim + 1) || dim > x.ndim) {
     throw new Error(`unsqueeze: dim ${dim} is out of range for a tensor of shape ${fmtShape(x.shape)} (rank ${x.ndim}; expected ${-(x.ndim + 1)} to ${x.ndim})`);
@@ -183,7 +187,7 @@ function sliceBounds(op: string, axis: number, size: number, spec: readonly [(nu
   if (!Number.isInteger(step) || step <= 0) throw new Error(`${op}: step must be a positive integer, got ${step} on dim ${axis}`);
   const clampIdx = (v: number | null | undefined, dflt: number) => {
     if (v === null || v === undefined) return dflt;
-    if (!Number.isInteger(v)) throw new Error(`${op}: slice bounds must be integers, got ${v} on dim ${axis}`);
+    if (!Number.isInteger(v)) throw new Error(`${op}: slice bounds must be integers, got ${describeValue(v)} on dim ${axis}`);
     const w = v < 0 ? v + size : v;
     return Math.max(0, Math.min(size, w));
   };
@@ -204,6 +208,9 @@ function sliceImpl(x: Tensor, specs: readonly SliceSpec[]): Tensor {
   for (let i = 0; i < x.ndim; i++) {
     const spec = specs[i];
     const size = x.shape[i]!;
+    if (spec !== null && spec !== undefined && typeof spec !== 'number' && !Array.isArray(spec)) {
+      throw new Error(`slice: each spec must be an index, [start, stop, step], or null for the whole dim; got ${describeValue(spec)} for dim ${i}`);
+    }
     if (typeof spec === 'number') {
       if (!Number.isInteger(spec) || spec < -size || spec >= size) {
         throw new Error(`slice: index ${spec} is out of range for dim ${i} of size ${size}`);
@@ -223,6 +230,9 @@ function narrowImpl(x: Tensor, dim: number, start: number, length: number): Tens
   checkInputs('narrow', x);
   const d = normAxis('narrow', dim, x.ndim);
   const size = x.shape[d]!;
+  if (typeof start !== 'number' || typeof length !== 'number') {
+    throw new Error(`narrow: start and length must be integers, got start ${describeValue(start)} and length ${describeValue(length)}`);
+  }
   const s = start < 0 ? start + size : start;
   if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > size) {
     throw new Error(`narrow: start ${start} and length ${length} do not fit dim ${d} of size ${size} (shape ${fmtShape(x.shape)})`);
@@ -234,7 +244,12 @@ function narrowImpl(x: Tensor, dim: number, start: number, length: number): Tens
 
 function selectImpl(x: Tensor, dim: number, index: number): Tensor {
   checkInputs('select', x);
+  if (x.ndim === 0) throw new Error('select: cannot select from a 0-d tensor (it has no dims)');
   const d = normAxis('select', dim, x.ndim);
+  const size = x.shape[d]!;
+  if (typeof index !== 'number' || !Number.isInteger(index) || index < -size || index >= size) {
+    throw new Error(`select: index ${typeof index === 'number' ? index : describeValue(index)} is out of range for dim ${d} of size ${size} (shape ${fmtShape(x.shape)}; expected an integer from ${-size} to ${size - 1})`);
+  }
   const specs: SliceSpec[] = x.shape.map(() => null);
   specs[d] = index;
   return slice(x, specs);
