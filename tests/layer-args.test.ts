@@ -59,6 +59,7 @@ describe('positional arguments', () => {
   });
   it('Dropout(p), LeakyReLU(slope), Flatten(start, end), Softmax(dim)', () => {
     expect(new nn.Dropout(0.3).p).toBe(0.3);
+    expect(new nn.Dropout(1).p).toBe(1); // all zeros in training, as in PyTorch
     expect(new nn.LeakyReLU(0.2).negativeSlope).toBe(0.2);
     expect(new nn.Flatten(0, 1).forward(wg.ones([2, 3, 4], { dtype: 'float32' })).shape).toEqual([6, 4]);
     expect(new nn.Softmax(0).dim).toBe(0);
@@ -93,7 +94,7 @@ describe('refused construction arguments name the layer and what was expected', 
     expect(() => new nn.Conv2d(4, 6, 3, 1, 0, 1, 4)).toThrow(/Conv2d: inChannels \(4\) and outChannels \(6\) must be divisible by groups \(4\)/);
   });
   it('p outside [0, 1)', () => {
-    expect(() => new nn.Dropout(-0.1)).toThrow(/Dropout: p must be in \[0, 1\), got -0.1/);
+    expect(() => new nn.Dropout(-0.1)).toThrow(/Dropout: p must be in \[0, 1\], got -0.1/);
   });
   it('inplace = true is refused', () => {
     expect(() => new nn.ReLU(true as false)).toThrow(/ReLU: inplace = true is not supported/);

@@ -194,7 +194,7 @@ describe('layers: wrong input shapes name the layer and what it expected', () =>
   });
   it('bad construction arguments', () => {
     expect(() => new nn.Conv2d(3, 8, 3, { groups: 2 })).toThrow(/Conv2d: inChannels \(3\) and outChannels \(8\) must be divisible by groups \(2\)/);
-    expect(() => new nn.Dropout(1)).toThrow(/Dropout: p must be in \[0, 1\), got 1/);
+    expect(() => new nn.Dropout(1.5)).toThrow(/Dropout: p must be in \[0, 1\], got 1.5/);
     expect(() => new nn.Sequential().at(0)).toThrow(/Sequential: index 0 is out of range for 0 modules/);
   });
 });

@@ -612,8 +612,8 @@ export class Dropout extends Module {
     const o = layerArgs(op, [], args, ['p', 'inplace'], ['p', 'inplace']);
     noInplace(op, o.inplace);
     const p = o.p ?? 0.5;
-    // p = 1 (PyTorch: all zeros) is refused, as by F.dropout: it would divide by 1 - p = 0.
-    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new Error(`${op}: p must be in [0, 1), got ${describe(p)}`);
+    // p = 1 zeroes everything, as in PyTorch (F.dropout takes that case apart from the 1 / (1 - p) scaling).
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`${op}: p must be in [0, 1], got ${describe(p)}`);
     this.p = p;
   }
   forward(x: Tensor): Tensor {

@@ -67,8 +67,8 @@ export const cases: BadCall[] = [
   ctor('GroupNorm with channels not divisible by groups', 'out of range', 'GroupNorm', ['numChannels (6) must be divisible by numGroups (4)'], nn.GroupNorm, 4, 6),
   ctor('GroupNorm with numGroups 0', 'out of range', 'GroupNorm', ['numGroups must be an integer >= 1', 'got 0'], nn.GroupNorm, 0, 4),
   // dropout, embedding, shape layers
-  ctor('Dropout with p 1.5', 'out of range', 'Dropout', ['p must be in [0, 1)', 'got 1.5'], nn.Dropout, 1.5),
-  ctor('Dropout with p -0.1', 'out of range', 'Dropout', ['p must be in [0, 1)', 'got -0.1'], nn.Dropout, -0.1),
+  ctor('Dropout with p 1.5', 'out of range', 'Dropout', ['p must be in [0, 1]', 'got 1.5'], nn.Dropout, 1.5),
+  ctor('Dropout with p -0.1', 'out of range', 'Dropout', ['p must be in [0, 1]', 'got -0.1'], nn.Dropout, -0.1),
   ctor('Dropout with inplace true', 'out of range', 'Dropout', ['inplace = true is not supported'], nn.Dropout, 0.5, true),
   ctor("Dropout with 'rate'", 'unknown option', 'Dropout', ["unknown option 'rate'"], nn.Dropout, { rate: 0.5 }),
   ctor('Embedding with paddingIdx out of range', 'out of range', 'Embedding', ['paddingIdx must be in [-10, 9] for 10 embeddings', 'got 10'], nn.Embedding, 10, 3, 10),
