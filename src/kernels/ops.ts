@@ -63,7 +63,8 @@ export const UNARY = {
   abs: { rule: 'same', cpu: Math.abs, cpuInt: (x) => Math.abs(x) | 0, wgsl: 'abs(x)' },
   square: { rule: 'same', cpu: (x) => x * x, cpuInt: (x) => Math.imul(x, x), wgsl: 'x * x' },
   sign: { rule: 'same', cpu: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), wgsl: 'sign(x)' },
-  relu: { rule: 'same', cpu: (x) => (x > 0 ? x : 0), wgsl: 'max(x, C(0))' },
+  // relu(NaN) = NaN, as PyTorch (max_c propagates it; WGSL's max may not).
+  relu: { rule: 'same', cpu: (x) => (x > 0 || x !== x ? x : 0), wgsl: 'max_c(x, C(0))' },
   exp: { rule: 'float', cpu: Math.exp, wgsl: 'exp(x)' },
   log: { rule: 'float', cpu: Math.log, wgsl: 'log(x)' },
   sqrt: { rule: 'float', cpu: Math.sqrt, wgsl: 'sqrt(x)' },
