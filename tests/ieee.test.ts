@@ -195,6 +195,14 @@ describe.each(DEVICES)('IEEE edge values on %s', (device: DeviceName) => {
       expect(await read(f32([1e4, -1e4]).logsumexp(0))).toEqual([1e4]);
     });
 
+    it('logsumexp over an empty dim is -inf (log of an empty sum), as torch.logsumexp', async () => {
+      const x = wg.zeros([3, 0], { device, dtype: 'float32' });
+      expect(await read(x.logsumexp(1))).toEqual([-inf, -inf, -inf]);
+      expect(x.logsumexp(1, true).shape).toEqual([3, 1]);
+      expect(await read(x.logsumexp(0))).toEqual([]);
+      expect(await read(x.logsumexp())).toEqual([-inf]);
+    });
+
     it('the gradient of logsumexp is 0 at -inf entries', async () => {
       const x = f32([-inf, 0, 0]);
       x.requiresGrad = true;

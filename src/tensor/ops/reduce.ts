@@ -208,11 +208,14 @@ export function logsumexp(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Te
 }
 
 function logsumexpImpl(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Tensor {
-  checkInputs('logsumexp', x);
-  normAxes('logsumexp', dim ?? undefined, x.ndim); // before any temporary
+  const device = checkInputs('logsumexp', x);
+  const axes = normAxes('logsumexp', dim ?? undefined, x.ndim); // before any temporary
   const keepdim = keepdimOf(k);
   const xf = isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
-  const m = max(xf, dim, true);
+  // Over no elements the max does not exist but the sum of exp is 0: -inf, as in PyTorch.
+  const overNothing = numel(axes.map((a) => x.shape[a]!)) === 0;
+  const m = overNothing ? empty('logsumexp', device, xf.dtype, reducedShape(x.shape, axes, true)) : max(xf, dim, true);
+  if (overNothing) getBackend(device).fill(m, -Infinity);
   const absM = unary('abs', m);
   const inf = binary('eq', absM, Infinity);
   const mSafe = where(inf, 0, m);
