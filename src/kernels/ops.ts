@@ -66,7 +66,7 @@ export const UNARY = {
   // relu(NaN) = NaN, as PyTorch (max_c propagates it; WGSL's max may not).
   relu: { rule: 'same', cpu: (x) => (x > 0 || x !== x ? x : 0), wgsl: 'max_c(x, C(0))' },
   exp: { rule: 'float', cpu: Math.exp, wgsl: 'exp(x)' },
-  log: { rule: 'float', cpu: Math.log, wgsl: 'log(x)' },
+  log: { rule: 'float', cpu: Math.log, wgsl: 'log_c(x)' }, // WGSL's log is only absolutely accurate near 1
   sqrt: { rule: 'float', cpu: Math.sqrt, wgsl: 'sqrt(x)' },
   rsqrt: { rule: 'float', cpu: (x) => 1 / Math.sqrt(x), wgsl: 'inverseSqrt(x)' },
   sin: { rule: 'float', cpu: Math.sin, wgsl: 'sin(x)' },

@@ -62,6 +62,27 @@ describe.skipIf(NO_WEBGPU)('properties: webgpu equals cpu', () => {
     }), settings());
   });
 
+  // Regression: WGSL's log has only an absolute error bound on [0.5, 2] (llvmpipe's: log(0.9999)
+  // 3e-4 off relatively), which log, elu's expm1 and softplus's log1p inherited.
+  it('log near 1, elu near 0 and softplus far below 0 are accurate per element (relative 1e-5)', async () => {
+    const cases: [string, (x: Tensor) => Tensor, (x: number) => number, Values][] = [
+      ['log', (x) => x.log(), Math.log, { low: 0.5, high: 2 }],
+      ['elu', (x) => F.elu(x), Math.expm1, { low: -1e-3, high: 0 }],
+      ['softplus', (x) => F.softplus(x), (x) => Math.log1p(Math.exp(x)), { low: -16, high: -4 }],
+    ];
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...cases), viewArb({ minRank: 1, minDim: 1 }), async ([name, f, ref, v], spec) => {
+      const [x, y] = wg.tidy(() => {
+        const t = build(spec, 'webgpu', v);
+        return [t.contiguous(), f(t)];
+      });
+      const [X, Y] = await Promise.all([x.data(), y.data()]);
+      x.dispose();
+      y.dispose();
+      const bad = Array.from(Y).findIndex((yi, i) => !(Math.abs(yi - ref(X[i]!)) <= 1e-5 * Math.abs(ref(X[i]!))));
+      expect(bad, `${name}(${X[bad]}) = ${Y[bad]} on webgpu, expected ${ref(X[bad]!)}`).toBe(-1);
+    }), settings());
+  });
+
   it('int32 unary ops (neg, abs, square, sign, relu) are exact', async () => {
     const ops = ['neg', 'abs', 'square', 'sign', 'relu'] as const;
     await fc.assert(fc.asyncProperty(fc.constantFrom(...ops), viewArb(), async (op, spec) => {

@@ -107,26 +107,35 @@ describe.each(DEVICES)('properties on %s: algebraic identities', (device: Device
     }), settings());
   });
 
-  it('matmul is associative within float32 rounding', async () => {
+  it('matmul is associative within float32 rounding: |(ab)c - a(bc)| <= (k + l) 2^-23 (|a||b||c|)', async () => {
     const d = fc.integer({ min: 1, max: 6 });
     const arb = fc.tuple(d, d, d, d).chain(([m, k, l, n]) => fc.tuple(viewOf([m, k]), viewOf([k, l]), viewOf([l, n])));
     await fc.assert(fc.asyncProperty(arb, async ([sa, sb, sc]) => {
-      await same(() => {
+      const [left, right, scale] = wg.tidy(() => {
         const [a, b, c] = [build(sa, device), build(sb, device), build(sc, device)];
-        return [a.matmul(b).matmul(c), a.matmul(b.matmul(c))];
-      }, 1e-4, () => `${show(sa)} @ ${show(sb)} @ ${show(sc)}`);
+        return [a.matmul(b).matmul(c), a.matmul(b.matmul(c)), a.abs().matmul(b.abs()).matmul(c.abs())];
+      });
+      const [L, R, S] = await Promise.all([left.data(), right.data(), scale.data()]);
+      for (const t of [left, right, scale]) t.dispose();
+      const bound = (sa.shape[1]! + sb.shape[1]!) * 2 ** -23;
+      const bad = Array.from(L).findIndex((v, i) => !(Math.abs(v - R[i]!) <= bound * S[i]!));
+      expect(bad, `${show(sa)} @ ${show(sb)} @ ${show(sc)}: element ${bad}: ${L[bad]} vs ${R[bad]}`).toBe(-1);
     }), settings());
   });
 
-  it('(a + b) - b is a within float32 rounding', async () => {
+  it('(a + b) - b is a within two float32 roundings: |error| <= 2^-23 (|a| + |b|)', async () => {
     const arb = broadcastShapes(2).chain(({ operands }) => fc.tuple(viewOf(operands[0]!), viewOf(operands[1]!)));
     await fc.assert(fc.asyncProperty(arb, async ([sa, sb]) => {
-      await same(() => {
-        const a = build(sa, device);
-        const b = build(sb, device);
-        const r = a.add(b).sub(b);
-        return [r, a.expand(r.shape)];
-      }, 1e-6, () => `${show(sa)}, ${show(sb)}`);
+      const [r, a, b] = wg.tidy(() => {
+        const x = build(sa, device);
+        const y = build(sb, device);
+        const z = x.add(y).sub(y);
+        return [z, x.expand(z.shape).contiguous(), y.expand(z.shape).contiguous()];
+      });
+      const [R, A, B] = await Promise.all([r.data(), a.data(), b.data()]);
+      for (const t of [r, a, b]) t.dispose();
+      const worst = Array.from(R).findIndex((v, i) => !(Math.abs(v - A[i]!) <= 2 ** -23 * (Math.abs(A[i]!) + Math.abs(B[i]!))));
+      expect(worst, `${show(sa)}, ${show(sb)}: element ${worst} is ${R[worst]}, a = ${A[worst]}, b = ${B[worst]}`).toBe(-1);
     }), settings());
   });
 
