@@ -130,6 +130,10 @@ describe.each(DEVICES)('IEEE edge values on %s', (device: DeviceName) => {
       expect(await read(f32([inf, -inf, nan, 1e4, -1e4]).tanh())).toEqual([1, -1, nan, 1, -1]);
     });
 
+    it('sign(NaN) is NaN (not a number made up), sign(±inf) = ±1', async () => {
+      expect(await read(f32([nan, inf, -inf, -3, 2]).sign())).toEqual([nan, 1, -1, -1, 1]);
+    });
+
     it('sqrt(-1) = NaN, sqrt(inf) = inf', async () => {
       expect(await read(f32([-1, inf, 4]).sqrt())).toEqual([nan, inf, 2]);
     });

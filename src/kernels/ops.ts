@@ -62,7 +62,8 @@ export const UNARY = {
   neg: { rule: 'same', cpu: (x) => -x, cpuInt: (x) => -x | 0, wgsl: '-x' },
   abs: { rule: 'same', cpu: Math.abs, cpuInt: (x) => Math.abs(x) | 0, wgsl: 'abs(x)' },
   square: { rule: 'same', cpu: (x) => x * x, cpuInt: (x) => Math.imul(x, x), wgsl: 'x * x' },
-  sign: { rule: 'same', cpu: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), wgsl: 'sign(x)' },
+  // sign(NaN) = NaN (as numpy; WGSL's sign gives 0 on llvmpipe): a NaN is not turned into a number.
+  sign: { rule: 'same', cpu: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), wgsl: 'select(sign(x), x, is_nan(x))' },
   // relu(NaN) = NaN, as PyTorch (max_c propagates it; WGSL's max may not).
   relu: { rule: 'same', cpu: (x) => (x > 0 || x !== x ? x : 0), wgsl: 'max_c(x, C(0))' },
   exp: { rule: 'float', cpu: Math.exp, wgsl: 'exp(x)' },
