@@ -30,9 +30,9 @@ export const SEED = envInt('WEBGRAD_PROP_SEED', () => (process.env.WEBGRAD_PROP_
 /** Runs per property. */
 export const RUNS = envInt('WEBGRAD_PROP_RUNS', 30, 1);
 
-/** fast-check parameters: the run's seed and `numRuns` (fewer for costly properties). */
+/** fast-check parameters: the run's seed and `numRuns` (fewer for costly properties); failures are shrunk. */
 export function settings(numRuns = RUNS): fc.Parameters<unknown> {
-  return { seed: SEED, numRuns, endOnFailure: true };
+  return { seed: SEED, numRuns };
 }
 
 /** Prints the seed at the top of a file's output, so a failing run can be replayed. */
