@@ -322,7 +322,7 @@ export class Tensor implements View {
   min(dim?: number | readonly number[] | null, keepdim?: boolean | ReduceOptions): Tensor {
     return red.min(this, dim, keepdim);
   }
-  /** Index of the first maximum along `dim` (of the flattened tensor when omitted). */
+  /** Index of the first maximum along `dim` (of the flattened tensor when omitted); a NaN counts as the maximum (argmin: the minimum), as in PyTorch. */
   argmax(dim?: number | null, keepdim?: boolean | ReduceOptions): Tensor {
     return red.argmax(this, dim, keepdim);
   }

@@ -198,7 +198,8 @@ export function std(x: Tensor, dim?: Dim, o?: boolean | VarOptions): Tensor {
 }
 
 /**
- * log(sum(exp(x))) without overflow: the max is subtracted first (and ±inf maxima are handled).
+ * log(sum(exp(x))) without overflow: the max is subtracted first (and ±inf maxima are handled);
+ * over an empty dim it is -inf.
  * Gradient: the softmax, exp(x - logsumexp(x)), times g.
  */
 export function logsumexp(x: Tensor, dim?: Dim, k?: boolean | ReduceOptions): Tensor {
