@@ -18,6 +18,9 @@ export default defineConfig({
     pool: 'forks',
     execArgv: ['--expose-gc'],
     maxWorkers: 2,
+    // Ordinary tests take under 7 s even at load average ~12 on the 2-core machine, so 60 s is
+    // ample; the few heavy ones (grid and loop limits, README training) set their own timeout,
+    // 4x their measured time. Hooks: webgpu init and disposal, a few seconds at most.
     testTimeout: 60_000,
     hookTimeout: 60_000,
     setupFiles: ['tests/setup.ts'],

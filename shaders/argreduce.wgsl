@@ -2,8 +2,9 @@
 //
 // Bindings (group 0): x (read), out (read_write, i32 flat index within the reduced dims),
 // p (uniform Params, same layout as reduce.wgsl).
-// Preamble: alias C (value type), fn better(a: C, b: C) -> bool (strictly better: > or <),
-// fn worst() -> C. One workgroup per output; (value, index) pairs reduced in workgroup memory.
+// Preamble: alias C (value type), fn better(a: C, b: C) -> bool (strictly better: > or <, and
+// NaN over any number), fn tie(a: C, b: C) -> bool (equal, or both NaN), fn worst() -> C.
+// One workgroup per output; (value, index) pairs reduced in workgroup memory.
 // As in reduce.wgsl, a row may be cut into n_chunks chunks of chunk_len elements: workgroup q
 // then writes the best index (within the whole row) of chunk q % n_chunks of row q / n_chunks.
 
@@ -55,7 +56,7 @@ fn inner_offset(r: u32) -> u32 {
 
 // (va, ia) wins over (vb, ib) if its value is better, or equal with a smaller index.
 fn wins(va: C, ia: u32, vb: C, ib: u32) -> bool {
-  return better(va, vb) || (va == vb && ia < ib);
+  return better(va, vb) || (tie(va, vb) && ia < ib);
 }
 
 @compute @workgroup_size(WG)

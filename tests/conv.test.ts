@@ -283,6 +283,8 @@ describe.skipIf(NO_WEBGPU)('conv kernels on webgpu: strides, long reductions, em
   // terms per iteration), past llvmpipe's 65535-iteration cap, and silently return a partial
   // sum (about 87% of it; seen with the split turned off). The split is shared by all three
   // kernels and layouts; the next tests reach it in each of them with a smaller kSlab.
+  // Time: 4.4 s alone (--maxWorkers=1) on the 2-core machine, 9.2 s at load average ~12 (one
+  // workgroup walks all of K: a single thread); it reached 60 s in a busy full run, so 120 s.
   it('a reduction longer than the loop cap comes out whole (forward, tiled, K = 600000)', async () => {
     reseed(22);
     const L = 600_000;
@@ -296,7 +298,7 @@ describe.skipIf(NO_WEBGPU)('conv kernels on webgpu: strides, long reductions, em
     } finally {
       convTuning.force = saved;
     }
-  });
+  }, 120_000);
 
   it('long reductions are split over workgroups, in every kernel, and the partial sums added', async () => {
     reseed(23);

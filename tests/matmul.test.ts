@@ -245,9 +245,12 @@ describe.each(DEVICES)('matmul on %s: random operands against a float64 referenc
     await checkMatmul(device, [5, 7], [20], { bView: (t) => t.slice([null, null, 3]), expectShape: [5], seed: 17 });
   });
 
+  // 70,000 batch matrices: the fewest past maxComputeWorkgroupsPerDimension (65,535) with some
+  // margin; a workgroup per matrix whatever its size, so it cannot be made cheaper. Time: 41 s
+  // alone (--maxWorkers=1) on the 2-core machine at load average ~12; the timeout is 4x that.
   it('more than 65535 batch matrices (the batch grid is split)', async () => {
     await checkMatmul(device, [70000, 1, 2], [70000, 2, 1], { expectShape: [70000, 1, 1], seed: 18 });
-  });
+  }, 180_000);
 
   // llvmpipe ends a shader invocation's loops silently after 65535 iterations in all; the webgpu
   // kernel walks K in steps of 16, so a long K is split into slabs added into the result.

@@ -62,10 +62,13 @@ export const UNARY = {
   neg: { rule: 'same', cpu: (x) => -x, cpuInt: (x) => -x | 0, wgsl: '-x' },
   abs: { rule: 'same', cpu: Math.abs, cpuInt: (x) => Math.abs(x) | 0, wgsl: 'abs(x)' },
   square: { rule: 'same', cpu: (x) => x * x, cpuInt: (x) => Math.imul(x, x), wgsl: 'x * x' },
-  sign: { rule: 'same', cpu: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), wgsl: 'sign(x)' },
-  relu: { rule: 'same', cpu: (x) => (x > 0 ? x : 0), wgsl: 'max(x, C(0))' },
+  // sign(NaN) = 0, as PyTorch's (0 < x) - (x < 0) gives (numpy gives NaN; WGSL's sign leaves
+  // NaN unspecified, so it is selected explicitly). sign(-0) = 0.
+  sign: { rule: 'same', cpu: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), wgsl: 'select(sign(x), 0, is_nan(x))' },
+  // relu(NaN) = NaN, as PyTorch (max_c propagates it; WGSL's max may not).
+  relu: { rule: 'same', cpu: (x) => (x > 0 || x !== x ? x : 0), wgsl: 'max_c(x, C(0))' },
   exp: { rule: 'float', cpu: Math.exp, wgsl: 'exp(x)' },
-  log: { rule: 'float', cpu: Math.log, wgsl: 'log(x)' },
+  log: { rule: 'float', cpu: Math.log, wgsl: 'log_c(x)' }, // WGSL's log is only absolutely accurate near 1
   sqrt: { rule: 'float', cpu: Math.sqrt, wgsl: 'sqrt(x)' },
   rsqrt: { rule: 'float', cpu: (x) => 1 / Math.sqrt(x), wgsl: 'inverseSqrt(x)' },
   sin: { rule: 'float', cpu: Math.sin, wgsl: 'sin(x)' },

@@ -356,7 +356,7 @@ export class Tensor implements View {
   amin(dim?: red.DimArg, keepdim?: boolean | ReduceOptions): Tensor {
     return red.amin(this, dim, keepdim);
   }
-  /** Index of the first maximum along `dim` (of the flattened tensor when omitted). */
+  /** Index of the first maximum along `dim` (of the flattened tensor when omitted); a NaN counts as the maximum (argmin: the minimum), as in PyTorch. */
   argmax(dim?: number | null | (ReduceOptions & { dim?: number | null }), keepdim?: boolean | ReduceOptions): Tensor {
     return red.argmax(this, dim, keepdim);
   }

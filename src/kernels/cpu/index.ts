@@ -172,6 +172,7 @@ export class CpuBackend implements Backend {
           acc = 0;
           for (let r = 0; r < inner.length; r++) {
             const v = src[base + inner[r]!]!;
+            if (v !== v) { acc = r; break; } // the first NaN wins, as in PyTorch
             if (isMax ? v > best : v < best) { best = v; acc = r; }
           }
           break;

@@ -556,9 +556,15 @@ export class WebGPUBackend implements Backend {
     /** A contiguous [nOuter, nChunks] view of per-chunk partials. */
     const partials = (s: Storage, dtype: DType): View => ({ storage: s, dtype, shape: [nOuter, nChunks], strides: [nChunks, 1], offset: 0 });
     if (op === 'argmax' || op === 'argmin') {
-      const better = op === 'argmax' ? 'a > b' : 'a < b';
+      // A NaN beats every number and ties with another NaN (the first NaN wins, as in PyTorch).
+      const cmp = op === 'argmax' ? 'a > b' : 'a < b';
+      const better = c === 'f32' ? `${cmp} || (is_nan(a) && !is_nan(b))` : cmp;
+      const tie = c === 'f32' ? 'a == b || (is_nan(a) && is_nan(b))' : 'a == b';
       const worst = op === 'argmax' ? lowest : highest;
-      const spec = { shader: SHADERS.argreduce, entry: 'main', variant: `${op}|${c}`, preamble: () => `alias C = ${c};\nfn better(a: C, b: C) -> bool { return ${better}; }\nfn worst() -> C { ${bits} return ${worst}; }\n` };
+      const spec = {
+        shader: SHADERS.argreduce, entry: 'main', variant: `${op}|${c}`,
+        preamble: () => `alias C = ${c};\n${mathLib(c)}\nfn better(a: C, b: C) -> bool { return ${better}; }\nfn tie(a: C, b: C) -> bool { return ${tie}; }\nfn worst() -> C { ${bits} return ${worst}; }\n`,
+      };
       if (nChunks === 1) {
         this.dispatch(spec, { x: buf(src), out: buf(out) }, params, this.grid(nOuter));
       } else {

@@ -294,7 +294,8 @@ export function std(x: Tensor, dim?: VarDimArg, o?: boolean | VarOptions): Tenso
 }
 
 /**
- * log(sum(exp(x))) without overflow: the max is subtracted first (and ±inf maxima are handled).
+ * log(sum(exp(x))) without overflow: the max is subtracted first (and ±inf maxima are handled);
+ * over an empty dim it is -inf.
  * Gradient: the softmax, exp(x - logsumexp(x)), times g.
  */
 export function logsumexp(x: Tensor, dimArg?: DimArg, k?: boolean | ReduceOptions): Tensor {
@@ -305,10 +306,13 @@ export function logsumexp(x: Tensor, dimArg?: DimArg, k?: boolean | ReduceOption
 }
 
 function logsumexpImpl(x: Tensor, dim: Dim, keepdim: boolean): Tensor {
-  checkInputs('logsumexp', x);
-  normAxes('logsumexp', dim ?? undefined, x.ndim); // before any temporary
+  const device = checkInputs('logsumexp', x);
+  const axes = normAxes('logsumexp', dim ?? undefined, x.ndim); // before any temporary
   const xf = isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
-  const m = amax(xf, dim, true);
+  // Over no elements the max does not exist but the sum of exp is 0: -inf, as in PyTorch.
+  const overNothing = numel(axes.map((a) => x.shape[a]!)) === 0;
+  const m = overNothing ? empty('logsumexp', device, xf.dtype, reducedShape(x.shape, axes, true)) : amax(xf, dim, true);
+  if (overNothing) getBackend(device).fill(m, -Infinity);
   const absM = unary('abs', m);
   const inf = binary('eq', absM, Infinity);
   const mSafe = where(inf, 0, m);
