@@ -90,6 +90,13 @@ describe.each(DEVICES)('the leak report on %s', (device) => {
     t.dispose();
   });
 
+  it('names creation functions and uploads too', () => {
+    const ts = [wg.zeros([7, 5], { device }), wg.randn([7, 5], { device }), wg.tensor(new Float32Array(35), { device, shape: [7, 5] })];
+    const ops = wg.memory({ detailed: true }).live!.filter((g) => g.device === device).map((g) => g.op);
+    for (const op of ['zeros', 'randn', 'tensor']) expect(ops).toContain(op);
+    for (const t of ts) t.dispose();
+  });
+
   it('without detailed, no report is made', () => {
     expect(wg.memory().live).toBeUndefined();
   });

@@ -237,6 +237,10 @@ export abstract class Module {
    * unless every check passes.
    */
   loadStateDict(state: Record<string, Tensor> | Map<string, Tensor>, strict = true): LoadResult {
+    if (state === null || typeof state !== 'object' || Array.isArray(state) || state instanceof Tensor) {
+      throw new Error(`${this.constructor.name}.loadStateDict: expected a record or Map of tensors by name (as stateDict() or io.loadSafetensors give), got ${describe(state)}`);
+    }
+    if (typeof strict !== 'boolean') throw new Error(`${this.constructor.name}.loadStateDict: strict must be true or false, got ${describe(strict)}`);
     const src = state instanceof Map ? state : new Map(Object.entries(state));
     const own = new Map<string, Tensor>(this.stateEntries());
     const missingKeys = [...own.keys()].filter((k) => !src.has(k));

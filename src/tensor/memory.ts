@@ -76,7 +76,7 @@ export function trackTensor(t: Tensor, device: string): void {
   ids.set(t, id);
   const st = t.storage;
   const bytes = st.length > 0 ? Math.round((st.bytes / st.length) * t.shape.reduce((a, b) => a * b, 1)) : 0;
-  live.set(id, { op: currentOp ?? 'untraced (creation, views, transfers)', device, bytes, site: leakOptions.callSites ? callSite() : undefined });
+  live.set(id, { op: currentOp ?? 'untraced', device, bytes, site: leakOptions.callSites ? callSite() : undefined });
   tensorRegistry.register(t, { device, id }, t);
   scopes[scopes.length - 1]?.add(t);
 }

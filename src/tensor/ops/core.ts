@@ -4,6 +4,7 @@ import { getBackend } from '../../runtime.js';
 import { allocArray, type DType } from '../dtype.js';
 import { fmtShape, numel, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
+import { withOp } from '../memory.js';
 
 export function describe(t: Tensor): string {
   return `${fmtShape(t.shape)} ${t.dtype} on ${t.device}`;
@@ -14,7 +15,7 @@ export function checkInputs(op: string, ...ts: Tensor[]): DeviceName {
   for (const t of ts) {
     if (!(t instanceof Tensor)) throw new Error(`${op}: expected a Tensor, got ${t === null ? 'null' : typeof t}`);
     if (t.isDisposed) {
-      throw new Error(`${op}: a tensor of shape ${fmtShape(t.shape)} (${t.dtype}, ${t.device}) was used after dispose()`);
+      throw new Error(`${op}: a tensor of shape ${fmtShape(t.shape)} (${t.dtype}, ${t.device}) was used after dispose() (or after the tidy scope that made it ended: return it from the scope, or keep() it)`);
     }
   }
   const device = ts[0]!.device;
@@ -79,7 +80,8 @@ export function empty(op: string, device: DeviceName, dtype: DType, shape: Shape
   // A JS typed array holds at most 2^32 elements; beyond that the cpu backend would only say "Invalid typed array length".
   if (device === 'cpu' && n > MAX_CPU_ELEMENTS) throw tooLarge(`the limit is ${MAX_CPU_ELEMENTS} elements per tensor`);
   try {
-    return new Tensor(backend.allocate(dtype, n), shape);
+    // Labelled for the leak report: an op traced around this call keeps its own name.
+    return withOp(op, () => new Tensor(backend.allocate(dtype, n), shape));
   } catch (e) {
     if (e instanceof RangeError) throw tooLarge(`the allocation failed (${e.message})`);
     // The backend's refusal (over a buffer-size limit, a lost device) says what; name the op too.

@@ -8,6 +8,7 @@ import { Tensor } from '../tensor.js';
 import { checkDType, checkInputs } from './core.js';
 import { contiguous } from './views.js';
 import { letFinalizersRun } from '../collect.js';
+import { withOp } from '../memory.js';
 
 export async function data(x: Tensor): Promise<TypedArray> {
   const device = checkInputs('data', x);
@@ -60,7 +61,7 @@ export async function to(x: Tensor, device: DeviceName): Promise<Tensor> {
   if (x.device === device) return contiguousOrView(x);
   checkDType('to', target, x.dtype);
   const values = await getBackend(x.device).read(x);
-  const out = new Tensor(target.upload(x.dtype, values), x.shape);
+  const out = withOp('to', () => new Tensor(target.upload(x.dtype, values), x.shape));
   await letFinalizersRun();
   return out;
 }
@@ -69,7 +70,7 @@ export async function to(x: Tensor, device: DeviceName): Promise<Tensor> {
 export function uploadFrom(values: TypedArray, x: { dtype: Tensor['dtype']; shape: readonly number[] }, device: DeviceName): Tensor {
   const target = getBackend(device);
   checkDType('tensor', target, x.dtype);
-  return new Tensor(target.upload(x.dtype, values), x.shape);
+  return withOp('tensor', () => new Tensor(target.upload(x.dtype, values), x.shape));
 }
 
 function contiguousOrView(x: Tensor): Tensor {
