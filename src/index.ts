@@ -8,13 +8,13 @@
  */
 export { Tensor, isTensor } from './tensor/tensor.js';
 export type { Scalar, TensorOrScalar, ReduceOptions, VarOptions, SliceSpec } from './tensor/tensor.js';
-export type { DType, TypedArray } from './tensor/dtype.js';
+export type { DType, TypedArray } from './core/dtype.js';
 export type { DeviceName, Backend, BackendMemory } from './kernels/backend.js';
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, randint, emptyTensor as empty,
 } from './tensor/creation.js';
 export type { TensorOptions, ShapeArgs, RandOptions, RandnOptions } from './tensor/creation.js';
-export { manualSeed } from './tensor/random.js';
+export { manualSeed } from './core/random.js';
 export { tidy, keep } from './tensor/memory.js';
 export { memory, configureMemory } from './tensor/stats.js';
 export type { MemoryInfo, MemoryOptions, MemoryConfig } from './tensor/stats.js';

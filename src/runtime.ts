@@ -4,6 +4,9 @@
  * an adapter. The default device for new tensors is the backend `init` chose.
  */
 import type { Backend, DeviceName } from './kernels/backend.js';
+import { envVar } from './core/env.js';
+
+export { envVar };
 import { CpuBackend } from './kernels/cpu/index.js';
 import type { AdapterReport, WebGPUOptions } from './kernels/webgpu/device.js';
 
@@ -34,11 +37,6 @@ export interface InitOptions extends WebGPUOptions {
   backend?: DeviceName;
 }
 
-/** An environment variable where there is a process (Node, Deno's compat), else undefined. */
-export function envVar(name: string): string | undefined {
-  const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  return p?.env?.[name];
-}
 
 /**
  * Chooses the default backend. For 'webgpu' it acquires an adapter and device (throwing a

@@ -11,9 +11,9 @@
  * Rules are ordinary tensor ops, so gradients are computed on the device of the forward, and
  * with `createGraph` the backward pass is itself recorded (second derivatives).
  */
-import { isFloat } from '../tensor/dtype.js';
+import { isFloat } from '../core/dtype.js';
 import { keep, tidy } from '../tensor/memory.js';
-import { fmtShape, shapeEq } from '../tensor/shape.js';
+import { fmtShape, shapeEq } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { onesLike } from '../tensor/creation.js';
 import { noGrad, setGradEnabled } from './mode.js';

@@ -10,8 +10,8 @@
  * input elements) forward passes.
  */
 import { tensor, zerosLike, randn } from '../tensor/creation.js';
-import { isFloat } from '../tensor/dtype.js';
-import { fmtShape } from '../tensor/shape.js';
+import { isFloat } from '../core/dtype.js';
+import { fmtShape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { grad } from './engine.js';
 import { noGrad } from './mode.js';

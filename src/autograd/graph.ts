@@ -16,7 +16,7 @@
  * Inputs that need no gradient (a plain data tensor, a scalar) are not drawn: the tape keeps no
  * edge for them, because backward never sends anything there.
  */
-import { fmtShape } from '../tensor/shape.js';
+import { fmtShape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Node } from './node.js';
 import { toDot } from './graph_dot.js';

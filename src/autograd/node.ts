@@ -8,8 +8,8 @@
  * Ops record themselves through `trace`. A node is made only when grad mode is on, some input
  * requires grad and the output is floating point; otherwise `trace` just runs the forward.
  */
-import type { DType } from '../tensor/dtype.js';
-import { isFloat } from '../tensor/dtype.js';
+import type { DType } from '../core/dtype.js';
+import { isFloat } from '../core/dtype.js';
 import { keep, withOp } from '../tensor/memory.js';
 import { Tensor } from '../tensor/tensor.js';
 import { isGradEnabled, setGradEnabled } from './mode.js';

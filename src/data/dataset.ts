@@ -9,12 +9,12 @@ import type { DeviceName } from '../kernels/backend.js';
 import type { CpuBackend } from '../kernels/cpu/index.js';
 import { getBackend, getDefaultDevice } from '../runtime.js';
 import { tensor } from '../tensor/creation.js';
-import type { TypedArray } from '../tensor/dtype.js';
-import { fmtShape } from '../tensor/shape.js';
+import type { TypedArray } from '../core/dtype.js';
+import { fmtShape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/mode.js';
 import { stack } from '../tensor/ops/indexing.js';
-import { defaultGenerator, randomBits } from '../tensor/random.js';
+import { defaultGenerator, randomBits } from '../core/random.js';
 import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
 
 export interface Dataset {

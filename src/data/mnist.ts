@@ -8,7 +8,7 @@ import type { DeviceName } from '../kernels/backend.js';
 import { idxToTensor, readIdx } from '../io/idx.js';
 import { exists } from '../io/platform.js';
 import { TensorDataset } from './dataset.js';
-import { envVar } from '../runtime.js';
+import { envVar } from '../core/env.js';
 import { checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
 
 export interface MnistOptions {

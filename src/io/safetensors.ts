@@ -15,7 +15,7 @@ import type { DeviceName } from '../kernels/backend.js';
 import { checkChoice, checkOptions, describe as describeValue } from '../core/options.js';
 import { getBackend, getDefaultDevice, isDeviceName } from '../runtime.js';
 import { tensor } from '../tensor/creation.js';
-import type { DType, TypedArray } from '../tensor/dtype.js';
+import type { DType, TypedArray } from '../core/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { currentPid, nodeFs, pidAlive, type Fs } from './platform.js';
 

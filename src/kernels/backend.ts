@@ -3,11 +3,12 @@
  * they check shapes and dtypes, allocate the output, and call exactly one kernel method.
  * Every method only enqueues work; the one way back to the host is the async `read`.
  */
-import type { DType, TypedArray } from '../tensor/dtype.js';
-import type { Storage } from '../tensor/storage.js';
+import type { DType, TypedArray } from '../core/dtype.js';
+import type { Storage } from '../core/storage.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from './ops.js';
 
-export type DeviceName = 'cpu' | 'webgpu';
+import type { DeviceName } from '../core/device.js';
+export type { DeviceName };
 
 /** A strided window on a storage: what every kernel reads and writes. Tensors are Views. */
 export interface View {

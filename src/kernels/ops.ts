@@ -6,7 +6,7 @@
  * The tables are typed (`satisfies Record<...>`), so a missing CPU or WGSL definition is a
  * compile error, not a run-time string lookup failure.
  */
-import type { DType } from '../tensor/dtype.js';
+import type { DType } from '../core/dtype.js';
 
 /**
  * How an op's result dtype follows from its (promoted) input dtype:

@@ -5,9 +5,9 @@
  */
 import { noGrad } from '../autograd/mode.js';
 import { full, rand, randn } from '../tensor/creation.js';
-import { fmtShape } from '../tensor/shape.js';
+import { fmtShape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { isFloat } from '../tensor/dtype.js';
+import { isFloat } from '../core/dtype.js';
 import { copyInto } from './module.js';
 import { checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
 

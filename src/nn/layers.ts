@@ -11,9 +11,9 @@
 import type { DeviceName } from '../kernels/backend.js';
 import { empty } from '../tensor/ops/core.js';
 import { getDefaultDevice } from '../runtime.js';
-import type { DType } from '../tensor/dtype.js';
+import type { DType } from '../core/dtype.js';
 import { ones, zeros } from '../tensor/creation.js';
-import { fmtShape } from '../tensor/shape.js';
+import { fmtShape } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as F from './functional/index.js';
 import * as init from './init.js';

@@ -17,7 +17,7 @@ import type { DeviceName } from '../kernels/backend.js';
 import { noGrad } from '../autograd/mode.js';
 import { zeroGrad } from '../autograd/engine.js';
 import { getBackend } from '../runtime.js';
-import { fmtShape, shapeEq } from '../tensor/shape.js';
+import { fmtShape, shapeEq } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/memory.js';
 import { describe } from '../core/options.js';

@@ -13,7 +13,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/memory.js';
 import { noGrad } from '../autograd/mode.js';
 import { zeroGrad } from '../autograd/engine.js';
-import { fmtShape, shapeEq } from '../tensor/shape.js';
+import { fmtShape, shapeEq } from '../core/shape.js';
 import { Module, copyInto } from '../nn/module.js';
 import { checkOptions, describe } from '../core/options.js';
 

@@ -2,9 +2,9 @@
 import type { DeviceName } from '../kernels/backend.js';
 import { getBackend, getDefaultDevice, isDeviceName } from '../runtime.js';
 import { checkNumber, checkOptions, describe as describeValue } from '../core/options.js';
-import { allocArray, dtypeOfArray, isDType, toArray, type DType, type TypedArray } from './dtype.js';
-import { countersFor, defaultGenerator } from './random.js';
-import { fmtShape, numel } from './shape.js';
+import { allocArray, dtypeOfArray, isDType, toArray, type DType, type TypedArray } from '../core/dtype.js';
+import { countersFor, defaultGenerator } from '../core/random.js';
+import { fmtShape, numel } from '../core/shape.js';
 import { Tensor } from './tensor.js';
 import { empty } from './ops/core.js';
 import { uploadFrom } from './ops/transfer.js';

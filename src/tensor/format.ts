@@ -1,5 +1,5 @@
 /** PyTorch-style printing: values (elided when large), then shape, dtype, device and autograd state. */
-import type { TypedArray } from './dtype.js';
+import type { TypedArray } from '../core/dtype.js';
 import type { Tensor } from './tensor.js';
 
 const EDGE = 3;

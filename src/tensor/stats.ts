@@ -1,9 +1,10 @@
 /** `memory()`: live tensors and buffer use, per backend and in total; trimming and the leak report. */
 import type { BackendMemory, DeviceName } from '../kernels/backend.js';
 import { checkBoolean, checkOptions } from '../core/options.js';
-import { backendInfo, envVar, getBackend } from '../runtime.js';
+import { backendInfo, getBackend } from '../runtime.js';
+import { envVar } from '../core/env.js';
 import { leakOptions, liveGroups, liveTensors, type LiveGroup } from './memory.js';
-import { collectOptions, collectStats, setLiveBytesSource, type CollectStats } from './collect.js';
+import { collectOptions, collectStats, setLiveBytesSource, type CollectStats } from '../core/collect.js';
 import { checkNumber } from '../core/options.js';
 
 export interface MemoryInfo {

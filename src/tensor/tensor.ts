@@ -5,10 +5,10 @@
  * Methods are thin: the work is in src/tensor/ops, one module per family.
  */
 import type { DeviceName, View } from '../kernels/backend.js';
-import type { DType, TypedArray } from './dtype.js';
+import type { DType, TypedArray } from '../core/dtype.js';
 import { trackTensor, untrackTensor, setTensorCheck } from './memory.js';
-import { contiguousStrides, isContiguous, numel, type Shape } from './shape.js';
-import type { Storage } from './storage.js';
+import { contiguousStrides, isContiguous, numel, type Shape } from '../core/shape.js';
+import type { Storage } from '../core/storage.js';
 import * as ew from './ops/elementwise.js';
 import * as red from './ops/reduce.js';
 import * as vw from './ops/views.js';
@@ -17,7 +17,7 @@ import * as ix from './ops/indexing.js';
 import * as io from './ops/transfer.js';
 import * as ip from './ops/inplace.js';
 import { formatTensor } from './format.js';
-import { isFloat } from './dtype.js';
+import { isFloat } from '../core/dtype.js';
 import type { GradHook, Node } from '../autograd/node.js';
 import * as ag from '../autograd/engine.js';
 

@@ -18,7 +18,7 @@ import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '
 import * as F from '../nn/functional/index.js';
 import { BCELoss, BCEWithLogitsLoss, L1Loss, MSELoss, SmoothL1Loss } from '../nn/losses.js';
 import { Module as ModuleClass } from '../nn/module.js';
-import { fmtShape } from '../tensor/shape.js';
+import { fmtShape } from '../core/shape.js';
 import { noGrad } from '../autograd/mode.js';
 import { keep, tidy } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';

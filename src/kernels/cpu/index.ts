@@ -7,10 +7,10 @@ import type { Backend, BackendMemory, ClassLossArgs, OptimizerHyper, OptimizerKi
 import { optimizerStep } from './optim.js';
 import * as nnNorm from './nn_norm.js';
 import { ALL_UNARY, BINARY, UNARY, elementwiseTypes, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
-import { allocArray, type DType, type TypedArray } from '../../tensor/dtype.js';
-import { Storage } from '../../tensor/storage.js';
-import { isContiguous, numel } from '../../tensor/shape.js';
-import { bitsToUnit, randomBits } from '../../tensor/random.js';
+import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
+import { Storage } from '../../core/storage.js';
+import { isContiguous, numel } from '../../core/shape.js';
+import { bitsToUnit, randomBits } from '../../core/random.js';
 import { elementOffsets, viewOffsets } from './strided.js';
 import * as nnConv from './nn_conv.js';
 import * as nnSoftmax from './nn_softmax.js';

@@ -11,8 +11,8 @@
  * logical (row-major) indices are mapped to storage offsets through `viewOffsets`.
  */
 import type { Conv2dParams, View } from '../backend.js';
-import type { TypedArray } from '../../tensor/dtype.js';
-import { numel } from '../../tensor/shape.js';
+import type { TypedArray } from '../../core/dtype.js';
+import { numel } from '../../core/shape.js';
 import { viewOffsets } from './strided.js';
 
 export type { Conv2dParams };

@@ -3,7 +3,7 @@
  * contiguous; statistics per channel over N * S, in doubles.
  */
 import type { View } from '../backend.js';
-import type { TypedArray } from '../../tensor/dtype.js';
+import type { TypedArray } from '../../core/dtype.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
 

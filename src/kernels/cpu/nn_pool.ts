@@ -8,7 +8,7 @@
 import type { Pool2dSpec, PoolAxis, View } from '../backend.js';
 
 export type { Pool2dSpec, PoolAxis };
-import type { TypedArray } from '../../tensor/dtype.js';
+import type { TypedArray } from '../../core/dtype.js';
 import { viewOffsets } from './strided.js';
 
 /** Which op an index check runs for (it picks the message; webgpu codes 4 and 5). */

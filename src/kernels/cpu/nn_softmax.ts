@@ -4,7 +4,7 @@
  * Written from the definitions, not from the WGSL.
  */
 import type { ClassLossArgs, View } from '../backend.js';
-import type { TypedArray } from '../../tensor/dtype.js';
+import type { TypedArray } from '../../core/dtype.js';
 import { elementOffsets } from './strided.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;

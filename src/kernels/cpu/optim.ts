@@ -3,7 +3,7 @@
  * documented algorithms: loops over the elements, math in doubles, rounded on store.
  */
 import type { OptimizerHyper, OptimizerKind, View } from '../backend.js';
-import type { TypedArray } from '../../tensor/dtype.js';
+import type { TypedArray } from '../../core/dtype.js';
 
 const arr = (v: View | null): TypedArray | null => (v ? (v.storage.handle as TypedArray) : null);
 

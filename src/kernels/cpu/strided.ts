@@ -1,6 +1,6 @@
 /** Offsets of every element of a strided view, in row-major order of its shape. */
 import type { View } from '../backend.js';
-import { numel } from '../../tensor/shape.js';
+import { numel } from '../../core/shape.js';
 
 export function elementOffsets(shape: readonly number[], strides: readonly number[], offset: number): Int32Array | Float64Array {
   const n = numel(shape);

@@ -5,7 +5,7 @@
  * llvmpipe at the compatibility feature level (see docs/ARCHITECTURE.md).
  */
 
-import { envVar } from '../../runtime.js';
+import { envVar } from '../../core/env.js';
 
 export interface WebGPUOptions {
   /** Dawn backend in Node ('vulkan', 'opengles', 'metal', 'd3d12'...); env WEBGRAD_DAWN_BACKEND. */

@@ -13,10 +13,10 @@ import type { Backend, BackendMemory, ClassLossArgs, OptimizerHyper, OptimizerKi
 import { OPTIM_SHADERS, optimizerStep } from './optim.js';
 import * as nnNorm from './nn_norm.js';
 import { ALL_UNARY, BINARY, UNARY, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
-import type { DType, TypedArray } from '../../tensor/dtype.js';
-import { allocArray } from '../../tensor/dtype.js';
-import { Storage } from '../../tensor/storage.js';
-import { coalesce, contiguousStrides, fmtShape, isContiguous, numel } from '../../tensor/shape.js';
+import type { DType, TypedArray } from '../../core/dtype.js';
+import { allocArray } from '../../core/dtype.js';
+import { Storage } from '../../core/storage.js';
+import { coalesce, contiguousStrides, fmtShape, isContiguous, numel } from '../../core/shape.js';
 import type { AdapterReport } from './device.js';
 import { BufferPool, sizeClass } from './pool.js';
 import { PipelineCache, packUniform, type KernelSource, type KernelSpec, type UniformValues } from './pipelines.js';

@@ -6,8 +6,8 @@
 import type { Conv2dParams, View } from '../backend.js';
 import type { KernelSource } from './pipelines.js';
 import type { WebGPUBackend } from './index.js';
-import type { Storage } from '../../tensor/storage.js';
-import { numel } from '../../tensor/shape.js';
+import type { Storage } from '../../core/storage.js';
+import { numel } from '../../core/shape.js';
 import { buf } from './util.js';
 import conv2dSrc from '../../../shaders/conv2d.wgsl';
 

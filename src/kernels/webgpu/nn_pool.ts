@@ -11,8 +11,8 @@
 import type { View } from '../backend.js';
 import type { IndexCheckOp, Pool2dSpec, PoolAxis } from '../cpu/nn_pool.js';
 import { indexRangeMessage } from '../cpu/nn_pool.js';
-import { numel } from '../../tensor/shape.js';
-import type { Storage } from '../../tensor/storage.js';
+import { numel } from '../../core/shape.js';
+import type { Storage } from '../../core/storage.js';
 import type { WebGPUBackend } from './index.js';
 import { KERNEL_ERRORS, buf, mathLib, wgslType } from './util.js';
 import pool2dSrc from '../../../shaders/pool2d.wgsl';

@@ -8,8 +8,8 @@
  * dims do not coalesce into MAX_RANK.
  */
 import type { ClassLossArgs, View } from '../backend.js';
-import type { Storage } from '../../tensor/storage.js';
-import { coalesce, contiguousStrides, fmtShape, numel } from '../../tensor/shape.js';
+import type { Storage } from '../../core/storage.js';
+import { coalesce, contiguousStrides, fmtShape, numel } from '../../core/shape.js';
 import type { KernelSource } from './pipelines.js';
 import type { WebGPUBackend } from './index.js';
 import { KERNEL_ERRORS, MAX_RANK, buf, mathLib, pad } from './util.js';

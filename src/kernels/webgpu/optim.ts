@@ -3,7 +3,7 @@ import type { OptimizerHyper, OptimizerKind, View } from '../backend.js';
 import type { WebGPUBackend } from './index.js';
 import { buf } from './util.js';
 import optimizerSrc from '../../../shaders/optimizer.wgsl';
-import { numel } from '../../tensor/shape.js';
+import { numel } from '../../core/shape.js';
 
 export const OPTIM_SHADERS = {
   optimizer: { file: 'optimizer.wgsl', source: optimizerSrc },

@@ -2,7 +2,7 @@
  * Small helpers shared by the WebGPU backend and its kernel-family modules (nn_*.ts).
  */
 import type { View } from '../backend.js';
-import type { DType } from '../../tensor/dtype.js';
+import type { DType } from '../../core/dtype.js';
 import mathF32 from '../../../shaders/lib/math_f32.wgsl';
 import mathI32 from '../../../shaders/lib/math_i32.wgsl';
 

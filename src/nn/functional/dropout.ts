@@ -7,7 +7,7 @@
 import { rand } from '../../tensor/creation.js';
 import { checkInputs } from '../../tensor/ops/core.js';
 import { where } from '../../tensor/ops/elementwise.js';
-import { isFloat } from '../../tensor/dtype.js';
+import { isFloat } from '../../core/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkBoolean, checkNumber } from '../../core/options.js';
 import { noExtra } from './args.js';

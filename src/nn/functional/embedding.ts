@@ -9,7 +9,7 @@
 import { getBackend } from '../../runtime.js';
 import { trace } from '../../autograd/node.js';
 import { zeros } from '../../tensor/creation.js';
-import { fmtShape } from '../../tensor/shape.js';
+import { fmtShape } from '../../core/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkOptions } from '../../core/options.js';
 import { checkInputs } from '../../tensor/ops/core.js';

@@ -14,7 +14,7 @@ import { trace } from '../../autograd/node.js';
 import { noGrad } from '../../autograd/mode.js';
 import { arange, full, tensor, zeros } from '../../tensor/creation.js';
 import { tidy } from '../../tensor/memory.js';
-import { fmtShape, normAxis } from '../../tensor/shape.js';
+import { fmtShape, normAxis } from '../../core/shape.js';
 import { Tensor, type SliceSpec } from '../../tensor/tensor.js';
 import { checkBoolean, checkChoice, checkNumber, checkOptions } from '../../core/options.js';
 import { checkInputs } from '../../tensor/ops/core.js';

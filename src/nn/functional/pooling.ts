@@ -10,8 +10,8 @@
 import { getBackend } from '../../runtime.js';
 import { alias, trace } from '../../autograd/node.js';
 import type { Pool2dSpec, PoolAxis } from '../../kernels/cpu/nn_pool.js';
-import { isFloat } from '../../tensor/dtype.js';
-import { fmtShape } from '../../tensor/shape.js';
+import { isFloat } from '../../core/dtype.js';
+import { fmtShape } from '../../core/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkBoolean, checkOptions } from '../../core/options.js';
 import { checkInputs, empty } from '../../tensor/ops/core.js';

@@ -1,10 +1,10 @@
 // webgrad.nn.functional: softmax and logSoftmax (see index.ts).
 import { trace } from '../../autograd/node.js';
 import { getBackend } from '../../runtime.js';
-import { isFloat } from '../../tensor/dtype.js';
+import { isFloat } from '../../core/dtype.js';
 import { checkInputs, describe, empty } from '../../tensor/ops/core.js';
 import { reshape } from '../../tensor/ops/views.js';
-import { normAxis } from '../../tensor/shape.js';
+import { normAxis } from '../../core/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkNumber } from '../../core/options.js';
 import { noExtra } from './args.js';

@@ -1,8 +1,8 @@
 /** What every op does first: check its inputs, and allocate its output. */
 import type { Backend, DeviceName } from '../../kernels/backend.js';
 import { getBackend } from '../../runtime.js';
-import { allocArray, type DType } from '../dtype.js';
-import { fmtShape, numel, type Shape } from '../shape.js';
+import { allocArray, type DType } from '../../core/dtype.js';
+import { fmtShape, numel, type Shape } from '../../core/shape.js';
 import { Tensor } from '../tensor.js';
 import { withOp } from '../memory.js';
 

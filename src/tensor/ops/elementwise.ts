@@ -1,8 +1,8 @@
 /** Unary, binary and ternary elementwise ops, with NumPy broadcasting and type promotion. */
 import { getBackend } from '../../runtime.js';
 import { ALL_UNARY, BINARY, elementwiseTypes, type BinaryOp, type CoreUnaryOp, type UnaryOp } from '../../kernels/ops.js';
-import { isDType, promoteTypes, promoteWithScalar, type DType } from '../dtype.js';
-import { broadcastShapes, fmtShape, shapeEq } from '../shape.js';
+import { isDType, promoteTypes, promoteWithScalar, type DType } from '../../core/dtype.js';
+import { broadcastShapes, fmtShape, shapeEq } from '../../core/shape.js';
 import { Tensor, type TensorOrScalar } from '../tensor.js';
 import { checkDType, checkInputs, empty, liftHostScalars } from './core.js';
 import { expand } from './views.js';

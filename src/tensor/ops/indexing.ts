@@ -1,7 +1,7 @@
 /** Gathering and joining: gather, indexSelect, cat, stack. */
 import { getBackend } from '../../runtime.js';
-import { promoteTypes } from '../dtype.js';
-import { fmtShape, normAxis } from '../shape.js';
+import { promoteTypes } from '../../core/dtype.js';
+import { fmtShape, normAxis } from '../../core/shape.js';
 import { Tensor } from '../tensor.js';
 import { checkInputs, describe, empty } from './core.js';
 import { clone, expand, narrow, reshape, select, unsqueeze } from './views.js';

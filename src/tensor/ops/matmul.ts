@@ -1,7 +1,7 @@
 /** Matrix products with PyTorch's rules for 1-D operands and broadcast batch dims. */
 import { getBackend } from '../../runtime.js';
-import { promoteTypes } from '../dtype.js';
-import { broadcastShapes, fmtShape } from '../shape.js';
+import { promoteTypes } from '../../core/dtype.js';
+import { broadcastShapes, fmtShape } from '../../core/shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkInputs, empty } from './core.js';
 import { trace } from '../../autograd/node.js';

@@ -5,8 +5,8 @@
  */
 import { getBackend } from '../../runtime.js';
 import { reduceResultType, type ReduceOp } from '../../kernels/ops.js';
-import { floatTypeFor, isFloat } from '../dtype.js';
-import { fmtShape, normAxes, normAxis, numel } from '../shape.js';
+import { floatTypeFor, isFloat } from '../../core/dtype.js';
+import { fmtShape, normAxes, normAxis, numel } from '../../core/shape.js';
 import type { ReduceOptions, Tensor, VarOptions } from '../tensor.js';
 import { checkInputs, empty } from './core.js';
 import { binary, cast, unary, where } from './elementwise.js';

@@ -2,12 +2,12 @@
 import type { DeviceName } from '../../kernels/backend.js';
 import type { CpuBackend } from '../../kernels/cpu/index.js';
 import { getBackend, isDeviceName } from '../../runtime.js';
-import type { TypedArray } from '../dtype.js';
-import { fmtShape } from '../shape.js';
+import type { TypedArray } from '../../core/dtype.js';
+import { fmtShape } from '../../core/shape.js';
 import { Tensor } from '../tensor.js';
 import { checkDType, checkInputs } from './core.js';
 import { contiguous } from './views.js';
-import { letFinalizersRun } from '../collect.js';
+import { letFinalizersRun } from '../../core/collect.js';
 import { withOp } from '../memory.js';
 
 export async function data(x: Tensor): Promise<TypedArray> {

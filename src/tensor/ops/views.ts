@@ -3,7 +3,7 @@
  * copy only when the strides cannot express the new shape (like PyTorch); `view` never does.
  */
 import { getBackend } from '../../runtime.js';
-import { fmtShape, normAxes, normAxis, numel, shapeEq } from '../shape.js';
+import { fmtShape, normAxes, normAxis, numel, shapeEq } from '../../core/shape.js';
 import { Tensor, type SliceSpec } from '../tensor.js';
 import { checkInputs, empty } from './core.js';
 import { trace } from '../../autograd/node.js';

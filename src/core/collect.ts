@@ -2,7 +2,7 @@
  * Collection of dropped tensors: why a loop that never calls `dispose()` stays bounded.
  *
  * A tensor that is simply dropped frees its buffer when the garbage collector finds its
- * Storage unreachable (a FinalizationRegistry in storage.ts). Two things stop that from
+ * Storage unreachable (a FinalizationRegistry in core/storage.ts). Two things stop that from
  * happening on its own:
  *   1. V8 cannot see GPU memory. A webgpu tensor is a few hundred bytes of JS heap holding
  *      megabytes of GPU buffer, so V8's heap stays small and it seldom collects.
@@ -112,7 +112,7 @@ export function collectNow(): boolean {
   return true;
 }
 
-/** How many FinalizationRegistry objects webgrad has (storage.ts, memory.ts). */
+/** How many FinalizationRegistry objects webgrad has (core/storage.ts, tensor/memory.ts). */
 const FINALIZATION_REGISTRIES = 2;
 
 const macrotask = (): Promise<void> =>

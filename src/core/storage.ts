@@ -1,4 +1,4 @@
-import type { Backend } from '../kernels/backend.js';
+import type { DeviceName } from './device.js';
 import type { DType } from './dtype.js';
 import { ballastBytes, noteAllocation } from './collect.js';
 
@@ -11,6 +11,16 @@ import { ballastBytes, noteAllocation } from './collect.js';
  * collector hands the buffer back too; collect.ts makes the collector run often enough that
  * loops that never call `dispose()` stay bounded.
  */
+/**
+ * What a Storage needs of the backend that made it: its name and a way to give the buffer back.
+ * (The full Backend interface lives in src/kernels/backend.ts, above this folder.)
+ */
+export interface StorageOwner {
+  readonly name: DeviceName;
+  /** Gives a storage's buffer back (called once per storage). */
+  free(handle: unknown, bytes: number): void;
+}
+
 export class Storage {
   refs = 0;
   released = false;
@@ -22,7 +32,7 @@ export class Storage {
   version = 0;
 
   constructor(
-    readonly backend: Backend,
+    readonly backend: StorageOwner,
     /** The backend's buffer: a TypedArray on cpu, a GPUBuffer on webgpu. */
     readonly handle: unknown,
     readonly dtype: DType,
@@ -58,7 +68,7 @@ export class Storage {
 }
 
 interface Held {
-  backend: Backend;
+  backend: StorageOwner;
   handle: unknown;
   bytes: number;
 }
