@@ -1,6 +1,7 @@
 /**
- * `graph(t)`: the autograd graph behind a tensor, as plain data, as Graphviz DOT and as a
- * self-contained HTML page. It is a teaching tool: it shows what `backward()` will walk.
+ * `graphData(t)`: the autograd graph behind a tensor, as plain data (src/viz/ draws it as
+ * Graphviz DOT and as a self-contained HTML page: the public `graph(t)`). It is a teaching
+ * tool: it shows what `backward()` will walk.
  *
  *   const loss = x.matmul(w1).add(b1).relu().matmul(w2).sum();
  *   loss.backward({ recordGradNorms: true });
@@ -19,8 +20,6 @@
 import { fmtShape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Node } from './node.js';
-import { toDot } from './graph_dot.js';
-import { toHTML } from './graph_html.js';
 
 /** One box of the graph. */
 export interface GraphNode {
@@ -51,14 +50,11 @@ export interface GraphEdge {
   input: number;
 }
 
-export interface Graph {
+/** The graph as data (src/viz/graph.ts adds its drawings: `graph()` in the public API). */
+export interface GraphData {
   /** Outputs first, then ops and leaves in the order the walk from the outputs found them. */
   nodes: GraphNode[];
   edges: GraphEdge[];
-  /** The graph in Graphviz DOT (`dot -Tsvg graph.dot > graph.svg`). */
-  toDot(): string;
-  /** One self-contained HTML page (inline SVG, no scripts, no network) that draws the graph. */
-  toHTML(title?: string): string;
 }
 
 export interface GraphOptions {
@@ -76,7 +72,7 @@ export interface GraphOptions {
  * @throws Error (message starting with `graph:`) when a root is not a tensor or does not
  *   require grad (it has no graph).
  */
-export async function graph(root: Tensor | readonly Tensor[], options: GraphOptions = {}): Promise<Graph> {
+export async function graphData(root: Tensor | readonly Tensor[], options: GraphOptions = {}): Promise<GraphData> {
   const roots = root instanceof Tensor ? [root] : [...root];
   if (roots.length === 0) throw new Error('graph: expected a tensor or a non-empty array of tensors');
   roots.forEach((t, i) => {
@@ -176,12 +172,7 @@ export async function graph(root: Tensor | readonly Tensor[], options: GraphOpti
   }
   await Promise.all(reads);
 
-  return {
-    nodes,
-    edges,
-    toDot: () => toDot(nodes, edges),
-    toHTML: (title?: string) => toHTML(nodes, edges, title ?? 'webgrad autograd graph'),
-  };
+  return { nodes, edges };
 }
 
 /** Tensor -> name, for leaves (and their saved handles) and for the nodes of non-leaf tensors. */

@@ -8,6 +8,7 @@ import type { Storage } from '../core/storage.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from './ops.js';
 
 import type { DeviceName } from '../core/device.js';
+import type { IndexCheckOp } from './index_check.js';
 export type { DeviceName };
 
 /** A strided window on a storage: what every kernel reads and writes. Tensors are Views. */
@@ -137,7 +138,7 @@ export interface Backend {
   /** The adjoint of avgPool2d: g [N, C, OH, OW] spread over the windows into out [N, C, H, W] (contiguous, fresh). */
   avgPool2dBackward(g: View, spec: Pool2dSpec, out: View): void;
   /** An int32 index outside [0, size) is an error naming `op` (thrown on cpu; reported at the next read on webgpu). */
-  checkIndexRange(op: import('./cpu/nn_pool.js').IndexCheckOp, index: View, size: number): void;
+  checkIndexRange(op: IndexCheckOp, index: View, size: number): void;
 
   // ---- nn kernels: softmax and losses (cpu/nn_softmax.ts, webgpu/nn_softmax.ts) ----
   /**

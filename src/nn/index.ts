@@ -3,7 +3,7 @@
  * (`nn.functional`, also exported at the top level as `F`).
  */
 export * as functional from './functional/index.js';
-export * as init from './init.js';
-export { Module, type LoadResult } from './module.js';
-export * from './layers.js';
-export * from './losses.js';
+export * as init from '../layers/init.js';
+export { Module, type LoadResult } from '../layers/module.js';
+export * from '../layers/layers.js';
+export * from '../layers/losses.js';

@@ -7,7 +7,7 @@ import { keep } from '../tensor/memory.js';
 import { scalarTensor } from '../tensor/creation.js';
 import { stack } from '../tensor/ops/indexing.js';
 import { Tensor } from '../tensor/tensor.js';
-import { Module } from '../nn/module.js';
+import { Module } from '../layers/module.js';
 import { checkNumber, describe } from '../core/options.js';
 
 /** The parameters that have a gradient; `params` is one Tensor or an iterable of them (as PyTorch's clip_grad_norm_). */

@@ -14,7 +14,7 @@ import { keep } from '../tensor/memory.js';
 import { noGrad } from '../autograd/mode.js';
 import { zeroGrad } from '../autograd/engine.js';
 import { fmtShape, shapeEq } from '../core/shape.js';
-import { Module, copyInto } from '../nn/module.js';
+import { Module, copyInto } from '../layers/module.js';
 import { checkOptions, describe } from '../core/options.js';
 
 /** A group of parameters and the options that apply to them (any option not given comes from the defaults). */

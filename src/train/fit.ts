@@ -16,13 +16,13 @@
 import { DataLoader } from '../data/dataset.js';
 import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
 import * as F from '../nn/functional/index.js';
-import { BCELoss, BCEWithLogitsLoss, L1Loss, MSELoss, SmoothL1Loss } from '../nn/losses.js';
-import { Module as ModuleClass } from '../nn/module.js';
+import { BCELoss, BCEWithLogitsLoss, L1Loss, MSELoss, SmoothL1Loss } from '../layers/losses.js';
+import { Module as ModuleClass } from '../layers/module.js';
 import { fmtShape } from '../core/shape.js';
 import { noGrad } from '../autograd/mode.js';
 import { keep, tidy } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Module } from '../nn/module.js';
+import type { Module } from '../layers/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/lr_scheduler.js';
 import { clipGradNorm } from '../optim/clip.js';

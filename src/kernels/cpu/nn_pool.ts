@@ -10,15 +10,9 @@ import type { Pool2dSpec, PoolAxis, View } from '../backend.js';
 export type { Pool2dSpec, PoolAxis };
 import type { TypedArray } from '../../core/dtype.js';
 import { viewOffsets } from './strided.js';
+import { indexRangeMessage, type IndexCheckOp } from '../index_check.js';
 
-/** Which op an index check runs for (it picks the message; webgpu codes 4 and 5). */
-export type IndexCheckOp = 'embedding' | 'oneHot';
-
-/** The message of an index out of range, shared by the cpu check and the webgpu error codes. */
-export function indexRangeMessage(op: IndexCheckOp, index: number, size: number): string {
-  const what = op === 'embedding' ? `a weight with ${size} rows` : `numClasses = ${size}`;
-  return `${op}: index ${index} is out of range for ${what} (expected 0 to ${size - 1})`;
-}
+export { indexRangeMessage, type IndexCheckOp };
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
 

@@ -8,9 +8,8 @@
  * invocation's loop covers one axis only. llvmpipe silently ends an invocation's loops after
  * 65535 iterations in all, so every pass checks its loop length against LOOP_BUDGET first.
  */
-import type { View } from '../backend.js';
-import type { IndexCheckOp, Pool2dSpec, PoolAxis } from '../cpu/nn_pool.js';
-import { indexRangeMessage } from '../cpu/nn_pool.js';
+import type { Pool2dSpec, PoolAxis, View } from '../backend.js';
+import { indexRangeMessage, type IndexCheckOp } from '../index_check.js';
 import { numel } from '../../core/shape.js';
 import type { Storage } from '../../core/storage.js';
 import type { WebGPUBackend } from './index.js';

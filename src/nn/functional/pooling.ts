@@ -9,7 +9,7 @@
  */
 import { getBackend } from '../../runtime.js';
 import { alias, trace } from '../../autograd/node.js';
-import type { Pool2dSpec, PoolAxis } from '../../kernels/cpu/nn_pool.js';
+import type { Pool2dSpec, PoolAxis } from '../../kernels/backend.js';
 import { isFloat } from '../../core/dtype.js';
 import { fmtShape } from '../../core/shape.js';
 import { Tensor } from '../../tensor/tensor.js';

@@ -1,6 +1,6 @@
 /** What the graph's drawings share: the lines of a box, the colours of each kind, input counts. */
 import { fmtShape } from '../core/shape.js';
-import type { GraphEdge, GraphNode } from './graph.js';
+import type { GraphEdge, GraphNode } from '../autograd/graph.js';
 
 /** `1.23e-2`: short, and the exponent is what matters when looking for vanishing gradients. */
 export function fmtNorm(x: number): string {

@@ -2,8 +2,8 @@
  * The autograd graph as a self-contained HTML page with an inline SVG drawing
  * (graph(t).toHTML()): a layered layout, leaves at the bottom and the outputs on top.
  */
-import type { GraphEdge, GraphNode } from './graph.js';
-import { COLORS, countInputs, lines } from './graph_style.js';
+import type { GraphEdge, GraphNode } from '../autograd/graph.js';
+import { COLORS, countInputs, lines } from './style.js';
 
 // ---- layout ------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
-import * as F from './functional/index.js';
+import * as F from '../nn/functional/index.js';
 import { Module } from './module.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';

@@ -1,6 +1,6 @@
 /** The autograd graph as Graphviz DOT (graph(t).toDot()). */
-import type { GraphEdge, GraphNode } from './graph.js';
-import { COLORS, countInputs, lines } from './graph_style.js';
+import type { GraphEdge, GraphNode } from '../autograd/graph.js';
+import { COLORS, countInputs, lines } from './style.js';
 
 /** A DOT double-quoted string: backslashes and quotes escaped, newlines as \n. */
 function dotStr(s: string): string {

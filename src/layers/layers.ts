@@ -15,7 +15,7 @@ import type { DType } from '../core/dtype.js';
 import { ones, zeros } from '../tensor/creation.js';
 import { fmtShape } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import * as F from './functional/index.js';
+import * as F from '../nn/functional/index.js';
 import * as init from './init.js';
 import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
 import { Module, copyInto } from './module.js';
