@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { DeviceName, Tensor } from '../src/index.js';
 import type { WebGPUBackend } from '../src/kernels/webgpu/index.js';
-import { convTuning } from '../src/kernels/webgpu/nn_conv.js';
+import { convTuning } from '../src/kernels/conv/webgpu.js';
 import { DEVICES, NO_WEBGPU, expectClose, relErr, reseed, rng, useDevices } from './helpers.js';
 
 useDevices();

@@ -76,22 +76,31 @@ describe('the import graph of src/', () => {
   });
 
   it('no module of one backend imports the other backend', () => {
-    const cross = [...graph].flatMap(([f, deps]) =>
-      deps
-        .filter((d) => (f.startsWith('kernels/cpu/') && d.startsWith('kernels/webgpu/')) || (f.startsWith('kernels/webgpu/') && d.startsWith('kernels/cpu/')))
-        .map((d) => `${f} -> ${d}`),
-    );
+    // A backend's modules: its folder (kernels/cpu/, kernels/webgpu/) and each family's cpu.ts / webgpu.ts.
+    const side = (f: string) =>
+      f.startsWith('kernels/cpu/') || /^kernels\/[a-z_]+\/cpu\.ts$/.test(f) ? 'cpu' : f.startsWith('kernels/webgpu/') || /^kernels\/[a-z_]+\/webgpu\.ts$/.test(f) ? 'webgpu' : null;
+    const cross = [...graph].flatMap(([f, deps]) => {
+      const a = side(f);
+      return a ? deps.filter((d) => side(d) !== null && side(d) !== a).map((d) => `${f} -> ${d}`) : [];
+    });
     expect(cross).toEqual([]);
   });
 
-  it('the only loops are Tensor <-> ops <-> autograd, and the webgpu binder <-> its family modules', () => {
+  it('the only import loop is Tensor <-> ops <-> autograd', () => {
     // Tensor methods call the ops, the ops record nodes, the engine calls tensor ops: one floor.
     const engineFloor = (f: string) => f.startsWith('tensor/') || f === 'autograd/engine.ts' || f === 'autograd/node.ts' || f === 'autograd/mode.ts';
-    // Known, and next to go: the webgpu family modules import the backend class that calls them
-    // (issue 10's kernel-family table removes it).
-    const webgpuBinder = (f: string) => f.startsWith('kernels/webgpu/');
-    const bad = cycles(graph).filter((scc) => !scc.every(engineFloor) && !scc.every(webgpuBinder));
+    const bad = cycles(graph).filter((scc) => !scc.every(engineFloor));
     expect(bad).toEqual([]);
+  });
+
+  it('each kernel family has its interface, cpu reference and webgpu binder in its own folder', () => {
+    for (const family of ['conv', 'pool', 'softmax', 'norm', 'optim']) {
+      for (const f of ['types.ts', 'cpu.ts', 'webgpu.ts']) expect(graph.has(`kernels/${family}/${f}`), `kernels/${family}/${f}`).toBe(true);
+    }
+    // ...and the backend classes reach them only through the two tables.
+    for (const cls of ['kernels/cpu/index.ts', 'kernels/webgpu/index.ts']) {
+      expect(graph.get(cls)!.filter((d) => /^kernels\/(conv|pool|softmax|norm|optim)\//.test(d))).toEqual([]);
+    }
   });
 
   it('finds the imports it checks (the reader is not blind)', () => {

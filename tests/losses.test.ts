@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import type { WebGPUBackend } from '../src/kernels/webgpu/index.js';
-import { NN_SOFTMAX_LIMITS } from '../src/kernels/webgpu/nn_softmax.js';
+import { NN_SOFTMAX_LIMITS } from '../src/kernels/softmax/webgpu.js';
 import { DEVICES, relErr, reseed, rng, useDevices } from './helpers.js';
 
 useDevices();

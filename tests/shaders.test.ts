@@ -68,7 +68,7 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
     // ---- nn kernels: convolution ----
     {
       // Each conv2d.wgsl entry point (forward, backward_input, backward_weight) in each layout.
-      const { convTuning } = await import('../src/kernels/webgpu/nn_conv.js');
+      const { convTuning } = await import('../src/kernels/conv/webgpu.js');
       const conv = (c: number) => {
         const x = wg.ones([1, c, 3, 3], { device, requiresGrad: true });
         wg.F.conv2d(x, wg.ones([c, c, 1, 1], { device, requiresGrad: true })).sum().backward();
@@ -97,7 +97,7 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       const x = wg.full([2, 5], 0.5, { device });
       wg.F.softmax(x, 1); // softmax.wgsl:row
       wg.F.logSoftmax(x.T, 1);
-      const { NN_SOFTMAX_LIMITS } = await import('../src/kernels/webgpu/nn_softmax.js');
+      const { NN_SOFTMAX_LIMITS } = await import('../src/kernels/softmax/webgpu.js');
       const steps = NN_SOFTMAX_LIMITS.rowSteps;
       NN_SOFTMAX_LIMITS.rowSteps = 1; // rows of more than WG elements take chunk_stats + chunk_write
       try {

@@ -5,53 +5,21 @@
  */
 import type { DType, TypedArray } from '../core/dtype.js';
 import type { Storage } from '../core/storage.js';
+import type { View } from '../core/view.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from './ops.js';
-
 import type { DeviceName } from '../core/device.js';
-import type { IndexCheckOp } from './index_check.js';
-export type { DeviceName };
+import type { KernelFamilies } from './families.js';
 
-/** A strided window on a storage: what every kernel reads and writes. Tensors are Views. */
-export interface View {
-  readonly storage: Storage;
-  readonly dtype: DType;
-  readonly shape: readonly number[];
-  readonly strides: readonly number[];
-  readonly offset: number;
-}
+export type { DeviceName, View, KernelFamilies };
+export type { Conv2dParams } from './conv/types.js';
+export type { Pool2dSpec, PoolAxis, IndexCheckOp } from './pool/types.js';
+export type { ClassLossArgs } from './softmax/types.js';
+export type { OptimizerKind, OptimizerHyper } from './optim/types.js';
 
 export type RandomDist =
   | { kind: 'uniform'; low: number; high: number }
   | { kind: 'normal'; mean: number; std: number }
   | { kind: 'int'; low: number; high: number };
-
-export type OptimizerKind = 'sgd' | 'adam' | 'rmsprop';
-
-/** The hyper-parameters of one optimizer step (the union over kinds; unused fields are ignored). */
-export interface OptimizerHyper {
-  lr: number;
-  weightDecay: number;
-  maximize: boolean;
-  /** SGD and RMSprop momentum. */
-  momentum: number;
-  useMomentum: boolean;
-  dampening: number;
-  nesterov: boolean;
-  /** The momentum buffer starts at this step (SGD: it takes the gradient itself). */
-  first: boolean;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  amsgrad: boolean;
-  /** AdamW's decoupled weight decay. */
-  decoupled: boolean;
-  /** 1 - beta1^t and 1 - beta2^t, computed in double precision. */
-  biasCorrection1: number;
-  biasCorrection2: number;
-  /** RMSprop smoothing constant and centering. */
-  alpha: number;
-  centered: boolean;
-}
 
 export interface BackendMemory {
   /** Live storages (buffers held by tensors). */
@@ -64,7 +32,8 @@ export interface BackendMemory {
   pooledBuffers: number;
 }
 
-export interface Backend {
+/** Storage and the core kernels: what every backend implements in its own class. */
+export interface CoreBackend {
   readonly name: DeviceName;
   /** Which dtypes this backend stores. */
   supports(dtype: DType): boolean;
@@ -106,77 +75,6 @@ export interface Backend {
   /** Counter-based random numbers: element i uses counters starting at `counter + i` (see random.ts). */
   random(out: View, dist: RandomDist, seed: number, counter: number): void;
 
-  // ---- nn kernels: convolution (cpu/nn_conv.ts, webgpu/nn_conv.ts) ----
-  /**
-   * 2-D convolution, NCHW (cross-correlation, as in PyTorch). Shapes come from the views:
-   * x [N, Cin, H, W], w [Cout, Cin / groups, KH, KW], y [N, Cout, OH, OW] (contiguous, fresh):
-   * y[n, o, i, j] = sum over c, a, b of x[n, g(o) * Cin/groups + c, i * sh - ph + a * dh, j * sw - pw + b * dw] * w[o, c, a, b],
-   * where taps outside x read zero. `padding` is the top/left padding; the bottom/right padding
-   * is whatever OH and OW imply (asymmetric 'same' padding needs nothing else).
-   */
-  conv2d(x: View, w: View, y: View, p: Conv2dParams): void;
-  /**
-   * The gradient of conv2d with respect to x (also convTranspose2d's forward): dx [N, Cin, H, W]
-   * (contiguous, fresh) gets, at each element, the sum over the (dy, w) pairs whose tap reads it.
-   * dy [N, Cout, OH, OW], w as for conv2d.
-   */
-  conv2dBackwardInput(dy: View, w: View, dx: View, p: Conv2dParams): void;
-  /** The gradient of conv2d with respect to w: dw [Cout, Cin / groups, KH, KW] (contiguous, fresh). */
-  conv2dBackwardWeight(dy: View, x: View, dw: View, p: Conv2dParams): void;
-
-  // ---- nn kernels: pooling (cpu/nn_pool.ts, webgpu/nn_pool.ts) ----
-  /**
-   * Max pooling of x [N, C, H, W] (any strides) into out and indices (int32), both contiguous
-   * [N, C, OH, OW]; the windows are spec's (see Pool2dSpec in cpu/nn_pool.ts). indices hold
-   * h * W + w of each window's maximum (the first in row-major order; NaN wins).
-   */
-  maxPool2d(x: View, spec: Pool2dSpec, out: View, indices: View): void;
-  /** out [N, C, H, W] (contiguous, fresh) = the sum of the g [N, C, OH, OW] whose argmax (indices) is each element. */
-  maxPool2dBackward(g: View, indices: View, spec: Pool2dSpec, out: View): void;
-  /** Average pooling (plain or adaptive windows, spec's divisor) of x [N, C, H, W] (any strides) into contiguous out. */
-  avgPool2d(x: View, spec: Pool2dSpec, out: View): void;
-  /** The adjoint of avgPool2d: g [N, C, OH, OW] spread over the windows into out [N, C, H, W] (contiguous, fresh). */
-  avgPool2dBackward(g: View, spec: Pool2dSpec, out: View): void;
-  /** An int32 index outside [0, size) is an error naming `op` (thrown on cpu; reported at the next read on webgpu). */
-  checkIndexRange(op: IndexCheckOp, index: View, size: number): void;
-
-  // ---- nn kernels: softmax and losses (cpu/nn_softmax.ts, webgpu/nn_softmax.ts) ----
-  /**
-   * out = softmax(x) along `dim` (log-softmax when `log`), the row max subtracted first; out is
-   * contiguous with x's shape. Float input.
-   */
-  softmax(x: View, dim: number, log: boolean, out: View): void;
-  /**
-   * Cross-entropy with class indices, fused: x holds logits with the classes along `dim`, target
-   * int32 class indices with x's shape less `dim`, weight [C] class weights or null. Writes, per
-   * sample (target's shape, contiguous): loss = -(1 - e) w[t] logp[t] - (e / C) sum_c w[c] logp[c]
-   * (e = labelSmoothing) and rowWeight = w[t]; when `grad` is given (x's shape, contiguous),
-   * d loss / d x. Ignored samples get 0 in all three. A target neither in [0, C) nor ignoreIndex
-   * is an error (thrown on cpu; reported at the next read on webgpu).
-   */
-  crossEntropy(a: ClassLossArgs, labelSmoothing: number, grad: View | null): void;
-  /** loss = -w[t] x[t] per sample, rowWeight = w[t], as crossEntropy but on log-probabilities and without a gradient. */
-  nllLoss(a: ClassLossArgs): void;
-
-  // ---- nn kernels: batch normalization (cpu/nn_norm.ts, webgpu/nn_norm.ts) ----
-  /** Per-channel mean and biased variance of x [N, C, S] (contiguous, offset 0). */
-  batchNormStats(x: View, mean: View, variance: View): void;
-  /** y = (x - mean) / sqrt(variance + eps) * weight + bias, per channel of x [N, C, S]. */
-  batchNormApply(x: View, mean: View, variance: View, weight: View | null, bias: View | null, eps: number, y: View): void;
-  /**
-   * sums = [sum(g), sum(g * xhat)] per channel ([2C]) and dx: with `batchStats` the gradient
-   * through the batch statistics too, else g * weight / sqrt(variance + eps).
-   */
-  batchNormBackward(g: View, x: View, mean: View, variance: View, weight: View | null, eps: number, batchStats: boolean, sums: View, dx: View): void;
-
-  // ---- optimizers (cpu/optim.ts, webgpu/optim.ts, shaders/optimizer.wgsl) ----
-  /**
-   * One fused optimizer step on one parameter, in place: `param` and the `state` buffers (see
-   * shaders/optimizer.wgsl for which is which; null where unused) are updated from `grad`.
-   * All are contiguous and of the parameter's shape.
-   */
-  optimizerStep(kind: OptimizerKind, param: View, grad: View, state: readonly (View | null)[], h: OptimizerHyper): void;
-
   memory(): BackendMemory;
   /** Frees every pooled (unused) buffer; returns the bytes freed (0 on cpu, which pools nothing). */
   trimPool(): number;
@@ -184,56 +82,9 @@ export interface Backend {
   sync(): Promise<void>;
 }
 
-// ---- nn kernels: convolution (the parameters of the methods above) ----
-/** A 2-D convolution's geometry beyond the shapes; each pair is [along H, along W]. */
-export interface Conv2dParams {
-  readonly stride: readonly [number, number];
-  /** Zero padding before the first row / column (the padding after is implied by the output size). */
-  readonly padding: readonly [number, number];
-  readonly dilation: readonly [number, number];
-  readonly groups: number;
-}
-
-/** The windows of a pooling along one spatial axis. */
-export interface PoolAxis {
-  /** Input length along the axis. */
-  size: number;
-  /** Output length along the axis. */
-  out: number;
-  kernel: number;
-  stride: number;
-  padding: number;
-  dilation: number;
-  /**
-   * Adaptive windows: output o averages [floor(o * size / out), ceil((o + 1) * size / out)),
-   * and kernel/stride/padding/dilation are unused.
-   */
-  adaptive: boolean;
-}
-
 /**
- * A 2-D pooling over [N, C, H, W]: the windows along H and W, and (average pooling only) the
- * divisor: the window's area inside the padded input (countIncludePad), or its number of real
- * input elements, or divisorOverride.
+ * A backend: the core kernels, plus one table per kernel family (`backend.conv.conv2d(...)`,
+ * `backend.pool.maxPool2d(...)`...; see families.ts). Each backend builds its tables in its own
+ * families.ts, so adding a family touches neither backend class.
  */
-export interface Pool2dSpec {
-  h: PoolAxis;
-  w: PoolAxis;
-  countIncludePad: boolean;
-  divisorOverride: number | null;
-}
-
-/**
- * The arguments of the class-index losses (crossEntropy, nllLoss): x with the classes along
- * `dim`, int32 target class indices with x's shape less `dim`, weight [C] class weights or
- * null; the kernels write loss and rowWeight per sample (target's shape, contiguous).
- */
-export interface ClassLossArgs {
-  x: View;
-  dim: number;
-  target: View;
-  weight: View | null;
-  ignoreIndex: number;
-  loss: View;
-  rowWeight: View;
-}
+export interface Backend extends CoreBackend, KernelFamilies {}

@@ -169,7 +169,7 @@ export abstract class Optimizer<O extends { lr: number }> {
           const g0 = p.grad.dtype === p.dtype ? p.grad : p.grad.cast(p.dtype);
           const g = g0.isContiguous() && g0.offset === 0 ? g0 : g0.clone();
           if (!p.isContiguous() || p.offset !== 0) throw new Error(`${this.constructor.name}.step: parameters must be contiguous tensors (shape ${fmtShape(p.shape)})`);
-          getBackend(p.device).optimizerStep(kind, p, g, views, hyper);
+          getBackend(p.device).optim.step(kind, p, g, views, hyper);
           p.storage.version++;
           for (const v of views) if (v) v.storage.version++;
           if (g !== p.grad) g.dispose();

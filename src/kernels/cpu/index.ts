@@ -3,18 +3,14 @@
  * so that it can catch the kernels' own bugs. Float math runs in doubles and is rounded once
  * on store; int32 math wraps like the GPU's. It is also the only backend with float64.
  */
-import type { Backend, BackendMemory, ClassLossArgs, OptimizerHyper, OptimizerKind, RandomDist, View } from '../backend.js';
-import { optimizerStep } from './optim.js';
-import * as nnNorm from './nn_norm.js';
+import type { Backend, BackendMemory, KernelFamilies, RandomDist, View } from '../backend.js';
+import { cpuFamilies } from './families.js';
 import { ALL_UNARY, BINARY, UNARY, elementwiseTypes, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
 import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
 import { Storage } from '../../core/storage.js';
 import { isContiguous, numel } from '../../core/shape.js';
 import { bitsToUnit, randomBits } from '../../core/random.js';
 import { elementOffsets, viewOffsets } from './strided.js';
-import * as nnConv from './nn_conv.js';
-import * as nnSoftmax from './nn_softmax.js';
-import * as nnPool from './nn_pool.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
 /** Whether v is laid out row-major over `shape` (element i at v.offset + i). */
@@ -22,9 +18,16 @@ const flat = (v: View, shape: readonly number[]): boolean => isContiguous(shape,
 /** Whether v is one value broadcast everywhere (every stride 0). */
 const scalar = (v: View): boolean => v.strides.every((s) => s === 0);
 
+// The kernel families' tables (cpu/families.ts) become properties: backend.conv.conv2d(...).
+export interface CpuBackend extends KernelFamilies {}
+
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   private stats = { buffers: 0, bytes: 0 };
+
+  constructor() {
+    Object.assign(this, cpuFamilies);
+  }
 
   supports(_dtype: DType): boolean {
     return true;
@@ -291,67 +294,6 @@ export class CpuBackend implements Backend {
         break;
       }
     }
-  }
-
-  // ---- nn kernels: convolution (nn_conv.ts) ----
-  conv2d(x: View, w: View, y: View, p: nnConv.Conv2dParams): void {
-    nnConv.conv2d(x, w, y, p);
-  }
-
-  conv2dBackwardInput(dy: View, w: View, dx: View, p: nnConv.Conv2dParams): void {
-    nnConv.conv2dBackwardInput(dy, w, dx, p);
-  }
-
-  conv2dBackwardWeight(dy: View, x: View, dw: View, p: nnConv.Conv2dParams): void {
-    nnConv.conv2dBackwardWeight(dy, x, dw, p);
-  }
-
-  // ---- nn kernels: pooling (nn_pool.ts) ----
-  maxPool2d(x: View, spec: nnPool.Pool2dSpec, out: View, indices: View): void {
-    nnPool.maxPool2d(x, spec, out, indices);
-  }
-
-  maxPool2dBackward(g: View, indices: View, spec: nnPool.Pool2dSpec, out: View): void {
-    nnPool.maxPool2dBackward(g, indices, spec, out);
-  }
-
-  avgPool2d(x: View, spec: nnPool.Pool2dSpec, out: View): void {
-    nnPool.avgPool2d(x, spec, out);
-  }
-
-  avgPool2dBackward(g: View, spec: nnPool.Pool2dSpec, out: View): void {
-    nnPool.avgPool2dBackward(g, spec, out);
-  }
-
-  checkIndexRange(op: nnPool.IndexCheckOp, index: View, size: number): void {
-    nnPool.checkIndexRange(op, index, size);
-  }
-
-  // ---- nn kernels: softmax and losses (nn_softmax.ts) ----
-  softmax(x: View, dim: number, log: boolean, out: View): void {
-    nnSoftmax.softmaxCpu(x, dim, log, out);
-  }
-
-  crossEntropy(a: ClassLossArgs, labelSmoothing: number, grad: View | null): void {
-    nnSoftmax.crossEntropyCpu(a, labelSmoothing, grad);
-  }
-
-  nllLoss(a: ClassLossArgs): void {
-    nnSoftmax.nllLossCpu(a);
-  }
-
-  batchNormStats(x: View, mean: View, variance: View): void {
-    nnNorm.batchNormStats(x, mean, variance);
-  }
-  batchNormApply(x: View, mean: View, variance: View, weight: View | null, bias: View | null, eps: number, y: View): void {
-    nnNorm.batchNormApply(x, mean, variance, weight, bias, eps, y);
-  }
-  batchNormBackward(g: View, x: View, mean: View, variance: View, weight: View | null, eps: number, batchStats: boolean, sums: View, dx: View): void {
-    nnNorm.batchNormBackward(g, x, mean, variance, weight, eps, batchStats, sums, dx);
-  }
-
-  optimizerStep(kind: OptimizerKind, param: View, grad: View, state: readonly (View | null)[], h: OptimizerHyper): void {
-    optimizerStep(kind, param, grad, state, h);
   }
 
   memory(): BackendMemory {

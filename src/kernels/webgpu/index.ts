@@ -9,9 +9,9 @@
  *
  * Memory: storages come from a size-class BufferPool; `free` returns them to it.
  */
-import type { Backend, BackendMemory, ClassLossArgs, OptimizerHyper, OptimizerKind, RandomDist, View } from '../backend.js';
-import { OPTIM_SHADERS, optimizerStep } from './optim.js';
-import * as nnNorm from './nn_norm.js';
+import type { Backend, BackendMemory, KernelFamilies, RandomDist, View } from '../backend.js';
+import type { WebGPUContext } from './context.js';
+import { FAMILY_SHADERS, webgpuFamilies } from './families.js';
 import { ALL_UNARY, BINARY, UNARY, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { allocArray } from '../../core/dtype.js';
@@ -33,9 +33,6 @@ import matmulSrc from '../../../shaders/matmul.wgsl';
 import gatherSrc from '../../../shaders/gather.wgsl';
 import scatterAddSrc from '../../../shaders/scatter_add.wgsl';
 import { KERNEL_ERRORS, MAX_RANK, buf, lostError, mathLib, pad, wgslType } from './util.js';
-import * as nnConv from './nn_conv.js';
-import * as nnSoftmax from './nn_softmax.js';
-import * as nnPool from './nn_pool.js';
 
 /** Every shader file, by name (the compile-all test walks this). */
 export const SHADERS = {
@@ -51,14 +48,8 @@ export const SHADERS = {
   matmul: { file: 'matmul.wgsl', source: matmulSrc },
   gather: { file: 'gather.wgsl', source: gatherSrc },
   scatterAdd: { file: 'scatter_add.wgsl', source: scatterAddSrc },
-  ...OPTIM_SHADERS,
-  ...nnNorm.NN_NORM_SHADERS,
-  // ---- nn shaders: convolution (nn_conv.ts) ----
-  conv2d: nnConv.SHADER,
-  // ---- nn shaders: pooling (nn_pool.ts) ----
-  ...nnPool.POOL_SHADERS,
-  // ---- nn shaders: softmax and losses (nn_softmax.ts) ----
-  ...nnSoftmax.NN_SOFTMAX_SHADERS,
+  // the kernel families' shaders (webgpu/families.ts)
+  ...FAMILY_SHADERS,
 } as const satisfies Record<string, KernelSource>;
 
 export const MAX_BATCH = 128;
@@ -79,7 +70,10 @@ const MATMUL_K_SLAB = 2048;
 
 export { wgslType };
 
-export class WebGPUBackend implements Backend {
+// The kernel families' tables (webgpu/families.ts) become properties: backend.conv.conv2d(...).
+export interface WebGPUBackend extends KernelFamilies {}
+
+export class WebGPUBackend implements Backend, WebGPUContext {
   readonly name = 'webgpu' as const;
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
@@ -108,6 +102,7 @@ export class WebGPUBackend implements Backend {
   private readonly maxPerDim: number;
 
   constructor(readonly device: GPUDevice, readonly adapter: AdapterReport) {
+    Object.assign(this, webgpuFamilies(this));
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     this.pool = new BufferPool(device, usage);
     // A kernel that fails to build is the root cause of the submit errors after it: report it first.
@@ -665,67 +660,6 @@ export class WebGPUBackend implements Backend {
       this.grid(Math.ceil(n / this.wg)),
     );
     this.errorsMayBeSet = true;
-  }
-
-  batchNormStats(x: View, mean: View, variance: View): void {
-    nnNorm.batchNormStats(this, x, mean, variance);
-  }
-  batchNormApply(x: View, mean: View, variance: View, weight: View | null, bias: View | null, eps: number, y: View): void {
-    nnNorm.batchNormApply(this, x, mean, variance, weight, bias, eps, y);
-  }
-  batchNormBackward(g: View, x: View, mean: View, variance: View, weight: View | null, eps: number, batchStats: boolean, sums: View, dx: View): void {
-    nnNorm.batchNormBackward(this, g, x, mean, variance, weight, eps, batchStats, sums, dx);
-  }
-
-  optimizerStep(kind: OptimizerKind, param: View, grad: View, state: readonly (View | null)[], h: OptimizerHyper): void {
-    optimizerStep(this, kind, param, grad, state, h);
-  }
-
-  // ---- nn kernels: convolution (nn_conv.ts) ----
-  conv2d(x: View, w: View, y: View, p: nnConv.Conv2dParams): void {
-    nnConv.conv2d(this, x, w, y, p);
-  }
-
-  conv2dBackwardInput(dy: View, w: View, dx: View, p: nnConv.Conv2dParams): void {
-    nnConv.conv2dBackwardInput(this, dy, w, dx, p);
-  }
-
-  conv2dBackwardWeight(dy: View, x: View, dw: View, p: nnConv.Conv2dParams): void {
-    nnConv.conv2dBackwardWeight(this, dy, x, dw, p);
-  }
-
-  // ---- nn kernels: pooling (nn_pool.ts) ----
-  maxPool2d(x: View, spec: nnPool.Pool2dSpec, out: View, indices: View): void {
-    nnPool.maxPool2d(this, x, spec, out, indices);
-  }
-
-  maxPool2dBackward(g: View, indices: View, spec: nnPool.Pool2dSpec, out: View): void {
-    nnPool.maxPool2dBackward(this, g, indices, spec, out);
-  }
-
-  avgPool2d(x: View, spec: nnPool.Pool2dSpec, out: View): void {
-    nnPool.avgPool2d(this, x, spec, out);
-  }
-
-  avgPool2dBackward(g: View, spec: nnPool.Pool2dSpec, out: View): void {
-    nnPool.avgPool2dBackward(this, g, spec, out);
-  }
-
-  checkIndexRange(op: nnPool.IndexCheckOp, index: View, size: number): void {
-    nnPool.checkIndexRange(this, op, index, size);
-  }
-
-  // ---- nn kernels: softmax and losses (nn_softmax.ts) ----
-  softmax(x: View, dim: number, log: boolean, out: View): void {
-    nnSoftmax.softmax(this, x, dim, log, out);
-  }
-
-  crossEntropy(a: ClassLossArgs, labelSmoothing: number, grad: View | null): void {
-    nnSoftmax.crossEntropy(this, a, labelSmoothing, grad);
-  }
-
-  nllLoss(a: ClassLossArgs): void {
-    nnSoftmax.nllLoss(this, a);
   }
 }
 

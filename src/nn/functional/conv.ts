@@ -65,7 +65,7 @@ function convForward(x: Tensor, w: Tensor, p: Conv2dParams, outHW: HW): Tensor {
   return trace('conv2d', [x, w], () => {
     const device = checkInputs('conv2d', x, w);
     const y = empty('conv2d', device, x.dtype, [x.shape[0]!, w.shape[0]!, ...outHW]);
-    getBackend(device).conv2d(x, w, y, p);
+    getBackend(device).conv.conv2d(x, w, y, p);
     return y;
   }, (g, [xs, ws], needs) => [
     needs[0] ? convInput(g, ws!, p, hw(xs!)) : null,
@@ -83,10 +83,10 @@ function convInput(dy: Tensor, w: Tensor, p: Conv2dParams, inHW: HW, name = 'con
       // With stride 1 (one group), conv^T is a plain convolution of dy with the weight flipped
       // in H and W and its channel dims swapped, padded by dilation * (k - 1) - padding: that
       // runs on the forward kernel, whose tiling is the fastest of the three.
-      getBackend(device).conv2d(dy, flipped.w, dx, flipped.p);
+      getBackend(device).conv.conv2d(dy, flipped.w, dx, flipped.p);
       flipped.w.dispose();
     } else {
-      getBackend(device).conv2dBackwardInput(dy, w, dx, p);
+      getBackend(device).conv.conv2dBackwardInput(dy, w, dx, p);
     }
     return dx;
   }, (g, [dys, ws], needs) => [
@@ -117,7 +117,7 @@ function convWeight(dy: Tensor, x: Tensor, p: Conv2dParams, kHW: HW): Tensor {
   return trace('conv2dBackwardWeight', [dy, x], () => {
     const device = checkInputs('conv2dBackwardWeight', dy, x);
     const dw = empty('conv2dBackwardWeight', device, dy.dtype, [dy.shape[1]!, x.shape[1]! / p.groups, ...kHW]);
-    getBackend(device).conv2dBackwardWeight(dy, x, dw, p);
+    getBackend(device).conv.conv2dBackwardWeight(dy, x, dw, p);
     return dw;
   }, (g, [dys, xs], needs) => [
     // <g, dw> = <conv2d(x, g), dy> = <convInput(dy, g), x>.

@@ -54,7 +54,7 @@ export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOpt
     op,
     [indices, weight],
     () => {
-      getBackend(device).checkIndexRange(op, indices, V);
+      getBackend(device).pooling.checkIndexRange(op, indices, V);
       const flat = reshape(indices, [n]);
       const rows = indexSelect(weight, 0, flat);
       const out = reshape(rows, [...shape, D]);

@@ -191,7 +191,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
       rowWeight = empty(op, device, input.dtype, target.shape);
       grad = needGrad ? empty(op, device, input.dtype, input.shape) : null;
       try {
-        getBackend(device).crossEntropy({ x: input, dim: classDim, target, weight: w, ignoreIndex, loss, rowWeight }, e, grad);
+        getBackend(device).softmax.crossEntropy({ x: input, dim: classDim, target, weight: w, ignoreIndex, loss, rowWeight }, e, grad);
       } catch (err) {
         for (const t of [loss, rowWeight, grad]) t?.dispose();
         throw err;
@@ -262,7 +262,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
       const loss = empty(op, device, input.dtype, target.shape);
       rowWeight = empty(op, device, input.dtype, target.shape);
       try {
-        getBackend(device).nllLoss({ x: input, dim: classDim, target, weight: w, ignoreIndex, loss, rowWeight });
+        getBackend(device).softmax.nllLoss({ x: input, dim: classDim, target, weight: w, ignoreIndex, loss, rowWeight });
       } catch (err) {
         loss.dispose();
         rowWeight.dispose();

@@ -148,7 +148,7 @@ export function oneHot(indices: Tensor, numClasses: number, ...extra: never[]): 
     );
   }
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`${op}: numClasses must be a positive integer, got ${numClasses}`);
-  getBackend(device).checkIndexRange(op, indices, numClasses);
+  getBackend(device).pooling.checkIndexRange(op, indices, numClasses);
   return tidy(() => cast(binary('eq', unsqueeze(indices, -1), arange(0, numClasses, 1, { dtype: 'int32', device })), 'int32'));
 }
 

@@ -100,7 +100,7 @@ export function batchNorm(
       const N = x.shape[0]!;
       const x3 = fresh(x).reshape([N, C, count / N]);
       const y = empty(op, x.device, x.dtype, x.shape);
-      backend.batchNormApply(x3, fresh(rm!), fresh(rv!), w ? fresh(w) : null, b ? fresh(b) : null, eps, y.reshape([N, C, count / N]));
+      backend.norm.batchNormApply(x3, fresh(rm!), fresh(rv!), w ? fresh(w) : null, b ? fresh(b) : null, eps, y.reshape([N, C, count / N]));
       return y;
     });
   }
@@ -155,12 +155,12 @@ function fusedTrainingBatchNorm(x: Tensor, w: Tensor | null, b: Tensor | null, e
       const x3 = fresh(x).reshape([N, C, S]);
       mean = empty('batchNorm', x.device, x.dtype, [C]);
       varB = empty('batchNorm', x.device, x.dtype, [C]);
-      backend.batchNormStats(x3, mean, varB);
+      backend.norm.batchNormStats(x3, mean, varB);
       onStats(mean, varB);
       const out = empty('batchNorm', x.device, x.dtype, shape);
       const wc = w ? fresh(w.cast(x.dtype)) : null;
       const bc = b ? fresh(b.cast(x.dtype)) : null;
-      backend.batchNormApply(x3, mean, varB, wc, bc, eps, out.reshape([N, C, S]));
+      backend.norm.batchNormApply(x3, mean, varB, wc, bc, eps, out.reshape([N, C, S]));
       return out;
     },
     (g, saved, needs) => {
@@ -181,7 +181,7 @@ function fusedTrainingBatchNorm(x: Tensor, w: Tensor | null, b: Tensor | null, e
       const x3 = fresh(xs!).reshape([N, C, S]);
       const sums = empty('batchNorm', g.device, g.dtype, [2 * C]);
       const dx = empty('batchNorm', g.device, g.dtype, shape);
-      backend.batchNormBackward(g3, x3, m!, v!, weight ? fresh(weight.cast(g.dtype)) : null, eps, true, sums, dx.reshape([N, C, S]));
+      backend.norm.batchNormBackward(g3, x3, m!, v!, weight ? fresh(weight.cast(g.dtype)) : null, eps, true, sums, dx.reshape([N, C, S]));
       return [needs[0] ? dx : null, needs[1] ? sums.narrow(0, C, C) : null, needs[2] ? sums.narrow(0, 0, C) : null];
     },
     () => [x, mean!, varB!, ...(hasW ? [w!] : [])],

@@ -147,7 +147,7 @@ function maxPoolBackward(g: Tensor, indices: Tensor, spec: Pool2dSpec, inShape: 
     [g],
     () => {
       const out = empty('maxPool2dBackward', g.device, g.dtype, inShape);
-      return run(out, () => getBackend(g.device).maxPool2dBackward(g, indices, spec, out));
+      return run(out, () => getBackend(g.device).pooling.maxPool2dBackward(g, indices, spec, out));
     },
     (gg, [idx]) => [gatherAtIndices(gg, idx!)],
     () => [alias(indices)],
@@ -201,7 +201,7 @@ export function maxPool2d(x: Tensor, kernelSize: PoolSize2, options: MaxPool2dOp
     [x4],
     () => {
       const out = empty(op, x4.device, x4.dtype, outShape);
-      return run(out, () => getBackend(x4.device).maxPool2d(x4, spec, out, indices));
+      return run(out, () => getBackend(x4.device).pooling.maxPool2d(x4, spec, out, indices));
     },
     (g, [idx]) => [maxPoolBackward(g, idx!, spec, inShape)],
     () => [alias(indices)],
@@ -222,7 +222,7 @@ function avgPool(op: string, x4: Tensor, spec: Pool2dSpec): Tensor {
     [x4],
     () => {
       const out = empty(op, x4.device, x4.dtype, outShape);
-      return run(out, () => getBackend(x4.device).avgPool2d(x4, spec, out));
+      return run(out, () => getBackend(x4.device).pooling.avgPool2d(x4, spec, out));
     },
     (g) => [avgPoolBackward(op, g, spec, inShape)],
   );
@@ -234,7 +234,7 @@ function avgPoolBackward(op: string, g: Tensor, spec: Pool2dSpec, inShape: reado
     [g],
     () => {
       const out = empty(`${op}Backward`, g.device, g.dtype, inShape);
-      return run(out, () => getBackend(g.device).avgPool2dBackward(g, spec, out));
+      return run(out, () => getBackend(g.device).pooling.avgPool2dBackward(g, spec, out));
     },
     (gg) => [avgPool(op, gg, spec)], // the adjoint of the adjoint
   );

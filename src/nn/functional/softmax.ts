@@ -27,7 +27,7 @@ function softmaxKernel(op: 'softmax' | 'logSoftmax', x: Tensor, dim: number, log
     return r;
   }
   const out = empty(op, device, x.dtype, x.shape);
-  getBackend(device).softmax(x, d, log, out);
+  getBackend(device).softmax.softmax(x, d, log, out);
   return out;
 }
 

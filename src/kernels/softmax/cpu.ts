@@ -5,7 +5,8 @@
  */
 import type { ClassLossArgs, View } from '../backend.js';
 import type { TypedArray } from '../../core/dtype.js';
-import { elementOffsets } from './strided.js';
+import { elementOffsets } from '../cpu/strided.js';
+import type { SoftmaxKernels } from './types.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
 const without = <T>(list: readonly T[], dim: number): T[] => list.filter((_, i) => i !== dim);
@@ -144,3 +145,6 @@ export function nllLossCpu(a: ClassLossArgs): void {
     RW[wo[i]!] = ignored ? 0 : w[k]!;
   }
 }
+
+/** The family's table on the cpu backend. */
+export const cpuKernels: SoftmaxKernels = { softmax: softmaxCpu, crossEntropy: crossEntropyCpu, nllLoss: nllLossCpu };

@@ -1,9 +1,10 @@
 /** The fused optimizer step on WebGPU: one dispatch of shaders/optimizer.wgsl per parameter. */
 import type { OptimizerHyper, OptimizerKind, View } from '../backend.js';
-import type { WebGPUBackend } from './index.js';
-import { buf } from './util.js';
+import type { WebGPUContext } from '../webgpu/context.js';
+import { buf } from '../webgpu/util.js';
 import optimizerSrc from '../../../shaders/optimizer.wgsl';
 import { numel } from '../../core/shape.js';
+import type { OptimKernels } from './types.js';
 
 export const OPTIM_SHADERS = {
   optimizer: { file: 'optimizer.wgsl', source: optimizerSrc },
@@ -12,7 +13,7 @@ export const OPTIM_SHADERS = {
 /** Small buffers bound where an optimizer has no state; three, since writable bindings must not alias. */
 const dummies = new WeakMap<GPUDevice, GPUBuffer[]>();
 
-export function optimizerStep(b: WebGPUBackend, kind: OptimizerKind, param: View, grad: View, state: readonly (View | null)[], h: OptimizerHyper): void {
+export function optimizerStep(b: WebGPUContext, kind: OptimizerKind, param: View, grad: View, state: readonly (View | null)[], h: OptimizerHyper): void {
   for (const v of [param, grad, ...state]) {
     if (v && (v.offset !== 0 || v.dtype !== 'float32')) throw new Error(`webgpu optimizerStep: parameters, gradients and state must be fresh float32 tensors (got ${v.dtype}, offset ${v.offset})`);
   }
@@ -37,3 +38,13 @@ export function optimizerStep(b: WebGPUBackend, kind: OptimizerKind, param: View
     b.grid(Math.ceil(n / b.wg)),
   );
 }
+
+/** The family's table on a webgpu backend. */
+export function webgpuKernels(b: WebGPUContext): OptimKernels {
+  return {
+    step: (kind, param, grad, state, h) => optimizerStep(b, kind, param, grad, state, h),
+  };
+}
+
+/** This family's shaders, by name. */
+export const SHADERS = OPTIM_SHADERS;

@@ -9,8 +9,9 @@ import type { Pool2dSpec, PoolAxis, View } from '../backend.js';
 
 export type { Pool2dSpec, PoolAxis };
 import type { TypedArray } from '../../core/dtype.js';
-import { viewOffsets } from './strided.js';
-import { indexRangeMessage, type IndexCheckOp } from '../index_check.js';
+import { viewOffsets } from '../cpu/strided.js';
+import { indexRangeMessage, type IndexCheckOp } from './index_check.js';
+import type { PoolKernels } from './types.js';
 
 export { indexRangeMessage, type IndexCheckOp };
 
@@ -167,3 +168,6 @@ export function checkIndexRange(op: IndexCheckOp, index: View, size: number): vo
     if (j < 0 || j >= size) throw new Error(indexRangeMessage(op, j, size));
   }
 }
+
+/** The family's table on the cpu backend. */
+export const cpuKernels: PoolKernels = { maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, checkIndexRange };

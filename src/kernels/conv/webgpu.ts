@@ -4,16 +4,19 @@
  * and lays out the grid; every operand is read through its strides (no copies).
  */
 import type { Conv2dParams, View } from '../backend.js';
-import type { KernelSource } from './pipelines.js';
-import type { WebGPUBackend } from './index.js';
+import type { KernelSource } from '../webgpu/pipelines.js';
+import type { WebGPUContext } from '../webgpu/context.js';
 import type { Storage } from '../../core/storage.js';
 import { numel } from '../../core/shape.js';
-import { buf } from './util.js';
+import { buf } from '../webgpu/util.js';
 import conv2dSrc from '../../../shaders/conv2d.wgsl';
+import type { ConvKernels } from './types.js';
 
 export type { Conv2dParams };
 
 export const SHADER: KernelSource = { file: 'conv2d.wgsl', source: conv2dSrc };
+/** This family's shaders, by name. */
+export const SHADERS = { conv2d: SHADER } as const;
 
 /**
  * @internal Limits and choices of the binder (tests change them to reach every path).
@@ -77,7 +80,7 @@ interface Plan {
 
 const DRIVERS = { tiled: 0, kParallel: 1, direct: 2 } as const;
 
-function plan(be: WebGPUBackend, g: Gemm): Plan {
+function plan(be: WebGPUContext, g: Gemm): Plan {
   const { kSlab, minChunk, force } = convTuning;
   const maxZ = be.device.limits.maxComputeWorkgroupsPerDimension;
   const direct: Plan = { driver: 'direct', tm: 1024, tn: 1, maxChunk: kSlab, minChunk };
@@ -102,7 +105,7 @@ interface KRange {
   accumulate: boolean;
 }
 
-function dispatch(be: WebGPUBackend, g: Gemm, pl: Plan, out: GPUBuffer, k: KRange): void {
+function dispatch(be: WebGPUContext, g: Gemm, pl: Plan, out: GPUBuffer, k: KRange): void {
   const tilesM = Math.ceil(g.m / pl.tm);
   const tilesN = Math.ceil(g.n / pl.tn);
   const [, Cin, H, W] = g.x as [number, number, number, number];
@@ -135,7 +138,7 @@ function dispatch(be: WebGPUBackend, g: Gemm, pl: Plan, out: GPUBuffer, k: KRang
  * pieces run in parallel into partial sums, which a reduction adds into out. When the partial
  * sums would not fit, the pieces run one dispatch after another, each adding into out.
  */
-function run(be: WebGPUBackend, g: Gemm): void {
+function run(be: WebGPUContext, g: Gemm): void {
   const size = numel(g.out.shape);
   if (size === 0) return;
   const K = g.kLen;
@@ -175,23 +178,32 @@ function shapes(x: View, w: View, y: View): Pick<Gemm, 'x' | 'y' | 'k'> {
   return { x: x.shape, y: y.shape.slice(1), k: w.shape.slice(2) };
 }
 
-export function conv2d(be: WebGPUBackend, x: View, w: View, y: View, p: Conv2dParams): void {
+export function conv2d(be: WebGPUContext, x: View, w: View, y: View, p: Conv2dParams): void {
   be.checkOut('conv2d', y);
   const [N, , OH, OW] = y.shape as [number, number, number, number];
   const [Cout, cinG, KH, KW] = w.shape as [number, number, number, number];
   run(be, { mode: 'forward', a: x, b: w, out: y, ...shapes(x, w, y), p, m: N * OH * OW, n: Cout / p.groups, kLen: cinG * KH * KW });
 }
 
-export function conv2dBackwardInput(be: WebGPUBackend, dy: View, w: View, dx: View, p: Conv2dParams): void {
+export function conv2dBackwardInput(be: WebGPUContext, dy: View, w: View, dx: View, p: Conv2dParams): void {
   be.checkOut('conv2dBackwardInput', dx);
   const [N, , H, W] = dx.shape as [number, number, number, number];
   const [Cout, cinG, KH, KW] = w.shape as [number, number, number, number];
   run(be, { mode: 'backward_input', a: dy, b: w, out: dx, ...shapes(dx, w, dy), p, m: N * H * W, n: cinG, kLen: (Cout / p.groups) * KH * KW });
 }
 
-export function conv2dBackwardWeight(be: WebGPUBackend, dy: View, x: View, dw: View, p: Conv2dParams): void {
+export function conv2dBackwardWeight(be: WebGPUContext, dy: View, x: View, dw: View, p: Conv2dParams): void {
   be.checkOut('conv2dBackwardWeight', dw);
   const [N, , OH, OW] = dy.shape as [number, number, number, number];
   const [Cout, cinG, KH, KW] = dw.shape as [number, number, number, number];
   run(be, { mode: 'backward_weight', a: dy, b: x, out: dw, ...shapes(x, dw, dy), p, m: Cout / p.groups, n: cinG * KH * KW, kLen: N * OH * OW });
+}
+
+/** The family's table on a webgpu backend. */
+export function webgpuKernels(b: WebGPUContext): ConvKernels {
+  return {
+    conv2d: (x, w, y, p) => conv2d(b, x, w, y, p),
+    conv2dBackwardInput: (dy, w, dx, p) => conv2dBackwardInput(b, dy, w, dx, p),
+    conv2dBackwardWeight: (dy, x, dw, p) => conv2dBackwardWeight(b, dy, x, dw, p),
+  };
 }

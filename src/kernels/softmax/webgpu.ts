@@ -1,6 +1,6 @@
 /**
  * WebGPU kernels for softmax / log-softmax and the class-index losses (fused cross-entropy,
- * nll), dispatched by the WebGPUBackend methods of the same names (see shaders/softmax.wgsl
+ * nll), dispatched by the WebGPUContext methods of the same names (see shaders/softmax.wgsl
  * and shaders/cross_entropy.wgsl for the math and the layouts).
  *
  * Both take a strided view and a class (softmax) axis: the axis is taken out of the shape and
@@ -10,11 +10,12 @@
 import type { ClassLossArgs, View } from '../backend.js';
 import type { Storage } from '../../core/storage.js';
 import { coalesce, contiguousStrides, fmtShape, numel } from '../../core/shape.js';
-import type { KernelSource } from './pipelines.js';
-import type { WebGPUBackend } from './index.js';
-import { KERNEL_ERRORS, MAX_RANK, buf, mathLib, pad } from './util.js';
+import type { KernelSource } from '../webgpu/pipelines.js';
+import type { WebGPUContext } from '../webgpu/context.js';
+import { KERNEL_ERRORS, MAX_RANK, buf, mathLib, pad } from '../webgpu/util.js';
 import softmaxSrc from '../../../shaders/softmax.wgsl';
 import crossEntropySrc from '../../../shaders/cross_entropy.wgsl';
+import type { SoftmaxKernels } from './types.js';
 
 /** This family's shader files (spread into SHADERS). */
 export const NN_SOFTMAX_SHADERS = {
@@ -34,8 +35,8 @@ KERNEL_ERRORS[6] = (t, classes) =>
 export const NN_SOFTMAX_LIMITS = { rowSteps: 16384 };
 
 /** A small storage buffer bound where a kernel declares a binding its entry point does not use. */
-const scratch = new WeakMap<WebGPUBackend, GPUBuffer>();
-function scratchOf(b: WebGPUBackend): GPUBuffer {
+const scratch = new WeakMap<WebGPUContext, GPUBuffer>();
+function scratchOf(b: WebGPUContext): GPUBuffer {
   let s = scratch.get(b);
   if (!s) {
     s = b.device.createBuffer({ label: 'nn scratch', size: 16, usage: GPUBufferUsage.STORAGE });
@@ -47,7 +48,7 @@ function scratchOf(b: WebGPUBackend): GPUBuffer {
 const without = <T>(list: readonly T[], dim: number): T[] => list.filter((_, i) => i !== dim);
 
 /** x as a contiguous copy (the caller frees the storage). */
-function contiguousCopy(b: WebGPUBackend, x: View): { view: View; temp: Storage } {
+function contiguousCopy(b: WebGPUContext, x: View): { view: View; temp: Storage } {
   const temp = b.allocate(x.dtype, numel(x.shape));
   const view: View = { storage: temp, dtype: x.dtype, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 };
   b.copy(x, view);
@@ -55,7 +56,7 @@ function contiguousCopy(b: WebGPUBackend, x: View): { view: View; temp: Storage 
 }
 
 /** out = softmax(x) (log-softmax when `log`) along `dim`; out is contiguous with x's shape. */
-export function softmax(b: WebGPUBackend, x: View, dim: number, log: boolean, out: View): void {
+export function softmax(b: WebGPUContext, x: View, dim: number, log: boolean, out: View): void {
   const op = log ? 'logSoftmax' : 'softmax';
   b.checkOut(op, out);
   if (x.dtype !== 'float32') throw new Error(`webgpu ${op}: expected float32, got ${x.dtype}`);
@@ -90,7 +91,7 @@ export function softmax(b: WebGPUBackend, x: View, dim: number, log: boolean, ou
   temp?.free();
 }
 
-function lossParams(b: WebGPUBackend, op: string, a: ClassLossArgs, grad: View | null, labelSmoothing: number) {
+function lossParams(b: WebGPUContext, op: string, a: ClassLossArgs, grad: View | null, labelSmoothing: number) {
   b.checkOut(op, a.loss);
   b.checkOut(op, a.rowWeight);
   if (grad) b.checkOut(op, grad);
@@ -122,7 +123,7 @@ function lossParams(b: WebGPUBackend, op: string, a: ClassLossArgs, grad: View |
 const lossSpec = (entry: string) => ({ shader: NN_SOFTMAX_SHADERS.crossEntropy, entry, variant: 'f32', preamble: () => mathLib('f32') });
 
 /** Fused cross-entropy with class indices (see Backend.crossEntropy). */
-export function crossEntropy(b: WebGPUBackend, a: ClassLossArgs, labelSmoothing: number, grad: View | null): void {
+export function crossEntropy(b: WebGPUContext, a: ClassLossArgs, labelSmoothing: number, grad: View | null): void {
   const C = a.x.shape[a.dim]!;
   const limit = b.wg * NN_SOFTMAX_LIMITS.rowSteps;
   if (C > limit) {
@@ -140,7 +141,7 @@ export function crossEntropy(b: WebGPUBackend, a: ClassLossArgs, labelSmoothing:
 }
 
 /** loss[i] = -w[t] x[i, t] (see Backend.nllLoss). */
-export function nllLoss(b: WebGPUBackend, a: ClassLossArgs): void {
+export function nllLoss(b: WebGPUContext, a: ClassLossArgs): void {
   const { params, bufs, temp, nRows } = lossParams(b, 'nllLoss', a, null, 0);
   if (nRows > 0) {
     b.dispatch(lossSpec('nll'), bufs, params, b.grid(Math.ceil(nRows / b.wg)));
@@ -148,3 +149,15 @@ export function nllLoss(b: WebGPUBackend, a: ClassLossArgs): void {
   }
   temp?.free();
 }
+
+/** The family's table on a webgpu backend. */
+export function webgpuKernels(b: WebGPUContext): SoftmaxKernels {
+  return {
+    softmax: (x, dim, log, out) => softmax(b, x, dim, log, out),
+    crossEntropy: (a, labelSmoothing, grad) => crossEntropy(b, a, labelSmoothing, grad),
+    nllLoss: (a) => nllLoss(b, a),
+  };
+}
+
+/** This family's shaders, by name. */
+export const SHADERS = NN_SOFTMAX_SHADERS;

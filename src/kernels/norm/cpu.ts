@@ -4,6 +4,7 @@
  */
 import type { View } from '../backend.js';
 import type { TypedArray } from '../../core/dtype.js';
+import type { NormKernels } from './types.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
 
@@ -81,3 +82,6 @@ export function batchNormBackward(g: View, x: View, mean: View, variance: View, 
     }
   }
 }
+
+/** The family's table on the cpu backend. */
+export const cpuKernels: NormKernels = { batchNormStats, batchNormApply, batchNormBackward };

@@ -1,7 +1,7 @@
 /**
  * WebGPU binders of the pooling family (shaders/pool2d*.wgsl, shaders/pool_index.wgsl):
  * max / average / adaptive average pooling, their backward, and the index-range check of
- * embedding and oneHot. The WebGPUBackend methods of the same names call these.
+ * embedding and oneHot. The WebGPUContext methods of the same names call these.
  *
  * Pooling runs one spatial axis at a time (see the shader headers): a window is an H range
  * times a W range, so its max or sum is a pass along W then a pass along H, and each
@@ -9,15 +9,16 @@
  * 65535 iterations in all, so every pass checks its loop length against LOOP_BUDGET first.
  */
 import type { Pool2dSpec, PoolAxis, View } from '../backend.js';
-import { indexRangeMessage, type IndexCheckOp } from '../index_check.js';
+import { indexRangeMessage, type IndexCheckOp } from './index_check.js';
 import { numel } from '../../core/shape.js';
 import type { Storage } from '../../core/storage.js';
-import type { WebGPUBackend } from './index.js';
-import { KERNEL_ERRORS, buf, mathLib, wgslType } from './util.js';
+import type { WebGPUContext } from '../webgpu/context.js';
+import { KERNEL_ERRORS, buf, mathLib, wgslType } from '../webgpu/util.js';
 import pool2dSrc from '../../../shaders/pool2d.wgsl';
 import pool2dMaxSrc from '../../../shaders/pool2d_max.wgsl';
 import pool2dMaxGradSrc from '../../../shaders/pool2d_max_grad.wgsl';
 import poolIndexSrc from '../../../shaders/pool_index.wgsl';
+import type { PoolKernels } from './types.js';
 
 export type { IndexCheckOp, Pool2dSpec, PoolAxis };
 
@@ -70,7 +71,7 @@ function axisUniforms(a: PoolAxis) {
 
 const contiguous4 = (s: readonly number[]): number[] => [s[1]! * s[2]! * s[3]!, s[2]! * s[3]!, s[3]!, 1];
 
-function temp(b: WebGPUBackend, dtype: 'float32' | 'int32', shape: number[]): { s: Storage; view: View } {
+function temp(b: WebGPUContext, dtype: 'float32' | 'int32', shape: number[]): { s: Storage; view: View } {
   const s = b.allocate(dtype, numel(shape));
   return { s, view: { storage: s, dtype, shape, strides: contiguous4(shape), offset: 0 } };
 }
@@ -82,7 +83,7 @@ function floatType(op: string, v: View): 'f32' {
 }
 
 /** x [N, C, H, W] (any strides) -> out, indices (contiguous [N, C, OH, OW]). */
-export function maxPool2d(b: WebGPUBackend, x: View, spec: Pool2dSpec, out: View, indices: View): void {
+export function maxPool2d(b: WebGPUContext, x: View, spec: Pool2dSpec, out: View, indices: View): void {
   b.checkOut('maxPool2d', out);
   b.checkOut('maxPool2d', indices);
   const c = floatType('maxPool2d', x);
@@ -116,7 +117,7 @@ export function maxPool2d(b: WebGPUBackend, x: View, spec: Pool2dSpec, out: View
 }
 
 /** out [N, C, H, W] (contiguous) = the gradients g [N, C, OH, OW] gathered at their argmax. */
-export function maxPool2dBackward(b: WebGPUBackend, g: View, indices: View, spec: Pool2dSpec, out: View): void {
+export function maxPool2dBackward(b: WebGPUContext, g: View, indices: View, spec: Pool2dSpec, out: View): void {
   b.checkOut('maxPool2dBackward', out);
   const c = floatType('maxPool2dBackward', g);
   const n = numel(out.shape);
@@ -170,7 +171,7 @@ function divModes(spec: Pool2dSpec): { w: number; h: number; divisor: number } {
 }
 
 /** Average pooling (plain or adaptive windows): x [N, C, H, W] (any strides) -> contiguous out. */
-export function avgPool2d(b: WebGPUBackend, x: View, spec: Pool2dSpec, out: View): void {
+export function avgPool2d(b: WebGPUContext, x: View, spec: Pool2dSpec, out: View): void {
   b.checkOut('avgPool2d', out);
   const c = floatType('avgPool2d', x);
   if (numel(out.shape) === 0) return;
@@ -200,7 +201,7 @@ export function avgPool2d(b: WebGPUBackend, x: View, spec: Pool2dSpec, out: View
 }
 
 /** The adjoint of avgPool2d: g [N, C, OH, OW] (any strides) -> contiguous out [N, C, H, W]. */
-export function avgPool2dBackward(b: WebGPUBackend, g: View, spec: Pool2dSpec, out: View): void {
+export function avgPool2dBackward(b: WebGPUContext, g: View, spec: Pool2dSpec, out: View): void {
   b.checkOut('avgPool2dBackward', out);
   const c = floatType('avgPool2dBackward', g);
   if (numel(out.shape) === 0) return;
@@ -234,7 +235,7 @@ export function avgPool2dBackward(b: WebGPUBackend, g: View, spec: Pool2dSpec, o
 }
 
 /** Flags (error code 4 or 5, reported at the next read) any int32 index outside [0, size). */
-export function checkIndexRange(b: WebGPUBackend, op: IndexCheckOp, index: View, size: number): void {
+export function checkIndexRange(b: WebGPUContext, op: IndexCheckOp, index: View, size: number): void {
   const n = numel(index.shape);
   if (n === 0) return;
   const s = b.strided(op, index.shape, [index]);
@@ -246,3 +247,17 @@ export function checkIndexRange(b: WebGPUBackend, op: IndexCheckOp, index: View,
   );
   b.errorsMayBeSet = true;
 }
+
+/** The family's table on a webgpu backend. */
+export function webgpuKernels(b: WebGPUContext): PoolKernels {
+  return {
+    maxPool2d: (x, spec, out, indices) => maxPool2d(b, x, spec, out, indices),
+    maxPool2dBackward: (g, indices, spec, out) => maxPool2dBackward(b, g, indices, spec, out),
+    avgPool2d: (x, spec, out) => avgPool2d(b, x, spec, out),
+    avgPool2dBackward: (g, spec, out) => avgPool2dBackward(b, g, spec, out),
+    checkIndexRange: (op, index, size) => checkIndexRange(b, op, index, size),
+  };
+}
+
+/** This family's shaders, by name. */
+export const SHADERS = POOL_SHADERS;

@@ -1,10 +1,11 @@
 /** Batch normalization kernels on WebGPU (shaders/batch_norm_stats.wgsl, shaders/batch_norm.wgsl). */
 import type { View } from '../backend.js';
-import type { KernelSource } from './pipelines.js';
-import type { WebGPUBackend } from './index.js';
-import { buf, wgslType } from './util.js';
+import type { KernelSource } from '../webgpu/pipelines.js';
+import type { WebGPUContext } from '../webgpu/context.js';
+import { buf, wgslType } from '../webgpu/util.js';
 import statsSrc from '../../../shaders/batch_norm_stats.wgsl';
 import bnSrc from '../../../shaders/batch_norm.wgsl';
+import type { NormKernels } from './types.js';
 
 export const NN_NORM_SHADERS = {
   batchNormStats: { file: 'batch_norm_stats.wgsl', source: statsSrc },
@@ -12,8 +13,8 @@ export const NN_NORM_SHADERS = {
 } as const satisfies Record<string, KernelSource>;
 
 /** Small buffers bound where an entry point does not use a binding: one read-only, one writable (they must not alias). */
-const scratch = new WeakMap<WebGPUBackend, [GPUBuffer, GPUBuffer]>();
-function scratchOf(b: WebGPUBackend): [GPUBuffer, GPUBuffer] {
+const scratch = new WeakMap<WebGPUContext, [GPUBuffer, GPUBuffer]>();
+function scratchOf(b: WebGPUContext): [GPUBuffer, GPUBuffer] {
   let s = scratch.get(b);
   if (!s) {
     s = [0, 1].map((i) => b.device.createBuffer({ label: `batch norm scratch ${i}`, size: 16, usage: GPUBufferUsage.STORAGE })) as [GPUBuffer, GPUBuffer];
@@ -34,7 +35,7 @@ function params(x: View, eps: number, weight: View | null, bias: View | null, ba
   return { n, c, s, count: n * s, total: n * c * s, has_weight: weight ? 1 : 0, has_bias: bias ? 1 : 0, batch_stats: batchStats ? 1 : 0, eps };
 }
 
-export function batchNormStats(b: WebGPUBackend, x: View, mean: View, variance: View): void {
+export function batchNormStats(b: WebGPUContext, x: View, mean: View, variance: View): void {
   check('batchNormStats', [x, mean, variance]);
   const [n, c, s] = [x.shape[0]!, x.shape[1]!, x.shape[2]!];
   if (c === 0) return;
@@ -46,7 +47,7 @@ export function batchNormStats(b: WebGPUBackend, x: View, mean: View, variance: 
   );
 }
 
-export function batchNormApply(b: WebGPUBackend, x: View, mean: View, variance: View, weight: View | null, bias: View | null, eps: number, y: View): void {
+export function batchNormApply(b: WebGPUContext, x: View, mean: View, variance: View, weight: View | null, bias: View | null, eps: number, y: View): void {
   check('batchNormApply', [x, mean, variance, weight, bias, y]);
   const p = params(x, eps, weight, bias, false);
   if (p.total === 0) return;
@@ -59,7 +60,7 @@ export function batchNormApply(b: WebGPUBackend, x: View, mean: View, variance: 
   );
 }
 
-export function batchNormBackward(b: WebGPUBackend, g: View, x: View, mean: View, variance: View, weight: View | null, eps: number, batchStats: boolean, sums: View, dx: View): void {
+export function batchNormBackward(b: WebGPUContext, g: View, x: View, mean: View, variance: View, weight: View | null, eps: number, batchStats: boolean, sums: View, dx: View): void {
   check('batchNormBackward', [g, x, mean, variance, weight, sums, dx]);
   const p = params(x, eps, weight, null, batchStats);
   if (p.total === 0) return;
@@ -68,3 +69,15 @@ export function batchNormBackward(b: WebGPUBackend, g: View, x: View, mean: View
   b.dispatch({ shader: NN_NORM_SHADERS.batchNorm, entry: 'backward_sums', variant: 'f32', preamble: 'alias C = f32;\n' }, res, p, b.grid(p.c));
   b.dispatch({ shader: NN_NORM_SHADERS.batchNorm, entry: 'backward_dx', variant: 'f32', preamble: 'alias C = f32;\n' }, res, p, b.grid(Math.ceil(p.total / b.wg)));
 }
+
+/** The family's table on a webgpu backend. */
+export function webgpuKernels(b: WebGPUContext): NormKernels {
+  return {
+    batchNormStats: (x, mean, variance) => batchNormStats(b, x, mean, variance),
+    batchNormApply: (x, mean, variance, weight, bias, eps, y) => batchNormApply(b, x, mean, variance, weight, bias, eps, y),
+    batchNormBackward: (g, x, mean, variance, weight, eps, batchStats, sums, dx) => batchNormBackward(b, g, x, mean, variance, weight, eps, batchStats, sums, dx),
+  };
+}
+
+/** This family's shaders, by name. */
+export const SHADERS = NN_NORM_SHADERS;

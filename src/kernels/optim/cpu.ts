@@ -4,6 +4,7 @@
  */
 import type { OptimizerHyper, OptimizerKind, View } from '../backend.js';
 import type { TypedArray } from '../../core/dtype.js';
+import type { OptimKernels } from './types.js';
 
 const arr = (v: View | null): TypedArray | null => (v ? (v.storage.handle as TypedArray) : null);
 
@@ -69,3 +70,6 @@ export function optimizerStep(kind: OptimizerKind, param: View, grad: View, stat
     }
   }
 }
+
+/** The family's table on the cpu backend. */
+export const cpuKernels: OptimKernels = { step: optimizerStep };

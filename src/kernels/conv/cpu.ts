@@ -13,7 +13,8 @@
 import type { Conv2dParams, View } from '../backend.js';
 import type { TypedArray } from '../../core/dtype.js';
 import { numel } from '../../core/shape.js';
-import { viewOffsets } from './strided.js';
+import { viewOffsets } from '../cpu/strided.js';
+import type { ConvKernels } from './types.js';
 
 export type { Conv2dParams };
 
@@ -101,3 +102,6 @@ export function conv2dBackwardWeight(dy: View, x: View, dw: View, p: Conv2dParam
   walk(Into.DW, x.shape, dw.shape, dy.shape, p, acc, { y: reader(dy), x: reader(x) });
   store(acc, dw);
 }
+
+/** The family's table on the cpu backend. */
+export const cpuKernels: ConvKernels = { conv2d, conv2dBackwardInput, conv2dBackwardWeight };

@@ -1,0 +1,13 @@
+/**
+ * The cpu backend's kernel families: one row per family (src/kernels/families.ts types the
+ * table, so a missing family is a compile error). Each family's cpu reference lives in its
+ * own folder, src/kernels/<family>/cpu.ts.
+ */
+import type { KernelFamilies } from '../families.js';
+import { cpuKernels as conv } from '../conv/cpu.js';
+import { cpuKernels as pooling } from '../pool/cpu.js';
+import { cpuKernels as softmax } from '../softmax/cpu.js';
+import { cpuKernels as norm } from '../norm/cpu.js';
+import { cpuKernels as optim } from '../optim/cpu.js';
+
+export const cpuFamilies: KernelFamilies = { conv, pooling, softmax, norm, optim };

@@ -1,0 +1,25 @@
+/**
+ * The kernel families: each is a folder under src/kernels/ holding its interface (types.ts),
+ * its cpu reference (cpu.ts) and its webgpu binder (webgpu.ts), next to its shaders. A backend
+ * is its core kernels (backend.ts) plus one table per family; the tables are built in
+ * cpu/families.ts and webgpu/families.ts, typed by this interface, so a family missing from
+ * either backend is a compile error. docs/ARCHITECTURE.md has the checklist for adding one.
+ */
+import type { ConvKernels } from './conv/types.js';
+import type { NormKernels } from './norm/types.js';
+import type { OptimKernels } from './optim/types.js';
+import type { PoolKernels } from './pool/types.js';
+import type { SoftmaxKernels } from './softmax/types.js';
+
+export interface KernelFamilies {
+  /** conv2d and its gradients (implicit GEMM). */
+  readonly conv: ConvKernels;
+  /** max / average / adaptive pooling, their adjoints, the index-range check. */
+  readonly pooling: PoolKernels;
+  /** softmax / log-softmax and the fused class-index losses. */
+  readonly softmax: SoftmaxKernels;
+  /** batch normalization. */
+  readonly norm: NormKernels;
+  /** the fused optimizer updates. */
+  readonly optim: OptimKernels;
+}
