@@ -17,6 +17,8 @@ export type { TensorOptions, ShapeArgs, RandOptions, RandnOptions } from './tens
 export { manualSeed } from './core/random.js';
 export { tidy, keep } from './tensor/memory.js';
 export { memory, configureMemory } from './tensor/stats.js';
+export { configureKernels, kernelVariants } from './kernels/variants.js';
+export type { KernelConfig } from './kernels/variants.js';
 export type { MemoryInfo, MemoryOptions, MemoryConfig } from './tensor/stats.js';
 export type { LiveGroup } from './tensor/memory.js';
 export { init, backendInfo, sync, getBackend } from './runtime.js';

@@ -291,12 +291,11 @@ describe.skipIf(NO_WEBGPU)('conv kernels on webgpu: strides, long reductions, em
     const x = randomValues([L]).map(Math.abs); // positive: no cancellation, a lost term shows
     const w = randomValues([L]).map(Math.abs);
     const y = (device: DeviceName) => F.conv1d(wg.tensor(x, { shape: [1, L, 1], device }), wg.tensor(w, { shape: [1, L, 1], device }));
-    const saved = convTuning.force;
-    convTuning.force = 'tiled'; // a 1x1 output would otherwise take K-parallel workgroups
+    wg.configureKernels({ conv: 'tiled' }); // a 1x1 output would otherwise take K-parallel workgroups
     try {
       await expectClose(y('webgpu'), await y('cpu').to('webgpu'), 1e-5);
     } finally {
-      convTuning.force = saved;
+      wg.configureKernels({ conv: null });
     }
   }, 120_000);
 
@@ -321,7 +320,8 @@ describe.skipIf(NO_WEBGPU)('conv kernels on webgpu: strides, long reductions, em
     try {
       for (const kSlab of [saved.kSlab, 16]) {
         // Also with K cut into pieces of 16 (K-parallel workgroups: 1024), summed as partials.
-        Object.assign(convTuning, { force: driver, kSlab });
+        Object.assign(convTuning, { kSlab });
+        wg.configureKernels({ conv: driver });
         const label = `${driver}, kSlab ${kSlab}`;
         await compareWithCpu(`${label}: grouped, strided, dilated`, (x, w, b) => F.conv2d(x, w, b, { stride: 2, padding: 1, dilation: 2, groups: 2 }), { x: [3, 4, 9, 7], w: [6, 2, 3, 3], b: [6] }, 2e-5);
         await compareWithCpu(`${label}: depthwise, same`, (x, w, b) => F.conv2d(x, w, b, { padding: 'same', groups: 4 }), { x: [2, 4, 7, 9], w: [8, 1, 3, 3], b: [8] }, 2e-5);
@@ -330,6 +330,7 @@ describe.skipIf(NO_WEBGPU)('conv kernels on webgpu: strides, long reductions, em
       }
     } finally {
       Object.assign(convTuning, saved);
+      wg.configureKernels({ conv: null });
     }
   });
 
@@ -340,11 +341,13 @@ describe.skipIf(NO_WEBGPU)('conv kernels on webgpu: strides, long reductions, em
       for (const force of ['tiled', 'kParallel', 'direct'] as const) {
         // Slabs of 16 (K-parallel: 1024): forward K = 5 * 9, backward_input K = 6 * 9,
         // backward_weight K = 3 * 400 each take several, accumulated into the output.
-        Object.assign(convTuning, { force, kSlab: 16, partialBytes: 0 });
+        Object.assign(convTuning, { kSlab: 16, partialBytes: 0 });
+        wg.configureKernels({ conv: force });
         await compareWithCpu(`slabs, ${force}`, (x, w, b) => F.conv2d(x, w, b, { padding: 'same' }), { x: [3, 5, 20, 20], w: [6, 5, 3, 3], b: [6] }, 2e-5);
       }
     } finally {
       Object.assign(convTuning, saved);
+      wg.configureKernels({ conv: null });
     }
   });
 });

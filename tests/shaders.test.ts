@@ -68,7 +68,6 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
     // ---- nn kernels: convolution ----
     {
       // Each conv2d.wgsl entry point (forward, backward_input, backward_weight) in each layout.
-      const { convTuning } = await import('../src/kernels/conv/webgpu.js');
       const conv = (c: number) => {
         const x = wg.ones([1, c, 3, 3], { device, requiresGrad: true });
         wg.F.conv2d(x, wg.ones([c, c, 1, 1], { device, requiresGrad: true })).sum().backward();
@@ -76,11 +75,11 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       conv(2); // tiled, 16 columns
       conv(40); // tiled, 64 columns
       for (const force of ['kParallel', 'direct'] as const) {
-        convTuning.force = force;
+        wg.configureKernels({ conv: force });
         try {
           conv(2);
         } finally {
-          convTuning.force = undefined;
+          wg.configureKernels({ conv: null });
         }
       }
     }

@@ -11,6 +11,7 @@ import { numel } from '../../core/shape.js';
 import { buf } from '../webgpu/util.js';
 import conv2dSrc from '../../../shaders/conv2d.wgsl';
 import type { ConvKernels } from './types.js';
+import { forcedVariant, noteVariant, type VariantName } from '../variants.js';
 
 export type { Conv2dParams };
 
@@ -19,7 +20,8 @@ export const SHADER: KernelSource = { file: 'conv2d.wgsl', source: conv2dSrc };
 export const SHADERS = { conv2d: SHADER } as const;
 
 /**
- * @internal Limits and choices of the binder (tests change them to reach every path).
+ * @internal Limits of the binder (tests change them to reach every path; the driver itself is
+ * forced through configureKernels({ conv }), see kernels/variants.ts).
  * - kSlab: the longest K range one workgroup of the tiled kernels walks. llvmpipe ends an
  *   invocation's loops after 65535 iterations in all; the tiled kernels take at least one per
  *   TK (8 or 32) elements of K, and up to about 2 per element if the inner loops are not
@@ -46,8 +48,6 @@ export const convTuning = {
   kParallelWaste: 4,
   kParallelMinK: 2048,
   directMaxN: 4,
-  /** Use this driver for every product (tests). */
-  force: undefined as Plan['driver'] | undefined,
 };
 
 type Mode = 'forward' | 'backward_input' | 'backward_weight';
@@ -67,9 +67,9 @@ interface Gemm {
   kLen: number;
 }
 
-/** How a product is laid out on workgroups (conv2d.wgsl's DRIVER). */
+/** How a product is laid out on workgroups (conv2d.wgsl's DRIVER): the named variant and its sizes. */
 interface Plan {
-  driver: 'tiled' | 'kParallel' | 'direct';
+  driver: VariantName<'conv'>;
   /** Rows and columns of C per workgroup. */
   tm: number;
   tn: number;
@@ -81,7 +81,8 @@ interface Plan {
 const DRIVERS = { tiled: 0, kParallel: 1, direct: 2 } as const;
 
 function plan(be: WebGPUContext, g: Gemm): Plan {
-  const { kSlab, minChunk, force } = convTuning;
+  const { kSlab, minChunk } = convTuning;
+  const force = forcedVariant('conv'); // configureKernels({ conv: name })
   const maxZ = be.device.limits.maxComputeWorkgroupsPerDimension;
   const direct: Plan = { driver: 'direct', tm: 1024, tn: 1, maxChunk: kSlab, minChunk };
   const kParallel: Plan = { driver: 'kParallel', tm: 4, tn: 4, maxChunk: kSlab * 64, minChunk: minChunk * 8 };
@@ -147,6 +148,7 @@ function run(be: WebGPUContext, g: Gemm): void {
     return;
   }
   const pl = plan(be, g);
+  noteVariant('conv', pl.driver);
   const outGroups = Math.ceil(g.m / pl.tm) * Math.ceil(g.n / pl.tn) * g.p.groups;
   const needed = Math.ceil(K / pl.maxChunk);
   const wanted = Math.min(Math.ceil(convTuning.targetGroups / outGroups), Math.floor(K / pl.minChunk));

@@ -1,0 +1,67 @@
+/**
+ * The variant seam: kernels that come in several layouts (matmul tiles, convolution drivers)
+ * choose one in a single `plan` function per family, which returns a named configuration. The
+ * choice can be forced by name, here, through one options object: the benchmark shows variants
+ * side by side this way, and an autotuner can try each, without private hooks.
+ *
+ *   wg.configureKernels({ conv: 'direct' });   // every conv product on the direct layout
+ *   wg.configureKernels({ conv: null });       // back to the plan's own choice
+ *   wg.kernelVariants().conv;                  // { names: ['tiled', ...], forced: 'direct', last: 'direct' }
+ */
+import { checkChoice, checkOptions } from '../core/options.js';
+
+/** Every family with variants, and the names its plan knows (the first is no default: the plan chooses). */
+export const KERNEL_VARIANTS = {
+  /** webgpu matmul tilings: output tile M x N per workgroup (shaders/matmul.wgsl's override constants). */
+  matmul: ['tile64x64', 'tile32x32'],
+  /** webgpu implicit-GEMM drivers of conv2d and its gradients (shaders/conv2d.wgsl's DRIVER). */
+  conv: ['tiled', 'kParallel', 'direct'],
+} as const;
+
+export type VariantFamily = keyof typeof KERNEL_VARIANTS;
+export type VariantName<F extends VariantFamily> = (typeof KERNEL_VARIANTS)[F][number];
+
+const forced: { [F in VariantFamily]?: VariantName<F> } = {};
+
+export type KernelConfig = { [F in VariantFamily]?: VariantName<F> | null };
+
+/**
+ * Forces (a name) or frees (null) the variant of each family given; returns the choices now in
+ * force (a family absent from the result is left to its plan).
+ */
+export function configureKernels(config: KernelConfig = {}): KernelConfig {
+  checkOptions('configureKernels', config, Object.keys(KERNEL_VARIANTS));
+  for (const [family, name] of Object.entries(config) as [VariantFamily, string | null | undefined][]) {
+    if (name === undefined) continue;
+    if (name === null) delete forced[family];
+    else (forced as Record<string, string>)[family] = checkChoice('configureKernels', family, name, KERNEL_VARIANTS[family]);
+  }
+  return { ...forced };
+}
+
+/** The variant forced for `family`, if any (read by that family's plan). */
+export function forcedVariant<F extends VariantFamily>(family: F): VariantName<F> | undefined {
+  return forced[family] as VariantName<F> | undefined;
+}
+
+const last: { [F in VariantFamily]?: VariantName<F> } = {};
+
+/** Called by a family's plan with the variant it chose, for kernelVariants()' `last`. */
+export function noteVariant<F extends VariantFamily>(family: F, name: VariantName<F>): void {
+  (last as Record<string, string>)[family] = name;
+}
+
+export interface VariantInfo<F extends VariantFamily> {
+  /** Every variant the family's plan knows. */
+  names: readonly VariantName<F>[];
+  /** The one forced by configureKernels, if any. */
+  forced?: VariantName<F>;
+  /** The one the last dispatch of the family ran. */
+  last?: VariantName<F>;
+}
+
+/** Each family's variants, the forced one and the last one run (for benchmarks and autotuners). */
+export function kernelVariants(): { [F in VariantFamily]: VariantInfo<F> } {
+  const info = (f: VariantFamily) => ({ names: KERNEL_VARIANTS[f], ...(forced[f] ? { forced: forced[f] } : {}), ...(last[f] ? { last: last[f] } : {}) });
+  return { matmul: info('matmul'), conv: info('conv') } as { [F in VariantFamily]: VariantInfo<F> };
+}
