@@ -60,8 +60,6 @@ export interface CoreBackend {
    * argmax/argmin write the flat index within the reduced dims (first occurrence).
    */
   reduce(op: ReduceOp, x: View, reduceRank: number, out: View): void;
-  /** out[..., m, n] = sum_k a[..., m, k] * b[..., k, n]; batch dims already broadcast. */
-  matmul(a: View, b: View, out: View): void;
   /** out[i] = x[i with coordinate `dim` replaced by index[i]]; index is int32 with out's shape. */
   gather(x: View, dim: number, index: View, out: View): void;
   /**

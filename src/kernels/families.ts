@@ -6,12 +6,15 @@
  * either backend is a compile error. docs/ARCHITECTURE.md has the checklist for adding one.
  */
 import type { ConvKernels } from './conv/types.js';
+import type { MatmulKernels } from './matmul/types.js';
 import type { NormKernels } from './norm/types.js';
 import type { OptimKernels } from './optim/types.js';
 import type { PoolKernels } from './pool/types.js';
 import type { SoftmaxKernels } from './softmax/types.js';
 
 export interface KernelFamilies {
+  /** batched matmul, in tiles whose sizes a plan picks. */
+  readonly matmul: MatmulKernels;
   /** conv2d and its gradients (implicit GEMM). */
   readonly conv: ConvKernels;
   /** max / average / adaptive pooling, their adjoints, the index-range check. */

@@ -7,17 +7,19 @@
 import type { KernelFamilies } from '../families.js';
 import type { WebGPUContext } from './context.js';
 import type { KernelSource } from './pipelines.js';
+import * as matmul from '../matmul/webgpu.js';
 import * as conv from '../conv/webgpu.js';
 import * as pooling from '../pool/webgpu.js';
 import * as softmax from '../softmax/webgpu.js';
 import * as norm from '../norm/webgpu.js';
 import * as optim from '../optim/webgpu.js';
 
-const FAMILIES = { conv, pooling, softmax, norm, optim } satisfies Record<keyof KernelFamilies, { webgpuKernels: (b: WebGPUContext) => unknown; SHADERS: Record<string, KernelSource> }>;
+const FAMILIES = { matmul, conv, pooling, softmax, norm, optim } satisfies Record<keyof KernelFamilies, { webgpuKernels: (b: WebGPUContext) => unknown; SHADERS: Record<string, KernelSource> }>;
 
 /** Every family's table, bound to backend `b`. */
 export function webgpuFamilies(b: WebGPUContext): KernelFamilies {
   return {
+    matmul: FAMILIES.matmul.webgpuKernels(b),
     conv: FAMILIES.conv.webgpuKernels(b),
     pooling: FAMILIES.pooling.webgpuKernels(b),
     softmax: FAMILIES.softmax.webgpuKernels(b),
@@ -28,6 +30,7 @@ export function webgpuFamilies(b: WebGPUContext): KernelFamilies {
 
 /** Every family's shaders, by name (the compile-all test walks them with the core ones). */
 export const FAMILY_SHADERS = {
+  ...matmul.SHADERS,
   ...conv.SHADERS,
   ...pooling.SHADERS,
   ...softmax.SHADERS,

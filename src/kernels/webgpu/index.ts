@@ -29,7 +29,6 @@ import fillSrc from '../../../shaders/fill.wgsl';
 import randomSrc from '../../../shaders/random.wgsl';
 import reduceSrc from '../../../shaders/reduce.wgsl';
 import argreduceSrc from '../../../shaders/argreduce.wgsl';
-import matmulSrc from '../../../shaders/matmul.wgsl';
 import gatherSrc from '../../../shaders/gather.wgsl';
 import scatterAddSrc from '../../../shaders/scatter_add.wgsl';
 import { KERNEL_ERRORS, MAX_RANK, buf, lostError, mathLib, pad, wgslType } from './util.js';
@@ -45,7 +44,6 @@ export const SHADERS = {
   random: { file: 'random.wgsl', source: randomSrc },
   reduce: { file: 'reduce.wgsl', source: reduceSrc },
   argreduce: { file: 'argreduce.wgsl', source: argreduceSrc },
-  matmul: { file: 'matmul.wgsl', source: matmulSrc },
   gather: { file: 'gather.wgsl', source: gatherSrc },
   scatterAdd: { file: 'scatter_add.wgsl', source: scatterAddSrc },
   // the kernel families' shaders (webgpu/families.ts)
@@ -59,13 +57,12 @@ const ARENA_SLOTS = 256;
  * Mesa's llvmpipe silently ends an invocation's loops once they have run 65535 iterations in
  * all (LP_MAX_TGSI_LOOP_ITERATIONS, shared by every loop of the shader): a longer loop gives a
  * wrong answer, not an error. Kernels whose loop length grows with the input are split:
- * a reduction row into chunks of REDUCE_STEPS elements per invocation, a matmul's K into
- * slabs of MATMUL_K_SLAB (K / 16 steps, each with a few inner loops if they are not unrolled).
+ * a reduction row into chunks of REDUCE_STEPS elements per invocation (a matmul's K is cut
+ * into slabs the same way: kernels/matmul/webgpu.ts).
  */
 const REDUCE_STEPS = 2048;
 const REDUCE_MIN_GROUPS = 64;
 const REDUCE_MIN_CHUNK = 8192;
-const MATMUL_K_SLAB = 2048;
 
 
 export { wgslType };
@@ -247,7 +244,7 @@ export class WebGPUBackend implements Backend, WebGPUContext {
   /** Binds `resources` (by WGSL variable name) and `params` (the uniform), then dispatches. */
   dispatch(spec: KernelSpec, resources: Record<string, GPUBuffer>, params: UniformValues, grid: [number, number, number]): void {
     this.checkAlive(spec.shader.file);
-    const k = this.pipelines.get(spec.shader === SHADERS.matmul ? spec : { ...spec, constants: { WG: this.wg, ...spec.constants } });
+    const k = this.pipelines.get(declaresWG(spec.shader) ? { ...spec, constants: { WG: this.wg, ...spec.constants } } : spec);
     if (k.uniform && this.arenaUsed + UNIFORM_SLOT > this.arenaHost.byteLength) this.flush();
     for (const name of Object.keys(resources)) {
       if (!k.bindings.some((b) => b.name === name && b.kind !== 'uniform')) {
@@ -591,37 +588,6 @@ export class WebGPUBackend implements Backend, WebGPUContext {
     temp?.free();
   }
 
-  matmul(a: View, b: View, out: View): void {
-    this.checkOut('matmul', out);
-    const r = out.shape.length;
-    const M = out.shape[r - 2]!;
-    const N = out.shape[r - 1]!;
-    const K = a.shape[r - 1]!;
-    const batchShape = out.shape.slice(0, r - 2);
-    const batches = numel(batchShape);
-    if (M === 0 || N === 0 || batches === 0) return;
-    const cb = coalesce(batchShape, [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2), out.strides.slice(0, r - 2)]);
-    if (cb.shape.length > MAX_RANK) throw new Error(`webgpu matmul: more than ${MAX_RANK} non-mergeable batch dims (${fmtShape(batchShape)})`);
-    const c = wgslType(out.dtype);
-    const [aCol, bRow] = [a.strides[r - 1]!, b.strides[r - 2]!];
-    // K in slabs of MATMUL_K_SLAB (see there), each added into out; K = 0 still writes zeros.
-    for (let k0 = 0; k0 === 0 || k0 < K; k0 += MATMUL_K_SLAB) {
-      for (let z0 = 0; z0 < batches; z0 += this.maxPerDim) {
-        this.dispatch(
-          { shader: SHADERS.matmul, entry: 'main', variant: c, preamble: `alias C = ${c};\n` },
-          { a: buf(a), b: buf(b), out: buf(out) },
-          {
-            M, N, K: Math.min(MATMUL_K_SLAB, K - k0), batch_rank: cb.shape.length, z_base: z0, accumulate: k0 > 0 ? 1 : 0,
-            a_offset: a.offset + k0 * aCol, b_offset: b.offset + k0 * bRow,
-            a_row: a.strides[r - 2]!, a_col: aCol, b_row: bRow, b_col: b.strides[r - 1]!,
-            batch_shape: pad(cb.shape), a_batch_strides: pad(cb.strides[0]!), b_batch_strides: pad(cb.strides[1]!),
-          },
-          [Math.ceil(N / 64), Math.ceil(M / 64), Math.min(this.maxPerDim, batches - z0)],
-        );
-      }
-    }
-  }
-
   gather(x: View, dim: number, index: View, out: View): void {
     this.checkOut('gather', out);
     const n = numel(out.shape);
@@ -661,6 +627,14 @@ export class WebGPUBackend implements Backend, WebGPUContext {
     );
     this.errorsMayBeSet = true;
   }
+}
+
+const wgDeclared = new WeakMap<KernelSource, boolean>();
+/** Whether a shader sizes its workgroups by the WG override (the 1-D kernels; matmul's tiles size its own). */
+function declaresWG(src: KernelSource): boolean {
+  let d = wgDeclared.get(src);
+  if (d === undefined) wgDeclared.set(src, (d = /\boverride\s+WG\b/.test(src.source)));
+  return d;
 }
 
 /**

@@ -56,7 +56,7 @@ function matmulImpl(a: Tensor, b: Tensor): Tensor {
   const Ab = keep(expand(keep(cast(A, dtype)), [...batch, M, K]));
   const Bb = keep(expand(keep(cast(B, dtype)), [...batch, K, N]));
   const out = empty('matmul', device, dtype, [...batch, M, N]);
-  getBackend(device).matmul(Ab, Bb, out);
+  getBackend(device).matmul.matmul(Ab, Bb, out);
   let result = out;
   if (a.ndim === 1 || b.ndim === 1) {
     const shape = [...batch, ...(a.ndim === 1 ? [] : [M]), ...(b.ndim === 1 ? [] : [N])];

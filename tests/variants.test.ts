@@ -1,0 +1,63 @@
+/**
+ * The variant seam: configureKernels forces a family's variant by name, kernelVariants reports
+ * the names, the forced one and the last one run, and every variant gives the same numbers.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import * as wg from '../src/index.js';
+import { NO_WEBGPU, expectClose, useDevices } from './helpers.js';
+
+useDevices();
+afterEach(() => {
+  wg.configureKernels({ conv: null, matmul: null });
+});
+
+describe('configureKernels', () => {
+  it('refuses unknown families and names, with the accepted ones', () => {
+    expect(() => wg.configureKernels({ convv: 'tiled' } as never)).toThrow("configureKernels: unknown option 'convv' (did you mean 'conv'?); accepted options: matmul, conv");
+    expect(() => wg.configureKernels({ conv: 'tiles' as never })).toThrow("configureKernels: conv must be one of 'tiled', 'kParallel', 'direct', got 'tiles' (did you mean 'tiled'?)");
+  });
+  it('returns the choices in force, and null frees one', () => {
+    expect(wg.configureKernels({ conv: 'direct' })).toEqual({ conv: 'direct' });
+    expect(wg.kernelVariants().conv.forced).toBe('direct');
+    expect(wg.configureKernels({ conv: null })).toEqual({});
+    expect(wg.kernelVariants().conv.names).toEqual(['tiled', 'kParallel', 'direct']);
+  });
+});
+
+describe.skipIf(NO_WEBGPU)('forced variants on webgpu', () => {
+  it.each(['tiled', 'kParallel', 'direct'] as const)('conv %s runs when forced and matches cpu', async (name) => {
+    const x = wg.randn([2, 3, 9, 7], { device: 'cpu' });
+    const w = wg.randn([5, 3, 3, 3], { device: 'cpu' });
+    const ref = wg.F.conv2d(x, w, null, { padding: 1 });
+    wg.configureKernels({ conv: name });
+    const y = wg.F.conv2d(await x.to('webgpu'), await w.to('webgpu'), null, { padding: 1 });
+    expect(wg.kernelVariants().conv.last).toBe(name);
+    await expectClose(await y.to('cpu'), ref, 2e-5);
+  });
+});
+
+describe.skipIf(NO_WEBGPU)('matmul variants on webgpu', () => {
+  it('the plan takes 32 x 32 tiles for narrow outputs and 64 x 64 for wide ones', async () => {
+    wg.randn([8, 20], { device: 'webgpu' }).matmul(wg.randn([20, 30], { device: 'webgpu' }));
+    expect(wg.kernelVariants().matmul.last).toBe('tile32x32');
+    wg.randn([70, 20], { device: 'webgpu' }).matmul(wg.randn([20, 90], { device: 'webgpu' }));
+    expect(wg.kernelVariants().matmul.last).toBe('tile64x64');
+  });
+
+  it.each(['tile64x64', 'tile32x32'] as const)('%s computes odd, batched, transposed products exactly as cpu does', async (name) => {
+    wg.configureKernels({ matmul: name });
+    for (const [B, M, K, N] of [[1, 1, 1, 1], [3, 37, 53, 71], [2, 65, 33, 129], [1, 5, 2100, 3]]) {
+      const aRaw = wg.randn([B!, K!, M!], { device: 'cpu' });
+      const b = wg.randn([B!, K!, N!], { device: 'cpu' });
+      const ref = aRaw.transpose(1, 2).matmul(b);
+      const y = (await aRaw.to('webgpu')).transpose(1, 2).matmul(await b.to('webgpu')); // a strided (transposed) operand
+      expect(wg.kernelVariants().matmul.last).toBe(name);
+      await expectClose(await y.to('cpu'), ref, 2e-5);
+      const yi = wg.randint(-3, 4, [M!, K!], { device: 'webgpu' });
+      const zi = wg.randint(-3, 4, [K!, N!], { device: 'webgpu' });
+      const refI = (await yi.to('cpu')).matmul(await zi.to('cpu'));
+      expect(Array.from(await yi.matmul(zi).data())).toEqual(Array.from(await refI.data()));
+    }
+  });
+});
+
