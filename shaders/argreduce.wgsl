@@ -7,6 +7,7 @@
 // One workgroup per output; (value, index) pairs reduced in workgroup memory.
 // As in reduce.wgsl, a row may be cut into n_chunks chunks of chunk_len elements: workgroup q
 // then writes the best index (within the whole row) of chunk q % n_chunks of row q / n_chunks.
+// Lib: shaders/lib/strided.wgsl (strided_offset; Dims, MAX_RANK).
 
 struct Params {
   n_outer: u32,

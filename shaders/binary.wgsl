@@ -3,6 +3,7 @@
 // Bindings (group 0): a, b (read), out (read_write, contiguous), p (uniform Params).
 // Preamble from the binder: alias C (compute type), alias SO (out storage), fn op(a: C, b: C) -> SO,
 // and math helpers (pow_c) for C. Indexing as in unary.wgsl; one element per invocation.
+// Lib: shaders/lib/strided.wgsl (strided_offset2; Dims, MAX_RANK).
 
 struct Params {
   n: u32,

@@ -3,6 +3,7 @@
 // Bindings (group 0): x (read), out (read_write, any strides), p (uniform Params).
 // Preamble: alias SX (x's storage type), alias SO (out's storage type), fn convert(v: SX) -> SO
 // (float -> int truncates toward zero; anything -> bool is v != 0).
+// Lib: shaders/lib/strided.wgsl (strided_offset2; Dims, MAX_RANK).
 
 struct Params {
   n: u32,

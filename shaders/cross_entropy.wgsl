@@ -22,6 +22,7 @@
 //   llvmpipe ends an invocation's loops after 65535 iterations in all: the host refuses rows
 //   with 3 * ceil(C / WG) beyond that.
 // nll: one invocation per sample: loss = -w[t] x[t] (no loop).
+// Lib: shaders/lib/strided.wgsl (strided_offset3, for the samples; Dims, MAX_RANK).
 
 struct Params {
   n_rows: u32,

@@ -5,6 +5,7 @@
 // Bindings (group 0): out (read_write), p (uniform Params).
 // Preamble: alias SO (out storage), fn from_f32(v: f32) -> SO, fn from_i32(v: i32) -> SO.
 // Float tensors take the f32 fields, int32 and bool tensors the i32 ones.
+// Lib: shaders/lib/strided.wgsl (strided_offset; Dims, MAX_RANK).
 
 struct Params {
   n: u32,

@@ -5,6 +5,7 @@
 // p (uniform Params). Preamble: alias C (x's storage type).
 // An index outside [0, size) writes 0 and records (code 1, the index, the size) in `errors`;
 // the host reports it as a clear error at the next read back.
+// Lib: shaders/lib/strided.wgsl (strided_offset2; Dims, MAX_RANK).
 
 struct Params {
   n: u32,

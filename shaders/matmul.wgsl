@@ -12,6 +12,7 @@
 // accumulate != 0 adds the product into out instead of overwriting it: the host splits a long
 // K into slabs, one dispatch each (llvmpipe silently stops an invocation's loops after 65535
 // iterations in all, which a single K loop reaches near K = 58k).
+// Lib: shaders/lib/strided.wgsl (strided_offset2, for the batch dims; Dims, MAX_RANK).
 
 const TILE_M: u32 = 64u;
 const TILE_N: u32 = 64u;

@@ -6,6 +6,7 @@
 // shared with gather.wgsl), p (uniform Params). No preamble.
 // One invocation per index, 1-D or 2-D grid. The first bad index seen records (p.code, the
 // index, the size) in `errors`; the host reports it at the next read back (KERNEL_ERRORS).
+// Lib: shaders/lib/strided.wgsl (strided_offset; Dims, MAX_RANK).
 
 struct Params {
   n: u32,

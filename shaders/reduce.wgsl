@@ -12,6 +12,7 @@
 //     q % n_chunks of row q / n_chunks into out[q], and the host reduces those partials again
 //     (llvmpipe silently stops an invocation's loops after 65535 iterations in all).
 //   reduce_thread: one invocation per output, a serial loop (many short rows).
+// Lib: shaders/lib/strided.wgsl (strided_offset; Dims, MAX_RANK).
 
 struct Params {
   n_outer: u32,

@@ -10,6 +10,7 @@
 // Repeated indices make several invocations add into one element. WGSL has atomicAdd for
 // integers only, so f32 adds go through a compare-exchange loop on the value's bits: no
 // update is lost (the order of the additions, and so the last bits of a sum, may vary).
+// Lib: shaders/lib/strided.wgsl (strided_offset3; Dims, MAX_RANK).
 
 struct Params {
   n: u32,

@@ -20,6 +20,7 @@
 //     A workgroup per (row, chunk of chunk_len elements): chunk_stats writes the chunk's max and
 //     sum of exp(x - max) into partials; chunk_write merges the row's n_chunks partials
 //     (sum_j s_j exp(m_j - M)) and writes its chunk.
+// Lib: shaders/lib/strided.wgsl (strided_offset2, for the rows; Dims, MAX_RANK).
 
 struct Params {
   n_rows: u32,

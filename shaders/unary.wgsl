@@ -8,6 +8,7 @@
 // by strided_offset from shaders/lib/strided.wgsl (rank <= MAX_RANK; rank <= 1 needs no
 // div/mod). One element per invocation; a 2-D grid when n needs more than
 // 65535 workgroups.
+// Lib: shaders/lib/strided.wgsl (strided_offset; Dims, MAX_RANK).
 
 struct Params {
   n: u32,

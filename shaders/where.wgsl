@@ -2,6 +2,7 @@
 //
 // Bindings (group 0): cond (read, bool stored as u32), a, b (read), out (read_write, contiguous),
 // p (uniform Params). Preamble: alias C (the value type, also out's storage type).
+// Lib: shaders/lib/strided.wgsl (strided_offset3; Dims, MAX_RANK).
 
 struct Params {
   n: u32,
