@@ -7,6 +7,7 @@
 // One workgroup per output; (value, index) pairs reduced in workgroup memory.
 // As in reduce.wgsl, a row may be cut into n_chunks chunks of chunk_len elements: workgroup q
 // then writes the best index (within the whole row) of chunk q % n_chunks of row q / n_chunks.
+// Lib: shaders/lib/strided.wgsl (strided_offset; Dims, MAX_RANK).
 
 struct Params {
   n_outer: u32,
@@ -17,10 +18,10 @@ struct Params {
   n_chunks: u32,
   chunk_len: u32,
   _pad2: u32,
-  outer_shape: vec4<u32>,
-  outer_strides: vec4<u32>,
-  inner_shape: vec4<u32>,
-  inner_strides: vec4<u32>,
+  outer_shape: Dims,
+  outer_strides: Dims,
+  inner_shape: Dims,
+  inner_strides: Dims,
 }
 
 override WG: u32 = 256u;
@@ -33,25 +34,11 @@ var<workgroup> best_val: array<C, WG>;
 var<workgroup> best_idx: array<u32, WG>;
 
 fn outer_offset(o: u32) -> u32 {
-  var rem = o;
-  var off = p.x_offset;
-  for (var d = i32(p.outer_rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    off += (rem % p.outer_shape[k]) * p.outer_strides[k];
-    rem = rem / p.outer_shape[k];
-  }
-  return off;
+  return p.x_offset + strided_offset(o, p.outer_rank, p.outer_shape, p.outer_strides);
 }
 
 fn inner_offset(r: u32) -> u32 {
-  var rem = r;
-  var off = 0u;
-  for (var d = i32(p.inner_rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    off += (rem % p.inner_shape[k]) * p.inner_strides[k];
-    rem = rem / p.inner_shape[k];
-  }
-  return off;
+  return strided_offset(r, p.inner_rank, p.inner_shape, p.inner_strides);
 }
 
 // (va, ia) wins over (vb, ib) if its value is better, or equal with a smaller index.

@@ -22,6 +22,7 @@
 //   llvmpipe ends an invocation's loops after 65535 iterations in all: the host refuses rows
 //   with 3 * ceil(C / WG) beyond that.
 // nll: one invocation per sample: loss = -w[t] x[t] (no loop).
+// Lib: shaders/lib/strided.wgsl (strided_offset3, for the samples; Dims, MAX_RANK).
 
 struct Params {
   n_rows: u32,
@@ -40,10 +41,10 @@ struct Params {
   _pad0: u32,
   _pad1: u32,
   _pad2: u32,
-  outer_shape: array<vec4<u32>, 2>,
-  x_strides: array<vec4<u32>, 2>,
-  t_strides: array<vec4<u32>, 2>,
-  g_strides: array<vec4<u32>, 2>,
+  outer_shape: Dims,
+  x_strides: Dims,
+  t_strides: Dims,
+  g_strides: Dims,
 }
 
 override WG: u32 = 256u;
@@ -61,20 +62,7 @@ var<workgroup> red: array<vec4<f32>, WG>;
 
 // Offsets of sample r's first class in x and grad, and of its target.
 fn bases(r: u32) -> vec3<u32> {
-  var rem = r;
-  var ox = p.x_offset;
-  var ot = p.t_offset;
-  var og = 0u;
-  for (var d = i32(p.outer_rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = p.outer_shape[k / 4u][k % 4u];
-    let c = rem % size;
-    rem = rem / size;
-    ox += c * p.x_strides[k / 4u][k % 4u];
-    ot += c * p.t_strides[k / 4u][k % 4u];
-    og += c * p.g_strides[k / 4u][k % 4u];
-  }
-  return vec3<u32>(ox, ot, og);
+  return vec3<u32>(p.x_offset, p.t_offset, 0u) + strided_offset3(r, p.outer_rank, p.outer_shape, p.x_strides, p.t_strides, p.g_strides);
 }
 
 fn class_weight(c: u32) -> f32 {

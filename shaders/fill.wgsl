@@ -5,6 +5,7 @@
 // Bindings (group 0): out (read_write), p (uniform Params).
 // Preamble: alias SO (out storage), fn from_f32(v: f32) -> SO, fn from_i32(v: i32) -> SO.
 // Float tensors take the f32 fields, int32 and bool tensors the i32 ones.
+// Lib: shaders/lib/strided.wgsl (strided_offset; Dims, MAX_RANK).
 
 struct Params {
   n: u32,
@@ -15,8 +16,8 @@ struct Params {
   ivalue: i32,
   step: f32,
   istep: i32,
-  shape: array<vec4<u32>, 2>,
-  out_strides: array<vec4<u32>, 2>,
+  shape: Dims,
+  out_strides: Dims,
 }
 
 override WG: u32 = 256u;
@@ -28,14 +29,7 @@ override WG: u32 = 256u;
 fn fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n) { return; }
-  var rem = i;
-  var oo = p.out_offset;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = p.shape[k / 4u][k % 4u];
-    oo += (rem % size) * p.out_strides[k / 4u][k % 4u];
-    rem = rem / size;
-  }
+  let oo = p.out_offset + strided_offset(i, p.rank, p.shape, p.out_strides);
   if (p.is_int != 0u) { out[oo] = from_i32(p.ivalue); } else { out[oo] = from_f32(p.value); }
 }
 

@@ -5,6 +5,7 @@
 // p (uniform Params). Preamble: alias C (x's storage type).
 // An index outside [0, size) writes 0 and records (code 1, the index, the size) in `errors`;
 // the host reports it as a clear error at the next read back.
+// Lib: shaders/lib/strided.wgsl (strided_offset2; Dims, MAX_RANK).
 
 struct Params {
   n: u32,
@@ -15,9 +16,9 @@ struct Params {
   i_offset: u32,
   _pad0: u32,
   _pad1: u32,
-  shape: array<vec4<u32>, 2>,
-  x_strides: array<vec4<u32>, 2>,
-  i_strides: array<vec4<u32>, 2>,
+  shape: Dims,
+  x_strides: Dims,
+  i_strides: Dims,
 }
 
 override WG: u32 = 256u;
@@ -32,18 +33,11 @@ override WG: u32 = 256u;
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n) { return; }
-  var rem = i;
-  var ox = p.x_offset;
-  var oi = p.i_offset;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = p.shape[k / 4u][k % 4u];
-    let c = rem % size;
-    rem = rem / size;
-    if (k != p.dim) { ox += c * p.x_strides[k / 4u][k % 4u]; }
-    oi += c * p.i_strides[k / 4u][k % 4u];
-  }
-  let j = index[oi];
+  // x's coordinate along dim comes from the index, not from i.
+  var xs = p.x_strides;
+  xs[p.dim / 4u][p.dim % 4u] = 0u;
+  let o = strided_offset2(i, p.rank, p.shape, xs, p.i_strides);
+  let j = index[p.i_offset + o.y];
   if (j < 0 || u32(j) >= p.dim_size) {
     if (atomicCompareExchangeWeak(&errors[0], 0u, 1u).exchanged) {
       atomicStore(&errors[1], bitcast<u32>(j));
@@ -52,5 +46,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     out[i] = C(0);
     return;
   }
-  out[i] = x[ox + u32(j) * p.x_strides[p.dim / 4u][p.dim % 4u]];
+  out[i] = x[p.x_offset + o.x + u32(j) * dims_at(p.x_strides, p.dim)];
 }

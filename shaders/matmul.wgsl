@@ -13,6 +13,7 @@
 // accumulate != 0 adds the product into out instead of overwriting it: the host splits a long
 // K into slabs, one dispatch each (llvmpipe silently stops an invocation's loops after 65535
 // iterations in all, which a single K loop reaches near K = 58k).
+// Lib: shaders/lib/strided.wgsl (strided_offset2, for the batch dims; Dims, MAX_RANK).
 
 override TILE: u32 = 64u;
 override TILE_K: u32 = 32u;
@@ -33,9 +34,9 @@ struct Params {
   a_col: u32,
   b_row: u32,
   b_col: u32,
-  batch_shape: array<vec4<u32>, 2>,
-  a_batch_strides: array<vec4<u32>, 2>,
-  b_batch_strides: array<vec4<u32>, 2>,
+  batch_shape: Dims,
+  a_batch_strides: Dims,
+  b_batch_strides: Dims,
 }
 
 @group(0) @binding(0) var<storage, read> a: array<C>;
@@ -68,17 +69,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         @builtin(local_invocation_index) li: u32) {
   let z = wid.z + p.z_base;
   // Batch offsets of both operands.
-  var rem = z;
-  var a_base = p.a_offset;
-  var b_base = p.b_offset;
-  for (var d = i32(p.batch_rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = p.batch_shape[k / 4u][k % 4u];
-    let c = rem % size;
-    rem = rem / size;
-    a_base += c * p.a_batch_strides[k / 4u][k % 4u];
-    b_base += c * p.b_batch_strides[k / 4u][k % 4u];
-  }
+  let batch = strided_offset2(z, p.batch_rank, p.batch_shape, p.a_batch_strides, p.b_batch_strides);
+  let a_base = p.a_offset + batch.x;
+  let b_base = p.b_offset + batch.y;
   let row0 = wid.y * TILE;
   let col0 = wid.x * TILE;
   let lanes = LANES;

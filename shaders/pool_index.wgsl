@@ -6,6 +6,7 @@
 // shared with gather.wgsl), p (uniform Params). No preamble.
 // One invocation per index, 1-D or 2-D grid. The first bad index seen records (p.code, the
 // index, the size) in `errors`; the host reports it at the next read back (KERNEL_ERRORS).
+// Lib: shaders/lib/strided.wgsl (strided_offset; Dims, MAX_RANK).
 
 struct Params {
   n: u32,
@@ -16,8 +17,8 @@ struct Params {
   _pad0: u32,
   _pad1: u32,
   _pad2: u32,
-  shape: array<vec4<u32>, 2>,
-  strides: array<vec4<u32>, 2>,
+  shape: Dims,
+  strides: Dims,
 }
 
 override WG: u32 = 256u;
@@ -30,15 +31,7 @@ override WG: u32 = 256u;
 fn check_range(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n) { return; }
-  var rem = i;
-  var o = p.offset;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = p.shape[k / 4u][k % 4u];
-    o += (rem % size) * p.strides[k / 4u][k % 4u];
-    rem = rem / size;
-  }
-  let j = index[o];
+  let j = index[p.offset + strided_offset(i, p.rank, p.shape, p.strides)];
   if (j < 0 || u32(j) >= p.size) {
     if (atomicCompareExchangeWeak(&errors[0], 0u, p.code).exchanged) {
       atomicStore(&errors[1], bitcast<u32>(j));

@@ -2,7 +2,7 @@
 //
 // Bindings (group 0): x (read), out (read_write, contiguous, one value per outer index),
 // p (uniform Params). The host permutes the reduced axes last and coalesces each group, so
-// outer and inner are each at most 4 dims here.
+// outer and inner are each at most MAX_RANK dims here (shaders/lib/strided.wgsl walks them).
 // Preamble: alias C (value type), fn identity() -> C, fn combine(a: C, b: C) -> C.
 //
 // Two entry points:
@@ -12,6 +12,7 @@
 //     q % n_chunks of row q / n_chunks into out[q], and the host reduces those partials again
 //     (llvmpipe silently stops an invocation's loops after 65535 iterations in all).
 //   reduce_thread: one invocation per output, a serial loop (many short rows).
+// Lib: shaders/lib/strided.wgsl (strided_offset; Dims, MAX_RANK).
 
 struct Params {
   n_outer: u32,
@@ -22,10 +23,10 @@ struct Params {
   n_chunks: u32,
   chunk_len: u32,
   _pad2: u32,
-  outer_shape: vec4<u32>,
-  outer_strides: vec4<u32>,
-  inner_shape: vec4<u32>,
-  inner_strides: vec4<u32>,
+  outer_shape: Dims,
+  outer_strides: Dims,
+  inner_shape: Dims,
+  inner_strides: Dims,
 }
 
 override WG: u32 = 256u;
@@ -37,25 +38,11 @@ override WG: u32 = 256u;
 var<workgroup> partial: array<C, WG>;
 
 fn outer_offset(o: u32) -> u32 {
-  var rem = o;
-  var off = p.x_offset;
-  for (var d = i32(p.outer_rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    off += (rem % p.outer_shape[k]) * p.outer_strides[k];
-    rem = rem / p.outer_shape[k];
-  }
-  return off;
+  return p.x_offset + strided_offset(o, p.outer_rank, p.outer_shape, p.outer_strides);
 }
 
 fn inner_offset(r: u32) -> u32 {
-  var rem = r;
-  var off = 0u;
-  for (var d = i32(p.inner_rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    off += (rem % p.inner_shape[k]) * p.inner_strides[k];
-    rem = rem / p.inner_shape[k];
-  }
-  return off;
+  return strided_offset(r, p.inner_rank, p.inner_shape, p.inner_strides);
 }
 
 @compute @workgroup_size(WG)

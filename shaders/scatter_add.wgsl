@@ -10,6 +10,7 @@
 // Repeated indices make several invocations add into one element. WGSL has atomicAdd for
 // integers only, so f32 adds go through a compare-exchange loop on the value's bits: no
 // update is lost (the order of the additions, and so the last bits of a sum, may vary).
+// Lib: shaders/lib/strided.wgsl (strided_offset3; Dims, MAX_RANK).
 
 struct Params {
   n: u32,
@@ -20,10 +21,10 @@ struct Params {
   i_offset: u32,
   _pad0: u32,
   _pad1: u32,
-  shape: array<vec4<u32>, 2>,
-  s_strides: array<vec4<u32>, 2>,
-  i_strides: array<vec4<u32>, 2>,
-  o_strides: array<vec4<u32>, 2>,
+  shape: Dims,
+  s_strides: Dims,
+  i_strides: Dims,
+  o_strides: Dims,
 }
 
 override WG: u32 = 256u;
@@ -38,20 +39,11 @@ override WG: u32 = 256u;
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n) { return; }
-  var rem = i;
-  var os = p.s_offset;
-  var oi = p.i_offset;
-  var oo = 0u;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = p.shape[k / 4u][k % 4u];
-    let c = rem % size;
-    rem = rem / size;
-    os += c * p.s_strides[k / 4u][k % 4u];
-    oi += c * p.i_strides[k / 4u][k % 4u];
-    if (k != p.dim) { oo += c * p.o_strides[k / 4u][k % 4u]; }
-  }
-  let j = index[oi];
+  // out's coordinate along dim comes from the index, not from i.
+  var os = p.o_strides;
+  os[p.dim / 4u][p.dim % 4u] = 0u;
+  let o = strided_offset3(i, p.rank, p.shape, p.s_strides, p.i_strides, os);
+  let j = index[p.i_offset + o.y];
   if (j < 0 || u32(j) >= p.dim_size) {
     if (atomicCompareExchangeWeak(&errors[0], 0u, 2u).exchanged) {
       atomicStore(&errors[1], bitcast<u32>(j));
@@ -59,5 +51,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
     return;
   }
-  add_at(oo + u32(j) * p.o_strides[p.dim / 4u][p.dim % 4u], src[os]);
+  add_at(o.z + u32(j) * dims_at(p.o_strides, p.dim), src[p.s_offset + o.x]);
 }

@@ -20,6 +20,7 @@
 //     A workgroup per (row, chunk of chunk_len elements): chunk_stats writes the chunk's max and
 //     sum of exp(x - max) into partials; chunk_write merges the row's n_chunks partials
 //     (sum_j s_j exp(m_j - M)) and writes its chunk.
+// Lib: shaders/lib/strided.wgsl (strided_offset2, for the rows; Dims, MAX_RANK).
 
 struct Params {
   n_rows: u32,
@@ -34,9 +35,9 @@ struct Params {
   _pad0: u32,
   _pad1: u32,
   _pad2: u32,
-  outer_shape: array<vec4<u32>, 2>,
-  x_strides: array<vec4<u32>, 2>,
-  o_strides: array<vec4<u32>, 2>,
+  outer_shape: Dims,
+  x_strides: Dims,
+  o_strides: Dims,
 }
 
 override WG: u32 = 256u;
@@ -50,18 +51,7 @@ var<workgroup> red: array<f32, WG>;
 
 // Offsets of row `r`'s first element in x and in out.
 fn row_bases(r: u32) -> vec2<u32> {
-  var rem = r;
-  var ox = p.x_offset;
-  var oo = 0u;
-  for (var d = i32(p.outer_rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = p.outer_shape[k / 4u][k % 4u];
-    let c = rem % size;
-    rem = rem / size;
-    ox += c * p.x_strides[k / 4u][k % 4u];
-    oo += c * p.o_strides[k / 4u][k % 4u];
-  }
-  return vec2<u32>(ox, oo);
+  return vec2<u32>(p.x_offset, 0u) + strided_offset2(r, p.outer_rank, p.outer_shape, p.x_strides, p.o_strides);
 }
 
 // Workgroup-wide max / sum of one value per invocation (every invocation gets the result).

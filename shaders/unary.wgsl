@@ -4,9 +4,11 @@
 // The binder prepends a preamble that defines:
 //   alias C  = compute type (f32 | i32)      alias SO = out's storage type (f32 | i32 | u32 for bool)
 //   fn op(x: C) -> SO                        (the op's expression from src/kernels/ops.ts)
-// Indexing: i -> coordinates over `shape` (rank <= 8, dims already coalesced by the host) ->
-// offset through x's strides. One element per invocation; a 2-D grid when n needs more than
+// Indexing: i -> offset through x's strides over `shape` (dims already coalesced by the host),
+// by strided_offset from shaders/lib/strided.wgsl (rank <= MAX_RANK; rank <= 1 needs no
+// div/mod). One element per invocation; a 2-D grid when n needs more than
 // 65535 workgroups.
+// Lib: shaders/lib/strided.wgsl (strided_offset; Dims, MAX_RANK).
 
 struct Params {
   n: u32,
@@ -17,8 +19,8 @@ struct Params {
   a1: f32,
   _pad1: u32,
   _pad2: u32,
-  shape: array<vec4<u32>, 2>,
-  x_strides: array<vec4<u32>, 2>,
+  shape: Dims,
+  x_strides: Dims,
 }
 
 override WG: u32 = 256u;
@@ -31,17 +33,5 @@ override WG: u32 = 256u;
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n) { return; }
-  // Rank <= 1 (every contiguous op, once the host has coalesced dims) needs no div/mod.
-  var off = p.x_offset + i * p.x_strides[0][0];
-  if (p.rank > 1u) {
-    off = p.x_offset;
-    var rem = i;
-    for (var d = i32(p.rank) - 1; d >= 0; d--) {
-      let k = u32(d);
-      let size = p.shape[k / 4u][k % 4u];
-      off += (rem % size) * p.x_strides[k / 4u][k % 4u];
-      rem = rem / size;
-    }
-  }
-  out[i] = op(x[off]);
+  out[i] = op(x[p.x_offset + strided_offset(i, p.rank, p.shape, p.x_strides)]);
 }

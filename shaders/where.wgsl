@@ -2,6 +2,7 @@
 //
 // Bindings (group 0): cond (read, bool stored as u32), a, b (read), out (read_write, contiguous),
 // p (uniform Params). Preamble: alias C (the value type, also out's storage type).
+// Lib: shaders/lib/strided.wgsl (strided_offset3; Dims, MAX_RANK).
 
 struct Params {
   n: u32,
@@ -9,10 +10,10 @@ struct Params {
   c_offset: u32,
   a_offset: u32,
   b_offset: u32,
-  shape: array<vec4<u32>, 2>,
-  c_strides: array<vec4<u32>, 2>,
-  a_strides: array<vec4<u32>, 2>,
-  b_strides: array<vec4<u32>, 2>,
+  shape: Dims,
+  c_strides: Dims,
+  a_strides: Dims,
+  b_strides: Dims,
 }
 
 override WG: u32 = 256u;
@@ -27,18 +28,6 @@ override WG: u32 = 256u;
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n) { return; }
-  var rem = i;
-  var oc = p.c_offset;
-  var oa = p.a_offset;
-  var ob = p.b_offset;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = p.shape[k / 4u][k % 4u];
-    let c = rem % size;
-    rem = rem / size;
-    oc += c * p.c_strides[k / 4u][k % 4u];
-    oa += c * p.a_strides[k / 4u][k % 4u];
-    ob += c * p.b_strides[k / 4u][k % 4u];
-  }
-  out[i] = select(b[ob], a[oa], cond[oc] != 0u);
+  let o = strided_offset3(i, p.rank, p.shape, p.c_strides, p.a_strides, p.b_strides);
+  out[i] = select(b[p.b_offset + o.z], a[p.a_offset + o.y], cond[p.c_offset + o.x] != 0u);
 }

@@ -10,13 +10,13 @@ import type { View } from '../../core/view.js';
 import { coalesce, fmtShape, numel } from '../../core/shape.js';
 import type { WebGPUContext } from '../webgpu/context.js';
 import type { KernelSource } from '../webgpu/pipelines.js';
-import { MAX_RANK, buf, pad, wgslType } from '../webgpu/util.js';
+import { MAX_RANK, STRIDED_LIB, buf, pad, wgslType } from '../webgpu/util.js';
 import { forcedVariant, noteVariant, type VariantName } from '../variants.js';
 import type { MatmulKernels } from './types.js';
 import matmulSrc from '../../../shaders/matmul.wgsl';
 
 /** This family's shaders, by name. */
-export const SHADERS = { matmul: { file: 'matmul.wgsl', source: matmulSrc } } as const satisfies Record<string, KernelSource>;
+export const SHADERS = { matmul: { file: 'matmul.wgsl', source: matmulSrc, lib: STRIDED_LIB } } as const satisfies Record<string, KernelSource>;
 
 /**
  * Mesa's llvmpipe silently ends an invocation's loops once they have run 65535 iterations in

@@ -13,7 +13,7 @@ import { indexRangeMessage, type IndexCheckOp } from './index_check.js';
 import { numel } from '../../core/shape.js';
 import type { Storage } from '../../core/storage.js';
 import type { WebGPUContext } from '../webgpu/context.js';
-import { KERNEL_ERRORS, buf, mathLib, wgslType } from '../webgpu/util.js';
+import { KERNEL_ERRORS, STRIDED_LIB, buf, mathLib, wgslType } from '../webgpu/util.js';
 import pool2dSrc from '../../../shaders/pool2d.wgsl';
 import pool2dMaxSrc from '../../../shaders/pool2d_max.wgsl';
 import pool2dMaxGradSrc from '../../../shaders/pool2d_max_grad.wgsl';
@@ -27,7 +27,7 @@ export const POOL_SHADERS = {
   pool2d: { file: 'pool2d.wgsl', source: pool2dSrc },
   pool2dMax: { file: 'pool2d_max.wgsl', source: pool2dMaxSrc },
   pool2dMaxGrad: { file: 'pool2d_max_grad.wgsl', source: pool2dMaxGradSrc },
-  poolIndex: { file: 'pool_index.wgsl', source: poolIndexSrc },
+  poolIndex: { file: 'pool_index.wgsl', source: poolIndexSrc, lib: STRIDED_LIB },
 } as const;
 
 const INDEX_CODES: Record<IndexCheckOp, number> = { embedding: 4, oneHot: 5 };

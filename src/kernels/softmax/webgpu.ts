@@ -12,15 +12,15 @@ import type { Storage } from '../../core/storage.js';
 import { coalesce, contiguousStrides, fmtShape, numel } from '../../core/shape.js';
 import type { KernelSource } from '../webgpu/pipelines.js';
 import type { WebGPUContext } from '../webgpu/context.js';
-import { KERNEL_ERRORS, MAX_RANK, buf, mathLib, pad } from '../webgpu/util.js';
+import { KERNEL_ERRORS, MAX_RANK, STRIDED_LIB, buf, mathLib, pad } from '../webgpu/util.js';
 import softmaxSrc from '../../../shaders/softmax.wgsl';
 import crossEntropySrc from '../../../shaders/cross_entropy.wgsl';
 import type { SoftmaxKernels } from './types.js';
 
 /** This family's shader files (spread into SHADERS). */
 export const NN_SOFTMAX_SHADERS = {
-  softmax: { file: 'softmax.wgsl', source: softmaxSrc },
-  crossEntropy: { file: 'cross_entropy.wgsl', source: crossEntropySrc },
+  softmax: { file: 'softmax.wgsl', source: softmaxSrc, lib: STRIDED_LIB },
+  crossEntropy: { file: 'cross_entropy.wgsl', source: crossEntropySrc, lib: STRIDED_LIB },
 } as const satisfies Record<string, KernelSource>;
 
 KERNEL_ERRORS[6] = (t, classes) =>

@@ -31,21 +31,21 @@ import reduceSrc from '../../../shaders/reduce.wgsl';
 import argreduceSrc from '../../../shaders/argreduce.wgsl';
 import gatherSrc from '../../../shaders/gather.wgsl';
 import scatterAddSrc from '../../../shaders/scatter_add.wgsl';
-import { KERNEL_ERRORS, MAX_RANK, buf, lostError, mathLib, pad, wgslType } from './util.js';
+import { KERNEL_ERRORS, MAX_RANK, STRIDED_LIB, buf, lostError, mathLib, pad, wgslType } from './util.js';
 
 /** Every shader file, by name (the compile-all test walks this). */
 export const SHADERS = {
-  unary: { file: 'unary.wgsl', source: unarySrc },
-  binary: { file: 'binary.wgsl', source: binarySrc },
+  unary: { file: 'unary.wgsl', source: unarySrc, lib: STRIDED_LIB },
+  binary: { file: 'binary.wgsl', source: binarySrc, lib: STRIDED_LIB },
   binaryVec4: { file: 'binary_vec4.wgsl', source: binaryVec4Src },
-  where: { file: 'where.wgsl', source: whereSrc },
-  copy: { file: 'copy.wgsl', source: copySrc },
-  fill: { file: 'fill.wgsl', source: fillSrc },
+  where: { file: 'where.wgsl', source: whereSrc, lib: STRIDED_LIB },
+  copy: { file: 'copy.wgsl', source: copySrc, lib: STRIDED_LIB },
+  fill: { file: 'fill.wgsl', source: fillSrc, lib: STRIDED_LIB },
   random: { file: 'random.wgsl', source: randomSrc },
-  reduce: { file: 'reduce.wgsl', source: reduceSrc },
-  argreduce: { file: 'argreduce.wgsl', source: argreduceSrc },
-  gather: { file: 'gather.wgsl', source: gatherSrc },
-  scatterAdd: { file: 'scatter_add.wgsl', source: scatterAddSrc },
+  reduce: { file: 'reduce.wgsl', source: reduceSrc, lib: STRIDED_LIB },
+  argreduce: { file: 'argreduce.wgsl', source: argreduceSrc, lib: STRIDED_LIB },
+  gather: { file: 'gather.wgsl', source: gatherSrc, lib: STRIDED_LIB },
+  scatterAdd: { file: 'scatter_add.wgsl', source: scatterAddSrc, lib: STRIDED_LIB },
   // the kernel families' shaders (webgpu/families.ts)
   ...FAMILY_SHADERS,
 } as const satisfies Record<string, KernelSource>;
@@ -510,7 +510,7 @@ export class WebGPUBackend implements Backend, WebGPUContext {
     let ci = coalesce(x.shape.slice(split), [x.strides.slice(split)]);
     let src = x;
     let temp: Storage | undefined;
-    if (co.shape.length > 4 || ci.shape.length > 4) {
+    if (co.shape.length > MAX_RANK || ci.shape.length > MAX_RANK) {
       // Too many non-mergeable dims for the kernel's index math: reduce a contiguous copy.
       temp = this.allocate(x.dtype, numel(x.shape));
       src = { storage: temp, dtype: x.dtype, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 };
@@ -529,7 +529,7 @@ export class WebGPUBackend implements Backend, WebGPUContext {
     const params = {
       n_outer: nOuter, n_inner: nInner, outer_rank: co.shape.length, inner_rank: ci.shape.length, x_offset: src.offset,
       n_chunks: nChunks, chunk_len: Math.min(nInner, chunkLen),
-      outer_shape: pad(co.shape, 4), outer_strides: pad(co.strides[0]!, 4), inner_shape: pad(ci.shape, 4), inner_strides: pad(ci.strides[0]!, 4),
+      outer_shape: pad(co.shape), outer_strides: pad(co.strides[0]!), inner_shape: pad(ci.shape), inner_strides: pad(ci.strides[0]!),
     };
     // ±inf through a `var`: WGSL constant expressions may not be infinite.
     const lowest = c === 'f32' ? 'bitcast<f32>(bits_lowest)' : '(-2147483647 - 1)';

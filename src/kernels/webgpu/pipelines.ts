@@ -35,6 +35,8 @@ export interface KernelSource {
   /** File name, for messages. */
   file: string;
   source: string;
+  /** Library WGSL (shaders/lib) the file calls, spliced in between the preamble and the source. */
+  lib?: string;
 }
 
 export interface KernelSpec {
@@ -164,7 +166,7 @@ export class PipelineCache {
     const hit = this.cache.get(key);
     if (hit) return hit;
     const label = `${spec.shader.file}:${spec.entry}`;
-    const code = `${preambleOf(spec)}\n${spec.shader.source}`;
+    const code = `${preambleOf(spec)}\n${spec.shader.lib ? `${spec.shader.lib}\n` : ''}${spec.shader.source}`;
     let reflected: ReturnType<typeof reflectBindings>;
     try {
       reflected = reflectBindings(code, label);

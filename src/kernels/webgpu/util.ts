@@ -5,9 +5,17 @@ import type { View } from '../backend.js';
 import type { DType } from '../../core/dtype.js';
 import mathF32 from '../../../shaders/lib/math_f32.wgsl';
 import mathI32 from '../../../shaders/lib/math_i32.wgsl';
+import stridedSrc from '../../../shaders/lib/strided.wgsl';
 
-/** Most dims a strided kernel takes (shape and strides are array<vec4<u32>, 2> uniforms). */
+/**
+ * Most dims a strided kernel takes, once the host has coalesced a view's dims: the one rank
+ * limit of every shader that walks strides (shaders/lib/strided.wgsl, where shape and strides
+ * are Dims uniforms of MAX_RANK / 4 vec4s). A multiple of 4.
+ */
 export const MAX_RANK = 8;
+
+/** shaders/lib/strided.wgsl with its MAX_RANK: the `lib` of every kernel source that walks strides. */
+export const STRIDED_LIB = `const MAX_RANK: u32 = ${MAX_RANK}u;\n${stridedSrc}`;
 
 /** WGSL storage type of a dtype (bool is one u32 per element). */
 export function wgslType(d: DType): 'f32' | 'i32' | 'u32' {
