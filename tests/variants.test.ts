@@ -8,12 +8,12 @@ import { NO_WEBGPU, expectClose, useDevices } from './helpers.js';
 
 useDevices();
 afterEach(() => {
-  wg.configureKernels({ conv: null, matmul: null });
+  wg.configureKernels({ conv: null, matmul: null, reduce: null });
 });
 
 describe('configureKernels', () => {
   it('refuses unknown families and names, with the accepted ones', () => {
-    expect(() => wg.configureKernels({ convv: 'tiled' } as never)).toThrow("configureKernels: unknown option 'convv' (did you mean 'conv'?); accepted options: matmul, conv");
+    expect(() => wg.configureKernels({ convv: 'tiled' } as never)).toThrow("configureKernels: unknown option 'convv' (did you mean 'conv'?); accepted options: matmul, conv, reduce");
     expect(() => wg.configureKernels({ conv: 'tiles' as never })).toThrow("configureKernels: conv must be one of 'tiled', 'kParallel', 'direct', got 'tiles' (did you mean 'tiled'?)");
   });
   it('returns the choices in force, and null frees one', () => {
@@ -58,6 +58,27 @@ describe.skipIf(NO_WEBGPU)('matmul variants on webgpu', () => {
       const refI = (await yi.to('cpu')).matmul(await zi.to('cpu'));
       expect(Array.from(await yi.matmul(zi).data())).toEqual(Array.from(await refI.data()));
     }
+  });
+});
+
+describe.skipIf(NO_WEBGPU)('reduction variants on webgpu', () => {
+  it.each(['rowPerWorkgroup', 'rowPerInvocation', 'chunked'] as const)('%s gives cpu\'s sums, maxima and argmax', async (name) => {
+    wg.configureKernels({ reduce: name });
+    for (const [rows, len] of [[70, 3], [5, 301], [2, 1999]] as const) {
+      const x = wg.randn([rows, len], { device: 'cpu' });
+      const xg = await x.to('webgpu');
+      await expectClose(await xg.sum(1).to('cpu'), x.sum(1), 1e-5);
+      expect(wg.kernelVariants().reduce.last).toBe(name);
+      await expectClose(await xg.amax(1).to('cpu'), x.amax(1), 0);
+      expect(Array.from(await xg.argmax(1).data())).toEqual(Array.from(await x.argmax(1).data()));
+    }
+  });
+
+  it('rowPerInvocation falls back to a workgroup per row where one invocation may not walk a row', async () => {
+    wg.configureKernels({ reduce: 'rowPerInvocation' });
+    const x = wg.randn([3, 5000], { device: 'webgpu' });
+    await x.sum(1).data();
+    expect(wg.kernelVariants().reduce.last).toBe('rowPerWorkgroup');
   });
 });
 

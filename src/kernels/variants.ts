@@ -16,6 +16,14 @@ export const KERNEL_VARIANTS = {
   matmul: ['tile64x64', 'tile32x32'],
   /** webgpu implicit-GEMM drivers of conv2d and its gradients (shaders/conv2d.wgsl's DRIVER). */
   conv: ['tiled', 'kParallel', 'direct'],
+  /**
+   * webgpu reductions: a workgroup per output row, an invocation per output row (only for rows
+   * one invocation may walk: REDUCE_STEPS elements, llvmpipe's loop cap), or rows split in
+   * chunks over workgroups, then the partials reduced (always, for rows too long for one
+   * workgroup). Where a forced variant cannot run a shape, the plan's own choice runs;
+   * `kernelVariants().reduce.last` says which ran.
+   */
+  reduce: ['rowPerWorkgroup', 'rowPerInvocation', 'chunked'],
 } as const;
 
 export type VariantFamily = keyof typeof KERNEL_VARIANTS;
@@ -63,5 +71,5 @@ export interface VariantInfo<F extends VariantFamily> {
 /** Each family's variants, the forced one and the last one run (for benchmarks and autotuners). */
 export function kernelVariants(): { [F in VariantFamily]: VariantInfo<F> } {
   const info = (f: VariantFamily) => ({ names: KERNEL_VARIANTS[f], ...(forced[f] ? { forced: forced[f] } : {}), ...(last[f] ? { last: last[f] } : {}) });
-  return { matmul: info('matmul'), conv: info('conv') } as { [F in VariantFamily]: VariantInfo<F> };
+  return { matmul: info('matmul'), conv: info('conv'), reduce: info('reduce') } as { [F in VariantFamily]: VariantInfo<F> };
 }

@@ -12,6 +12,7 @@
 import type { Backend, BackendMemory, KernelFamilies, RandomDist, View } from '../backend.js';
 import type { WebGPUContext } from './context.js';
 import { FAMILY_SHADERS, webgpuFamilies } from './families.js';
+import { forcedVariant, noteVariant } from '../variants.js';
 import { ALL_UNARY, BINARY, UNARY, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { allocArray } from '../../core/dtype.js';
@@ -524,7 +525,10 @@ export class WebGPUBackend implements Backend, WebGPUContext {
     // Few long rows are also split, so that at least REDUCE_MIN_GROUPS workgroups share the
     // work (a single sum would otherwise run on one core), keeping chunks of REDUCE_MIN_CHUNK.
     const spread = nOuter < REDUCE_MIN_GROUPS ? Math.min(Math.ceil(REDUCE_MIN_GROUPS / nOuter), Math.floor(nInner / REDUCE_MIN_CHUNK)) : 1;
-    const nChunks = Math.max(1, Math.ceil(nInner / (this.wg * REDUCE_STEPS)), spread);
+    // The variant seam (kernels/variants.ts): 'chunked' splits every row it can over two or
+    // more workgroups; 'rowPerInvocation' applies where one invocation may walk a whole row.
+    const forced = forcedVariant('reduce');
+    const nChunks = Math.max(1, Math.ceil(nInner / (this.wg * REDUCE_STEPS)), spread, forced === 'chunked' && nInner > 2 ? 2 : 1); // (the partials' own reduction, 2 long, is not split again)
     const chunkLen = Math.ceil(nInner / nChunks);
     const params = {
       n_outer: nOuter, n_inner: nInner, outer_rank: co.shape.length, inner_rank: ci.shape.length, x_offset: src.offset,
@@ -558,6 +562,7 @@ export class WebGPUBackend implements Backend, WebGPUContext {
         preamble: () => `alias C = ${c};\n${mathLib(c)}\nfn better(a: C, b: C) -> bool { return ${better}; }\nfn tie(a: C, b: C) -> bool { return ${tie}; }\nfn worst() -> C { ${bits} return ${worst}; }\n`,
       };
       if (nChunks === 1) {
+        noteVariant('reduce', 'rowPerWorkgroup'); // argreduce has no invocation-per-row entry
         this.dispatch(spec, { x: buf(src), out: buf(out) }, params, this.grid(nOuter));
       } else {
         // Each chunk's best index and best value; the first chunk holding the row's best value
@@ -573,7 +578,8 @@ export class WebGPUBackend implements Backend, WebGPUContext {
       }
     } else if (nChunks === 1) {
       // Long rows: a workgroup per output; short rows: an invocation per output.
-      const perWorkgroup = nInner > 64 || nOuter < 64;
+      const perWorkgroup = forced === 'rowPerWorkgroup' || (forced === 'rowPerInvocation' ? nInner > REDUCE_STEPS : nInner > 64 || nOuter < 64);
+      noteVariant('reduce', perWorkgroup ? 'rowPerWorkgroup' : 'rowPerInvocation');
       this.dispatch(
         reduceSpec(op, perWorkgroup ? 'reduce_workgroup' : 'reduce_thread'),
         { x: buf(src), out: buf(out) }, params, this.grid(perWorkgroup ? nOuter : Math.ceil(nOuter / this.wg)),
@@ -585,6 +591,7 @@ export class WebGPUBackend implements Backend, WebGPUContext {
       this.reduce(op, partials(part, x.dtype), 1, out);
       part.free();
     }
+    if (nChunks > 1) noteVariant('reduce', 'chunked'); // after the partials' own reduction noted its variant
     temp?.free();
   }
 
