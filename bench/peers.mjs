@@ -23,6 +23,9 @@ export async function webgrad(device) {
     },
     sync: () => wg.sync(),
     dispose: (t) => t.dispose(),
+    /** Forces a kernel variant by name (null: the plan's own choice) and returns the one that ran last. */
+    setVariant: (family, name) => wg.configureKernels({ [family]: name }),
+    lastVariant: (family) => wg.kernelVariants()[family].last,
   };
 }
 

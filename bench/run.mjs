@@ -3,11 +3,14 @@
 // in TensorFlow.js measured in the same run (on webgpu: the same Dawn adapter).
 //
 //   node bench/run.mjs [--quick] [--filter REGEX] [--devices cpu,webgpu] [--no-peer]
-//                      [--time MS] [--out FILE.md]
+//                      [--no-variants] [--time MS] [--out FILE.md]
 //
 // Each sample runs the op once and waits for the device queue to drain (no read back);
 // inputs are made once per case. Ratio = peer time / webgrad time: above 1, webgrad is faster.
 // These machines are noisy: compare ratios from one run, not times across runs.
+// On webgpu, the cases whose kernels come in variants (matmul tilings, conv drivers, reduction
+// layouts) are also run once per variant, forced through wg.configureKernels (the variant
+// seam), next to the same peer time: the rows named 'case [variant]'.
 import { writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import { tfjs, webgrad } from './peers.mjs';
@@ -22,6 +25,7 @@ const quick = flag('--quick');
 const filter = new RegExp(opt('--filter', '.'));
 const devices = opt('--devices', 'cpu,webgpu').split(',');
 const withPeer = !flag('--no-peer');
+const withVariants = !flag('--no-variants');
 const timeMs = Number(opt('--time', quick ? '300' : '1000'));
 const out = opt('--out', undefined);
 
@@ -45,6 +49,14 @@ function cases(device) {
   ].filter((k) => filter.test(k.name));
 }
 
+/** The variant family each case's kernel belongs to, and its variants (webgpu). */
+const VARIANTS = {
+  matmul: ['matmul', ['tile64x64', 'tile32x32']],
+  conv2d: ['conv', ['tiled', 'kParallel', 'direct']],
+  sumRows: ['reduce', ['rowPerWorkgroup', 'rowPerInvocation', 'chunked']],
+};
+const variantsOf = (device, c) => (withVariants && device === 'webgpu' && VARIANTS[c.kernel]) || null;
+
 /** A 3x3, stride 1, padding 1 convolution of [n, cin, hw, hw] to cout channels. */
 function conv(n, cin, cout, hw) {
   const flops = 2 * n * cout * hw * hw * cin * 9;
@@ -55,7 +67,7 @@ function conv(n, cin, cout, hw) {
   }];
 }
 
-const total = devices.reduce((a, d) => a + cases(d).length * (withPeer ? 2 : 1), 0);
+const total = devices.reduce((a, d) => a + cases(d).reduce((n, c) => n + (withPeer ? 2 : 1) + (variantsOf(d, c)?.[1].length ?? 0), 0), 0);
 let done = 0;
 function progress(label) {
   const width = 28;
@@ -97,7 +109,24 @@ for (const device of devices) {
       peerMs = await measure(peer, c);
       done++;
     }
-    rows.push({ device, case: c.name, ms, peerMs, gflops: c.flops / ms / 1e6, gbs: c.bytes / ms / 1e6, ratio: peerMs ? peerMs / ms : undefined });
+    const chosen = VARIANTS[c.kernel] && device === 'webgpu' ? ` (plan: ${wg.lastVariant(VARIANTS[c.kernel][0])})` : '';
+    rows.push({ device, case: c.name + chosen, ms, peerMs, gflops: c.flops / ms / 1e6, gbs: c.bytes / ms / 1e6, ratio: peerMs ? peerMs / ms : undefined });
+    const variants = variantsOf(device, c);
+    if (variants) {
+      const [family, names] = variants;
+      for (const name of names) {
+        progress(`${c.name} [${name}] webgrad/${device}`);
+        wg.setVariant(family, name);
+        let vms;
+        try {
+          vms = await measure(wg, c);
+        } finally {
+          wg.setVariant(family, null);
+        }
+        done++;
+        rows.push({ device, case: `${c.name} [${name}]`, ms: vms, peerMs, gflops: c.flops / vms / 1e6, gbs: c.bytes / vms / 1e6, ratio: peerMs ? peerMs / vms : undefined });
+      }
+    }
   }
 }
 progress('done');
