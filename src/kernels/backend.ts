@@ -47,19 +47,8 @@ export interface CoreBackend {
   /** A contiguous host copy of the view's elements. */
   read(x: View): Promise<TypedArray>;
 
-  /** out = op(x), elementwise; out is contiguous with x's shape. `params`: the op's parameters (a0, a1). */
-  unary(op: UnaryOp, x: View, out: View, params?: readonly number[]): void;
-  /** out = op(a, b); a and b are already broadcast (stride 0) to out's shape. */
-  binary(op: BinaryOp, a: View, b: View, out: View): void;
-  /** out = cond ? a : b; all broadcast to out's shape. */
-  where(cond: View, a: View, b: View, out: View): void;
   /** Strided copy with dtype conversion; out may be any view (cat writes into slices). */
   copy(x: View, out: View): void;
-  /**
-   * Reduces the last `reduceRank` dims of x; out is contiguous with x's leading dims.
-   * argmax/argmin write the flat index within the reduced dims (first occurrence).
-   */
-  reduce(op: ReduceOp, x: View, reduceRank: number, out: View): void;
   /** out[i] = x[i with coordinate `dim` replaced by index[i]]; index is int32 with out's shape. */
   gather(x: View, dim: number, index: View, out: View): void;
   /**

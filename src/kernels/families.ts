@@ -6,6 +6,8 @@
  * either backend is a compile error. docs/ARCHITECTURE.md has the checklist for adding one.
  */
 import type { ConvKernels } from './conv/types.js';
+import type { ElementwiseKernels } from './elementwise/types.js';
+import type { ReduceKernels } from './reduce/types.js';
 import type { MatmulKernels } from './matmul/types.js';
 import type { NormKernels } from './norm/types.js';
 import type { OptimKernels } from './optim/types.js';
@@ -13,6 +15,10 @@ import type { PoolKernels } from './pool/types.js';
 import type { SoftmaxKernels } from './softmax/types.js';
 
 export interface KernelFamilies {
+  /** unary ops, binary ops, where (the op tables of ops.ts). */
+  readonly elementwise: ElementwiseKernels;
+  /** sum, prod, max, min, argmax, argmin over the trailing dims. */
+  readonly reduce: ReduceKernels;
   /** batched matmul, in tiles whose sizes a plan picks. */
   readonly matmul: MatmulKernels;
   /** conv2d and its gradients (implicit GEMM). */

@@ -172,7 +172,7 @@ function run(be: WebGPUContext, g: Gemm): void {
   dispatch(be, g, pl, part.handle as GPUBuffer, { begin: 0, end: K, chunk, splits, accumulate: false });
   // out = the sum over s of part[s, :], a reduction of the [size, splits] view.
   const whole: View = { storage: g.out.storage, dtype: 'float32', shape: [size], strides: [1], offset: 0 };
-  be.reduce('sum', { storage: part, dtype: 'float32', shape: [size, splits], strides: [1, size], offset: 0 }, 1, whole);
+  be.reduce.reduce('sum', { storage: part, dtype: 'float32', shape: [size, splits], strides: [1, size], offset: 0 }, 1, whole);
   part.free();
 }
 

@@ -4,6 +4,8 @@
  * own folder, src/kernels/<family>/cpu.ts.
  */
 import type { KernelFamilies } from '../families.js';
+import { cpuKernels as elementwise } from '../elementwise/cpu.js';
+import { cpuKernels as reduce } from '../reduce/cpu.js';
 import { cpuKernels as matmul } from '../matmul/cpu.js';
 import { cpuKernels as conv } from '../conv/cpu.js';
 import { cpuKernels as pooling } from '../pool/cpu.js';
@@ -11,4 +13,4 @@ import { cpuKernels as softmax } from '../softmax/cpu.js';
 import { cpuKernels as norm } from '../norm/cpu.js';
 import { cpuKernels as optim } from '../optim/cpu.js';
 
-export const cpuFamilies: KernelFamilies = { matmul, conv, pooling, softmax, norm, optim };
+export const cpuFamilies: KernelFamilies = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim };

@@ -5,7 +5,6 @@
  */
 import type { Backend, BackendMemory, KernelFamilies, RandomDist, View } from '../backend.js';
 import { cpuFamilies } from './families.js';
-import { ALL_UNARY, BINARY, UNARY, elementwiseTypes, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
 import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
 import { Storage } from '../../core/storage.js';
 import { isContiguous, numel } from '../../core/shape.js';
@@ -64,55 +63,6 @@ export class CpuBackend implements Backend {
     return this.readSync(x);
   }
 
-  unary(op: UnaryOp, x: View, out: View, params: readonly number[] = []): void {
-    const def = ALL_UNARY[op];
-    const { compute } = elementwiseTypes(def.rule, x.dtype);
-    const f = (compute === 'int32' && def.cpuInt) || def.cpu;
-    const src = arr(x);
-    const dst = arr(out);
-    const a0 = params[0] ?? 0;
-    const a1 = params[1] ?? 0;
-    if (flat(x, out.shape) && flat(out, out.shape)) {
-      // Contiguous operands: no offset tables (the common case, several times faster).
-      const n = numel(out.shape);
-      for (let i = 0; i < n; i++) dst[out.offset + i] = f(src[x.offset + i]!, a0, a1);
-      return;
-    }
-    const offs = viewOffsets(x, out.shape);
-    const oo = viewOffsets(out, out.shape);
-    for (let i = 0; i < offs.length; i++) dst[oo[i]!] = f(src[offs[i]!]!, a0, a1);
-  }
-
-  binary(op: BinaryOp, a: View, b: View, out: View): void {
-    const def = BINARY[op];
-    const f = a.dtype === 'int32' && 'cpuInt' in def ? def.cpuInt : def.cpu;
-    const A = arr(a);
-    const B = arr(b);
-    const dst = arr(out);
-    if (flat(out, out.shape) && (flat(a, out.shape) || scalar(a)) && (flat(b, out.shape) || scalar(b))) {
-      const n = numel(out.shape);
-      const [sa, sb] = [scalar(a) ? 0 : 1, scalar(b) ? 0 : 1];
-      for (let i = 0; i < n; i++) dst[out.offset + i] = f(A[a.offset + sa * i]!, B[b.offset + sb * i]!);
-      return;
-    }
-    const oa = viewOffsets(a, out.shape);
-    const ob = viewOffsets(b, out.shape);
-    const oo = viewOffsets(out, out.shape);
-    for (let i = 0; i < oa.length; i++) dst[oo[i]!] = f(A[oa[i]!]!, B[ob[i]!]!);
-  }
-
-  where(cond: View, a: View, b: View, out: View): void {
-    const C = arr(cond);
-    const A = arr(a);
-    const B = arr(b);
-    const dst = arr(out);
-    const oc = viewOffsets(cond, out.shape);
-    const oa = viewOffsets(a, out.shape);
-    const ob = viewOffsets(b, out.shape);
-    const oo = viewOffsets(out, out.shape);
-    for (let i = 0; i < oa.length; i++) dst[oo[i]!] = C[oc[i]!] ? A[oa[i]!]! : B[ob[i]!]!;
-  }
-
   copy(x: View, out: View): void {
     const src = arr(x);
     const dst = arr(out);
@@ -130,58 +80,6 @@ export class CpuBackend implements Backend {
       for (let i = 0; i < ox.length; i++) dst[oo[i]!] = src[ox[i]!] !== 0 ? 1 : 0;
     } else {
       for (let i = 0; i < ox.length; i++) dst[oo[i]!] = src[ox[i]!]!;
-    }
-  }
-
-  reduce(op: ReduceOp, x: View, reduceRank: number, out: View): void {
-    const rank = x.shape.length;
-    const outerShape = x.shape.slice(0, rank - reduceRank);
-    const innerShape = x.shape.slice(rank - reduceRank);
-    const outer = elementOffsets(outerShape, x.strides.slice(0, rank - reduceRank), x.offset);
-    const inner = elementOffsets(innerShape, x.strides.slice(rank - reduceRank), 0);
-    const src = arr(x);
-    const dst = arr(out);
-    const oo = viewOffsets(out, outerShape);
-    const isInt = x.dtype === 'int32' || x.dtype === 'bool';
-    for (let o = 0; o < outer.length; o++) {
-      const base = outer[o]!;
-      let acc: number;
-      switch (op) {
-        case 'sum':
-          acc = 0;
-          if (isInt) for (let r = 0; r < inner.length; r++) acc = (acc + src[base + inner[r]!]!) | 0;
-          else for (let r = 0; r < inner.length; r++) acc += src[base + inner[r]!]!;
-          break;
-        case 'prod':
-          acc = 1;
-          if (isInt) for (let r = 0; r < inner.length; r++) acc = Math.imul(acc, src[base + inner[r]!]!);
-          else for (let r = 0; r < inner.length; r++) acc *= src[base + inner[r]!]!;
-          break;
-        case 'max':
-        case 'min': {
-          const isMax = op === 'max';
-          acc = isMax ? -Infinity : Infinity;
-          for (let r = 0; r < inner.length; r++) {
-            const v = src[base + inner[r]!]!;
-            if (v !== v) { acc = NaN; break; }
-            if (isMax ? v > acc : v < acc) acc = v;
-          }
-          break;
-        }
-        case 'argmax':
-        case 'argmin': {
-          const isMax = op === 'argmax';
-          let best = isMax ? -Infinity : Infinity;
-          acc = 0;
-          for (let r = 0; r < inner.length; r++) {
-            const v = src[base + inner[r]!]!;
-            if (v !== v) { acc = r; break; } // the first NaN wins, as in PyTorch
-            if (isMax ? v > best : v < best) { best = v; acc = r; }
-          }
-          break;
-        }
-      }
-      dst[oo[o]!] = acc;
     }
   }
 

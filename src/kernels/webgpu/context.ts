@@ -1,12 +1,13 @@
 /**
  * What a family's webgpu binder (src/kernels/<family>/webgpu.ts) may use of the backend: the
- * core kernels, the device, and the dispatch machinery. The binders import this interface,
+ * core kernels and the other families (conv sums its partials with reduce), the device, and
+ * the dispatch machinery. The binders import this interface,
  * never the backend class, so the class can build their tables without an import loop.
  */
-import type { CoreBackend, View } from '../backend.js';
+import type { Backend, View } from '../backend.js';
 import type { KernelSpec, UniformValues } from './pipelines.js';
 
-export interface WebGPUContext extends CoreBackend {
+export interface WebGPUContext extends Backend {
   readonly device: GPUDevice;
   /** Invocations per workgroup of the 1-D kernels (the WG override). */
   readonly wg: number;

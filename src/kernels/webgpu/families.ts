@@ -7,6 +7,8 @@
 import type { KernelFamilies } from '../families.js';
 import type { WebGPUContext } from './context.js';
 import type { KernelSource } from './pipelines.js';
+import * as elementwise from '../elementwise/webgpu.js';
+import * as reduce from '../reduce/webgpu.js';
 import * as matmul from '../matmul/webgpu.js';
 import * as conv from '../conv/webgpu.js';
 import * as pooling from '../pool/webgpu.js';
@@ -14,11 +16,13 @@ import * as softmax from '../softmax/webgpu.js';
 import * as norm from '../norm/webgpu.js';
 import * as optim from '../optim/webgpu.js';
 
-const FAMILIES = { matmul, conv, pooling, softmax, norm, optim } satisfies Record<keyof KernelFamilies, { webgpuKernels: (b: WebGPUContext) => unknown; SHADERS: Record<string, KernelSource> }>;
+const FAMILIES = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim } satisfies Record<keyof KernelFamilies, { webgpuKernels: (b: WebGPUContext) => unknown; SHADERS: Record<string, KernelSource> }>;
 
 /** Every family's table, bound to backend `b`. */
 export function webgpuFamilies(b: WebGPUContext): KernelFamilies {
   return {
+    elementwise: FAMILIES.elementwise.webgpuKernels(b),
+    reduce: FAMILIES.reduce.webgpuKernels(b),
     matmul: FAMILIES.matmul.webgpuKernels(b),
     conv: FAMILIES.conv.webgpuKernels(b),
     pooling: FAMILIES.pooling.webgpuKernels(b),
@@ -30,6 +34,8 @@ export function webgpuFamilies(b: WebGPUContext): KernelFamilies {
 
 /** Every family's shaders, by name (the compile-all test walks them with the core ones). */
 export const FAMILY_SHADERS = {
+  ...elementwise.SHADERS,
+  ...reduce.SHADERS,
   ...matmul.SHADERS,
   ...conv.SHADERS,
   ...pooling.SHADERS,

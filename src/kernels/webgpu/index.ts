@@ -12,8 +12,6 @@
 import type { Backend, BackendMemory, KernelFamilies, RandomDist, View } from '../backend.js';
 import type { WebGPUContext } from './context.js';
 import { FAMILY_SHADERS, webgpuFamilies } from './families.js';
-import { forcedVariant, noteVariant } from '../variants.js';
-import { ALL_UNARY, BINARY, UNARY, type BinaryOp, type ReduceOp, type UnaryOp } from '../ops.js';
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { allocArray } from '../../core/dtype.js';
 import { Storage } from '../../core/storage.js';
@@ -21,30 +19,18 @@ import { coalesce, contiguousStrides, fmtShape, isContiguous, numel } from '../.
 import type { AdapterReport } from './device.js';
 import { BufferPool, sizeClass } from './pool.js';
 import { PipelineCache, packUniform, type KernelSource, type KernelSpec, type UniformValues } from './pipelines.js';
-import unarySrc from '../../../shaders/unary.wgsl';
-import binarySrc from '../../../shaders/binary.wgsl';
-import binaryVec4Src from '../../../shaders/binary_vec4.wgsl';
-import whereSrc from '../../../shaders/where.wgsl';
 import copySrc from '../../../shaders/copy.wgsl';
 import fillSrc from '../../../shaders/fill.wgsl';
 import randomSrc from '../../../shaders/random.wgsl';
-import reduceSrc from '../../../shaders/reduce.wgsl';
-import argreduceSrc from '../../../shaders/argreduce.wgsl';
 import gatherSrc from '../../../shaders/gather.wgsl';
 import scatterAddSrc from '../../../shaders/scatter_add.wgsl';
-import { KERNEL_ERRORS, MAX_RANK, STRIDED_LIB, buf, lostError, mathLib, pad, wgslType } from './util.js';
+import { KERNEL_ERRORS, MAX_RANK, STRIDED_LIB, buf, lostError, pad, wgslType } from './util.js';
 
 /** Every shader file, by name (the compile-all test walks this). */
 export const SHADERS = {
-  unary: { file: 'unary.wgsl', source: unarySrc, lib: STRIDED_LIB },
-  binary: { file: 'binary.wgsl', source: binarySrc, lib: STRIDED_LIB },
-  binaryVec4: { file: 'binary_vec4.wgsl', source: binaryVec4Src },
-  where: { file: 'where.wgsl', source: whereSrc, lib: STRIDED_LIB },
   copy: { file: 'copy.wgsl', source: copySrc, lib: STRIDED_LIB },
   fill: { file: 'fill.wgsl', source: fillSrc, lib: STRIDED_LIB },
   random: { file: 'random.wgsl', source: randomSrc },
-  reduce: { file: 'reduce.wgsl', source: reduceSrc, lib: STRIDED_LIB },
-  argreduce: { file: 'argreduce.wgsl', source: argreduceSrc, lib: STRIDED_LIB },
   gather: { file: 'gather.wgsl', source: gatherSrc, lib: STRIDED_LIB },
   scatterAdd: { file: 'scatter_add.wgsl', source: scatterAddSrc, lib: STRIDED_LIB },
   // the kernel families' shaders (webgpu/families.ts)
@@ -54,16 +40,6 @@ export const SHADERS = {
 export const MAX_BATCH = 128;
 const UNIFORM_SLOT = 256; // >= every kernel's Params and a multiple of minUniformBufferOffsetAlignment
 const ARENA_SLOTS = 256;
-/**
- * Mesa's llvmpipe silently ends an invocation's loops once they have run 65535 iterations in
- * all (LP_MAX_TGSI_LOOP_ITERATIONS, shared by every loop of the shader): a longer loop gives a
- * wrong answer, not an error. Kernels whose loop length grows with the input are split:
- * a reduction row into chunks of REDUCE_STEPS elements per invocation (a matmul's K is cut
- * into slabs the same way: kernels/matmul/webgpu.ts).
- */
-const REDUCE_STEPS = 2048;
-const REDUCE_MIN_GROUPS = 64;
-const REDUCE_MIN_CHUNK = 8192;
 
 
 export { wgslType };
@@ -366,65 +342,6 @@ export class WebGPUBackend implements Backend, WebGPUContext {
     return { rank: c.shape.length, shape: pad(c.shape), strides: c.strides.map((s) => pad(s)) };
   }
 
-  unary(op: UnaryOp, x: View, out: View, params: readonly number[] = []): void {
-    this.checkOut(op, out);
-    const n = numel(out.shape);
-    if (n === 0) return;
-    const c = wgslType(x.dtype);
-    const so = wgslType(out.dtype);
-    const s = this.strided(op, out.shape, [x, out]);
-    this.dispatch(
-      { shader: SHADERS.unary, entry: 'main', variant: `${op}|${c}|${so}`, preamble: () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(x: C) -> SO { return SO(${ALL_UNARY[op].wgsl}); }\n` },
-      { x: buf(x), out: buf(out) },
-      { n, rank: s.rank, x_offset: x.offset, a0: params[0] ?? 0, a1: params[1] ?? 0, shape: s.shape, x_strides: s.strides[0]! },
-      this.grid(Math.ceil(n / this.wg)),
-    );
-  }
-
-  binary(op: BinaryOp, a: View, b: View, out: View): void {
-    this.checkOut(op, out);
-    const n = numel(out.shape);
-    if (n === 0) return;
-    const c = wgslType(a.dtype);
-    const so = wgslType(out.dtype);
-    const s = this.strided(op, out.shape, [a, b, out]);
-    const preamble = () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(a: C, b: C) -> SO { return SO(${BINARY[op].wgsl}); }\n`;
-    // Contiguous (or single broadcast value) operands: four elements per invocation.
-    const flat = (v: View, k: number) => s.rank <= 1 && (s.strides[k]![0] === 0 || (s.strides[k]![0] === 1 && v.offset % 4 === 0));
-    if (flat(a, 0) && flat(b, 1)) {
-      const n4 = Math.ceil(n / 4);
-      this.dispatch(
-        { shader: SHADERS.binaryVec4, entry: 'main', variant: `${op}|${c}|${so}`, preamble },
-        { a: buf(a), b: buf(b), out: buf(out) },
-        { n4, a_offset: a.offset, b_offset: b.offset, a_splat: s.rank === 0 || s.strides[0]![0] === 0 ? 1 : 0, b_splat: s.rank === 0 || s.strides[1]![0] === 0 ? 1 : 0 },
-        this.grid(Math.ceil(n4 / this.wg)),
-      );
-      return;
-    }
-    this.dispatch(
-      { shader: SHADERS.binary, entry: 'main', variant: `${op}|${c}|${so}`, preamble: () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(a: C, b: C) -> SO { return SO(${BINARY[op].wgsl}); }\n` },
-      { a: buf(a), b: buf(b), out: buf(out) },
-      { n, rank: s.rank, a_offset: a.offset, b_offset: b.offset, shape: s.shape, a_strides: s.strides[0]!, b_strides: s.strides[1]! },
-      this.grid(Math.ceil(n / this.wg)),
-    );
-  }
-
-  where(cond: View, a: View, b: View, out: View): void {
-    this.checkOut('where', out);
-    const n = numel(out.shape);
-    if (n === 0) return;
-    const s = this.strided('where', out.shape, [cond, a, b, out]);
-    this.dispatch(
-      { shader: SHADERS.where, entry: 'main', variant: out.dtype, preamble: () => `alias C = ${wgslType(out.dtype)};\n` },
-      { cond: buf(cond), a: buf(a), b: buf(b), out: buf(out) },
-      {
-        n, rank: s.rank, c_offset: cond.offset, a_offset: a.offset, b_offset: b.offset, shape: s.shape,
-        c_strides: s.strides[0]!, a_strides: s.strides[1]!, b_strides: s.strides[2]!,
-      },
-      this.grid(Math.ceil(n / this.wg)),
-    );
-  }
-
   copy(x: View, out: View): void {
     const n = numel(out.shape);
     if (n === 0) return;
@@ -499,100 +416,6 @@ export class WebGPUBackend implements Backend, WebGPUContext {
       { n, seed: seed >>> 0, counter: counter >>> 0, kind, a, b, low: dist.kind === 'int' ? dist.low | 0 : 0, range },
       this.grid(Math.ceil(n / this.wg)),
     );
-  }
-
-  reduce(op: ReduceOp, x: View, reduceRank: number, out: View): void {
-    this.checkOut(op, out);
-    const nOuter = numel(out.shape);
-    if (nOuter === 0) return;
-    const rank = x.shape.length;
-    const split = rank - reduceRank;
-    let co = coalesce(x.shape.slice(0, split), [x.strides.slice(0, split)]);
-    let ci = coalesce(x.shape.slice(split), [x.strides.slice(split)]);
-    let src = x;
-    let temp: Storage | undefined;
-    if (co.shape.length > MAX_RANK || ci.shape.length > MAX_RANK) {
-      // Too many non-mergeable dims for the kernel's index math: reduce a contiguous copy.
-      temp = this.allocate(x.dtype, numel(x.shape));
-      src = { storage: temp, dtype: x.dtype, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 };
-      this.copy(x, src);
-      co = coalesce(src.shape.slice(0, split), [src.strides.slice(0, split)]);
-      ci = coalesce(src.shape.slice(split), [src.strides.slice(split)]);
-    }
-    const nInner = numel(ci.shape);
-    const c = wgslType(x.dtype);
-    // Rows longer than REDUCE_STEPS per invocation are cut into chunks (see REDUCE_STEPS).
-    // Few long rows are also split, so that at least REDUCE_MIN_GROUPS workgroups share the
-    // work (a single sum would otherwise run on one core), keeping chunks of REDUCE_MIN_CHUNK.
-    const spread = nOuter < REDUCE_MIN_GROUPS ? Math.min(Math.ceil(REDUCE_MIN_GROUPS / nOuter), Math.floor(nInner / REDUCE_MIN_CHUNK)) : 1;
-    // The variant seam (kernels/variants.ts): 'chunked' splits every row it can over two or
-    // more workgroups; 'rowPerInvocation' applies where one invocation may walk a whole row.
-    const forced = forcedVariant('reduce');
-    const nChunks = Math.max(1, Math.ceil(nInner / (this.wg * REDUCE_STEPS)), spread, forced === 'chunked' && nInner > 2 ? 2 : 1); // (the partials' own reduction, 2 long, is not split again)
-    const chunkLen = Math.ceil(nInner / nChunks);
-    const params = {
-      n_outer: nOuter, n_inner: nInner, outer_rank: co.shape.length, inner_rank: ci.shape.length, x_offset: src.offset,
-      n_chunks: nChunks, chunk_len: Math.min(nInner, chunkLen),
-      outer_shape: pad(co.shape), outer_strides: pad(co.strides[0]!), inner_shape: pad(ci.shape), inner_strides: pad(ci.strides[0]!),
-    };
-    // ±inf through a `var`: WGSL constant expressions may not be infinite.
-    const lowest = c === 'f32' ? 'bitcast<f32>(bits_lowest)' : '(-2147483647 - 1)';
-    const highest = c === 'f32' ? 'bitcast<f32>(bits_highest)' : '2147483647';
-    const bits = 'var bits_lowest = 0xff800000u; var bits_highest = 0x7f800000u;';
-    const reduceSpec = (kop: 'sum' | 'prod' | 'max' | 'min', entry: string): KernelSpec => {
-      const [identity, combine] = {
-        sum: ['C(0)', 'a + b'],
-        prod: ['C(1)', 'a * b'],
-        max: [lowest, 'max_c(a, b)'], // NaN-propagating, from shaders/lib
-        min: [highest, 'min_c(a, b)'],
-      }[kop];
-      const preamble = () => `alias C = ${c};\n${mathLib(c)}\nfn identity() -> C { ${bits} return ${identity}; }\nfn combine(a: C, b: C) -> C { return ${combine}; }\n`;
-      return { shader: SHADERS.reduce, entry, variant: `${kop}|${c}`, preamble };
-    };
-    /** A contiguous [nOuter, nChunks] view of per-chunk partials. */
-    const partials = (s: Storage, dtype: DType): View => ({ storage: s, dtype, shape: [nOuter, nChunks], strides: [nChunks, 1], offset: 0 });
-    if (op === 'argmax' || op === 'argmin') {
-      // A NaN beats every number and ties with another NaN (the first NaN wins, as in PyTorch).
-      const cmp = op === 'argmax' ? 'a > b' : 'a < b';
-      const better = c === 'f32' ? `${cmp} || (is_nan(a) && !is_nan(b))` : cmp;
-      const tie = c === 'f32' ? 'a == b || (is_nan(a) && is_nan(b))' : 'a == b';
-      const worst = op === 'argmax' ? lowest : highest;
-      const spec = {
-        shader: SHADERS.argreduce, entry: 'main', variant: `${op}|${c}`,
-        preamble: () => `alias C = ${c};\n${mathLib(c)}\nfn better(a: C, b: C) -> bool { return ${better}; }\nfn tie(a: C, b: C) -> bool { return ${tie}; }\nfn worst() -> C { ${bits} return ${worst}; }\n`,
-      };
-      if (nChunks === 1) {
-        noteVariant('reduce', 'rowPerWorkgroup'); // argreduce has no invocation-per-row entry
-        this.dispatch(spec, { x: buf(src), out: buf(out) }, params, this.grid(nOuter));
-      } else {
-        // Each chunk's best index and best value; the first chunk holding the row's best value
-        // (an argreduce of the values) picks the index. Ties still go to the first occurrence.
-        const idx = this.allocate('int32', nOuter * nChunks);
-        const vals = this.allocate(x.dtype, nOuter * nChunks);
-        const best = this.allocate('int32', nOuter);
-        this.dispatch(spec, { x: buf(src), out: idx.handle as GPUBuffer }, params, this.grid(nOuter * nChunks));
-        this.dispatch(reduceSpec(op === 'argmax' ? 'max' : 'min', 'reduce_workgroup'), { x: buf(src), out: vals.handle as GPUBuffer }, params, this.grid(nOuter * nChunks));
-        this.reduce(op, partials(vals, x.dtype), 1, { storage: best, dtype: 'int32', shape: [nOuter], strides: [1], offset: 0 });
-        this.gather(partials(idx, 'int32'), 1, { storage: best, dtype: 'int32', shape: [nOuter, 1], strides: [1, 1], offset: 0 }, { storage: out.storage, dtype: 'int32', shape: [nOuter, 1], strides: [1, 1], offset: 0 });
-        for (const s of [idx, vals, best]) s.free();
-      }
-    } else if (nChunks === 1) {
-      // Long rows: a workgroup per output; short rows: an invocation per output.
-      const perWorkgroup = forced === 'rowPerWorkgroup' || (forced === 'rowPerInvocation' ? nInner > REDUCE_STEPS : nInner > 64 || nOuter < 64);
-      noteVariant('reduce', perWorkgroup ? 'rowPerWorkgroup' : 'rowPerInvocation');
-      this.dispatch(
-        reduceSpec(op, perWorkgroup ? 'reduce_workgroup' : 'reduce_thread'),
-        { x: buf(src), out: buf(out) }, params, this.grid(perWorkgroup ? nOuter : Math.ceil(nOuter / this.wg)),
-      );
-    } else {
-      // A partial per chunk, then a reduction of the partials.
-      const part = this.allocate(x.dtype, nOuter * nChunks);
-      this.dispatch(reduceSpec(op, 'reduce_workgroup'), { x: buf(src), out: part.handle as GPUBuffer }, params, this.grid(nOuter * nChunks));
-      this.reduce(op, partials(part, x.dtype), 1, out);
-      part.free();
-    }
-    if (nChunks > 1) noteVariant('reduce', 'chunked'); // after the partials' own reduction noted its variant
-    temp?.free();
   }
 
   gather(x: View, dim: number, index: View, out: View): void {

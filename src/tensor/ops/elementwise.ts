@@ -70,7 +70,7 @@ function unaryKernel(op: UnaryOp, x: Tensor, params: readonly number[] = []): Te
   const { compute, result } = elementwiseTypes(ALL_UNARY[op].rule, x.dtype);
   const xin = cast(x, compute);
   const out = empty(op, device, result, x.shape);
-  getBackend(device).unary(op, xin, out, params);
+  getBackend(device).elementwise.unary(op, xin, out, params);
   if (xin !== x) xin.dispose();
   return out;
 }
@@ -180,7 +180,7 @@ function binaryKernel(op: BinaryOp, a: TensorOrScalar, b: TensorOrScalar): Tenso
   const { compute, result } = elementwiseTypes(BINARY[op].rule, promoteTypes(A.dtype, B.dtype));
   const { inputs, shape, temps } = prepare(op, [A, B], [compute, compute]);
   const out = empty(op, device, result, shape);
-  getBackend(device).binary(op, inputs[0]!, inputs[1]!, out);
+  getBackend(device).elementwise.binary(op, inputs[0]!, inputs[1]!, out);
   for (const t of temps) t.dispose();
   if (A !== a) A.dispose();
   if (B !== b) B.dispose();
@@ -219,7 +219,7 @@ function whereKernel(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor
   const dtype = promoteTypes(A.dtype, B.dtype);
   const { inputs, shape, temps } = prepare('where', [cond, A, B], ['bool', dtype, dtype]);
   const out = empty('where', device, dtype, shape);
-  getBackend(device).where(inputs[0]!, inputs[1]!, inputs[2]!, out);
+  getBackend(device).elementwise.where(inputs[0]!, inputs[1]!, inputs[2]!, out);
   for (const t of temps) t.dispose();
   if (A !== a) A.dispose();
   if (B !== b) B.dispose();

@@ -73,7 +73,7 @@ export function reduce(op: ReduceOp, x: Tensor, dim: Dim, keepdim: boolean): Ten
   const outShape = kept.map((i) => x.shape[i]!);
   const resultType = reduceResultType(op, xin.dtype);
   let out = empty(op, device, resultType, outShape);
-  getBackend(device).reduce(op, xp, axes.length, out);
+  getBackend(device).reduce.reduce(op, xp, axes.length, out);
   xp.dispose();
   if (xin !== x) xin.dispose();
   if (x.dtype === 'bool' && (op === 'max' || op === 'min')) {

@@ -1,0 +1,92 @@
+/**
+ * The elementwise binders: unary ops, binary ops (a vec4 kernel for contiguous operands) and
+ * where, over any strides (shaders/lib/strided.wgsl); each op's WGSL comes from the op tables
+ * (kernels/ops.ts), spliced into the shader's preamble.
+ */
+import type { View } from '../../core/view.js';
+import { numel } from '../../core/shape.js';
+import type { WebGPUContext } from '../webgpu/context.js';
+import type { KernelSource } from '../webgpu/pipelines.js';
+import { STRIDED_LIB, buf, mathLib, wgslType } from '../webgpu/util.js';
+import { ALL_UNARY, BINARY, type BinaryOp, type UnaryOp } from '../ops.js';
+import type { ElementwiseKernels } from './types.js';
+import unarySrc from '../../../shaders/unary.wgsl';
+import binarySrc from '../../../shaders/binary.wgsl';
+import binaryVec4Src from '../../../shaders/binary_vec4.wgsl';
+import whereSrc from '../../../shaders/where.wgsl';
+
+/** This family's shaders, by name. */
+export const SHADERS = {
+  unary: { file: 'unary.wgsl', source: unarySrc, lib: STRIDED_LIB },
+  binary: { file: 'binary.wgsl', source: binarySrc, lib: STRIDED_LIB },
+  binaryVec4: { file: 'binary_vec4.wgsl', source: binaryVec4Src },
+  where: { file: 'where.wgsl', source: whereSrc, lib: STRIDED_LIB },
+} as const satisfies Record<string, KernelSource>;
+
+export function unary(b: WebGPUContext, op: UnaryOp, x: View, out: View, params: readonly number[] = []): void {
+  b.checkOut(op, out);
+  const n = numel(out.shape);
+  if (n === 0) return;
+  const c = wgslType(x.dtype);
+  const so = wgslType(out.dtype);
+  const s = b.strided(op, out.shape, [x, out]);
+  b.dispatch(
+    { shader: SHADERS.unary, entry: 'main', variant: `${op}|${c}|${so}`, preamble: () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(x: C) -> SO { return SO(${ALL_UNARY[op].wgsl}); }\n` },
+    { x: buf(x), out: buf(out) },
+    { n, rank: s.rank, x_offset: x.offset, a0: params[0] ?? 0, a1: params[1] ?? 0, shape: s.shape, x_strides: s.strides[0]! },
+    b.grid(Math.ceil(n / b.wg)),
+  );
+}
+
+export function binary(b: WebGPUContext, op: BinaryOp, a: View, bv: View, out: View): void {
+  b.checkOut(op, out);
+  const n = numel(out.shape);
+  if (n === 0) return;
+  const c = wgslType(a.dtype);
+  const so = wgslType(out.dtype);
+  const s = b.strided(op, out.shape, [a, bv, out]);
+  const preamble = () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(a: C, b: C) -> SO { return SO(${BINARY[op].wgsl}); }\n`;
+  // Contiguous (or single broadcast value) operands: four elements per invocation.
+  const flat = (v: View, k: number) => s.rank <= 1 && (s.strides[k]![0] === 0 || (s.strides[k]![0] === 1 && v.offset % 4 === 0));
+  if (flat(a, 0) && flat(bv, 1)) {
+    const n4 = Math.ceil(n / 4);
+    b.dispatch(
+      { shader: SHADERS.binaryVec4, entry: 'main', variant: `${op}|${c}|${so}`, preamble },
+      { a: buf(a), b: buf(bv), out: buf(out) },
+      { n4, a_offset: a.offset, b_offset: bv.offset, a_splat: s.rank === 0 || s.strides[0]![0] === 0 ? 1 : 0, b_splat: s.rank === 0 || s.strides[1]![0] === 0 ? 1 : 0 },
+      b.grid(Math.ceil(n4 / b.wg)),
+    );
+    return;
+  }
+  b.dispatch(
+    { shader: SHADERS.binary, entry: 'main', variant: `${op}|${c}|${so}`, preamble: () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(a: C, b: C) -> SO { return SO(${BINARY[op].wgsl}); }\n` },
+    { a: buf(a), b: buf(bv), out: buf(out) },
+    { n, rank: s.rank, a_offset: a.offset, b_offset: bv.offset, shape: s.shape, a_strides: s.strides[0]!, b_strides: s.strides[1]! },
+    b.grid(Math.ceil(n / b.wg)),
+  );
+}
+
+export function where(b: WebGPUContext, cond: View, a: View, bv: View, out: View): void {
+  b.checkOut('where', out);
+  const n = numel(out.shape);
+  if (n === 0) return;
+  const s = b.strided('where', out.shape, [cond, a, bv, out]);
+  b.dispatch(
+    { shader: SHADERS.where, entry: 'main', variant: out.dtype, preamble: () => `alias C = ${wgslType(out.dtype)};\n` },
+    { cond: buf(cond), a: buf(a), b: buf(bv), out: buf(out) },
+    {
+      n, rank: s.rank, c_offset: cond.offset, a_offset: a.offset, b_offset: bv.offset, shape: s.shape,
+      c_strides: s.strides[0]!, a_strides: s.strides[1]!, b_strides: s.strides[2]!,
+    },
+    b.grid(Math.ceil(n / b.wg)),
+  );
+}
+
+/** The family's table on a webgpu backend. */
+export function webgpuKernels(b: WebGPUContext): ElementwiseKernels {
+  return {
+    unary: (op, x, out, params) => unary(b, op, x, out, params),
+    binary: (op, a, bv, out) => binary(b, op, a, bv, out),
+    where: (cond, a, bv, out) => where(b, cond, a, bv, out),
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * The reduction binders: sum, prod, max, min over the trailing dims (shaders/reduce.wgsl) and
+ * argmax/argmin (shaders/argreduce.wgsl), with the layouts of the variant seam
+ * (kernels/variants.ts: rowPerWorkgroup, rowPerInvocation, chunked).
+ */
+import type { View } from '../../core/view.js';
+import type { DType } from '../../core/dtype.js';
+import type { Storage } from '../../core/storage.js';
+import { coalesce, contiguousStrides, numel } from '../../core/shape.js';
+import type { WebGPUContext } from '../webgpu/context.js';
+import type { KernelSource, KernelSpec } from '../webgpu/pipelines.js';
+import { MAX_RANK, STRIDED_LIB, buf, mathLib, pad, wgslType } from '../webgpu/util.js';
+import { forcedVariant, noteVariant } from '../variants.js';
+import type { ReduceOp } from '../ops.js';
+import type { ReduceKernels } from './types.js';
+import reduceSrc from '../../../shaders/reduce.wgsl';
+import argreduceSrc from '../../../shaders/argreduce.wgsl';
+
+/** This family's shaders, by name. */
+export const SHADERS = {
+  reduce: { file: 'reduce.wgsl', source: reduceSrc, lib: STRIDED_LIB },
+  argreduce: { file: 'argreduce.wgsl', source: argreduceSrc, lib: STRIDED_LIB },
+} as const satisfies Record<string, KernelSource>;
+
+/**
+ * Mesa's llvmpipe silently ends an invocation's loops once they have run 65535 iterations in
+ * all (LP_MAX_TGSI_LOOP_ITERATIONS, shared by every loop of the shader): a longer loop gives a
+ * wrong answer, not an error. So a reduction row is cut into chunks of REDUCE_STEPS elements
+ * per invocation (a matmul's K is cut into slabs the same way: kernels/matmul/webgpu.ts).
+ */
+const REDUCE_STEPS = 2048;
+const REDUCE_MIN_GROUPS = 64;
+const REDUCE_MIN_CHUNK = 8192;
+
+export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: number, out: View): void {
+  b.checkOut(op, out);
+  const nOuter = numel(out.shape);
+  if (nOuter === 0) return;
+  const rank = x.shape.length;
+  const split = rank - reduceRank;
+  let co = coalesce(x.shape.slice(0, split), [x.strides.slice(0, split)]);
+  let ci = coalesce(x.shape.slice(split), [x.strides.slice(split)]);
+  let src = x;
+  let temp: Storage | undefined;
+  if (co.shape.length > MAX_RANK || ci.shape.length > MAX_RANK) {
+    // Too many non-mergeable dims for the kernel's index math: reduce a contiguous copy.
+    temp = b.allocate(x.dtype, numel(x.shape));
+    src = { storage: temp, dtype: x.dtype, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 };
+    b.copy(x, src);
+    co = coalesce(src.shape.slice(0, split), [src.strides.slice(0, split)]);
+    ci = coalesce(src.shape.slice(split), [src.strides.slice(split)]);
+  }
+  const nInner = numel(ci.shape);
+  const c = wgslType(x.dtype);
+  // Rows longer than REDUCE_STEPS per invocation are cut into chunks (see REDUCE_STEPS).
+  // Few long rows are also split, so that at least REDUCE_MIN_GROUPS workgroups share the
+  // work (a single sum would otherwise run on one core), keeping chunks of REDUCE_MIN_CHUNK.
+  const spread = nOuter < REDUCE_MIN_GROUPS ? Math.min(Math.ceil(REDUCE_MIN_GROUPS / nOuter), Math.floor(nInner / REDUCE_MIN_CHUNK)) : 1;
+  // The variant seam (kernels/variants.ts): 'chunked' splits every row it can over two or
+  // more workgroups; 'rowPerInvocation' applies where one invocation may walk a whole row.
+  const forced = forcedVariant('reduce');
+  const nChunks = Math.max(1, Math.ceil(nInner / (b.wg * REDUCE_STEPS)), spread, forced === 'chunked' && nInner > 2 ? 2 : 1); // (the partials' own reduction, 2 long, is not split again)
+  const chunkLen = Math.ceil(nInner / nChunks);
+  const params = {
+    n_outer: nOuter, n_inner: nInner, outer_rank: co.shape.length, inner_rank: ci.shape.length, x_offset: src.offset,
+    n_chunks: nChunks, chunk_len: Math.min(nInner, chunkLen),
+    outer_shape: pad(co.shape), outer_strides: pad(co.strides[0]!), inner_shape: pad(ci.shape), inner_strides: pad(ci.strides[0]!),
+  };
+  // ±inf through a `var`: WGSL constant expressions may not be infinite.
+  const lowest = c === 'f32' ? 'bitcast<f32>(bits_lowest)' : '(-2147483647 - 1)';
+  const highest = c === 'f32' ? 'bitcast<f32>(bits_highest)' : '2147483647';
+  const bits = 'var bits_lowest = 0xff800000u; var bits_highest = 0x7f800000u;';
+  const reduceSpec = (kop: 'sum' | 'prod' | 'max' | 'min', entry: string): KernelSpec => {
+    const [identity, combine] = {
+      sum: ['C(0)', 'a + b'],
+      prod: ['C(1)', 'a * b'],
+      max: [lowest, 'max_c(a, b)'], // NaN-propagating, from shaders/lib
+      min: [highest, 'min_c(a, b)'],
+    }[kop];
+    const preamble = () => `alias C = ${c};\n${mathLib(c)}\nfn identity() -> C { ${bits} return ${identity}; }\nfn combine(a: C, b: C) -> C { return ${combine}; }\n`;
+    return { shader: SHADERS.reduce, entry, variant: `${kop}|${c}`, preamble };
+  };
+  /** A contiguous [nOuter, nChunks] view of per-chunk partials. */
+  const partials = (s: Storage, dtype: DType): View => ({ storage: s, dtype, shape: [nOuter, nChunks], strides: [nChunks, 1], offset: 0 });
+  if (op === 'argmax' || op === 'argmin') {
+    // A NaN beats every number and ties with another NaN (the first NaN wins, as in PyTorch).
+    const cmp = op === 'argmax' ? 'a > b' : 'a < b';
+    const better = c === 'f32' ? `${cmp} || (is_nan(a) && !is_nan(b))` : cmp;
+    const tie = c === 'f32' ? 'a == b || (is_nan(a) && is_nan(b))' : 'a == b';
+    const worst = op === 'argmax' ? lowest : highest;
+    const spec = {
+      shader: SHADERS.argreduce, entry: 'main', variant: `${op}|${c}`,
+      preamble: () => `alias C = ${c};\n${mathLib(c)}\nfn better(a: C, b: C) -> bool { return ${better}; }\nfn tie(a: C, b: C) -> bool { return ${tie}; }\nfn worst() -> C { ${bits} return ${worst}; }\n`,
+    };
+    if (nChunks === 1) {
+      noteVariant('reduce', 'rowPerWorkgroup'); // argreduce has no invocation-per-row entry
+      b.dispatch(spec, { x: buf(src), out: buf(out) }, params, b.grid(nOuter));
+    } else {
+      // Each chunk's best index and best value; the first chunk holding the row's best value
+      // (an argreduce of the values) picks the index. Ties still go to the first occurrence.
+      const idx = b.allocate('int32', nOuter * nChunks);
+      const vals = b.allocate(x.dtype, nOuter * nChunks);
+      const best = b.allocate('int32', nOuter);
+      b.dispatch(spec, { x: buf(src), out: idx.handle as GPUBuffer }, params, b.grid(nOuter * nChunks));
+      b.dispatch(reduceSpec(op === 'argmax' ? 'max' : 'min', 'reduce_workgroup'), { x: buf(src), out: vals.handle as GPUBuffer }, params, b.grid(nOuter * nChunks));
+      reduce(b, op, partials(vals, x.dtype), 1, { storage: best, dtype: 'int32', shape: [nOuter], strides: [1], offset: 0 });
+      b.gather(partials(idx, 'int32'), 1, { storage: best, dtype: 'int32', shape: [nOuter, 1], strides: [1, 1], offset: 0 }, { storage: out.storage, dtype: 'int32', shape: [nOuter, 1], strides: [1, 1], offset: 0 });
+      for (const s of [idx, vals, best]) s.free();
+    }
+  } else if (nChunks === 1) {
+    // Long rows: a workgroup per output; short rows: an invocation per output.
+    const perWorkgroup = forced === 'rowPerWorkgroup' || (forced === 'rowPerInvocation' ? nInner > REDUCE_STEPS : nInner > 64 || nOuter < 64);
+    noteVariant('reduce', perWorkgroup ? 'rowPerWorkgroup' : 'rowPerInvocation');
+    b.dispatch(
+      reduceSpec(op, perWorkgroup ? 'reduce_workgroup' : 'reduce_thread'),
+      { x: buf(src), out: buf(out) }, params, b.grid(perWorkgroup ? nOuter : Math.ceil(nOuter / b.wg)),
+    );
+  } else {
+    // A partial per chunk, then a reduction of the partials.
+    const part = b.allocate(x.dtype, nOuter * nChunks);
+    b.dispatch(reduceSpec(op, 'reduce_workgroup'), { x: buf(src), out: part.handle as GPUBuffer }, params, b.grid(nOuter * nChunks));
+    reduce(b, op, partials(part, x.dtype), 1, out);
+    part.free();
+  }
+  if (nChunks > 1) noteVariant('reduce', 'chunked'); // after the partials' own reduction noted its variant
+  temp?.free();
+}
+
+/** The family's table on a webgpu backend. */
+export function webgpuKernels(b: WebGPUContext): ReduceKernels {
+  return { reduce: (op, x, reduceRank, out) => reduce(b, op, x, reduceRank, out) };
+}
