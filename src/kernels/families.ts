@@ -6,6 +6,7 @@
  * either backend is a compile error. docs/ARCHITECTURE.md has the checklist for adding one.
  */
 import type { ConvKernels } from './conv/types.js';
+import type { CumsumKernels } from './cumsum/types.js';
 import type { NormKernels } from './norm/types.js';
 import type { OptimKernels } from './optim/types.js';
 import type { PoolKernels } from './pool/types.js';
@@ -22,4 +23,6 @@ export interface KernelFamilies {
   readonly norm: NormKernels;
   /** the fused optimizer updates. */
   readonly optim: OptimKernels;
+  /** prefix sums along one dim (cumsum and its adjoint). */
+  readonly cumsum: CumsumKernels;
 }

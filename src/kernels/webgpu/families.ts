@@ -12,8 +12,9 @@ import * as pooling from '../pool/webgpu.js';
 import * as softmax from '../softmax/webgpu.js';
 import * as norm from '../norm/webgpu.js';
 import * as optim from '../optim/webgpu.js';
+import * as cumsum from '../cumsum/webgpu.js';
 
-const FAMILIES = { conv, pooling, softmax, norm, optim } satisfies Record<keyof KernelFamilies, { webgpuKernels: (b: WebGPUContext) => unknown; SHADERS: Record<string, KernelSource> }>;
+const FAMILIES = { conv, pooling, softmax, norm, optim, cumsum } satisfies Record<keyof KernelFamilies, { webgpuKernels: (b: WebGPUContext) => unknown; SHADERS: Record<string, KernelSource> }>;
 
 /** Every family's table, bound to backend `b`. */
 export function webgpuFamilies(b: WebGPUContext): KernelFamilies {
@@ -23,6 +24,7 @@ export function webgpuFamilies(b: WebGPUContext): KernelFamilies {
     softmax: FAMILIES.softmax.webgpuKernels(b),
     norm: FAMILIES.norm.webgpuKernels(b),
     optim: FAMILIES.optim.webgpuKernels(b),
+    cumsum: FAMILIES.cumsum.webgpuKernels(b),
   };
 }
 
@@ -33,4 +35,5 @@ export const FAMILY_SHADERS = {
   ...softmax.SHADERS,
   ...norm.SHADERS,
   ...optim.SHADERS,
+  ...cumsum.SHADERS,
 } as const;
