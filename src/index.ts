@@ -36,6 +36,7 @@ export type { BackwardOptions, GradOptions } from './autograd/engine.js';
 export type { Node, GradHook } from './autograd/node.js';
 export { where } from './tensor/ops/elementwise.js';
 export { matmul } from './tensor/ops/matmul.js';
+export { cumsum } from './tensor/ops/scan.js';
 export * as nn from './nn/index.js';
 export * as F from './nn/functional/index.js';
 export * as optim from './optim/index.js';

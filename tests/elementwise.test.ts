@@ -52,6 +52,13 @@ const HOST_UNARY: Record<UnaryOp, (x: number) => number> = {
   abs: (x) => Math.abs(x),
   exp: (x) => Math.exp(x),
   log: (x) => Math.log(x),
+  // Through atanh and tanh, not Math.log1p / Math.expm1 (the cpu backend's): 1 + x = (1 + s) / (1 - s)
+  // with s = x / (2 + x), and e^x - 1 = 2t / (1 - t) with t = tanh(x / 2); neither cancels near 0.
+  log1p: (x) => 2 * Math.atanh(x / (2 + x)),
+  expm1: (x) => {
+    const t = Math.tanh(x / 2);
+    return (2 * t) / (1 - t);
+  },
   sqrt: (x) => Math.sqrt(x),
   rsqrt: (x) => 1 / Math.sqrt(x),
   sin: (x) => Math.sin(x),
@@ -74,7 +81,7 @@ const UNARY_OPS = Object.keys(HOST_UNARY) as UnaryOp[];
 /** Ops whose float32 result is exact (no rounding beyond the input's). */
 const EXACT_UNARY = new Set<UnaryOp>(['neg', 'abs', 'relu', 'sign']);
 /** Inputs in each op's valid domain. */
-const unaryDomain = (op: UnaryOp) => (op === 'log' || op === 'sqrt' || op === 'rsqrt' ? { low: 0.05, high: 4 } : { low: -4, high: 4 });
+const unaryDomain = (op: UnaryOp) => (op === 'log' || op === 'sqrt' || op === 'rsqrt' ? { low: 0.05, high: 4 } : op === 'log1p' ? { low: -0.95, high: 4 } : { low: -4, high: 4 });
 
 const ARITH_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const;
 const CMP_OPS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
@@ -279,6 +286,29 @@ describe.each(DEVICES)('unary ops on %s match the float64 host reference', (devi
       expect(y.shape).toEqual([]);
       expect(relErr([await y.item()], [f32(HOST_UNARY[op](await x.item()))])).toBeLessThan(TOL);
     });
+  });
+
+  // Near 0 the naive forms lose everything: in float32 log(1 + 1e-7) is 1.19e-7 and
+  // exp(1e-7) - 1 is 1.19e-7 (19% off). Expected values are float64 (float32 inputs).
+  const NEAR_0 = [1e-7, -1e-7, 3e-6, -2e-5, 1e-4, -5e-4, 1e-3, -0.01, 0.05, -0.2, 0.3, 0.499, -0.5];
+  const BEYOND = [0.51, -0.51, -0.6, 0.9, 1.1, 2, -0.9, 5];
+  it.each([
+    ['log1p', Math.log1p],
+    ['expm1', Math.expm1],
+  ] as const)('%s is accurate to 1e-7 relative near 0 (|x| from 1e-7 to 0.5), to 3e-7 beyond', async (op, exact) => {
+    for (const [list, tol] of [[NEAR_0, 1e-7], [BEYOND, 3e-7]] as const) {
+      const v = Float32Array.from(list);
+      const y = await values(wg.tensor(v, { device })[op]());
+      y.forEach((g, i) => {
+        const e = exact(v[i]!);
+        expect(Math.abs(g - e) / Math.abs(e), `${op}(${v[i]}) = ${g}, expected ${e}`).toBeLessThan(tol);
+      });
+    }
+  });
+
+  it('log1p(-1) = -inf, log1p(-2) = NaN, expm1(-inf) = -1, expm1(inf) = inf', async () => {
+    expect(Array.from(await values(wg.tensor([-1, -2], { device }).log1p()))).toEqual([-Infinity, NaN]);
+    expect(Array.from(await values(wg.tensor([-Infinity, Infinity], { device }).expm1()))).toEqual([-1, Infinity]);
   });
 
   it('tanh is accurate near 0 (no cancellation in 1 - exp(-2|x|))', async () => {
@@ -511,7 +541,7 @@ describe.each(DEVICES)('type promotion on %s', (device) => {
     expect(await ints([1, 2]).gt(1.5).toArray()).toEqual([false, true]);
   });
 
-  it.each(['exp', 'log', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid'] as const)('%s of int32 is float32', async (op) => {
+  it.each(['exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid'] as const)('%s of int32 is float32', async (op) => {
     const y = ints([1, 4, 9])[op]();
     expect(y.dtype).toBe('float32');
     expect(relErr(await values(y), [1, 4, 9].map(HOST_UNARY[op]))).toBeLessThan(TOL);

@@ -98,6 +98,14 @@ const ops: Case[] = [
   { name: 'indexSelect (repeats)', inputs: [{ shape: [4, 3] }, { shape: [6], int: 4 }], fn: (x, i) => x.indexSelect(0, i).sin() },
   { name: 'indexSelect (dim 1)', inputs: [{ shape: [2, 5] }, { shape: [3], int: 5 }], fn: (x, i) => x.indexSelect(1, i).square() },
   { name: 'scatterAdd', inputs: [{ shape: [3, 4] }, { shape: [5, 4], int: 3 }, { shape: [5, 4] }], fn: (x, i, s) => x.scatterAdd(0, i, s.square()).exp() },
+  // added after the others, so that their seeds (the case's index) stay as they were
+  { name: 'log1p', inputs: [{ shape: [3, 5], low: -0.5, high: 2 }], fn: (x) => x.log1p() },
+  { name: 'log1p (near 0)', inputs: [{ shape: [4], values: [1e-6, -1e-4, 0.01, -0.3] }], fn: (x) => x.log1p() },
+  { name: 'expm1', inputs: [{ shape: [3, 5] }], fn: (x) => x.expm1() },
+  { name: 'expm1 (near 0)', inputs: [{ shape: [4], values: [1e-6, -1e-4, 0.01, -0.3] }], fn: (x) => x.expm1() },
+  { name: 'cumsum (dim 1)', inputs: [{ shape: [3, 5] }], fn: (x) => x.cumsum(1) },
+  { name: 'cumsum (dim -3 of a transposed view)', inputs: [{ shape: [4, 2, 3] }], fn: (x) => x.transpose(0, 2).cumsum(-3).square() },
+  { name: 'cumsum (0-d)', inputs: [{ shape: [] }], fn: (x) => wg.cumsum(x.square(), 0) },
 ];
 
 /** The inputs of a case as host data, so that every device gets the same values. */

@@ -108,6 +108,11 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       wg.F.crossEntropy(x, t, { weight: wg.ones([5], { device }) }); // cross_entropy.wgsl:main
       wg.F.nllLoss(x, t); // cross_entropy.wgsl:nll
     }
+    // ---- kernel families: cumsum ----
+    for (const d of numeric) {
+      t(d).cumsum(1); // cumsum.wgsl:row_thread
+      wg.full([2, 9000], 1, { dtype: d, device }).cumsum(1); // chunk_scan, then add_carry (more than WG * 8 elements a row)
+    }
     await wg.sync();
     const backend = wg.getBackend('webgpu') as WebGPUBackend;
     const kernels = backend.pipelines.all();

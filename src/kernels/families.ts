@@ -9,6 +9,7 @@ import type { ConvKernels } from './conv/types.js';
 import type { ElementwiseKernels } from './elementwise/types.js';
 import type { ReduceKernels } from './reduce/types.js';
 import type { MatmulKernels } from './matmul/types.js';
+import type { CumsumKernels } from './cumsum/types.js';
 import type { NormKernels } from './norm/types.js';
 import type { OptimKernels } from './optim/types.js';
 import type { PoolKernels } from './pool/types.js';
@@ -31,4 +32,6 @@ export interface KernelFamilies {
   readonly norm: NormKernels;
   /** the fused optimizer updates. */
   readonly optim: OptimKernels;
+  /** prefix sums along one dim (cumsum and its adjoint). */
+  readonly cumsum: CumsumKernels;
 }

@@ -69,6 +69,10 @@ export const UNARY = {
   relu: { rule: 'same', cpu: (x) => (x > 0 || x !== x ? x : 0), wgsl: 'max_c(x, C(0))' },
   exp: { rule: 'float', cpu: Math.exp, wgsl: 'exp(x)' },
   log: { rule: 'float', cpu: Math.log, wgsl: 'log_c(x)' }, // WGSL's log is only absolutely accurate near 1
+  // log(1 + x) and e^x - 1 without the cancellation of the naive forms near 0 (series there,
+  // shaders/lib/math_f32.wgsl).
+  log1p: { rule: 'float', cpu: log1p, wgsl: 'log1p_f32(x)' },
+  expm1: { rule: 'float', cpu: expm1, wgsl: 'expm1_f32(x)' },
   sqrt: { rule: 'float', cpu: Math.sqrt, wgsl: 'sqrt(x)' },
   rsqrt: { rule: 'float', cpu: (x) => 1 / Math.sqrt(x), wgsl: 'inverseSqrt(x)' },
   sin: { rule: 'float', cpu: Math.sin, wgsl: 'sin(x)' },

@@ -16,6 +16,7 @@ import * as mm from './ops/matmul.js';
 import * as ix from './ops/indexing.js';
 import * as io from './ops/transfer.js';
 import * as ip from './ops/inplace.js';
+import * as sc from './ops/scan.js';
 import { formatTensor } from './format.js';
 import { isFloat } from '../core/dtype.js';
 import type { GradHook, Node } from '../autograd/node.js';
@@ -290,6 +291,10 @@ export class Tensor implements View {
   abs(): Tensor { return ew.unary('abs', this); }
   exp(): Tensor { return ew.unary('exp', this); }
   log(): Tensor { return ew.unary('log', this); }
+  /** log(1 + x), accurate for x near 0 (where log(1 + x) loses the digits of x). */
+  log1p(): Tensor { return ew.unary('log1p', this); }
+  /** e^x - 1, accurate for x near 0 (where exp(x) - 1 cancels). */
+  expm1(): Tensor { return ew.unary('expm1', this); }
   sqrt(): Tensor { return ew.unary('sqrt', this); }
   rsqrt(): Tensor { return ew.unary('rsqrt', this); }
   sin(): Tensor { return ew.unary('sin', this); }
@@ -377,6 +382,10 @@ export class Tensor implements View {
   matmul(other: Tensor): Tensor {
     return mm.matmul(this, other);
   }
+  /** The inclusive prefix sums along `dim` (negative counts from the end), as torch.cumsum. */
+  cumsum(dim: number, ...extra: never[]): Tensor {
+    return sc.cumsum(this, dim, ...extra);
+  }
   gather(dim: number, index: Tensor): Tensor {
     return ix.gather(this, dim, index);
   }
@@ -416,6 +425,8 @@ export class Tensor implements View {
   abs_(): this { ip.unaryInplace('abs', this); return this; }
   exp_(): this { ip.unaryInplace('exp', this); return this; }
   log_(): this { ip.unaryInplace('log', this); return this; }
+  log1p_(): this { ip.unaryInplace('log1p', this); return this; }
+  expm1_(): this { ip.unaryInplace('expm1', this); return this; }
   sqrt_(): this { ip.unaryInplace('sqrt', this); return this; }
   rsqrt_(): this { ip.unaryInplace('rsqrt', this); return this; }
   sin_(): this { ip.unaryInplace('sin', this); return this; }

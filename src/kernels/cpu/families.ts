@@ -12,5 +12,6 @@ import { cpuKernels as pooling } from '../pool/cpu.js';
 import { cpuKernels as softmax } from '../softmax/cpu.js';
 import { cpuKernels as norm } from '../norm/cpu.js';
 import { cpuKernels as optim } from '../optim/cpu.js';
+import { cpuKernels as cumsum } from '../cumsum/cpu.js';
 
-export const cpuFamilies: KernelFamilies = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim };
+export const cpuFamilies: KernelFamilies = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim, cumsum };

@@ -15,31 +15,18 @@ import * as pooling from '../pool/webgpu.js';
 import * as softmax from '../softmax/webgpu.js';
 import * as norm from '../norm/webgpu.js';
 import * as optim from '../optim/webgpu.js';
+import * as cumsum from '../cumsum/webgpu.js';
 
-const FAMILIES = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim } satisfies Record<keyof KernelFamilies, { webgpuKernels: (b: WebGPUContext) => unknown; SHADERS: Record<string, KernelSource> }>;
+/** One row per family: its module, with `webgpuKernels(b)` (typed to the family's interface) and `SHADERS`. */
+const FAMILIES = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim, cumsum } satisfies {
+  [F in keyof KernelFamilies]: { webgpuKernels: (b: WebGPUContext) => KernelFamilies[F]; SHADERS: Record<string, KernelSource> };
+};
 
 /** Every family's table, bound to backend `b`. */
 export function webgpuFamilies(b: WebGPUContext): KernelFamilies {
-  return {
-    elementwise: FAMILIES.elementwise.webgpuKernels(b),
-    reduce: FAMILIES.reduce.webgpuKernels(b),
-    matmul: FAMILIES.matmul.webgpuKernels(b),
-    conv: FAMILIES.conv.webgpuKernels(b),
-    pooling: FAMILIES.pooling.webgpuKernels(b),
-    softmax: FAMILIES.softmax.webgpuKernels(b),
-    norm: FAMILIES.norm.webgpuKernels(b),
-    optim: FAMILIES.optim.webgpuKernels(b),
-  };
+  // Each row's webgpuKernels returns its family's interface (checked above), so the whole is a KernelFamilies.
+  return Object.fromEntries(Object.entries(FAMILIES).map(([name, m]) => [name, m.webgpuKernels(b)])) as unknown as KernelFamilies;
 }
 
 /** Every family's shaders, by name (the compile-all test walks them with the core ones). */
-export const FAMILY_SHADERS = {
-  ...elementwise.SHADERS,
-  ...reduce.SHADERS,
-  ...matmul.SHADERS,
-  ...conv.SHADERS,
-  ...pooling.SHADERS,
-  ...softmax.SHADERS,
-  ...norm.SHADERS,
-  ...optim.SHADERS,
-} as const;
+export const FAMILY_SHADERS: Record<string, KernelSource> = Object.assign({}, ...Object.values(FAMILIES).map((m) => m.SHADERS));

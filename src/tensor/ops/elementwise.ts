@@ -39,6 +39,8 @@ const UNARY_GRAD: Record<CoreUnaryOp, { uses: 'x' | 'y' | ''; rule: (g: Tensor, 
   relu: { uses: 'y', rule: (g, y) => where(y.gt(0), g, 0) }, // y > 0 exactly where x > 0; 0 at x = 0, as in PyTorch
   exp: { uses: 'y', rule: (g, y) => g.mul(y) }, // d e^x = e^x
   log: { uses: 'x', rule: (g, x) => g.div(x) },
+  log1p: { uses: 'x', rule: (g, x) => g.div(x.add(1)) }, // 1 / (1 + x)
+  expm1: { uses: 'y', rule: (g, y) => g.mul(y.add(1)) }, // e^x = y + 1
   sqrt: { uses: 'y', rule: (g, y) => g.div(y.mul(2)) }, // 1 / (2 sqrt x)
   rsqrt: { uses: 'y', rule: (g, y) => g.mul(y.pow(3)).mul(-0.5) }, // d x^-1/2 = -1/2 x^-3/2
   sin: { uses: 'x', rule: (g, x) => g.mul(x.cos()) },

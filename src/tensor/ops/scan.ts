@@ -1,0 +1,60 @@
+/** Scans along one dim: cumsum (the kernel family src/kernels/cumsum/). */
+import { getBackend } from '../../runtime.js';
+import { normAxis } from '../../core/shape.js';
+import { checkNumber, describe as describeValue } from '../../core/options.js';
+import type { Tensor } from '../tensor.js';
+import { checkInputs, empty } from './core.js';
+import { cast } from './elementwise.js';
+import { reshape } from './views.js';
+import { trace } from '../../autograd/node.js';
+
+/**
+ * The inclusive prefix sums of x along `dim`: out[..., k, ...] = x[..., 0, ...] + ... +
+ * x[..., k, ...]. As PyTorch: `dim` may be negative, a 0-d x gives a 0-d copy (dim 0 or -1),
+ * empty dims give an empty result. dtype: float32 and float64 stay; int32 stays int32 and
+ * wraps around on overflow (PyTorch promotes integer cumsum to int64, which webgrad has not);
+ * bool sums as int32.
+ *
+ * Gradient: the reversed cumsum of g along dim (each x[k] feeds out[j] for j >= k).
+ */
+export function cumsum(x: Tensor, dim: number, ...extra: never[]): Tensor {
+  if (extra.length > 0) {
+    throw new Error(`cumsum: takes (x, dim); got ${extra.length} more argument${extra.length > 1 ? 's' : ''} (${extra.map(describeValue).join(', ')})`);
+  }
+  if (dim === undefined) throw new Error('cumsum: dim is required, e.g. cumsum(x, -1)');
+  checkNumber('cumsum', 'dim', dim, { int: true });
+  return scan(x, dim, false);
+}
+
+/** cumsum, or its adjoint (the suffix sums) when `reverse`; each is the other's backward. */
+function scan(x: Tensor, dim: number, reverse: boolean): Tensor {
+  return trace('cumsum', [x], () => scanKernel(x, dim, reverse), (g) => [scan(g, dim, !reverse)]);
+}
+
+function scanKernel(x: Tensor, dim: number, reverse: boolean): Tensor {
+  const device = checkInputs('cumsum', x);
+  const d = normAxis('cumsum', dim, x.ndim);
+  if (x.dtype === 'bool') {
+    const xi = cast(x, 'int32');
+    const out = scanKernel(xi, d, reverse);
+    xi.dispose();
+    return out;
+  }
+  if (x.ndim === 0) {
+    // A row of one.
+    const row = reshape(x, [1]);
+    const out = scanKernel(row, 0, reverse);
+    const r = reshape(out, []);
+    row.dispose();
+    out.dispose();
+    return r;
+  }
+  const out = empty('cumsum', device, x.dtype, x.shape);
+  try {
+    getBackend(device).cumsum.cumsum(x, d, reverse, out);
+  } catch (e) {
+    out.dispose();
+    throw e;
+  }
+  return out;
+}
