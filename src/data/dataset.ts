@@ -6,7 +6,6 @@
  * waiting (nothing is read back), so the next batch is ready while the GPU works.
  */
 import type { DeviceName } from '../kernels/backend.js';
-import type { CpuBackend } from '../kernels/cpu/index.js';
 import { getBackend, getDefaultDevice } from '../runtime.js';
 import { tensor } from '../tensor/creation.js';
 import type { TypedArray } from '../core/dtype.js';
@@ -14,6 +13,7 @@ import { fmtShape } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/mode.js';
 import { stack } from '../tensor/ops/indexing.js';
+import { hostValues } from '../tensor/ops/transfer.js';
 import { defaultGenerator, randomBits } from '../core/random.js';
 import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
 
@@ -63,7 +63,7 @@ function hostGather(t: Tensor, indices: Int32Array): Tensor {
   // A contiguous tensor's values are read in place (a dataset is large: no copy per batch).
   const src = t.isContiguous()
     ? (t.storage.handle as TypedArray).subarray(t.offset, t.offset + t.size)
-    : (getBackend('cpu') as CpuBackend).readSync(t);
+    : hostValues(t);
   const row = t.size / t.shape[0]!;
   const out = new (src.constructor as { new (n: number): typeof src })(indices.length * row);
   for (let k = 0; k < indices.length; k++) {
@@ -174,8 +174,7 @@ function stackExamples(ds: Dataset, ids: Int32Array): Tensor[] {
 }
 
 function hostStack(parts: Tensor[]): Tensor {
-  const cpu = getBackend('cpu') as CpuBackend;
-  const arrays = parts.map((p) => cpu.readSync(p));
+  const arrays = parts.map((p) => hostValues(p));
   const row = arrays[0]!.length;
   const out = new (arrays[0]!.constructor as { new (n: number): (typeof arrays)[0] })(row * parts.length);
   arrays.forEach((a, k) => out.set(a, k * row));
@@ -185,6 +184,6 @@ function hostStack(parts: Tensor[]): Tensor {
 /** A cpu tensor on `device` without awaiting: the host values are uploaded (an enqueue on webgpu). */
 function toDeviceSync(t: Tensor, device: DeviceName): Tensor {
   if (t.device !== 'cpu') throw new Error(`DataLoader: cannot move a batch from ${t.device} to ${device} synchronously; keep the dataset on the host or on ${device}`);
-  const values = (getBackend('cpu') as CpuBackend).readSync(t);
+  const values = hostValues(t);
   return tensor(values, { shape: t.shape, dtype: t.dtype, device });
 }

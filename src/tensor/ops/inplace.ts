@@ -15,7 +15,6 @@
  * that is how initialisation and manual SGD updates are written.
  */
 import { getBackend } from '../../runtime.js';
-import type { CpuBackend } from '../../kernels/cpu/index.js';
 import type { CoreUnaryOp } from '../../kernels/ops.js';
 import { isGradEnabled, setGradEnabled } from '../../autograd/mode.js';
 import { checkNumber, checkOptions } from '../../core/options.js';
@@ -25,6 +24,7 @@ import { Tensor, type TensorOrScalar } from '../tensor.js';
 import { checkInputs } from './core.js';
 import * as ew from './elementwise.js';
 import { clone, expand } from './views.js';
+import { hostValues } from './transfer.js';
 
 export type InplaceBinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow';
 
@@ -271,7 +271,7 @@ export function copyInplace(self: Tensor, src: Tensor, op = 'copy_'): Tensor {
   // cpu -> another device: convert on the host (float64 lives on cpu only), then upload.
   unrecorded(() => {
     const host = src.dtype === self.dtype ? src : ew.cast(src, self.dtype);
-    const values = (getBackend('cpu') as CpuBackend).readSync(host);
+    const values = hostValues(host);
     if (host !== src) host.dispose();
     const up = new Tensor(getBackend(self.device).upload(self.dtype, values), src.shape);
     commit(self, up);

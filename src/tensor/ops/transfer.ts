@@ -3,6 +3,7 @@ import type { DeviceName } from '../../kernels/backend.js';
 import type { CpuBackend } from '../../kernels/cpu/index.js';
 import { getBackend, isDeviceName } from '../../runtime.js';
 import type { TypedArray } from '../../core/dtype.js';
+import type { View } from '../../core/view.js';
 import { fmtShape } from '../../core/shape.js';
 import { Tensor } from '../tensor.js';
 import { checkDType, checkInputs } from './core.js';
@@ -25,6 +26,15 @@ export async function data(x: Tensor): Promise<TypedArray> {
 /** Synchronously available values: cpu tensors only (used for printing). */
 export function valuesIfHost(x: Tensor): TypedArray | undefined {
   if (x.isDisposed || x.device !== 'cpu') return undefined;
+  return hostValues(x);
+}
+
+/**
+ * A contiguous copy of a cpu view's elements, synchronously: the one place above the kernels
+ * that knows the cpu backend reads without waiting (data loading, printing, host uploads).
+ */
+export function hostValues(x: View): TypedArray {
+  if (x.storage.backend.name !== 'cpu') throw new Error(`hostValues: a ${x.storage.backend.name} view has no synchronous values; await t.data()`);
   return (getBackend('cpu') as CpuBackend).readSync(x);
 }
 
