@@ -6,6 +6,7 @@
 // addressed through its own strides), sums (read_write: one total per (row, chunk), written by
 // chunk_scan when p.write_sums; a scratch buffer otherwise), p (uniform Params).
 // Preamble: alias C = f32 | i32 (int32 sums wrap around, as WGSL's i32 addition does).
+// Lib: shaders/lib/strided.wgsl (strided_offset2, for the rows; Dims, MAX_RANK).
 //
 // Layout: the host takes the scanned axis out of the shape (x_step, o_step are the operands'
 // strides along it, len its size); the remaining "outer" dims, coalesced, number the rows. A
@@ -36,9 +37,9 @@ struct Params {
   reverse: u32,
   write_sums: u32,
   _pad0: u32,
-  outer_shape: array<vec4<u32>, 2>,
-  x_strides: array<vec4<u32>, 2>,
-  o_strides: array<vec4<u32>, 2>,
+  outer_shape: Dims,
+  x_strides: Dims,
+  o_strides: Dims,
 }
 
 override WG: u32 = 256u;
@@ -53,18 +54,7 @@ var<workgroup> partial: array<C, WG>;
 
 // Where row r starts in x and in out.
 fn row_start(r: u32) -> vec2<u32> {
-  var rem = r;
-  var xo = p.x_offset;
-  var oo = 0u;
-  for (var d = i32(p.outer_rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = p.outer_shape[k / 4u][k % 4u];
-    let i = rem % size;
-    xo += i * p.x_strides[k / 4u][k % 4u];
-    oo += i * p.o_strides[k / 4u][k % 4u];
-    rem = rem / size;
-  }
-  return vec2<u32>(xo, oo);
+  return vec2<u32>(p.x_offset, 0u) + strided_offset2(r, p.outer_rank, p.outer_shape, p.x_strides, p.o_strides);
 }
 
 // The position of a row's logical element k.

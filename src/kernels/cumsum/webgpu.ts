@@ -8,13 +8,13 @@ import type { Storage } from '../../core/storage.js';
 import { coalesce, contiguousStrides, numel } from '../../core/shape.js';
 import type { KernelSource } from '../webgpu/pipelines.js';
 import type { WebGPUContext } from '../webgpu/context.js';
-import { MAX_RANK, buf, pad, wgslType } from '../webgpu/util.js';
+import { MAX_RANK, STRIDED_LIB, buf, pad, wgslType } from '../webgpu/util.js';
 import cumsumSrc from '../../../shaders/cumsum.wgsl';
 import type { CumsumKernels } from './types.js';
 
-/** This family's shader files (spread into SHADERS). */
+/** This family's shaders, by name. */
 export const SHADERS = {
-  cumsum: { file: 'cumsum.wgsl', source: cumsumSrc },
+  cumsum: { file: 'cumsum.wgsl', source: cumsumSrc, lib: STRIDED_LIB },
 } as const satisfies Record<string, KernelSource>;
 
 /**
