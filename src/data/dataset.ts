@@ -6,7 +6,7 @@
  * waiting (nothing is read back), so the next batch is ready while the GPU works.
  */
 import type { DeviceName } from '../kernels/backend.js';
-import { getBackend, getDefaultDevice } from '../runtime.js';
+import { getDefaultDevice } from '../runtime.js';
 import { tensor } from '../tensor/creation.js';
 import type { TypedArray } from '../core/dtype.js';
 import { fmtShape } from '../core/shape.js';

@@ -6,7 +6,6 @@
 import type { DType, TypedArray } from '../core/dtype.js';
 import type { Storage } from '../core/storage.js';
 import type { View } from '../core/view.js';
-import type { BinaryOp, ReduceOp, UnaryOp } from './ops.js';
 import type { DeviceName } from '../core/device.js';
 import type { KernelFamilies } from './families.js';
 

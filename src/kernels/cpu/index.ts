@@ -7,15 +7,11 @@ import type { Backend, BackendMemory, KernelFamilies, RandomDist, View } from '.
 import { cpuFamilies } from './families.js';
 import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
 import { Storage } from '../../core/storage.js';
-import { isContiguous, numel } from '../../core/shape.js';
+import { numel } from '../../core/shape.js';
 import { bitsToUnit, randomBits } from '../../core/random.js';
 import { elementOffsets, viewOffsets } from './strided.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
-/** Whether v is laid out row-major over `shape` (element i at v.offset + i). */
-const flat = (v: View, shape: readonly number[]): boolean => isContiguous(shape, v.strides);
-/** Whether v is one value broadcast everywhere (every stride 0). */
-const scalar = (v: View): boolean => v.strides.every((s) => s === 0);
 
 // The kernel families' tables (cpu/families.ts) become properties: backend.conv.conv2d(...).
 export interface CpuBackend extends KernelFamilies {}
