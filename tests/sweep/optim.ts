@@ -18,6 +18,9 @@ const optimizerCases: BadCall[] = (
     ['AdamW', { beta: [0.9, 0.99] }, "unknown option 'beta' (did you mean 'betas'?)"],
     ['RMSprop', { centred: true }, "unknown option 'centred' (did you mean 'centered'?)"],
     ['SGD', 0.1, 'options must be a plain object'],
+    ['Adagrad', { lr_decay: 0.1 }, "unknown option 'lr_decay' (did you mean 'lrDecay'?)"],
+    ['Adagrad', { initialAccumulator: 0.1 }, "unknown option 'initialAccumulator'"],
+    ['Adadelta', { betas: [0.9, 0.99] }, "unknown option 'betas'"],
   ] as const
 ).map(([op, o, msg]) => ({ what: `options ${JSON.stringify(o)}`, kind: 'unknown option' as const, op, expect: [msg], call: (d: DeviceName) => make((optim as Record<string, unknown>)[op], [p(d)], o) }));
 
@@ -42,6 +45,17 @@ const rangeCases: BadCall[] = (
     ['RMSprop', { alpha: 1.5 }, 'alpha must be a finite number >= 0 and <= 1, got 1.5'],
     ['RMSprop', { momentum: -0.1 }, 'momentum must be a finite number >= 0, got -0.1'],
     ['RMSprop', { centered: null }, 'centered must be true or false, got null'],
+    ['Adagrad', { lr: -0.01 }, 'lr must be a finite number >= 0, got -0.01'],
+    ['Adagrad', { lrDecay: -1 }, 'lrDecay must be a finite number >= 0, got -1'],
+    ['Adagrad', { weightDecay: Infinity }, 'weightDecay must be a finite number >= 0, got Infinity'],
+    ['Adagrad', { initialAccumulatorValue: -0.1 }, 'initialAccumulatorValue must be a finite number >= 0, got -0.1'],
+    ['Adagrad', { eps: NaN }, 'eps must be a finite number >= 0, got NaN'],
+    ['Adagrad', { maximize: 'no' }, "maximize must be true or false, got 'no'"],
+    ['Adadelta', { lr: -1 }, 'lr must be a finite number >= 0, got -1'],
+    ['Adadelta', { rho: 1.5 }, 'rho must be a finite number >= 0 and <= 1, got 1.5'],
+    ['Adadelta', { rho: -0.1 }, 'rho must be a finite number >= 0 and <= 1, got -0.1'],
+    ['Adadelta', { eps: -1e-6 }, 'eps must be a finite number >= 0, got -0.000001'],
+    ['Adadelta', { weightDecay: -0.1 }, 'weightDecay must be a finite number >= 0, got -0.1'],
   ] as const
 ).map(([op, o, msg]) => ({ what: `options ${JSON.stringify(o)}`, kind: 'out of range' as const, op, expect: [msg], call: (d: DeviceName) => make((optim as Record<string, unknown>)[op], [p(d)], o) }));
 
