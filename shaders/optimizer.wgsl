@@ -8,6 +8,9 @@
 //   sgd      s0 = momentum buffer
 //   adam     s0 = exp_avg (m), s1 = exp_avg_sq (v), s2 = max_exp_avg_sq (amsgrad)
 //   rmsprop  s0 = square_avg, s1 = grad_avg (centered), s2 = momentum buffer
+//   adagrad  s0 = state_sum (starts at initial_accumulator on the first step); lr is the
+//            decayed clr = lr / (1 + (t - 1) lr_decay), computed on the host
+//   adadelta s0 = square_avg, s1 = acc_delta
 // The formulas are PyTorch's (torch.optim, foreach=False); bias corrections 1 - beta^t are
 // computed on the host in double precision and passed in. One element per invocation; the
 // grid goes 2-D past 65535 workgroups.
@@ -31,8 +34,8 @@ struct Params {
   alpha: f32,
   bias_correction1: f32,
   sqrt_bias_correction2: f32,
-  _pad0: u32,
-  _pad1: u32,
+  rho: f32,         // Adadelta
+  initial_accumulator: f32,  // Adagrad
 }
 
 override WG: u32 = 256u;
@@ -113,4 +116,32 @@ fn rmsprop(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   } else {
     param[i] = w - p.lr * g / denom;
   }
+}
+
+@compute @workgroup_size(WG)
+fn adagrad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) { return; }
+  var g = gradient(i);
+  let w = param[i];
+  if (p.weight_decay != 0.0) { g = g + p.weight_decay * w; }
+  let prev = select(s0[i], p.initial_accumulator, p.first != 0u);
+  let sum = prev + g * g;
+  s0[i] = sum;
+  param[i] = w - p.lr * g / (sqrt(sum) + p.eps);
+}
+
+@compute @workgroup_size(WG)
+fn adadelta(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) { return; }
+  var g = gradient(i);
+  let w = param[i];
+  if (p.weight_decay != 0.0) { g = g + p.weight_decay * w; }
+  let v = p.rho * s0[i] + (1.0 - p.rho) * g * g;
+  s0[i] = v;
+  let u = s1[i];
+  let delta = sqrt(u + p.eps) / sqrt(v + p.eps) * g;
+  s1[i] = p.rho * u + (1.0 - p.rho) * delta * delta;
+  param[i] = w - p.lr * delta;
 }

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
-import { useDevices } from './helpers.js';
+import { reseed, rng, useDevices } from './helpers.js';
 
 useDevices();
 const { optim } = wg;
@@ -191,5 +191,210 @@ describe('scheduler arguments', () => {
   });
   it('loadStateDict past a OneCycleLR schedule is refused', () => {
     expect(() => new optim.OneCycleLR(sgd(), 1, 4).loadStateDict({ lastEpoch: 5 })).toThrow('OneCycleLR.loadStateDict: step() called 5 times after construction, more than totalSteps (4)');
+  });
+});
+
+/** The lr after construction and after each step(arg) of `args` (undefined: step() with no argument). */
+function lrTrace(s: wg.optim.LRScheduler, args: (number | undefined)[]): number[] {
+  const lrs = [s.getLastLr()[0]!];
+  for (const a of args) {
+    if (a === undefined) s.step();
+    else (s.step as (x: number) => void)(a);
+    lrs.push(s.getLastLr()[0]!);
+  }
+  return lrs;
+}
+
+describe('MultiStepLR, as PyTorch', () => {
+  /** PyTorch's chainable form: at step t the lr is multiplied by gamma once per milestone equal to t. */
+  const ref = (base: number, milestones: number[], gamma: number, n: number) => {
+    const lrs = [base];
+    for (let t = 1; t <= n; t++) lrs.push(lrs[t - 1]! * gamma ** milestones.filter((m) => m === t).length);
+    return lrs;
+  };
+  it('drops by gamma at each milestone', () => {
+    close(lrTrace(new optim.MultiStepLR(sgd({ lr: 0.5 }), { milestones: [3, 7], gamma: 0.2 }), Array(10).fill(undefined)), ref(0.5, [3, 7], 0.2, 10));
+  });
+  it('takes the milestones in any order, and one listed twice drops twice (gamma defaults to 0.1)', () => {
+    close(lrTrace(new optim.MultiStepLR(sgd(), { milestones: [6, 2, 6] }), Array(8).fill(undefined)), ref(1, [6, 2, 6], 0.1, 8));
+  });
+  it('is refused without milestones, or with a milestone not an integer >= 1', () => {
+    expect(() => new optim.MultiStepLR(sgd(), undefined as never)).toThrow('MultiStepLR: options { milestones, gamma } are required');
+    expect(() => new optim.MultiStepLR(sgd(), { milestones: 3 } as never)).toThrow('MultiStepLR: milestones must be an array of integers >= 1');
+    expect(() => new optim.MultiStepLR(sgd(), { milestones: [2, 0.5] })).toThrow('MultiStepLR: milestones[1] must be an integer >= 1, got 0.5');
+    expect(() => new optim.MultiStepLR(sgd(), { milestones: [2], gama: 0.5 } as never)).toThrow("MultiStepLR: unknown option 'gama' (did you mean 'gamma'?)");
+  });
+});
+
+describe('CosineAnnealingWarmRestarts, as PyTorch', () => {
+  const cos = (base: number, etaMin: number, tCur: number, tI: number) => etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * tCur) / tI))) / 2;
+  /** step(): PyTorch's recursion, T_cur += 1 and on reaching T_i a restart with T_i *= TMult. */
+  const refSteps = (base: number, T0: number, TMult: number, etaMin: number, n: number) => {
+    let [tCur, tI] = [0, T0];
+    const lrs = [cos(base, etaMin, 0, T0)];
+    for (let k = 0; k < n; k++) {
+      tCur += 1;
+      if (tCur >= tI) { tCur -= tI; tI *= TMult; }
+      lrs.push(cos(base, etaMin, tCur, tI));
+    }
+    return lrs;
+  };
+  /** step(epoch): PyTorch's closed form, with the cycle number from a logarithm. */
+  const refEpoch = (base: number, T0: number, TMult: number, etaMin: number, e: number) => {
+    if (e < T0) return cos(base, etaMin, e, T0);
+    if (TMult === 1) return cos(base, etaMin, e % T0, T0);
+    const n = Math.floor(Math.log((e / T0) * (TMult - 1) + 1) / Math.log(TMult));
+    return cos(base, etaMin, e - (T0 * (TMult ** n - 1)) / (TMult - 1), T0 * TMult ** n);
+  };
+  it('TMult 1: restarts every T0 steps', () => {
+    close(lrTrace(new optim.CosineAnnealingWarmRestarts(sgd({ lr: 0.1 }), { T0: 4 }), Array(13).fill(undefined)), refSteps(0.1, 4, 1, 0, 13));
+  });
+  it('TMult 2 and etaMin: each cycle twice as long, down to etaMin', () => {
+    close(lrTrace(new optim.CosineAnnealingWarmRestarts(sgd({ lr: 0.1 }), { T0: 3, TMult: 2, etaMin: 0.01 }), Array(25).fill(undefined)), refSteps(0.1, 3, 2, 0.01, 25));
+  });
+  it('step(epoch) with fractional epochs follows the closed form', () => {
+    const epochs = [0.25, 1.5, 2.75, 3.1, 5.5, 8.9, 9.2, 17.3, 4.4];
+    const s = new optim.CosineAnnealingWarmRestarts(sgd({ lr: 0.1 }), { T0: 3, TMult: 2, etaMin: 0.001 });
+    close(lrTrace(s, epochs).slice(1), epochs.map((e) => refEpoch(0.1, 3, 2, 0.001, e)));
+    expect(s.lastEpoch).toBe(4);
+  });
+  it('step() after step(2.5) goes on by one epoch, to 3.5, as PyTorch', () => {
+    const s = new optim.CosineAnnealingWarmRestarts(sgd({ lr: 0.1 }), { T0: 4 });
+    close(lrTrace(s, [2.5, undefined, undefined]).slice(1), [2.5, 3.5, 4.5].map((e) => refEpoch(0.1, 4, 1, 0, e)));
+    expect(s.lastEpoch).toBe(4);
+  });
+  it('stateDict and loadStateDict carry the fractional epoch', () => {
+    const a = new optim.CosineAnnealingWarmRestarts(sgd({ lr: 0.1 }), { T0: 3, TMult: 2 });
+    a.step(4.5);
+    const b = new optim.CosineAnnealingWarmRestarts(sgd({ lr: 0.1 }), { T0: 3, TMult: 2 });
+    b.loadStateDict(a.stateDict());
+    a.step();
+    b.step();
+    expect(b.getLastLr()).toEqual(a.getLastLr());
+    expect(b.epoch).toBe(5.5);
+  });
+  it('refuses T0 and TMult not integers >= 1, a negative etaMin, a negative or NaN epoch', () => {
+    const s = sgd();
+    expect(() => new optim.CosineAnnealingWarmRestarts(s, { T0: 0 })).toThrow('CosineAnnealingWarmRestarts: T0 must be an integer >= 1, got 0');
+    expect(() => new optim.CosineAnnealingWarmRestarts(s, { T0: 2, TMult: 1.5 })).toThrow('CosineAnnealingWarmRestarts: TMult must be an integer >= 1, got 1.5');
+    expect(() => new optim.CosineAnnealingWarmRestarts(s, { T0: 2, etaMin: -1 })).toThrow('CosineAnnealingWarmRestarts: etaMin must be a finite number >= 0, got -1');
+    expect(() => new optim.CosineAnnealingWarmRestarts(s, { T0: 2 }).step(-1)).toThrow('CosineAnnealingWarmRestarts.step: epoch must be a finite number >= 0, got -1');
+    expect(() => new optim.CosineAnnealingWarmRestarts(s, { T0: 2 }).step(NaN)).toThrow('CosineAnnealingWarmRestarts.step: epoch must be a finite number >= 0, got NaN');
+    expect(() => new optim.CosineAnnealingWarmRestarts(s, { t0: 2 } as never)).toThrow("CosineAnnealingWarmRestarts: unknown option 't0' (did you mean 'T0'?)");
+  });
+});
+
+describe('ReduceLROnPlateau, as PyTorch', () => {
+  type O = { mode: 'min' | 'max'; factor: number; patience: number; threshold: number; thresholdMode: 'rel' | 'abs'; cooldown: number; minLr: number; eps: number };
+  const defaults: O = { mode: 'min', factor: 0.1, patience: 10, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, minLr: 0, eps: 1e-8 };
+  /** torch.optim.lr_scheduler.ReduceLROnPlateau.step, on one group: the lr after each metric. */
+  const ref = (lr: number, metrics: number[], given: Partial<O>) => {
+    const o = { ...defaults, ...given };
+    let best = o.mode === 'min' ? Infinity : -Infinity;
+    let [bad, cool] = [0, 0];
+    return metrics.map((m) => {
+      const better = o.mode === 'min'
+        ? (o.thresholdMode === 'rel' ? m < best * (1 - o.threshold) : m < best - o.threshold)
+        : (o.thresholdMode === 'rel' ? m > best * (1 + o.threshold) : m > best + o.threshold);
+      if (better) { best = m; bad = 0; } else bad += 1;
+      if (cool > 0) { cool -= 1; bad = 0; }
+      if (bad > o.patience) {
+        const next = Math.max(lr * o.factor, o.minLr);
+        if (lr - next > o.eps) lr = next;
+        cool = o.cooldown;
+        bad = 0;
+      }
+      return lr;
+    });
+  };
+  const run = (lr: number, metrics: number[], o: Partial<O>) => {
+    const s = new optim.ReduceLROnPlateau(sgd({ lr }), o);
+    return metrics.map((m) => { s.step(m); return s.getLastLr()[0]!; });
+  };
+  it('by hand: patience 2, factor 0.5: the lr halves after 3 steps without improvement', () => {
+    expect(run(1, [5, 4, 4, 4, 4, 3, 3, 3, 3], { patience: 2, factor: 0.5 })).toEqual([1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25]);
+  });
+  it('does not change the lr at construction', () => {
+    const o = sgd({ lr: 0.3 });
+    new optim.ReduceLROnPlateau(o);
+    expect(o.lrs).toEqual([0.3]);
+  });
+  const metrics = (seed: number) => {
+    reseed(seed);
+    // A noisy plateau: the metric falls a little, then wanders.
+    return Array.from({ length: 60 }, (_, t) => 1 / (1 + Math.min(t, 15) * 0.1) + (rng() - 0.5) * 0.02);
+  };
+  it.each([
+    ['min, rel (the defaults) with patience 3', { patience: 3 }],
+    ['min, abs threshold 0.01, cooldown 2, minLr 1e-3', { patience: 2, thresholdMode: 'abs', threshold: 0.01, cooldown: 2, minLr: 1e-3 }],
+    ['max, rel threshold 0.05, factor 0.5', { mode: 'max', threshold: 0.05, factor: 0.5, patience: 1 }],
+    ['max, abs, cooldown 1, eps 0.005 (drops below 0.005 skipped)', { mode: 'max', thresholdMode: 'abs', threshold: 0.001, patience: 0, cooldown: 1, factor: 0.9, eps: 0.005 }],
+  ] as const)('%s: the lr sequence of the reference', (_name, o) => {
+    const m = metrics(21);
+    const lrs = run(0.1, m, o as Partial<O>);
+    expect(lrs).toEqual(ref(0.1, m, o as Partial<O>));
+    expect(new Set(lrs).size, "the lr drops more than once").toBeGreaterThan(2);
+  });
+  it('minLr may be one per group', () => {
+    const a = wg.zeros([1], { requiresGrad: true });
+    const b = wg.zeros([1], { requiresGrad: true });
+    const opt = new optim.SGD([{ params: [a] }, { params: [b] }], { lr: 1 });
+    const s = new optim.ReduceLROnPlateau(opt, { patience: 0, factor: 0.5, minLr: [0.4, 0.1] });
+    for (const m of [1, 1, 1, 1]) s.step(m);
+    expect(opt.lrs).toEqual([0.4, 0.125]);
+  });
+  it('stateDict and loadStateDict carry best and the counters', () => {
+    const a = new optim.ReduceLROnPlateau(sgd({ lr: 1 }), { patience: 2, cooldown: 1 });
+    for (const m of [3, 2, 2, 2]) a.step(m);
+    const b = new optim.ReduceLROnPlateau(sgd({ lr: 1 }), { patience: 2, cooldown: 1 });
+    b.loadStateDict(a.stateDict());
+    expect(b.stateDict()).toEqual(a.stateDict());
+    a.step(2);
+    b.step(2);
+    expect(b.getLastLr()).toEqual(a.getLastLr());
+    expect(b.getLastLr()).toEqual([0.1]);
+  });
+  it('step takes one number: no argument, a Tensor, NaN or a second argument are refused', () => {
+    const s = new optim.ReduceLROnPlateau(sgd());
+    expect(() => s.step()).toThrow('ReduceLROnPlateau.step: takes the metric to watch (e.g. the validation loss), got no argument');
+    expect(() => s.step(wg.tensor([1]))).toThrow('ReduceLROnPlateau.step: the metric must be a number, got a Tensor (read it first: step(await loss.item()))');
+    expect(() => s.step(NaN)).toThrow('ReduceLROnPlateau.step: metric must be a number, got NaN');
+    expect(() => s.step(1, 2)).toThrow('ReduceLROnPlateau.step: takes (metric); got 1 more argument');
+    expect(s.lastEpoch).toBe(0);
+  });
+  it('refuses options out of range, with the op and the value', () => {
+    const s = sgd();
+    expect(() => new optim.ReduceLROnPlateau(s, { mode: 'minimum' as never })).toThrow("ReduceLROnPlateau: mode must be one of 'min', 'max', got 'minimum'");
+    expect(() => new optim.ReduceLROnPlateau(s, { factor: 1 })).toThrow('ReduceLROnPlateau: factor must be a finite number > 0 and < 1, got 1');
+    expect(() => new optim.ReduceLROnPlateau(s, { patience: 1.5 })).toThrow('ReduceLROnPlateau: patience must be an integer >= 0, got 1.5');
+    expect(() => new optim.ReduceLROnPlateau(s, { thresholdMode: 'relative' as never })).toThrow("ReduceLROnPlateau: thresholdMode must be one of 'rel', 'abs', got 'relative'");
+    expect(() => new optim.ReduceLROnPlateau(s, { min_lr: 0.1 } as never)).toThrow("ReduceLROnPlateau: unknown option 'min_lr' (did you mean 'minLr'?)");
+  });
+});
+
+describe('ReduceLROnPlateau in fit', () => {
+  const setup = () => {
+    wg.manualSeed(5);
+    const x = wg.randn([8, 2]);
+    const y = wg.tensor(new Int32Array([0, 1, 0, 1, 0, 1, 0, 1]));
+    const model = new wg.nn.Linear(2, 2);
+    // An lr too small to move the loss: every epoch after the first is a plateau.
+    const optimizer = new optim.SGD(model.parameters(), { lr: 1e-9 });
+    const data = new wg.data.DataLoader(new wg.data.TensorDataset(x, y), { batchSize: 4 });
+    return { model, optimizer, data, loss: new wg.nn.CrossEntropyLoss() };
+  };
+  it('fit steps it once per epoch with the validation loss', async () => {
+    const { model, optimizer, data, loss } = setup();
+    const scheduler = new optim.ReduceLROnPlateau(optimizer, { patience: 0, factor: 0.5, eps: 0 });
+    const history = await wg.train.fit({ model, loss, optimizer, train: data, val: data, epochs: 3, scheduler, progress: false });
+    expect(history.map((h) => h.lr)).toEqual([1e-9, 1e-9, 5e-10]);
+    expect(scheduler.lastEpoch).toBe(3);
+    expect(scheduler.best).toBe(history[0]!.valLoss);
+  });
+  it('fit refuses it without val, and per batch', async () => {
+    const { model, optimizer, data, loss } = setup();
+    const scheduler = new optim.ReduceLROnPlateau(optimizer);
+    await expect(wg.train.fit({ model, loss, optimizer, train: data, epochs: 1, scheduler, progress: false })).rejects.toThrow('fit: a ReduceLROnPlateau scheduler steps on the validation loss, so fit needs val');
+    await expect(wg.train.fit({ model, loss, optimizer, train: data, val: data, epochs: 1, scheduler, schedulerPerBatch: true, progress: false })).rejects.toThrow('schedulerPerBatch must not be true');
   });
 });

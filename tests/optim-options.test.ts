@@ -25,6 +25,8 @@ describe('optimizer options', () => {
     ['Adam', () => new optim.Adam([param()], { weightDecay: 1e-4 }), 1e-3],
     ['AdamW', () => new optim.AdamW([param()], { weightDecay: 1e-4 }), 1e-3],
     ['RMSprop', () => new optim.RMSprop([param()], { momentum: 0.5 }), 1e-2],
+    ['Adagrad', () => new optim.Adagrad([param()], { lrDecay: 0.1 }), 1e-2],
+    ['Adadelta', () => new optim.Adadelta([param()], { rho: 0.5 }), 1],
   ] as const)('%s: lr takes its default when other options are given', (_, make, lr) => {
     expect(make().paramGroups[0]!.options.lr).toBe(lr);
   });

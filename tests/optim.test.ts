@@ -24,6 +24,7 @@ function refRun(kind: string, o: Record<string, number | boolean>, p0: number[],
   const s0 = new Array(n).fill(0);
   const s1 = new Array(n).fill(0);
   const s2 = new Array(n).fill(0);
+  if (kind === 'adagrad') s0.fill((o.initialAccumulatorValue as number) ?? 0);
   grads.forEach((gs, t0) => {
     const t = t0 + 1;
     for (let i = 0; i < n; i++) {
@@ -62,6 +63,23 @@ function refRun(kind: string, o: Record<string, number | boolean>, p0: number[],
           s2[i] = mom * s2[i] + g / d;
           p[i] = p[i]! - lr * s2[i];
         } else p[i] = p[i]! - (lr * g) / d;
+      } else if (kind === 'adagrad') {
+        // torch.optim.Adagrad: clr = lr / (1 + (t - 1) lr_decay); sum += g^2; p -= clr g / (sqrt(sum) + eps).
+        const clr = (o.lr as number) / (1 + (t - 1) * ((o.lrDecay as number) ?? 0));
+        const eps = (o.eps as number) ?? 1e-10;
+        g += wd * p[i]!;
+        s0[i] += g * g;
+        p[i] = p[i]! - (clr * g) / (Math.sqrt(s0[i]) + eps);
+      } else if (kind === 'adadelta') {
+        // torch.optim.Adadelta: v = rho v + (1 - rho) g^2; dx = sqrt(u + eps) / sqrt(v + eps) g; u = rho u + (1 - rho) dx^2; p -= lr dx.
+        const rho = (o.rho as number) ?? 0.9;
+        const eps = (o.eps as number) ?? 1e-6;
+        const lr = (o.lr as number) ?? 1;
+        g += wd * p[i]!;
+        s0[i] = rho * s0[i] + (1 - rho) * g * g;
+        const dx = (Math.sqrt(s1[i] + eps) / Math.sqrt(s0[i] + eps)) * g;
+        s1[i] = rho * s1[i] + (1 - rho) * dx * dx;
+        p[i] = p[i]! - lr * dx;
       }
     }
   });
@@ -78,6 +96,10 @@ const CASES: [string, string, Record<string, number | boolean>][] = [
   ['AdamW', 'adamw', { lr: 0.01, weightDecay: 0.1 }],
   ['RMSprop', 'rmsprop', { lr: 0.01 }],
   ['RMSprop centered, momentum, weight decay', 'rmsprop', { lr: 0.01, centered: true, momentum: 0.5, weightDecay: 0.01 }],
+  ['Adagrad', 'adagrad', { lr: 0.1 }],
+  ['Adagrad lrDecay, weight decay, initialAccumulatorValue, maximize', 'adagrad', { lr: 0.1, lrDecay: 0.3, weightDecay: 0.05, initialAccumulatorValue: 0.5, maximize: true }],
+  ['Adadelta', 'adadelta', { lr: 1 }],
+  ['Adadelta rho 0.5, eps 1e-3, weight decay, lr 0.5', 'adadelta', { lr: 0.5, rho: 0.5, eps: 1e-3, weightDecay: 0.1 }],
 ];
 
 function make(kind: string, params: Tensor[], o: Record<string, number | boolean>) {
@@ -86,6 +108,8 @@ function make(kind: string, params: Tensor[], o: Record<string, number | boolean
     case 'sgd': return new optim.SGD(params, opts);
     case 'adam': return new optim.Adam(params, opts);
     case 'adamw': return new optim.AdamW(params, opts);
+    case 'adagrad': return new optim.Adagrad(params, opts);
+    case 'adadelta': return new optim.Adadelta(params, opts);
     default: return new optim.RMSprop(params, opts);
   }
 }
@@ -154,6 +178,49 @@ describe.each(DEVICES)('optimizers on %s', (device) => {
       setGrad(q, g); opt2.step();
     }
     expect(await values(q)).toEqual(await values(p));
+  });
+
+  it.each([
+    ['Adagrad', ['sum'], (ps: Tensor[]): wg.optim.Optimizer<{ lr: number }> => new optim.Adagrad(ps, { lr: 0.1, lrDecay: 0.1, initialAccumulatorValue: 0.2 })],
+    ['Adadelta', ['squareAvg', 'accDelta'], (ps: Tensor[]): wg.optim.Optimizer<{ lr: number }> => new optim.Adadelta(ps, { lr: 0.5 })],
+  ] as const)('%s: stateDict holds its state tensors and step, and loadStateDict continues the same steps', async (_name, names, mk) => {
+    reseed(13);
+    const grads = Array.from({ length: 4 }, () => Array.from({ length: 5 }, () => rng() - 0.5));
+    const p = vec([1, 2, 3, 4, 5], device);
+    const opt = mk([p]);
+    for (const g of grads.slice(0, 2)) { setGrad(p, g); opt.step(); }
+    const sd = opt.stateDict();
+    expect(Object.keys(sd.state[0]!.tensors).sort()).toEqual([...names].sort());
+    expect(sd.state[0]!.step).toBe(2);
+    const q = wg.tensor(await values(p), { device, requiresGrad: true });
+    const opt2 = mk([q]);
+    opt2.loadStateDict(sd);
+    for (const g of grads.slice(2)) {
+      setGrad(p, g); opt.step();
+      setGrad(q, g); opt2.step();
+    }
+    expect(await values(q)).toEqual(await values(p));
+  });
+
+  it('Adagrad and Adadelta parameter groups keep their own options', async () => {
+    const a = vec([1, 1], device);
+    const b = vec([1, 1], device);
+    const opt = new optim.Adagrad([{ params: [a] }, { params: [b], options: { lr: 1 } }], { lr: 0.1 });
+    setGrad(a, [1, -1]);
+    setGrad(b, [1, -1]);
+    opt.step();
+    // The first Adagrad step is lr * sign(g) (up to eps): sum = g^2.
+    expect(relErr(await values(a), [0.9, 1.1])).toBeLessThan(1e-6);
+    expect(relErr(await values(b), [0, 2])).toBeLessThan(1e-6);
+    const c = vec([1], device);
+    const d = vec([1], device);
+    const ad = new optim.Adadelta([{ params: [c], options: { rho: 0 } }, { params: [d] }]);
+    setGrad(c, [2]);
+    setGrad(d, [2]);
+    ad.step();
+    // rho 0: v = g^2, dx = sqrt(eps) / sqrt(g^2 + eps) g; rho 0.9: v = 0.1 g^2.
+    expect(relErr(await values(c), [1 - (Math.sqrt(1e-6) / Math.sqrt(4 + 1e-6)) * 2])).toBeLessThan(1e-6);
+    expect(relErr(await values(d), [1 - (Math.sqrt(1e-6) / Math.sqrt(0.4 + 1e-6)) * 2])).toBeLessThan(1e-6);
   });
 
   it('zeroGrad frees the gradients', () => {
@@ -231,6 +298,25 @@ describe('learning-rate schedulers', () => {
   });
 });
 
+describe('Adagrad and Adadelta: webgpu against cpu', () => {
+  it.each([
+    ['Adagrad', (ps: Tensor[]) => new optim.Adagrad(ps, { lr: 0.05, lrDecay: 0.01, weightDecay: 0.01, initialAccumulatorValue: 0.1 })],
+    ['Adadelta', (ps: Tensor[]) => new optim.Adadelta(ps, { weightDecay: 0.01 })],
+  ] as const)('%s: 5 steps on 1000 elements agree', async (_name, mk) => {
+    reseed(14);
+    const p0 = Array.from({ length: 1000 }, () => rng() * 2 - 1);
+    const grads = Array.from({ length: 5 }, () => Array.from({ length: 1000 }, () => rng() * 2 - 1));
+    const out: number[][] = [];
+    for (const device of ['cpu', 'webgpu'] as const) {
+      const p = vec(p0, device);
+      const opt = mk([p]);
+      for (const g of grads) { setGrad(p, g); opt.step(); }
+      out.push(await values(p));
+    }
+    expect(relErr(out[1]!, out[0]!)).toBeLessThan(1e-5);
+  });
+});
+
 describe('optimizers: bad options', () => {
   const p = () => wg.zeros([2], { requiresGrad: true });
   it('names the optimizer and the option', () => {
@@ -241,6 +327,8 @@ describe('optimizers: bad options', () => {
     expect(() => new optim.SGD([wg.zeros([2])], { lr: 0.1 })).toThrow(/SGD: parameters must be leaf tensors that require grad/);
     const q = p();
     expect(() => new optim.SGD([{ params: [q] }, { params: [q] }], { lr: 0.1 })).toThrow(/appears in more than one group/);
+    expect(() => new optim.Adagrad([p()], { lrDecay: -1 })).toThrow(/Adagrad: lrDecay must be a finite number >= 0, got -1/);
+    expect(() => new optim.Adadelta([p()], { rho: 1.5 })).toThrow(/Adadelta: rho must be a finite number >= 0 and <= 1, got 1.5/);
     expect(() => new optim.StepLR(new optim.SGD([p()], { lr: 1 }), 0)).toThrow(/StepLR: stepSize must be an integer >= 1, got 0/);
   });
 });

@@ -21,6 +21,8 @@ const makers: [string, (p: Tensor[]) => wg.optim.Optimizer<{ lr: number }>][] = 
   ['Adam amsgrad', (p) => new optim.Adam(p, { lr: 1e-2, amsgrad: true })],
   ['AdamW', (p) => new optim.AdamW(p, { lr: 1e-2 })],
   ['RMSprop centered momentum', (p) => new optim.RMSprop(p, { lr: 1e-2, centered: true, momentum: 0.5 })],
+  ['Adagrad', (p) => new optim.Adagrad(p, { lr: 5e-2, initialAccumulatorValue: 0.1 })],
+  ['Adadelta', (p) => new optim.Adadelta(p, { lr: 1 })],
 ];
 
 async function train(device: wg.DeviceName, make: (p: Tensor[]) => wg.optim.Optimizer<{ lr: number }>, inTidy: boolean, loss: 'ce' | 'mse') {

@@ -57,6 +57,8 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       (p: wg.Tensor[]) => new wg.optim.SGD(p, { lr: 0.1, momentum: 0.9 }),
       (p: wg.Tensor[]) => new wg.optim.Adam(p, { lr: 0.1, amsgrad: true }),
       (p: wg.Tensor[]) => new wg.optim.RMSprop(p, { lr: 0.1, centered: true, momentum: 0.5 }),
+      (p: wg.Tensor[]) => new wg.optim.Adagrad(p, { lr: 0.1 }),
+      (p: wg.Tensor[]) => new wg.optim.Adadelta(p),
     ]) {
       const p = wg.ones([5], { device, requiresGrad: true });
       p.grad = wg.ones([5], { device });

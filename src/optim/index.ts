@@ -1,5 +1,8 @@
 /** `webgrad.optim`: optimizers, gradient clipping and learning-rate schedulers. */
 export { Optimizer, type ParamGroup, type OptimizerState, type ParamsArg, type ParamGroupSpec } from './optimizer.js';
-export { SGD, Adam, AdamW, RMSprop, type SGDOptions, type AdamOptions, type RMSpropOptions } from './optimizers.js';
+export { SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, type SGDOptions, type AdamOptions, type RMSpropOptions, type AdagradOptions, type AdadeltaOptions } from './optimizers.js';
 export { clipGradNorm, clipGradValue } from './clip.js';
-export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, OneCycleLR, type OneCycleOptions } from './lr_scheduler.js';
+export {
+  LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, LinearLR, OneCycleLR, ReduceLROnPlateau,
+  type OneCycleOptions, type MultiStepOptions, type CosineWarmRestartsOptions, type ReduceLROnPlateauOptions, type PlateauState,
+} from './lr_scheduler.js';

@@ -5,8 +5,12 @@
  */
 import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
 import { Optimizer } from './optimizer.js';
+import { Tensor } from '../tensor/tensor.js';
 
 type AnyOptimizer = Optimizer<{ lr: number }>;
+
+/** The options given, without the keys whose value is undefined (those take the default). */
+const given = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 /** Refuses arguments past the last one a scheduler takes (a JS caller's extra argument would be ignored). */
 function noExtra(op: string, extra: unknown[], signature: string): void {
@@ -284,5 +288,238 @@ export class OneCycleLR extends LRScheduler {
       if (this.momentumKey === 'betas') opts.betas = [momentum, (opts.betas as number[])[1]!];
       else if (this.momentumKey === 'momentum') opts.momentum = momentum;
     });
+  }
+}
+
+export interface MultiStepOptions {
+  /** The steps (epochs) at which the lr is multiplied by gamma: integers >= 1, in any order; one listed twice counts twice (as PyTorch's Counter). */
+  milestones: readonly number[];
+  /** Default 0.1. */
+  gamma?: number;
+}
+
+/** lr = base gamma^(the number of milestones <= t). */
+export class MultiStepLR extends LRScheduler {
+  readonly milestones: readonly number[];
+  readonly gamma: number;
+
+  constructor(optimizer: AnyOptimizer, options: MultiStepOptions, ...extra: never[]) {
+    const op = 'MultiStepLR';
+    super(optimizer, op);
+    noExtra(op, extra, '(optimizer, { milestones, gamma = 0.1 })');
+    if (options === undefined) throw new Error(`${op}: options { milestones, gamma } are required (milestones, e.g. [30, 80], is the list of epochs at which the lr drops)`);
+    checkOptions(op, options, ['milestones', 'gamma']);
+    const ms: unknown = options.milestones;
+    if (!Array.isArray(ms)) throw new Error(`${op}: milestones must be an array of integers >= 1 (the epochs at which the lr drops), got ${describe(ms)}`);
+    this.milestones = ms.map((m, i) => checkNumber(op, `milestones[${i}]`, m, positiveInt)).sort((a, b) => a - b);
+    this.gamma = checkNumber(op, 'gamma', options.gamma ?? 0.1, positive);
+    this.start();
+  }
+  protected lrAt(base: number, t: number): number {
+    return base * this.gamma ** this.milestones.filter((m) => m <= t).length;
+  }
+}
+
+export interface CosineWarmRestartsOptions {
+  /** The length of the first cycle, in steps (an integer >= 1). */
+  T0: number;
+  /** Each cycle is TMult times as long as the one before (an integer >= 1, default 1). */
+  TMult?: number;
+  /** The lr at the end of each cycle (default 0). */
+  etaMin?: number;
+}
+
+/**
+ * SGDR (Loshchilov and Hutter), as PyTorch's CosineAnnealingWarmRestarts: within each cycle
+ * of length T_i, lr = etaMin + (base - etaMin)(1 + cos(pi T_cur / T_i)) / 2, and at the end of
+ * it the lr restarts from base and T_i becomes T_i TMult. `step()` advances one epoch;
+ * `step(epoch)` jumps to `epoch`, which may be fractional (per batch: epoch + i / batches),
+ * and the next `step()` goes on from there by one.
+ */
+export class CosineAnnealingWarmRestarts extends LRScheduler {
+  readonly T0: number;
+  readonly TMult: number;
+  readonly etaMin: number;
+  /** Where the schedule stands, possibly fractional (lastEpoch is its floor, as in PyTorch). */
+  epoch = 0;
+
+  constructor(optimizer: AnyOptimizer, options: CosineWarmRestartsOptions, ...extra: never[]) {
+    const op = 'CosineAnnealingWarmRestarts';
+    super(optimizer, op);
+    noExtra(op, extra, '(optimizer, { T0, TMult = 1, etaMin = 0 })');
+    if (options === undefined) throw new Error(`${op}: options { T0, TMult, etaMin } are required (T0: the length of the first cycle)`);
+    checkOptions(op, options, ['T0', 'TMult', 'etaMin']);
+    this.T0 = checkNumber(op, 'T0', options.T0, positiveInt);
+    this.TMult = checkNumber(op, 'TMult', options.TMult ?? 1, positiveInt);
+    this.etaMin = checkNumber(op, 'etaMin', options.etaMin ?? 0, { min: 0 });
+    this.start();
+  }
+
+  /** T_cur and T_i at epoch e: walk the cycles (PyTorch's closed form, without its logarithm's rounding at cycle ends). */
+  cycleAt(e: number): { tCur: number; tI: number } {
+    if (this.TMult === 1) return { tCur: e % this.T0, tI: this.T0 };
+    let tCur = e;
+    let tI = this.T0;
+    while (tCur >= tI) {
+      tCur -= tI;
+      tI *= this.TMult;
+    }
+    return { tCur, tI };
+  }
+
+  protected lrAt(base: number): number {
+    const { tCur, tI } = this.cycleAt(this.epoch);
+    return this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * tCur) / tI))) / 2;
+  }
+
+  /** One epoch on, or (with `epoch`, a number >= 0, fractional allowed) to that epoch. */
+  override step(...args: unknown[]): void {
+    const op = 'CosineAnnealingWarmRestarts.step';
+    noExtra(op, args.slice(1), '(epoch?)');
+    if (args.length && args[0] !== undefined) this.epoch = checkNumber(op, 'epoch', args[0], { min: 0 });
+    else this.epoch += 1;
+    this.lastEpoch = Math.floor(this.epoch);
+    this.apply();
+  }
+
+  override stateDict(): { lastEpoch: number; baseLrs: number[]; epoch: number } {
+    return { ...super.stateDict(), epoch: this.epoch };
+  }
+
+  override loadStateDict(s: { lastEpoch: number; baseLrs?: number[]; epoch?: number }): void {
+    const op = `${this.op}.loadStateDict`;
+    if (s === null || typeof s !== 'object') throw new Error(`${op}: expected { lastEpoch, baseLrs, epoch } from stateDict(), got ${describe(s)}`);
+    checkOptions(op, s, ['lastEpoch', 'baseLrs', 'epoch']);
+    checkNumber(op, 'lastEpoch', s.lastEpoch, { int: true, min: 0 });
+    const e = s.epoch === undefined ? s.lastEpoch : checkNumber(op, 'epoch', s.epoch, { min: 0 });
+    if (Math.floor(e) !== s.lastEpoch) throw new Error(`${op}: epoch ${e} does not go with lastEpoch ${s.lastEpoch} (lastEpoch is floor(epoch))`);
+    this.epoch = e;
+    this.lastEpoch = s.lastEpoch;
+    this.apply();
+  }
+}
+
+export interface ReduceLROnPlateauOptions {
+  /** 'min' (default: the metric should fall, e.g. a loss) or 'max' (it should rise, e.g. an accuracy). */
+  mode?: 'min' | 'max';
+  /** The lr is multiplied by factor on a plateau: in (0, 1), default 0.1. */
+  factor?: number;
+  /** Steps without improvement tolerated before the lr drops (an integer >= 0, default 10). */
+  patience?: number;
+  /** How much better counts as better (default 1e-4), relative or absolute by thresholdMode. */
+  threshold?: number;
+  /** 'rel' (default: better than best (1 -/+ threshold)) or 'abs' (better than best -/+ threshold). */
+  thresholdMode?: 'rel' | 'abs';
+  /** Steps after a drop during which bad steps are not counted (an integer >= 0, default 0). */
+  cooldown?: number;
+  /** The lr never drops below this (default 0), per group or one for all. */
+  minLr?: number | readonly number[];
+  /** A drop smaller than eps is not made (default 1e-8). */
+  eps?: number;
+}
+
+const PLATEAU_KEYS = ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps'];
+
+/** The state of ReduceLROnPlateau (stateDict). */
+export interface PlateauState {
+  lastEpoch: number;
+  best: number;
+  numBadEpochs: number;
+  cooldownCounter: number;
+}
+
+/**
+ * Drops the lr by `factor` when a metric has stopped improving for `patience` steps, as
+ * PyTorch's ReduceLROnPlateau: call `step(metric)` once per epoch with the metric (a number,
+ * e.g. the validation loss: `fit` passes its valLoss and so needs `val`). The lr does not
+ * change at construction.
+ */
+export class ReduceLROnPlateau extends LRScheduler {
+  readonly mode: 'min' | 'max';
+  readonly factor: number;
+  readonly patience: number;
+  readonly threshold: number;
+  readonly thresholdMode: 'rel' | 'abs';
+  readonly cooldown: number;
+  readonly minLrs: number[];
+  readonly eps: number;
+  /** The best metric so far (Infinity in 'min' mode, -Infinity in 'max' mode, before any). */
+  best: number;
+  numBadEpochs = 0;
+  cooldownCounter = 0;
+
+  constructor(optimizer: AnyOptimizer, options: ReduceLROnPlateauOptions = {}, ...extra: never[]) {
+    const op = 'ReduceLROnPlateau';
+    super(optimizer, op);
+    noExtra(op, extra, '(optimizer, options)');
+    checkOptions(op, options, PLATEAU_KEYS);
+    const o = { mode: 'min', factor: 0.1, patience: 10, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, minLr: 0, eps: 1e-8, ...given(options) };
+    this.mode = checkChoice(op, 'mode', o.mode, ['min', 'max']);
+    this.factor = checkNumber(op, 'factor', o.factor, { gt: 0, lt: 1 });
+    this.patience = checkNumber(op, 'patience', o.patience, { int: true, min: 0 });
+    this.threshold = checkNumber(op, 'threshold', o.threshold, { min: 0 });
+    this.thresholdMode = checkChoice(op, 'thresholdMode', o.thresholdMode, ['rel', 'abs']);
+    this.cooldown = checkNumber(op, 'cooldown', o.cooldown, { int: true, min: 0 });
+    this.minLrs = perGroup(op, 'minLr', o.minLr, optimizer.paramGroups.length, { min: 0 });
+    this.eps = checkNumber(op, 'eps', o.eps, { min: 0 });
+    this.best = this.mode === 'min' ? Infinity : -Infinity;
+  }
+
+  protected lrAt(): number {
+    throw new Error('ReduceLROnPlateau: lrAt is not used');
+  }
+
+  /** Whether `a` improves on the best so far by more than the threshold. */
+  private isBetter(a: number): boolean {
+    const b = this.best;
+    if (this.mode === 'min') return this.thresholdMode === 'rel' ? a < b * (1 - this.threshold) : a < b - this.threshold;
+    return this.thresholdMode === 'rel' ? a > b * (1 + this.threshold) : a > b + this.threshold;
+  }
+
+  /** One epoch's metric (a number; a Tensor must be read first: `await t.item()`). */
+  override step(...args: unknown[]): void {
+    const op = 'ReduceLROnPlateau.step';
+    noExtra(op, args.slice(1), '(metric)');
+    if (args.length === 0 || args[0] === undefined) throw new Error(`${op}: takes the metric to watch (e.g. the validation loss), got no argument`);
+    if (args[0] instanceof Tensor) throw new Error(`${op}: the metric must be a number, got a Tensor (read it first: step(await loss.item()))`);
+    const current = checkNumber(op, 'metric', args[0], { infinite: true });
+    this.lastEpoch++;
+    if (this.isBetter(current)) {
+      this.best = current;
+      this.numBadEpochs = 0;
+    } else {
+      this.numBadEpochs++;
+    }
+    if (this.cooldownCounter > 0) {
+      this.cooldownCounter--;
+      this.numBadEpochs = 0;
+    }
+    if (this.numBadEpochs > this.patience) {
+      this.optimizer.paramGroups.forEach((g, i) => {
+        const next = Math.max(g.options.lr * this.factor, this.minLrs[i]!);
+        if (g.options.lr - next > this.eps) g.options.lr = next;
+      });
+      this.cooldownCounter = this.cooldown;
+      this.numBadEpochs = 0;
+    }
+  }
+
+  override stateDict(): PlateauState & { baseLrs: number[] } {
+    return { ...super.stateDict(), best: this.best, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter };
+  }
+
+  /** Restores the counters and the best metric (the lrs are the optimizer's: load its state too). */
+  override loadStateDict(s: PlateauState & { baseLrs?: number[] }): void {
+    const op = `${this.op}.loadStateDict`;
+    if (s === null || typeof s !== 'object') throw new Error(`${op}: expected { lastEpoch, best, numBadEpochs, cooldownCounter } from stateDict(), got ${describe(s)}`);
+    checkOptions(op, s, ['lastEpoch', 'baseLrs', 'best', 'numBadEpochs', 'cooldownCounter']);
+    checkNumber(op, 'lastEpoch', s.lastEpoch, { int: true, min: 0 });
+    checkNumber(op, 'best', s.best, { infinite: true });
+    checkNumber(op, 'numBadEpochs', s.numBadEpochs, { int: true, min: 0 });
+    checkNumber(op, 'cooldownCounter', s.cooldownCounter, { int: true, min: 0 });
+    this.lastEpoch = s.lastEpoch;
+    this.best = s.best;
+    this.numBadEpochs = s.numBadEpochs;
+    this.cooldownCounter = s.cooldownCounter;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * SGD, Adam, AdamW and RMSprop with PyTorch's options and formulas (see
+ * SGD, Adam, AdamW, RMSprop, Adagrad and Adadelta with PyTorch's options and formulas (see
  * shaders/optimizer.wgsl for the update each runs per element).
  */
 import type { OptimizerHyper } from '../kernels/backend.js';
@@ -9,6 +9,7 @@ import { Optimizer, type ParamsArg } from './optimizer.js';
 const base: Omit<OptimizerHyper, 'lr'> = {
   weightDecay: 0, maximize: false, momentum: 0, useMomentum: false, dampening: 0, nesterov: false, first: false,
   beta1: 0.9, beta2: 0.999, eps: 1e-8, amsgrad: false, decoupled: false, biasCorrection1: 1, biasCorrection2: 1, alpha: 0.99, centered: false,
+  rho: 0.9, initialAccumulatorValue: 0,
 };
 
 const nonNeg = { min: 0, infinite: false };
@@ -136,6 +137,67 @@ export class RMSprop extends Optimizer<Required<RMSpropOptions>> {
       kind: 'rmsprop' as const,
       state: ['squareAvg', o.centered ? 'gradAvg' : null, o.momentum > 0 ? 'momentumBuffer' : null],
       hyper: { ...base, lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, momentum: o.momentum, useMomentum: o.momentum > 0, centered: o.centered, maximize: o.maximize },
+    };
+  }
+}
+
+export interface AdagradOptions {
+  /** Default 1e-2. */
+  lr?: number;
+  /** The step size at step t is lr / (1 + (t - 1) lrDecay) (default 0). */
+  lrDecay?: number;
+  weightDecay?: number;
+  /** The sum of squared gradients starts at this value (default 0). */
+  initialAccumulatorValue?: number;
+  /** Default 1e-10. */
+  eps?: number;
+  maximize?: boolean;
+}
+
+/** Adagrad (Duchi et al.): each element's step is divided by the root of its summed squared gradients. */
+export class Adagrad extends Optimizer<Required<AdagradOptions>> {
+  constructor(params: ParamsArg<AdagradOptions>, options?: AdagradOptions) {
+    super(params, options, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false });
+  }
+  protected validate(o: Required<AdagradOptions>, where: string): void {
+    checkNonNeg('Adagrad', o, ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps'], where);
+    checkFlags('Adagrad', o, ['maximize'], where);
+  }
+  protected plan(o: Required<AdagradOptions>, step: number, first: boolean) {
+    return {
+      kind: 'adagrad' as const,
+      state: ['sum'],
+      hyper: { ...base, lr: o.lr / (1 + (step - 1) * o.lrDecay), weightDecay: o.weightDecay, eps: o.eps, initialAccumulatorValue: o.initialAccumulatorValue, maximize: o.maximize, first },
+    };
+  }
+}
+
+export interface AdadeltaOptions {
+  /** Scales the delta before it is applied (default 1). */
+  lr?: number;
+  /** The decay of the running averages of squared gradients and squared deltas, in [0, 1] (default 0.9). */
+  rho?: number;
+  /** Default 1e-6. */
+  eps?: number;
+  weightDecay?: number;
+  maximize?: boolean;
+}
+
+/** Adadelta (Zeiler): the step is the ratio of the running RMS of past deltas to that of the gradients. */
+export class Adadelta extends Optimizer<Required<AdadeltaOptions>> {
+  constructor(params: ParamsArg<AdadeltaOptions>, options?: AdadeltaOptions) {
+    super(params, options, { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false });
+  }
+  protected validate(o: Required<AdadeltaOptions>, where: string): void {
+    checkNonNeg('Adadelta', o, ['lr', 'eps', 'weightDecay'], where);
+    checkNumber('Adadelta', `rho${where}`, o.rho, { min: 0, max: 1 });
+    checkFlags('Adadelta', o, ['maximize'], where);
+  }
+  protected plan(o: Required<AdadeltaOptions>) {
+    return {
+      kind: 'adadelta' as const,
+      state: ['squareAvg', 'accDelta'],
+      hyper: { ...base, lr: o.lr, rho: o.rho, eps: o.eps, weightDecay: o.weightDecay, maximize: o.maximize },
     };
   }
 }

@@ -24,7 +24,7 @@ import { keep, tidy } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../layers/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import type { LRScheduler } from '../optim/lr_scheduler.js';
+import { ReduceLROnPlateau, type LRScheduler } from '../optim/lr_scheduler.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { ProgressBar, type ProgressOptions } from './progress.js';
 
@@ -227,7 +227,9 @@ export async function fit(o: FitOptions): Promise<EpochLog[]> {
       log.valLoss = v.loss;
       if (v.accuracy !== undefined) log.valAccuracy = v.accuracy;
     }
-    if (!o.schedulerPerBatch) o.scheduler?.step();
+    // ReduceLROnPlateau watches the validation loss (checkFitOptions made sure there is one).
+    if (o.scheduler instanceof ReduceLROnPlateau) o.scheduler.step(log.valLoss);
+    else if (!o.schedulerPerBatch) o.scheduler?.step();
     bar?.finish({
       loss: log.trainLoss,
       ...(log.trainAccuracy !== undefined ? { acc: log.trainAccuracy } : {}),
@@ -278,6 +280,10 @@ function checkFitOptions(o: FitOptions): void {
   if (o.schedulerPerBatch !== undefined) checkBoolean(op, 'schedulerPerBatch', o.schedulerPerBatch);
   if (o.schedulerPerBatch && !o.scheduler) throw new Error(`${op}: schedulerPerBatch is true but no scheduler is given`);
   if (o.scheduler !== undefined && typeof (o.scheduler as { step?: unknown }).step !== 'function') throw new Error(`${op}: scheduler must be an LRScheduler, got ${describe(o.scheduler)}`);
+  if (o.scheduler instanceof ReduceLROnPlateau) {
+    if (!o.val) throw new Error(`${op}: a ReduceLROnPlateau scheduler steps on the validation loss, so fit needs val (or step it yourself in onEpochEnd with the metric you watch, and pass no scheduler)`);
+    if (o.schedulerPerBatch) throw new Error(`${op}: a ReduceLROnPlateau scheduler steps once per epoch on the validation loss; schedulerPerBatch must not be true`);
+  }
   if (o.progress !== undefined && typeof o.progress !== 'boolean' && (typeof o.progress !== 'object' || o.progress === null)) {
     throw new Error(`${op}: progress must be true, false or progress-bar options, got ${describe(o.progress)}`);
   }

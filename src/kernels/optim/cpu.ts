@@ -67,6 +67,23 @@ export function optimizerStep(kind: OptimizerKind, param: View, grad: View, stat
         }
         break;
       }
+      case 'adagrad': {
+        // h.lr is already the decayed clr = lr / (1 + (t - 1) lrDecay).
+        if (h.weightDecay !== 0) g += h.weightDecay * w;
+        const sum = (h.first ? h.initialAccumulatorValue : S0![so[0]! + i]!) + g * g;
+        S0![so[0]! + i] = sum;
+        P[po + i] = w - (h.lr * g) / (Math.sqrt(sum) + h.eps);
+        break;
+      }
+      case 'adadelta': {
+        if (h.weightDecay !== 0) g += h.weightDecay * w;
+        const v = h.rho * S0![so[0]! + i]! + (1 - h.rho) * g * g;
+        S0![so[0]! + i] = v;
+        const delta = (Math.sqrt(S1![so[1]! + i]! + h.eps) / Math.sqrt(v + h.eps)) * g;
+        S1![so[1]! + i] = h.rho * S1![so[1]! + i]! + (1 - h.rho) * delta * delta;
+        P[po + i] = w - h.lr * delta;
+        break;
+      }
     }
   }
 }

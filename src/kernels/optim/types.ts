@@ -1,7 +1,7 @@
 /** The optimizer family: one fused update per parameter (shaders/optimizer.wgsl). */
 import type { View } from '../../core/view.js';
 
-export type OptimizerKind = 'sgd' | 'adam' | 'rmsprop';
+export type OptimizerKind = 'sgd' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta';
 
 /** The hyper-parameters of one optimizer step (the union over kinds; unused fields are ignored). */
 export interface OptimizerHyper {
@@ -27,6 +27,10 @@ export interface OptimizerHyper {
   /** RMSprop smoothing constant and centering. */
   alpha: number;
   centered: boolean;
+  /** Adadelta's decay of its two running averages. */
+  rho: number;
+  /** Adagrad: the sum of squares starts at this value (with `first`). */
+  initialAccumulatorValue: number;
 }
 
 export interface OptimKernels {

@@ -34,6 +34,7 @@ export function optimizerStep(b: WebGPUContext, kind: OptimizerKind, param: View
       first: +h.first, use_momentum: +h.useMomentum, lr: h.lr, weight_decay: h.weightDecay, momentum: h.momentum,
       dampening: h.dampening, beta1: h.beta1, beta2: h.beta2, eps: h.eps, alpha: h.alpha,
       bias_correction1: h.biasCorrection1, sqrt_bias_correction2: Math.sqrt(h.biasCorrection2),
+      rho: h.rho, initial_accumulator: h.initialAccumulatorValue,
     },
     b.grid(Math.ceil(n / b.wg)),
   );
