@@ -106,6 +106,7 @@ const ops: Case[] = [
   { name: 'cumsum (dim 1)', inputs: [{ shape: [3, 5] }], fn: (x) => x.cumsum(1) },
   { name: 'cumsum (dim -3 of a transposed view)', inputs: [{ shape: [4, 2, 3] }], fn: (x) => x.transpose(0, 2).cumsum(-3).square() },
   { name: 'cumsum (0-d)', inputs: [{ shape: [] }], fn: (x) => wg.cumsum(x.square(), 0) },
+  ...(['round', 'floor', 'ceil', 'trunc'] as const).map((op) => ({ name: `${op} (zero gradient)`, inputs: [{ shape: [5] }], fn: (x: Tensor) => x[op]().add(x), noSecond: 'piecewise constant' })),
 ];
 
 /** The inputs of a case as host data, so that every device gets the same values. */

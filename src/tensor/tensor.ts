@@ -308,6 +308,14 @@ export class Tensor implements View {
   logicalNot(): Tensor { return ew.binary('eq', this, 0); }
   /** The error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x. */
   erf(): Tensor { return ew.unary('erf', this); }
+  /** Rounds to the nearest integer, halves to even (0.5 -> 0, 1.5 -> 2), as torch.round; int32 stays as it is. `{ decimals }` rounds to that many digits. */
+  round(options?: ew.RoundOptions, ...extra: never[]): Tensor { return ew.round(this, options, ...extra); }
+  /** The largest integer <= x (same dtype; int32 stays as it is). */
+  floor(...extra: never[]): Tensor { ew.noExtra('floor', 'no arguments', extra); return ew.unary('floor', this); }
+  /** The smallest integer >= x (same dtype; int32 stays as it is). */
+  ceil(...extra: never[]): Tensor { ew.noExtra('ceil', 'no arguments', extra); return ew.unary('ceil', this); }
+  /** x with its fractional part dropped, toward zero (same dtype; int32 stays as it is). */
+  trunc(...extra: never[]): Tensor { ew.noExtra('trunc', 'no arguments', extra); return ew.unary('trunc', this); }
 
   add(other: TensorOrScalar): Tensor { return ew.binary('add', this, other); }
   sub(other: TensorOrScalar): Tensor { return ew.binary('sub', this, other); }
@@ -437,6 +445,10 @@ export class Tensor implements View {
   square_(): this { ip.unaryInplace('square', this); return this; }
   sign_(): this { ip.unaryInplace('sign', this); return this; }
   erf_(): this { ip.unaryInplace('erf', this); return this; }
+  round_(): this { ip.unaryInplace('round', this); return this; }
+  floor_(): this { ip.unaryInplace('floor', this); return this; }
+  ceil_(): this { ip.unaryInplace('ceil', this); return this; }
+  trunc_(): this { ip.unaryInplace('trunc', this); return this; }
 }
 
 export function isTensor(x: unknown): x is Tensor {
