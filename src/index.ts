@@ -37,6 +37,7 @@ export type { Node, GradHook } from './autograd/node.js';
 export { where } from './tensor/ops/elementwise.js';
 export { matmul } from './tensor/ops/matmul.js';
 export { cumsum } from './tensor/ops/scan.js';
+export { split, chunk, tril, triu } from './tensor/ops/split.js';
 export * as nn from './nn/index.js';
 export * as F from './nn/functional/index.js';
 export * as optim from './optim/index.js';

@@ -107,6 +107,11 @@ const ops: Case[] = [
   { name: 'cumsum (dim -3 of a transposed view)', inputs: [{ shape: [4, 2, 3] }], fn: (x) => x.transpose(0, 2).cumsum(-3).square() },
   { name: 'cumsum (0-d)', inputs: [{ shape: [] }], fn: (x) => wg.cumsum(x.square(), 0) },
   ...(['round', 'floor', 'ceil', 'trunc'] as const).map((op) => ({ name: `${op} (zero gradient)`, inputs: [{ shape: [5] }], fn: (x: Tensor) => x[op]().add(x), noSecond: 'piecewise constant' })),
+  { name: 'split (sizes 2, 2, 1 along dim 1)', inputs: [{ shape: [3, 5] }], fn: (x) => { const [a, b, c] = x.split(2, 1); return wg.cat([a!.square(), b!.sin(), c!.mul(3)], 1); } },
+  { name: 'split (sections [1, 3] along dim 0)', inputs: [{ shape: [4, 2] }], fn: (x) => { const [a, b] = x.split([1, 3]); return b!.mul(a!).exp(); } },
+  { name: 'chunk (3 of a transposed view)', inputs: [{ shape: [4, 7] }], fn: (x) => { const [a, b, c] = x.T.chunk(3); return wg.cat([c!, b!.square(), a!.tanh()], 0); } },
+  { name: 'tril (batched, diagonal -1)', inputs: [{ shape: [2, 3, 4] }], fn: (x) => x.tril(-1).square() },
+  { name: 'triu (diagonal 1)', inputs: [{ shape: [4, 3] }], fn: (x) => x.triu(1).exp() },
 ];
 
 /** The inputs of a case as host data, so that every device gets the same values. */

@@ -17,6 +17,7 @@ import * as ix from './ops/indexing.js';
 import * as io from './ops/transfer.js';
 import * as ip from './ops/inplace.js';
 import * as sc from './ops/scan.js';
+import * as sp from './ops/split.js';
 import { formatTensor } from './format.js';
 import { isFloat } from '../core/dtype.js';
 import type { GradHook, Node } from '../autograd/node.js';
@@ -251,6 +252,22 @@ export class Tensor implements View {
   }
   unsqueeze(dim: number): Tensor {
     return vw.unsqueeze(this, dim);
+  }
+  /** Views of `size` elements along `dim` (the last smaller), or of the lengths listed: torch.split. */
+  split(sizeOrSections: number | readonly number[], dim = 0, ...extra: never[]): Tensor[] {
+    return sp.split(this, sizeOrSections, dim, ...extra);
+  }
+  /** `n` views along `dim` of ceil(length / n) elements (the last smaller; fewer if need be): torch.chunk. */
+  chunk(n: number, dim = 0, ...extra: never[]): Tensor[] {
+    return sp.chunk(this, n, dim, ...extra);
+  }
+  /** The lower triangle (j <= i + diagonal) of the matrices in the last two dims, zeros elsewhere. */
+  tril(diagonal = 0, ...extra: never[]): Tensor {
+    return sp.tril(this, diagonal, ...extra);
+  }
+  /** The upper triangle (j >= i + diagonal) of the matrices in the last two dims, zeros elsewhere. */
+  triu(diagonal = 0, ...extra: never[]): Tensor {
+    return sp.triu(this, diagonal, ...extra);
   }
   /** Python-style slicing per axis: `x.slice([1, null, 2], 0)` = x[1::2, 0]. */
   slice(...specs: SliceSpec[]): Tensor {

@@ -1,4 +1,7 @@
-/** Refused calls of the ops of issue 13 (round/floor/ceil/trunc; their behaviour is in tests/elementwise.test.ts). */
+/**
+ * Refused calls of the ops of issue 13: round/floor/ceil/trunc (behaviour in
+ * tests/elementwise.test.ts), split/chunk/tril/triu (tests/split.test.ts).
+ */
 import * as wg from '../../src/index.js';
 import type { DeviceName } from '../../src/index.js';
 import type { BadCall } from './types.js';
@@ -15,4 +18,23 @@ export const cases: BadCall[] = [
   { what: 'ceil with an argument', kind: 'wrong type', op: 'ceil', expect: ["takes no arguments; got 1 more argument ('x')"], call: (device) => any(x23(device).ceil).call(x23(device), 'x') },
   { what: 'trunc with two arguments', kind: 'wrong type', op: 'trunc', expect: ['takes no arguments; got 2 more arguments (0, 1)'], call: (device) => any(x23(device).trunc).call(x23(device), 0, 1) },
   { what: 'floor_ on a leaf that requires grad', kind: 'state', op: 'floor_', expect: ['a leaf tensor that requires grad', 'out-of-place floor()'], call: (device) => wg.ones([2], { device, requiresGrad: true }).floor_() },
+  { what: 'split with sections that do not sum to the length', kind: 'shape', op: 'split', expect: ['sections [1, 1] sum to 2, expected the length of dim 1 (3)'], call: (device) => x23(device).split([1, 1], 1) },
+  { what: 'split with a negative section', kind: 'out of range', op: 'split', expect: ['sections[0] must be an integer >= 0, got -1'], call: (device) => x23(device).split([-1, 3]) },
+  { what: 'split with a size of 0', kind: 'out of range', op: 'split', expect: ['split size must be an integer >= 1, got 0'], call: (device) => x23(device).split(0) },
+  { what: 'split with a string size', kind: 'wrong type', op: 'split', expect: ["sizeOrSections must be a positive integer or an array of lengths, got '2'"], call: (device) => any(x23(device).split).call(x23(device), '2') },
+  { what: 'split along dim 2 of a 2-D tensor', kind: 'out of range', op: 'split', expect: ['dim 2 is out of range for a tensor of rank 2'], call: (device) => x23(device).split(1, 2) },
+  { what: 'chunk into 0 pieces', kind: 'out of range', op: 'chunk', expect: ['chunks must be an integer >= 1, got 0'], call: (device) => x23(device).chunk(0) },
+  { what: 'chunk of a 0-d tensor', kind: 'shape', op: 'chunk', expect: ['expected a tensor of at least 1 dimension, got a 0-d tensor'], call: (device) => wg.tensor(1, { device }).chunk(2) },
+  { what: 'chunk of an array', kind: 'wrong type', op: 'chunk', expect: ['expected a Tensor, got [1, 2]'], call: () => any(wg.chunk)([1, 2], 2), cpuOnly: true },
+  { what: 'tril of a 1-D tensor', kind: 'shape', op: 'tril', expect: ['expected a tensor of at least 2 dimensions', 'got shape [3]'], call: (device) => wg.ones([3], { device }).tril() },
+  { what: 'triu with a fractional diagonal', kind: 'out of range', op: 'triu', expect: ['diagonal must be an integer, got 0.5'], call: (device) => x23(device).triu(0.5) },
+  { what: 'tril with an options object', kind: 'wrong type', op: 'tril', expect: ['diagonal must be an integer, got an object'], call: (device) => any(x23(device).tril).call(x23(device), { diagonal: 1 }) },
+  {
+    what: 'triu of a disposed tensor', kind: 'state', op: 'triu', expect: ['was used after dispose()'],
+    call: (device) => {
+      const x = x23(device);
+      x.dispose();
+      return x.triu();
+    },
+  },
 ];
