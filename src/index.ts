@@ -38,6 +38,7 @@ export { where } from './tensor/ops/elementwise.js';
 export { matmul } from './tensor/ops/matmul.js';
 export { cumsum } from './tensor/ops/scan.js';
 export { split, chunk, tril, triu } from './tensor/ops/split.js';
+export { cdist } from './nn/functional/distance.js';
 export * as nn from './nn/index.js';
 export * as F from './nn/functional/index.js';
 export * as optim from './optim/index.js';

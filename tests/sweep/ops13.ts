@@ -1,6 +1,7 @@
 /**
  * Refused calls of the ops of issue 13: round/floor/ceil/trunc (behaviour in
- * tests/elementwise.test.ts), split/chunk/tril/triu (tests/split.test.ts).
+ * tests/elementwise.test.ts), split/chunk/tril/triu (tests/split.test.ts), normalize,
+ * cosineSimilarity, cdist, huberLoss, klDiv and their modules (tests/distance.test.ts).
  */
 import * as wg from '../../src/index.js';
 import type { DeviceName } from '../../src/index.js';
@@ -8,6 +9,8 @@ import type { BadCall } from './types.js';
 
 const x23 = (device: DeviceName) => wg.zeros([2, 3], { device });
 const any = <T>(f: T) => f as unknown as (...a: unknown[]) => unknown;
+const F = wg.F;
+const nn = wg.nn;
 
 export const cases: BadCall[] = [
   { what: 'round with a misspelt decimals option', kind: 'unknown option', op: 'round', expect: ["unknown option 'decimal'", "did you mean 'decimals'?"], call: (device) => any(x23(device).round).call(x23(device), { decimal: 2 }) },
@@ -37,4 +40,24 @@ export const cases: BadCall[] = [
       return x.triu();
     },
   },
+  { what: 'normalize with p 0', kind: 'out of range', op: 'normalize', expect: ['p must be a number > 0, got 0'], call: (device) => F.normalize(x23(device), { p: 0 }) },
+  { what: 'normalize with a misspelt option', kind: 'unknown option', op: 'normalize', expect: ["unknown option 'axis'", 'accepted options: p, dim, eps'], call: (device) => any(F.normalize)(x23(device), { axis: 1 }) },
+  { what: 'normalize of an int32 tensor', kind: 'dtype', op: 'normalize', expect: ['input must be a floating-point tensor'], call: (device) => F.normalize(wg.ones([2, 2], { device, dtype: 'int32' })) },
+  { what: 'cosineSimilarity of shapes that do not broadcast', kind: 'shape', op: 'cosineSimilarity', expect: ['[2, 3]', '[4]'], call: (device) => F.cosineSimilarity(x23(device), wg.zeros([4], { device })) },
+  { what: 'cosineSimilarity with a negative eps', kind: 'out of range', op: 'cosineSimilarity', expect: ['eps must be a finite number >= 0, got -1'], call: (device) => F.cosineSimilarity(x23(device), x23(device), { eps: -1 }) },
+  { what: 'cosineSimilarity over dim 2 of 2-D inputs', kind: 'out of range', op: 'cosineSimilarity', expect: ['dim 2 is out of range for a tensor of rank 2'], call: (device) => F.cosineSimilarity(x23(device), x23(device), { dim: 2 }) },
+  { what: 'cosineSimilarity with a positional dim', kind: 'wrong type', op: 'cosineSimilarity', expect: ['options must be a plain object', 'got 1'], call: (device) => any(F.cosineSimilarity)(x23(device), x23(device), 1) },
+  { what: 'cdist with different feature counts', kind: 'shape', op: 'cdist', expect: ['must have the same number of features (last dim), got 3 and 2'], call: (device) => wg.cdist(x23(device), wg.zeros([4, 2], { device })) },
+  { what: 'cdist with a negative p', kind: 'out of range', op: 'cdist', expect: ['p must be a number >= 0, got -2'], call: (device) => wg.cdist(x23(device), x23(device), -2) },
+  { what: 'cdist of a 1-D x2', kind: 'shape', op: 'cdist', expect: ['must have at least 2 dimensions', '[3]'], call: (device) => wg.cdist(x23(device), wg.zeros([3], { device })) },
+  { what: 'huberLoss with delta 0', kind: 'out of range', op: 'huberLoss', expect: ['delta must be a finite number > 0, got 0'], call: (device) => F.huberLoss(x23(device), x23(device), { delta: 0 }) },
+  { what: 'huberLoss with beta (smoothL1Loss\'s name)', kind: 'unknown option', op: 'huberLoss', expect: ["unknown option 'beta'", 'accepted options: reduction, delta'], call: (device) => any(F.huberLoss)(x23(device), x23(device), { beta: 1 }) },
+  { what: 'klDiv with reduction batchMean', kind: 'out of range', op: 'klDiv', expect: ["reduction must be one of 'mean', 'batchmean', 'sum', 'none'", "did you mean 'batchmean'?"], call: (device) => any(F.klDiv)(x23(device), x23(device), { reduction: 'batchMean' }) },
+  { what: 'klDiv with log_target', kind: 'unknown option', op: 'klDiv', expect: ["unknown option 'log_target'", "did you mean 'logTarget'?"], call: (device) => any(F.klDiv)(x23(device), x23(device), { log_target: true }) },
+  { what: 'klDiv with a string logTarget', kind: 'wrong type', op: 'klDiv', expect: ["logTarget must be true or false, got 'yes'"], call: (device) => any(F.klDiv)(x23(device), x23(device), { logTarget: 'yes' }) },
+  { what: 'klDiv of different shapes', kind: 'shape', op: 'klDiv', expect: ['input shape [2, 3] and target shape [3] differ'], call: (device) => F.klDiv(x23(device), wg.zeros([3], { device })) },
+  { what: 'HuberLoss made with a negative delta', kind: 'out of range', op: 'HuberLoss', expect: ['delta must be a finite number > 0, got -1'], call: () => new nn.HuberLoss({ delta: -1 }), cpuOnly: true },
+  { what: 'KLDivLoss made with reduction avg', kind: 'out of range', op: 'KLDivLoss', expect: ["reduction must be one of 'mean', 'batchmean', 'sum', 'none', got 'avg'"], call: () => any((o: unknown) => new nn.KLDivLoss(o as never))({ reduction: 'avg' }), cpuOnly: true },
+  { what: 'CosineSimilarity made with a fractional dim', kind: 'out of range', op: 'CosineSimilarity', expect: ['dim must be an integer, got 0.5'], call: () => new nn.CosineSimilarity(0.5), cpuOnly: true },
+  { what: 'CosineSimilarity made with an unknown option', kind: 'unknown option', op: 'CosineSimilarity', expect: ["unknown option 'epsilon'", 'accepted options: dim, eps'], call: () => any((o: unknown) => new nn.CosineSimilarity(o as never))({ epsilon: 1e-6 }), cpuOnly: true },
 ];
