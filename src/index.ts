@@ -15,6 +15,8 @@ export {
 } from './tensor/creation.js';
 export type { TensorOptions, ShapeArgs, RandOptions, RandnOptions } from './tensor/creation.js';
 export { manualSeed } from './core/random.js';
+export { randperm } from './tensor/ops/random.js';
+export type { RandpermOptions } from './tensor/ops/random.js';
 export { tidy, keep } from './tensor/memory.js';
 export { memory, configureMemory } from './tensor/stats.js';
 export { configureKernels, kernelVariants } from './kernels/variants.js';

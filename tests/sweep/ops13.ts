@@ -1,7 +1,8 @@
 /**
  * Refused calls of the ops of issue 13: round/floor/ceil/trunc (behaviour in
  * tests/elementwise.test.ts), split/chunk/tril/triu (tests/split.test.ts), normalize,
- * cosineSimilarity, cdist, huberLoss, klDiv and their modules (tests/distance.test.ts).
+ * cosineSimilarity, cdist, huberLoss, klDiv and their modules (tests/distance.test.ts), randperm
+ * (tests/randperm.test.ts).
  */
 import * as wg from '../../src/index.js';
 import type { DeviceName } from '../../src/index.js';
@@ -60,4 +61,9 @@ export const cases: BadCall[] = [
   { what: 'KLDivLoss made with reduction avg', kind: 'out of range', op: 'KLDivLoss', expect: ["reduction must be one of 'mean', 'batchmean', 'sum', 'none', got 'avg'"], call: () => any((o: unknown) => new nn.KLDivLoss(o as never))({ reduction: 'avg' }), cpuOnly: true },
   { what: 'CosineSimilarity made with a fractional dim', kind: 'out of range', op: 'CosineSimilarity', expect: ['dim must be an integer, got 0.5'], call: () => new nn.CosineSimilarity(0.5), cpuOnly: true },
   { what: 'CosineSimilarity made with an unknown option', kind: 'unknown option', op: 'CosineSimilarity', expect: ["unknown option 'epsilon'", 'accepted options: dim, eps'], call: () => any((o: unknown) => new nn.CosineSimilarity(o as never))({ epsilon: 1e-6 }), cpuOnly: true },
+  { what: 'randperm of a negative n', kind: 'out of range', op: 'randperm', expect: ['n must be an integer >= 0', 'got -3'], call: (device) => wg.randperm(-3, { device }) },
+  { what: 'randperm of a fractional n', kind: 'out of range', op: 'randperm', expect: ['n must be an integer', 'got 2.5'], call: (device) => wg.randperm(2.5, { device }) },
+  { what: 'randperm as bool', kind: 'dtype', op: 'randperm', expect: ["dtype must be one of 'int32', 'float32', 'float64', got 'bool'"], call: (device) => any(wg.randperm)(3, { device, dtype: 'bool' }) },
+  { what: 'randperm with a misspelt option', kind: 'unknown option', op: 'randperm', expect: ["unknown option 'dtpye'", "did you mean 'dtype'?"], call: (device) => any(wg.randperm)(3, { device, dtpye: 'int32' }) },
+  { what: 'randperm with a string n', kind: 'wrong type', op: 'randperm', expect: ["n must be an integer", "got '3'"], call: () => any(wg.randperm)('3'), cpuOnly: true },
 ];
