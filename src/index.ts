@@ -41,6 +41,8 @@ export { matmul } from './tensor/ops/matmul.js';
 export { cumsum } from './tensor/ops/scan.js';
 export { split, chunk, tril, triu } from './tensor/ops/split.js';
 export { cdist } from './nn/functional/distance.js';
+export { multinomial } from './nn/functional/sampling.js';
+export type { MultinomialOptions } from './nn/functional/sampling.js';
 export * as nn from './nn/index.js';
 export * as F from './nn/functional/index.js';
 export * as optim from './optim/index.js';

@@ -2,7 +2,7 @@
  * Refused calls of the ops of issue 13: round/floor/ceil/trunc (behaviour in
  * tests/elementwise.test.ts), split/chunk/tril/triu (tests/split.test.ts), normalize,
  * cosineSimilarity, cdist, huberLoss, klDiv and their modules (tests/distance.test.ts), randperm
- * (tests/randperm.test.ts).
+ * (tests/randperm.test.ts), multinomial (tests/multinomial.test.ts).
  */
 import * as wg from '../../src/index.js';
 import type { DeviceName } from '../../src/index.js';
@@ -66,4 +66,8 @@ export const cases: BadCall[] = [
   { what: 'randperm as bool', kind: 'dtype', op: 'randperm', expect: ["dtype must be one of 'int32', 'float32', 'float64', got 'bool'"], call: (device) => any(wg.randperm)(3, { device, dtype: 'bool' }) },
   { what: 'randperm with a misspelt option', kind: 'unknown option', op: 'randperm', expect: ["unknown option 'dtpye'", "did you mean 'dtype'?"], call: (device) => any(wg.randperm)(3, { device, dtpye: 'int32' }) },
   { what: 'randperm with a string n', kind: 'wrong type', op: 'randperm', expect: ["n must be an integer", "got '3'"], call: () => any(wg.randperm)('3'), cpuOnly: true },
+  { what: 'multinomial of more samples than categories without replacement', kind: 'out of range', op: 'multinomial', expect: ['cannot draw 4 samples from 3 categories without replacement'], call: (device) => wg.multinomial(x23(device), 4) },
+  { what: 'multinomial with replace (numpy\'s name)', kind: 'unknown option', op: 'multinomial', expect: ["unknown option 'replace'", 'accepted options: replacement'], call: (device) => any(wg.multinomial)(x23(device), 1, { replace: true }) },
+  { what: 'multinomial with a positional replacement', kind: 'wrong type', op: 'multinomial', expect: ['options must be a plain object ({ replacement })', 'got true'], call: (device) => any(wg.multinomial)(x23(device), 1, true) },
+  { what: 'multinomial of a 3-D tensor', kind: 'shape', op: 'multinomial', expect: ['probs must be 1-D [K] or 2-D [N, K], got shape [1, 2, 3]'], call: (device) => wg.multinomial(wg.ones([1, 2, 3], { device }), 1) },
 ];
