@@ -76,10 +76,20 @@ const HOST_UNARY: Record<UnaryOp, (x: number) => number> = {
     for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * Math.exp(-((i * h) ** 2));
     return ((s * h) / 3) * (2 / Math.sqrt(Math.PI));
   },
+  // Halves to the even neighbour, from floor (not Math.round, which rounds halves up).
+  round: (x) => {
+    const f = Math.floor(x);
+    const d = x - f;
+    const r = d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
+    return r === 0 && x < 0 ? -0 : r; // keeps the sign, as IEEE rounding does
+  },
+  floor: (x) => Math.floor(x),
+  ceil: (x) => -Math.floor(-x),
+  trunc: (x) => (x < 0 ? Math.ceil(x) : Math.floor(x)),
 };
 const UNARY_OPS = Object.keys(HOST_UNARY) as UnaryOp[];
 /** Ops whose float32 result is exact (no rounding beyond the input's). */
-const EXACT_UNARY = new Set<UnaryOp>(['neg', 'abs', 'relu', 'sign']);
+const EXACT_UNARY = new Set<UnaryOp>(['neg', 'abs', 'relu', 'sign', 'round', 'floor', 'ceil', 'trunc']);
 /** Inputs in each op's valid domain. */
 const unaryDomain = (op: UnaryOp) => (op === 'log' || op === 'sqrt' || op === 'rsqrt' ? { low: 0.05, high: 4 } : op === 'log1p' ? { low: -0.95, high: 4 } : { low: -4, high: 4 });
 
@@ -309,6 +319,38 @@ describe.each(DEVICES)('unary ops on %s match the float64 host reference', (devi
   it('log1p(-1) = -inf, log1p(-2) = NaN, expm1(-inf) = -1, expm1(inf) = inf', async () => {
     expect(Array.from(await values(wg.tensor([-1, -2], { device }).log1p()))).toEqual([-Infinity, NaN]);
     expect(Array.from(await values(wg.tensor([-Infinity, Infinity], { device }).expm1()))).toEqual([-1, Infinity]);
+  });
+
+  it('round takes halves to the even neighbour, as torch.round: 0.5 -> 0, 1.5 -> 2, 2.5 -> 2, -0.5 -> -0, -1.5 -> -2', async () => {
+    const y = await values(wg.tensor([0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5, 0.49999997, 2.5000002], { device }).round());
+    expect(Array.from(y)).toEqual([0, 2, 2, 4, -0, -2, -2, 0, 3]);
+    expect(Object.is(y[4], -0)).toBe(true);
+  });
+
+  it('round, floor, ceil and trunc keep inf, -inf and NaN, and the sign of -0.25', async () => {
+    const x = wg.tensor([Infinity, -Infinity, NaN, -0.25], { device });
+    expect(Array.from(await values(x.round()))).toEqual([Infinity, -Infinity, NaN, -0]);
+    expect(Array.from(await values(x.floor()))).toEqual([Infinity, -Infinity, NaN, -1]);
+    expect(Array.from(await values(x.ceil()))).toEqual([Infinity, -Infinity, NaN, -0]);
+    expect(Array.from(await values(x.trunc()))).toEqual([Infinity, -Infinity, NaN, -0]);
+  });
+
+  it('round({ decimals }) rounds the scaled value half to even: 1.2345 -> 1.23, 0.125 -> 0.12; -1: 25 -> 20, 1234.5 -> 1230', async () => {
+    expect(relErr(await values(wg.tensor([1.2345, 0.125, -2.675], { device }).round({ decimals: 2 })), [1.23, 0.12, -2.68])).toBeLessThan(1e-6);
+    expect(Array.from(await values(wg.tensor([25, 1234.5, -35], { device }).round({ decimals: -1 })))).toEqual([20, 1230, -40]);
+  });
+
+  it('floor, ceil and trunc part ways on negative numbers: -1.5 -> -2, -1, -1', async () => {
+    const x = wg.tensor([-1.5, 1.5], { device });
+    expect(Array.from(await values(x.floor()))).toEqual([-2, 1]);
+    expect(Array.from(await values(x.ceil()))).toEqual([-1, 2]);
+    expect(Array.from(await values(x.trunc()))).toEqual([-1, 1]);
+  });
+
+  it.each(['round', 'floor', 'ceil', 'trunc'] as const)('%s of int32 gives the same values as int32, as PyTorch', async (op) => {
+    const y = wg.tensor(Int32Array.from([1, -2, 2147483647, -2147483648]), { device })[op]();
+    expect(y.dtype).toBe('int32');
+    expect(Array.from(await values(y))).toEqual([1, -2, 2147483647, -2147483648]);
   });
 
   it('tanh is accurate near 0 (no cancellation in 1 - exp(-2|x|))', async () => {

@@ -106,6 +106,20 @@ const ops: Case[] = [
   { name: 'cumsum (dim 1)', inputs: [{ shape: [3, 5] }], fn: (x) => x.cumsum(1) },
   { name: 'cumsum (dim -3 of a transposed view)', inputs: [{ shape: [4, 2, 3] }], fn: (x) => x.transpose(0, 2).cumsum(-3).square() },
   { name: 'cumsum (0-d)', inputs: [{ shape: [] }], fn: (x) => wg.cumsum(x.square(), 0) },
+  ...(['round', 'floor', 'ceil', 'trunc'] as const).map((op) => ({ name: `${op} (zero gradient)`, inputs: [{ shape: [5] }], fn: (x: Tensor) => x[op]().add(x), noSecond: 'piecewise constant' })),
+  { name: 'split (sizes 2, 2, 1 along dim 1)', inputs: [{ shape: [3, 5] }], fn: (x) => { const [a, b, c] = x.split(2, 1); return wg.cat([a!.square(), b!.sin(), c!.mul(3)], 1); } },
+  { name: 'split (sections [1, 3] along dim 0)', inputs: [{ shape: [4, 2] }], fn: (x) => { const [a, b] = x.split([1, 3]); return b!.mul(a!).exp(); } },
+  { name: 'chunk (3 of a transposed view)', inputs: [{ shape: [4, 7] }], fn: (x) => { const [a, b, c] = x.T.chunk(3); return wg.cat([c!, b!.square(), a!.tanh()], 0); } },
+  { name: 'tril (batched, diagonal -1)', inputs: [{ shape: [2, 3, 4] }], fn: (x) => x.tril(-1).square() },
+  { name: 'triu (diagonal 1)', inputs: [{ shape: [4, 3] }], fn: (x) => x.triu(1).exp() },
+  { name: 'normalize (p 2, dim 1)', inputs: [{ shape: [3, 4] }], fn: (x) => wg.F.normalize(x) },
+  { name: 'normalize (p 3, dim 0)', inputs: [{ shape: [3, 4] }], fn: (x) => wg.F.normalize(x, { p: 3, dim: 0 }) },
+  { name: 'cosineSimilarity (broadcast, dim -1)', inputs: [{ shape: [4, 3] }, { shape: [3] }], fn: (a, b) => wg.F.cosineSimilarity(a, b, { dim: -1 }) },
+  { name: 'cdist (p 2, batched)', inputs: [{ shape: [2, 3, 4] }, { shape: [2, 5, 4] }], fn: (a, b) => wg.cdist(a, b) },
+  { name: 'cdist (p 1)', inputs: [{ shape: [3, 2] }, { shape: [4, 2] }], fn: (a, b) => wg.cdist(a, b, 1), noSecond: 'piecewise linear' },
+  { name: 'huberLoss (delta 0.7, none)', inputs: [{ shape: [3, 4] }, { shape: [3, 4] }], fn: (a, b) => wg.F.huberLoss(a, b, { delta: 0.7, reduction: 'none' }), noSecond: 'piecewise quadratic' },
+  { name: 'klDiv (batchmean)', inputs: [{ shape: [3, 4], low: -3, high: -0.1 }, { shape: [3, 4], low: 0.1, high: 1 }], fn: (a, b) => wg.F.klDiv(a, b, { reduction: 'batchmean' }) },
+  { name: 'klDiv (logTarget, none)', inputs: [{ shape: [5], low: -3, high: -0.1 }, { shape: [5], low: -3, high: -0.1 }], fn: (a, b) => wg.F.klDiv(a, b, { logTarget: true, reduction: 'none' }) },
 ];
 
 /** The inputs of a case as host data, so that every device gets the same values. */

@@ -46,7 +46,7 @@ describe.each(DEVICES)('in-place ops equal their out-of-place results on %s', (d
     await expectClose(x, e2);
   });
 
-  const UNARY = ['neg', 'abs', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'square', 'sign', 'erf'] as const;
+  const UNARY = ['neg', 'abs', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'square', 'sign', 'erf', 'round', 'floor', 'ceil', 'trunc'] as const;
   it.each(UNARY)('%s_ holds x.%s()', async (op) => {
     const positive = op === 'log' || op === 'log1p' || op === 'sqrt' || op === 'rsqrt';
     const [, x] = pair([3, 5], device, positive ? { low: 0.1, high: 3 } : {});

@@ -87,3 +87,10 @@ fn expm1_f32(x: f32) -> f32 {
   if (abs(x) > 0.5) { return exp(x) - 1.0; }
   return x * (1.0 + x / 2.0 * (1.0 + x / 3.0 * (1.0 + x / 4.0 * (1.0 + x / 5.0 * (1.0 + x / 6.0 * (1.0 + x / 7.0 * (1.0 + x / 8.0 * (1.0 + x / 9.0 * (1.0 + x / 10.0)))))))));
 }
+
+// round/floor/ceil/trunc, named as the i32 versions (identities) so one expression serves both.
+// WGSL's round rounds half to even, as torch.round.
+fn round_c(x: f32) -> f32 { return round(x); }
+fn floor_c(x: f32) -> f32 { return floor(x); }
+fn ceil_c(x: f32) -> f32 { return ceil(x); }
+fn trunc_c(x: f32) -> f32 { return trunc(x); }

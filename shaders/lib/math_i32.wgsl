@@ -23,3 +23,9 @@ fn pow_c(a: i32, b: i32) -> i32 {
 fn is_nan(x: i32) -> bool { return false; }
 fn max_c(a: i32, b: i32) -> i32 { return max(a, b); }
 fn min_c(a: i32, b: i32) -> i32 { return min(a, b); }
+
+// Integers are already integral: round/floor/ceil/trunc leave them as they are.
+fn round_c(x: i32) -> i32 { return x; }
+fn floor_c(x: i32) -> i32 { return x; }
+fn ceil_c(x: i32) -> i32 { return x; }
+fn trunc_c(x: i32) -> i32 { return x; }

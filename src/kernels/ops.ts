@@ -57,6 +57,12 @@ const GELU_K = Math.sqrt(2 / Math.PI);
 const log1p = Math.log1p;
 const expm1 = Math.expm1;
 
+/** Rounds half to even, as torch.round (and IEEE roundTiesToEven): 0.5 -> 0, 1.5 -> 2, -2.5 -> -2. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x); // rounds half up
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 // Stable forms: tanh and sigmoid must not overflow to inf/NaN for large |x|.
 export const UNARY = {
   neg: { rule: 'same', cpu: (x) => -x, cpuInt: (x) => -x | 0, wgsl: '-x' },
@@ -80,6 +86,12 @@ export const UNARY = {
   tanh: { rule: 'float', cpu: Math.tanh, wgsl: 'tanh_stable(x)' },
   sigmoid: { rule: 'float', cpu: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))), wgsl: 'sigmoid_stable(x)' },
   erf: { rule: 'float', cpu: erf, wgsl: 'erf_f32(x)' },
+  // Integer-valued results of floats; an int32 tensor comes back unchanged (as PyTorch's
+  // floor/ceil/round/trunc of integer tensors): the *_c helpers are the identity on i32.
+  round: { rule: 'same', cpu: roundHalfEven, cpuInt: (x) => x, wgsl: 'round_c(x)' },
+  floor: { rule: 'same', cpu: Math.floor, cpuInt: (x) => x, wgsl: 'floor_c(x)' },
+  ceil: { rule: 'same', cpu: Math.ceil, cpuInt: (x) => x, wgsl: 'ceil_c(x)' },
+  trunc: { rule: 'same', cpu: Math.trunc, cpuInt: (x) => x, wgsl: 'trunc_c(x)' },
 } as const satisfies Record<string, UnaryDef>;
 
 /** The unary ops that are Tensor methods. */

@@ -799,6 +799,19 @@ export class LogSoftmax extends Module {
   }
   forward(x: Tensor): Tensor { return F.logSoftmax(x, this.dim); }
 }
+/** `new CosineSimilarity(dim?, eps?)` (defaults 1 and 1e-8, as PyTorch): `F.cosineSimilarity` of its two inputs. */
+export class CosineSimilarity extends Module {
+  readonly dim: number;
+  readonly eps: number;
+  constructor(...args: WithOptions<[dim: number, eps: number], { dim?: number; eps?: number }>) {
+    super();
+    const o = layerArgs('CosineSimilarity', [], args, ['dim', 'eps'], ['dim', 'eps']);
+    this.dim = intArg('CosineSimilarity', 'dim', o.dim, 1);
+    this.eps = o.eps === undefined ? 1e-8 : checkNumber('CosineSimilarity', 'eps', o.eps, { min: 0 });
+  }
+  forward(x1: Tensor, x2: Tensor): Tensor { return F.cosineSimilarity(x1, x2, { dim: this.dim, eps: this.eps }); }
+  override extraRepr(): string { return `dim=${this.dim}, eps=${this.eps}`; }
+}
 
 // ---- containers -----------------------------------------------------------------------------------
 /** Runs its modules in order, each on the previous one's output; named '0', '1', ... */

@@ -5,7 +5,7 @@
  * deprecated positional `size_average` and `reduce` have no counterpart: use `reduction`.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
+import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
 import * as F from '../nn/functional/index.js';
 import { Module } from './module.js';
 
@@ -63,6 +63,22 @@ export class SmoothL1Loss extends Loss<ReductionOptions & { beta?: number }> {
     super('SmoothL1Loss', { reduction, beta: (op, n, v) => void checkNumber(op, n, v, { min: 0 }) }, args);
   }
   forward(input: Tensor, target: Tensor): Tensor { return F.smoothL1Loss(input, target, this.resolved()); }
+}
+export class HuberLoss extends Loss<ReductionOptions & { delta?: number }> {
+  constructor(...args: [options?: ReductionOptions & { delta?: number }]) {
+    super('HuberLoss', { reduction, delta: (op, n, v) => void checkNumber(op, n, v, { gt: 0 }) }, args);
+  }
+  forward(input: Tensor, target: Tensor): Tensor { return F.huberLoss(input, target, this.resolved()); }
+}
+/** `new KLDivLoss({ reduction, logTarget })`: `F.klDiv` (input: log-probabilities). */
+export class KLDivLoss extends Loss<F.KlDivOptions> {
+  constructor(...args: [options?: F.KlDivOptions]) {
+    super('KLDivLoss', {
+      reduction: (op, n, v) => void checkChoice(op, n, v, ['mean', 'batchmean', 'sum', 'none']),
+      logTarget: (op, n, v) => void checkBoolean(op, n, v),
+    }, args);
+  }
+  forward(input: Tensor, target: Tensor): Tensor { return F.klDiv(input, target, this.resolved()); }
 }
 type ClassOptions = ReductionOptions & { ignoreIndex?: number; weight?: Tensor | null };
 export class CrossEntropyLoss extends Loss<ClassOptions & { labelSmoothing?: number }> {

@@ -17,6 +17,7 @@ import * as ix from './ops/indexing.js';
 import * as io from './ops/transfer.js';
 import * as ip from './ops/inplace.js';
 import * as sc from './ops/scan.js';
+import * as sp from './ops/split.js';
 import { formatTensor } from './format.js';
 import { isFloat } from '../core/dtype.js';
 import type { GradHook, Node } from '../autograd/node.js';
@@ -252,6 +253,22 @@ export class Tensor implements View {
   unsqueeze(dim: number): Tensor {
     return vw.unsqueeze(this, dim);
   }
+  /** Views of `size` elements along `dim` (the last smaller), or of the lengths listed: torch.split. */
+  split(sizeOrSections: number | readonly number[], dim = 0, ...extra: never[]): Tensor[] {
+    return sp.split(this, sizeOrSections, dim, ...extra);
+  }
+  /** `n` views along `dim` of ceil(length / n) elements (the last smaller; fewer if need be): torch.chunk. */
+  chunk(n: number, dim = 0, ...extra: never[]): Tensor[] {
+    return sp.chunk(this, n, dim, ...extra);
+  }
+  /** The lower triangle (j <= i + diagonal) of the matrices in the last two dims, zeros elsewhere. */
+  tril(diagonal = 0, ...extra: never[]): Tensor {
+    return sp.tril(this, diagonal, ...extra);
+  }
+  /** The upper triangle (j >= i + diagonal) of the matrices in the last two dims, zeros elsewhere. */
+  triu(diagonal = 0, ...extra: never[]): Tensor {
+    return sp.triu(this, diagonal, ...extra);
+  }
   /** Python-style slicing per axis: `x.slice([1, null, 2], 0)` = x[1::2, 0]. */
   slice(...specs: SliceSpec[]): Tensor {
     return vw.slice(this, specs);
@@ -308,6 +325,14 @@ export class Tensor implements View {
   logicalNot(): Tensor { return ew.binary('eq', this, 0); }
   /** The error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x. */
   erf(): Tensor { return ew.unary('erf', this); }
+  /** Rounds to the nearest integer, halves to even (0.5 -> 0, 1.5 -> 2), as torch.round; int32 stays as it is. `{ decimals }` rounds to that many digits. */
+  round(options?: ew.RoundOptions, ...extra: never[]): Tensor { return ew.round(this, options, ...extra); }
+  /** The largest integer <= x (same dtype; int32 stays as it is). */
+  floor(...extra: never[]): Tensor { ew.noExtra('floor', 'no arguments', extra); return ew.unary('floor', this); }
+  /** The smallest integer >= x (same dtype; int32 stays as it is). */
+  ceil(...extra: never[]): Tensor { ew.noExtra('ceil', 'no arguments', extra); return ew.unary('ceil', this); }
+  /** x with its fractional part dropped, toward zero (same dtype; int32 stays as it is). */
+  trunc(...extra: never[]): Tensor { ew.noExtra('trunc', 'no arguments', extra); return ew.unary('trunc', this); }
 
   add(other: TensorOrScalar): Tensor { return ew.binary('add', this, other); }
   sub(other: TensorOrScalar): Tensor { return ew.binary('sub', this, other); }
@@ -437,6 +462,10 @@ export class Tensor implements View {
   square_(): this { ip.unaryInplace('square', this); return this; }
   sign_(): this { ip.unaryInplace('sign', this); return this; }
   erf_(): this { ip.unaryInplace('erf', this); return this; }
+  round_(): this { ip.unaryInplace('round', this); return this; }
+  floor_(): this { ip.unaryInplace('floor', this); return this; }
+  ceil_(): this { ip.unaryInplace('ceil', this); return this; }
+  trunc_(): this { ip.unaryInplace('trunc', this); return this; }
 }
 
 export function isTensor(x: unknown): x is Tensor {

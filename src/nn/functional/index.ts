@@ -12,3 +12,4 @@ export * from './normalization.js';
 export * from './dropout.js';
 export * from './embedding.js';
 export * from './misc.js';
+export * from './distance.js';

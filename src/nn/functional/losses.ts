@@ -13,7 +13,7 @@ import { checkInputs, describe, empty } from '../../tensor/ops/core.js';
 import { where } from '../../tensor/ops/elementwise.js';
 import { broadcastShapes, fmtShape, shapeEq } from '../../core/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { checkChoice, checkNumber, checkOptions } from '../../core/options.js';
+import { checkBoolean, checkChoice, checkNumber, checkOptions } from '../../core/options.js';
 import { logSoftmax, softmax } from './softmax.js';
 import { noExtra } from './args.js';
 
@@ -316,6 +316,60 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1Los
     // beta = 0 must not build 0.5 d^2 / 0 at all: its NaN would reach the gradient through where.
     const l = beta === 0 ? ad : where(ad.lt(beta), d.square().mul(0.5 / beta), ad.sub(0.5 * beta));
     return reduce(l, reduction);
+  });
+}
+
+export interface HuberLossOptions extends LossOptions {
+  /** Where the loss turns from quadratic to linear (default 1; must be > 0). */
+  delta?: number;
+}
+
+/**
+ * Huber loss: 0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere (d = input - target),
+ * reduced; as PyTorch's huber_loss (smoothL1Loss times delta, for beta = delta).
+ */
+export function huberLoss(input: Tensor, target: Tensor, options: HuberLossOptions = {}, ...extra: never[]): Tensor {
+  noExtra('huberLoss', extra, '(input, target, options?)');
+  const op = 'huberLoss';
+  checkOptions(op, options, ['reduction', 'delta']);
+  const reduction = checkPair(op, input, target, options.reduction);
+  const delta = checkNumber(op, 'delta', options.delta ?? 1, { gt: 0 });
+  return tidy(() => {
+    const d = input.sub(target);
+    const ad = d.abs();
+    return reduce(where(ad.lt(delta), d.square().mul(0.5), ad.sub(0.5 * delta).mul(delta)), reduction);
+  });
+}
+
+export interface KlDivOptions {
+  /** 'mean' (default: over every element, as PyTorch; 'batchmean' is the true KL divergence), 'batchmean' (the sum over the first dim's size), 'sum' or 'none'. */
+  reduction?: 'mean' | 'batchmean' | 'sum' | 'none';
+  /** Whether the target holds log-probabilities too (default false: probabilities). */
+  logTarget?: boolean;
+}
+
+/**
+ * Kullback-Leibler divergence of `input` (log-probabilities) from `target`, as PyTorch's kl_div:
+ * target (log target - input), 0 where target = 0 (xlogy); with `logTarget`,
+ * exp(target) (target - input). 'batchmean' divides the sum by input's first dim (by 1 for 0-d).
+ */
+export function klDiv(input: Tensor, target: Tensor, options: KlDivOptions = {}, ...extra: never[]): Tensor {
+  noExtra('klDiv', extra, '(input, target, options?)');
+  const op = 'klDiv';
+  checkOptions(op, options, ['reduction', 'logTarget']);
+  const r = options.reduction === undefined ? 'mean' : checkChoice(op, 'reduction', options.reduction, ['mean', 'batchmean', 'sum', 'none']);
+  checkPair(op, input, target, undefined);
+  const logTarget = checkBoolean(op, 'logTarget', options.logTarget ?? false);
+  return tidy(() => {
+    let per: Tensor;
+    if (logTarget) per = target.exp().mul(target.sub(input));
+    else {
+      // xlogy(t, t): t log t with 0 at t = 0; the safe log keeps 0 * -inf out of value and gradient.
+      const zero = target.eq(0);
+      per = target.mul(where(zero, 1, target).log()).sub(target.mul(input));
+    }
+    if (r === 'batchmean') return input.ndim === 0 ? per.sum() : per.sum().div(input.shape[0]!);
+    return reduce(per, r);
   });
 }
 

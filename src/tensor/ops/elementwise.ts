@@ -1,7 +1,8 @@
 /** Unary, binary and ternary elementwise ops, with NumPy broadcasting and type promotion. */
 import { getBackend } from '../../runtime.js';
 import { ALL_UNARY, BINARY, elementwiseTypes, type BinaryOp, type CoreUnaryOp, type UnaryOp } from '../../kernels/ops.js';
-import { isDType, promoteTypes, promoteWithScalar, type DType } from '../../core/dtype.js';
+import { checkNumber, checkOptions, describe as describeValue } from '../../core/options.js';
+import { isDType, isFloat, promoteTypes, promoteWithScalar, type DType } from '../../core/dtype.js';
 import { broadcastShapes, fmtShape, shapeEq } from '../../core/shape.js';
 import { Tensor, type TensorOrScalar } from '../tensor.js';
 import { checkDType, checkInputs, empty, liftHostScalars } from './core.js';
@@ -48,6 +49,11 @@ const UNARY_GRAD: Record<CoreUnaryOp, { uses: 'x' | 'y' | ''; rule: (g: Tensor, 
   tanh: { uses: 'y', rule: (g, y) => g.mul(y.square().neg().add(1)) }, // 1 - tanh^2
   sigmoid: { uses: 'y', rule: (g, y) => g.mul(y.mul(y.neg().add(1))) }, // s (1 - s)
   erf: { uses: 'x', rule: (g, x) => g.mul(x.square().neg().exp()).mul(2 / Math.sqrt(Math.PI)) }, // 2/sqrt(pi) e^(-x^2)
+  // Piecewise constant: zero gradient everywhere, as PyTorch (not undefined at the steps).
+  round: { uses: '', rule: (g) => g.mul(0) },
+  floor: { uses: '', rule: (g) => g.mul(0) },
+  ceil: { uses: '', rule: (g) => g.mul(0) },
+  trunc: { uses: '', rule: (g) => g.mul(0) },
 };
 
 export function unary(op: CoreUnaryOp, x: Tensor): Tensor {
@@ -75,6 +81,39 @@ function unaryKernel(op: UnaryOp, x: Tensor, params: readonly number[] = []): Te
   getBackend(device).elementwise.unary(op, xin, out, params);
   if (xin !== x) xin.dispose();
   return out;
+}
+
+export interface RoundOptions {
+  /** Digits after the point to round to (negative: to tens, hundreds...); default 0. */
+  decimals?: number;
+}
+
+/**
+ * torch.round: halves to even; with `decimals` d, round(x * 10^d) / 10^d (d < 0: round(x /
+ * 10^-d) * 10^-d), so the halves are those of the scaled value, as in PyTorch.
+ */
+export function round(x: Tensor, options?: RoundOptions, ...extra: never[]): Tensor {
+  noExtra('round', '(options?)', extra);
+  checkOptions('round', options, ['decimals']);
+  const d = options?.decimals ?? 0;
+  checkNumber('round', 'decimals', d, { int: true });
+  if (d === 0) return unary('round', x);
+  checkInputs('round', x);
+  if (!isFloat(x.dtype)) throw new Error(`round: decimals (${d}) needs a floating-point tensor, got ${x.dtype}`);
+  const s = 10 ** Math.abs(d);
+  const scaled = d > 0 ? x.mul(s) : x.div(s);
+  const r = unary('round', scaled);
+  const out = d > 0 ? r.div(s) : r.mul(s);
+  scaled.dispose();
+  r.dispose();
+  return out;
+}
+
+/** floor, ceil, trunc (and the in-place unary forms): arguments past the tensor are refused, not ignored. */
+export function noExtra(op: string, takes: string, extra: readonly unknown[]): void {
+  if (extra.length > 0) {
+    throw new Error(`${op}: takes ${takes}; got ${extra.length} more argument${extra.length > 1 ? 's' : ''} (${extra.map(describeValue).join(', ')})`);
+  }
 }
 
 /** Turns a JS scalar operand into a 0-d tensor next to `like`. */
