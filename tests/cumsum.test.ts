@@ -177,6 +177,7 @@ describe('cumsum in float64 (cpu)', () => {
   });
 });
 
+// webgpu only (the webgpu kernel's own paths (row_thread, chunk_scan, add_carry, 2-D grids)): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('cumsum on webgpu: every path of the kernel', () => {
   const saved = { ...CUMSUM_LIMITS };
   afterEach(() => Object.assign(CUMSUM_LIMITS, saved));

@@ -855,6 +855,7 @@ describe.each(DEVICES)('bool arithmetic on %s', (device) => {
   });
 });
 
+// webgpu only (a 0-d cpu operand next to webgpu tensors needs a second device): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('a 0-d cpu tensor next to webgpu tensors', () => {
   it('joins elementwise ops as a scalar (as a 0-d cpu tensor joins CUDA ones in PyTorch)', async () => {
     const x = wg.tensor([1, 2, 3], { device: 'webgpu' });

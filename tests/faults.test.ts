@@ -37,6 +37,7 @@ async function messageOf(f: () => unknown): Promise<string> {
   throw new Error('expected a refusal, the call succeeded');
 }
 
+// webgpu only (WebGPU faults (shader compile errors, adapter limits, device loss) exist only there): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('a kernel that does not compile', () => {
   const broken = {
     shader: { file: 'broken.wgsl', source: '@group(0) @binding(0) var<storage, read_write> out: array<f32>;\n@compute @workgroup_size(1)\nfn main() {\n  out[0] = 1u;\n}\n' },
@@ -63,6 +64,7 @@ describe.skipIf(NO_WEBGPU)('a kernel that does not compile', () => {
   });
 });
 
+// webgpu only (WebGPU faults (shader compile errors, adapter limits, device loss) exist only there): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('allocations over the adapter limits', () => {
   const limits = () => gpu().device.limits;
 
@@ -144,6 +146,7 @@ async function loadCheckpoint(path: string, p: ReturnType<typeof problem>, devic
   p.opt.loadStateDict({ groups, state });
 }
 
+// webgpu only (WebGPU faults (shader compile errors, adapter limits, device loss) exist only there): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('the device lost in the middle of training', () => {
   it('ops and reads fail with a clear error, the checkpoint is intact, and training resumes on cpu and on a fresh webgpu device', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'webgrad-faults-'));

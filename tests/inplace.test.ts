@@ -382,6 +382,7 @@ describe.each(DEVICES)('in-place ops and autograd on %s', (device) => {
   });
 });
 
+// webgpu only (copies and writes between cpu and webgpu need both devices): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('copy_ across devices', () => {
   it('copy_ from a cpu tensor uploads into a webgpu view (float64 converted on the host)', async () => {
     const x = wg.zeros([2, 3], { dtype: 'float32', device: 'webgpu' });
@@ -463,6 +464,7 @@ describe.each(DEVICES)('refused in-place calls on %s', (device) => {
 });
 
 describe('in-place ops agree across devices', () => {
+  // webgpu only (copies and writes between cpu and webgpu need both devices): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
   it.skipIf(NO_WEBGPU)('a sequence of writes through views gives the same values on cpu and webgpu', async () => {
     const [xc, xg] = pair([11, 13], 'webgpu');
     const [yc, yg] = pair([13], 'webgpu');

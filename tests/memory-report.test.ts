@@ -14,6 +14,7 @@ afterEach(() => {
   wg.configureMemory({ callSites: false });
 });
 
+// webgpu only (the buffer pool is webgpu's): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('the webgpu buffer pool', () => {
   const backend = () => wg.getBackend('webgpu') as WebGPUBackend;
 

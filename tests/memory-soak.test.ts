@@ -45,6 +45,7 @@ describe.each(DEVICES)('a loop that never disposes, on %s', (device) => {
 });
 
 describe('where collections cannot be forced (as in browsers), on webgpu', () => {
+  // webgpu only (GPU memory, invisible to V8, is what the forced collection and ballast are for): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
   it.skipIf(!DEVICES.includes('webgpu'))('the host ballast lets the engine collect on its own: 500 MiB of dropped 1 MiB tensors peak under 300 MiB', async () => {
     const args = ['--workload', 'tensors', '--device', 'webgpu', '--steps', '250', '--size', String(1 << 18), '--no-force', '--ballast', '0.25', '--samples', '250'];
     const [withBallast, without] = await Promise.all([soak([], args), soak([], [...args.slice(0, -4), '--ballast', '0', '--samples', '250'])]);
@@ -57,6 +58,7 @@ describe('where collections cannot be forced (as in browsers), on webgpu', () =>
 });
 
 describe('a 3,000-step MLP training loop that never disposes (webgpu)', () => {
+  // webgpu only (GPU memory, invisible to V8, is what the forced collection and ballast are for): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
   it.skipIf(!DEVICES.includes('webgpu'))('holds at most the 4 MiB budget plus one step and the model state, with and without --expose-gc', async () => {
     const args = ['--workload', 'mlp', '--device', 'webgpu', '--steps', '3000', '--budget-mb', '4', '--samples', '30'];
     const [plain, exposed] = await Promise.all([soak([], args), soak(['--expose-gc'], args)]);

@@ -191,6 +191,7 @@ describe('Module: shared (tied) parameters', () => {
     expect(Object.keys(s.stateDict())).toEqual(['0.weight', '0.bias', '1.weight', '1.bias']);
   });
 
+  // webgpu only (moving a model between devices needs webgpu): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
   it.skipIf(NO_WEBGPU)('to(device) moves a tied parameter once and keeps it tied', async () => {
     const m = new Tied();
     await m.to('webgpu');

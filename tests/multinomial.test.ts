@@ -49,6 +49,7 @@ describe.each(DEVICES)('multinomial on %s', (device) => {
   });
 });
 
+// webgpu only (the same samples on cpu and webgpu needs both devices): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('multinomial across devices', () => {
   it('manualSeed(11) gives the same samples on cpu and webgpu, with and without replacement', async () => {
     const w = [0.25, 0.5, 1, 2, 4.25];

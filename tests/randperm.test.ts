@@ -55,6 +55,7 @@ describe.each(DEVICES)('randperm on %s', (device) => {
   });
 });
 
+// webgpu only (the same permutation on cpu and webgpu needs both devices): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('randperm across devices', () => {
   it('manualSeed(7) gives the same permutation on cpu and webgpu', async () => {
     wg.manualSeed(7);

@@ -24,6 +24,7 @@ describe('configureKernels', () => {
   });
 });
 
+// webgpu only (the kernel variants are webgpu layouts): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('forced variants on webgpu', () => {
   it.each(['tiled', 'kParallel', 'direct'] as const)('conv %s runs when forced and matches cpu', async (name) => {
     const x = wg.randn([2, 3, 9, 7], { device: 'cpu' });
@@ -36,6 +37,7 @@ describe.skipIf(NO_WEBGPU)('forced variants on webgpu', () => {
   });
 });
 
+// webgpu only (the kernel variants are webgpu layouts): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('matmul variants on webgpu', () => {
   it('the plan takes 32 x 32 tiles for narrow outputs and 64 x 64 for wide ones', async () => {
     wg.randn([8, 20], { device: 'webgpu' }).matmul(wg.randn([20, 30], { device: 'webgpu' }));
@@ -61,6 +63,7 @@ describe.skipIf(NO_WEBGPU)('matmul variants on webgpu', () => {
   });
 });
 
+// webgpu only (the kernel variants are webgpu layouts): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('reduction variants on webgpu', () => {
   it.each(['rowPerWorkgroup', 'rowPerInvocation', 'chunked'] as const)('%s gives cpu\'s sums, maxima and argmax', async (name) => {
     wg.configureKernels({ reduce: name });

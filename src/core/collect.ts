@@ -94,8 +94,10 @@ function findGc(): (() => void) | null {
 /** Called for every storage allocated on any backend. */
 export function noteAllocation(bytes: number): void {
   allocatedSince += bytes;
-  const budget = Math.max(collectOptions.minBudgetBytes, collectOptions.liveFraction * liveBytes());
-  if (allocatedSince >= budget) collectNow();
+  // The budget is at least minBudgetBytes: only past that is the live total (a walk over the
+  // backends) worth reading, so an allocation costs an addition and a comparison.
+  if (allocatedSince < collectOptions.minBudgetBytes) return;
+  if (allocatedSince >= collectOptions.liveFraction * liveBytes()) collectNow();
 }
 
 /**

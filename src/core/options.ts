@@ -130,3 +130,13 @@ export function checkChoice<T extends string>(op: string, name: string, v: unkno
   }
   return v as T;
 }
+
+/**
+ * Refuses arguments past an op's last parameter (a JS caller's extra argument, PyTorch's
+ * `inplace`, a positional option, would otherwise be ignored without a word); `signature` is
+ * the op's parameter list, e.g. '(x, dim)'.
+ */
+export function noExtra(op: string, extra: readonly unknown[], signature: string): void {
+  if (extra.length === 0) return;
+  throw new Error(`${op}: takes ${signature}; got ${extra.length} more argument${extra.length > 1 ? 's' : ''} (${extra.map(describe).join(', ')})`);
+}

@@ -3,7 +3,7 @@
  * t; call `scheduler.step()` once per epoch (or per batch for OneCycleLR), after
  * `optimizer.step()`, as in PyTorch. Creating one sets the t = 0 value.
  */
-import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
+import { checkBoolean, checkChoice, checkNumber, checkOptions, describe, noExtra } from '../core/options.js';
 import { Optimizer } from './optimizer.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -11,11 +11,6 @@ type AnyOptimizer = Optimizer<{ lr: number }>;
 
 /** The options given, without the keys whose value is undefined (those take the default). */
 const given = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-
-/** Refuses arguments past the last one a scheduler takes (a JS caller's extra argument would be ignored). */
-function noExtra(op: string, extra: unknown[], signature: string): void {
-  if (extra.length) throw new Error(`${op}: takes ${signature}; got ${extra.length} more argument${extra.length > 1 ? 's' : ''} (${extra.map(describe).join(', ')})`);
-}
 
 export abstract class LRScheduler {
   /** Steps taken so far (PyTorch's last_epoch). */

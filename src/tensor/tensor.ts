@@ -4,6 +4,7 @@
  * `copy_`, ...) write into the storage and bump its version.
  * Methods are thin: the work is in src/tensor/ops, one module per family.
  */
+import { noExtra } from '../core/options.js';
 import type { DeviceName, View } from '../kernels/backend.js';
 import type { DType, TypedArray } from '../core/dtype.js';
 import { trackTensor, untrackTensor, setTensorCheck } from './memory.js';
@@ -328,11 +329,11 @@ export class Tensor implements View {
   /** Rounds to the nearest integer, halves to even (0.5 -> 0, 1.5 -> 2), as torch.round; int32 stays as it is. `{ decimals }` rounds to that many digits. */
   round(options?: ew.RoundOptions, ...extra: never[]): Tensor { return ew.round(this, options, ...extra); }
   /** The largest integer <= x (same dtype; int32 stays as it is). */
-  floor(...extra: never[]): Tensor { ew.noExtra('floor', 'no arguments', extra); return ew.unary('floor', this); }
+  floor(...extra: never[]): Tensor { noExtra('floor', extra, 'no arguments'); return ew.unary('floor', this); }
   /** The smallest integer >= x (same dtype; int32 stays as it is). */
-  ceil(...extra: never[]): Tensor { ew.noExtra('ceil', 'no arguments', extra); return ew.unary('ceil', this); }
+  ceil(...extra: never[]): Tensor { noExtra('ceil', extra, 'no arguments'); return ew.unary('ceil', this); }
   /** x with its fractional part dropped, toward zero (same dtype; int32 stays as it is). */
-  trunc(...extra: never[]): Tensor { ew.noExtra('trunc', 'no arguments', extra); return ew.unary('trunc', this); }
+  trunc(...extra: never[]): Tensor { noExtra('trunc', extra, 'no arguments'); return ew.unary('trunc', this); }
 
   add(other: TensorOrScalar): Tensor { return ew.binary('add', this, other); }
   sub(other: TensorOrScalar): Tensor { return ew.binary('sub', this, other); }

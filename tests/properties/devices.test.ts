@@ -52,6 +52,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 const POSITIVE: Values = { low: 0.1, high: 3 };
 
+// webgpu only (webgpu against cpu needs webgpu): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('properties: webgpu equals cpu', () => {
   it('unary ops on strided views', async () => {
     const ops = ['neg', 'abs', 'square', 'sign', 'relu', 'exp', 'sin', 'cos', 'tanh', 'sigmoid', 'erf', 'log', 'sqrt', 'rsqrt'] as const;

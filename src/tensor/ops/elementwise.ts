@@ -1,7 +1,7 @@
 /** Unary, binary and ternary elementwise ops, with NumPy broadcasting and type promotion. */
 import { getBackend } from '../../runtime.js';
 import { ALL_UNARY, BINARY, elementwiseTypes, type BinaryOp, type CoreUnaryOp, type UnaryOp } from '../../kernels/ops.js';
-import { checkNumber, checkOptions, describe as describeValue } from '../../core/options.js';
+import { checkNumber, checkOptions, describe as describeValue, noExtra } from '../../core/options.js';
 import { isDType, isFloat, promoteTypes, promoteWithScalar, type DType } from '../../core/dtype.js';
 import { broadcastShapes, fmtShape, shapeEq } from '../../core/shape.js';
 import { Tensor, type TensorOrScalar } from '../tensor.js';
@@ -93,7 +93,7 @@ export interface RoundOptions {
  * 10^-d) * 10^-d), so the halves are those of the scaled value, as in PyTorch.
  */
 export function round(x: Tensor, options?: RoundOptions, ...extra: never[]): Tensor {
-  noExtra('round', '(options?)', extra);
+  noExtra('round', extra, '(options?)');
   checkOptions('round', options, ['decimals']);
   const d = options?.decimals ?? 0;
   checkNumber('round', 'decimals', d, { int: true });
@@ -109,12 +109,6 @@ export function round(x: Tensor, options?: RoundOptions, ...extra: never[]): Ten
   return out;
 }
 
-/** floor, ceil, trunc (and the in-place unary forms): arguments past the tensor are refused, not ignored. */
-export function noExtra(op: string, takes: string, extra: readonly unknown[]): void {
-  if (extra.length > 0) {
-    throw new Error(`${op}: takes ${takes}; got ${extra.length} more argument${extra.length > 1 ? 's' : ''} (${extra.map(describeValue).join(', ')})`);
-  }
-}
 
 /** Turns a JS scalar operand into a 0-d tensor next to `like`. */
 function operand(op: string, v: TensorOrScalar, like: Tensor): Tensor {

@@ -8,7 +8,8 @@ import { checkNumber, describe as describeValue } from '../../core/options.js';
 import { Tensor } from '../tensor.js';
 import { checkInputs } from './core.js';
 import { narrow } from './views.js';
-import { where, noExtra } from './elementwise.js';
+import { where } from './elementwise.js';
+import { noExtra } from '../../core/options.js';
 import { arange } from '../creation.js';
 
 function checkTensor(op: string, x: unknown): asserts x is Tensor {
@@ -23,7 +24,7 @@ function checkTensor(op: string, x: unknown): asserts x is Tensor {
 export function split(x: Tensor, sizeOrSections: number | readonly number[], dim = 0, ...extra: never[]): Tensor[] {
   const op = 'split';
   checkTensor(op, x);
-  noExtra(op, '(sizeOrSections, dim?)', extra);
+  noExtra(op, extra, '(sizeOrSections, dim?)');
   checkInputs(op, x);
   if (x.ndim === 0) throw new Error(`${op}: expected a tensor of at least 1 dimension, got a 0-d tensor`);
   checkNumber(op, 'dim', dim, { int: true });
@@ -61,7 +62,7 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], dim
 export function chunk(x: Tensor, n: number, dim = 0, ...extra: never[]): Tensor[] {
   const op = 'chunk';
   checkTensor(op, x);
-  noExtra(op, '(chunks, dim?)', extra);
+  noExtra(op, extra, '(chunks, dim?)');
   checkInputs(op, x);
   checkNumber(op, 'chunks', n, { int: true, min: 1 });
   if (x.ndim === 0) throw new Error(`${op}: expected a tensor of at least 1 dimension, got a 0-d tensor`);
@@ -74,7 +75,7 @@ export function chunk(x: Tensor, n: number, dim = 0, ...extra: never[]): Tensor[
 
 function triangle(op: 'tril' | 'triu', x: Tensor, k: number, extra: readonly unknown[]): Tensor {
   checkTensor(op, x);
-  noExtra(op, '(diagonal?)', extra);
+  noExtra(op, extra, '(diagonal?)');
   checkInputs(op, x);
   checkNumber(op, 'diagonal', k, { int: true });
   if (x.ndim < 2) throw new Error(`${op}: expected a tensor of at least 2 dimensions (matrices in the last two), got shape ${fmtShape(x.shape)}`);
