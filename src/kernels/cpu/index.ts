@@ -9,7 +9,7 @@ import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
 import { Storage } from '../../core/storage.js';
 import { numel } from '../../core/shape.js';
 import { bitsToUnit, randomBits } from '../../core/random.js';
-import { elementOffsets, viewOffsets } from './strided.js';
+import { elementOffsets, stridedRuns, viewOffsets } from './strided.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
 
@@ -120,8 +120,12 @@ export class CpuBackend implements Backend {
 
   fill(out: View, value: number): void {
     const O = arr(out);
-    const oo = viewOffsets(out, out.shape);
-    for (let i = 0; i < oo.length; i++) O[oo[i]!] = value;
+    const { inner, steps: [step], starts: [starts] } = stridedRuns(out.shape, [out]);
+    for (let r = 0; r < starts!.length; r++) {
+      const at = starts![r]!;
+      if (step === 1) O.fill(value, at, at + inner);
+      else for (let j = 0, i = at; j < inner; j++, i += step!) O[i] = value;
+    }
   }
 
   arange(out: View, start: number, step: number): void {

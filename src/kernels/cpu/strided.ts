@@ -33,3 +33,42 @@ function maxSpan(shape: readonly number[], strides: readonly number[]): number {
 export function viewOffsets(v: View, shape: readonly number[]): Int32Array | Float64Array {
   return elementOffsets(shape, v.strides, v.offset);
 }
+
+/**
+ * A strided loop over `shape` for several operands, as runs: the shape's dims are merged where
+ * every operand's strides allow it, the last merged dim is walked with a stride per operand
+ * (`steps`, `inner` elements a run), and `starts[k]` holds operand k's offset at the start of
+ * each run. Broadcast (stride 0) and transposed operands then cost a table of n / inner
+ * offsets instead of n, and the inner loop is a plain strided walk.
+ */
+export interface Runs {
+  readonly inner: number;
+  readonly steps: readonly number[];
+  readonly starts: readonly (Int32Array | Float64Array)[];
+}
+
+export function stridedRuns(shape: readonly number[], views: readonly { readonly strides: readonly number[]; readonly offset: number }[]): Runs {
+  // Drop size-1 dims, then merge neighbours (d, d+1) where stride[d] = stride[d+1] * shape[d+1] for all.
+  const dims: number[] = [];
+  const strides: number[][] = views.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && views.every((v, k) => strides[k]![last]! === v.strides[d]! * shape[d]!)) {
+      dims[last] = dims[last]! * shape[d]!;
+      views.forEach((v, k) => { strides[k]![last] = v.strides[d]!; });
+    } else {
+      dims.push(shape[d]!);
+      views.forEach((v, k) => strides[k]!.push(v.strides[d]!));
+    }
+  }
+  if (numel(shape) === 0) return { inner: 0, steps: views.map(() => 0), starts: views.map(() => new Int32Array(0)) };
+  if (dims.length === 0) return { inner: 1, steps: views.map(() => 0), starts: views.map((v) => Int32Array.of(v.offset)) };
+  const inner = dims[dims.length - 1]!;
+  const outer = dims.slice(0, -1);
+  return {
+    inner,
+    steps: strides.map((s) => s[s.length - 1]!),
+    starts: views.map((v, k) => elementOffsets(outer, strides[k]!.slice(0, -1), v.offset)),
+  };
+}

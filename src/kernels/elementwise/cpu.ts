@@ -1,55 +1,56 @@
 /**
- * CPU reference of the elementwise kernels: each op's cpu function from the op tables
- * (kernels/ops.ts), over any strides, with a contiguous fast path (no offset tables).
+ * CPU kernels of the elementwise family: each op's cpu function from the op tables
+ * (kernels/ops.ts), over any strides. The kernels walk their operands in runs
+ * (cpu/strided.ts: merged dims, a strided inner loop, one offset per run), so broadcasts and
+ * transposes need no per-element offset table. `reference` keeps the plain loops (a table of
+ * every element's offset per operand), against which tests check the kernels.
  */
 import type { View } from '../../core/view.js';
 import type { TypedArray } from '../../core/dtype.js';
-import { isContiguous, numel } from '../../core/shape.js';
-import { viewOffsets } from '../cpu/strided.js';
+import { stridedRuns, viewOffsets } from '../cpu/strided.js';
 import { ALL_UNARY, BINARY, elementwiseTypes, type BinaryOp, type UnaryOp } from '../ops.js';
 import type { ElementwiseKernels } from './types.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
-/** Whether v is laid out row-major over `shape` (element i at v.offset + i). */
-const flat = (v: View, shape: readonly number[]): boolean => isContiguous(shape, v.strides);
-/** Whether v is one value broadcast everywhere (every stride 0). */
-const scalar = (v: View): boolean => v.strides.every((s) => s === 0);
+/** A view's strides over `shape` (its own shape may be shorter or have 1s: broadcast). */
+const over = (v: View) => ({ strides: v.strides, offset: v.offset });
+
+function unaryFn(op: UnaryOp, dtype: View['dtype']) {
+  const def = ALL_UNARY[op];
+  const { compute } = elementwiseTypes(def.rule, dtype);
+  return (compute === 'int32' && def.cpuInt) || def.cpu;
+}
+function binaryFn(op: BinaryOp, dtype: View['dtype']) {
+  const def = BINARY[op];
+  return dtype === 'int32' && 'cpuInt' in def ? def.cpuInt : def.cpu;
+}
 
 export function unary(op: UnaryOp, x: View, out: View, params: readonly number[] = []): void {
-  const def = ALL_UNARY[op];
-  const { compute } = elementwiseTypes(def.rule, x.dtype);
-  const f = (compute === 'int32' && def.cpuInt) || def.cpu;
+  const f = unaryFn(op, x.dtype);
   const src = arr(x);
   const dst = arr(out);
   const a0 = params[0] ?? 0;
   const a1 = params[1] ?? 0;
-  if (flat(x, out.shape) && flat(out, out.shape)) {
-    // Contiguous operands: no offset tables (the common case, several times faster).
-    const n = numel(out.shape);
-    for (let i = 0; i < n; i++) dst[out.offset + i] = f(src[x.offset + i]!, a0, a1);
-    return;
+  const { inner, steps: [sx, so], starts: [bx, bo] } = stridedRuns(out.shape, [over(x), over(out)]);
+  for (let r = 0; r < bo!.length; r++) {
+    let ix = bx![r]!;
+    let io = bo![r]!;
+    for (let j = 0; j < inner; j++, ix += sx!, io += so!) dst[io] = f(src[ix]!, a0, a1);
   }
-  const offs = viewOffsets(x, out.shape);
-  const oo = viewOffsets(out, out.shape);
-  for (let i = 0; i < offs.length; i++) dst[oo[i]!] = f(src[offs[i]!]!, a0, a1);
 }
 
 export function binary(op: BinaryOp, a: View, b: View, out: View): void {
-  const def = BINARY[op];
-  const f = a.dtype === 'int32' && 'cpuInt' in def ? def.cpuInt : def.cpu;
+  const f = binaryFn(op, a.dtype);
   const A = arr(a);
   const B = arr(b);
   const dst = arr(out);
-  if (flat(out, out.shape) && (flat(a, out.shape) || scalar(a)) && (flat(b, out.shape) || scalar(b))) {
-    const n = numel(out.shape);
-    const [sa, sb] = [scalar(a) ? 0 : 1, scalar(b) ? 0 : 1];
-    for (let i = 0; i < n; i++) dst[out.offset + i] = f(A[a.offset + sa * i]!, B[b.offset + sb * i]!);
-    return;
+  const { inner, steps: [sa, sb, so], starts: [ba, bb, bo] } = stridedRuns(out.shape, [over(a), over(b), over(out)]);
+  for (let r = 0; r < bo!.length; r++) {
+    let ia = ba![r]!;
+    let ib = bb![r]!;
+    let io = bo![r]!;
+    for (let j = 0; j < inner; j++, ia += sa!, ib += sb!, io += so!) dst[io] = f(A[ia]!, B[ib]!);
   }
-  const oa = viewOffsets(a, out.shape);
-  const ob = viewOffsets(b, out.shape);
-  const oo = viewOffsets(out, out.shape);
-  for (let i = 0; i < oa.length; i++) dst[oo[i]!] = f(A[oa[i]!]!, B[ob[i]!]!);
 }
 
 export function where(cond: View, a: View, b: View, out: View): void {
@@ -57,12 +58,42 @@ export function where(cond: View, a: View, b: View, out: View): void {
   const A = arr(a);
   const B = arr(b);
   const dst = arr(out);
-  const oc = viewOffsets(cond, out.shape);
-  const oa = viewOffsets(a, out.shape);
-  const ob = viewOffsets(b, out.shape);
-  const oo = viewOffsets(out, out.shape);
-  for (let i = 0; i < oa.length; i++) dst[oo[i]!] = C[oc[i]!] ? A[oa[i]!]! : B[ob[i]!]!;
+  const { inner, steps: [sc, sa, sb, so], starts: [bc, ba, bb, bo] } = stridedRuns(out.shape, [over(cond), over(a), over(b), over(out)]);
+  for (let r = 0; r < bo!.length; r++) {
+    let ic = bc![r]!;
+    let ia = ba![r]!;
+    let ib = bb![r]!;
+    let io = bo![r]!;
+    for (let j = 0; j < inner; j++, ic += sc!, ia += sa!, ib += sb!, io += so!) dst[io] = C[ic] ? A[ia]! : B[ib]!;
+  }
 }
+
+/** The plain loops: every element's offset per operand, in a table. Tests check the kernels against these. */
+export const reference: ElementwiseKernels = {
+  unary(op, x, out, params = []) {
+    const f = unaryFn(op, x.dtype);
+    const [src, dst] = [arr(x), arr(out)];
+    const offs = viewOffsets(x, out.shape);
+    const oo = viewOffsets(out, out.shape);
+    for (let i = 0; i < offs.length; i++) dst[oo[i]!] = f(src[offs[i]!]!, params[0] ?? 0, params[1] ?? 0);
+  },
+  binary(op, a, b, out) {
+    const f = binaryFn(op, a.dtype);
+    const [A, B, dst] = [arr(a), arr(b), arr(out)];
+    const oa = viewOffsets(a, out.shape);
+    const ob = viewOffsets(b, out.shape);
+    const oo = viewOffsets(out, out.shape);
+    for (let i = 0; i < oa.length; i++) dst[oo[i]!] = f(A[oa[i]!]!, B[ob[i]!]!);
+  },
+  where(cond, a, b, out) {
+    const [C, A, B, dst] = [arr(cond), arr(a), arr(b), arr(out)];
+    const oc = viewOffsets(cond, out.shape);
+    const oa = viewOffsets(a, out.shape);
+    const ob = viewOffsets(b, out.shape);
+    const oo = viewOffsets(out, out.shape);
+    for (let i = 0; i < oa.length; i++) dst[oo[i]!] = C[oc[i]!] ? A[oa[i]!]! : B[ob[i]!]!;
+  },
+};
 
 /** The family's table on the cpu backend. */
 export const cpuKernels: ElementwiseKernels = { unary, binary, where };
