@@ -46,13 +46,13 @@ function preamble(mode: ScatterMode, c: 'f32' | 'i32'): string {
     : 'b';
   const identity =
     mode === 'prod' ? (c === 'f32' ? '1.0' : '1')
-    : mode === 'amax' ? (c === 'f32' ? 'bitcast<f32>(0xff800000u)' : 'i32(-2147483647) - 1')
-    : mode === 'amin' ? (c === 'f32' ? 'bitcast<f32>(0x7f800000u)' : '2147483647')
+    : mode === 'amax' ? (c === 'f32' ? 'bitcast<f32>(inf_bits | 0x80000000u)' : 'i32(-2147483647) - 1')
+    : mode === 'amin' ? (c === 'f32' ? 'bitcast<f32>(inf_bits)' : '2147483647')
     : c === 'f32' ? '0.0' : '0';
   const meanOf = c === 'f32'
     ? 'return s / f32(n);'
     : 'let d = i32(n); let q = s / d; return select(q, q - 1, s % d != 0 && s < 0);';
-  return `alias C = ${c};\nfn combine(a: C, b: C) -> C { return ${combine}; }\nfn identity() -> C { return ${identity}; }\nfn mean_of(s: C, n: u32) -> C { ${meanOf} }\n`;
+  return `alias C = ${c};\nfn combine(a: C, b: C) -> C { return ${combine}; }\nfn identity() -> C { var inf_bits = 0x7f800000u; return ${identity}; }\nfn mean_of(s: C, n: u32) -> C { ${meanOf} }\n`;
 }
 
 export function scatterReduce(b: WebGPUContext, src: View, dim: number, index: View, mode: ScatterMode, includeSelf: boolean, out: View): void {

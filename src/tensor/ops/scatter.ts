@@ -11,8 +11,8 @@ import { Tensor } from '../tensor.js';
 import { full, ones, zeros } from '../creation.js';
 import { checkInputs, describe } from './core.js';
 import { binary, cast, where } from './elementwise.js';
-import { asIndex, gather, scatterAdd } from './indexing.js';
-import { clone, expand, reshape } from './views.js';
+import { asIndex, cat, gather, scatterAdd } from './indexing.js';
+import { clone, expand, reshape, slice } from './views.js';
 import type { ScatterMode } from '../../kernels/scatter/types.js';
 
 export type ScatterReduceMode = 'sum' | 'prod' | 'mean' | 'amax' | 'amin';
@@ -62,6 +62,21 @@ function scatterKernel(op: string, x: Tensor, d: number, index: Tensor, src: Ten
   return r;
 }
 
+/** t (index's shape) padded with zeros to src's shape: src entries past the index take no part. */
+function toShape(t: Tensor, shape: readonly number[]): Tensor {
+  let r = t;
+  shape.forEach((s, k) => {
+    const have = r.shape[k]!;
+    if (have < s) r = cat([r, zeros(r.shape.map((v, i) => (i === k ? s - have : v)), { dtype: r.dtype, device: r.device })], k);
+  });
+  return r;
+}
+
+/** The leading part of t of the given shape (src's entries that the index reaches). */
+function narrowTo(t: Tensor, shape: readonly number[]): Tensor {
+  return shape.every((s, k) => s === t.shape[k]) ? t : slice(t, shape.map((s) => [0, s] as const));
+}
+
 /** g with zeros at the positions the index names (where x's own value took no part). */
 const zeroScattered = (g: Tensor, d: number, idx: Tensor): Tensor => scatter(g, d, idx, 0);
 
@@ -103,6 +118,7 @@ export function scatterReduce(x: Tensor, dim: number, index: Tensor, src: Tensor
 
 function traced(x: Tensor, d: number, index: Tensor, src: Tensor, mode: ScatterReduceMode, includeSelf: boolean): Tensor {
   const shape = x.shape;
+  const srcShape = src.shape;
   const dev = x.device;
   return trace(
     'scatterReduce',
@@ -110,7 +126,7 @@ function traced(x: Tensor, d: number, index: Tensor, src: Tensor, mode: ScatterR
     () => scatterKernel('scatterReduce', x, d, index, src, mode, includeSelf),
     (g, saved, needs) => {
       const [idx, xs, ss, res] = saved as Tensor[];
-      const gsrc = (t: Tensor) => (needs[2] ? gather(t, d, idx!) : null);
+      const gsrc = (t: Tensor) => (needs[2] ? toShape(gather(t, d, idx!), srcShape) : null);
       const gself = (t: Tensor) => (!needs[0] ? null : includeSelf ? t : zeroScattered(t, d, idx!));
       if (mode === 'sum') return [gself(g), null, gsrc(g)];
       if (mode === 'mean') {
@@ -121,22 +137,23 @@ function traced(x: Tensor, d: number, index: Tensor, src: Tensor, mode: ScatterR
       if (mode === 'amax' || mode === 'amin') {
         let selfIs = cast(binary('eq', xs!, res!), g.dtype);
         if (!includeSelf) selfIs = zeroScattered(selfIs, d, idx!);
-        const srcIs = cast(binary('eq', ss!, gather(res!, d, idx!)), g.dtype);
+        const srcIs = cast(binary('eq', narrowTo(ss!, idx!.shape), gather(res!, d, idx!)), g.dtype);
         const n = scatterAdd(selfIs, d, idx!, srcIs);
         const gd = binary('div', g, where(binary('eq', n, 0), 1, n));
-        return [needs[0] ? binary('mul', selfIs, gd) : null, null, needs[2] ? binary('mul', srcIs, gather(gd, d, idx!)) : null];
+        return [needs[0] ? binary('mul', selfIs, gd) : null, null, needs[2] ? toShape(binary('mul', srcIs, gather(gd, d, idx!)), srcShape) : null];
       }
       // prod: the product of the others is res / e for a non-zero entry e; for a zero entry it
       // is the product of the non-zeros when e is the only zero there, else 0.
       const xz = binary('eq', xs!, 0);
-      const sz = binary('eq', ss!, 0);
+      const sIn = narrowTo(ss!, idx!.shape);
+      const sz = binary('eq', sIn, 0);
       const x1 = where(xz, 1, xs!);
-      const s1 = where(sz, 1, ss!);
+      const s1 = where(sz, 1, sIn);
       const nonZeroProd = scatterReduce(x1, d, idx!, s1, 'prod', { includeSelf });
       const zerosMet = scatterAdd(includeSelf ? cast(xz, g.dtype) : zeros(shape, { dtype: g.dtype, device: dev }), d, idx!, cast(sz, g.dtype));
       const soleZero = where(binary('eq', zerosMet, 1), nonZeroProd, 0);
       const gx = needs[0] ? (includeSelf ? binary('mul', g, where(xz, soleZero, binary('div', res!, x1))) : zeroScattered(g, d, idx!)) : null;
-      const gs = needs[2] ? binary('mul', gather(g, d, idx!), where(sz, gather(soleZero, d, idx!), binary('div', gather(res!, d, idx!), s1))) : null;
+      const gs = needs[2] ? toShape(binary('mul', gather(g, d, idx!), where(sz, gather(soleZero, d, idx!), binary('div', gather(res!, d, idx!), s1))), srcShape) : null;
       return [gx, null, gs];
     },
     (out) => (mode === 'sum' || mode === 'mean' ? [index] : [index, x, src, out]),
@@ -173,11 +190,12 @@ export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | num
   const idx = asIndex(op, index);
   try {
     const d = checkScatter(op, x, dim, idx, src);
+    const srcShape = src.shape;
     return trace(
       op,
       [x, idx, src],
       () => scatterKernel(op, x, d, idx, src, 'assign', true),
-      (g, [i], needs) => [needs[0] ? zeroScattered(g, d, i!) : null, null, needs[2] ? gather(g, d, i!) : null],
+      (g, [i], needs) => [needs[0] ? zeroScattered(g, d, i!) : null, null, needs[2] ? toShape(gather(g, d, i!), srcShape) : null],
       () => [idx],
     );
   } finally {
