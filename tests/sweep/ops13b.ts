@@ -42,4 +42,21 @@ export const cases: BadCall[] = [
   { what: 'scatter with a string src', kind: 'wrong type', op: 'scatter', expect: ["src must be a Tensor or a number, got 'a'"], call: (device) => any(x23(device).scatter).call(x23(device), 1, idx23(device), 'a') },
   { what: 'scatter along dim 3 of a 2-D tensor', kind: 'out of range', op: 'scatter', expect: ['dim 3 is out of range'], call: (device) => x23(device).scatter(3, idx23(device), 0) },
   { what: 'scatter with a NaN dim', kind: 'out of range', op: 'scatter', expect: ['dim must be an integer, got NaN'], call: (device) => x23(device).scatter(NaN, idx23(device), x23(device)) },
+  { what: 'LBFGS with a misspelt option', kind: 'unknown option', op: 'LBFGS', expect: ["unknown option 'max_iter'", "did you mean 'maxIter'?"], call: (device) => new wg.optim.LBFGS([wg.zeros([2], { device, requiresGrad: true })], { max_iter: 5 } as never) },
+  { what: 'LBFGS with an unknown line search', kind: 'out of range', op: 'LBFGS', expect: ["lineSearchFn must be one of 'strong_wolfe', got 'wolfe'"], call: (device) => new wg.optim.LBFGS([wg.zeros([2], { device, requiresGrad: true })], { lineSearchFn: 'wolfe' as never }) },
+  { what: 'LBFGS with historySize 0', kind: 'out of range', op: 'LBFGS', expect: ['historySize must be an integer >= 1, got 0'], call: (device) => new wg.optim.LBFGS([wg.zeros([2], { device, requiresGrad: true })], { historySize: 0 }) },
+  { what: 'LBFGS with parameter groups', kind: 'wrong type', op: 'LBFGS', expect: ["doesn't support per-parameter options (parameter groups)"], call: (device) => new wg.optim.LBFGS([{ params: [wg.zeros([2], { device, requiresGrad: true })] }] as never) },
+  { what: 'LBFGS with a module as params', kind: 'wrong type', op: 'LBFGS', expect: ['got a Linear module (pass model.parameters())'], call: () => new wg.optim.LBFGS(new wg.nn.Linear(2, 2) as never), cpuOnly: true },
+  {
+    what: 'LBFGS.step without a closure', kind: 'wrong type', op: 'LBFGS.step', expect: ['needs a closure that clears the gradients', 'got undefined'],
+    call: (device) => any(new wg.optim.LBFGS([wg.zeros([2], { device, requiresGrad: true })]).step)(),
+  },
+  {
+    what: 'LBFGS.step with a closure returning a vector', kind: 'shape', op: 'LBFGS.step', expect: ['the closure must return the loss as a one-element tensor or a number, got a tensor of shape [2]'],
+    call: (device) => {
+      const p = wg.zeros([2], { device, requiresGrad: true });
+      const opt = new wg.optim.LBFGS([p]);
+      return opt.step(() => p.mul(2));
+    },
+  },
 ];
