@@ -95,6 +95,21 @@ describe.each(DEVICES)('sort on %s', (device) => {
     }
   });
 
+  it("sorts rows of 70000 (past llvmpipe's 65535-iteration loop cap)", async () => {
+    reseed(38);
+    const rows = randomRows(2, 70000, 1000);
+    await expectSortedRows(wg.tensor(rows, { device }), rows, true);
+  });
+
+  it('leaves no tensor behind: sort, argsort, median and quantile free their intermediates', async () => {
+    const x = wg.tensor([[3, 1, 2], [0, 5, 4]], { device });
+    const live = () => wg.memory().devices[device]!.tensors;
+    const before = live();
+    const outs = [...x.sort({ dim: 0 }), x.argsort(), ...x.median({ dim: 1 }), x.quantile(wg.tensor([0.2, 0.9], { device }), { dim: 1 }), ...x.kthvalue(2)];
+    await Promise.all(outs.map((t) => t.data()));
+    expect(live() - before).toBe(outs.length + 1); // the outputs, and the q tensor
+  });
+
   it('sorts many short rows (several per workgroup) and int32 rows', async () => {
     reseed(33);
     const rows = randomRows(1001, 3, 4);

@@ -62,7 +62,8 @@ export function sort(b: WebGPUContext, x: View, descending: boolean, values: Vie
     src = { storage: temp, dtype: x.dtype, shape: x.shape, strides: cs, offset: 0 };
     b.copy(x, src);
   }
-  const block = Math.min(SORT_LIMITS.block, Math.floor(b.device.limits.maxComputeWorkgroupStorageSize / 8));
+  // A power of two: the largest that the limit and the device's workgroup storage allow.
+  const block = 2 ** Math.floor(Math.log2(Math.min(SORT_LIMITS.block, b.device.limits.maxComputeWorkgroupStorageSize / 8)));
   const c = wgslType(x.dtype);
   const keyNan = c === 'f32' ? 'fn key_nan(v: C) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }' : 'fn key_nan(v: C) -> bool { return false; }';
   const spec = (entry: string) => ({ shader: SHADERS.sort, entry, variant: c, preamble: `alias C = ${c};\n${keyNan}\n`, constants: { BLOCK: block } });
