@@ -75,6 +75,19 @@ describe.each(DEVICES)('scatterReduce on %s', (device) => {
     expect(await y.toArray()).toEqual([-1, 5]);
   });
 
+  it('int32 inputs take every mode, with and without includeSelf, as the reference', async () => {
+    const xs = [[5, -7, 2], [0, 3, -1]];
+    const is = [[2, 2, 0], [1, 1, 1]];
+    const ss = [[-4, 6, 9], [2, -3, 8]];
+    for (const reduce of MODES) {
+      for (const includeSelf of [true, false]) {
+        const y = wg.tensor(xs, { device, dtype: 'int32' }).scatterReduce(1, wg.tensor(is, { device, dtype: 'int32' }), wg.tensor(ss, { device, dtype: 'int32' }), reduce, { includeSelf });
+        expect(y.dtype).toBe('int32');
+        expect(await y.toArray()).toEqual(reference(xs, 1, is, ss, reduce, includeSelf, true));
+      }
+    }
+  });
+
   it('amax and amin propagate NaN', async () => {
     const y = (await wg.tensor([0, 0], { device }).scatterReduce(0, wg.tensor([0, 0, 1], { device, dtype: 'int32' }), wg.tensor([NaN, 1, 2], { device }), 'amax').toArray()) as number[];
     expect(Number.isNaN(y[0])).toBe(true);

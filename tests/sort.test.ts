@@ -85,11 +85,11 @@ describe.each(DEVICES)('sort on %s', (device) => {
     }
   });
 
-  it('takes the global merge passes for rows longer than the block (forced to 8 pairs) and agrees with cpu', async () => {
+  it('takes the global merge passes for rows longer than the block (forced to 8 pairs), NaN and ties included', async () => {
     reseed(32);
     SORT_LIMITS.block = 8;
     for (const len of [9, 16, 33, 100]) {
-      const rows = randomRows(5, len, 5);
+      const rows = randomRows(5, len, 5).map((r) => r.map((v, i) => (i % 7 === 3 ? NaN : v)));
       await expectSortedRows(wg.tensor(rows, { device }), rows);
       await expectSortedRows(wg.tensor(rows, { device }), rows, true);
     }
