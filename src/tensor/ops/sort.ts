@@ -178,7 +178,9 @@ function nanCount(x: Tensor, d: number): Tensor {
 }
 
 function medianOf(op: string, x: Tensor, options: KthvalueOptions | undefined, skipNaN: boolean): Tensor | [Tensor, Tensor] {
-  if (options === undefined || (typeof options === 'object' && options !== null && options.dim === undefined && options.keepdim === undefined && Object.keys(options).length === 0)) {
+  checkOptions(op, options, ['dim', 'keepdim']);
+  if (options?.dim === undefined) {
+    if (options?.keepdim !== undefined) throw new Error(`${op}: keepdim needs a dim (without one the median of all entries is a 0-d tensor)`);
     // No dim: the median of all entries, a 0-d tensor of values only.
     checkInputs(op, x);
     if (x.dtype === 'bool') throw new Error(`${op}: bool tensors are not supported (cast to int32 or float32 first)`);
@@ -188,10 +190,6 @@ function medianOf(op: string, x: Tensor, options: KthvalueOptions | undefined, s
     flat.dispose();
     i.dispose();
     return v;
-  }
-  if (typeof options === 'object' && options !== null && options.dim === undefined && 'keepdim' in options) {
-    checkOptions(op, options, ['dim', 'keepdim']);
-    throw new Error(`${op}: keepdim needs a dim (without one the median of all entries is a 0-d tensor)`);
   }
   const { d, keepdim } = selectArgs(op, x, options);
   const n = x.ndim === 0 ? 1 : x.shape[d]!;
