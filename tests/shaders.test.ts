@@ -115,6 +115,14 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       t(d).cumsum(1); // cumsum.wgsl:row_thread
       wg.full([2, 9000], 1, { dtype: d, device }).cumsum(1); // chunk_scan, then add_carry (more than WG * 8 elements a row)
     }
+    // ---- kernel families: sort, scatter ----
+    for (const d of numeric) {
+      t(d).sort(); // sort.wgsl:sort_block
+      wg.full([2, 3000], 1, { dtype: d, device }).sort(); // sort_merge (rows past a block of 2048)
+      const idx = wg.zeros([2, 2], { dtype: 'int32', device });
+      for (const r of ['sum', 'mean'] as const) t(d).scatterReduce(1, idx, t(d), r, { includeSelf: false }); // scatter_reduce.wgsl:clear, main, finish_mean
+      t(d).scatter(1, idx, 0);
+    }
     await wg.sync();
     const backend = wg.getBackend('webgpu') as WebGPUBackend;
     const kernels = backend.pipelines.all();

@@ -14,6 +14,8 @@ import type { NormKernels } from './norm/types.js';
 import type { OptimKernels } from './optim/types.js';
 import type { PoolKernels } from './pool/types.js';
 import type { SoftmaxKernels } from './softmax/types.js';
+import type { SortKernels } from './sort/types.js';
+import type { ScatterKernels } from './scatter/types.js';
 
 export interface KernelFamilies {
   /** unary ops, binary ops, where (the op tables of ops.ts). */
@@ -34,4 +36,8 @@ export interface KernelFamilies {
   readonly optim: OptimKernels;
   /** prefix sums along one dim (cumsum and its adjoint). */
   readonly cumsum: CumsumKernels;
+  /** row sorts into (value, index) pairs (sort, argsort, kthvalue, quantile, median). */
+  readonly sort: SortKernels;
+  /** scatter reductions (scatterReduce, scatter). */
+  readonly scatter: ScatterKernels;
 }

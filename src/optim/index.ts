@@ -6,3 +6,4 @@ export {
   LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, LinearLR, OneCycleLR, ReduceLROnPlateau,
   type OneCycleOptions, type MultiStepOptions, type CosineWarmRestartsOptions, type ReduceLROnPlateauOptions, type PlateauState,
 } from './lr_scheduler.js';
+export { LBFGS, type LBFGSOptions, type LBFGSClosure, type LBFGSState } from './lbfgs.js';

@@ -19,6 +19,8 @@ import * as io from './ops/transfer.js';
 import * as ip from './ops/inplace.js';
 import * as sc from './ops/scan.js';
 import * as sp from './ops/split.js';
+import * as so from './ops/sort.js';
+import * as sr from './ops/scatter.js';
 import { formatTensor } from './format.js';
 import { isFloat } from '../core/dtype.js';
 import type { GradHook, Node } from '../autograd/node.js';
@@ -408,6 +410,55 @@ export class Tensor implements View {
   matmul(other: Tensor): Tensor {
     return mm.matmul(this, other);
   }
+  /** [values, int32 indices] sorted along `dim` (default -1), as torch.sort; NaN largest, always stable. */
+  sort(options?: so.SortOptions, ...extra: never[]): [Tensor, Tensor] {
+    return so.sort(this, options, ...extra);
+  }
+
+  /** The int32 indices that sort this along `dim`, as torch.argsort. */
+  argsort(options?: so.SortOptions, ...extra: never[]): Tensor {
+    return so.argsort(this, options, ...extra);
+  }
+
+  /** [values, indices] of the k-th smallest entry along `dim` (k from 1), as torch.kthvalue. */
+  kthvalue(k: number, options?: so.KthvalueOptions, ...extra: never[]): [Tensor, Tensor] {
+    return so.kthvalue(this, k, options, ...extra);
+  }
+
+  /** The lower median: of all entries (0-d) or, with `{ dim }`, [values, indices] along dim; NaN propagates. */
+  median(): Tensor;
+  median(options: so.KthvalueOptions & { dim: number }): [Tensor, Tensor];
+  median(options?: so.KthvalueOptions, ...extra: never[]): Tensor | [Tensor, Tensor] {
+    return so.median(this, options, ...extra);
+  }
+
+  /** median ignoring NaN, as torch.nanmedian. */
+  nanmedian(): Tensor;
+  nanmedian(options: so.KthvalueOptions & { dim: number }): [Tensor, Tensor];
+  nanmedian(options?: so.KthvalueOptions, ...extra: never[]): Tensor | [Tensor, Tensor] {
+    return so.nanmedian(this, options, ...extra);
+  }
+
+  /** The q-th quantiles (q a number or a 1-D tensor) along `dim` or of all entries, as torch.quantile. */
+  quantile(q: number | Tensor, options?: so.QuantileOptions, ...extra: never[]): Tensor {
+    return so.quantile(this, q, options, ...extra);
+  }
+
+  /** quantile ignoring NaN, as torch.nanquantile. */
+  nanquantile(q: number | Tensor, options?: so.QuantileOptions, ...extra: never[]): Tensor {
+    return so.nanquantile(this, q, options, ...extra);
+  }
+
+  /** src reduced into a copy of this at the positions index names along dim, as torch.scatter_reduce. */
+  scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: sr.ScatterReduceMode, options?: sr.ScatterReduceOptions, ...extra: never[]): Tensor {
+    return sr.scatterReduce(this, dim, index, src, reduce, options, ...extra);
+  }
+
+  /** A copy of this with src (a tensor or a number) written at the positions index names along dim, as torch.scatter. */
+  scatter(dim: number, index: Tensor, src: Tensor | number, ...extra: never[]): Tensor {
+    return sr.scatter(this, dim, index, src, ...extra);
+  }
+
   /** The inclusive prefix sums along `dim` (negative counts from the end), as torch.cumsum. */
   cumsum(dim: number, ...extra: never[]): Tensor {
     return sc.cumsum(this, dim, ...extra);
