@@ -205,6 +205,25 @@ describe('linalg.svd', () => {
   });
 });
 
+describe('linalg memory', () => {
+  it('leaves no tensor behind once the factors are disposed (eigh, svd, svdvals, and a backward through eigh)', async () => {
+    const A = sym(rand64([4, 4]));
+    const before = wg.memory().tensors;
+    for (const t of linalg.eigh(A)) t.dispose();
+    for (const t of linalg.svd(A)) t.dispose();
+    linalg.svdvals(A).dispose();
+    expect(wg.memory().tensors).toBeLessThanOrEqual(before);
+    const B = rand64([3, 3], true);
+    const [L, V] = linalg.eigh(B);
+    const loss = wg.tidy(() => L.sum().add(V.sum()));
+    loss.backward();
+    for (const t of [L, V, loss, B.grad!]) t.dispose();
+    B.grad = null;
+    B.dispose();
+    expect(wg.memory().tensors).toBeLessThanOrEqual(before);
+  });
+});
+
 describe.each(DEVICES)('linalg on %s tensors (the async forms)', (device: DeviceName) => {
   it('eighAsync agrees with cpu eigh and puts the factors on the device', async () => {
     const A = sym(wg.tensor(Float32Array.from({ length: 25 }, () => 2 * rng() - 1), { shape: [5, 5] }));

@@ -209,6 +209,30 @@ describe.each(DEVICES)('KMeans on %s', (device) => {
   });
 });
 
+describe.each(DEVICES)('fitted state on %s', (device) => {
+  // Fitting again replaces the state: the live tensor count must not grow (it may fall, as the
+  // collector frees what earlier tests dropped).
+  it('a second fit of each estimator frees the first fit\'s tensors and leaves nothing else behind', async () => {
+    const { rows } = blobs([[0, 0, 0], [5, 5, 5]], 20, 1);
+    const X = on(device, rows);
+    const fits: [string, () => Promise<unknown>][] = [];
+    const km = new mining.KMeans({ nClusters: 2, seed: 1 });
+    fits.push(['KMeans', () => km.fit(X)]);
+    const pca = new mining.PCA({ nComponents: 2 });
+    fits.push(['PCA', () => pca.fit(X)]);
+    const mm = new preprocessing.MinMaxScaler();
+    fits.push(['MinMaxScaler', async () => mm.fit(X)]);
+    const ss = new preprocessing.StandardScaler();
+    fits.push(['StandardScaler', async () => ss.fit(X)]);
+    for (const [name, fit] of fits) {
+      await fit();
+      const before = wg.memory().tensors;
+      await fit();
+      expect(wg.memory().tensors, name).toBeLessThanOrEqual(before);
+    }
+  });
+});
+
 describe('mining.scatterSvg', () => {
   it('draws one circle per point and one legend entry per group, with the group names escaped', () => {
     const svg = mining.scatterSvg([0, 1, 2], [0, 1, 0], [0, 1, 1], { title: 'a <b>', groupNames: ['T-shirt/top', 'x & y'] });

@@ -160,7 +160,7 @@ export class KMeans {
   /** One run of Lloyd's algorithm from `start` (consumed); the final centres, labels, inertia and iterations. */
   private async lloyd(x: Tensor, xx: Tensor, start: Tensor, tolAbs: number): Promise<{ centers: Tensor; labels: Tensor; inertia: number; nIter: number }> {
     const k = this.nClusters;
-    const ids = arange(k, { device: x.device }).unsqueeze(0); // [1, k]
+    const ids = tidy(() => arange(k, { device: x.device }).unsqueeze(0)); // [1, k]
     let centers = start;
     let it = 0;
     while (it < this.maxIter) {
@@ -222,6 +222,7 @@ export class KMeans {
         }
       }
       xx.dispose();
+      x.dispose();
       this.state.reset(X);
       this.clusterCenters = this.state.hold(keep(best!.centers));
       this.labels = this.state.hold(keep(best!.labels));

@@ -81,6 +81,7 @@ export class PCA {
       const xc = x.sub(m);
       return [m, xc.transpose(0, 1).matmul(xc).div(n - 1)];
     }));
+    x.dispose();
     const [L, V] = await eighAsync(cov);
     cov.dispose();
     const lambda = await L.data();
