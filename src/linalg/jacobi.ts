@@ -38,8 +38,8 @@ export interface EighResult {
  * threshold of Rutishauser's first three sweeps; `a` is overwritten.
  */
 export function jacobiEigh(a: Float64Array, n: number): EighResult {
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  const vt = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) vt[i * n + i] = 1;
   let scale = 0;
   for (let i = 0; i < n * n; i++) scale = Math.max(scale, Math.abs(a[i]!));
   const maxSweeps = 100;
@@ -67,26 +67,30 @@ export function jacobiEigh(a: Float64Array, n: number): EighResult {
         const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
-        // A <- J^T A J with J the rotation in the (p, q) plane: rows and columns p and q change.
+        // A <- J^T A J with J the rotation in the (p, q) plane: rows p and q change (contiguous),
+        // the two diagonal entries by the exact update, and the columns are their mirror.
+        const rp = p * n;
+        const rq = q * n;
         for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p]!;
-          const akq = a[k * n + q]!;
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
+          const x = a[rp + k]!;
+          const y = a[rq + k]!;
+          a[rp + k] = c * x - s * y;
+          a[rq + k] = s * x + c * y;
         }
+        a[rp + p] = app - t * apq;
+        a[rq + q] = aqq + t * apq;
+        a[rp + q] = 0;
+        a[rq + p] = 0;
         for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k]!;
-          const aqk = a[q * n + k]!;
-          a[p * n + k] = c * apk - s * aqk;
-          a[q * n + k] = s * apk + c * aqk;
+          a[k * n + p] = a[rp + k]!;
+          a[k * n + q] = a[rq + k]!;
         }
-        a[p * n + q] = 0;
-        a[q * n + p] = 0;
+        // The eigenvectors are kept as the rows of vt (V transposed), so this update is contiguous too.
         for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p]!;
-          const vkq = v[k * n + q]!;
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
+          const x = vt[rp + k]!;
+          const y = vt[rq + k]!;
+          vt[rp + k] = c * x - s * y;
+          vt[rq + k] = s * x + c * y;
         }
       }
     }
@@ -97,7 +101,7 @@ export function jacobiEigh(a: Float64Array, n: number): EighResult {
   const vectors = new Float64Array(n * n);
   order.forEach((src, dst) => {
     values[dst] = a[src * n + src]!;
-    for (let k = 0; k < n; k++) vectors[k * n + dst] = v[k * n + src]!;
+    for (let k = 0; k < n; k++) vectors[k * n + dst] = vt[src * n + k]!;
   });
   for (let j = 0; j < n; j++) fixSign(vectors, n, n, j);
   return { values, vectors };
