@@ -135,6 +135,14 @@ describe('linalg.svd', () => {
     expect([wide.U.shape, wide.S.shape, wide.Vh.shape]).toEqual([[3, 3], [3], [7, 7]]);
   });
 
+  it('gives the shapes of PyTorch for empty inputs: svd of 2 x 0 has U = I_2, eigh of an empty batch is empty', async () => {
+    const [U, S, Vh] = linalg.svd(wg.zeros([2, 0]));
+    expect([U.shape, S.shape, Vh.shape]).toEqual([[2, 2], [0], [0, 0]]);
+    expect(await U.toArray()).toEqual([[1, 0], [0, 1]]);
+    const [L, V] = linalg.eigh(wg.zeros([0, 3, 3]));
+    expect([L.shape, V.shape]).toEqual([[0, 3], [0, 3, 3]]);
+  });
+
   for (const [m, n] of [[5, 5], [7, 3], [3, 7], [1, 4], [9, 1]] as const) {
     it(`reconstructs a random ${m} x ${n} matrix with orthonormal full U and Vh and descending S`, async () => {
       const A = rand64([m, n]);
