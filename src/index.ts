@@ -53,3 +53,6 @@ export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export * as io from './io/index.js';
 export * as train from './train/index.js';
+export * as linalg from './linalg/index.js';
+export * as preprocessing from './mining/preprocessing.js';
+export * as mining from './mining/index.js';
