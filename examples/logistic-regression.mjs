@@ -26,7 +26,7 @@ const num = (name, dflt, int = false) => {
 };
 const quick = args.includes('--quick');
 const n = num('--n', quick ? 400 : 2000, true);
-const steps = num('--steps', quick ? 200 : 2000, true);
+const steps = num('--steps', quick ? 200 : 500, true);
 const lr = num('--lr', 2);
 const batchSize = Math.min(num('--batch-size', n, true), n);
 const seed = num('--seed', 1, true);
