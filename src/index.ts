@@ -38,7 +38,7 @@ export type { BackwardOptions, GradOptions } from './autograd/engine.js';
 export type { Node, GradHook } from './autograd/node.js';
 export { where } from './tensor/ops/elementwise.js';
 export { matmul } from './tensor/ops/matmul.js';
-export { cumsum } from './tensor/ops/scan.js';
+export { cumsum, cumprod } from './tensor/ops/scan.js';
 export { split, chunk, tril, triu } from './tensor/ops/split.js';
 export { cdist } from './nn/functional/distance.js';
 export { sort, argsort, kthvalue, median, nanmedian, quantile, nanquantile } from './tensor/ops/sort.js';

@@ -123,6 +123,14 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       for (const r of ['sum', 'mean'] as const) t(d).scatterReduce(1, idx, t(d), r, { includeSelf: false }); // scatter_reduce.wgsl:clear, main, finish_mean
       t(d).scatter(1, idx, 0);
     }
+    // ---- kernel families: cumsum's products and the resample family ----
+    {
+      for (const d of numeric) wg.full([2, 9000], 1, { dtype: d, device }).cumprod(1); // the same entries with comb = *
+      const x = wg.full([2, 5], 0.5, { device, requiresGrad: true });
+      x.cumprod(1).sum().backward(); // cumsum.wgsl:prod_grad_suffix, prod_grad_prefix
+      const y = wg.full([1, 1, 3, 3], 0.5, { device, requiresGrad: true });
+      wg.F.interpolate(y, { size: 5, mode: 'bilinear' }).sum().backward(); // resample.wgsl:axis_fwd, axis_grad
+    }
     await wg.sync();
     const backend = wg.getBackend('webgpu') as WebGPUBackend;
     const kernels = backend.pipelines.all();

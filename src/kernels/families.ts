@@ -16,6 +16,7 @@ import type { PoolKernels } from './pool/types.js';
 import type { SoftmaxKernels } from './softmax/types.js';
 import type { SortKernels } from './sort/types.js';
 import type { ScatterKernels } from './scatter/types.js';
+import type { ResampleKernels } from './resample/types.js';
 
 export interface KernelFamilies {
   /** unary ops, binary ops, where (the op tables of ops.ts). */
@@ -40,4 +41,6 @@ export interface KernelFamilies {
   readonly sort: SortKernels;
   /** scatter reductions (scatterReduce, scatter). */
   readonly scatter: ScatterKernels;
+  /** separable resampling along one axis and its adjoint (interpolate). */
+  readonly resample: ResampleKernels;
 }

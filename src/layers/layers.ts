@@ -21,6 +21,7 @@ import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '
 import { Module, copyInto } from './module.js';
 import { noGrad } from '../autograd/mode.js';
 import { tidy } from '../tensor/memory.js';
+import { INTERPOLATE_MODES, refuseNotDone } from '../nn/functional/interpolate-modes.js';
 
 /** Where a layer's parameters live and their dtype (default: the default device, float32). */
 export interface LayerOptions {
@@ -866,5 +867,251 @@ export class ModuleList extends Module {
   }
   forward(): Tensor {
     throw new Error('ModuleList: a ModuleList has no forward; iterate over it in your own module');
+  }
+}
+
+// ---- issue 13 layers: 1-D pooling, instance norm, channel dropout, Upsample ----------------
+
+/** A 1-D pooling layer's kernel, stride (default the kernel) and padding (at most half the kernel). */
+function poolWindow1d(op: string, kernelSize: unknown, o: Record<string, unknown>): { kernel: number; stride: number; padding: number } {
+  const kernel = sizes(op, 'kernelSize', kernelSize, 1, 1)[0]!;
+  const stride = o.stride === undefined || o.stride === null ? kernel : sizes(op, 'stride', o.stride, 1, 1)[0]!;
+  const padding = sizes(op, 'padding', o.padding ?? 0, 1, 0)[0]!;
+  if (padding > kernel / 2) throw new Error(`${op}: padding must be at most half the kernel size, got padding ${padding} with kernelSize ${kernel}`);
+  return { kernel, stride, padding };
+}
+
+export interface MaxPool1dOptions {
+  stride?: number | [number] | null;
+  padding?: number | [number];
+  dilation?: number | [number];
+  returnIndices?: boolean;
+  ceilMode?: boolean;
+}
+
+/** `new MaxPool1d(kernelSize, stride?, padding?, dilation?, returnIndices?, ceilMode?, options?)`, as PyTorch's, over [N, C, L] or [C, L]. */
+export class MaxPool1d extends Module {
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly dilation: number;
+  readonly returnIndices: boolean;
+  readonly ceilMode: boolean;
+  constructor(kernelSize: number | [number], ...args: WithOptions<[stride: number | null, padding: number, dilation: number, returnIndices: boolean, ceilMode: boolean], MaxPool1dOptions>) {
+    super();
+    const op = 'MaxPool1d';
+    const positional = ['stride', 'padding', 'dilation', 'returnIndices', 'ceilMode'];
+    const o = layerArgs(op, ['kernelSize'], args, positional, positional);
+    const w = poolWindow1d(op, kernelSize, o);
+    this.kernelSize = w.kernel;
+    this.stride = w.stride;
+    this.padding = w.padding;
+    this.dilation = sizes(op, 'dilation', o.dilation ?? 1, 1, 1)[0]!;
+    this.returnIndices = bool(op, 'returnIndices', o.returnIndices, false);
+    this.ceilMode = bool(op, 'ceilMode', o.ceilMode, false);
+  }
+  forward(x: Tensor): Tensor {
+    expectShape(this, x, x.ndim === 3 || x.ndim === 2, '[N, C, L] or [C, L]');
+    const o = { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode };
+    return (this.returnIndices ? F.maxPool1d(x, this.kernelSize, { ...o, returnIndices: true }) : F.maxPool1d(x, this.kernelSize, o)) as unknown as Tensor;
+  }
+  override extraRepr(): string {
+    return `kernel=${this.kernelSize}${this.stride !== this.kernelSize ? `, stride=${this.stride}` : ''}${this.padding ? `, padding=${this.padding}` : ''}`;
+  }
+}
+
+export interface AvgPool1dOptions {
+  stride?: number | [number] | null;
+  padding?: number | [number];
+  ceilMode?: boolean;
+  countIncludePad?: boolean;
+}
+
+/** `new AvgPool1d(kernelSize, stride?, padding?, ceilMode?, countIncludePad?, options?)`, as PyTorch's, over [N, C, L] or [C, L]. */
+export class AvgPool1d extends Module {
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly ceilMode: boolean;
+  readonly countIncludePad: boolean;
+  constructor(kernelSize: number | [number], ...args: WithOptions<[stride: number | null, padding: number, ceilMode: boolean, countIncludePad: boolean], AvgPool1dOptions>) {
+    super();
+    const op = 'AvgPool1d';
+    const positional = ['stride', 'padding', 'ceilMode', 'countIncludePad'];
+    const o = layerArgs(op, ['kernelSize'], args, positional, positional);
+    const w = poolWindow1d(op, kernelSize, o);
+    this.kernelSize = w.kernel;
+    this.stride = w.stride;
+    this.padding = w.padding;
+    this.ceilMode = bool(op, 'ceilMode', o.ceilMode, false);
+    this.countIncludePad = bool(op, 'countIncludePad', o.countIncludePad, true);
+  }
+  forward(x: Tensor): Tensor {
+    expectShape(this, x, x.ndim === 3 || x.ndim === 2, '[N, C, L] or [C, L]');
+    return F.avgPool1d(x, this.kernelSize, { stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad });
+  }
+  override extraRepr(): string {
+    return `kernel=${this.kernelSize}`;
+  }
+}
+
+/** `new AdaptiveAvgPool1d(outputSize)` over [N, C, L] or [C, L]. */
+export class AdaptiveAvgPool1d extends Module {
+  readonly outputSize: number;
+  constructor(outputSize: number, ...rest: never[]) {
+    super();
+    const op = 'AdaptiveAvgPool1d';
+    layerArgs(op, ['outputSize'], rest, [], []);
+    this.outputSize = sizes(op, 'outputSize', outputSize, 1, 1)[0]!;
+  }
+  forward(x: Tensor): Tensor {
+    expectShape(this, x, x.ndim === 3 || x.ndim === 2, '[N, C, L] or [C, L]');
+    return F.adaptiveAvgPool1d(x, this.outputSize);
+  }
+  override extraRepr(): string {
+    return `output=${this.outputSize}`;
+  }
+}
+
+export interface InstanceNormLayerOptions extends LayerOptions {
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+  /** Weight of each batch's statistics in the running ones (default 0.1); null: 0, as PyTorch passes it. */
+  momentum?: number | null;
+  /** Learned per-channel weight and bias (default false, unlike batch norm). */
+  affine?: boolean;
+  /** Keep running statistics and normalize with them in eval (default false). */
+  trackRunningStats?: boolean;
+}
+
+/**
+ * Instance norm's state is named as PyTorch's (`weight`, `bias`, `running_mean`, `running_var`,
+ * `num_batches_tracked`, the last kept for loading and, as in PyTorch, not counted).
+ */
+abstract class InstanceNormBase extends Module {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  constructor(op: string, numFeatures: number, args: readonly unknown[], private readonly batchedRank: number, private readonly expected: string) {
+    super();
+    this.numFeatures = posInt(op, 'numFeatures', numFeatures);
+    const o = layerArgs(op, ['numFeatures'], args, BN_POSITIONAL, [...BN_POSITIONAL, ...PLACEMENT]);
+    this.eps = o.eps === undefined ? 1e-5 : checkNumber(op, 'eps', o.eps, { min: 0 });
+    this.momentum = o.momentum === undefined ? 0.1 : o.momentum === null ? null : checkNumber(op, 'momentum', o.momentum, { min: 0, max: 1 });
+    this.affine = bool(op, 'affine', o.affine, false);
+    this.trackRunningStats = bool(op, 'trackRunningStats', o.trackRunningStats, false);
+    const { device = getDefaultDevice(), dtype = 'float32' } = placement(op, o);
+    if (this.affine) {
+      this.registerParameter('weight', ones([numFeatures], { device, dtype }));
+      this.registerParameter('bias', zeros([numFeatures], { device, dtype }));
+    }
+    if (this.trackRunningStats) {
+      this.registerBuffer('running_mean', zeros([numFeatures], { device, dtype }));
+      this.registerBuffer('running_var', ones([numFeatures], { device, dtype }));
+      this.registerBuffer('num_batches_tracked', zeros([], { device, dtype: 'int32' }));
+    }
+  }
+  forward(x: Tensor): Tensor {
+    const r = this.batchedRank;
+    const unbatched = x.ndim === r - 1;
+    expectShape(this, x, (x.ndim === r || unbatched) && x.shape[unbatched ? 0 : 1] === this.numFeatures, this.expected);
+    const xb = unbatched ? x.unsqueeze(0) : x;
+    const y = F.instanceNorm(xb, {
+      runningMean: this.getOptional('running_mean'),
+      runningVar: this.getOptional('running_var'),
+      weight: this.getOptional('weight'),
+      bias: this.getOptional('bias'),
+      useInputStats: this.training || !this.trackRunningStats,
+      momentum: this.momentum ?? 0,
+      eps: this.eps,
+    });
+    return unbatched ? y.squeeze(0) : y;
+  }
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}`;
+  }
+}
+
+/** Instance norm over [N, C, L] or [C, L]: `new InstanceNorm1d(numFeatures, eps?, momentum?, affine?, trackRunningStats?, options?)`. */
+export class InstanceNorm1d extends InstanceNormBase {
+  constructor(numFeatures: number, ...args: WithOptions<BNPositional, InstanceNormLayerOptions>) {
+    super('InstanceNorm1d', numFeatures, args, 3, `[N, ${numFeatures}, L] or [${numFeatures}, L]`);
+  }
+}
+/** Instance norm over [N, C, H, W] or [C, H, W]: `new InstanceNorm2d(numFeatures, eps?, momentum?, affine?, trackRunningStats?, options?)`. */
+export class InstanceNorm2d extends InstanceNormBase {
+  constructor(numFeatures: number, ...args: WithOptions<BNPositional, InstanceNormLayerOptions>) {
+    super('InstanceNorm2d', numFeatures, args, 4, `[N, ${numFeatures}, H, W] or [${numFeatures}, H, W]`);
+  }
+}
+
+abstract class ChannelDropout extends Module {
+  readonly p: number;
+  constructor(op: string, args: readonly unknown[]) {
+    super();
+    const o = layerArgs(op, [], args, ['p', 'inplace'], ['p', 'inplace']);
+    noInplace(op, o.inplace);
+    this.p = checkNumber(op, 'p', o.p ?? 0.5, { min: 0, max: 1 });
+  }
+  override extraRepr(): string {
+    return `p=${this.p}`;
+  }
+}
+
+/** Zeroes whole channels of [N, C, H, W] with probability p while training; the identity in eval. `new Dropout2d(p?, inplace?)`. */
+export class Dropout2d extends ChannelDropout {
+  constructor(...args: WithOptions<[p: number, inplace: false], { p?: number; inplace?: false }>) {
+    super('Dropout2d', args);
+  }
+  forward(x: Tensor): Tensor {
+    return F.dropout2d(x, this.p, this.training);
+  }
+}
+
+/** Zeroes whole channels of [N, C, L] or [C, L] with probability p while training; the identity in eval. `new Dropout1d(p?, inplace?)`. */
+export class Dropout1d extends ChannelDropout {
+  constructor(...args: WithOptions<[p: number, inplace: false], { p?: number; inplace?: false }>) {
+    super('Dropout1d', args);
+  }
+  forward(x: Tensor): Tensor {
+    return F.dropout1d(x, this.p, this.training);
+  }
+}
+
+export interface UpsampleOptions {
+  size?: number | number[] | null;
+  scaleFactor?: number | number[] | null;
+  mode?: F.InterpolateMode;
+  alignCorners?: boolean | null;
+  recomputeScaleFactor?: boolean | null;
+}
+
+/** `new Upsample(size?, scaleFactor?, mode?, alignCorners?, recomputeScaleFactor?, options?)`: F.interpolate as a layer, as PyTorch's. */
+export class Upsample extends Module {
+  readonly size: number | number[] | null;
+  readonly scaleFactor: number | number[] | null;
+  readonly mode: F.InterpolateMode;
+  readonly alignCorners: boolean | null;
+  readonly recomputeScaleFactor: boolean | null;
+  constructor(...args: WithOptions<[size: number | number[] | null, scaleFactor: number | number[] | null, mode: F.InterpolateMode, alignCorners: boolean | null, recomputeScaleFactor: boolean | null], UpsampleOptions>) {
+    super();
+    const op = 'Upsample';
+    const positional = ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor'];
+    const o = layerArgs(op, [], args, positional, positional);
+    this.size = (o.size ?? null) as number | number[] | null;
+    this.scaleFactor = (o.scaleFactor ?? null) as number | number[] | null;
+    if ((this.size === null) === (this.scaleFactor === null)) throw new Error(`${op}: give exactly one of size and scaleFactor, got ${this.size === null ? 'neither' : 'both'}`);
+    refuseNotDone(op, o.mode);
+    this.mode = checkChoice(op, 'mode', o.mode ?? 'nearest', INTERPOLATE_MODES);
+    this.alignCorners = o.alignCorners === undefined || o.alignCorners === null ? null : checkBoolean(op, 'alignCorners', o.alignCorners);
+    this.recomputeScaleFactor = o.recomputeScaleFactor === undefined || o.recomputeScaleFactor === null ? null : checkBoolean(op, 'recomputeScaleFactor', o.recomputeScaleFactor);
+  }
+  forward(x: Tensor): Tensor {
+    return F.interpolate(x, { size: this.size, scaleFactor: this.scaleFactor, mode: this.mode, alignCorners: this.alignCorners, recomputeScaleFactor: this.recomputeScaleFactor });
+  }
+  override extraRepr(): string {
+    return `${this.size !== null ? `size=${describe(this.size)}` : `scaleFactor=${describe(this.scaleFactor)}`}, mode='${this.mode}'`;
   }
 }

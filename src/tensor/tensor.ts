@@ -463,6 +463,10 @@ export class Tensor implements View {
   cumsum(dim: number, ...extra: never[]): Tensor {
     return sc.cumsum(this, dim, ...extra);
   }
+  /** The inclusive prefix products along `dim` (negative counts from the end), as torch.cumprod; its gradient is exact where x has zeros. */
+  cumprod(dim: number, ...extra: never[]): Tensor {
+    return sc.cumprod(this, dim, ...extra);
+  }
   gather(dim: number, index: Tensor): Tensor {
     return ix.gather(this, dim, index);
   }

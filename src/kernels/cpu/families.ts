@@ -15,5 +15,6 @@ import { cpuKernels as optim } from '../optim/cpu.js';
 import { cpuKernels as cumsum } from '../cumsum/cpu.js';
 import { cpuKernels as sort } from '../sort/cpu.js';
 import { cpuKernels as scatter } from '../scatter/cpu.js';
+import { cpuKernels as resample } from '../resample/cpu.js';
 
-export const cpuFamilies: KernelFamilies = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim, cumsum, sort, scatter };
+export const cpuFamilies: KernelFamilies = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim, cumsum, sort, scatter, resample };

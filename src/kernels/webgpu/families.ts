@@ -18,9 +18,10 @@ import * as optim from '../optim/webgpu.js';
 import * as cumsum from '../cumsum/webgpu.js';
 import * as sort from '../sort/webgpu.js';
 import * as scatter from '../scatter/webgpu.js';
+import * as resample from '../resample/webgpu.js';
 
 /** One row per family: its module, with `webgpuKernels(b)` (typed to the family's interface) and `SHADERS`. */
-const FAMILIES = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim, cumsum, sort, scatter } satisfies {
+const FAMILIES = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim, cumsum, sort, scatter, resample } satisfies {
   [F in keyof KernelFamilies]: { webgpuKernels: (b: WebGPUContext) => KernelFamilies[F]; SHADERS: Record<string, KernelSource> };
 };
 

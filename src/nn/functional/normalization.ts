@@ -268,3 +268,77 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, 
   if (b) y = y.add(b.reshape(bshape));
   return y;
 }
+
+export interface InstanceNormOptions {
+  /** Per-channel [C] running mean: updated in place when useInputStats, used otherwise. */
+  runningMean?: Tensor | null;
+  /** Per-channel [C] running variance (unbiased), as runningMean. */
+  runningVar?: Tensor | null;
+  /** Per-channel [C] scale. */
+  weight?: Tensor | null;
+  /** Per-channel [C] shift. */
+  bias?: Tensor | null;
+  /** Normalize with each instance's own statistics (default true) or with the running ones. */
+  useInputStats?: boolean;
+  /** Weight of the new statistics in the running average (default 0.1). */
+  momentum?: number;
+  eps?: number;
+}
+
+/**
+ * Instance normalization of x [N, C, ...] (at least one spatial dim), as
+ * `torch.nn.functional.instance_norm`: each (n, c) plane is normalized by its own mean and
+ * (biased) variance over the spatial dims when `useInputStats` (the default), then scaled and
+ * shifted per channel. When given, `runningMean` / `runningVar` [C] are then updated in place
+ * as PyTorch updates them: running = (1 - momentum) running + momentum * (the mean over the
+ * batch of the per-instance statistics, the variance unbiased). With `useInputStats: false`
+ * the running statistics normalize x (then both are required). Written with differentiable
+ * tensor ops, so the backward (second derivatives included) comes from theirs.
+ */
+export function instanceNorm(x: Tensor, options: InstanceNormOptions = {}, ...extra: never[]): Tensor {
+  const op = 'instanceNorm';
+  noExtra(op, extra, '(x, { runningMean, runningVar, weight, bias, useInputStats, momentum, eps })');
+  checkOptions(op, options, ['runningMean', 'runningVar', 'weight', 'bias', 'useInputStats', 'momentum', 'eps']);
+  checkInputs(op, x);
+  checkFloat(op, x);
+  if (x.ndim < 3) throw new Error(`${op}: expected an input of shape [N, C, ...] with at least one spatial dim, got ${fmtShape(x.shape)}`);
+  const useInput = checkBoolean(op, 'useInputStats', options.useInputStats ?? true);
+  const momentum = checkNumber(op, 'momentum', options.momentum ?? 0.1, { min: 0, max: 1 });
+  const eps = options.eps ?? 1e-5;
+  checkEps(op, eps);
+  const C = x.shape[1]!;
+  const rm = checkParam(op, 'runningMean', options.runningMean, [C]);
+  const rv = checkParam(op, 'runningVar', options.runningVar, [C]);
+  const w = checkParam(op, 'weight', options.weight, [C]);
+  const b = checkParam(op, 'bias', options.bias, [C]);
+  if ((rm === null) !== (rv === null)) throw new Error(`${op}: give both runningMean and runningVar, or neither`);
+  if (!useInput && !rm) throw new Error(`${op}: useInputStats false needs runningMean and runningVar`);
+  for (const [name, t] of [['runningMean', rm], ['runningVar', rv]] as const) {
+    if (t?.requiresGrad) throw new Error(`${op}: ${name} must not require grad (it is updated in place)`);
+  }
+  const dims = x.shape.map((_, i) => i).slice(2);
+  const S = dims.reduce((a, d) => a * x.shape[d]!, 1);
+  if (useInput && S <= 1) throw new Error(`${op}: expected more than 1 spatial element when using the input's statistics, got input ${fmtShape(x.shape)}`);
+  const bshape = x.shape.map((d, i) => (i === 1 ? d : 1)); // [1, C, 1, ...]
+  let mean: Tensor;
+  let v: Tensor;
+  if (useInput) {
+    mean = x.mean(dims, true);
+    v = x.var(dims, { correction: 0, keepdim: true });
+    if (rm && rv) {
+      tidy(() => noGrad(() => {
+        const m = mean.detach().reshape([x.shape[0]!, C]).mean(0);
+        const vu = v.detach().reshape([x.shape[0]!, C]).mean(0).mul(S / (S - 1));
+        writeInPlace(rm, rm.mul(1 - momentum).add(m.mul(momentum)));
+        writeInPlace(rv, rv.mul(1 - momentum).add(vu.mul(momentum)));
+      }));
+    }
+  } else {
+    mean = rm!.reshape(bshape);
+    v = rv!.reshape(bshape);
+  }
+  let y = x.sub(mean).div(v.add(eps).sqrt());
+  if (w) y = y.mul(w.reshape(bshape));
+  if (b) y = y.add(b.reshape(bshape));
+  return y;
+}

@@ -193,10 +193,18 @@ export function maxPool2d(x: Tensor, kernelSize: PoolSize2, options: MaxPool2dOp
     throw e;
   }
   const spec: Pool2dSpec = { ...axes, countIncludePad: false, divisorOverride: null };
-  const outShape = [x4.shape[0]!, x4.shape[1]!, axes.h.out, axes.w.out];
+  const [values, indices] = guard([x4 !== x ? x4 : null], () => maxPool(op, x4, spec));
+  if (options.returnIndices) return withBatch(x4, unbatched, [values, indices]);
+  indices.dispose();
+  return withBatch(x4, unbatched, values);
+}
+
+/** Max pooling by spec on a 4-D x, traced: [values, indices]. */
+function maxPool(op: string, x4: Tensor, spec: Pool2dSpec): [Tensor, Tensor] {
+  const outShape = [x4.shape[0]!, x4.shape[1]!, spec.h.out, spec.w.out];
   const inShape = x4.shape;
   const indices = empty(op, x4.device, 'int32', outShape);
-  const values = guard([indices, x4 !== x ? x4 : null], () => trace(
+  const values = guard([indices], () => trace(
     op,
     [x4],
     () => {
@@ -206,9 +214,7 @@ export function maxPool2d(x: Tensor, kernelSize: PoolSize2, options: MaxPool2dOp
     (g, [idx]) => [maxPoolBackward(g, idx!, spec, inShape)],
     () => [alias(indices)],
   ));
-  if (options.returnIndices) return withBatch(x4, unbatched, [values, indices]);
-  indices.dispose();
-  return withBatch(x4, unbatched, values);
+  return [values, indices];
 }
 
 // ---- average pooling --------------------------------------------------------------------------
@@ -290,4 +296,139 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | null | readonl
   const axis = (size: number, out: number | null): PoolAxis => ({ size, out: out ?? size, kernel: 0, stride: 1, padding: 0, dilation: 1, adaptive: true });
   const spec: Pool2dSpec = { h: axis(H, given[0]!), w: axis(W, given[1]!), countIncludePad: false, divisorOverride: null };
   return withBatch(x4, unbatched, guard([x4 !== x ? x4 : null], () => avgPool(op, x4, spec)));
+}
+
+// ---- 1-D pooling: the 2-D kernels with a height of 1 ---------------------------------------
+
+export interface MaxPool1dOptions {
+  /** Default: the kernel size. */
+  stride?: number | readonly [number] | null;
+  /** Implicit -inf padding on each side; at most half the kernel size. Default 0. */
+  padding?: number | readonly [number];
+  /** Spacing between a window's taps. Default 1. */
+  dilation?: number | readonly [number];
+  /** Round the output length up (a last, partial window), as PyTorch's ceil_mode. Default false. */
+  ceilMode?: boolean;
+  /** Also return the argmax of each window (int32, its position along L). */
+  returnIndices?: boolean;
+}
+
+export interface AvgPool1dOptions {
+  /** Default: the kernel size. */
+  stride?: number | readonly [number] | null;
+  /** Implicit zero padding on each side; at most half the kernel size. Default 0. */
+  padding?: number | readonly [number];
+  ceilMode?: boolean;
+  /** Count the padding in the divisor (default true, as PyTorch). */
+  countIncludePad?: boolean;
+}
+
+/** One size of a 1-D pooling: an integer >= min, or a one-element array of it (PyTorch takes (k,)). */
+function single(op: string, name: string, v: unknown, dflt: number, min: number): number {
+  if (v === undefined || v === null) {
+    if (dflt < 0) throw new Error(`${op}: ${name} is required (an integer >= ${min})`);
+    return dflt;
+  }
+  const n = Array.isArray(v) && v.length === 1 ? v[0] : v;
+  if (!(typeof n === 'number' && Number.isInteger(n) && n >= min)) {
+    throw new Error(`${op}: ${name} must be an integer >= ${min} (or [n]), got ${Array.isArray(v) ? `[${v.join(', ')}]` : typeof v === 'string' ? `'${v}'` : String(v)}`);
+  }
+  return n;
+}
+
+/** x [N, C, L] or unbatched [C, L] as [N, C, 1, L]; checks rank, dtype and a non-empty L. */
+function batched1d(op: string, x: Tensor): { x4: Tensor; unbatched: boolean } {
+  checkInputs(op, x);
+  if (x.ndim !== 2 && x.ndim !== 3) throw new Error(`${op}: expected a 3-D [N, C, L] or 2-D [C, L] input, got shape ${fmtShape(x.shape)}`);
+  if (!isFloat(x.dtype)) throw new Error(`${op}: expected a floating-point input, got ${x.dtype}`);
+  if (x.shape[x.ndim - 1] === 0) throw new Error(`${op}: the length L must be non-empty, got shape ${fmtShape(x.shape)}`);
+  const x3 = x.ndim === 2 ? unsqueeze(x, 0) : x;
+  const x4 = unsqueeze(x3, 2);
+  if (x3 !== x) x3.dispose();
+  return { x4, unbatched: x.ndim === 2 };
+}
+
+/** A [N, C, 1, OL] result back to [N, C, OL] (or [C, OL]); disposes the 4-D one. */
+function unbatch1d(unbatched: boolean, t: Tensor): Tensor {
+  const r = unbatched ? reshape(t, [t.shape[1]!, t.shape[3]!]) : reshape(t, [t.shape[0]!, t.shape[1]!, t.shape[3]!]);
+  t.dispose();
+  return r;
+}
+
+/** The spec of a 1-D pooling along W (H is one row, one window of 1). */
+function spec1d(op: string, x: Tensor, L: number, k: number, s: number, p: number, d: number, ceil: boolean, countIncludePad: boolean): Pool2dSpec {
+  if (p > Math.floor(k / 2)) throw new Error(`${op}: padding ${p} must be at most half the kernel size ${k} (at most ${Math.floor(k / 2)})`);
+  const out = outSize(L, k, s, p, d, ceil);
+  if (out < 1) {
+    const dil = d > 1 ? ` with dilation ${d} (spanning ${d * (k - 1) + 1})` : '';
+    throw new Error(`${op}: the kernel ${k}${dil} is larger than the padded input ${L + 2 * p} (input ${fmtShape(x.shape)}, padding ${p}); the output length would be ${out}`);
+  }
+  const row: PoolAxis = { size: 1, out: 1, kernel: 1, stride: 1, padding: 0, dilation: 1, adaptive: false };
+  return { h: row, w: { size: L, out, kernel: k, stride: s, padding: p, dilation: d, adaptive: false }, countIncludePad, divisorOverride: null };
+}
+
+/**
+ * 1-D max pooling over the last dim of x ([N, C, L] or unbatched [C, L]), as
+ * `torch.nn.functional.max_pool1d`: the 2-D kernels over a height of 1. With `returnIndices`,
+ * also the int32 position along L of each window's maximum (the first; NaN wins).
+ * Gradient: each output's gradient goes to its argmax (deterministic, as maxPool2d).
+ */
+export function maxPool1d(x: Tensor, kernelSize: number | readonly [number], options?: MaxPool1dOptions & { returnIndices?: false }): Tensor;
+export function maxPool1d(x: Tensor, kernelSize: number | readonly [number], options: MaxPool1dOptions & { returnIndices: true }): [Tensor, Tensor];
+export function maxPool1d(x: Tensor, kernelSize: number | readonly [number], options: MaxPool1dOptions = {}, ...extra: never[]): Tensor | [Tensor, Tensor] {
+  const op = 'maxPool1d';
+  noExtra(op, extra, '(x, kernelSize, options?)');
+  checkOptions(op, options, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
+  const ceil = options.ceilMode === undefined ? false : checkBoolean(op, 'ceilMode', options.ceilMode);
+  const withIdx = options.returnIndices === undefined ? false : checkBoolean(op, 'returnIndices', options.returnIndices);
+  const k = single(op, 'kernelSize', kernelSize, -1, 1);
+  const s = single(op, 'stride', options.stride, k, 1);
+  const p = single(op, 'padding', options.padding, 0, 0);
+  const d = single(op, 'dilation', options.dilation, 1, 1);
+  const { x4, unbatched } = batched1d(op, x);
+  const spec = guard([x4], () => spec1d(op, x, x4.shape[3]!, k, s, p, d, ceil, false));
+  const [values, indices] = guard([x4], () => maxPool(op, x4, spec));
+  x4.dispose();
+  if (withIdx) return [unbatch1d(unbatched, values), unbatch1d(unbatched, indices)];
+  indices.dispose();
+  return unbatch1d(unbatched, values);
+}
+
+/**
+ * 1-D average pooling over the last dim of x ([N, C, L] or unbatched [C, L]), as
+ * `torch.nn.functional.avg_pool1d`: each window's sum divided by its length inside the padded
+ * input (`countIncludePad`, the default) or by its number of real elements. Gradient: each
+ * output's gradient spread evenly over its window.
+ */
+export function avgPool1d(x: Tensor, kernelSize: number | readonly [number], options: AvgPool1dOptions = {}, ...extra: never[]): Tensor {
+  const op = 'avgPool1d';
+  noExtra(op, extra, '(x, kernelSize, options?)');
+  checkOptions(op, options, ['stride', 'padding', 'ceilMode', 'countIncludePad']);
+  const ceil = options.ceilMode === undefined ? false : checkBoolean(op, 'ceilMode', options.ceilMode);
+  const cip = options.countIncludePad === undefined ? true : checkBoolean(op, 'countIncludePad', options.countIncludePad);
+  const k = single(op, 'kernelSize', kernelSize, -1, 1);
+  const s = single(op, 'stride', options.stride, k, 1);
+  const p = single(op, 'padding', options.padding, 0, 0);
+  const { x4, unbatched } = batched1d(op, x);
+  const spec = guard([x4], () => spec1d(op, x, x4.shape[3]!, k, s, p, 1, ceil, cip));
+  const y = guard([x4], () => avgPool(op, x4, spec));
+  x4.dispose();
+  return unbatch1d(unbatched, y);
+}
+
+/**
+ * Adaptive 1-D average pooling to `outputSize` positions, as
+ * `torch.nn.functional.adaptive_avg_pool1d`: output i averages positions
+ * floor(i * L / out) to ceil((i + 1) * L / out) - 1.
+ */
+export function adaptiveAvgPool1d(x: Tensor, outputSize: number | readonly [number], ...extra: never[]): Tensor {
+  const op = 'adaptiveAvgPool1d';
+  noExtra(op, extra, '(x, outputSize)');
+  const o = single(op, 'outputSize', outputSize, -1, 1);
+  const { x4, unbatched } = batched1d(op, x);
+  const row: PoolAxis = { size: 1, out: 1, kernel: 0, stride: 1, padding: 0, dilation: 1, adaptive: true };
+  const spec: Pool2dSpec = { h: row, w: { size: x4.shape[3]!, out: o, kernel: 0, stride: 1, padding: 0, dilation: 1, adaptive: true }, countIncludePad: false, divisorOverride: null };
+  const y = guard([x4], () => avgPool(op, x4, spec));
+  x4.dispose();
+  return unbatch1d(unbatched, y);
 }
