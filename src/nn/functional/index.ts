@@ -13,3 +13,4 @@ export * from './dropout.js';
 export * from './embedding.js';
 export * from './misc.js';
 export * from './distance.js';
+export { scaledDotProductAttention, type ScaledDotProductAttentionOptions } from './attention.js';
