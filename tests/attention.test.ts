@@ -190,6 +190,20 @@ describe('MultiheadAttention: parameters', () => {
 });
 
 describe.each(DEVICES)('MultiheadAttention on %s', (device) => {
+  it('equals the projections, per-head scaledDotProductAttention and out_proj composed by hand', async () => {
+    reseed(39);
+    const m = new nn.MultiheadAttention(6, 2, { device });
+    const [L, N, S, E, H, D] = [3, 2, 4, 6, 2, 3];
+    const q = vals([L, N, E], 'float32', device);
+    const kv = vals([S, N, E], 'float32', device);
+    const W = m.stateDict().in_proj_weight!;
+    const b = m.stateDict().in_proj_bias!;
+    const proj = (x: Tensor, i: number) => x.transpose(0, 1).matmul(W.narrow(0, i * E, E).T).add(b.narrow(0, i * E, E));
+    const heads = (x: Tensor, len: number) => x.reshape([N, len, H, D]).permute([0, 2, 1, 3]);
+    const o = F.scaledDotProductAttention(heads(proj(q, 0), L), heads(proj(kv, 1), S), heads(proj(kv, 2), S));
+    const want = m.out_proj.forward(o.permute([0, 2, 1, 3]).reshape([N, L, E])).transpose(0, 1);
+    await expectClose(m.forward(q, kv, kv)[0], want.contiguous(), 1e-5);
+  });
   it('returns [output, weights]: output like query, weights averaged over heads [N, L, S]', () => {
     const m = new nn.MultiheadAttention(6, 3, { device });
     const q = vals([4, 2, 6], 'float32', device);
