@@ -177,6 +177,11 @@ describe('MultiheadAttention: parameters', () => {
   it('bias = false leaves out every bias', () => {
     expect(Object.keys(new nn.MultiheadAttention(4, 2, { bias: false }).stateDict())).toEqual(['in_proj_weight', 'out_proj.weight']);
   });
+  it("takes PyTorch's positional arguments (dropout, bias, addBiasKv, addZeroAttn, kdim, vdim, batchFirst)", () => {
+    const m = new nn.MultiheadAttention(4, 2, 0.25, false, false, false, 3, null, true);
+    expect([m.dropout, m.kdim, m.vdim, m.batchFirst]).toEqual([0.25, 3, 4, true]);
+    expect(Object.keys(m.stateDict())).toEqual(['q_proj_weight', 'k_proj_weight', 'v_proj_weight', 'out_proj.weight']);
+  });
   it('initialises as PyTorch: xavier_uniform in_proj_weight, zero biases', async () => {
     wg.manualSeed(1);
     const m = new nn.MultiheadAttention(8, 2);
@@ -355,6 +360,10 @@ describe('TransformerEncoderLayer', () => {
       await expectClose(l.forward(x, { srcMask: mask }), want, 1e-6);
     });
   }
+  it("takes PyTorch's positional arguments (dimFeedforward, dropout, activation, layerNormEps, batchFirst, normFirst, bias)", () => {
+    const l = new nn.TransformerEncoderLayer(4, 2, 8, 0, 'gelu', 1e-6, true, true, false);
+    expect([l.linear1.weight.shape, l.activation, l.norm1.eps, l.batchFirst, l.normFirst, l.linear1.bias]).toEqual([[8, 4], 'gelu', 1e-6, true, true, null]);
+  });
   it('bias = false leaves the biases out of every part', () => {
     const l = new nn.TransformerEncoderLayer(4, 2, { dimFeedforward: 8, bias: false });
     expect(Object.keys(l.stateDict())).toEqual(['self_attn.in_proj_weight', 'self_attn.out_proj.weight', 'linear1.weight', 'linear2.weight', 'norm1.weight', 'norm2.weight']);
