@@ -424,6 +424,10 @@ describe('TransformerEncoder', () => {
     expect(w0.storage).not.toBe(w1.storage);
     expect(enc.modules()).not.toContain(layer);
   });
+  it('copies a layer cast after it was made with its current dtype', () => {
+    const enc = new nn.TransformerEncoder(new nn.TransformerEncoderLayer(4, 2, { dimFeedforward: 8 }).double(), 2);
+    expect(new Set(enc.parameters().map((p) => p.dtype))).toEqual(new Set(['float64']));
+  });
   it('runs each layer in turn, then norm', async () => {
     const enc = new nn.TransformerEncoder(new nn.TransformerEncoderLayer(4, 2, { dimFeedforward: 8, dropout: 0 }), 2, new nn.LayerNorm(4));
     const x = vals([3, 2, 4]);

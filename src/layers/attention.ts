@@ -371,7 +371,10 @@ export class TransformerEncoder extends Module {
     const c = encoderLayer.config;
     const state = encoderLayer.stateDict();
     const layers = Array.from({ length: numLayers }, () => {
-      const l = new TransformerEncoderLayer(c.dModel, c.nhead, { ...c.options });
+      // Where the layer's tensors are now (it may have been moved or cast since it was made).
+      const p0 = encoderLayer.parameters()[0];
+      const at = p0 ? { device: p0.device, dtype: p0.dtype as 'float32' | 'float64' } : {};
+      const l = new TransformerEncoderLayer(c.dModel, c.nhead, { ...c.options, ...at });
       l.loadStateDict(state);
       l.train(encoderLayer.training);
       return l;
