@@ -21,6 +21,7 @@ import { fmtShape, shapeEq } from '../core/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/memory.js';
 import { describe } from '../core/options.js';
+import { isFloat } from '../core/dtype.js';
 
 export interface LoadResult {
   missingKeys: string[];
@@ -40,8 +41,13 @@ export abstract class Module {
     return new Proxy(this, { defineProperty: defineOn, deleteProperty: deleteOn, set: setOn });
   }
 
-  /** The computation. Call it directly: `model.forward(x)`. */
-  abstract forward(...inputs: Tensor[]): Tensor;
+  /**
+   * The computation. Call it directly: `model.forward(x)`. Most layers take and return tensors;
+   * the signature is open because some take options and return several tensors, as PyTorch's
+   * (MultiheadAttention's `forward(q, k, v, { ... })` returns `[output, weights]`).
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  abstract forward(...inputs: any[]): any;
 
   /** Registers (or replaces) a parameter; it becomes a leaf that requires grad. */
   registerParameter(name: string, t: Tensor | null): Tensor | null {
@@ -181,6 +187,70 @@ export abstract class Module {
   }
   eval(): this {
     return this.train(false);
+  }
+
+  /**
+   * Calls `fn` on every submodule (each child's subtree first, depth first) and then on this
+   * module, as PyTorch's `apply` (typically to initialise weights). A module reachable by two
+   * paths is visited once per path, as in PyTorch. Returns this.
+   */
+  apply(fn: (m: Module) => void): this {
+    if (typeof fn !== 'function') throw new Error(`${this.constructor.name}.apply: expected a function (module) => void, got ${describe(fn)}`);
+    const open = new Set<Module>();
+    const visit = (m: Module, path: string) => {
+      if (open.has(m)) throw new Error(`${this.constructor.name}.apply: module '${path}' contains itself (a cycle of submodules)`);
+      open.add(m);
+      for (const [n, c] of m.mods) visit(c, path ? `${path}.${n}` : n);
+      open.delete(m);
+      fn(m);
+    };
+    visit(this, '');
+    return this;
+  }
+
+  /**
+   * Casts every floating-point parameter and buffer to float64 (int and bool buffers stay),
+   * as PyTorch's `double()`. float64 exists on the cpu backend only: a module with a tensor on
+   * webgpu is refused, naming it. As with `to()`, the parameters are new tensors: make the
+   * optimizer after casting. Tied tensors stay tied.
+   */
+  double(): this {
+    return this.castFloats('double', 'float64');
+  }
+
+  /** Casts every floating-point parameter and buffer to float32, as PyTorch's `float()`. */
+  float(): this {
+    return this.castFloats('float', 'float32');
+  }
+
+  private castFloats(op: string, dtype: 'float32' | 'float64'): this {
+    const name = `${this.constructor.name}.${op}`;
+    if (dtype === 'float64') {
+      for (const [n, t] of this.stateEntries()) {
+        if (t.device !== 'cpu' && isFloat(t.dtype)) {
+          throw new Error(`${name}: float64 exists on the cpu backend only, and '${n}' is on ${t.device} (move the module first: await model.to('cpu'))`);
+        }
+      }
+    }
+    const castOf = new Map<Tensor, Tensor>();
+    noGrad(() => {
+      for (const m of this.modules()) {
+        for (const map of [m.params, m.bufs]) {
+          for (const [n, t] of map) {
+            if (!t || !isFloat(t.dtype) || t.dtype === dtype) continue;
+            let c = castOf.get(t);
+            if (!c) {
+              c = keep(t.cast(dtype));
+              if (map === m.params) c.requiresGrad = true;
+              castOf.set(t, c);
+            }
+            map.set(n, c);
+          }
+        }
+      }
+    });
+    for (const t of castOf.keys()) t.dispose();
+    return this;
   }
 
   /** Sets every parameter's .grad to null, freeing the old gradients at once. */

@@ -14,3 +14,4 @@ export * from './embedding.js';
 export * from './misc.js';
 export * from './distance.js';
 export * from './interpolate.js';
+export { scaledDotProductAttention, type ScaledDotProductAttentionOptions } from './attention.js';
