@@ -3,7 +3,7 @@
  * (kernels/ops.ts), over any strides, with a contiguous fast path (no offset tables).
  */
 import type { View } from '../../core/view.js';
-import type { TypedArray } from '../../core/dtype.js';
+import { isIntegral, type TypedArray } from '../../core/dtype.js';
 import { isContiguous, numel } from '../../core/shape.js';
 import { viewOffsets } from '../cpu/strided.js';
 import { ALL_UNARY, BINARY, elementwiseTypes, type BinaryOp, type UnaryOp } from '../ops.js';
@@ -18,7 +18,8 @@ const scalar = (v: View): boolean => v.strides.every((s) => s === 0);
 export function unary(op: UnaryOp, x: View, out: View, params: readonly number[] = []): void {
   const def = ALL_UNARY[op];
   const { compute } = elementwiseTypes(def.rule, x.dtype);
-  const f = (compute === 'int32' && def.cpuInt) || def.cpu;
+  // int8/uint8 compute as int32 and wrap modulo 256 on store (the typed array does it), as PyTorch's int8 math wraps.
+  const f = (isIntegral(compute) && def.cpuInt) || def.cpu;
   const src = arr(x);
   const dst = arr(out);
   const a0 = params[0] ?? 0;
@@ -36,7 +37,7 @@ export function unary(op: UnaryOp, x: View, out: View, params: readonly number[]
 
 export function binary(op: BinaryOp, a: View, b: View, out: View): void {
   const def = BINARY[op];
-  const f = a.dtype === 'int32' && 'cpuInt' in def ? def.cpuInt : def.cpu;
+  const f = isIntegral(a.dtype) && 'cpuInt' in def ? def.cpuInt : def.cpu;
   const A = arr(a);
   const B = arr(b);
   const dst = arr(out);
