@@ -14,7 +14,7 @@
  */
 import { Module } from '../layers/module.js';
 import { Tensor } from '../tensor/tensor.js';
-import { tensor } from '../tensor/creation.js';
+import { tensor, zerosLike } from '../tensor/creation.js';
 import { checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
 import { loadSafetensorsWithMetadata, parseSafetensors, saveSafetensors } from '../io/safetensors.js';
 import { isFloat } from '../core/dtype.js';
@@ -161,7 +161,7 @@ export function dequantize(q: Quantized): Tensor {
 export const QUANT_METADATA_KEY = 'webgrad.quantization';
 
 export interface QuantizedStateDict {
-  /** What the file holds: `name` (int8/uint8), `name_scale` (float32), `name_zero_point` (int32) per quantized tensor; the rest as they were. */
+  /** What the file holds: `name` (int8/uint8), `name_scale` (float32), and for uint8 `name_zero_point` (int32; int8's are all 0, so not stored) per quantized tensor; the rest as they were. */
   tensors: Record<string, Tensor>;
   /** `{ 'webgrad.quantization': JSON of { version: 1, tensors: { name: { axis, dtype } } } }`. */
   metadata: Record<string, string>;
@@ -198,16 +198,18 @@ export async function quantizeStateDict(state: Module | Record<string, Tensor>, 
     const q = await quantizePerChannel(t, { axis, dtype });
     tensors[name] = q.values;
     tensors[`${name}_scale`] = q.scales;
-    tensors[`${name}_zero_point`] = q.zeroPoints;
+    if (dtype === 'uint8') tensors[`${name}_zero_point`] = q.zeroPoints;
+    else q.zeroPoints.dispose();
     info[name] = { axis, dtype };
   }
   const out: Record<string, Tensor> = {};
   // Keep the state's order; quantized tensors are followed by their scales and zero points.
   for (const [name, t] of Object.entries(src)) {
-    if (info[name]) {
+    const dtype = info[name]?.dtype;
+    if (dtype) {
       out[name] = tensors[name]!;
       out[`${name}_scale`] = tensors[`${name}_scale`]!;
-      out[`${name}_zero_point`] = tensors[`${name}_zero_point`]!;
+      if (dtype === 'uint8') out[`${name}_zero_point`] = tensors[`${name}_zero_point`]!;
     } else out[name] = t;
   }
   return { tensors: out, metadata: { [QUANT_METADATA_KEY]: JSON.stringify({ version: 1, tensors: info }) } };
@@ -232,12 +234,13 @@ export function dequantizeStateDict(tensors: Record<string, Tensor>, metadata: R
   }
   const out: Record<string, Tensor> = {};
   const derived = new Set<string>();
-  for (const [name, { axis }] of Object.entries(info)) {
+  for (const [name, { axis, dtype }] of Object.entries(info)) {
     const values = tensors[name];
     const scales = tensors[`${name}_scale`];
-    const zeroPoints = tensors[`${name}_zero_point`];
+    const zeroPoints = dtype === 'uint8' ? tensors[`${name}_zero_point`] : scales && zerosLike(scales, { dtype: 'int32' });
     if (!values || !scales || !zeroPoints) throw new Error(`${op}: '${name}' is listed as quantized but '${name}', '${name}_scale' or '${name}_zero_point' is missing`);
     out[name] = dequantize({ values, scales, zeroPoints, axis });
+    if (dtype !== 'uint8') zeroPoints.dispose();
     derived.add(`${name}_scale`).add(`${name}_zero_point`);
   }
   for (const [name, t] of Object.entries(tensors)) if (!(name in out) && !derived.has(name)) out[name] = t;
@@ -246,15 +249,16 @@ export function dequantizeStateDict(tensors: Record<string, Tensor>, metadata: R
 
 /**
  * Saves a quantized copy of a model's (or a state dict's) weights as safetensors: int8 weights
- * (I8), float32 scales (F32), int32 zero points (I32), the other tensors as they are, and the
- * layout in the file's metadata. About 4x smaller than float32 for weight-dominated models.
+ * (I8), float32 scales (F32), int32 zero points (I32)
+ * (uint8 only: int8's are 0), the other tensors as they are, and the layout in the file's
+ * metadata. About 4x smaller than float32 for weight-dominated models.
  */
 export async function saveQuantized(state: Module | Record<string, Tensor>, path: string, options?: QuantizeOptions): Promise<void> {
   const q = await quantizeStateDict(state, options);
   await saveSafetensors(q.tensors, path, q.metadata);
   // The quantized copies were made here; the tensors passed through belong to the caller.
   const made = Object.keys((JSON.parse(q.metadata[QUANT_METADATA_KEY]!) as { tensors: Record<string, unknown> }).tensors);
-  for (const name of made) for (const k of [name, `${name}_scale`, `${name}_zero_point`]) q.tensors[k]!.dispose();
+  for (const name of made) for (const k of [name, `${name}_scale`, `${name}_zero_point`]) q.tensors[k]?.dispose();
 }
 
 /** Reads a file written by saveQuantized: the float32 state dict, on `device` (default: the default device). */
