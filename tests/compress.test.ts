@@ -79,6 +79,28 @@ describe.each(DEVICES)('prune on %s', (device) => {
   });
 });
 
+describe('prune: a module of its own', () => {
+  it('a registered parameter without a class getter reads masked, and reads plain again after remove', async () => {
+    class Scale extends wg.nn.Module {
+      declare w: wg.Tensor;
+      constructor() {
+        super();
+        this.registerParameter('w', wg.tensor([3, -0.5, 1, -2]).requiresGrad_());
+      }
+      forward(x: wg.Tensor): wg.Tensor {
+        return x.mul(this.w);
+      }
+    }
+    const m = new Scale();
+    await prune.l1Unstructured(m, 'w', { count: 2 });
+    expect(await vals(m.forward(wg.ones([4])))).toEqual([3, 0, 0, -2]);
+    prune.remove(m, 'w');
+    expect(Object.keys(m.stateDict())).toEqual(['w']);
+    expect(await vals(m.forward(wg.ones([4])))).toEqual([3, 0, 0, -2]);
+    expect(m.parameters()).toEqual([m.w]);
+  });
+});
+
 describe('prune: refusals', () => {
   it('refuses an unknown parameter name, listing the module parameters', async () => {
     await expect(prune.l1Unstructured(new wg.nn.Linear(2, 2), 'wieght', { amount: 0.5 })).rejects.toThrow(/^prune\.l1Unstructured: Linear has no parameter 'wieght' \(its parameters: weight, bias\)/);
