@@ -56,3 +56,4 @@ export * as train from './train/index.js';
 export * as linalg from './linalg/index.js';
 export * as preprocessing from './mining/preprocessing.js';
 export * as mining from './mining/index.js';
+export * as compress from './compress/index.js';

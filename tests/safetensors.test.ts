@@ -188,13 +188,13 @@ describe('safetensors: valid edge cases', () => {
     expect(await t.toArray()).toEqual([-2147483648, 2147483647, 0, -1]);
   });
 
-  it('U8, I8, I16, U16, U32 and U64 load as int32 with their values', async () => {
+  it('U8 and I8 load as uint8 and int8 on cpu, I16, U16, U32 and U64 as int32, with their values', async () => {
     const spec = (dtype: string, n: number, begin: number, size: number) => ({ dtype, shape: [n], data_offsets: [begin, begin + n * size] });
     const data = new Uint8Array([...bytesOf(0, 255, 7), ...bytesOf(128, 127), ...le(Int16Array.from([-32768, 32767])), ...le(Uint16Array.from([65535])), ...bytesOf(0), ...le(Uint32Array.from([2147483647])), ...le(BigUint64Array.from([12345n]))]);
     const t = parse(file({ u8: spec('U8', 3, 0, 1), i8: spec('I8', 2, 3, 1), i16: spec('I16', 2, 5, 2), u16: spec('U16', 1, 9, 2), pad: spec('U8', 1, 11, 1), u32: spec('U32', 1, 12, 4), u64: spec('U64', 1, 16, 8) }, data));
     const got: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(t)) got[k] = [v.dtype, await v.toArray()];
-    expect(got).toEqual({ u8: ['int32', [0, 255, 7]], i8: ['int32', [-128, 127]], i16: ['int32', [-32768, 32767]], u16: ['int32', [65535]], pad: ['int32', [0]], u32: ['int32', [2147483647]], u64: ['int32', [12345]] });
+    expect(got).toEqual({ u8: ['uint8', [0, 255, 7]], i8: ['int8', [-128, 127]], i16: ['int32', [-32768, 32767]], u16: ['int32', [65535]], pad: ['uint8', [0]], u32: ['int32', [2147483647]], u64: ['int32', [12345]] });
   });
 
   it('BOOL bytes 0 and 1 load as bool', async () => {

@@ -8,7 +8,7 @@
  * checked against the data before any tensor is made, and anything the reference reader
  * (huggingface/safetensors) would refuse, or that JSON.parse would silently resolve (duplicate
  * keys keep the last), is an error naming `loadSafetensors`, the file, the tensor and what was
- * expected. Writing produces what that reader expects: dtype names F32/I32/F64/BOOL, the
+ * expected. Writing produces what that reader expects: dtype names F32/I32/F64/BOOL/I8/U8, the
  * header padded with spaces to a multiple of 8 bytes, offsets packed from 0 in key order.
  */
 import type { DeviceName } from '../kernels/backend.js';
@@ -19,11 +19,12 @@ import type { DType, TypedArray } from '../core/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { currentPid, nodeFs, pidAlive, type Fs } from './platform.js';
 
-const TO_ST: Record<DType, string> = { float32: 'F32', int32: 'I32', float64: 'F64', bool: 'BOOL' };
+const TO_ST: Record<DType, string> = { float32: 'F32', int32: 'I32', float64: 'F64', bool: 'BOOL', int8: 'I8', uint8: 'U8' };
 
 /**
- * The dtypes read, their byte size and what they become. Integer types widen to int32 (exact;
- * I64/U32/U64 values outside int32 are an error naming the tensor), F16 and BF16 to float32
+ * The dtypes read, their byte size and what they become. I8 and U8 stay int8 and uint8 where the
+ * device stores them (cpu), else widen to int32 (exact); the other integer types widen to int32
+ * (exact; I64/U32/U64 values outside int32 are an error naming the tensor), F16 and BF16 to float32
  * (exact: every half and bfloat16 value is a float32), as `.float()`/`.int()` would in PyTorch.
  */
 const FROM_ST: Record<string, { size: number; dtype: DType }> = {
@@ -37,8 +38,8 @@ const FROM_ST: Record<string, { size: number; dtype: DType }> = {
   U64: { size: 8, dtype: 'int32' },
   I16: { size: 2, dtype: 'int32' },
   U16: { size: 2, dtype: 'int32' },
-  I8: { size: 1, dtype: 'int32' },
-  U8: { size: 1, dtype: 'int32' },
+  I8: { size: 1, dtype: 'int8' },
+  U8: { size: 1, dtype: 'uint8' },
   BOOL: { size: 1, dtype: 'bool' },
 };
 const READ_DTYPES = Object.keys(FROM_ST).join(', ');
@@ -207,7 +208,7 @@ interface Entry {
 }
 
 /** Decodes one tensor's bytes (validated to be count * size long) into the host array it loads as. */
-function decode(e: Entry, raw: Uint8Array, toF32: boolean, bad: (why: string) => Error): TypedArray {
+function decode(e: Entry, raw: Uint8Array, toF32: boolean, keepBytes: boolean, bad: (why: string) => Error): TypedArray {
   const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const n = raw.length / FROM_ST[e.st]!.size;
   const outOfRange = (i: number, x: bigint | number) =>
@@ -242,8 +243,8 @@ function decode(e: Entry, raw: Uint8Array, toF32: boolean, bad: (why: string) =>
     }
     case 'I16': return Int32Array.from({ length: n }, (_, i) => v.getInt16(2 * i, true));
     case 'U16': return Int32Array.from({ length: n }, (_, i) => v.getUint16(2 * i, true));
-    case 'I8': return Int32Array.from({ length: n }, (_, i) => v.getInt8(i));
-    case 'U8': return Int32Array.from(raw);
+    case 'I8': return keepBytes ? new Int8Array(raw.slice().buffer) : Int32Array.from({ length: n }, (_, i) => v.getInt8(i));
+    case 'U8': return keepBytes ? raw.slice() : Int32Array.from(raw);
     case 'BOOL': {
       const i = raw.findIndex((b) => b > 1);
       if (i >= 0) throw bad(`'${e.name}' (BOOL) holds the byte ${raw[i]} at element ${i}; BOOL bytes must be 0 or 1`);
@@ -338,11 +339,12 @@ function parse(op: string, bytes: Uint8Array, o: LoadOptions, name: string): Loa
     if (f64) throw new Error(`${op}: ${name}: '${f64.name}' is F64, which ${device} does not store; pass { float64: 'float32' } to convert, or load it on 'cpu'`);
   }
   // Everything is decoded (and value-checked) before the first upload: a refusal leaks nothing.
-  const decoded = entries.map((e) => decode(e, bytes.subarray(dataStart + e.begin, dataStart + e.end), toF32, bad));
+  const keepBytes = getBackend(device).supports('int8');
+  const decoded = entries.map((e) => decode(e, bytes.subarray(dataStart + e.begin, dataStart + e.end), toF32, keepBytes, bad));
   const tensors = Object.create(null) as Record<string, Tensor>;
   entries.forEach((e, i) => {
     const data = decoded[i]!;
-    const dtype: DType = data instanceof Float32Array ? 'float32' : e.dtype;
+    const dtype: DType = data instanceof Float32Array ? 'float32' : data instanceof Int32Array ? 'int32' : e.dtype;
     tensors[e.name] = tensor(data, { shape: e.shape, dtype, device });
   });
   return { tensors, metadata };

@@ -186,5 +186,7 @@ export function elementwiseTypes(rule: ResultRule, input: DType): { compute: DTy
 export function reduceResultType(op: ReduceOp, d: DType): DType {
   if (op === 'argmax' || op === 'argmin') return 'int32';
   if (d === 'bool') return op === 'max' || op === 'min' ? 'bool' : 'int32';
+  // Sums and products of int8/uint8 widen, as PyTorch's go to int64 (int32 is webgrad's widest int).
+  if ((d === 'int8' || d === 'uint8') && (op === 'sum' || op === 'prod')) return 'int32';
   return d;
 }

@@ -53,7 +53,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function opts(op: string, o: TensorOptions | undefined, dflt: DType, extra: readonly string[] = []): { dtype: DType; device: DeviceName } {
   checkOptions(op, o, [...TENSOR_KEYS, ...extra]);
   const dtype = o?.dtype ?? dflt;
-  if (!isDType(dtype)) throw new Error(`${op}: unknown dtype ${describeValue(dtype)} (expected float32, int32, float64 or bool)`);
+  if (!isDType(dtype)) throw new Error(`${op}: unknown dtype ${describeValue(dtype)} (expected float32, int32, float64, bool, int8 or uint8)`);
   const device = o?.device ?? getDefaultDevice();
   if (!isDeviceName(device)) throw new Error(`${op}: unknown device ${describeValue(device)} (expected 'cpu' or 'webgpu')`);
   getBackend(device); // throws a clear error for an uninitialised device
@@ -96,7 +96,7 @@ function shapeArgs<O>(op: string, args: readonly unknown[]): { shape: number[]; 
 function flatten(op: string, data: Nested): { shape: number[]; values: (number | boolean)[] | TypedArray } {
   if (ArrayBuffer.isView(data)) {
     if (!dtypeOfArray(data)) {
-      throw new Error(`${op}: a ${data.constructor.name} is not supported (expected a Float32Array, Int32Array, Float64Array, Uint8Array or nested arrays)`);
+      throw new Error(`${op}: a ${data.constructor.name} is not supported (expected a Float32Array, Int32Array, Float64Array, Uint8Array, Int8Array or nested arrays)`);
     }
     return { shape: [data.length], values: data as TypedArray };
   }
@@ -133,15 +133,18 @@ function flatten(op: string, data: Nested): { shape: number[]; values: (number |
 /**
  * A tensor from nested arrays, a TypedArray or a scalar. The dtype, unless given (as an option
  * or as the second argument, `tensor([1, 2], 'int32')`), is the data's:
- * - a Float32Array, Int32Array, Float64Array or Uint8Array (read as bool) keeps its type;
+ * - a Float32Array, Int32Array, Float64Array, Int8Array or Uint8Array (read as bool; give
+ *   'uint8' to keep its bytes) keeps its type;
  * - JS numbers give float32, integer-valued or not: JavaScript has no `1.0` distinct from `1`,
  *   so `tensor([1, 2])` is float32 (as in TensorFlow.js; PyTorch would make int64). Indices come
  *   from an Int32Array or `{ dtype: 'int32' }`, or from `arange`/`randint`/`argmax`;
  * - booleans give bool.
+ * int8 and uint8 (cpu only) refuse values outside their range, as PyTorch's `torch.tensor`
+ * does ("cannot be converted without overflow"); `.to('int8')` on a tensor wraps instead.
  */
 export function tensor(data: Nested, options?: DType | (TensorOptions & { shape?: readonly number[] })): Tensor {
   if (typeof options === 'string') {
-    if (!isDType(options)) throw new Error(`tensor: unknown dtype ${describeValue(options)} (expected float32, int32, float64 or bool)`);
+    if (!isDType(options)) throw new Error(`tensor: unknown dtype ${describeValue(options)} (expected float32, int32, float64, bool, int8 or uint8)`);
     options = { dtype: options };
   }
   checkOptions('tensor', options, [...TENSOR_KEYS, 'shape']);
@@ -155,8 +158,25 @@ export function tensor(data: Nested, options?: DType | (TensorOptions & { shape?
   if (numel(shape) !== values.length) {
     throw new Error(`tensor: shape ${fmtShape(shape)} needs ${numel(shape)} values, got ${values.length}`);
   }
-  const arr = ArrayBuffer.isView(values) && dtypeOfArray(values) === dtype ? values : toArray(dtype, values as ArrayLike<number>);
+  const same = ArrayBuffer.isView(values) && (dtypeOfArray(values) === dtype || (dtype === 'uint8' && values instanceof Uint8Array));
+  if (!same && (dtype === 'int8' || dtype === 'uint8')) checkByteRange('tensor', dtype, values);
+  const arr = same ? (values as TypedArray) : toArray(dtype, values as ArrayLike<number>);
   return leaf('tensor', uploadFrom(arr, { dtype, shape }, device), options);
+}
+
+/** Refuses values an int8/uint8 tensor cannot hold (after truncation toward zero), naming the first. */
+function checkByteRange(op: string, dtype: 'int8' | 'uint8', values: ArrayLike<number | boolean>): void {
+  const [lo, hi] = dtype === 'int8' ? [-128, 127] : [0, 255];
+  for (let i = 0; i < values.length; i++) {
+    const v = Number(values[i]);
+    const t = Math.trunc(v);
+    if (!(t >= lo && t <= hi)) {
+      throw new Error(
+        `${op}: the value ${v} (element ${i}) cannot be converted to ${dtype} without overflow (${dtype} holds integers in [${lo}, ${hi}]); ` +
+          `to wrap around as a cast does, make the tensor first and use .to('${dtype}')`,
+      );
+    }
+  }
 }
 
 /** @internal A 0-d tensor holding one value. */
@@ -171,6 +191,7 @@ function fullIn(op: string, shape: number[], value: number | boolean, options: T
     throw new Error(`${op}: the fill value must be a number or a boolean, got ${describeValue(value)}`);
   }
   const { dtype, device } = opts(op, options, dflt ?? (typeof value === 'boolean' ? 'bool' : 'float32'));
+  if (dtype === 'int8' || dtype === 'uint8') checkByteRange(op, dtype, [value]);
   const out = empty(op, device, dtype, shape);
   // A bool tensor holds 0 or 1: any nonzero value (0.5, 2, NaN) is true, as in PyTorch.
   getBackend(device).fill(out, dtype === 'bool' ? +(Number(value) !== 0) : Number(value));

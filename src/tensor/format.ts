@@ -7,7 +7,7 @@ const THRESHOLD = 1000;
 
 function formatter(values: TypedArray, dtype: string): (v: number) => string {
   if (dtype === 'bool') return (v) => (v ? 'true' : 'false');
-  if (dtype === 'int32') return (v) => String(v);
+  if (dtype === 'int32' || dtype === 'int8' || dtype === 'uint8') return (v) => String(v);
   const finite = Array.from(values).filter((v) => Number.isFinite(v));
   const maxAbs = finite.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const minAbs = finite.filter((v) => v !== 0).reduce((m, v) => Math.min(m, Math.abs(v)), Infinity);

@@ -22,7 +22,7 @@ import * as sp from './ops/split.js';
 import * as so from './ops/sort.js';
 import * as sr from './ops/scatter.js';
 import { formatTensor } from './format.js';
-import { isFloat } from '../core/dtype.js';
+import { isDType, isFloat } from '../core/dtype.js';
 import type { GradHook, Node } from '../autograd/node.js';
 import * as ag from '../autograd/engine.js';
 
@@ -198,9 +198,13 @@ export class Tensor implements View {
   /**
    * This tensor on `device`, as a new tensor. Async because a move off the GPU must wait for
    * the GPU; moving onto it only enqueues the upload.
+   * Given a dtype instead (`x.to('int8')`), the same as `cast(dtype)`: synchronous, on this device.
    */
-  to(device: DeviceName): Promise<Tensor> {
-    return io.to(this, device);
+  to(device: DeviceName): Promise<Tensor>;
+  to(dtype: DType): Tensor;
+  to(target: DeviceName | DType): Promise<Tensor> | Tensor {
+    if (isDType(target)) return ew.cast(this, target);
+    return io.to(this, target);
   }
   /** Prints like PyTorch; values of webgpu tensors show once read (see `format()`). */
   toString(): string {
@@ -304,6 +308,14 @@ export class Tensor implements View {
   }
   double(): Tensor {
     return ew.cast(this, 'float64');
+  }
+  /** `cast('int8')`, PyTorch's `char()`: truncates toward zero, then wraps modulo 256. cpu only. */
+  char(): Tensor {
+    return ew.cast(this, 'int8');
+  }
+  /** `cast('uint8')`, PyTorch's `byte()`: truncates toward zero, then wraps modulo 256 (-1 is 255). cpu only. */
+  byte(): Tensor {
+    return ew.cast(this, 'uint8');
   }
 
   // ---- elementwise -------------------------------------------------------------------------

@@ -131,6 +131,8 @@ function typed(values: Float64Array, dtype: DType) {
     case 'float64': return Float64Array.from(values);
     case 'int32': return Int32Array.from(values, Math.floor);
     case 'bool': return Uint8Array.from(values, (x) => (x > 0 ? 1 : 0));
+    case 'int8': return Int8Array.from(values, Math.floor);
+    case 'uint8': return Uint8Array.from(values, (x) => Math.floor(x) & 255);
   }
 }
 

@@ -6,7 +6,7 @@
  * every element's offset per operand), against which tests check the kernels.
  */
 import type { View } from '../../core/view.js';
-import type { TypedArray } from '../../core/dtype.js';
+import { isIntegral, type TypedArray } from '../../core/dtype.js';
 import { stridedRuns, viewOffsets } from '../cpu/strided.js';
 import { ALL_UNARY, BINARY, elementwiseTypes, type BinaryOp, type UnaryOp } from '../ops.js';
 import type { ElementwiseKernels } from './types.js';
@@ -18,11 +18,12 @@ const over = (v: View) => ({ strides: v.strides, offset: v.offset });
 function unaryFn(op: UnaryOp, dtype: View['dtype']) {
   const def = ALL_UNARY[op];
   const { compute } = elementwiseTypes(def.rule, dtype);
-  return (compute === 'int32' && def.cpuInt) || def.cpu;
+  // int8/uint8 compute as int32 and wrap modulo 256 on store (the typed array does it), as PyTorch's int8 math wraps.
+  return (isIntegral(compute) && def.cpuInt) || def.cpu;
 }
 function binaryFn(op: BinaryOp, dtype: View['dtype']) {
   const def = BINARY[op];
-  return dtype === 'int32' && 'cpuInt' in def ? def.cpuInt : def.cpu;
+  return isIntegral(dtype) && 'cpuInt' in def ? def.cpuInt : def.cpu;
 }
 
 export function unary(op: UnaryOp, x: View, out: View, params: readonly number[] = []): void {

@@ -3,7 +3,7 @@
  * store), wrapping int32 arithmetic for ints; NaN propagates through max/min and wins argmax/argmin.
  */
 import type { View } from '../../core/view.js';
-import type { TypedArray } from '../../core/dtype.js';
+import { isIntegral, type TypedArray } from '../../core/dtype.js';
 import { elementOffsets, viewOffsets } from '../cpu/strided.js';
 import type { ReduceOp } from '../ops.js';
 import type { ReduceKernels } from './types.js';
@@ -19,7 +19,7 @@ export function reduce(op: ReduceOp, x: View, reduceRank: number, out: View): vo
   const src = arr(x);
   const dst = arr(out);
   const oo = viewOffsets(out, outerShape);
-  const isInt = x.dtype === 'int32' || x.dtype === 'bool';
+  const isInt = isIntegral(x.dtype) || x.dtype === 'bool';
   for (let o = 0; o < outer.length; o++) {
     const base = outer[o]!;
     let acc: number;

@@ -99,7 +99,8 @@ export class WebGPUBackend implements Backend, WebGPUContext {
   }
 
   supports(dtype: DType): boolean {
-    return dtype !== 'float64';
+    // WGSL has no 8-bit storage type: int8/uint8 would need packing four to a u32 in every kernel.
+    return dtype !== 'float64' && dtype !== 'int8' && dtype !== 'uint8';
   }
 
   /** Why the device was lost ('destroyed: ...'), once it has been; undefined while it works. */

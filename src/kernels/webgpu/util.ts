@@ -24,6 +24,8 @@ export function wgslType(d: DType): 'f32' | 'i32' | 'u32' {
     case 'int32': return 'i32';
     case 'bool': return 'u32';
     case 'float64': throw new Error('webgpu: float64 is not supported on webgpu (use float32, or the cpu backend)');
+    case 'int8':
+    case 'uint8': throw new Error(`webgpu: ${d} is not supported on webgpu (WGSL has no 8-bit storage type; cast to int32 or float32 first, on cpu)`);
   }
 }
 

@@ -32,7 +32,7 @@ export function checkInputs(op: string, ...ts: Tensor[]): DeviceName {
 /**
  * Elementwise ops accept a 0-d cpu tensor next to webgpu tensors, as PyTorch accepts a 0-d cpu
  * tensor next to CUDA ones: its value is on the host, so it is uploaded as a 0-d webgpu tensor
- * (float64 becomes float32, which webgpu has). Returns the operands with such tensors replaced,
+ * (float64 becomes float32 and int8/uint8 int32, which webgpu has). Returns the operands with such tensors replaced,
  * and the uploads, for the caller to dispose. Other device mixes are left for checkInputs to refuse.
  */
 export function liftHostScalars<T>(op: string, operands: readonly T[]): { operands: T[]; temps: Tensor[] } {
@@ -50,7 +50,8 @@ export function liftHostScalars<T>(op: string, operands: readonly T[]): { operan
       );
     }
     const value = (getBackend('cpu') as unknown as { readSync(x: Tensor): ArrayLike<number> }).readSync(v)[0]!;
-    const dtype = v.dtype === 'float64' ? 'float32' : v.dtype;
+    // int8/uint8 become int32 (exact): webgpu stores neither, and an int32 operand promotes the same way past bool.
+    const dtype = v.dtype === 'float64' ? 'float32' : v.dtype === 'int8' || v.dtype === 'uint8' ? 'int32' : v.dtype;
     const a = allocArray(dtype, 1);
     a[0] = value;
     const lifted = new Tensor(getBackend(target).upload(dtype, a), []);
@@ -63,6 +64,12 @@ export function liftHostScalars<T>(op: string, operands: readonly T[]): { operan
 /** Throws unless the backend stores `dtype`. */
 export function checkDType(op: string, backend: Backend, dtype: DType): void {
   if (!backend.supports(dtype)) {
+    if (dtype === 'int8' || dtype === 'uint8') {
+      throw new Error(
+        `${op}: dtype ${dtype} is not supported on ${backend.name} (WGSL has no 8-bit storage type, so int8 and uint8 are cpu-only; ` +
+          `cast on cpu first, e.g. x.to('int32') or x.to('float32'), or keep the tensor on 'cpu')`,
+      );
+    }
     throw new Error(`${op}: dtype ${dtype} is not supported on ${backend.name} (float64 is cpu-only; use float32 or .to('cpu'))`);
   }
 }
@@ -91,4 +98,4 @@ export function empty(op: string, device: DeviceName, dtype: DType, shape: Shape
 
 /** The most elements a cpu tensor can hold (one TypedArray). */
 export const MAX_CPU_ELEMENTS = 2 ** 32;
-const BYTES: Record<DType, number> = { float32: 4, int32: 4, float64: 8, bool: 1 };
+const BYTES: Record<DType, number> = { float32: 4, int32: 4, float64: 8, bool: 1, int8: 1, uint8: 1 };

@@ -18,7 +18,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 
 function castKernel(x: Tensor, dtype: DType): Tensor {
   const device = checkInputs('cast', x);
-  if (!isDType(dtype)) throw new Error(`cast: unknown dtype '${String(dtype)}' (expected float32, int32, float64 or bool)`);
+  if (!isDType(dtype)) throw new Error(`cast: unknown dtype '${String(dtype)}' (expected float32, int32, float64, bool, int8 or uint8)`);
   if (x.dtype === dtype) return x;
   checkDType('cast', getBackend(device), dtype);
   const out = empty('cast', device, dtype, x.shape);

@@ -35,7 +35,7 @@ export interface AlphaOptions {
 }
 
 /** bool < integer < floating point: a result may be written into a tensor of its category or a higher one. */
-const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 2 };
+const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, int8: 1, uint8: 1, float32: 2, float64: 2 };
 
 function describeTensor(t: Tensor): string {
   return `${fmtShape(t.shape)} ${t.dtype}`;
@@ -219,19 +219,22 @@ export function clampInplace(self: Tensor, min?: TensorOrScalar | null, max?: Te
 
 /**
  * The value a fill writes into an element of `dtype`, as PyTorch converts a scalar: floats
- * take it as is, int32 truncates toward zero (refusing NaN, infinities and values out of
- * range), bool is value != 0.
+ * take it as is, int32/int8/uint8 truncate toward zero (refusing NaN, infinities and values out
+ * of range), bool is value != 0.
  */
 function fillValue(op: string, dtype: DType, value: number | boolean): number {
   const v = Number(value);
   if (dtype === 'bool') return v !== 0 ? 1 : 0; // NaN is true, as a cast makes it
-  if (dtype !== 'int32') return v;
+  const range = INT_RANGE[dtype];
+  if (!range) return v;
   const t = Math.trunc(v);
-  if (!Number.isFinite(v) || t < -2147483648 || t > 2147483647) {
-    throw new Error(`${op}: the value ${v} cannot be converted to int32 without overflow (int32 holds integers in [-2147483648, 2147483647])`);
+  if (!Number.isFinite(v) || t < range[0] || t > range[1]) {
+    throw new Error(`${op}: the value ${v} cannot be converted to ${dtype} without overflow (${dtype} holds integers in [${range[0]}, ${range[1]}])`);
   }
   return t;
 }
+
+const INT_RANGE: Partial<Record<DType, [number, number]>> = { int32: [-2147483648, 2147483647], int8: [-128, 127], uint8: [0, 255] };
 
 /** Sets every element to `value` (a number, a boolean, or a 0-d tensor). */
 export function fillInplace(self: Tensor, value: number | boolean | Tensor, op = 'fill_'): Tensor {

@@ -13,7 +13,7 @@ import { trace } from '../../autograd/node.js';
  * x[..., k, ...]. As PyTorch: `dim` may be negative, a 0-d x gives a 0-d copy (dim 0 or -1),
  * empty dims give an empty result. dtype: float32 and float64 stay; int32 stays int32 and
  * wraps around on overflow (PyTorch promotes integer cumsum to int64, which webgrad has not);
- * bool sums as int32.
+ * bool, int8 and uint8 sum as int32.
  *
  * Gradient: the reversed cumsum of g along dim (each x[k] feeds out[j] for j >= k).
  */
@@ -34,7 +34,8 @@ function scan(x: Tensor, dim: number, reverse: boolean): Tensor {
 function scanKernel(x: Tensor, dim: number, reverse: boolean): Tensor {
   const device = checkInputs('cumsum', x);
   const d = normAxis('cumsum', dim, x.ndim);
-  if (x.dtype === 'bool') {
+  if (x.dtype === 'bool' || x.dtype === 'int8' || x.dtype === 'uint8') {
+    // Summed in int32, as PyTorch sums them in int64.
     const xi = cast(x, 'int32');
     const out = scanKernel(xi, d, reverse);
     xi.dispose();
