@@ -14,6 +14,7 @@ import type { NormKernels } from './norm/types.js';
 import type { OptimKernels } from './optim/types.js';
 import type { PoolKernels } from './pool/types.js';
 import type { SoftmaxKernels } from './softmax/types.js';
+import type { RecurrentKernels } from './recurrent/types.js';
 
 export interface KernelFamilies {
   /** unary ops, binary ops, where (the op tables of ops.ts). */
@@ -34,4 +35,6 @@ export interface KernelFamilies {
   readonly optim: OptimKernels;
   /** prefix sums along one dim (cumsum and its adjoint). */
   readonly cumsum: CumsumKernels;
+  /** the fused gate math of one RNN / LSTM / GRU step and its adjoint. */
+  readonly recurrent: RecurrentKernels;
 }

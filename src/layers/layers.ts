@@ -8,73 +8,21 @@
  * and `dtype`. Too many positional arguments, an unknown option, a setting given both ways
  * and a value out of range are errors naming the layer.
  */
-import type { DeviceName } from '../kernels/backend.js';
-import { empty } from '../tensor/ops/core.js';
 import { getDefaultDevice } from '../runtime.js';
-import type { DType } from '../core/dtype.js';
 import { ones, zeros } from '../tensor/creation.js';
 import { fmtShape } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as F from '../nn/functional/index.js';
 import * as init from './init.js';
-import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
+import { checkBoolean, checkChoice, checkNumber, describe } from '../core/options.js';
 import { Module, copyInto } from './module.js';
+import { PLACEMENT, bool, layerArgs, param, placement, posInt, type LayerOptions, type WithOptions } from './args.js';
 import { noGrad } from '../autograd/mode.js';
 import { tidy } from '../tensor/memory.js';
 
-/** Where a layer's parameters live and their dtype (default: the default device, float32). */
-export interface LayerOptions {
-  device?: DeviceName;
-  dtype?: DType;
-}
-const PLACEMENT = ['device', 'dtype'] as const;
+export type { LayerOptions, WithOptions } from './args.js';
 
 type Pair = number | [number, number];
-
-/**
- * The argument lists a layer takes after its required arguments: any prefix of PyTorch's
- * positional arguments `P`, then optionally the options object `O`.
- */
-export type WithOptions<P extends unknown[], O> = P extends [...infer Init, unknown] ? [...P, O?] | WithOptions<Init, O> : [O?];
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
-/**
- * PyTorch-style arguments: `args` (what follows the required arguments) are positional
- * settings named by `positional`, in order, then an optional options object whose keys must be
- * in `accepted`. Returns the settings by name; a setting given both ways is an error.
- */
-function layerArgs(op: string, required: readonly string[], args: readonly unknown[], positional: readonly string[], accepted: readonly string[]): Record<string, unknown> {
-  const rest = [...args];
-  while (rest.length > 0 && rest[rest.length - 1] === undefined) rest.pop();
-  const last = rest[rest.length - 1];
-  let out: Record<string, unknown> = {};
-  if (rest.length > 0 && isPlainObject(last)) {
-    out = { ...checkOptions(op, last, accepted) };
-    rest.pop();
-  } else if (rest.length > positional.length && typeof last === 'object' && last !== null && !Array.isArray(last)) {
-    checkOptions(op, last, accepted); // names what it got instead of an options object
-  }
-  const misplaced = rest.findIndex(isPlainObject);
-  if (misplaced >= 0) throw new Error(`${op}: the options object must be the last argument, got one as argument ${required.length + misplaced + 1}`);
-  if (rest.length > positional.length) {
-    const takes = [...required, ...positional].join(', ');
-    throw new Error(`${op}: too many positional arguments: it takes (${takes}${takes ? ', ' : ''}options), got ${required.length + rest.length} positional arguments`);
-  }
-  rest.forEach((v, i) => {
-    const name = positional[i]!;
-    if (v === undefined) return;
-    if (out[name] !== undefined) throw new Error(`${op}: ${name} is given twice, as argument ${required.length + i + 1} and as an option`);
-    out[name] = v;
-  });
-  return out;
-}
-
-const posInt = (op: string, name: string, v: unknown): number => checkNumber(op, name, v, { int: true, min: 1 });
 
 /** An integer >= min, or a list of `n` of them. */
 function sizes(op: string, name: string, v: unknown, n: number, min: number): number[] {
@@ -85,15 +33,6 @@ function sizes(op: string, name: string, v: unknown, n: number, min: number): nu
   throw new Error(`${op}: ${name} must be an integer >= ${min} or ${list} of them, got ${describe(v)}`);
 }
 
-function placement(op: string, o: Record<string, unknown>): LayerOptions {
-  const out: LayerOptions = {};
-  if (o.device !== undefined) out.device = checkChoice(op, 'device', o.device, ['cpu', 'webgpu'] as const);
-  if (o.dtype !== undefined) out.dtype = checkChoice(op, 'dtype', o.dtype, ['float32', 'float64'] as const);
-  return out;
-}
-
-const bool = (op: string, name: string, v: unknown, dflt: boolean): boolean => (v === undefined ? dflt : checkBoolean(op, name, v));
-
 /** PyTorch's `inplace` flag: false is accepted; true is refused, as webgrad ops make new tensors. */
 function noInplace(op: string, v: unknown): void {
   if (v !== undefined && checkBoolean(op, 'inplace', v)) {
@@ -102,11 +41,6 @@ function noInplace(op: string, v: unknown): void {
 }
 
 const fmtSizes = (v: readonly number[]): string => (v.every((x) => x === v[0]) ? String(v[0]) : v.join('x'));
-
-function param(m: Module, name: string, shape: number[], o: LayerOptions): Tensor {
-  const t = empty(`${m.constructor.name}`, o.device ?? getDefaultDevice(), o.dtype ?? 'float32', shape);
-  return m.registerParameter(name, t)!;
-}
 
 function expectShape(m: Module, x: Tensor, ok: boolean, expected: string): void {
   if (!ok) throw new Error(`${m.constructor.name}(${m.extraRepr()}): expected input ${expected}, got ${fmtShape(x.shape)}`);

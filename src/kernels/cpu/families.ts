@@ -13,5 +13,6 @@ import { cpuKernels as softmax } from '../softmax/cpu.js';
 import { cpuKernels as norm } from '../norm/cpu.js';
 import { cpuKernels as optim } from '../optim/cpu.js';
 import { cpuKernels as cumsum } from '../cumsum/cpu.js';
+import { cpuKernels as recurrent } from '../recurrent/cpu.js';
 
-export const cpuFamilies: KernelFamilies = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim, cumsum };
+export const cpuFamilies: KernelFamilies = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim, cumsum, recurrent };

@@ -16,9 +16,10 @@ import * as softmax from '../softmax/webgpu.js';
 import * as norm from '../norm/webgpu.js';
 import * as optim from '../optim/webgpu.js';
 import * as cumsum from '../cumsum/webgpu.js';
+import * as recurrent from '../recurrent/webgpu.js';
 
 /** One row per family: its module, with `webgpuKernels(b)` (typed to the family's interface) and `SHADERS`. */
-const FAMILIES = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim, cumsum } satisfies {
+const FAMILIES = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim, cumsum, recurrent } satisfies {
   [F in keyof KernelFamilies]: { webgpuKernels: (b: WebGPUContext) => KernelFamilies[F]; SHADERS: Record<string, KernelSource> };
 };
 
