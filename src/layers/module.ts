@@ -40,8 +40,13 @@ export abstract class Module {
     return new Proxy(this, { defineProperty: defineOn, deleteProperty: deleteOn, set: setOn });
   }
 
-  /** The computation. Call it directly: `model.forward(x)`. */
-  abstract forward(...inputs: Tensor[]): Tensor;
+  /**
+   * The computation. Call it directly: `model.forward(x)`. As in PyTorch, the arguments and the
+   * result are the layer's own (a tensor for most; the recurrent layers take a state and options
+   * and return [output, state]): each subclass types its own, so the base leaves them open.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  abstract forward(...inputs: any[]): any;
 
   /** Registers (or replaces) a parameter; it becomes a leaf that requires grad. */
   registerParameter(name: string, t: Tensor | null): Tensor | null {

@@ -7,3 +7,4 @@ export * as init from '../layers/init.js';
 export { Module, type LoadResult } from '../layers/module.js';
 export * from '../layers/layers.js';
 export * from '../layers/losses.js';
+export * from '../layers/recurrent.js';
