@@ -115,6 +115,15 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       t(d).cumsum(1); // cumsum.wgsl:row_thread
       wg.full([2, 9000], 1, { dtype: d, device }).cumsum(1); // chunk_scan, then add_carry (more than WG * 8 elements a row)
     }
+    // ---- kernel families: recurrent (recurrent_step.wgsl and recurrent_grad.wgsl: rnn_tanh, rnn_relu, lstm, gru) ----
+    {
+      const x = wg.ones([2, 1, 2], { device });
+      const back = (y: wg.Tensor) => y.sum().backward();
+      back(new wg.nn.RNN(2, 3, { device }).forward(x)[0]);
+      back(new wg.nn.RNN(2, 3, 1, 'relu', { device }).forward(x)[0]);
+      back(new wg.nn.LSTM(2, 3, { device }).forward(x)[0]);
+      back(new wg.nn.GRU(2, 3, { device }).forward(x)[0]);
+    }
     await wg.sync();
     const backend = wg.getBackend('webgpu') as WebGPUBackend;
     const kernels = backend.pipelines.all();
