@@ -241,6 +241,18 @@ describe('layouts, states and dropout', () => {
     expect(await data(h)).toEqual(await data(h1));
   });
 
+  it('a cell given an unbatched [inputSize] input and state gives [hidden], as the batch of one', async () => {
+    const cell = new nn.LSTMCell(3, 4);
+    const x = wg.randn([3]);
+    const h = wg.randn([4]);
+    const c = wg.randn([4]);
+    const [h1, c1] = cell.forward(x, [h, c]);
+    const [hb, cb] = cell.forward(x.unsqueeze(0), [h.unsqueeze(0), c.unsqueeze(0)]);
+    expect(h1.shape).toEqual([4]);
+    expect(await data(h1)).toEqual(await data(hb));
+    expect(await data(c1)).toEqual(await data(cb));
+  });
+
   it('the final hidden state of the last layer is the last output step (forward direction)', async () => {
     const m = new nn.RNN(2, 3, { numLayers: 3 });
     const [y, h] = m.forward(wg.randn([4, 2, 2]));
