@@ -17,11 +17,10 @@ import { valuesIfHost } from '../tensor/ops/transfer.js';
 import { noGrad } from '../autograd/mode.js';
 import * as F from '../nn/functional/index.js';
 import { cellStep, type CellKind } from '../nn/functional/recurrent.js';
+import { GATES } from '../kernels/recurrent/types.js';
 import * as init from './init.js';
 import { Module } from './module.js';
 import { PLACEMENT, bool, layerArgs, param, placement, posInt, type LayerOptions, type WithOptions } from './args.js';
-
-const GATES: Record<CellKind, number> = { rnnTanh: 1, rnnRelu: 1, lstm: 4, gru: 3 };
 
 /** Options of nn.RNN, nn.LSTM and nn.GRU (PyTorch's, camelCase). */
 export interface RecurrentOptions extends LayerOptions {

@@ -4,7 +4,7 @@
  */
 import type { View } from '../backend.js';
 import type { TypedArray } from '../../core/dtype.js';
-import type { CellGrads, CellInputs, CellKind, RecurrentKernels } from './types.js';
+import { GATES, type CellGrads, type CellInputs, type CellKind, type RecurrentKernels } from './types.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
 const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
@@ -26,7 +26,7 @@ function gates(x: CellInputs, G: number, H: number) {
 }
 
 export function cellStep(cell: CellKind, B: number, H: number, x: CellInputs, out: View): void {
-  const G = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+  const G = GATES[cell];
   const pre = gates(x, G, H);
   const hPrev = reader(x.hPrev);
   const cPrev = reader(x.cPrev);
@@ -67,7 +67,7 @@ export function cellStep(cell: CellKind, B: number, H: number, x: CellInputs, ou
 }
 
 export function cellBackward(cell: CellKind, B: number, H: number, x: CellInputs, gOut: View, d: CellGrads): void {
-  const G = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+  const G = GATES[cell];
   const pre = gates(x, G, H);
   const hPrev = reader(x.hPrev);
   const cPrev = reader(x.cPrev);
