@@ -131,6 +131,15 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       const y = wg.full([1, 1, 3, 3], 0.5, { device, requiresGrad: true });
       wg.F.interpolate(y, { size: 5, mode: 'bilinear' }).sum().backward(); // resample.wgsl:axis_fwd, axis_grad
     }
+    // ---- kernel families: recurrent (recurrent_step.wgsl and recurrent_grad.wgsl: rnn_tanh, rnn_relu, lstm, gru) ----
+    {
+      const x = wg.ones([2, 1, 2], { device });
+      const back = (y: wg.Tensor) => y.sum().backward();
+      back(new wg.nn.RNN(2, 3, { device }).forward(x)[0]);
+      back(new wg.nn.RNN(2, 3, 1, 'relu', { device }).forward(x)[0]);
+      back(new wg.nn.LSTM(2, 3, { device }).forward(x)[0]);
+      back(new wg.nn.GRU(2, 3, { device }).forward(x)[0]);
+    }
     await wg.sync();
     const backend = wg.getBackend('webgpu') as WebGPUBackend;
     const kernels = backend.pipelines.all();

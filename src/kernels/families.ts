@@ -17,6 +17,7 @@ import type { SoftmaxKernels } from './softmax/types.js';
 import type { SortKernels } from './sort/types.js';
 import type { ScatterKernels } from './scatter/types.js';
 import type { ResampleKernels } from './resample/types.js';
+import type { RecurrentKernels } from './recurrent/types.js';
 
 export interface KernelFamilies {
   /** unary ops, binary ops, where (the op tables of ops.ts). */
@@ -43,4 +44,6 @@ export interface KernelFamilies {
   readonly scatter: ScatterKernels;
   /** separable resampling along one axis and its adjoint (interpolate). */
   readonly resample: ResampleKernels;
+  /** the fused gate math of one RNN / LSTM / GRU step and its adjoint. */
+  readonly recurrent: RecurrentKernels;
 }

@@ -1,13 +1,28 @@
 /**
- * The argument handling the layers share (layers.ts, attention.ts): PyTorch-style positional
- * settings followed by an options object, and the placement options. Internal: not part of `nn`.
+ * The argument handling every layer shares (src/layers/layers.ts, recurrent.ts): PyTorch's
+ * positional arguments then an options object, placement (device, dtype), parameters.
+ * Internal: src/nn/index.ts does not re-export this file.
  */
 import type { DeviceName } from '../kernels/backend.js';
 import type { DType } from '../core/dtype.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { empty } from '../tensor/ops/core.js';
+import { getDefaultDevice } from '../runtime.js';
 import { checkBoolean, checkChoice, checkNumber, checkOptions } from '../core/options.js';
+import type { Module } from './module.js';
 
-/** The placement options every layer with parameters takes. */
+/** Where a layer's parameters live and their dtype (default: the default device, float32). */
+export interface LayerOptions {
+  device?: DeviceName;
+  dtype?: DType;
+}
 export const PLACEMENT = ['device', 'dtype'] as const;
+
+/**
+ * The argument lists a layer takes after its required arguments: any prefix of PyTorch's
+ * positional arguments `P`, then optionally the options object `O`.
+ */
+export type WithOptions<P extends unknown[], O> = P extends [...infer Init, unknown] ? [...P, O?] | WithOptions<Init, O> : [O?];
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
@@ -48,11 +63,17 @@ export function layerArgs(op: string, required: readonly string[], args: readonl
 
 export const posInt = (op: string, name: string, v: unknown): number => checkNumber(op, name, v, { int: true, min: 1 });
 
-export function placement(op: string, o: Record<string, unknown>): { device?: DeviceName; dtype?: DType } {
-  const out: { device?: DeviceName; dtype?: DType } = {};
+export function placement(op: string, o: Record<string, unknown>): LayerOptions {
+  const out: LayerOptions = {};
   if (o.device !== undefined) out.device = checkChoice(op, 'device', o.device, ['cpu', 'webgpu'] as const);
   if (o.dtype !== undefined) out.dtype = checkChoice(op, 'dtype', o.dtype, ['float32', 'float64'] as const);
   return out;
 }
 
 export const bool = (op: string, name: string, v: unknown, dflt: boolean): boolean => (v === undefined ? dflt : checkBoolean(op, name, v));
+
+export function param(m: Module, name: string, shape: number[], o: LayerOptions): Tensor {
+  const t = empty(`${m.constructor.name}`, o.device ?? getDefaultDevice(), o.dtype ?? 'float32', shape);
+  return m.registerParameter(name, t)!;
+}
+

@@ -8,36 +8,22 @@
  * and `dtype`. Too many positional arguments, an unknown option, a setting given both ways
  * and a value out of range are errors naming the layer.
  */
-import type { DeviceName } from '../kernels/backend.js';
-import { empty } from '../tensor/ops/core.js';
 import { getDefaultDevice } from '../runtime.js';
-import type { DType } from '../core/dtype.js';
 import { ones, zeros } from '../tensor/creation.js';
 import { fmtShape } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as F from '../nn/functional/index.js';
 import * as init from './init.js';
-import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
+import { checkBoolean, checkChoice, checkNumber, describe } from '../core/options.js';
 import { Module, copyInto } from './module.js';
-import { PLACEMENT, bool, isPlainObject, layerArgs, placement, posInt } from './args.js';
+import { PLACEMENT, bool, layerArgs, param, placement, posInt, type LayerOptions, type WithOptions } from './args.js';
 import { noGrad } from '../autograd/mode.js';
 import { tidy } from '../tensor/memory.js';
 import { INTERPOLATE_MODES, refuseNotDone } from '../nn/functional/interpolate-modes.js';
 
-/** Where a layer's parameters live and their dtype (default: the default device, float32). */
-export interface LayerOptions {
-  device?: DeviceName;
-  dtype?: DType;
-}
+export type { LayerOptions, WithOptions } from './args.js';
 
 type Pair = number | [number, number];
-
-/**
- * The argument lists a layer takes after its required arguments: any prefix of PyTorch's
- * positional arguments `P`, then optionally the options object `O`.
- */
-export type WithOptions<P extends unknown[], O> = P extends [...infer Init, unknown] ? [...P, O?] | WithOptions<Init, O> : [O?];
-
 
 /** An integer >= min, or a list of `n` of them. */
 function sizes(op: string, name: string, v: unknown, n: number, min: number): number[] {
@@ -48,7 +34,6 @@ function sizes(op: string, name: string, v: unknown, n: number, min: number): nu
   throw new Error(`${op}: ${name} must be an integer >= ${min} or ${list} of them, got ${describe(v)}`);
 }
 
-
 /** PyTorch's `inplace` flag: false is accepted; true is refused, as webgrad ops make new tensors. */
 function noInplace(op: string, v: unknown): void {
   if (v !== undefined && checkBoolean(op, 'inplace', v)) {
@@ -57,11 +42,6 @@ function noInplace(op: string, v: unknown): void {
 }
 
 const fmtSizes = (v: readonly number[]): string => (v.every((x) => x === v[0]) ? String(v[0]) : v.join('x'));
-
-function param(m: Module, name: string, shape: number[], o: LayerOptions): Tensor {
-  const t = empty(`${m.constructor.name}`, o.device ?? getDefaultDevice(), o.dtype ?? 'float32', shape);
-  return m.registerParameter(name, t)!;
-}
 
 function expectShape(m: Module, x: Tensor, ok: boolean, expected: string): void {
   if (!ok) throw new Error(`${m.constructor.name}(${m.extraRepr()}): expected input ${expected}, got ${fmtShape(x.shape)}`);

@@ -42,9 +42,10 @@ export abstract class Module {
   }
 
   /**
-   * The computation. Call it directly: `model.forward(x)`. Most layers take and return tensors;
-   * the signature is open because some take options and return several tensors, as PyTorch's
-   * (MultiheadAttention's `forward(q, k, v, { ... })` returns `[output, weights]`).
+   * The computation. Call it directly: `model.forward(x)`. As in PyTorch, the arguments and the
+   * result are the layer's own (a tensor for most; MultiheadAttention's `forward(q, k, v, { ... })`
+   * returns [output, weights], the recurrent layers take a state and options and return
+   * [output, state]): each subclass types its own, so the base leaves them open.
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   abstract forward(...inputs: any[]): any;

@@ -8,3 +8,4 @@ export { Module, type LoadResult } from '../layers/module.js';
 export * from '../layers/layers.js';
 export * from '../layers/losses.js';
 export * from '../layers/attention.js';
+export * from '../layers/recurrent.js';

@@ -16,5 +16,6 @@ import { cpuKernels as cumsum } from '../cumsum/cpu.js';
 import { cpuKernels as sort } from '../sort/cpu.js';
 import { cpuKernels as scatter } from '../scatter/cpu.js';
 import { cpuKernels as resample } from '../resample/cpu.js';
+import { cpuKernels as recurrent } from '../recurrent/cpu.js';
 
-export const cpuFamilies: KernelFamilies = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim, cumsum, sort, scatter, resample };
+export const cpuFamilies: KernelFamilies = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim, cumsum, sort, scatter, resample, recurrent };

@@ -19,9 +19,10 @@ import * as cumsum from '../cumsum/webgpu.js';
 import * as sort from '../sort/webgpu.js';
 import * as scatter from '../scatter/webgpu.js';
 import * as resample from '../resample/webgpu.js';
+import * as recurrent from '../recurrent/webgpu.js';
 
 /** One row per family: its module, with `webgpuKernels(b)` (typed to the family's interface) and `SHADERS`. */
-const FAMILIES = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim, cumsum, sort, scatter, resample } satisfies {
+const FAMILIES = { elementwise, reduce, matmul, conv, pooling, softmax, norm, optim, cumsum, sort, scatter, resample, recurrent } satisfies {
   [F in keyof KernelFamilies]: { webgpuKernels: (b: WebGPUContext) => KernelFamilies[F]; SHADERS: Record<string, KernelSource> };
 };
 
