@@ -5,7 +5,7 @@
  * (llvmpipe on a machine without a GPU): if it cannot, the suites fail. Only an explicit
  * WEBGRAD_TEST_NO_WEBGPU=1 (a run told there is no adapter) drops webgpu, and it says so.
  */
-import { beforeAll, expect } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { DeviceName, Tensor } from '../src/index.js';
 
@@ -83,4 +83,13 @@ export function rng(): number {
 }
 export function reseed(s: number): void {
   state = s | 0;
+}
+
+/**
+ * `it` for the webgpu pass of a `describe.each(DEVICES)` suite, registering nothing on the cpu
+ * pass: for tests that compare webgpu against cpu, which mean nothing when the device under test
+ * is cpu itself. (A registered-but-skipped test would show as skipped in every run.)
+ */
+export function itOnWebgpu(device: DeviceName): typeof it {
+  return (device === 'webgpu' ? it : () => undefined) as unknown as typeof it;
 }
