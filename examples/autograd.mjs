@@ -11,6 +11,11 @@ const arg = (name) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
+for (let i = 2; i < process.argv.length; i += 2) {
+  const a = process.argv[i];
+  if (!['--device', '--dot', '--html'].includes(a)) throw new Error(`autograd: unknown argument ${a} (accepted: --device, --dot, --html)`);
+  if (i + 1 >= process.argv.length) throw new Error(`autograd: ${a} needs a value`);
+}
 const device = arg('--device') ?? 'cpu';
 if (device === 'webgpu') await wg.init({ backend: 'webgpu' });
 

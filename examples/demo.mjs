@@ -8,6 +8,10 @@
 // A later issue turns this into a training run on Fashion-MNIST.
 import * as wg from 'webgrad';
 
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i += 2) {
+  if (argv[i] !== '--size') throw new Error(`demo: unknown argument ${argv[i]} (accepted: --size)`);
+}
 const sizeArg = process.argv.indexOf('--size');
 const batch = sizeArg > 0 ? Number(process.argv[sizeArg + 1]) : 256;
 if (!Number.isInteger(batch) || batch < 1) throw new Error(`demo: --size must be a positive integer, got ${process.argv[sizeArg + 1]}`);

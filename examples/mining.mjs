@@ -21,6 +21,15 @@ import { join } from 'node:path';
 import * as wg from 'webgrad';
 
 const args = process.argv.slice(2);
+// Every argument is known: a misspelt flag is an error, not a silently ignored setting.
+const VALUE_FLAGS = ['--backend', '--customers', '--data', '--images', '--out', '--pool', '--seed'];
+const SWITCHES = ['--quick'];
+for (let i = 0; i < args.length; i++) {
+  if (SWITCHES.includes(args[i])) continue;
+  if (!VALUE_FLAGS.includes(args[i])) throw new Error(`mining: unknown argument ${args[i]} (accepted: ${[...VALUE_FLAGS, ...SWITCHES].join(', ')})`);
+  if (i + 1 >= args.length) throw new Error(`mining: ${args[i]} needs a value`);
+  i++;
+}
 const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;

@@ -18,6 +18,15 @@
 import * as wg from 'webgrad';
 
 const args = process.argv.slice(2);
+// Every argument is known: a misspelt flag is an error, not a silently ignored setting.
+const VALUE_FLAGS = ['--backend', '--batch-size', '--density', '--dim', '--epochs', '--items', '--l2', '--lr', '--noise', '--rank', '--seed', '--users'];
+const SWITCHES = ['--quick'];
+for (let i = 0; i < args.length; i++) {
+  if (SWITCHES.includes(args[i])) continue;
+  if (!VALUE_FLAGS.includes(args[i])) throw new Error(`recommender: unknown argument ${args[i]} (accepted: ${[...VALUE_FLAGS, ...SWITCHES].join(', ')})`);
+  if (i + 1 >= args.length) throw new Error(`recommender: ${args[i]} needs a value`);
+  i++;
+}
 const quick = args.includes('--quick');
 const opt = (name, dflt) => {
   const i = args.indexOf(name);

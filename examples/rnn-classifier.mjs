@@ -14,6 +14,15 @@
 import * as wg from 'webgrad';
 
 const args = process.argv.slice(2);
+// Every argument is known: a misspelt flag is an error, not a silently ignored setting.
+const VALUE_FLAGS = ['--backend', '--batch-size', '--data', '--epochs', '--hidden', '--layers', '--lr', '--model', '--seed', '--test-limit', '--train-limit'];
+const SWITCHES = ['--full'];
+for (let i = 0; i < args.length; i++) {
+  if (SWITCHES.includes(args[i])) continue;
+  if (!VALUE_FLAGS.includes(args[i])) throw new Error(`rnn-classifier: unknown argument ${args[i]} (accepted: ${[...VALUE_FLAGS, ...SWITCHES].join(', ')})`);
+  if (i + 1 >= args.length) throw new Error(`rnn-classifier: ${args[i]} needs a value`);
+  i++;
+}
 const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;

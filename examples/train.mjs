@@ -16,6 +16,15 @@ import { join } from 'node:path';
 import * as wg from 'webgrad';
 
 const args = process.argv.slice(2);
+// Every argument is known: a misspelt flag is an error, not a silently ignored setting.
+const VALUE_FLAGS = ['--backend', '--batch-size', '--data', '--epochs', '--lr', '--model', '--out', '--seed', '--test-limit', '--train-limit'];
+const SWITCHES = ['--full'];
+for (let i = 0; i < args.length; i++) {
+  if (SWITCHES.includes(args[i])) continue;
+  if (!VALUE_FLAGS.includes(args[i])) throw new Error(`train: unknown argument ${args[i]} (accepted: ${[...VALUE_FLAGS, ...SWITCHES].join(', ')})`);
+  if (i + 1 >= args.length) throw new Error(`train: ${args[i]} needs a value`);
+  i++;
+}
 const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;

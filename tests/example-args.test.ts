@@ -1,0 +1,23 @@
+/**
+ * Every example refuses an argument it does not know, by name, before any work: a misspelt
+ * flag (`--epoch 5`) must not run the default silently.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.mjs')).sort();
+
+describe('examples refuse unknown arguments', () => {
+  it('there are examples', () => expect(examples.length).toBeGreaterThanOrEqual(10));
+  for (const file of examples) {
+    it(`${file} refuses --bogus`, () => {
+      const run = () => execFileSync(process.execPath, [join('examples', file), '--bogus', '1'], {
+        cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, env: { ...process.env, WEBGRAD_BACKEND: 'cpu' },
+      });
+      expect(run).toThrow(new RegExp(`${file.replace('.mjs', '')}: unknown argument --bogus`));
+    });
+  }
+});
