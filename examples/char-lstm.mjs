@@ -31,9 +31,9 @@ const num = (name, dflt, { int = true, min = 1 } = {}) => {
   return v;
 };
 const steps = num('--steps', 300);
-const seqLen = num('--seq-len', 64);
+const seqLen = num('--seq-len', 48);
 const batchSize = num('--batch-size', 32);
-const hidden = num('--hidden', 128);
+const hidden = num('--hidden', 64);
 const layers = num('--layers', 1);
 const lr = num('--lr', 3e-3, { int: false, min: 0 });
 const sampleLen = num('--sample', 300, { min: 0 });
