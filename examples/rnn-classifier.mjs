@@ -100,9 +100,11 @@ for (const kind of which === 'both' ? ['gru', 'lstm'] : [which]) {
   const before = await wg.train.evaluate(model, testLoader, loss, ['accuracy']);
   console.log(`${kind} before training: test loss ${before.loss.toFixed(4)}, test acc ${(100 * before.accuracy).toFixed(2)}%`);
   const optimizer = new wg.optim.Adam(model.parameters(), { lr });
+  // The learning rate follows a cosine from lr down to lr / 20 over the run, stepped per epoch.
+  const scheduler = new wg.optim.CosineAnnealingLR(optimizer, epochs, lr / 20);
   const t0 = performance.now();
   const history = await wg.train.fit({
-    model, loss, optimizer, epochs,
+    model, loss, optimizer, scheduler, epochs,
     train: new wg.data.DataLoader(train, { batchSize, shuffle: true, seed }),
     val: testLoader,
     metrics: ['accuracy'],
