@@ -7,6 +7,7 @@
 //   node examples/rnn-classifier.mjs [--model gru|lstm|both] [--hidden N] [--layers N]
 //                                    [--epochs N] [--batch-size N] [--lr X] [--train-limit N]
 //                                    [--test-limit N] [--full] [--backend webgpu|cpu]
+//                                    [--schedule constant|cosine]
 //                                    [--data DIR] [--seed N]
 //
 // The default run is short (2,000 training images, two epochs per model, lr 5e-3); --full trains on all
@@ -15,7 +16,7 @@ import * as wg from 'webgrad';
 
 const args = process.argv.slice(2);
 // Every argument is known: a misspelt flag is an error, not a silently ignored setting.
-const VALUE_FLAGS = ['--backend', '--batch-size', '--data', '--epochs', '--hidden', '--layers', '--lr', '--model', '--seed', '--test-limit', '--train-limit'];
+const VALUE_FLAGS = ['--backend', '--batch-size', '--data', '--epochs', '--hidden', '--layers', '--lr', '--model', '--schedule', '--seed', '--test-limit', '--train-limit'];
 const SWITCHES = ['--full'];
 for (let i = 0; i < args.length; i++) {
   if (SWITCHES.includes(args[i])) continue;
@@ -43,6 +44,8 @@ const lr = num('--lr', full ? 2e-3 : 5e-3);
 const trainLimit = num('--train-limit', full ? 60000 : 2000);
 const testLimit = num('--test-limit', full ? 10000 : 1000);
 const seed = num('--seed', 1);
+const schedule = opt('--schedule', 'constant');
+if (!['constant', 'cosine'].includes(schedule)) throw new Error(`rnn-classifier: --schedule must be constant or cosine, got ${schedule}`);
 
 // ---- backend -------------------------------------------------------------------------------
 const backend = opt('--backend', 'webgpu');
@@ -100,8 +103,9 @@ for (const kind of which === 'both' ? ['gru', 'lstm'] : [which]) {
   const before = await wg.train.evaluate(model, testLoader, loss, ['accuracy']);
   console.log(`${kind} before training: test loss ${before.loss.toFixed(4)}, test acc ${(100 * before.accuracy).toFixed(2)}%`);
   const optimizer = new wg.optim.Adam(model.parameters(), { lr });
-  // The learning rate follows a cosine from lr down to lr / 20 over the run, stepped per epoch.
-  const scheduler = new wg.optim.CosineAnnealingLR(optimizer, epochs, lr / 20);
+  // --schedule cosine: the learning rate follows a cosine from lr down to lr / 20 over the run,
+  // stepped per epoch; constant (the default) keeps lr.
+  const scheduler = schedule === 'cosine' ? new wg.optim.CosineAnnealingLR(optimizer, epochs, lr / 20) : undefined;
   const t0 = performance.now();
   const history = await wg.train.fit({
     model, loss, optimizer, scheduler, epochs,

@@ -30,7 +30,8 @@ describe('examples/rnn-classifier.mjs', () => {
     }
   });
 
-  it('rejects an unknown model', () => {
+  it('rejects an unknown model or schedule', () => {
     expect(() => run(['--model', 'transformer'])).toThrow(/rnn-classifier: --model must be gru, lstm or both, got transformer/);
+    expect(() => run(['--schedule', 'step'])).toThrow(/rnn-classifier: --schedule must be constant or cosine, got step/);
   });
 });
