@@ -379,7 +379,7 @@ describe('TransformerEncoderLayer', () => {
   });
 });
 
-// webgpu against cpu: there is nothing to compare on a run without webgpu.
+// webgpu only (webgpu against cpu: nothing to compare without webgpu): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1)
 describe.skipIf(NO_WEBGPU)('TransformerEncoderLayer on webgpu', () => {
   const device = 'webgpu' as const;
   it('matches cpu (pre- and post-norm, relu and gelu, padding and causal), forward and gradients', async () => {

@@ -172,6 +172,7 @@ describe('int8/uint8: safetensors', () => {
   });
 });
 
+// webgpu only (the refusal is webgpu's; cpu supports int8/uint8): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1)
 describe.skipIf(NO_WEBGPU)('int8/uint8 on webgpu: refused by name', () => {
   it('creating an int8 tensor on webgpu names the dtype, the device and the cast to make', () => {
     expect(() => wg.tensor([1], { dtype: 'int8', device: 'webgpu' })).toThrow(/^tensor: dtype int8 is not supported on webgpu \(WGSL has no 8-bit storage type.*x\.to\('int32'\)/);

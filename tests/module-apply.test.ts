@@ -68,6 +68,7 @@ describe('Module.double and Module.float', () => {
     expect(sd['0.weight']!.storage).toBe(sd['1.weight']!.storage);
     expect(model.parameters().length).toBe(2);
   });
+  // webgpu only (float64 exists on cpu, so the refusal needs a webgpu module): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1)
   it.skipIf(NO_WEBGPU)('double() on webgpu is refused, naming the module, the tensor and the device', () => {
     const lin = new nn.Linear(2, 2, { device: 'webgpu' });
     expect(() => lin.double()).toThrow("Linear.double: float64 exists on the cpu backend only, and 'weight' is on webgpu");
