@@ -10,8 +10,19 @@ const wgslAsText = {
   },
 };
 
+// The wasm backend's compiled kernels are imported as bytes, as esbuild's loader: binary does.
+const wasmAsBytes = {
+  name: 'wasm-as-bytes',
+  enforce: 'pre' as const,
+  load(id: string) {
+    if (!id.endsWith('.wasm')) return null;
+    const b64 = readFileSync(id).toString('base64');
+    return { code: `export default Uint8Array.from(atob(${JSON.stringify(b64)}), (c) => c.charCodeAt(0));`, map: null };
+  },
+};
+
 export default defineConfig({
-  plugins: [wgslAsText],
+  plugins: [wgslAsText, wasmAsBytes],
   test: {
     include: ['tests/**/*.test.ts'],
     // Dawn's Node addon is safest in child processes; --expose-gc lets the memory tests force collection.

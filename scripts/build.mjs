@@ -6,7 +6,8 @@
 //   dist/webgrad.browser.js  ESM for browsers (navigator.gpu); no Node built-ins
 //   dist/types/              .d.ts for the public API
 //
-// Both bundles hold the WGSL sources as text (loader: text) and wgsl_reflect (imported by its
+// Both bundles hold the WGSL sources as text (loader: text), the wasm backend's compiled
+// kernels as bytes (loader: binary; scripts/build-wasm.mjs makes them) and wgsl_reflect (imported by its
 // ESM path, since its package `main` is CommonJS). `webgpu` stays external: it is a native
 // addon, imported dynamically only in Node.
 //
@@ -28,7 +29,7 @@ const common = {
   format: 'esm',
   target: 'es2022',
   sourcemap: true,
-  loader: { '.wgsl': 'text' },
+  loader: { '.wgsl': 'text', '.wasm': 'binary' },
   external: ['webgpu'],
   legalComments: 'none',
   logLevel: 'warning',

@@ -1,7 +1,8 @@
 /**
  * Backend registry and selection. `cpu` is always there; `webgpu` exists after
  * `await init({ backend: 'webgpu' })` (or `init()` with WEBGRAD_BACKEND=webgpu) has found
- * an adapter. The default device for new tensors is the backend `init` chose.
+ * an adapter, and `wasm` after `await init({ backend: 'wasm' })` has started its module and
+ * threads. The default device for new tensors is the backend `init` chose.
  */
 import type { Backend, DeviceName } from './kernels/backend.js';
 import { envVar } from './core/env.js';
@@ -9,22 +10,24 @@ import { envVar } from './core/env.js';
 export { envVar };
 import { CpuBackend } from './kernels/cpu/index.js';
 import type { AdapterReport, WebGPUOptions } from './kernels/webgpu/device.js';
+import type { WasmInfo, WasmOptions } from './kernels/wasm/runtime.js';
+import { DEVICE_NAMES } from './core/device.js';
 
 const backends: Partial<Record<DeviceName, Backend>> = { cpu: new CpuBackend() };
 let defaultDevice: DeviceName = 'cpu';
 let webgpuReport: AdapterReport | undefined;
 
 export function isDeviceName(x: unknown): x is DeviceName {
-  return x === 'cpu' || x === 'webgpu';
+  return x === 'cpu' || x === 'webgpu' || x === 'wasm';
 }
 
 /** The backend for `device`, with a clear error if it was never initialised. */
 export function getBackend(device: DeviceName = defaultDevice): Backend {
   const b = backends[device];
   if (b) return b;
-  if (!isDeviceName(device)) throw new Error(`device: unknown device '${String(device)}' (expected 'cpu' or 'webgpu')`);
+  if (!isDeviceName(device)) throw new Error(`device: unknown device '${String(device)}' (expected ${DEVICE_NAMES.map((d) => `'${d}'`).join(', ')})`);
   throw new Error(
-    `device: the webgpu backend is not initialised; call \`await webgrad.init({ backend: 'webgpu' })\` before making webgpu tensors`,
+    `device: the ${device} backend is not initialised; call \`await webgrad.init({ backend: '${device}' })\` before making ${device} tensors`,
   );
 }
 
@@ -32,8 +35,8 @@ export function getDefaultDevice(): DeviceName {
   return defaultDevice;
 }
 
-export interface InitOptions extends WebGPUOptions {
-  /** 'webgpu' or 'cpu'; defaults to the WEBGRAD_BACKEND environment variable, else 'webgpu'. */
+export interface InitOptions extends WebGPUOptions, WasmOptions {
+  /** 'webgpu', 'wasm' or 'cpu'; defaults to the WEBGRAD_BACKEND environment variable, else 'webgpu'. */
   backend?: DeviceName;
 }
 
@@ -46,7 +49,27 @@ export async function init(options: InitOptions = {}): Promise<DeviceName> {
   const fromEnv = envVar('WEBGRAD_BACKEND');
   const want = options.backend ?? (fromEnv as DeviceName | undefined) ?? 'webgpu';
   if (!isDeviceName(want)) {
-    throw new Error(`init: unknown backend '${want}' (from ${options.backend ? 'options' : 'WEBGRAD_BACKEND'}; expected 'cpu' or 'webgpu')`);
+    throw new Error(`init: unknown backend '${want}' (from ${options.backend ? 'options' : 'WEBGRAD_BACKEND'}; expected ${DEVICE_NAMES.map((d) => `'${d}'`).join(', ')})`);
+  }
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 256)) {
+    throw new Error(`init: threads must be an integer from 1 to 256, got ${String(options.threads)}`);
+  }
+  if (options.heapMiB !== undefined && !(Number.isInteger(options.heapMiB) && options.heapMiB >= 16 && options.heapMiB <= 4096)) {
+    throw new Error(`init: heapMiB must be an integer from 16 to 4096, got ${String(options.heapMiB)}`);
+  }
+  if (want !== 'wasm' && (options.threads !== undefined || options.heapMiB !== undefined)) {
+    throw new Error(`init: threads and heapMiB are options of the wasm backend, not of '${want}' (pass backend: 'wasm')`);
+  }
+  if (want === 'wasm') {
+    const wasm = backends.wasm as (Backend & { info(): WasmInfo; close(): void }) | undefined;
+    const asked = { threads: options.threads, heapMiB: options.heapMiB };
+    if (wasm && asked.threads !== undefined && asked.threads !== wasm.info().threads) {
+      throw new Error(`init: the wasm backend already runs ${wasm.info().threads} threads; threads cannot change once it has started (got ${asked.threads})`);
+    }
+    if (!wasm) {
+      const { WasmBackend } = await import('./kernels/wasm/index.js');
+      backends.wasm = await WasmBackend.create({ ...(asked.threads !== undefined ? { threads: asked.threads } : {}), ...(asked.heapMiB !== undefined ? { heapMiB: asked.heapMiB } : {}) });
+    }
   }
   // A lost device (destroyed, driver reset) is replaced by a fresh one; tensors made on the old
   // one keep failing with the lost-device error.
@@ -68,6 +91,8 @@ export interface BackendInfo {
   backends: DeviceName[];
   /** The WebGPU adapter in use, once initialised. */
   webgpu?: AdapterReport;
+  /** The wasm backend's SIMD, threads and memory, once initialised. */
+  wasm?: WasmInfo;
 }
 
 /** Which backends are up and which adapter WebGPU runs on. */
@@ -76,6 +101,7 @@ export function backendInfo(): BackendInfo {
     defaultDevice,
     backends: Object.keys(backends) as DeviceName[],
     ...(webgpuReport ? { webgpu: webgpuReport } : {}),
+    ...(backends.wasm ? { wasm: (backends.wasm as unknown as { info(): WasmInfo }).info() } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
  * (against finite differences in float64 and against a hand-worked case), webgpu against cpu,
  * chunked rows. Refused calls: tests/sweep/ops13a.ts.
  */
+import type { DeviceName } from '../src/index.js';
 import { describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
@@ -33,7 +34,7 @@ async function expectReference(y: Tensor, x: Tensor, dim: number, tol = 1e-6): P
 }
 
 /** Values in [0.5, 1.5) with some exact zeros: the products stay in range and zeros are met. */
-function withZeros(shape: number[], device: 'cpu' | 'webgpu', zeroRate = 0.15): [Tensor, Tensor] {
+function withZeros(shape: number[], device: DeviceName, zeroRate = 0.15): [Tensor, Tensor] {
   const n = shape.reduce((a, b) => a * b, 1);
   const v = Float32Array.from({ length: n }, () => (rng() < zeroRate ? 0 : 0.5 + rng()));
   return [wg.tensor(v, { shape, device: 'cpu' }), wg.tensor(v, { shape, device })];

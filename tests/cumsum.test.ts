@@ -4,6 +4,7 @@
  * 65535-iteration loop cap), every webgpu path, int32 / bool / float64, empty and 0-d inputs,
  * the gradient, and the refused calls. gradcheck / gradgradcheck: tests/gradients.test.ts.
  */
+import type { DeviceName } from '../src/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
@@ -26,7 +27,7 @@ function reference(values: ArrayLike<number>, shape: number[], dim: number): num
 }
 
 /** Random integers in [0, 4) as float32: the sums stay exact, so long rows compare exactly. */
-const smallInts = (shape: number[], device: 'cpu' | 'webgpu', dtype: 'float32' | 'int32' = 'float32'): [Tensor, Tensor] => {
+const smallInts = (shape: number[], device: DeviceName, dtype: 'float32' | 'int32' = 'float32'): [Tensor, Tensor] => {
   const [c, x] = pair(shape, device, { low: 0, high: 4, dtype: 'int32' });
   return dtype === 'int32' ? [c, x] : [c.float(), x.float()];
 };

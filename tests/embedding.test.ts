@@ -4,6 +4,7 @@
  * gradients, embedding's backward with many repeated indices on the device (exact counts),
  * and the error messages (index out of range on cpu at once, on webgpu at the next read).
  */
+import type { DeviceName } from '../src/index.js';
 import { describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
@@ -12,16 +13,16 @@ import { DEVICES, pair, relErr, reseed, rng, useDevices } from './helpers.js';
 useDevices();
 const F = wg.F;
 
-const ints = (shape: number[], hi: number, device: 'cpu' | 'webgpu') =>
+const ints = (shape: number[], hi: number, device: DeviceName) =>
   wg.tensor(Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.floor(rng() * hi)), { shape, device });
 
 /**
  * f on the same random float input (and int inputs) on `device` and on cpu: the outputs, and
  * the gradients of sum(w * out[0]) with respect to the float input.
  */
-async function compare(device: 'cpu' | 'webgpu', shape: number[], f: (x: Tensor, dev: 'cpu' | 'webgpu') => Tensor | [Tensor, Tensor], seed: number, opts: { tol?: number } = {}) {
+async function compare(device: DeviceName, shape: number[], f: (x: Tensor, dev: DeviceName) => Tensor | [Tensor, Tensor], seed: number, opts: { tol?: number } = {}) {
   const tol = opts.tol ?? 1e-6;
-  const runOn = async (dev: 'cpu' | 'webgpu') => {
+  const runOn = async (dev: DeviceName) => {
     reseed(seed);
     const [, x] = pair(shape, dev);
     x.requiresGrad = true;

@@ -6,6 +6,7 @@
  *     same on cpu, so the rules also run, as GPU kernels, on webgpu.
  * Inputs use odd sizes, broadcasts and non-contiguous views.
  */
+import type { DeviceName } from '../src/index.js';
 import { describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
@@ -135,7 +136,7 @@ function data(c: Case): { spec: Input; values: number[] }[] {
   });
 }
 
-function build(d: ReturnType<typeof data>, dtype: 'float32' | 'float64', device: 'cpu' | 'webgpu'): Tensor[] {
+function build(d: ReturnType<typeof data>, dtype: 'float32' | 'float64', device: DeviceName): Tensor[] {
   return d.map(({ spec, values }) =>
     spec.int !== undefined
       ? wg.tensor(Int32Array.from(values), { shape: spec.shape, device })
@@ -161,7 +162,7 @@ describe.each(DEVICES)('gradients on %s match cpu (float32)', (device) => {
   it.each(ops.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     reseed(ops.indexOf(c) + 1);
     const d = data(c);
-    const grads = async (dev: 'cpu' | 'webgpu') => {
+    const grads = async (dev: DeviceName) => {
       const xs = build(d, 'float32', dev);
       const y = c.fn(...xs);
       reseed(7);

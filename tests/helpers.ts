@@ -1,22 +1,24 @@
 /**
  * Shared test conventions.
  *
- * Devices: every suite runs on `cpu` and `webgpu`. The webgpu backend must find a real adapter
- * (llvmpipe on a machine without a GPU): if it cannot, the suites fail. Only an explicit
- * WEBGRAD_TEST_NO_WEBGPU=1 (a run told there is no adapter) drops webgpu, and it says so.
+ * Devices: every suite runs on `cpu`, `webgpu` and `wasm`. The webgpu backend must find a real
+ * adapter (llvmpipe on a machine without a GPU): if it cannot, the suites fail. Only an explicit
+ * WEBGRAD_TEST_NO_WEBGPU=1 (a run told there is no adapter) drops webgpu, and it says so. The
+ * wasm backend needs only WebAssembly SIMD, which every Node >= 20 has.
  */
 import { beforeAll, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { DeviceName, Tensor } from '../src/index.js';
 
 export const NO_WEBGPU = process.env.WEBGRAD_TEST_NO_WEBGPU === '1';
-export const DEVICES: DeviceName[] = NO_WEBGPU ? ['cpu'] : ['cpu', 'webgpu'];
+export const DEVICES: DeviceName[] = NO_WEBGPU ? ['cpu', 'wasm'] : ['cpu', 'webgpu', 'wasm'];
 if (NO_WEBGPU) console.warn('WEBGRAD_TEST_NO_WEBGPU=1: webgpu suites are not run in this process');
 
 /** Initialises webgpu (throws, failing the suite, when no adapter is found). */
 export function useDevices(): void {
   beforeAll(async () => {
     if (!NO_WEBGPU) await wg.init({ backend: 'webgpu' });
+    await wg.init({ backend: 'wasm' });
     await wg.init({ backend: 'cpu' }); // keep cpu the default device; tests pass `device` explicitly
   });
 }

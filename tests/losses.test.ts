@@ -3,6 +3,7 @@
  * number), every option, webgpu against cpu (forward and gradients), gradcheck / gradgradcheck
  * in float64 on cpu, and the errors.
  */
+import type { DeviceName } from '../src/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
@@ -258,7 +259,7 @@ function caseData(c: Case): number[][] {
   });
 }
 
-function build(c: Case, d: number[][], dtype: 'float32' | 'float64', device: 'cpu' | 'webgpu'): Tensor[] {
+function build(c: Case, d: number[][], dtype: 'float32' | 'float64', device: DeviceName): Tensor[] {
   return c.inputs.map((s, i) =>
     s.int !== undefined
       ? wg.tensor(Int32Array.from(d[i]!), { shape: s.shape, device })
@@ -270,7 +271,7 @@ describe.each(DEVICES)('every loss on %s matches cpu (float32): forward and grad
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     reseed(cases.indexOf(c) + 1);
     const d = caseData(c);
-    const run = async (dev: 'cpu' | 'webgpu') => {
+    const run = async (dev: DeviceName) => {
       const xs = build(c, d, 'float32', dev);
       const y = c.fn(...xs);
       reseed(99);
@@ -324,7 +325,7 @@ describe.each(DEVICES)('crossEntropy on %s, larger sizes against cpu', (device) 
       const xv = Array.from({ length: N * C }, () => rng() * 20 - 10);
       const tv = Array.from({ length: N }, () => Math.floor(rng() * C));
       const wv = Array.from({ length: C }, () => rng() + 0.5);
-      const run = async (dev: 'cpu' | 'webgpu') => {
+      const run = async (dev: DeviceName) => {
         const x = wg.tensor(xv, { shape: [N, C], dtype: 'float32', device: dev, requiresGrad: true });
         const l = F.crossEntropy(x, wg.tensor(tv, { dtype: 'int32', device: dev }), { weight: wg.tensor(wv, { dtype: 'float32', device: dev }), labelSmoothing: 0.05 });
         l.backward();

@@ -3,6 +3,7 @@
  * each layer's forward against the functional ops, default initialisation ranges, toString,
  * and wrong input shapes.
  */
+import type { DeviceName } from '../src/index.js';
 import { describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
@@ -16,7 +17,7 @@ const close = async (a: Tensor, b: Tensor, tol = 1e-5) => expect(relErr(await va
 class TwoLayer extends nn.Module {
   fc1: InstanceType<typeof nn.Linear>;
   fc2: InstanceType<typeof nn.Linear>;
-  constructor(device: 'cpu' | 'webgpu' = 'cpu') {
+  constructor(device: DeviceName = 'cpu') {
     super();
     this.fc1 = this.registerModule('fc1', new nn.Linear(4, 3, { device }));
     this.fc2 = this.registerModule('fc2', new nn.Linear(3, 2, { device }));

@@ -2,6 +2,7 @@
  * multinomial: samples in proportion to the weights, with and without replacement, seeded by
  * manualSeed (the same draw on cpu and webgpu), and the refused calls.
  */
+import type { DeviceName } from '../src/index.js';
 import { describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import { DEVICES, NO_WEBGPU, useDevices } from './helpers.js';
@@ -53,7 +54,7 @@ describe.each(DEVICES)('multinomial on %s', (device) => {
 describe.skipIf(NO_WEBGPU)('multinomial across devices', () => {
   it('manualSeed(11) gives the same samples on cpu and webgpu, with and without replacement', async () => {
     const w = [0.25, 0.5, 1, 2, 4.25];
-    const draw = async (device: 'cpu' | 'webgpu') => {
+    const draw = async (device: DeviceName) => {
       wg.manualSeed(11);
       const a = await vals(wg.multinomial(wg.tensor(w, { device }), 50, { replacement: true }));
       const b = await vals(wg.multinomial(wg.tensor(w, { device }), 5));

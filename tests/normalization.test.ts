@@ -2,6 +2,7 @@
  * batchNorm, layerNorm, groupNorm and dropout: against host references written here, on every
  * device; running statistics; gradcheck; device gradients against cpu; bad input.
  */
+import type { DeviceName } from '../src/index.js';
 import { describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
@@ -22,7 +23,7 @@ function normRef(x: number[], group: (i: number) => number, groups: number, eps:
   return x.map((val, i) => (val - mean[group(i)]!) / Math.sqrt(v[group(i)]! + eps));
 }
 
-const rand = (shape: number[], device: 'cpu' | 'webgpu', dtype: 'float32' | 'float64' = 'float32') => {
+const rand = (shape: number[], device: DeviceName, dtype: 'float32' | 'float64' = 'float32') => {
   const n = shape.reduce((a, b) => a * b, 1);
   return wg.tensor(Array.from({ length: n }, () => rng() * 4 - 1), { shape, dtype, device });
 };

@@ -3,6 +3,7 @@
  * a hand-computed case for SGD momentum and Adam's bias correction), webgpu against cpu,
  * parameter groups, stateDict, clipping, schedulers, and bad options.
  */
+import type { DeviceName } from '../src/index.js';
 import { describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
@@ -11,7 +12,7 @@ import { DEVICES, relErr, reseed, rng, useDevices } from './helpers.js';
 useDevices();
 const { optim } = wg;
 
-const vec = (v: number[], device: 'cpu' | 'webgpu') => wg.tensor(v, { dtype: 'float32', device, requiresGrad: true });
+const vec = (v: number[], device: DeviceName) => wg.tensor(v, { dtype: 'float32', device, requiresGrad: true });
 const setGrad = (p: Tensor, g: number[]) => {
   p.grad = wg.tensor(g, { dtype: 'float32', device: p.device });
 };

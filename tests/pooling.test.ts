@@ -4,6 +4,7 @@
  * combinations), gradcheck / gradgradcheck in float64, device gradients against cpu gradients,
  * the large-window paths of the webgpu kernels, and the error messages.
  */
+import type { DeviceName } from '../src/index.js';
 import { describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
@@ -60,7 +61,7 @@ const adaptiveCases: Case[] = [
 const all = [...maxCases.map((c) => ['maxPool2d', c] as const), ...avgCases.map((c) => ['avgPool2d', c] as const), ...adaptiveCases.map((c) => ['adaptiveAvgPool2d', c] as const)];
 
 /** Forward outputs (and indices), then gradients of sum(w * y) (or of sum(y), a broadcast gradient). */
-async function run(c: Case, device: 'cpu' | 'webgpu', seed: number, broadcastGrad = false) {
+async function run(c: Case, device: DeviceName, seed: number, broadcastGrad = false) {
   reseed(seed);
   const [, x] = pair(c.shape, device);
   x.requiresGrad = true;

@@ -3,6 +3,7 @@
  * against the cpu reference over every axis, strided inputs, long rows and large logits; known
  * values; gradients (gradcheck / gradgradcheck in float64 on cpu, webgpu grads against cpu).
  */
+import type { DeviceName } from '../src/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
@@ -100,7 +101,7 @@ describe.each(DEVICES)('softmax / logSoftmax on %s', (device) => {
   });
 
   it.each(OPS)('%s gradients match cpu (each axis, strided input)', async (_name, f) => {
-    const grads = async (dev: 'cpu' | 'webgpu') => {
+    const grads = async (dev: DeviceName) => {
       reseed(15);
       const out: number[][] = [];
       for (const dim of [0, 1, 2]) {

@@ -1,5 +1,6 @@
 /// <reference types="vite/client" />
 /** Runs the bad-call sweep (tests/sweep/*.ts): every case must be refused with a message naming the op. */
+import type { DeviceName } from '../src/index.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEVICES, NO_WEBGPU, useDevices } from './helpers.js';
@@ -10,7 +11,7 @@ useDevices();
 const files = import.meta.glob<{ cases: BadCall[] }>('./sweep/*.ts', { eager: true });
 const all = Object.entries(files).flatMap(([file, m]) => (m.cases ?? []).map((c) => ({ file: file.replace('./sweep/', ''), ...c })));
 
-async function messageOf(c: BadCall, device: 'cpu' | 'webgpu'): Promise<string | undefined> {
+async function messageOf(c: BadCall, device: DeviceName): Promise<string | undefined> {
   try {
     await c.call(device);
   } catch (e) {

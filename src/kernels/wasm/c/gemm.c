@@ -1,0 +1,136 @@
+/*
+ * The wasm backend's matrix product: C = A x B (float32, any strides for A and B, C with a
+ * row stride), register-blocked.
+ *
+ * The loop nest (after Goto's): for each K block of KC terms and each N block of NC columns,
+ * B's block is packed into panels of 8 columns (k-major, so a panel's row is two v128 loads),
+ * and for each 4-row micro-panel of A (packed k-major too: four floats per k) the micro-kernel
+ * keeps a 4 x 8 tile of C in eight v128 accumulators while it walks the KC terms: per term,
+ * two loads of B, four splats of A, eight multiplies and eight adds. Rows and columns past
+ * the matrix's edge are packed as zeros and the tile is written through a scratch tile.
+ *
+ * Threads split the micro-panels of A (rows of C): each packs its own copy of B's block (a
+ * cost of K x N per thread against M/T x K x N of arithmetic) in its own scratch.
+ *
+ * No function here takes the address of a local or has a local array: wasm's shadow stack
+ * lives in the shared linear memory, and every thread's instance would share it.
+ */
+
+#include "common.h"
+
+#define MR 4
+#define NR 8
+#define KC 256
+#define NC 256
+
+/* Scratch each thread needs (floats): B's packed block, A's packed micro-panel, one tile. */
+EXPORT int gemm_scratch_floats(void) { return KC * NC + KC * MR + MR * NR; }
+
+static void pack_b(const float *B, int sbk, int sbn, int k0, int kc, int n0, int nc, float *Bp) {
+  for (int p = 0; p < nc; p += NR) {
+    int w = nc - p < NR ? nc - p : NR;
+    float *dst = Bp + p * kc;
+    const float *src = B + (long)k0 * sbk + (long)(n0 + p) * sbn;
+    if (w == NR && sbn == 1) {
+      for (int k = 0; k < kc; k++) {
+        const float *s = src + (long)k * sbk;
+        wasm_v128_store(dst + k * NR, wasm_v128_load(s));
+        wasm_v128_store(dst + k * NR + 4, wasm_v128_load(s + 4));
+      }
+    } else {
+      for (int k = 0; k < kc; k++) {
+        const float *s = src + (long)k * sbk;
+        for (int j = 0; j < w; j++) dst[k * NR + j] = s[(long)j * sbn];
+        for (int j = w; j < NR; j++) dst[k * NR + j] = 0.0f;
+      }
+    }
+  }
+}
+
+static void pack_a(const float *A, int sam, int sak, int m0, int rows, int k0, int kc, float *Ap) {
+  for (int r = 0; r < MR; r++) {
+    if (r < rows) {
+      const float *s = A + (long)(m0 + r) * sam + (long)k0 * sak;
+      if (sak == 1) for (int k = 0; k < kc; k++) Ap[k * MR + r] = s[k];
+      else for (int k = 0; k < kc; k++) Ap[k * MR + r] = s[(long)k * sak];
+    } else {
+      for (int k = 0; k < kc; k++) Ap[k * MR + r] = 0.0f;
+    }
+  }
+}
+
+/* tile (MR x NR, row stride ldt) = or += Ap x Bp over kc terms. */
+static void micro(const float *Ap, const float *Bp, int kc, float *T, int ldt, int add) {
+  v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (int k = 0; k < kc; k++) {
+    v128_t b0 = wasm_v128_load(Bp), b1 = wasm_v128_load(Bp + 4);
+    v128_t a0 = wasm_v128_load32_splat(Ap), a1 = wasm_v128_load32_splat(Ap + 1);
+    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
+    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
+    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
+    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
+    v128_t a2 = wasm_v128_load32_splat(Ap + 2), a3 = wasm_v128_load32_splat(Ap + 3);
+    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
+    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
+    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
+    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
+    Ap += MR;
+    Bp += NR;
+  }
+  if (add) {
+    c00 = wasm_f32x4_add(c00, wasm_v128_load(T)); c01 = wasm_f32x4_add(c01, wasm_v128_load(T + 4));
+    c10 = wasm_f32x4_add(c10, wasm_v128_load(T + ldt)); c11 = wasm_f32x4_add(c11, wasm_v128_load(T + ldt + 4));
+    c20 = wasm_f32x4_add(c20, wasm_v128_load(T + 2 * ldt)); c21 = wasm_f32x4_add(c21, wasm_v128_load(T + 2 * ldt + 4));
+    c30 = wasm_f32x4_add(c30, wasm_v128_load(T + 3 * ldt)); c31 = wasm_f32x4_add(c31, wasm_v128_load(T + 3 * ldt + 4));
+  }
+  wasm_v128_store(T, c00); wasm_v128_store(T + 4, c01);
+  wasm_v128_store(T + ldt, c10); wasm_v128_store(T + ldt + 4, c11);
+  wasm_v128_store(T + 2 * ldt, c20); wasm_v128_store(T + 2 * ldt + 4, c21);
+  wasm_v128_store(T + 3 * ldt, c30); wasm_v128_store(T + 3 * ldt + 4, c31);
+}
+
+/*
+ * C[m, n] (row stride ldc; columns contiguous) = (accumulate ? C[m, n] : 0) + sum_k A[m, k] B[k, n], for this
+ * thread's share of the rows. Pointers are byte offsets into the shared memory; thread t's
+ * scratch is the gemm_scratch_floats() floats at scratch + t * scratch_bytes.
+ */
+EXPORT void gemm_f32(const float *A, int sam, int sak, const float *B, int sbk, int sbn, float *C, int ldc,
+                     int M, int N, int K, int accumulate, char *scratch, int scratch_bytes, int tid, int nthreads) {
+  int panels = (M + MR - 1) / MR;
+  int p0 = (int)((long)panels * tid / nthreads), p1 = (int)((long)panels * (tid + 1) / nthreads);
+  if (p0 >= p1) return;
+  float *Bp = (float *)(scratch + (long)scratch_bytes * tid), *Ap = Bp + KC * NC, *T = Ap + KC * MR;
+  if (K == 0) {
+    if (!accumulate)
+      for (int m = p0 * MR; m < M && m < p1 * MR; m++)
+        for (int n = 0; n < N; n++) C[(long)m * ldc + n] = 0.0f;
+    return;
+  }
+  for (int k0 = 0; k0 < K; k0 += KC) {
+    int kc = K - k0 < KC ? K - k0 : KC;
+    int add = accumulate || k0 > 0;
+    for (int n0 = 0; n0 < N; n0 += NC) {
+      int nc = N - n0 < NC ? N - n0 : NC;
+      pack_b(B, sbk, sbn, k0, kc, n0, nc, Bp);
+      for (int p = p0; p < p1; p++) {
+        int m0 = p * MR;
+        int rows = M - m0 < MR ? M - m0 : MR;
+        pack_a(A, sam, sak, m0, rows, k0, kc, Ap);
+        for (int j = 0; j < nc; j += NR) {
+          int cols = nc - j < NR ? nc - j : NR;
+          float *Cb = C + (long)m0 * ldc + n0 + j;
+          if (rows == MR && cols == NR) {
+            micro(Ap, Bp + j * kc, kc, Cb, ldc, add);
+          } else {
+            if (add)
+              for (int r = 0; r < rows; r++)
+                for (int c = 0; c < cols; c++) T[r * NR + c] = Cb[(long)r * ldc + c];
+            micro(Ap, Bp + j * kc, kc, T, NR, add);
+            for (int r = 0; r < rows; r++)
+              for (int c = 0; c < cols; c++) Cb[(long)r * ldc + c] = T[r * NR + c];
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * The wasm backend's kernel families: the families with WebAssembly kernels get their own
+ * tables (src/kernels/<family>/wasm.ts); the others run the cpu reference on the wasm heap's
+ * typed arrays. Each wasm table falls back to the cpu reference itself for the dtypes and
+ * layouts its C kernels do not take (float64, int32, ...), so every table is complete.
+ */
+import type { KernelFamilies } from '../families.js';
+import { cpuFamilies } from '../cpu/families.js';
+import type { WasmRuntime } from './runtime.js';
+import { wasmKernels as matmul } from '../matmul/wasm.js';
+import { wasmKernels as conv } from '../conv/wasm.js';
+
+export function wasmFamilies(rt: WasmRuntime): KernelFamilies {
+  return { ...cpuFamilies, matmul: matmul(rt), conv: conv(rt) };
+}

@@ -1,0 +1,117 @@
+/**
+ * The wasm backend: tensors live in one WebAssembly memory (runtime.ts), and the kernels that
+ * dominate training (matmul, convolution, ...: see families.ts) are C compiled to WebAssembly
+ * with 128-bit SIMD, split over worker threads. Every other kernel is the cpu reference loop,
+ * run on the same typed arrays: the arrays are views of the wasm memory, so nothing is copied.
+ */
+import type { Backend, BackendMemory, KernelFamilies, RandomDist, View } from '../backend.js';
+import { CpuBackend } from '../cpu/index.js';
+import type { DType, TypedArray } from '../../core/dtype.js';
+import { Storage } from '../../core/storage.js';
+import { WasmRuntime, type WasmInfo, type WasmOptions } from './runtime.js';
+import { wasmFamilies } from './families.js';
+
+export type { WasmInfo, WasmOptions };
+
+const ARRAYS = {
+  float32: Float32Array, int32: Int32Array, float64: Float64Array, bool: Uint8Array, int8: Int8Array, uint8: Uint8Array,
+} as const;
+
+// The kernel families' tables (wasm/families.ts) become properties: backend.matmul.matmul(...).
+export interface WasmBackend extends KernelFamilies {}
+
+export class WasmBackend implements Backend {
+  readonly name = 'wasm' as const;
+  /** The cpu reference, for the core kernels: they only index the typed arrays. */
+  private readonly host = new CpuBackend();
+  private stats = { buffers: 0, bytes: 0 };
+
+  private constructor(readonly rt: WasmRuntime) {
+    Object.assign(this, wasmFamilies(rt));
+  }
+
+  static async create(options: WasmOptions = {}): Promise<WasmBackend> {
+    return new WasmBackend(await WasmRuntime.create(options));
+  }
+
+  info(): WasmInfo {
+    return { simd: true, threads: this.rt.threads, sharedMemory: this.rt.shared, memoryBytes: this.rt.memoryBytes() };
+  }
+
+  supports(_dtype: DType): boolean {
+    return true;
+  }
+
+  allocate(dtype: DType, length: number): Storage {
+    const Ctor = ARRAYS[dtype];
+    const bytes = length * Ctor.BYTES_PER_ELEMENT;
+    const at = this.rt.alloc(bytes);
+    const a = new Ctor(this.rt.memory.buffer, at, length);
+    this.stats.buffers++;
+    this.stats.bytes += bytes;
+    return new Storage(this, a, dtype, length, bytes);
+  }
+
+  upload(dtype: DType, data: TypedArray): Storage {
+    const s = this.allocate(dtype, data.length);
+    (s.handle as TypedArray).set(data);
+    return s;
+  }
+
+  free(handle: unknown, bytes: number): void {
+    this.stats.buffers--;
+    this.stats.bytes -= bytes;
+    this.rt.release((handle as TypedArray).byteOffset, bytes);
+  }
+
+  async read(x: View): Promise<TypedArray> {
+    // A host copy (readSync allocates a fresh array): the heap block may be reused later.
+    return this.host.readSync(x);
+  }
+
+  /** A contiguous host copy, synchronously (the memory is the host's). */
+  readSync(x: View): TypedArray {
+    return this.host.readSync(x);
+  }
+
+  copy(x: View, out: View): void {
+    this.host.copy(x, out);
+  }
+
+  gather(x: View, dim: number, index: View, out: View): void {
+    this.host.gather(x, dim, index, out);
+  }
+
+  scatterAdd(src: View, dim: number, index: View, out: View): void {
+    this.host.scatterAdd(src, dim, index, out);
+  }
+
+  fill(out: View, value: number): void {
+    this.host.fill(out, value);
+  }
+
+  arange(out: View, start: number, step: number): void {
+    this.host.arange(out, start, step);
+  }
+
+  random(out: View, dist: RandomDist, seed: number, counter: number): void {
+    this.host.random(out, dist, seed, counter);
+  }
+
+  memory(): BackendMemory {
+    const p = this.rt.pooled();
+    return { buffers: this.stats.buffers, bytes: this.stats.bytes, pooledBytes: p.bytes, pooledBuffers: p.blocks };
+  }
+
+  trimPool(): number {
+    return this.rt.trim();
+  }
+
+  async sync(): Promise<void> {}
+
+  /** Stops the worker threads; the backend must not be used afterwards. */
+  close(): void {
+    this.rt.close();
+  }
+}
+
