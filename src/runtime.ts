@@ -61,14 +61,17 @@ export async function init(options: InitOptions = {}): Promise<DeviceName> {
     throw new Error(`init: threads and heapMiB are options of the wasm backend, not of '${want}' (pass backend: 'wasm')`);
   }
   if (want === 'wasm') {
-    const wasm = backends.wasm as (Backend & { info(): WasmInfo; close(): void }) | undefined;
-    const asked = { threads: options.threads, heapMiB: options.heapMiB };
-    if (wasm && asked.threads !== undefined && asked.threads !== wasm.info().threads) {
-      throw new Error(`init: the wasm backend already runs ${wasm.info().threads} threads; threads cannot change once it has started (got ${asked.threads})`);
-    }
-    if (!wasm) {
+    // A second init may change the threads (starting workers as needed), not the heap.
+    const wasm = backends.wasm as (Backend & { info(): WasmInfo; setThreads(n: number): Promise<void> }) | undefined;
+    if (wasm) {
+      if (options.heapMiB !== undefined) throw new Error(`init: the wasm backend has started; heapMiB is fixed when it starts (got ${options.heapMiB})`);
+      if (options.threads !== undefined) await wasm.setThreads(options.threads);
+    } else {
       const { WasmBackend } = await import('./kernels/wasm/index.js');
-      backends.wasm = await WasmBackend.create({ ...(asked.threads !== undefined ? { threads: asked.threads } : {}), ...(asked.heapMiB !== undefined ? { heapMiB: asked.heapMiB } : {}) });
+      backends.wasm = await WasmBackend.create({
+        ...(options.threads !== undefined ? { threads: options.threads } : {}),
+        ...(options.heapMiB !== undefined ? { heapMiB: options.heapMiB } : {}),
+      });
     }
   }
   // A lost device (destroyed, driver reset) is replaced by a fresh one; tensors made on the old

@@ -38,6 +38,11 @@ export class WasmBackend implements Backend {
     return { simd: true, threads: this.rt.threads, sharedMemory: this.rt.shared, memoryBytes: this.rt.memoryBytes() };
   }
 
+  /** Sets the threads that run large kernels (init({ backend: 'wasm', threads }) calls it). */
+  setThreads(n: number): Promise<void> {
+    return this.rt.setThreads(n);
+  }
+
   supports(_dtype: DType): boolean {
     return true;
   }

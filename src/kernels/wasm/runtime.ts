@@ -55,6 +55,8 @@ const PENDING = 1;
 const FAILED = 2;
 const FN = 3;
 const NARGS = 4;
+/** How many threads take part in the current call (workers with a higher tid sit it out). */
+const ACTIVE = 5;
 const ARGS_BYTE = 64;
 const MAX_ARGS = 40;
 const CTRL_BYTES = ARGS_BYTE + 8 * MAX_ARGS;
@@ -73,7 +75,7 @@ export function hasSimd(): boolean {
 /** The source of each worker: instantiate the module on the shared memory, then serve calls. */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { module, memory, ctrl, tid, nthreads, names } = workerData;
+const { module, memory, ctrl, tid, names } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory } });
 const ex = instance.exports;
 const fns = names.map((n) => ex[n]);
@@ -84,6 +86,8 @@ for (;;) {
   Atomics.wait(i32, ${GEN}, seen);
   seen = Atomics.load(i32, ${GEN});
   if (seen < 0) break;
+  const nthreads = i32[${ACTIVE}];
+  if (tid >= nthreads) continue;
   try {
     const f64 = new Float64Array(memory.buffer, ctrl + ${ARGS_BYTE}, i32[${NARGS}]);
     fns[i32[${FN}]](...f64, tid, nthreads);
@@ -103,7 +107,8 @@ export class WasmRuntime {
   readonly memory: WebAssembly.Memory;
   readonly exports: KernelExports;
   readonly shared: boolean;
-  readonly threads: number;
+  /** Threads that take part in parallel calls (the calling one included). */
+  threads: number;
   private readonly names: string[];
   private readonly index = new Map<string, number>();
   private ctrl!: Int32Array;
@@ -112,6 +117,8 @@ export class WasmRuntime {
   /** Scratch for the kernels that need it (gemm's packed panels): thread t's is at scratch + t * scratchBytes. */
   scratch = 0;
   scratchBytes = 0;
+  private scratchThreads = 0;
+  private module!: WebAssembly.Module;
 
   // The heap: a bump pointer, free blocks by size for reuse, and the bytes they hold.
   private top: number;
@@ -155,32 +162,50 @@ export class WasmRuntime {
     const instance = await WebAssembly.instantiate(module, { env: { memory } }).catch((e: Error) => {
       throw new Error(`init: the wasm backend's module could not start on this engine's memory (${e.message})`);
     });
-    const wt = workerThreads();
-    const wanted = options.threads ?? defaultThreads();
-    const threads = shared && wt ? wanted : 1;
-    const rt = new WasmRuntime(memory, instance, shared, threads);
+    const rt = new WasmRuntime(memory, instance, shared, 1);
+    rt.module = module;
     rt.ctrlAt = rt.rawAlloc(CTRL_BYTES);
     rt.ctrl = new Int32Array(memory.buffer, rt.ctrlAt, CTRL_BYTES / 4);
-    const scratchFloats = (rt.exports.gemm_scratch_floats as () => number)();
-    rt.scratchBytes = align(scratchFloats * 4);
-    rt.scratch = rt.rawAlloc(rt.scratchBytes * threads);
-    if (threads > 1 && wt) {
+    rt.scratchBytes = align((rt.exports.gemm_scratch_floats as () => number)() * 4);
+    await rt.setThreads(options.threads ?? defaultThreads());
+    return rt;
+  }
+
+  /** Whether this engine can run workers on the shared memory (else every call runs on one thread). */
+  canThread(): boolean {
+    return this.shared && workerThreads() !== undefined;
+  }
+
+  /**
+   * Sets how many threads take part in parallel calls, starting workers if there are fewer;
+   * where workers cannot run (see canThread), the count stays 1.
+   */
+  async setThreads(n: number): Promise<void> {
+    const wt = workerThreads();
+    const want = this.canThread() ? n : 1;
+    if (want > this.scratchThreads) {
+      // Each thread's scratch: one block for all, so thread t's is at scratch + t * scratchBytes.
+      if (this.scratchThreads > 0) this.release(this.scratch, this.scratchBytes * this.scratchThreads);
+      this.scratch = this.alloc(this.scratchBytes * want);
+      this.scratchThreads = want;
+    }
+    if (want > this.workers.length + 1 && wt) {
       const ready: Promise<unknown>[] = [];
-      for (let t = 1; t < threads; t++) {
+      for (let t = this.workers.length + 1; t < want; t++) {
         const w = new wt.Worker(WORKER_SOURCE, {
           eval: true,
-          workerData: { module, memory, ctrl: rt.ctrlAt, tid: t, nthreads: threads, names: rt.names },
+          workerData: { module: this.module, memory: this.memory, ctrl: this.ctrlAt, tid: t, names: this.names },
         });
         // Unreferenced once ready, so a process whose work is done exits with them waiting.
         ready.push(new Promise((resolve, reject) => {
           w.once('message', (m) => { w.unref(); resolve(m); });
           w.once('error', reject);
         }));
-        rt.workers.push(w);
+        this.workers.push(w);
       }
       await Promise.all(ready);
     }
-    return rt;
+    this.threads = want;
   }
 
   /**
@@ -199,6 +224,7 @@ export class WasmRuntime {
     new Float64Array(this.memory.buffer, this.ctrlAt + ARGS_BYTE, args.length).set(args);
     c[FN] = this.index.get(fn)!;
     c[NARGS] = args.length;
+    c[ACTIVE] = this.threads;
     Atomics.store(c, FAILED, 0);
     Atomics.store(c, PENDING, this.threads - 1);
     Atomics.add(c, GEN, 1);
