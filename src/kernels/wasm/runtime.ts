@@ -74,7 +74,7 @@ export function hasSimd(): boolean {
 
 /** The source of each worker: instantiate the module on the shared memory, then serve calls. */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
 const { module, memory, ctrl, tid, names } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory } });
 const ex = instance.exports;
