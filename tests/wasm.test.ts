@@ -15,7 +15,7 @@ import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { WasmRuntime } from '../src/kernels/wasm/runtime.js';
 import type { WasmBackend } from '../src/kernels/wasm/index.js';
-import { expectClose, pair, reseed } from './helpers.js';
+import { NO_WEBGPU, expectClose, pair, reseed } from './helpers.js';
 
 const backend = () => wg.getBackend('wasm') as unknown as WasmBackend;
 const F = wg.F;
@@ -267,5 +267,18 @@ describe('the committed kernels.wasm', () => {
       const committed = readFileSync(join('src/kernels/wasm', f));
       expect(fresh.equals(committed), `${f}: rebuild it with node scripts/build-wasm.mjs and commit it`).toBe(true);
     }
+  });
+});
+
+// webgpu only (the move is between webgpu and wasm): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1)
+describe.skipIf(NO_WEBGPU)('wasm and webgpu', () => {
+  it('tensors move directly between webgpu and wasm, both ways', async () => {
+    await wg.init({ backend: 'webgpu' });
+    await wg.init({ backend: 'cpu' });
+    const g = wg.tensor([[1.5, -2], [3, 4]], { device: 'webgpu' });
+    const w = await g.to('wasm');
+    expect([w.device, await w.toArray()]).toEqual(['wasm', [[1.5, -2], [3, 4]]]);
+    const back = await w.matmul(w).to('webgpu');
+    expect([back.device, await back.toArray()]).toEqual(['webgpu', [[-3.75, -11], [16.5, 10]]]);
   });
 });
