@@ -8,6 +8,7 @@ import type { Backend, BackendMemory, KernelFamilies, RandomDist, View } from '.
 import { CpuBackend } from '../cpu/index.js';
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { Storage } from '../../core/storage.js';
+import { stridedRuns } from '../cpu/strided.js';
 import { WasmRuntime, type WasmInfo, type WasmOptions } from './runtime.js';
 import { wasmFamilies } from './families.js';
 
@@ -81,6 +82,17 @@ export class WasmBackend implements Backend {
   }
 
   copy(x: View, out: View): void {
+    // Same dtype: walk runs (stridedRuns merges what it can); runs contiguous on both sides are
+    // one typed-array copy each (a memcpy). Casts and scattered elements take the reference.
+    if (x.dtype === out.dtype) {
+      const { inner, steps, starts } = stridedRuns(out.shape, [x, out]);
+      if (steps[0] === 1 && steps[1] === 1 && inner >= 16) {
+        const [src, dst] = [x.storage.handle as TypedArray, out.storage.handle as TypedArray];
+        const [sx, so] = [starts[0]!, starts[1]!];
+        for (let r = 0; r < sx.length; r++) dst.set(src.subarray(sx[r]!, sx[r]! + inner), so[r]!);
+        return;
+      }
+    }
     this.host.copy(x, out);
   }
 
