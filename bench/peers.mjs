@@ -1,11 +1,12 @@
 // Adapters that give every library in the benchmark the same small interface:
 //   webgrad(device) / tfjs(device, ...) -> lib | null
-//   lib.tensor(values: Float32Array | Int32Array, shape), lib.ops[name](...inputs), lib.sync(),
-//   lib.dispose(t), lib.read(t) -> Float32Array (webgrad only), lib.models[name](batch) -> a
-//   training step, lib.setThreads(n) (wasm), lib.adapter.description.
+//   lib.tensor(values: Float32Array | Int32Array, shape), lib.inputs(case, values),
+//   lib.ops[name](...inputs), lib.train(model, x, y) -> { step(), dispose() }, lib.sync(),
+//   lib.dispose(t), lib.read(t) -> Float32Array (webgrad), lib.setThreads(n) (wasm),
+//   lib.unsupported(case) -> why TF.js cannot run it (tfjs), lib.adapter.description.
 // sync() returns once all queued work has finished, without reading results back.
 import { createRequire } from 'node:module';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -34,7 +35,10 @@ export async function webgrad(device) {
   await wg.init({ backend: 'cpu' });
   wg.manualSeed(1);
   const describe = () => {
-    if (device === 'webgpu') return wg.backendInfo().webgpu;
+    if (device === 'webgpu') {
+      const a = wg.backendInfo().webgpu;
+      return { ...a, description: [a.source, a.device || a.vendor, a.description, a.featureLevel && `feature level ${a.featureLevel}`].filter(Boolean).join(', ') };
+    }
     if (device === 'wasm') {
       const i = wg.backendInfo().wasm;
       return { description: `WebAssembly SIMD128, ${i.threads} thread${i.threads === 1 ? '' : 's'}${i.sharedMemory ? ', shared memory' : ''}` };
@@ -68,6 +72,8 @@ export async function webgrad(device) {
     setThreads: async (n) => {
       await wg.init({ backend: 'wasm', threads: n });
       await wg.init({ backend: 'cpu' });
+      const got = wg.backendInfo().wasm.threads;
+      if (got !== n) throw new Error(`webgrad wasm: asked for ${n} threads, backendInfo().wasm.threads says ${got}`);
     },
     ops: {
       matmul: (a, b) => a.matmul(b),
@@ -120,17 +126,25 @@ export async function webgrad(device) {
  * tf.grad and optimizer.minimize need the gradient functions, which the @tensorflow/tfjs union
  * package registers and @tensorflow/tfjs-core's Node bundle leaves out. Their ES sources in
  * tfjs-core/dist use extensionless imports Node cannot load, so esbuild bundles them once into a
- * temporary file; they register into TF.js's global gradient registry and run their ops through
+ * file (cached in node_modules/.cache); they register into TF.js's global gradient registry and run their ops through
  * its global engine.
  */
 async function registerTfjsGradients() {
-  const { build } = await import('esbuild');
-  const { outputFiles } = await build({
-    entryPoints: [require.resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js')],
-    bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'silent',
-  });
-  const file = join(mkdtempSync(join(tmpdir(), 'webgrad-bench-tfjs-grads-')), 'register_all_gradients.mjs');
-  writeFileSync(file, outputFiles[0].text);
+  // Kept in node_modules/.cache between runs, by tfjs-core version.
+  const { version } = require('@tensorflow/tfjs-core/package.json');
+  const dir = join(dirname(dirname(dirname(require.resolve('@tensorflow/tfjs-core/package.json')))), '.cache', 'webgrad-bench');
+  const file = join(dir, `tfjs-core-${version}-register_all_gradients.mjs`);
+  if (!existsSync(file)) {
+    const { build } = await import('esbuild');
+    const { outputFiles } = await build({
+      entryPoints: [require.resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js')],
+      bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'silent',
+    });
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, outputFiles[0].text);
+    renameSync(tmp, file);
+  }
   await import(pathToFileURL(file).href);
 }
 
@@ -304,7 +318,7 @@ export async function tfjs(device, webgradAdapter) {
         // TF.js keeps a compute pass open between ops: end it, submit, then wait for the queue.
         const b = tf.backend();
         b.endComputePassEncoder();
-        b.submitQueue();
+        if (b.commandEncoder) b.submitQueue(); // none when the last op ran on the cpu (small shapes)
         await b.device.queue.onSubmittedWorkDone();
       }
     },

@@ -4,7 +4,7 @@
 // @tensorflow/tfjs-backend-wasm, XNNPACK).
 //
 //   node bench/run.mjs [--quick] [--filter REGEX] [--devices cpu,webgpu,wasm] [--threads N]
-//                      [--no-peer] [--no-variants] [--no-torch] [--time MS]
+//                      [--no-peer] [--no-variants] [--no-torch] [--time MS] [--iterations N]
 //                      [--json FILE.json] [--out FILE.md]
 //
 // Each sample runs the op (or training step) once and waits for the device to finish (no read
@@ -41,8 +41,13 @@ const withPeer = !flag('--no-peer');
 const withVariants = !flag('--no-variants');
 const withTorch = !flag('--no-torch');
 const timeMs = Number(opt('--time', quick ? '200' : '1000'));
+// At least this many samples per case (and as many warm-up runs, up to 2); --iterations 1 is a smoke run.
+const iterations = Number(opt('--iterations', quick ? '3' : '5'));
+if (!(Number.isInteger(iterations) && iterations >= 1)) throw new Error(`bench: --iterations must be a positive integer, got ${opt('--iterations')}`);
 const out = opt('--out', undefined);
 const jsonOut = opt('--json', undefined);
+// For the smoke test: webgrad's results of the cases matching --fault are spoiled before the check.
+const fault = opt('--fault', undefined) ? new RegExp(opt('--fault')) : null;
 const TOL = 2e-3; // largest |webgrad - cpu| relative to the largest |cpu| (float32, other summation orders)
 const TRAIN_TOL = 1e-2; // relative difference of the losses of three steps from the same weights
 
@@ -56,21 +61,22 @@ function cases(device) {
   const [r, c] = quick ? [256, 1024] : [1024, 1024];
   const pool = quick ? 16 : 64;
   return [
-    ...mm.map((s) => ({ name: `matmul ${s}x${s}x${s}`, kernel: 'matmul', shapes: [[s, s], [s, s]], flops: 2 * s ** 3, bytes: 3 * s * s * F })),
+    ...mm.map((s) => ({ name: `matmul ${s}x${s}x${s}`, kernel: 'matmul', variants: true, shapes: [[s, s], [s, s]], flops: 2 * s ** 3, bytes: 3 * s * s * F })),
     { name: `matmul a.T@b ${ta}x${ta}x${ta}`, kernel: 'matmulTA', shapes: [[ta, ta], [ta, ta]], flops: 2 * ta ** 3, bytes: 3 * ta * ta * F },
     { name: `matmul batched ${bb}x${bs}x${bs}x${bs}`, kernel: 'matmul', shapes: [[bb, bs, bs], [bb, bs, bs]], flops: 2 * bb * bs ** 3, bytes: 3 * bb * bs * bs * F },
     { name: `add ${n}`, kernel: 'add', shapes: [[n], [n]], flops: n, bytes: 3 * n * F },
     { name: `exp ${n}`, kernel: 'exp', shapes: [[n]], flops: n, bytes: 2 * n * F },
     { name: `sum ${n}`, kernel: 'sum', shapes: [[n]], flops: n, bytes: n * F },
-    { name: `sum rows ${r}x${c}`, kernel: 'sumRows', shapes: [[r, c]], flops: r * c, bytes: (r * c + r) * F },
+    { name: `sum rows ${r}x${c}`, kernel: 'sumRows', variants: true, shapes: [[r, c]], flops: r * c, bytes: (r * c + r) * F },
     { name: `transpose ${r}x${c}`, kernel: 'transpose', shapes: [[r, c]], flops: 0, bytes: 2 * r * c * F },
     { name: `softmax rows ${r}x${c}`, kernel: 'softmax', shapes: [[r, c]], flops: 5 * r * c, bytes: 2 * r * c * F },
     // The convolutions of the README's demo CNN and of examples/train.mjs's second layer, a
     // mid-size one and its two backward passes; TF.js takes the same data as NHWC.
-    // The cpu backend (plain JS loops) gets smaller batches.
+    // The cpu backend (plain JS loops) gets smaller batches. On webgpu, the train.mjs layer is
+    // also run once per conv variant.
     ...conv(device === 'cpu' ? (quick ? 4 : 16) : quick ? 16 : 64, 1, 16, 28, ' (README CNN)'),
-    ...conv(device === 'cpu' ? (quick ? 2 : 16) : quick ? 16 : 64, 32, 64, 14, ' (train.mjs CNN layer 2)'),
-    ...conv(device === 'cpu' && quick ? 2 : 8, 16, 32, 28, '', true),
+    ...conv(device === 'cpu' ? (quick ? 2 : 16) : quick ? 16 : 64, 32, 64, 14, ' (train.mjs CNN layer 2)', { variants: true }),
+    ...conv(device === 'cpu' && quick ? 1 : 8, 16, 32, 28, '', { backward: true }),
     { name: `maxPool2d 2x2 ${pool}x64x28x28`, kernel: 'maxPool2d', shapes: [[pool, 64, 28, 28]], peerShapes: [[pool, 28, 28, 64]], flops: pool * 64 * 28 * 28, bytes: pool * 64 * 28 * 28 * 1.25 * F },
     train('mlp', quick ? 32 : 128),
     train('cnn', quick ? 8 : 64),
@@ -78,13 +84,13 @@ function cases(device) {
 }
 
 /** A 3x3, stride 1, padding 1 convolution of [n, cin, hw, hw] to cout channels (and, with backward, its dx and dw passes). */
-function conv(n, cin, cout, hw, note = '', backward = false) {
+function conv(n, cin, cout, hw, note = '', { backward = false, variants = false } = {}) {
   const flops = 2 * n * cout * hw * hw * cin * 9;
   const size = `${n}x${cin}x${hw}x${hw} -> ${cout}`;
   const [x, w, y] = [n * cin * hw * hw, cout * cin * 9, n * cout * hw * hw];
   const shapes = [[n, cin, hw, hw], [cout, cin, 3, 3], [n, cout, hw, hw]];
   const peerShapes = [[n, hw, hw, cin], [3, 3, cin, cout], [n, hw, hw, cout]];
-  const fwd = { name: `conv2d 3x3 ${size}${note}`, kernel: 'conv2d', shapes: shapes.slice(0, 2), peerShapes: peerShapes.slice(0, 2), flops, bytes: (x + w + y) * F };
+  const fwd = { name: `conv2d 3x3 ${size}${note}`, kernel: 'conv2d', variants, shapes: shapes.slice(0, 2), peerShapes: peerShapes.slice(0, 2), flops, bytes: (x + w + y) * F };
   if (!backward) return [fwd];
   // Autograd: y = conv(x, w); y.backward(g). Both libraries run the forward too (TF.js: tf.grad).
   return [
@@ -105,7 +111,7 @@ const VARIANTS = {
   conv2d: ['conv', ['tiled', 'kParallel', 'direct']],
   sumRows: ['reduce', ['rowPerWorkgroup', 'rowPerInvocation', 'chunked']],
 };
-const variantsOf = (device, c) => (withVariants && device === 'webgpu' && VARIANTS[c.kernel]) || null;
+const variantsOf = (device, c) => (withVariants && device === 'webgpu' && c.variants && VARIANTS[c.kernel]) || null;
 
 /** The runs per device: wasm runs every case with 1 thread and with `threads`. */
 const configs = (device) => (device === 'wasm' ? [...new Set([1, threads])].map((t) => ({ label: `wasm ${t}t`, threads: t })) : [{ label: device }]);
@@ -154,7 +160,7 @@ function caseValues(c) {
 
 // ---- timing ------------------------------------------------------------------------------------
 async function time(fn, sync, dispose) {
-  const bench = new Bench({ time: timeMs, iterations: quick ? 3 : 5, warmupIterations: quick ? 1 : 2, warmupTime: quick ? 20 : 100 });
+  const bench = new Bench({ time: timeMs, iterations, warmupIterations: iterations === 1 ? 0 : quick ? 1 : 2, warmupTime: iterations === 1 ? 0 : quick ? 20 : 100 });
   bench.add('case', async () => {
     const y = fn();
     await sync();
@@ -226,6 +232,7 @@ async function check(lib, c) {
   if (!reference.has(c.name)) reference.set(c.name, await result(cpuLib, c));
   const want = reference.get(c.name);
   const got = await result(lib, c);
+  if (fault?.test(c.name)) got[got.length >> 1] += 1 + Math.abs(got[got.length >> 1]);
   if (got.length !== want.length) return { check: `WRONG (${got.length} values, want ${want.length})` };
   let scale = 0;
   let err = 0;
@@ -246,6 +253,7 @@ const notes = [];
 let wrong = 0;
 const rowOf = (device, c, name, t, peer, peerNote, chk) => {
   const ms = t.median;
+  if (ms === undefined) return { device, case: name, kind: c.kind ?? 'op', webgrad: null, peerMs: peer?.median, peerMad: peer?.mad, peer: peer ?? null, peerNote, ...chk };
   return {
     device, case: name, kind: c.kind ?? 'op', ms, mad: t.mad, webgrad: t,
     peerMs: peer?.median, peerMad: peer?.mad, peer: peer ?? null, peerNote,
@@ -281,9 +289,17 @@ for (const device of devices) {
     if (peer) adapters[`tfjs/${cfg.label}`] = peer.adapter.description;
     for (const c of cases(device)) {
       progress(`${c.name} webgrad/${cfg.label}`);
-      const chk = await check(wg, c);
-      if (chk.check.startsWith('WRONG')) wrong++;
-      const t = await timeCase(wg, c);
+      let chk;
+      let t;
+      try {
+        chk = await check(wg, c);
+        t = await timeCase(wg, c);
+      } catch (e) {
+        // A webgrad failure is a bug: it shows as ERROR and fails the run, after the other cases.
+        chk = { check: `ERROR (${String(e?.message ?? e).split('\n')[0]})` };
+        t = {};
+      }
+      if (chk.check !== 'ok' && chk.check !== 'ref') wrong++;
       done++;
       let pt;
       let peerNote;
@@ -312,10 +328,13 @@ for (const device of devices) {
           try {
             vchk = await check(wg, c);
             vt = await timeCase(wg, c);
+          } catch (e) {
+            vchk = { check: `ERROR (${String(e?.message ?? e).split('\n')[0]})` };
+            vt = {};
           } finally {
             wg.setVariant(family, null);
           }
-          if (vchk.check.startsWith('WRONG')) wrong++;
+          if (vchk.check !== 'ok') wrong++;
           done++;
           rows.push(rowOf(cfg.label, c, `${c.name} [${name}]`, vt, pt, peerNote, vchk));
         }
@@ -370,11 +389,11 @@ print(json.dumps({"version": torch.__version__, "threads": torch.get_num_threads
 
 // ---- report ------------------------------------------------------------------------------------
 const fmt = (x, d = 2) => (x === undefined || x === null || !Number.isFinite(x) ? '-' : x >= 1e4 ? x.toFixed(0) : x.toFixed(d));
-const pm = (m, s) => (m === undefined ? undefined : `${fmt(m)} ± ${fmt(s)}`);
+const pm = (m, s) => (m === undefined ? '-' : `${fmt(m)} ± ${fmt(s)}`);
 const lines = [
   `| device | case | webgrad ms | GFLOP/s | GB/s | images/s | tfjs ms | ratio (tfjs/webgrad) | check |`,
   `|---|---|---:|---:|---:|---:|---:|---:|---|`,
-  ...rows.map((r) => `| ${r.device} | ${r.case} | ${pm(r.ms, r.mad)} | ${fmt(r.gflops)} | ${fmt(r.gbs)} | ${fmt(r.imagesPerSec, 1)} | ${r.peerNote ? `n/a: ${r.peerNote}` : pm(r.peerMs, r.peerMad) ?? '-'} | ${fmt(r.ratio)} | ${r.check} |`),
+  ...rows.map((r) => `| ${r.device} | ${r.case} | ${pm(r.ms, r.mad)} | ${fmt(r.gflops)} | ${fmt(r.gbs)} | ${fmt(r.imagesPerSec, 1)} | ${r.peerNote ? `n/a: ${r.peerNote}` : pm(r.peerMs, r.peerMad)} | ${fmt(r.ratio)} | ${r.check} |`),
 ];
 const cpu = os.cpus();
 const machine = {
@@ -386,8 +405,18 @@ const machine = {
   node: process.version,
   quick,
   timeMs,
+  iterations,
   threads,
 };
+if (devices.includes('wasm') && withPeer) {
+  notes.push('TF.js-wasm threads in Node: its threaded SIMD build runs once bench/peers.mjs works around its Node check (tensorflow/tfjs#3830) and its blob: worker URLs; its pool holds at most 8 threads');
+}
+// Geometric mean of the ratios per device (the plain rows: variants left out), where a peer ran.
+const summary = [...new Set(rows.map((r) => r.device))].map((device) => {
+  const rs = rows.filter((r) => r.device === device && r.ratio && !/\[[^\]]+\]$/.test(r.case));
+  const geo = rs.length ? Math.exp(rs.reduce((a, r) => a + Math.log(r.ratio), 0) / rs.length) : undefined;
+  return { device, cases: rs.length, geomeanRatio: geo };
+});
 const header = [
   `webgrad benchmark, ${machine.date}, node ${machine.node}${quick ? ', --quick' : ''}`,
   `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}`,
@@ -413,10 +442,16 @@ if (out) {
     '## Notes',
     '',
     ...notes.map((n) => `- ${n}`),
-    `- Times are the median ± the median absolute deviation of the samples (${timeMs} ms of samples per case, at least ${quick ? 3 : 5}).`,
+    `- Times are the median ± the median absolute deviation of the samples (${timeMs} ms of samples per case, at least ${iterations}).`,
     '- Ratio = TF.js time / webgrad time, measured in the same run: above 1, webgrad is faster.',
     '- check: webgrad\'s result on the device against the cpu backend on the same inputs (losses of three steps for training rows); ref: the cpu backend itself.',
     '- conv2d fwd+bwd rows time y = conv2d(x, w); y.backward(g) in webgrad and tf.grad of conv2d in TF.js (forward and that backward pass in both).',
+    '',
+    '## Summary',
+    '',
+    '| device | cases with a TF.js time | geometric mean of ratio (tfjs/webgrad) |',
+    '|---|---:|---:|',
+    ...summary.map((s) => `| ${s.device} | ${s.cases} | ${fmt(s.geomeanRatio)} |`),
     '',
     '## Results',
     '',
@@ -425,9 +460,9 @@ if (out) {
   ].join('\n');
   writeFileSync(out, md);
 }
-if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ machine, adapters, notes, torch, rows }, null, 2) + '\n');
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ machine, adapters, notes, torch, summary, rows }, null, 2) + '\n');
 if (wrong) {
-  console.error(`bench: ${wrong} WRONG result${wrong === 1 ? '' : 's'} (webgrad against the cpu backend)`);
+  console.error(`bench: ${wrong} WRONG result${wrong === 1 ? '' : 's'} (webgrad against the cpu backend, or a webgrad error)`);
   process.exit(1);
 }
 process.exit(0);
