@@ -9,6 +9,7 @@ import { CpuBackend } from '../cpu/index.js';
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { Storage } from '../../core/storage.js';
 import { stridedRuns } from '../cpu/strided.js';
+import { bitsToUnit, randomBits } from '../../core/random.js';
 import { WasmRuntime, type WasmInfo, type WasmOptions } from './runtime.js';
 import { wasmFamilies } from './families.js';
 
@@ -113,7 +114,14 @@ export class WasmBackend implements Backend {
   }
 
   random(out: View, dist: RandomDist, seed: number, counter: number): void {
-    this.host.random(out, dist, seed, counter);
+    // A contiguous output (dropout masks, init) is filled in one loop, without the reference's
+    // offset table; the numbers are the reference's, element for element (same counters).
+    const { inner, steps, starts } = stridedRuns(out.shape, [out]);
+    if (starts[0]!.length !== 1 || steps[0] !== 1 || dist.kind !== 'uniform') return this.host.random(out, dist, seed, counter);
+    const O = out.storage.handle as TypedArray;
+    const at = starts[0]![0]!;
+    const span = dist.high - dist.low;
+    for (let i = 0; i < inner; i++) O[at + i] = dist.low + span * bitsToUnit(randomBits(seed, counter + i));
   }
 
   memory(): BackendMemory {
