@@ -28,6 +28,14 @@ describe('bundles', () => {
     const y = wg.tensor([[1, 2], [3, 4]]).matmul(wg.tensor([[1], [1]]));
     expect(await y.toArray()).toEqual([[3], [7]]);
   });
+
+  it('the browser bundle carries the wasm kernels and runs the wasm backend', async () => {
+    const wg = await import(join(root, 'dist/webgrad.browser.js'));
+    await wg.init({ backend: 'wasm', threads: 1 });
+    await wg.init({ backend: 'cpu' });
+    const y = wg.tensor([[1, 2], [3, 4]], { device: 'wasm' }).matmul(wg.tensor([[1], [1]], { device: 'wasm' }));
+    expect([y.device, await y.toArray()]).toEqual(['wasm', [[3], [7]]]);
+  });
 });
 
 describe('examples', () => {
