@@ -5,7 +5,7 @@
 //
 //   node bench/run.mjs [--quick] [--filter REGEX] [--devices cpu,webgpu,wasm] [--threads N]
 //                      [--no-peer] [--no-variants] [--no-torch] [--time MS] [--iterations N]
-//                      [--json FILE.json] [--out FILE.md]
+//                      [--json FILE.json] [--out FILE.md] [--help]
 //
 // Each sample runs the op (or training step) once and waits for the device to finish (no read
 // back); inputs are made once per case. Times are the median of the samples, +- their median
@@ -25,6 +25,22 @@ import { Bench } from 'tinybench';
 import { MODELS, tfjs, webgrad } from './peers.mjs';
 
 const args = process.argv.slice(2);
+// Every argument is known: a misspelt flag is an error, not a silently ignored setting.
+const SWITCHES = ['--quick', '--no-peer', '--no-variants', '--no-torch', '--help'];
+const VALUE_FLAGS = ['--devices', '--fault', '--filter', '--iterations', '--json', '--out', '--threads', '--time'];
+for (let i = 0; i < args.length; i++) {
+  if (SWITCHES.includes(args[i])) continue;
+  if (!VALUE_FLAGS.includes(args[i])) throw new Error(`bench: unknown argument ${args[i]} (accepted: ${[...VALUE_FLAGS, ...SWITCHES].join(', ')})`);
+  if (i + 1 >= args.length) throw new Error(`bench: ${args[i]} needs a value`);
+  i++;
+}
+if (args.includes('--help')) {
+  // The usage is the comment at the top of this file.
+  const { readFileSync } = await import('node:fs');
+  const head = readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1).filter((l) => l.startsWith('//')).map((l) => l.slice(3));
+  console.log(head.join('\n'));
+  process.exit(0);
+}
 const flag = (name) => args.includes(name);
 const opt = (name, dflt) => {
   const i = args.indexOf(name);
