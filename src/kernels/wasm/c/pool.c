@@ -1,0 +1,159 @@
+/*
+ * 2-D max / average pooling over [N, C, H, W] and their adjoints, float32
+ * (src/kernels/pool/cpu.ts is the reference, followed loop for loop: the same windows, the
+ * same order of additions in doubles, one rounding on store, so the results are the
+ * reference's bit for bit). x and g are read through element strides (plane offsets from the
+ * (n, c) strides); outputs are contiguous. Threads split the N * C planes.
+ *
+ * An axis is 7 ints: size, out, kernel, stride, padding, dilation, adaptive.
+ */
+#include "common.h"
+
+#define AXIS int size, int out, int kernel, int stride, int padding, int dilation, int adaptive
+#define INF __builtin_inff()
+
+/* Window o along an axis: first position, taps and the step between them. */
+#define WINDOW(A, o, first, taps, step)                                                     \
+  int first, taps, step;                                                                    \
+  if (A##adaptive) {                                                                        \
+    first = (int)(((long long)(o) * A##size) / A##out);                                     \
+    taps = (int)(((long long)((o) + 1) * A##size + A##out - 1) / A##out) - first;           \
+    step = 1;                                                                               \
+  } else {                                                                                  \
+    first = (o) * A##stride - A##padding;                                                   \
+    taps = A##kernel;                                                                       \
+    step = A##dilation;                                                                     \
+  }
+
+/* Average pooling's divisor along one axis (the reference's axisDivisor). */
+#define DIVISOR(A, first, taps, cip)                                                        \
+  (A##adaptive ? (taps)                                                                     \
+   : (cip) ? imin((first) + (taps), A##size + A##padding) - (first)                          \
+           : imin((first) + (taps), A##size) - imax((first), 0))
+
+static inline int imin(int a, int b) { return a < b ? a : b; }
+static inline int imax(int a, int b) { return a > b ? a : b; }
+
+#define HAXIS int hsize, int hout, int hkernel, int hstride, int hpadding, int hdilation, int hadaptive
+#define WAXIS int wsize, int wout, int wkernel, int wstride, int wpadding, int wdilation, int wadaptive
+
+/* Index h * W + w of each window's maximum (the first; NaN beats every number), -inf / -1 for an empty window. */
+EXPORT void max_pool2d_f32(const float *x, int C, int sn, int sc, int sh, int sw, int planes, HAXIS, WAXIS,
+                           float *out, int *indices, int tid, int nthreads) {
+  SPLIT(planes, tid, nthreads, p0, p1);
+  int H = hsize, W = wsize;
+  for (int p = p0; p < p1; p++) {
+    const float *xp = x + (long)(p / C) * sn + (long)(p % C) * sc;
+    long at = (long)p * hout * wout;
+    for (int oh = 0; oh < hout; oh++) {
+      WINDOW(h, oh, hf, ht, hs)
+      for (int ow = 0; ow < wout; ow++) {
+        WINDOW(w, ow, wf, wt, ws)
+        float best = -INF;
+        int bestIdx = -1;
+        for (int th = 0; th < ht; th++) {
+          int h = hf + th * hs;
+          if (h < 0 || h >= H) continue;
+          const float *row = xp + (long)h * sh;
+          for (int tw = 0; tw < wt; tw++) {
+            int w = wf + tw * ws;
+            if (w < 0 || w >= W) continue;
+            float v = row[(long)w * sw];
+            if (bestIdx < 0 || v > best || (v != v && best == best)) {
+              best = v;
+              bestIdx = h * W + w;
+            }
+          }
+        }
+        out[at] = best;
+        indices[at] = bestIdx;
+        at++;
+      }
+    }
+  }
+}
+
+/*
+ * out [planes, H, W] (contiguous) = g added at each output's argmax, in doubles (acc: H * W
+ * doubles per thread, thread t's at acc + t * H * W), rounded once.
+ */
+EXPORT void max_pool2d_backward_f32(const float *g, int C, int gn, int gc, int gh, int gw, const int *idx, int in_,
+                                    int ic, int ih, int iw, int planes, int H, int W, int OH, int OW, float *out,
+                                    double *acc, int tid, int nthreads) {
+  SPLIT(planes, tid, nthreads, p0, p1);
+  int plane = H * W;
+  double *a = acc + (long)tid * plane;
+  for (int p = p0; p < p1; p++) {
+    for (int j = 0; j < plane; j++) a[j] = 0;
+    const float *gp = g + (long)(p / C) * gn + (long)(p % C) * gc;
+    const int *ip = idx + (long)(p / C) * in_ + (long)(p % C) * ic;
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++) {
+        int j = ip[(long)oh * ih + (long)ow * iw];
+        if (j >= 0) a[j] += (double)gp[(long)oh * gh + (long)ow * gw];
+      }
+    float *o = out + (long)p * plane;
+    for (int j = 0; j < plane; j++) o[j] = (float)a[j];
+  }
+}
+
+EXPORT void avg_pool2d_f32(const float *x, int C, int sn, int sc, int sh, int sw, int planes, HAXIS, WAXIS,
+                           int countIncludePad, double divisorOverride, float *out, int tid, int nthreads) {
+  SPLIT(planes, tid, nthreads, p0, p1);
+  int H = hsize, W = wsize;
+  for (int p = p0; p < p1; p++) {
+    const float *xp = x + (long)(p / C) * sn + (long)(p % C) * sc;
+    long at = (long)p * hout * wout;
+    for (int oh = 0; oh < hout; oh++) {
+      WINDOW(h, oh, hf, ht, hs)
+      (void)hs;
+      int dh = DIVISOR(h, hf, ht, countIncludePad);
+      int h0 = imax(hf, 0), h1 = imin(hf + ht, H);
+      for (int ow = 0; ow < wout; ow++) {
+        WINDOW(w, ow, wf, wt, ws)
+        (void)ws;
+        int w0 = imax(wf, 0), w1 = imin(wf + wt, W);
+        double s = 0;
+        for (int h = h0; h < h1; h++) {
+          const float *row = xp + (long)h * sh;
+          for (int w = w0; w < w1; w++) s += (double)row[(long)w * sw];
+        }
+        double d = divisorOverride != 0 ? divisorOverride : (double)dh * (double)DIVISOR(w, wf, wt, countIncludePad);
+        out[at++] = (float)(s / d);
+      }
+    }
+  }
+}
+
+/* The adjoint: each g spread evenly over its window, in doubles (acc as max_pool2d_backward_f32). */
+EXPORT void avg_pool2d_backward_f32(const float *g, int C, int gn, int gc, int gh, int gw, int planes, HAXIS, WAXIS,
+                                    int countIncludePad, double divisorOverride, float *out, double *acc, int tid,
+                                    int nthreads) {
+  SPLIT(planes, tid, nthreads, p0, p1);
+  int H = hsize, W = wsize;
+  int plane = H * W;
+  double *a = acc + (long)tid * plane;
+  for (int p = p0; p < p1; p++) {
+    for (int j = 0; j < plane; j++) a[j] = 0;
+    const float *gp = g + (long)(p / C) * gn + (long)(p % C) * gc;
+    for (int oh = 0; oh < hout; oh++) {
+      WINDOW(h, oh, hf, ht, hs)
+      (void)hs;
+      int dh = DIVISOR(h, hf, ht, countIncludePad);
+      int h0 = imax(hf, 0), h1 = imin(hf + ht, H);
+      for (int ow = 0; ow < wout; ow++) {
+        WINDOW(w, ow, wf, wt, ws)
+        (void)ws;
+        int w0 = imax(wf, 0), w1 = imin(wf + wt, W);
+        double d = divisorOverride != 0 ? divisorOverride : (double)dh * (double)DIVISOR(w, wf, wt, countIncludePad);
+        double v = (double)gp[(long)oh * gh + (long)ow * gw] / d;
+        for (int h = h0; h < h1; h++) {
+          double *ar = a + (long)h * W;
+          for (int w = w0; w < w1; w++) ar[w] += v;
+        }
+      }
+    }
+    float *o = out + (long)p * plane;
+    for (int j = 0; j < plane; j++) o[j] = (float)a[j];
+  }
+}
