@@ -58,10 +58,20 @@ async function close(a: Tensor, b: Tensor, tol: number): Promise<void> {
   expect(err).toBeLessThanOrEqual(tol);
 }
 
+/** Exact equality (NaN equals NaN, -0 differs from 0), reporting the first difference (a diff of large arrays would take minutes). */
 async function same(a: Tensor, b: Tensor): Promise<void> {
   expect(a.shape).toEqual(b.shape);
   expect(a.dtype).toBe(b.dtype);
-  expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
+  const [x, y] = [await a.data(), await b.data()];
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < x.length; i++) {
+    if (!Object.is(x[i], y[i])) {
+      bad++;
+      if (first < 0) first = i;
+    }
+  }
+  if (bad > 0) throw new Error(`${bad} of ${x.length} elements differ; the first at ${first}: ${x[first]} vs ${y[first]}`);
 }
 
 /** Each row's relative error (rows along the last dim of a contiguous result). */
