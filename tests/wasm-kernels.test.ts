@@ -154,6 +154,14 @@ for (const threads of [1, 3]) {
           await rowsClose(f(w.T.contiguous(), 0).T.contiguous(), f(c.T.contiguous(), 0).T.contiguous(), 2e-6);
         }
         expect(Object.is((await F.logSoftmax(w, 1).data())[25], (await F.logSoftmax(c, 1).data())[25])).toBe(true);
+        // Rows of 13: a NaN in each part of the max loop (8 at a time, 4 at a time, the tail); zero maxima of either sign.
+        const long: number[][] = [];
+        for (const at of [5, 9, 12]) long.push(Array.from({ length: 13 }, (_, i) => (i === at ? NaN : i - 6)));
+        long.push([-0, ...new Array(12).fill(-200)], [...new Array(12).fill(-200), -0], [0, -0, ...new Array(11).fill(-300)]);
+        long.push(new Array(13).fill(-I), [...new Array(12).fill(-1), I]);
+        const [cl, wl] = both([long.length, 13], Float32Array.from(long.flat()));
+        await same(F.logSoftmax(wl, 1), F.logSoftmax(cl, 1));
+        await rowsClose(F.softmax(wl, 1), F.softmax(cl, 1), 2e-6);
       });
 
       it('non-contiguous views: transposes (C kernel) and stepped slices, float64 (reference)', async () => {

@@ -20,13 +20,18 @@
 /*
  * e^x for 4 floats: x = n ln2 + r (|r| <= ln2 / 2, Cody-Waite split of ln2), e^r by Cephes'
  * expf polynomial, times 2^n applied in two halves so that results in the subnormal range
- * round once. NaN gives NaN, above 88.72 +inf, below -103.97 zero.
+ * round once. n comes from the 1.5 * 2^23 rounding trick (round to nearest, no float-to-int
+ * conversion); the clamp uses pmin / pmax (one instruction each on x86), so NaN is put back
+ * at the end. NaN gives NaN, above 88.72 +inf, below -103.97 zero.
  */
 static inline v128_t exp4(v128_t x) {
   const v128_t hi = wasm_f32x4_splat(88.72283935546875f);
   const v128_t lo = wasm_f32x4_splat(-103.97283935546875f);
-  v128_t xc = wasm_f32x4_min(wasm_f32x4_max(x, lo), hi); /* NaN stays NaN */
-  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504088896341f)));
+  const v128_t magic = wasm_f32x4_splat(12582912.0f); /* 1.5 * 2^23 */
+  v128_t xc = wasm_f32x4_pmin(wasm_f32x4_pmax(x, lo), hi);
+  v128_t t = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504088896341f)), magic);
+  v128_t n = wasm_f32x4_sub(t, magic);
+  v128_t ni = wasm_i32x4_sub(t, magic); /* the integer n, in [-150, 128], from the low mantissa bits */
   v128_t r = wasm_f32x4_sub(xc, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
   v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
@@ -36,7 +41,6 @@ static inline v128_t exp4(v128_t x) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
   v128_t y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r), wasm_f32x4_splat(1.0f));
-  v128_t ni = wasm_i32x4_trunc_sat_f32x4(n); /* in [-150, 128] */
   v128_t n1 = wasm_i32x4_shr(ni, 1);
   v128_t n2 = wasm_i32x4_sub(ni, n1);
   v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(n1, wasm_i32x4_splat(127)), 23);
@@ -44,7 +48,7 @@ static inline v128_t exp4(v128_t x) {
   y = wasm_f32x4_mul(wasm_f32x4_mul(y, s1), s2);
   y = wasm_v128_bitselect(wasm_f32x4_splat(INF), y, wasm_f32x4_gt(x, hi));
   y = wasm_v128_andnot(y, wasm_f32x4_lt(x, lo));
-  return y;
+  return wasm_v128_bitselect(x, y, wasm_f32x4_ne(x, x)); /* NaN stays NaN */
 }
 
 static inline float exp1(float v) { return wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(v)), 0); }
@@ -145,18 +149,39 @@ static inline v128_t demote4(v128_t a, v128_t b) {
 }
 static inline double hsum2(v128_t v) { return wasm_f64x2_extract_lane(v, 0) + wasm_f64x2_extract_lane(v, 1); }
 
-/* Max of a row of C floats at stride xs. */
-static float row_max(const float *x, int xs, int C) {
-  v128_t vm = wasm_f32x4_splat(-INF);
+/*
+ * Max of a row of C floats at stride xs, as Math.max: NaN if any is NaN, +0 above -0. The
+ * vector loop uses pmax (one instruction on x86, where max with wasm's NaN rule takes several)
+ * on two accumulators and notes NaNs in a mask; a max of zero is taken again with the exact
+ * rule (the order of pmax decides the sign of a zero).
+ */
+static inline __attribute__((always_inline)) float row_max_i(const float *x, int xs, int C) {
+  v128_t m0 = wasm_f32x4_splat(-INF), m1 = m0;
+  v128_t nan = wasm_i32x4_splat(0);
   int c = 0;
-  for (; c + 4 <= C; c += 4) vm = wasm_f32x4_max(vm, ld4(x + (long)c * xs, xs));
-  float m = hmax(vm);
+  for (; c + 8 <= C; c += 8) {
+    v128_t a = ld4(x + (long)c * xs, xs), b = ld4(x + (long)(c + 4) * xs, xs);
+    m0 = wasm_f32x4_pmax(m0, a);
+    m1 = wasm_f32x4_pmax(m1, b);
+    nan = wasm_v128_or(nan, wasm_v128_or(wasm_f32x4_ne(a, a), wasm_f32x4_ne(b, b)));
+  }
+  for (; c + 4 <= C; c += 4) {
+    v128_t a = ld4(x + (long)c * xs, xs);
+    m0 = wasm_f32x4_pmax(m0, a);
+    nan = wasm_v128_or(nan, wasm_f32x4_ne(a, a));
+  }
+  if (wasm_v128_any_true(nan)) return __builtin_nanf("");
+  float m = hmax(wasm_f32x4_pmax(m0, m1));
   for (; c < C; c++) m = max1(m, x[(long)c * xs]);
+  if (m == 0) {
+    m = -INF;
+    for (c = 0; c < C; c++) m = max1(m, x[(long)c * xs]);
+  }
   return m;
 }
 
 /* sum_c exp(x[c] - m) in doubles; stores the exponentials at e (stride es) unless e is null. */
-static double row_sum_exp(const float *x, int xs, int C, float m, float *e, int es) {
+static inline __attribute__((always_inline)) double row_sum_exp_i(const float *x, int xs, int C, float m, float *e, int es) {
   v128_t vm = wasm_f32x4_splat(m);
   v128_t s0 = wasm_f64x2_splat(0), s1 = wasm_f64x2_splat(0);
   int c = 0;
@@ -176,7 +201,7 @@ static double row_sum_exp(const float *x, int xs, int C, float m, float *e, int 
 }
 
 /* o[c] = (x[c] - m) - ls in doubles, rounded once. */
-static void row_log_out(const float *x, int xs, int C, float m, double ls, float *o, int os) {
+static inline __attribute__((always_inline)) void row_log_out_i(const float *x, int xs, int C, float m, double ls, float *o, int os) {
   v128_t md = wasm_f64x2_splat((double)m), lsd = wasm_f64x2_splat(ls);
   int c = 0;
   for (; c + 4 <= C; c += 4) {
@@ -188,11 +213,26 @@ static void row_log_out(const float *x, int xs, int C, float m, double ls, float
   for (; c < C; c++) o[(long)c * os] = (float)(((double)x[(long)c * xs] - (double)m) - ls);
 }
 
-static void row_scale(float *o, int os, int C, float s) {
+static inline __attribute__((always_inline)) void row_scale_i(float *o, int os, int C, float s) {
   v128_t vs = wasm_f32x4_splat(s);
   int c = 0;
   for (; c + 4 <= C; c += 4) st4(o + (long)c * os, os, wasm_f32x4_mul(ld4(o + (long)c * os, os), vs));
   for (; c < C; c++) o[(long)c * os] *= s;
+}
+
+/* The row helpers above, with the unit-stride case compiled on its own (plain 128-bit loads, no per-iteration test). */
+static float row_max(const float *x, int xs, int C) { return xs == 1 ? row_max_i(x, 1, C) : row_max_i(x, xs, C); }
+static double row_sum_exp(const float *x, int xs, int C, float m, float *e, int es) {
+  if (xs == 1 && es == 1) return e ? row_sum_exp_i(x, 1, C, m, e, 1) : row_sum_exp_i(x, 1, C, m, 0, 1);
+  return row_sum_exp_i(x, xs, C, m, e, es);
+}
+static void row_log_out(const float *x, int xs, int C, float m, double ls, float *o, int os) {
+  if (xs == 1 && os == 1) row_log_out_i(x, 1, C, m, ls, o, 1);
+  else row_log_out_i(x, xs, C, m, ls, o, os);
+}
+static void row_scale(float *o, int os, int C, float s) {
+  if (os == 1) row_scale_i(o, 1, C, s);
+  else row_scale_i(o, os, C, s);
 }
 
 static void softmax_row(const float *x, int xs, int C, int log, float *o, int os) {
