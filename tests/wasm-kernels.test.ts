@@ -195,6 +195,13 @@ for (const threads of [1, 3]) {
         expect(ran(() => (got = F.softmax(w, 1)))).toEqual([{ fn: 'softmax_f32', parallel: threads > 1 }]);
         await rowsClose(got, F.softmax(c, 1), 2e-6);
         await close(F.logSoftmax(w, 0), F.logSoftmax(c, 0), 2e-6);
+        // the column-block path (classes along dim 1 of an image batch) on the threads, odd inner size
+        const [ci, wi] = both([4, 37, 31, 33]);
+        for (const [, f] of fns) {
+          let r!: Tensor;
+          expect(ran(() => (r = f(wi, 1)))).toEqual([{ fn: 'softmax_f32', parallel: threads > 1 }]);
+          await close(r, f(ci, 1), 2e-6);
+        }
       });
     });
 
@@ -253,6 +260,16 @@ for (const threads of [1, 3]) {
         expect(ran(() => wg.getBackend('wasm').softmax.crossEntropy({ ...b, dim: 1, ignoreIndex: -100 }, 0.1, b.grad))).toEqual([{ fn: 'cross_entropy_f32', parallel: threads > 1 }]);
         await close(b.loss, a.loss, 2e-6);
         await close(b.grad, a.grad, 1e-5);
+        // segmentation-like [N, C, H, W] on the threads (the classes at stride H * W)
+        const seg = both([6, 21, 17, 19]);
+        const st = targets(6 * 17 * 19, 21, -100);
+        const sw = data(21, 0.5, 2);
+        const [sa, sb] = [setup('cpu', seg[0], st, [6, 17, 19], sw), setup('wasm', seg[1], st, [6, 17, 19], sw)];
+        wg.getBackend('cpu').softmax.crossEntropy({ ...sa, dim: 1, ignoreIndex: -100 }, 0.1, sa.grad);
+        expect(ran(() => wg.getBackend('wasm').softmax.crossEntropy({ ...sb, dim: 1, ignoreIndex: -100 }, 0.1, sb.grad))).toEqual([{ fn: 'cross_entropy_f32', parallel: threads > 1 }]);
+        await close(sb.loss, sa.loss, 2e-6);
+        await same(sb.rowWeight, sa.rowWeight);
+        await close(sb.grad, sa.grad, 1e-5);
       });
 
       it('confident rows: the target gradient p - 1 keeps its digits (16 ulp where float32 p - 1 would keep none); inf logits match the reference', async () => {
