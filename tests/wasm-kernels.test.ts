@@ -420,6 +420,9 @@ for (const threads of [1, 3]) {
         ['max k 3, stride 2, padding 1, dilation 2', [3, 2, 11, 10], (x) => F.maxPool2d(x, 3, { stride: 2, padding: 1, dilation: 2, returnIndices: true })],
         ['max k 3, stride 2, ceilMode (overlapping)', [2, 2, 8, 9], (x) => F.maxPool2d(x, 3, { stride: 2, ceilMode: true, returnIndices: true })],
         ['max 1 x 1', [1, 1, 1, 1], (x) => F.maxPool2d(x, 1, { returnIndices: true })],
+        ['max k 3, stride 1, padding 1 (4 outputs a lane group)', [2, 3, 13, 23], (x) => F.maxPool2d(x, 3, { stride: 1, padding: 1, returnIndices: true })],
+        ['max k [2, 3], stride 2, dilation [1, 2], ceilMode', [2, 2, 11, 31], (x) => F.maxPool2d(x, [2, 3], { stride: 2, dilation: [1, 2], ceilMode: true, returnIndices: true })],
+        ['max k 2, stride 2, ties everywhere', [1, 2, 8, 40], (x) => F.maxPool2d(x.round(), 2, { returnIndices: true })],
         ['avg k 3, stride 2, padding 1 (countIncludePad)', [2, 3, 9, 7], (x) => F.avgPool2d(x, 3, { stride: 2, padding: 1 })],
         ['avg k [2, 3], padding 1, no pad count, ceilMode', [2, 3, 7, 11], (x) => F.avgPool2d(x, [2, 3], { stride: 2, padding: 1, countIncludePad: false, ceilMode: true })],
         ['avg divisorOverride', [1, 2, 5, 5], (x) => F.avgPool2d(x, 2, { stride: 1, divisorOverride: 3 })],
@@ -437,6 +440,8 @@ for (const threads of [1, 3]) {
             const s = vname === 'stepped slice' ? [shape[0]!, shape[1]!, shape[2]! * 2, shape[3]! + 1] : shape;
             const v = data(s.reduce((a, b) => a * b, 1));
             if (v.length > 5) v[3] = NaN;
+            for (let i = 7; i < v.length; i += 37) v[i] = NaN; // NaNs in the lane groups too
+            for (let i = 11; i < v.length; i += 53) v[i] = -Infinity;
             const [xc, xw] = both(s, v);
             const run = (x: Tensor) => {
               const xi = view(x).detach();

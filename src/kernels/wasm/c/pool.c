@@ -37,7 +37,21 @@ static inline int imax(int a, int b) { return a > b ? a : b; }
 #define HAXIS int hsize, int hout, int hkernel, int hstride, int hpadding, int hdilation, int hadaptive
 #define WAXIS int wsize, int wout, int wkernel, int wstride, int wpadding, int wdilation, int wadaptive
 
-/* Index h * W + w of each window's maximum (the first; NaN beats every number), -inf / -1 for an empty window. */
+/*
+ * Taps [t0, t1) of a window (first, taps, step) that fall inside [0, size), by stepping in
+ * from both ends (a window sticks out by at most its padding, or not at all: a few steps, and
+ * no integer division, which costs tens of cycles).
+ */
+#define INSIDE(first, taps, step, size, t0, t1)                              \
+  int t0 = 0, t1 = (taps);                                                   \
+  while (t0 < t1 && (first) + t0 * (step) < 0) t0++;                         \
+  while (t1 > t0 && (first) + (t1 - 1) * (step) >= (size)) t1--
+
+/*
+ * Index h * W + w of each window's maximum (the first in row-major order; NaN beats every
+ * number, the first NaN wins), -inf / -1 for a window with no tap inside the input. The taps
+ * inside the input are found per row and column first, so the inner loop has no bounds test.
+ */
 EXPORT void max_pool2d_f32(const float *x, int C, int sn, int sc, int sh, int sw, int planes, HAXIS, WAXIS,
                            float *out, int *indices, int tid, int nthreads) {
   SPLIT(planes, tid, nthreads, p0, p1);
@@ -47,21 +61,55 @@ EXPORT void max_pool2d_f32(const float *x, int C, int sn, int sc, int sh, int sw
     long at = (long)p * hout * wout;
     for (int oh = 0; oh < hout; oh++) {
       WINDOW(h, oh, hf, ht, hs)
+      INSIDE(hf, ht, hs, H, th0, th1);
       for (int ow = 0; ow < wout; ow++) {
         WINDOW(w, ow, wf, wt, ws)
+        INSIDE(wf, wt, ws, W, tw0, tw1);
+        /*
+         * Four adjacent outputs whose windows lie inside the row (stride 1 or 2 along W, unit
+         * element stride): one 128-bit lane per output, the taps in the same order, selects
+         * in place of the branch. With stride 2 the two loads reach one element past the last
+         * lane's tap, which must be inside the row too.
+         */
+        if (!wadaptive && sw == 1 && (wstride == 1 || wstride == 2) && ow + 3 < wout && wf >= 0 &&
+            wf + 4 * wstride - 1 + (wkernel - 1) * wdilation < W && th0 < th1 && wkernel > 0) {
+          v128_t best = wasm_f32x4_splat(-INF);
+          v128_t bi = wasm_i32x4_splat(-1);
+          v128_t lane = wasm_i32x4_make(0, wstride, 2 * wstride, 3 * wstride);
+          v128_t first = wasm_i32x4_splat(1);
+          for (int th = th0; th < th1; th++) {
+            int h = hf + th * hs;
+            const float *row = xp + (long)h * sh + wf;
+            for (int tw = 0; tw < wkernel; tw++) {
+              const float *q = row + tw * wdilation;
+              v128_t v = wstride == 1 ? wasm_v128_load(q) : wasm_i32x4_shuffle(wasm_v128_load(q), wasm_v128_load(q + 4), 0, 2, 4, 6);
+              /* the first tap, v > best, or v is the first NaN */
+              v128_t upd = wasm_v128_or(first, wasm_v128_andnot(wasm_f32x4_eq(best, best), wasm_f32x4_le(v, best)));
+              first = wasm_i32x4_splat(0);
+              best = wasm_v128_bitselect(v, best, upd);
+              bi = wasm_v128_bitselect(wasm_i32x4_add(wasm_i32x4_splat(h * W + wf + tw * wdilation), lane), bi, upd);
+            }
+          }
+          wasm_v128_store(out + at, best);
+          wasm_v128_store(indices + at, bi);
+          at += 4;
+          ow += 3;
+          continue;
+        }
         float best = -INF;
         int bestIdx = -1;
-        for (int th = 0; th < ht; th++) {
-          int h = hf + th * hs;
-          if (h < 0 || h >= H) continue;
-          const float *row = xp + (long)h * sh;
-          for (int tw = 0; tw < wt; tw++) {
-            int w = wf + tw * ws;
-            if (w < 0 || w >= W) continue;
-            float v = row[(long)w * sw];
-            if (bestIdx < 0 || v > best || (v != v && best == best)) {
-              best = v;
-              bestIdx = h * W + w;
+        if (th0 < th1 && tw0 < tw1) {
+          int h = hf + th0 * hs, w = wf + tw0 * ws;
+          best = xp[(long)h * sh + (long)w * sw];
+          bestIdx = h * W + w;
+          for (int th = th0; th < th1; th++) {
+            h = hf + th * hs;
+            const float *row = xp + (long)h * sh;
+            for (int tw = tw0; tw < tw1; tw++) {
+              w = wf + tw * ws;
+              float v = row[(long)w * sw];
+              /* v > best, or v is the first NaN; selects, not branches (random data mispredicts them) */
+              if (!(v <= best) && best == best) { best = v; bestIdx = h * W + w; }
             }
           }
         }
