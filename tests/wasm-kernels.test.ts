@@ -426,6 +426,8 @@ for (const threads of [1, 3]) {
         ['avg k 3, stride 2, padding 1 (countIncludePad)', [2, 3, 9, 7], (x) => F.avgPool2d(x, 3, { stride: 2, padding: 1 })],
         ['avg k [2, 3], padding 1, no pad count, ceilMode', [2, 3, 7, 11], (x) => F.avgPool2d(x, [2, 3], { stride: 2, padding: 1, countIncludePad: false, ceilMode: true })],
         ['avg divisorOverride', [1, 2, 5, 5], (x) => F.avgPool2d(x, 2, { stride: 1, divisorOverride: 3 })],
+        ['avg k 3, stride 1, padding 1, no pad count (4 outputs a lane group)', [2, 3, 9, 29], (x) => F.avgPool2d(x, 3, { stride: 1, padding: 1, countIncludePad: false })],
+        ['avg k [3, 2], stride 2 (4 outputs a lane group)', [2, 2, 9, 30], (x) => F.avgPool2d(x, [3, 2], { stride: 2 })],
         ['adaptive avg 3 x 4 of 7 x 9', [2, 3, 7, 9], (x) => F.adaptiveAvgPool2d(x, [3, 4])],
         ['adaptive avg 5 x 2 of 3 x 13 (overlapping windows)', [1, 2, 3, 13], (x) => F.adaptiveAvgPool2d(x, [5, 2])],
       ];

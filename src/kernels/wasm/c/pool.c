@@ -160,6 +160,29 @@ EXPORT void avg_pool2d_f32(const float *x, int C, int sn, int sc, int sh, int sw
       for (int ow = 0; ow < wout; ow++) {
         WINDOW(w, ow, wf, wt, ws)
         (void)ws;
+        /*
+         * Four adjacent outputs whose windows lie inside the row (W stride 1 or 2, unit element
+         * stride): their sums in four f64 lanes, added in the reference's order; the divisor is
+         * the same for all four (dh * kernel, or the override).
+         */
+        if (!wadaptive && sw == 1 && (wstride == 1 || wstride == 2) && ow + 3 < wout && wf >= 0 &&
+            wf + 4 * wstride - 1 + (wt - 1) < W) {
+          v128_t s0 = wasm_f64x2_splat(0), s1 = s0;
+          for (int h = h0; h < h1; h++) {
+            const float *q = xp + (long)h * sh + wf;
+            for (int t = 0; t < wt; t++) {
+              v128_t v = wstride == 1 ? wasm_v128_load(q + t) : wasm_i32x4_shuffle(wasm_v128_load(q + t), wasm_v128_load(q + t + 4), 0, 2, 4, 6);
+              s0 = wasm_f64x2_add(s0, wasm_f64x2_promote_low_f32x4(v));
+              s1 = wasm_f64x2_add(s1, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 2, 3)));
+            }
+          }
+          v128_t d = wasm_f64x2_splat(divisorOverride != 0 ? divisorOverride : (double)dh * (double)wt);
+          v128_t a = wasm_f32x4_demote_f64x2_zero(wasm_f64x2_div(s0, d)), b = wasm_f32x4_demote_f64x2_zero(wasm_f64x2_div(s1, d));
+          wasm_v128_store(out + at, wasm_i32x4_shuffle(a, b, 0, 1, 4, 5));
+          at += 4;
+          ow += 3;
+          continue;
+        }
         int w0 = imax(wf, 0), w1 = imin(wf + wt, W);
         double s = 0;
         for (int h = h0; h < h1; h++) {
