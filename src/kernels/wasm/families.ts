@@ -9,7 +9,11 @@ import { cpuFamilies } from '../cpu/families.js';
 import type { WasmRuntime } from './runtime.js';
 import { wasmKernels as matmul } from '../matmul/wasm.js';
 import { wasmKernels as conv } from '../conv/wasm.js';
+import { wasmKernels as softmax } from '../softmax/wasm.js';
+import { wasmKernels as optim } from '../optim/wasm.js';
+import { wasmKernels as norm } from '../norm/wasm.js';
+import { wasmKernels as pooling } from '../pool/wasm.js';
 
 export function wasmFamilies(rt: WasmRuntime): KernelFamilies {
-  return { ...cpuFamilies, matmul: matmul(rt), conv: conv(rt) };
+  return { ...cpuFamilies, matmul: matmul(rt), conv: conv(rt), softmax: softmax(rt), optim: optim(rt), norm: norm(rt), pooling: pooling(rt) };
 }
