@@ -9,7 +9,9 @@ import { cpuFamilies } from '../cpu/families.js';
 import type { WasmRuntime } from './runtime.js';
 import { wasmKernels as matmul } from '../matmul/wasm.js';
 import { wasmKernels as conv } from '../conv/wasm.js';
+import { wasmKernels as elementwise } from '../elementwise/wasm.js';
+import { wasmKernels as reduce } from '../reduce/wasm.js';
 
 export function wasmFamilies(rt: WasmRuntime): KernelFamilies {
-  return { ...cpuFamilies, matmul: matmul(rt), conv: conv(rt) };
+  return { ...cpuFamilies, matmul: matmul(rt), conv: conv(rt), elementwise: elementwise(rt), reduce: reduce(rt) };
 }
