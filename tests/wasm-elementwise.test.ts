@@ -328,9 +328,39 @@ for (const threads of [1, 3]) {
         await check(op, run(op, w, 0), run(op, c, 0), 'special columns');
         await check(op, run(op, w), run(op, c), 'special all');
       }
+      // Many ties (four values, and -0 with +0) in every layout.
+      const t = Float32Array.from({ length: 37 * 41 }, () => [0, -0, 1, 2, 3][Math.floor(rng() * 5)]!);
+      const tc = wg.tensor(t, { shape: [37, 41] });
+      const tw = wg.tensor(t, { shape: [37, 41], device: 'wasm' });
+      for (const op of OPS) {
+        for (const dim of [0, 1]) {
+          await check(op, run(op, tw, dim), run(op, tc, dim), `ties dim ${dim}`);
+          await check(op, run(op, tw.transpose(0, 1), dim), run(op, tc.transpose(0, 1), dim), `ties transposed dim ${dim}`);
+        }
+        await check(op, run(op, tw.neg()), run(op, tc.neg()), 'ties all');
+      }
       // The reference keeps the first of -0 / +0.
       expect(Object.is((await w.amax(1).data())[3], -0)).toBe(true);
       expect(Object.is((await w.amin(1).data())[4], 0)).toBe(true);
+    });
+
+    it('whole reductions of long rows (chunks over the threads, combined in order)', async () => {
+      const n = 300_001;
+      const cases: [string, (v: Float32Array) => void][] = [
+        ['random', () => undefined],
+        ['late NaNs, in two chunks', (v) => { v[150_000] = NaN; v[280_000] = NaN; }],
+        ['ties across chunks', (v) => { v.fill(1); v[200_000] = 2; v[290_000] = 2; v[150_000] = -3; v[299_999] = -3; }],
+        ['zeros across chunks', (v) => { v.fill(-1); v[150_000] = -0; v[160_000] = 0; v[250_000] = 0; }],
+        ['all -inf', (v) => v.fill(-Infinity)],
+      ];
+      for (const [name, edit] of cases) {
+        const v = data(n, -3, 3, false);
+        edit(v);
+        const [c, w] = [wg.tensor(v), wg.tensor(v, { device: 'wasm' })];
+        for (const op of OPS) await check(op, run(op, w), run(op, c), `long row, ${name}`);
+      }
+      expect(await kernelsRun(() => wg.tensor(data(n), { device: 'wasm' }).sum())).toEqual([threads > 1 ? 'reduce_all_f32' : 'reduce_rows_f32']);
+      expect(await kernelsRun(() => wg.tensor(data(42857 * 7), { shape: [42857, 7], device: 'wasm' }).sum(0))).toEqual(['reduce_cols_sum_f32']);
     });
 
     it('empty reductions: sums of nothing are 0, empty outputs are empty', async () => {
@@ -345,6 +375,7 @@ for (const threads of [1, 3]) {
       expect(await kernelsRun(() => w.sum(1))).toEqual(['reduce_rows_f32']);
       expect(await kernelsRun(() => w.argmax(1))).toEqual(['reduce_rows_f32']);
       expect(await kernelsRun(() => w.amax(0))).toEqual(['reduce_cols_f32']);
+      expect(await kernelsRun(() => w.sum(0))).toEqual(['reduce_cols_sum_f32']);
       expect(await kernelsRun(() => w.reshape([2, 4, 9]).sum([0, 2]))).toEqual(['reduce_rows_f32']);
       expect(await kernelsRun(() => w.prod(1))).toEqual([]);
       const i = wg.tensor(Int32Array.from([1, 2, 3]), { device: 'wasm' });

@@ -6,8 +6,10 @@
  *   - one strided dim, with the kept dims' last one contiguous (sum over the batch of a
  *     [B, N] gradient): reduce_cols_f32, the SIMD lanes are neighbouring outputs;
  *   - one strided dim otherwise: reduce_rows_f32 with one-element segments.
- * The outputs are split over the threads when the work is large. prod, other dtypes and
- * other layouts run the cpu reference.
+ * Column sums stream x row by row into float64 sums (reduce_cols_sum_f32), bit for bit the
+ * reference's. The outputs are split over the threads when the work is large; one long row
+ * (x.sum()) is split into chunks (reduce_all_f32). prod, other dtypes and other layouts run
+ * the cpu reference.
  */
 import type { View } from '../../core/view.js';
 import { coalesce, isContiguous, numel } from '../../core/shape.js';
@@ -46,6 +48,42 @@ function withOuter(rt: WasmRuntime, fn: string, code: number, x: View, shape: nu
   return true;
 }
 
+/**
+ * One long contiguous row to one output, split over the threads: each reduces its chunk
+ * (reduce_all_f32), and the chunks, in order, combine here: sums in doubles, NaN first, ties
+ * to the earlier chunk (which holds the earlier index, or the first zero met).
+ */
+function reduceAll(rt: WasmRuntime, op: ReduceOp, code: number, X: number, n: number, out: View): void {
+  const T = rt.threads;
+  const bytes = 16 * T;
+  const at = rt.alloc(bytes);
+  try {
+    rt.run('reduce_all_f32', [code, X, n, at], true);
+    const f64 = new Float64Array(rt.memory.buffer, at, 2 * T);
+    const i32 = new Int32Array(rt.memory.buffer, at, 4 * T);
+    const dst = out.storage.handle as Float32Array | Int32Array;
+    if (op === 'sum') {
+      let s = 0;
+      for (let t = 0; t < T; t++) s += f64[2 * t]!;
+      dst[out.offset] = s;
+      return;
+    }
+    const isMax = op === 'max' || op === 'argmax';
+    let best = f64[0]!;
+    let idx = i32[2]!;
+    for (let t = 1; t < T && best === best; t++) {
+      const v = f64[2 * t]!;
+      if (v !== v || (isMax ? v > best : v < best)) {
+        best = v;
+        idx = i32[4 * t + 2]!;
+      }
+    }
+    dst[out.offset] = op === 'argmax' || op === 'argmin' ? idx : best;
+  } finally {
+    rt.release(at, bytes);
+  }
+}
+
 export function reduce(rt: WasmRuntime, op: ReduceOp, x: View, reduceRank: number, out: View): void {
   const code = CODE[op];
   const arg = op === 'argmax' || op === 'argmin';
@@ -64,7 +102,10 @@ export function reduce(rt: WasmRuntime, op: ReduceOp, x: View, reduceRank: numbe
   const O = base(out) + 4 * out.offset;
   const parallel = nOut > 1 && nOut * K >= PARALLEL_WORK;
   let done = false;
-  if (ish.length === 0 || (ish.length === 1 && ist[0] === 1)) {
+  if ((ish.length === 0 || (ish.length === 1 && ist[0] === 1)) && nOut === 1 && K >= PARALLEL_WORK && rt.threads > 1) {
+    reduceAll(rt, op, code, base(x) + 4 * x.offset, K, out);
+    done = true;
+  } else if (ish.length === 0 || (ish.length === 1 && ist[0] === 1)) {
     // One contiguous row per output.
     done = withOuter(rt, 'reduce_rows_f32', code, x, osh, ost, [1, K, 0, O], parallel);
   } else if (ish.length === 2 && ist[1] === 1) {
@@ -76,22 +117,34 @@ export function reduce(rt: WasmRuntime, op: ReduceOp, x: View, reduceRank: numbe
     const gStrides = ost.slice(0, -1);
     const par = nOut > 4 && nOut * K >= PARALLEL_WORK;
     const X = base(x) + 4 * x.offset;
-    if (gShape.length <= 1) {
-      rt.run('reduce_cols_f32', [code, X, 0, gStrides[0] ?? 0, gShape[0] ?? 1, cols, K, ist[0]!, O], par);
-      done = true;
-    } else {
-      const offs = elementOffsets(gShape, gStrides, 0);
-      if (offs instanceof Int32Array) {
-        const bytes = 4 * offs.length;
-        const at = rt.alloc(bytes);
-        try {
-          new Int32Array(rt.memory.buffer, at, offs.length).set(offs);
-          rt.run('reduce_cols_f32', [code, X, at, 0, offs.length, cols, K, ist[0]!, O], par);
-        } finally {
-          rt.release(at, bytes);
-        }
+    // Sums stream rows of x into float64 sums (a heap row of cols doubles); the others take four columns at a time.
+    const sum = op === 'sum';
+    const accBytes = sum ? 8 * cols : 0;
+    const acc = sum ? rt.alloc(accBytes) : 0;
+    const call = (tbl: number, gs: number, groups: number) => {
+      if (sum) rt.run('reduce_cols_sum_f32', [X, tbl, gs, groups, cols, K, ist[0]!, O, acc], cols >= 8 && nOut * K >= PARALLEL_WORK);
+      else rt.run('reduce_cols_f32', [code, X, tbl, gs, groups, cols, K, ist[0]!, O], par);
+    };
+    try {
+      if (gShape.length <= 1) {
+        call(0, gStrides[0] ?? 0, gShape[0] ?? 1);
         done = true;
+      } else {
+        const offs = elementOffsets(gShape, gStrides, 0);
+        if (offs instanceof Int32Array) {
+          const bytes = 4 * offs.length;
+          const at = rt.alloc(bytes);
+          try {
+            new Int32Array(rt.memory.buffer, at, offs.length).set(offs);
+            call(at, 0, offs.length);
+          } finally {
+            rt.release(at, bytes);
+          }
+          done = true;
+        }
       }
+    } finally {
+      if (sum) rt.release(acc, accBytes);
     }
   } else if (ish.length === 1) {
     // One strided dim: segments of one element.

@@ -195,3 +195,66 @@ EXPORT void reduce_cols_f32(int op, const float *X, const int *tbl, int gs, int 
     col_block(op, x, w, k, cs, (char *)out + 4 * ((long)g * cols + j));
   }
 }
+
+/*
+ * Column sums, streaming: thread t keeps float64 sums of its share of the columns (in
+ * `acc`, cols doubles per group... one row of them, reused group by group) and adds row
+ * after row of x into them, so x is read in order, a cache line at a time. Each column's
+ * sum is the reference's sequential double sum, bit for bit.
+ */
+EXPORT void reduce_cols_sum_f32(const float *X, const int *tbl, int gs, int groups, int cols, int k, int cs, float *out,
+                                double *acc, int tid, int nthreads) {
+  int blocks = (cols + 3) / 4;
+  SPLIT(blocks, tid, nthreads, b0, b1);
+  int c0 = b0 * 4, c1 = b1 * 4 < cols ? b1 * 4 : cols;
+  int cv = c0 + ((c1 - c0) & ~3);
+  for (int g = 0; g < groups; g++) {
+    const float *x = X + (tbl ? (long)tbl[g] : (long)g * gs);
+    for (int j = c0; j < c1; j++) acc[j] = 0;
+    for (int i = 0; i < k; i++) {
+      const float *row = x + (long)i * cs;
+      int j = c0;
+      for (; j < cv; j += 4) {
+        v128_t v = wasm_v128_load(row + j);
+        wasm_v128_store(acc + j, wasm_f64x2_add(wasm_v128_load(acc + j), wasm_f64x2_promote_low_f32x4(v)));
+        wasm_v128_store(acc + j + 2, wasm_f64x2_add(wasm_v128_load(acc + j + 2), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1))));
+      }
+      for (; j < c1; j++) acc[j] += (double)row[j];
+    }
+    float *o = out + (long)g * cols;
+    int j = c0;
+    for (; j < cv; j += 4) {
+      v128_t lo = wasm_f32x4_demote_f64x2_zero(wasm_v128_load(acc + j));
+      v128_t hi = wasm_f32x4_demote_f64x2_zero(wasm_v128_load(acc + j + 2));
+      wasm_v128_store(o + j, wasm_i32x4_shuffle(lo, hi, 0, 1, 4, 5));
+    }
+    for (; j < c1; j++) o[j] = (float)acc[j];
+  }
+}
+
+/*
+ * One contiguous row of n split over the threads: thread t reduces its chunk and writes
+ * (value as a double, index) at part + 16 t; the binder combines the chunks in order.
+ */
+EXPORT void reduce_all_f32(int op, const float *X, int n, char *part, int tid, int nthreads) {
+  SPLIT(n, tid, nthreads, begin, end);
+  const float *x = X + begin;
+  int len = end - begin;
+  double *v = (double *)(part + 16 * tid);
+  int *at = (int *)(part + 16 * tid + 8);
+  *at = -1;
+  if (len == 0) { *v = 0; return; }
+  switch (op) {
+    case R_SUM: *v = row_sum(x, 1, len, 0); break;
+    case R_MAX: *v = row_extreme(x, 1, len, 0, 1); break;
+    case R_MIN: *v = row_extreme(x, 1, len, 0, 0); break;
+    case R_ARGMAX:
+    case R_ARGMIN: {
+      int i = row_arg(x, 1, len, 0, op == R_ARGMAX);
+      *v = x[i];
+      *at = begin + i;
+      break;
+    }
+    default: break;
+  }
+}
