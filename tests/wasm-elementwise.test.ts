@@ -207,6 +207,36 @@ for (const threads of [1, 3]) {
       });
     }
 
+    it('where matches the reference: same shape, broadcasts, views, scalars, specials', async () => {
+      const cases: [string, number[], number[], number[]][] = [
+        ['same shape', [4099], [4099], [4099]],
+        ['row broadcast', [7, 1027], [1027], [7, 1027]],
+        ['column broadcast', [7, 1], [7, 1027], [1027]],
+        ['scalar values', [1023], [], []],
+        ['scalar condition', [], [5, 7], [5, 7]],
+        ['3-d broadcast', [3, 1, 7], [1, 5, 1], [3, 5, 7]],
+        ['empty', [0, 3], [3], [0, 3]],
+        ['large', [300_007], [300_007], []],
+      ];
+      for (const [name, sc, sa, sb] of cases) {
+        const [cc, cw] = both(sc);
+        const [ac, aw] = both(sa);
+        const [bc, bw] = both(sb);
+        await expectUlp(wg.where(cw.gt(0), aw, bw), wg.where(cc.gt(0), ac, bc), 0, `where ${name}`);
+      }
+      const [c, w] = both([33, 65]);
+      const [d, v] = both([65, 33]);
+      await expectUlp(wg.where(v.transpose(0, 1).lt(0.5), w, v.transpose(0, 1)), wg.where(d.transpose(0, 1).lt(0.5), c, d.transpose(0, 1)), 0, 'where transposed');
+      await expectUlp(
+        wg.where(w.slice(null, [null, null, 2]).ge(0).transpose(0, 1), v.transpose(0, 1).slice(null, [null, null, 2]), 0),
+        wg.where(c.slice(null, [null, null, 2]).ge(0).transpose(0, 1), d.transpose(0, 1).slice(null, [null, null, 2]), 0),
+        0, 'where stepped',
+      );
+      // A mask that is a stepped view of a bool tensor (the condition's own step is not 1).
+      const m = w.gt(0);
+      await expectUlp(wg.where(m.slice(null, [null, null, 2]), w.slice(null, [null, null, 2]), -0), wg.where(c.gt(0).slice(null, [null, null, 2]), c.slice(null, [null, null, 2]), -0), 0, 'where stepped mask');
+    });
+
     it('the C kernels run for float32 and the cpu kernels for the rest', async () => {
       const [, w] = both([1000]);
       expect(await kernelsRun(() => w.add(w))).toEqual(['ew_binary_f32']);
@@ -215,16 +245,20 @@ for (const threads of [1, 3]) {
       expect(await kernelsRun(() => F.gelu(w))).toEqual(['ew_unary_f32']);
       expect(await kernelsRun(() => w.reshape([10, 100]).transpose(0, 1).exp())).toEqual(['ew_unary_f32']);
       expect(await kernelsRun(() => w.sin())).toEqual([]);
+      const mask = w.gt(0);
+      expect(await kernelsRun(() => wg.where(mask, w, 0))).toEqual(['ew_where_f32']);
       expect(await kernelsRun(() => w.pow(2))).toEqual([]);
       expect(await kernelsRun(() => F.softplus(w, { beta: 0.7 }))).toEqual([]);
       const d = wg.tensor(data(100), { device: 'wasm', dtype: 'float64' });
       expect(await kernelsRun(() => d.add(d))).toEqual([]);
       const i = wg.tensor(Int32Array.from([1, 2, 3]), { device: 'wasm' });
       expect(await kernelsRun(() => i.add(i))).toEqual([]);
+      const m3 = wg.tensor([true, false, true], { device: 'wasm' });
+      expect(await kernelsRun(() => wg.where(m3, i, i.neg()))).toEqual([]);
       expect(await kernelsRun(() => i.neg())).toEqual([]);
     });
 
-    it('fallbacks give the reference too (float64, int32, pow, where, sin)', async () => {
+    it('fallbacks give the reference too (float64, int32, pow, sin)', async () => {
       const v = data(257);
       for (const dtype of ['float64', 'int32'] as const) {
         const c = wg.tensor(v, { dtype });
@@ -236,7 +270,9 @@ for (const threads of [1, 3]) {
       const [c, w] = both([257]);
       await expectUlp(w.pow(w), c.pow(c), 0, 'pow');
       await expectUlp(w.sin(), c.sin(), 0, 'sin');
-      await expectUlp(wg.where(w.gt(0), w, w.neg()), wg.where(c.gt(0), c, c.neg()), 0, 'where');
+      const wi = wg.tensor(Int32Array.from(v, Math.floor), { device: 'wasm' });
+      const ci = wg.tensor(Int32Array.from(v, Math.floor));
+      await expectUlp(wg.where(wi.gt(0), wi, wi.neg()), wg.where(ci.gt(0), ci, ci.neg()), 0, 'where int32');
     });
 
     it('activation gradients match the reference', async () => {

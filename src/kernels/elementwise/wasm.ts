@@ -4,8 +4,9 @@
  * (cpu/strided.ts: merged dims, one step per operand, each run's start offsets), the
  * elements split over the threads when there are many. Steps 0 and 1 load vectors or
  * splats (same-shape, scalar, row and column broadcasts), other steps gather four lanes.
- * Other dtypes, ops without a C version (sin, cos, erf, pow, where...) and outputs that are
- * not walked with step 1 run the cpu kernels.
+ * where (a bool condition, float32 values) selects lanes the same way. Other dtypes, ops
+ * without a C version (sin, cos, erf, pow...) and outputs that are not walked with step 1
+ * run the cpu kernels.
  */
 import type { View } from '../../core/view.js';
 import { stridedRuns } from '../cpu/strided.js';
@@ -83,11 +84,16 @@ export function binary(rt: WasmRuntime, op: BinaryOp, a: View, b: View, out: Vie
   if (!runOverRuns(rt, 'ew_binary_f32', [code], [a, b, out], out.shape, [], false)) cpuBinary(op, a, b, out);
 }
 
-/** The family's table on the wasm backend (where runs the cpu kernel). */
+export function where(rt: WasmRuntime, cond: View, a: View, b: View, out: View): void {
+  if (cond.dtype !== 'bool' || a.dtype !== 'float32' || b.dtype !== 'float32' || out.dtype !== 'float32') return cpuWhere(cond, a, b, out);
+  if (!runOverRuns(rt, 'ew_where_f32', [], [cond, a, b, out], out.shape, [], false)) cpuWhere(cond, a, b, out);
+}
+
+/** The family's table on the wasm backend. */
 export function wasmKernels(rt: WasmRuntime): ElementwiseKernels {
   return {
     unary: (op, x, out, params) => unary(rt, op, x, out, params),
     binary: (op, a, b, out) => binary(rt, op, a, b, out),
-    where: cpuWhere,
+    where: (cond, a, b, out) => where(rt, cond, a, b, out),
   };
 }

@@ -18,6 +18,8 @@
  * geluTanh run in float64 lanes. NaN propagates as in the reference (max/min and relu keep
  * it; wasm's f32x4.max/min propagate NaN and order -0 below +0, as Math.max/min).
  *
+ * where(cond, a, b): bool bytes widened to lane masks, a bitselect.
+ *
  * Tails (fewer than 4 elements left) run the same vector code on a splat and keep lane 0, so
  * they give the same results as the vector body. No locals have their address taken and
  * nothing is static data: the shadow stack is shared by every thread.
@@ -470,6 +472,42 @@ EXPORT void ew_unary_f32(int op, const float *X, float *O, const int *tx, const 
     int len = inner - j;
     if (len > end - pos) len = (int)(end - pos);
     un_run(op, X + (tx ? tx[r] : 0) + (long)j * sx, sx, O + (long)(to ? to[r] : 0) + j, len, a0, a1);
+    pos += len;
+  }
+}
+
+/* ---------------------------------------------------------------- where */
+
+/* Four bool bytes (step s) as lane masks: any nonzero byte is true. */
+static inline v128_t ld_mask(const unsigned char *p, int s) {
+  v128_t b;
+  if (s == 1) b = wasm_v128_load32_zero(p);
+  else if (s == 0) b = wasm_i8x16_splat((signed char)p[0]);
+  else b = wasm_u8x16_make(p[0], p[s], p[2 * s], p[3 * s], 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  return wasm_i32x4_ne(wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(b)), I4(0));
+}
+
+static void where_run(const unsigned char *c, int sc, const float *a, int sa, const float *b, int sb, float *o, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t m = ld_mask(c + (long)i * sc, sc);
+    wasm_v128_store(o + i, SEL(ld(a + (long)i * sa, sa), ld(b + (long)i * sb, sb), m));
+  }
+  for (; i < n; i++) o[i] = c[(long)i * sc] ? a[(long)i * sa] : b[(long)i * sb];
+}
+
+/* out = cond ? a : b over runs (as ew_binary_f32): cond bytes (bool), a, b and out float32. */
+EXPORT void ew_where_f32(const unsigned char *C, const float *A, const float *B, float *O, const int *tc, const int *ta,
+                         const int *tb, const int *to, int runs, int inner, int sc, int sa, int sb, int tid, int nthreads) {
+  long long total = (long long)runs * inner;
+  long long begin = total * tid / nthreads, end = total * (tid + 1) / nthreads;
+  long long pos = begin;
+  while (pos < end) {
+    int r = (int)(pos / inner), j = (int)(pos % inner);
+    int len = inner - j;
+    if (len > end - pos) len = (int)(end - pos);
+    where_run(C + (tc ? tc[r] : 0) + (long)j * sc, sc, A + (ta ? ta[r] : 0) + (long)j * sa, sa,
+              B + (tb ? tb[r] : 0) + (long)j * sb, sb, O + (long)(to ? to[r] : 0) + j, len);
     pos += len;
   }
 }
