@@ -1,15 +1,18 @@
 /*
  * The wasm backend's reductions (float32): sum, max, min, argmax, argmin, 128-bit SIMD.
  *
- * Two layouts (src/kernels/reduce/wasm.ts picks them; anything else runs the cpu reference):
+ * Layouts (src/kernels/reduce/wasm.ts picks them; anything else runs the cpu reference):
  *   rows     each output reduces `segs` segments of `len` contiguous floats, segment stride
  *            `ss` (one segment: a contiguous row), outputs at `rs` apart or at a table's
  *            offsets. Sums accumulate in float64 lanes (four f64x2 accumulators), close to
  *            the reference's sequential double sum (both round once to float32).
  *   columns  `cols` neighbouring outputs (stride 1 in x) reduce `k` elements `cs` apart
  *            each; the SIMD lanes are outputs, and each lane walks its elements in the
- *            reference's order, so results are the reference's bit for bit (sums too: one
- *            double accumulator per output, in order).
+ *            reference's order, so results are the reference's bit for bit. Column sums
+ *            stream instead (reduce_cols_sum_f32: row after row added into a float64 row),
+ *            one double per output, in order: bit for bit too.
+ *   one row  a single long contiguous row (x.sum()) split in chunks over the threads
+ *            (reduce_all_f32); the binder combines the chunks' results in order.
  * max/min propagate NaN; argmax/argmin return the first NaN's index if any, else the first
  * index of the extreme (ties and -0 / +0 compare equal), as PyTorch and the cpu reference.
  * max/min of rows: the first zero met, when the extreme is zero (the reference keeps the
@@ -197,10 +200,10 @@ EXPORT void reduce_cols_f32(int op, const float *X, const int *tbl, int gs, int 
 }
 
 /*
- * Column sums, streaming: thread t keeps float64 sums of its share of the columns (in
- * `acc`, cols doubles per group... one row of them, reused group by group) and adds row
- * after row of x into them, so x is read in order, a cache line at a time. Each column's
- * sum is the reference's sequential double sum, bit for bit.
+ * Column sums, streaming: thread t keeps float64 sums of its share of the columns in `acc`
+ * (a row of cols doubles, reused group by group) and adds row after row of x into them, so
+ * x is read in order, whole cache lines at a time. Each column's sum is the reference's
+ * sequential double sum, bit for bit.
  */
 EXPORT void reduce_cols_sum_f32(const float *X, const int *tbl, int gs, int groups, int cols, int k, int cs, float *out,
                                 double *acc, int tid, int nthreads) {
