@@ -1,21 +1,46 @@
 #!/usr/bin/env node
-// npm run bench: GFLOP/s and GB/s of webgrad's kernels on each backend, next to the same work
-// in TensorFlow.js measured in the same run (on webgpu: the same Dawn adapter).
+// npm run bench: GFLOP/s, GB/s and training images/s of webgrad on each backend, next to the
+// same work in TensorFlow.js measured in the same run (webgpu: on the same Dawn adapter; wasm:
+// @tensorflow/tfjs-backend-wasm, XNNPACK).
 //
-//   node bench/run.mjs [--quick] [--filter REGEX] [--devices cpu,webgpu] [--no-peer]
-//                      [--no-variants] [--time MS] [--out FILE.md]
+//   node bench/run.mjs [--quick] [--filter REGEX] [--devices cpu,webgpu,wasm] [--threads N]
+//                      [--no-peer] [--no-variants] [--no-torch] [--time MS] [--iterations N]
+//                      [--json FILE.json] [--out FILE.md] [--help]
 //
-// Each sample runs the op once and waits for the device queue to drain (no read back);
-// inputs are made once per case. Ratio = peer time / webgrad time: above 1, webgrad is faster.
+// Each sample runs the op (or training step) once and waits for the device to finish (no read
+// back); inputs are made once per case. Times are the median of the samples, +- their median
+// absolute deviation. Ratio = peer time / webgrad time: above 1, webgrad is faster.
 // These machines are noisy: compare ratios from one run, not times across runs.
-// On webgpu, the cases whose kernels come in variants (matmul tilings, conv drivers, reduction
-// layouts) are also run once per variant, forced through wg.configureKernels (the variant
-// seam), next to the same peer time: the rows named 'case [variant]'.
+// Every webgrad result (off the cpu device) is checked against the cpu backend on the same
+// inputs before it is timed: a wrong result prints WRONG in the check column and the run exits 1.
+// On wasm each case runs with 1 thread and with --threads (default: all of the machine's), next
+// to TF.js-wasm with 1 thread (its SIMD build) and with as many (its threaded SIMD build, at
+// most 8 threads; see peers.mjs). On webgpu, the cases whose kernels come in variants (matmul
+// tilings, conv drivers, reduction layouts) are also run once per variant, forced through
+// wg.configureKernels (the variant seam), next to the same peer time: the rows 'case [variant]'.
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { Bench } from 'tinybench';
-import { tfjs, webgrad } from './peers.mjs';
+import { MODELS, tfjs, webgrad } from './peers.mjs';
 
 const args = process.argv.slice(2);
+// Every argument is known: a misspelt flag is an error, not a silently ignored setting.
+const SWITCHES = ['--quick', '--no-peer', '--no-variants', '--no-torch', '--help'];
+const VALUE_FLAGS = ['--devices', '--fault', '--filter', '--iterations', '--json', '--out', '--threads', '--time'];
+for (let i = 0; i < args.length; i++) {
+  if (SWITCHES.includes(args[i])) continue;
+  if (!VALUE_FLAGS.includes(args[i])) throw new Error(`bench: unknown argument ${args[i]} (accepted: ${[...VALUE_FLAGS, ...SWITCHES].join(', ')})`);
+  if (i + 1 >= args.length) throw new Error(`bench: ${args[i]} needs a value`);
+  i++;
+}
+if (args.includes('--help')) {
+  // The usage is the comment at the top of this file.
+  const { readFileSync } = await import('node:fs');
+  const head = readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1).filter((l) => l.startsWith('//')).map((l) => l.slice(3));
+  console.log(head.join('\n'));
+  process.exit(0);
+}
 const flag = (name) => args.includes(name);
 const opt = (name, dflt) => {
   const i = args.indexOf(name);
@@ -23,30 +48,77 @@ const opt = (name, dflt) => {
 };
 const quick = flag('--quick');
 const filter = new RegExp(opt('--filter', '.'));
-const devices = opt('--devices', 'cpu,webgpu').split(',');
+const devices = opt('--devices', 'cpu,webgpu,wasm').split(',').filter(Boolean);
+for (const d of devices) if (!['cpu', 'webgpu', 'wasm'].includes(d)) throw new Error(`bench: unknown device '${d}' in --devices (expected cpu, webgpu, wasm)`);
+const cores = os.availableParallelism?.() ?? os.cpus().length;
+const threads = Number(opt('--threads', String(cores)));
+if (!(Number.isInteger(threads) && threads >= 1 && threads <= 256)) throw new Error(`bench: --threads must be an integer from 1 to 256, got ${opt('--threads')}`);
 const withPeer = !flag('--no-peer');
 const withVariants = !flag('--no-variants');
-const timeMs = Number(opt('--time', quick ? '300' : '1000'));
+const withTorch = !flag('--no-torch');
+const timeMs = Number(opt('--time', quick ? '200' : '1000'));
+// At least this many samples per case (and as many warm-up runs, up to 2); --iterations 1 is a smoke run.
+const iterations = Number(opt('--iterations', quick ? '3' : '5'));
+if (!(Number.isInteger(iterations) && iterations >= 1)) throw new Error(`bench: --iterations must be a positive integer, got ${opt('--iterations')}`);
 const out = opt('--out', undefined);
+const jsonOut = opt('--json', undefined);
+// For the smoke test: webgrad's results of the cases matching --fault are spoiled before the check.
+const fault = opt('--fault', undefined) ? new RegExp(opt('--fault')) : null;
+const TOL = 2e-3; // largest |webgrad - cpu| relative to the largest |cpu| (float32, other summation orders)
+const TRAIN_TOL = 1e-2; // relative difference of the losses of three steps from the same weights
 
-/** Work per case: flops (for GFLOP/s) and bytes moved (for GB/s), from the sizes alone. */
+/** Work per case: flops (for GFLOP/s), bytes moved (for GB/s) or images (for images/s), from the sizes alone. */
 const F = 4; // bytes per float32
 function cases(device) {
-  const mm = quick ? [128, 256] : device === 'cpu' ? [128, 256] : [256, 512, 1024];
+  const mm = quick ? [128, 256] : device === 'cpu' ? [128, 256] : [128, 256, 512, 1024];
+  const ta = quick ? 128 : device === 'cpu' ? 256 : 512;
+  const [bb, bs] = quick ? [4, 64] : [16, 128];
   const n = quick ? 1 << 18 : device === 'cpu' ? 1 << 20 : 1 << 22;
   const [r, c] = quick ? [256, 1024] : [1024, 1024];
+  const pool = quick ? 16 : 64;
   return [
-    ...mm.map((s) => ({ name: `matmul ${s}x${s}x${s}`, kernel: 'matmul', shapes: [[s, s], [s, s]], flops: 2 * s ** 3, bytes: 3 * s * s * F })),
+    ...mm.map((s) => ({ name: `matmul ${s}x${s}x${s}`, kernel: 'matmul', variants: true, shapes: [[s, s], [s, s]], flops: 2 * s ** 3, bytes: 3 * s * s * F })),
+    { name: `matmul a.T@b ${ta}x${ta}x${ta}`, kernel: 'matmulTA', shapes: [[ta, ta], [ta, ta]], flops: 2 * ta ** 3, bytes: 3 * ta * ta * F },
+    { name: `matmul batched ${bb}x${bs}x${bs}x${bs}`, kernel: 'matmul', shapes: [[bb, bs, bs], [bb, bs, bs]], flops: 2 * bb * bs ** 3, bytes: 3 * bb * bs * bs * F },
     { name: `add ${n}`, kernel: 'add', shapes: [[n], [n]], flops: n, bytes: 3 * n * F },
     { name: `exp ${n}`, kernel: 'exp', shapes: [[n]], flops: n, bytes: 2 * n * F },
     { name: `sum ${n}`, kernel: 'sum', shapes: [[n]], flops: n, bytes: n * F },
-    { name: `sum rows ${r}x${c}`, kernel: 'sumRows', shapes: [[r, c]], flops: r * c, bytes: (r * c + r) * F },
+    { name: `sum rows ${r}x${c}`, kernel: 'sumRows', variants: true, shapes: [[r, c]], flops: r * c, bytes: (r * c + r) * F },
     { name: `transpose ${r}x${c}`, kernel: 'transpose', shapes: [[r, c]], flops: 0, bytes: 2 * r * c * F },
     { name: `softmax rows ${r}x${c}`, kernel: 'softmax', shapes: [[r, c]], flops: 5 * r * c, bytes: 2 * r * c * F },
-    // The training demo's second convolution and pooling; TF.js takes the same data as NHWC.
-    ...conv(quick ? 16 : 64, 32, 64, 14),
-    { name: `maxPool2d 2x2 ${quick ? 16 : 64}x64x28x28`, kernel: 'maxPool2d', shapes: [[quick ? 16 : 64, 64, 28, 28]], peerShapes: [[quick ? 16 : 64, 28, 28, 64]], flops: (quick ? 16 : 64) * 64 * 28 * 28, bytes: (quick ? 16 : 64) * 64 * 28 * 28 * 1.25 * F },
+    // The convolutions of the README's demo CNN and of examples/train.mjs's second layer, a
+    // mid-size one and its two backward passes; TF.js takes the same data as NHWC.
+    // The cpu backend (plain JS loops) gets smaller batches. On webgpu, the train.mjs layer is
+    // also run once per conv variant.
+    ...conv(device === 'cpu' ? (quick ? 4 : 16) : quick ? 16 : 64, 1, 16, 28, ' (README CNN)'),
+    ...conv(device === 'cpu' ? (quick ? 2 : 16) : quick ? 16 : 64, 32, 64, 14, ' (train.mjs CNN layer 2)', { variants: true }),
+    ...conv(device === 'cpu' ? (quick ? 1 : 2) : 8, 16, 32, 28, '', { backward: true }), // TF.js-cpu's filter gradient takes seconds
+    { name: `maxPool2d 2x2 ${pool}x64x28x28`, kernel: 'maxPool2d', shapes: [[pool, 64, 28, 28]], peerShapes: [[pool, 28, 28, 64]], flops: pool * 64 * 28 * 28, bytes: pool * 64 * 28 * 28 * 1.25 * F },
+    train('mlp', quick ? 32 : 128),
+    train('cnn', quick ? 8 : 64),
   ].filter((k) => filter.test(k.name));
+}
+
+/** A 3x3, stride 1, padding 1 convolution of [n, cin, hw, hw] to cout channels (and, with backward, its dx and dw passes). */
+function conv(n, cin, cout, hw, note = '', { backward = false, variants = false } = {}) {
+  const flops = 2 * n * cout * hw * hw * cin * 9;
+  const size = `${n}x${cin}x${hw}x${hw} -> ${cout}`;
+  const [x, w, y] = [n * cin * hw * hw, cout * cin * 9, n * cout * hw * hw];
+  const shapes = [[n, cin, hw, hw], [cout, cin, 3, 3], [n, cout, hw, hw]];
+  const peerShapes = [[n, hw, hw, cin], [3, 3, cin, cout], [n, hw, hw, cout]];
+  const fwd = { name: `conv2d 3x3 ${size}${note}`, kernel: 'conv2d', variants, shapes: shapes.slice(0, 2), peerShapes: peerShapes.slice(0, 2), flops, bytes: (x + w + y) * F };
+  if (!backward) return [fwd];
+  // Autograd: y = conv(x, w); y.backward(g). Both libraries run the forward too (TF.js: tf.grad).
+  return [
+    fwd,
+    { name: `conv2d fwd+bwd dx ${size}`, kernel: 'conv2dBackInput', shapes, peerShapes, requiresGrad: [true, false, false], flops: 2 * flops, bytes: (2 * x + w + 2 * y) * F },
+    { name: `conv2d fwd+bwd dw ${size}`, kernel: 'conv2dBackFilter', shapes, peerShapes, requiresGrad: [false, true, false], flops: 2 * flops, bytes: (x + 2 * w + 2 * y) * F },
+  ];
+}
+
+/** One Adam training step (forward, cross-entropy, backward, update) of a model on a batch. */
+function train(model, batch) {
+  return { name: `train step ${MODELS[model].title} batch ${batch} (Adam)`, kind: 'train', model, batch, kernel: 'train' };
 }
 
 /** The variant family each case's kernel belongs to, and its variants (webgpu). */
@@ -55,76 +127,246 @@ const VARIANTS = {
   conv2d: ['conv', ['tiled', 'kParallel', 'direct']],
   sumRows: ['reduce', ['rowPerWorkgroup', 'rowPerInvocation', 'chunked']],
 };
-const variantsOf = (device, c) => (withVariants && device === 'webgpu' && VARIANTS[c.kernel]) || null;
+const variantsOf = (device, c) => (withVariants && device === 'webgpu' && c.variants && VARIANTS[c.kernel]) || null;
 
-/** A 3x3, stride 1, padding 1 convolution of [n, cin, hw, hw] to cout channels. */
-function conv(n, cin, cout, hw) {
-  const flops = 2 * n * cout * hw * hw * cin * 9;
-  return [{
-    name: `conv2d 3x3 ${n}x${cin}x${hw}x${hw} -> ${cout}`, kernel: 'conv2d',
-    shapes: [[n, cin, hw, hw], [cout, cin, 3, 3]], peerShapes: [[n, hw, hw, cin], [3, 3, cin, cout]],
-    flops, bytes: (n * cin * hw * hw + cout * cin * 9 + n * cout * hw * hw) * F,
-  }];
-}
+/** The runs per device: wasm runs every case with 1 thread and with `threads`. */
+const configs = (device) => (device === 'wasm' ? [...new Set([1, threads])].map((t) => ({ label: `wasm ${t}t`, threads: t })) : [{ label: device }]);
 
-const total = devices.reduce((a, d) => a + cases(d).reduce((n, c) => n + (withPeer ? 2 : 1) + (variantsOf(d, c)?.[1].length ?? 0), 0), 0);
+const total = devices.reduce((a, d) => a + configs(d).length * cases(d).reduce((n, c) => n + (withPeer ? 2 : 1) + (variantsOf(d, c)?.[1].length ?? 0), 0), 0);
 let done = 0;
 function progress(label) {
   const width = 28;
-  const filled = Math.round((done / total) * width);
-  process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}`.padEnd(100));
+  const filled = Math.round((done / Math.max(total, 1)) * width);
+  process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}`.padEnd(110).slice(0, 110));
 }
 
-async function measure(lib, c) {
-  const inputs = (lib.name === 'tfjs' && c.peerShapes ? c.peerShapes : c.shapes).map((s) => lib.randn(s));
-  const op = lib.ops[c.kernel];
-  const bench = new Bench({ time: timeMs, iterations: 5, warmupIterations: 2, warmupTime: 100 });
-  bench.add(c.name, async () => {
-    const y = op(...inputs);
-    await lib.sync();
-    lib.dispose(y);
+// ---- inputs: the same seeded values for every library and device ------------------------------
+function randn(count, seed) {
+  let s = seed >>> 0 || 1;
+  const next = () => {
+    // mulberry32
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const a = new Float32Array(count);
+  for (let i = 0; i < count; i += 2) {
+    const u = Math.max(next(), 1e-12);
+    const v = next();
+    const m = Math.sqrt(-2 * Math.log(u));
+    a[i] = m * Math.cos(2 * Math.PI * v);
+    if (i + 1 < count) a[i + 1] = m * Math.sin(2 * Math.PI * v);
+  }
+  return a;
+}
+const numel = (s) => s.reduce((a, b) => a * b, 1);
+const valuesCache = new Map();
+function caseValues(c) {
+  if (!valuesCache.has(c.name)) {
+    if (c.kind === 'train') {
+      const x = randn(numel(MODELS[c.model].input(c.batch)), 11);
+      const y = Int32Array.from(randn(c.batch, 12), (v) => Math.min(9, Math.floor(Math.abs(v) * 4)));
+      valuesCache.set(c.name, [x, y]);
+    } else valuesCache.set(c.name, c.shapes.map((s, i) => randn(numel(s), 101 + i)));
+  }
+  return valuesCache.get(c.name);
+}
+
+// ---- timing ------------------------------------------------------------------------------------
+async function time(fn, sync, dispose) {
+  const bench = new Bench({ time: timeMs, iterations, warmupIterations: iterations === 1 ? 0 : quick ? 1 : 2, warmupTime: iterations === 1 ? 0 : quick ? 20 : 100 });
+  bench.add('case', async () => {
+    const y = fn();
+    await sync();
+    dispose(y);
   });
   await bench.run();
-  for (const t of inputs) lib.dispose(t);
   const r = bench.tasks[0].result;
-  if (r.state !== 'completed') throw new Error(`${lib.name} ${c.name}: ${r.error?.message ?? r.state}`);
-  return r.latency.mean; // ms
+  if (r.state !== 'completed') throw r.error ?? new Error(r.state);
+  const l = r.latency;
+  return { median: l.p50, mad: l.mad, mean: l.mean, min: l.min, max: l.max, samples: l.samplesCount };
 }
 
+async function timeCase(lib, c) {
+  const values = caseValues(c);
+  if (c.kind === 'train') {
+    const spec = MODELS[c.model];
+    const x = lib.tensor(values[0], lib.name === 'tfjs' ? spec.peerInput(c.batch) : spec.input(c.batch));
+    const y = lib.tensor(values[1], [c.batch]);
+    const run = await lib.train(c.model, x, y);
+    try {
+      return await time(() => run.step(), lib.sync, lib.dispose);
+    } finally {
+      run.dispose();
+      lib.dispose(x);
+      lib.dispose(y);
+    }
+  }
+  const inputs = lib.inputs(c, values);
+  const op = lib.ops[c.kernel];
+  try {
+    return await time(() => op(...inputs), lib.sync, lib.dispose);
+  } finally {
+    for (const t of inputs) lib.dispose(t);
+  }
+}
+
+// ---- correctness: webgrad on the device against webgrad on the cpu, same inputs ----------------
+let cpuLib;
+const reference = new Map();
+async function result(lib, c) {
+  const values = caseValues(c);
+  if (c.kind === 'train') {
+    const spec = MODELS[c.model];
+    const x = lib.tensor(values[0], spec.input(c.batch));
+    const y = lib.tensor(values[1], [c.batch]);
+    const run = await lib.train(c.model, x, y, 7);
+    const losses = [];
+    for (let i = 0; i < 3; i++) {
+      const loss = run.step();
+      losses.push((await lib.read(loss))[0]);
+      loss.dispose();
+    }
+    run.dispose();
+    x.dispose();
+    y.dispose();
+    return Float32Array.from(losses);
+  }
+  const inputs = lib.inputs(c, values);
+  const y = lib.ops[c.kernel](...inputs);
+  const v = await lib.read(y);
+  y.dispose();
+  for (const t of inputs) t.dispose();
+  return v;
+}
+/** 'ok', 'ref' (the cpu device is the reference) or 'WRONG (...)'. */
+async function check(lib, c) {
+  if (lib.device === 'cpu') return { check: 'ref' };
+  cpuLib ??= await webgrad('cpu');
+  if (!reference.has(c.name)) reference.set(c.name, await result(cpuLib, c));
+  const want = reference.get(c.name);
+  const got = await result(lib, c);
+  if (fault?.test(c.name)) got[got.length >> 1] += 1 + Math.abs(got[got.length >> 1]);
+  if (got.length !== want.length) return { check: `WRONG (${got.length} values, want ${want.length})` };
+  let scale = 0;
+  let err = 0;
+  for (let i = 0; i < want.length; i++) {
+    scale = Math.max(scale, Math.abs(want[i]));
+    const d = Math.abs(got[i] - want[i]);
+    err = Number.isNaN(d) ? (Number.isNaN(got[i]) && Number.isNaN(want[i]) ? err : Infinity) : Math.max(err, d);
+  }
+  const rel = err / Math.max(scale, 1e-30);
+  const tol = c.kind === 'train' ? TRAIN_TOL : TOL;
+  return rel <= tol ? { check: 'ok', err: rel } : { check: `WRONG (rel. error ${rel.toExponential(1)})`, err: rel };
+}
+
+// ---- the run -----------------------------------------------------------------------------------
 const rows = [];
 const adapters = {};
+const notes = [];
+let wrong = 0;
+const rowOf = (device, c, name, t, peer, peerNote, chk) => {
+  const ms = t.median;
+  if (ms === undefined) return { device, case: name, kind: c.kind ?? 'op', webgrad: null, peerMs: peer?.median, peerMad: peer?.mad, peer: peer ?? null, peerNote, ...chk };
+  return {
+    device, case: name, kind: c.kind ?? 'op', ms, mad: t.mad, webgrad: t,
+    peerMs: peer?.median, peerMad: peer?.mad, peer: peer ?? null, peerNote,
+    gflops: c.flops ? c.flops / ms / 1e6 : undefined,
+    gbs: c.bytes ? c.bytes / ms / 1e6 : undefined,
+    imagesPerSec: c.kind === 'train' ? c.batch / (ms / 1e3) : undefined,
+    ratio: peer ? peer.median / ms : undefined,
+    ...chk,
+  };
+};
+
 for (const device of devices) {
   progress(`starting webgrad on ${device}`);
-  const wg = await webgrad(device);
-  adapters[`webgrad/${device}`] = wg.adapter.description || wg.adapter.source;
-  const peer = withPeer ? await tfjs(device, wg.adapter) : null;
-  if (peer) adapters[`tfjs/${device}`] = peer.adapter.description;
-  for (const c of cases(device)) {
-    progress(`${c.name} webgrad/${device}`);
-    const ms = await measure(wg, c);
-    done++;
-    let peerMs;
-    if (peer) {
-      progress(`${c.name} tfjs/${device}`);
-      peerMs = await measure(peer, c);
-      done++;
+  let wg;
+  try {
+    wg = await webgrad(device);
+  } catch (e) {
+    notes.push(`webgrad/${device}: not measured (${e.message.split('\n')[0]})`);
+    done += configs(device).length * cases(device).reduce((n, c) => n + (withPeer ? 2 : 1) + (variantsOf(device, c)?.[1].length ?? 0), 0);
+    continue;
+  }
+  let tf = null;
+  if (withPeer) {
+    try {
+      tf = await tfjs(device, wg.adapter);
+    } catch (e) {
+      notes.push(`tfjs/${device}: ${e.message.split('\n')[0]}`);
     }
-    const chosen = VARIANTS[c.kernel] && device === 'webgpu' ? ` (plan: ${wg.lastVariant(VARIANTS[c.kernel][0])})` : '';
-    rows.push({ device, case: c.name + chosen, ms, peerMs, gflops: c.flops / ms / 1e6, gbs: c.bytes / ms / 1e6, ratio: peerMs ? peerMs / ms : undefined });
-    const variants = variantsOf(device, c);
-    if (variants) {
-      const [family, names] = variants;
-      for (const name of names) {
-        progress(`${c.name} [${name}] webgrad/${device}`);
-        wg.setVariant(family, name);
-        let vms;
+    if (!tf) notes.push(`tfjs/${device}: backend did not start; no peer times`);
+  }
+  for (const cfg of configs(device)) {
+    let peer = tf;
+    if (cfg.threads) {
+      await wg.setThreads(cfg.threads);
+      if (peer) {
         try {
-          vms = await measure(wg, c);
-        } finally {
-          wg.setVariant(family, null);
+          const got = await peer.setThreads(cfg.threads);
+          if (got !== cfg.threads) notes.push(`tfjs/${cfg.label}: asked for ${cfg.threads} threads, TF.js-wasm runs ${got} (its pool has at most 8)`);
+        } catch (e) {
+          notes.push(`tfjs/${cfg.label}: TF.js-wasm did not start with ${cfg.threads} threads (${e.message.split('\n')[0]}); no peer times`);
+          peer = null;
+        }
+      }
+    }
+    adapters[`webgrad/${cfg.label}`] = wg.adapter.description || wg.adapter.source;
+    if (peer) adapters[`tfjs/${cfg.label}`] = peer.adapter.description;
+    for (const c of cases(device)) {
+      progress(`${c.name} webgrad/${cfg.label}`);
+      let chk;
+      let t;
+      try {
+        chk = await check(wg, c);
+        t = await timeCase(wg, c);
+      } catch (e) {
+        // A webgrad failure is a bug: it shows as ERROR and fails the run, after the other cases.
+        chk = { check: `ERROR (${String(e?.message ?? e).split('\n')[0]})` };
+        t = {};
+      }
+      if (chk.check !== 'ok' && chk.check !== 'ref') wrong++;
+      done++;
+      let pt;
+      let peerNote;
+      if (peer) {
+        progress(`${c.name} tfjs/${cfg.label}`);
+        peerNote = peer.unsupported(c);
+        if (!peerNote) {
+          try {
+            pt = await timeCase(peer, c);
+          } catch (e) {
+            peerNote = `failed: ${e.message.split('\n')[0]}`;
+          }
         }
         done++;
-        rows.push({ device, case: `${c.name} [${name}]`, ms: vms, peerMs, gflops: c.flops / vms / 1e6, gbs: c.bytes / vms / 1e6, ratio: peerMs ? peerMs / vms : undefined });
+      } else if (withPeer) done++;
+      const chosen = VARIANTS[c.kernel] && device === 'webgpu' ? ` (plan: ${wg.lastVariant(VARIANTS[c.kernel][0])})` : '';
+      rows.push(rowOf(cfg.label, c, c.name + chosen, t, pt, peerNote, chk));
+      const variants = variantsOf(device, c);
+      if (variants) {
+        const [family, names] = variants;
+        for (const name of names) {
+          progress(`${c.name} [${name}] webgrad/${cfg.label}`);
+          wg.setVariant(family, name);
+          let vt;
+          let vchk;
+          try {
+            vchk = await check(wg, c);
+            vt = await timeCase(wg, c);
+          } catch (e) {
+            vchk = { check: `ERROR (${String(e?.message ?? e).split('\n')[0]})` };
+            vt = {};
+          } finally {
+            wg.setVariant(family, null);
+          }
+          if (vchk.check !== 'ok') wrong++;
+          done++;
+          rows.push(rowOf(cfg.label, c, `${c.name} [${name}]`, vt, pt, peerNote, vchk));
+        }
       }
     }
   }
@@ -132,18 +374,124 @@ for (const device of devices) {
 progress('done');
 process.stderr.write('\n');
 
-const fmt = (x, d = 2) => (x === undefined ? '-' : x.toFixed(d));
+// ---- PyTorch (optional): only where python3 can import torch ------------------------------------
+let torch = null;
+if (withTorch) torch = measureTorch();
+function measureTorch() {
+  const mm = quick ? 256 : 1024;
+  const batch = quick ? 8 : 64;
+  const script = `
+import json, time, torch
+torch.set_num_threads(${threads})
+def med(f, n):
+    for _ in range(2): f()
+    ts = []
+    for _ in range(n):
+        t = time.perf_counter(); f(); ts.append((time.perf_counter() - t) * 1e3)
+    ts.sort(); return ts[len(ts) // 2]
+a = torch.randn(${mm}, ${mm}); b = torch.randn(${mm}, ${mm})
+mm_ms = med(lambda: a @ b, ${quick ? 5 : 20})
+m = torch.nn.Sequential(torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(16 * 14 * 14, 10))
+opt = torch.optim.Adam(m.parameters(), lr=1e-3); lossf = torch.nn.CrossEntropyLoss()
+x = torch.randn(${batch}, 1, 28, 28); y = torch.randint(0, 10, (${batch},))
+def step():
+    opt.zero_grad(); l = lossf(m(x), y); l.backward(); opt.step()
+step_ms = med(step, ${quick ? 5 : 20})
+print(json.dumps({"version": torch.__version__, "threads": torch.get_num_threads(), "mm": ${mm}, "mm_ms": mm_ms, "batch": ${batch}, "step_ms": step_ms}))
+`;
+  try {
+    execFileSync('python3', ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
+  } catch {
+    notes.push('PyTorch: not measured (python3 cannot import torch here)');
+    return null;
+  }
+  try {
+    const r = JSON.parse(execFileSync('python3', ['-c', script], { encoding: 'utf8', timeout: 300_000 }).trim().split('\n').at(-1));
+    notes.push(`PyTorch ${r.version} (cpu, ${r.threads} threads): matmul ${r.mm}x${r.mm}x${r.mm} ${r.mm_ms.toFixed(2)} ms (${(2 * r.mm ** 3 / r.mm_ms / 1e6).toFixed(1)} GFLOP/s); ` +
+      `train step README CNN batch ${r.batch} (Adam) ${r.step_ms.toFixed(2)} ms (${(r.batch / (r.step_ms / 1e3)).toFixed(0)} images/s)`);
+    return r;
+  } catch (e) {
+    notes.push(`PyTorch: not measured (the torch script failed: ${e.message.split('\n')[0]})`);
+    return null;
+  }
+}
+
+// ---- report ------------------------------------------------------------------------------------
+const fmt = (x, d = 2) => (x === undefined || x === null || !Number.isFinite(x) ? '-' : x >= 1e4 ? x.toFixed(0) : x.toFixed(d));
+const pm = (m, s) => (m === undefined ? '-' : `${fmt(m)} ± ${fmt(s)}`);
 const lines = [
-  `| device | case | webgrad ms | GFLOP/s | GB/s | tfjs ms | ratio (tfjs/webgrad) |`,
-  `|---|---|---:|---:|---:|---:|---:|`,
-  ...rows.map((r) => `| ${r.device} | ${r.case} | ${fmt(r.ms)} | ${r.gflops ? fmt(r.gflops) : '-'} | ${fmt(r.gbs)} | ${fmt(r.peerMs)} | ${fmt(r.ratio)} |`),
+  `| device | case | webgrad ms | GFLOP/s | GB/s | images/s | tfjs ms | ratio (tfjs/webgrad) | check |`,
+  `|---|---|---:|---:|---:|---:|---:|---:|---|`,
+  ...rows.map((r) => `| ${r.device} | ${r.case} | ${pm(r.ms, r.mad)} | ${fmt(r.gflops)} | ${fmt(r.gbs)} | ${fmt(r.imagesPerSec, 1)} | ${r.peerNote ? `n/a: ${r.peerNote}` : pm(r.peerMs, r.peerMad)} | ${fmt(r.ratio)} | ${r.check} |`),
 ];
+const cpu = os.cpus();
+const machine = {
+  date: new Date().toISOString(),
+  cpu: cpu[0]?.model?.trim() ?? 'unknown',
+  cores: cpu.length,
+  memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+  platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+  node: process.version,
+  quick,
+  timeMs,
+  iterations,
+  threads,
+};
+if (devices.includes('wasm') && withPeer) {
+  notes.push('TF.js-wasm threads in Node: its threaded SIMD build runs once bench/peers.mjs works around its Node check (tensorflow/tfjs#3830) and its blob: worker URLs; its pool holds at most 8 threads');
+}
+// Geometric mean of the ratios per device (the plain rows: variants left out), where a peer ran.
+const summary = [...new Set(rows.map((r) => r.device))].map((device) => {
+  const rs = rows.filter((r) => r.device === device && r.ratio && !/\[[^\]]+\]$/.test(r.case));
+  const geo = rs.length ? Math.exp(rs.reduce((a, r) => a + Math.log(r.ratio), 0) / rs.length) : undefined;
+  return { device, cases: rs.length, geomeanRatio: geo };
+});
 const header = [
-  `webgrad benchmark, ${new Date().toISOString()}, node ${process.version}${quick ? ', --quick' : ''}`,
+  `webgrad benchmark, ${machine.date}, node ${machine.node}${quick ? ', --quick' : ''}`,
+  `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}`,
   ...Object.entries(adapters).map(([k, v]) => `- ${k}: ${v}`),
+  ...notes.map((n) => `- ${n}`),
+  `- times: median ± median absolute deviation of the samples (${timeMs} ms per case); ratio above 1: webgrad is faster; check: webgrad's result against the cpu backend (ref: the cpu backend itself)`,
   '',
 ];
 const report = [...header, ...lines].join('\n');
 console.log(report);
-if (out) writeFileSync(out, report + '\n');
+if (out) {
+  const md = [
+    '# webgrad benchmark results',
+    '',
+    `Written by \`node bench/run.mjs${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.date}.`,
+    '',
+    '## Machine',
+    '',
+    `- CPU: ${machine.cpu}, ${machine.cores} logical cores, ${machine.memoryGiB} GiB memory`,
+    `- OS: ${machine.platform}; Node ${machine.node}`,
+    ...Object.entries(adapters).map(([k, v]) => `- ${k}: ${v}`),
+    '',
+    '## Notes',
+    '',
+    ...notes.map((n) => `- ${n}`),
+    `- Times are the median ± the median absolute deviation of the samples (${timeMs} ms of samples per case, at least ${iterations}).`,
+    '- Ratio = TF.js time / webgrad time, measured in the same run: above 1, webgrad is faster.',
+    '- check: webgrad\'s result on the device against the cpu backend on the same inputs (losses of three steps for training rows); ref: the cpu backend itself.',
+    '- conv2d fwd+bwd rows time y = conv2d(x, w); y.backward(g) in webgrad and tf.grad of conv2d in TF.js (forward and that backward pass in both).',
+    '',
+    '## Summary',
+    '',
+    '| device | cases with a TF.js time | geometric mean of ratio (tfjs/webgrad) |',
+    '|---|---:|---:|',
+    ...summary.map((s) => `| ${s.device} | ${s.cases} | ${fmt(s.geomeanRatio)} |`),
+    '',
+    '## Results',
+    '',
+    ...lines,
+    '',
+  ].join('\n');
+  writeFileSync(out, md);
+}
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ machine, adapters, notes, torch, summary, rows }, null, 2) + '\n');
+if (wrong) {
+  console.error(`bench: ${wrong} WRONG result${wrong === 1 ? '' : 's'} (webgrad against the cpu backend, or a webgrad error)`);
+  process.exit(1);
+}
 process.exit(0);

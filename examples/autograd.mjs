@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The walkthrough of docs/autograd.md: a two-layer network's forward pass, the tape it records,
 // its backward pass, and a gradient check. Runs on the cpu backend by default (the printed
-// numbers in the doc come from it); `--device webgpu` runs the same code on the GPU.
+// numbers in the doc come from it); `--device webgpu` runs the same code on the GPU, `--device wasm` on the WebAssembly backend.
 //
-//   node examples/autograd.mjs [--device cpu|webgpu] [--dot graph.dot] [--html graph.html]
+//   node examples/autograd.mjs [--device cpu|webgpu|wasm] [--dot graph.dot] [--html graph.html]
 import { writeFileSync } from 'node:fs';
 import * as wg from 'webgrad';
 
@@ -17,7 +17,8 @@ for (let i = 2; i < process.argv.length; i += 2) {
   if (i + 1 >= process.argv.length) throw new Error(`autograd: ${a} needs a value`);
 }
 const device = arg('--device') ?? 'cpu';
-if (device === 'webgpu') await wg.init({ backend: 'webgpu' });
+if (!['cpu', 'webgpu', 'wasm'].includes(device)) throw new Error(`autograd: --device must be cpu, webgpu or wasm, got ${device}`);
+if (device !== 'cpu') await wg.init({ backend: device });
 
 // 1. Leaves: the data, and the parameters we want gradients for.
 const x = wg.tensor([[1, 2], [3, -1]], { dtype: 'float32', device });

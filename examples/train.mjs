@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // npm run demo: the main job. Trains a CNN (or an MLP) on Fashion-MNIST with webgrad on WebGPU
-// (the CPU backend only if no adapter is found, with a notice), shows a progress bar, reports
+// (the CPU backend only if no adapter is found, with a notice), or on the WebAssembly backend
+// (--device wasm: SIMD kernels on worker threads), shows a progress bar, reports
 // test accuracy and time per epoch, saves a checkpoint (safetensors) and writes a loss and
 // accuracy chart (SVG).
 //
 //   node examples/train.mjs [--model cnn|mlp] [--epochs N] [--batch-size N] [--lr X]
-//                           [--train-limit N] [--test-limit N] [--full] [--backend webgpu|cpu]
+//                           [--train-limit N] [--test-limit N] [--full] [--device webgpu|wasm|cpu]
 //                           [--data DIR] [--out DIR] [--seed N]
+// (--backend is the older name of --device.)
 //
 // The default run is short so that it finishes in a few minutes on a CPU-only machine (WebGPU
 // on llvmpipe) while still learning for real; --full trains on all 60,000 images (CNN: 4
@@ -17,7 +19,7 @@ import * as wg from 'webgrad';
 
 const args = process.argv.slice(2);
 // Every argument is known: a misspelt flag is an error, not a silently ignored setting.
-const VALUE_FLAGS = ['--backend', '--batch-size', '--data', '--epochs', '--lr', '--model', '--out', '--seed', '--test-limit', '--train-limit'];
+const VALUE_FLAGS = ['--backend', '--device', '--batch-size', '--data', '--epochs', '--lr', '--model', '--out', '--seed', '--test-limit', '--train-limit'];
 const SWITCHES = ['--full'];
 for (let i = 0; i < args.length; i++) {
   if (SWITCHES.includes(args[i])) continue;
@@ -25,6 +27,13 @@ for (let i = 0; i < args.length; i++) {
   if (i + 1 >= args.length) throw new Error(`train: ${args[i]} needs a value`);
   i++;
 }
+/** Whether a WebGPU adapter is a software one on the CPU (Mesa llvmpipe, SwiftShader, WARP). */
+function cpuAdapter(a) {
+  return a.isFallbackAdapter || /llvmpipe|swiftshader|lavapipe|software|warp/i.test(`${a.description} ${a.device} ${a.vendor} ${a.architecture}`);
+}
+// From one run of `npm run bench` (bench/RESULTS.md): the demo CNN's training step, wasm backend
+// against webgpu on llvmpipe, on the 2-core machine named there.
+const WASM_SPEEDUP = 'about NN times';
 const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
@@ -49,16 +58,25 @@ const outDir = opt('--out', 'out');
 const seed = num('--seed', 1);
 
 // ---- backend -------------------------------------------------------------------------------
-const backend = opt('--backend', 'webgpu');
+if (args.includes('--backend') && args.includes('--device')) throw new Error('train: give --device or --backend (its older name), not both');
+const backend = opt('--device', opt('--backend', 'webgpu'));
+if (!['webgpu', 'wasm', 'cpu'].includes(backend)) throw new Error(`train: --device must be webgpu, wasm or cpu, got ${backend}`);
 try {
   await wg.init({ backend });
 } catch (e) {
   if (backend !== 'webgpu') throw e;
-  console.log(`NOTICE: no WebGPU adapter (${e.message.split('.')[0]}); training on the cpu backend instead, which is much slower.`);
-  await wg.init({ backend: 'cpu' });
+  console.log(`NOTICE: no WebGPU adapter (${e.message.split('.')[0]}); training on the wasm backend instead (node examples/train.mjs --device wasm).`);
+  await wg.init({ backend: 'wasm' });
 }
 const info = wg.backendInfo();
-console.log(`device: ${info.defaultDevice}${info.webgpu ? ` (${info.webgpu.description || info.webgpu.device}, ${info.webgpu.source})` : ''}`);
+const where = info.webgpu ? ` (${info.webgpu.description || info.webgpu.device}, ${info.webgpu.source})` : info.wasm ? ` (WebAssembly SIMD, ${info.wasm.threads} thread${info.wasm.threads > 1 ? 's' : ''})` : '';
+console.log(`device: ${info.defaultDevice}${where}`);
+if (info.webgpu && cpuAdapter(info.webgpu)) {
+  console.log(
+    `NOTICE: this WebGPU adapter runs on the CPU (${info.webgpu.description || info.webgpu.device}). On such a machine the wasm backend ` +
+      `trains this demo's CNN ${WASM_SPEEDUP} faster (bench/RESULTS.md); run: node examples/train.mjs --device wasm`,
+  );
+}
 wg.manualSeed(seed);
 
 // ---- data ----------------------------------------------------------------------------------

@@ -6,7 +6,9 @@
 #      Where it finds no adapter and apt-get is there, the Mesa packages that let Dawn run
 #      WGSL on the CPU (llvmpipe, through OpenGL ES) are installed; this needs root (or sudo).
 #   3. Fashion-MNIST for the training demo (Debian's dataset-fashion-mnist), where apt-get is there.
-#   4. The bundles in dist/ (npm run build).
+#   4. clang-14 and lld-14 (Debian), which compile the wasm backend's C kernels: the built .wasm
+#      is committed, so only `npm run build:wasm` and the test that rebuilds it need them.
+#   5. The bundles in dist/ (npm run build).
 #
 # Set WEBGRAD_SKIP_APT=1 to never call apt-get.
 set -euo pipefail
@@ -61,6 +63,22 @@ elif [ "${WEBGRAD_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null && { [ "
   fi
 else
   echo "setup: no /usr/share/datasets/fashion-mnist; the demo will use the subset in data/fashion-mnist-subset (or pass --data DIR)" >&2
+fi
+
+step "clang-14 and lld-14 (the wasm backend's C kernels)"
+if command -v clang-14 >/dev/null && command -v wasm-ld-14 >/dev/null; then
+  echo "found $(clang-14 --version | head -1)"
+elif [ "${WEBGRAD_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || command -v sudo >/dev/null; }; then
+  sudo=(); [ "$(id -u)" = 0 ] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  if "${sudo[@]}" apt-get install -y -qq --no-install-recommends clang-14 lld-14 >/dev/null 2>&1 \
+    || { "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq --no-install-recommends clang-14 lld-14 >/dev/null; }; then
+    echo "installed clang-14 and lld-14"
+  else
+    echo "setup: could not install clang-14 and lld-14; tests/wasm.test.ts's rebuild check will fail" >&2
+  fi
+else
+  echo "setup: no clang-14/lld-14 (apt-get install clang-14 lld-14); tests/wasm.test.ts's rebuild check needs them" >&2
 fi
 
 step "build"

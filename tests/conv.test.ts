@@ -147,15 +147,15 @@ async function forwardBackward(device: DeviceName, fn: ConvFn, shapes: { x: numb
 }
 
 /** Compares fn on webgpu with fn on cpu: forward and the gradients of input, weight and bias. */
-async function compareWithCpu(label: string, fn: ConvFn, shapes: { x: number[]; w: number[]; b: number[] | null }, tol = 1e-5): Promise<void> {
+async function compareWithCpu(device: DeviceName, label: string, fn: ConvFn, shapes: { x: number[]; w: number[]; b: number[] | null }, tol = 1e-5): Promise<void> {
   const values = { x: randomValues(shapes.x), w: randomValues(shapes.w), b: shapes.b && randomValues(shapes.b) };
   const seed = Math.floor(rng() * 1e9);
-  const [got, ref] = [await forwardBackward('webgpu', fn, shapes, values, seed), await forwardBackward('cpu', fn, shapes, values, seed)];
+  const [got, ref] = [await forwardBackward(device, fn, shapes, values, seed), await forwardBackward('cpu', fn, shapes, values, seed)];
   for (const k of ['y', 'dx', 'dw', 'db'] as const) {
     if (ref[k] === null) continue;
     expect(got[k]!.length, `${label}: ${k} size`).toBe(ref[k]!.length);
     const err = relErr(got[k]!, ref[k]!);
-    expect(err, `${label}: ${k} relative error ${err}\n  webgpu: ${got[k]!.slice(0, 6)}\n  cpu:    ${ref[k]!.slice(0, 6)}`).toBeLessThanOrEqual(tol);
+    expect(err, `${label}: ${k} relative error ${err}\n  ${device}: ${got[k]!.slice(0, 6)}\n  cpu:    ${ref[k]!.slice(0, 6)}`).toBeLessThanOrEqual(tol);
   }
 }
 
@@ -171,9 +171,8 @@ function channels(grouping: (typeof GROUPINGS)[number]): { cin: number; cout: nu
 /** Whether a conv of `size` with this kernel, padding and dilation has an output. */
 const fits = (size: number, k: number, padding: number | 'same', dilation: number) => padding === 'same' || size + 2 * padding >= dilation * (k - 1) + 1;
 
-// Compares webgpu with cpu, so it needs an adapter: skipped only when the run says it has none
-// (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts prints that), like every webgpu-only suite.
-describe.skipIf(NO_WEBGPU)('conv2d: webgpu matches cpu on random inputs', () => {
+// Each device against the cpu reference (webgpu only where the run has an adapter; DEVICES says).
+describe.each(DEVICES.filter((d) => d !== 'cpu'))('conv2d: %s matches cpu on random inputs', (device) => {
   const cases = KERNELS.flatMap((k) => STRIDES.flatMap((s) => ([0, 1, 'same'] as const).map((pad) => [k, s, pad] as const))).filter(([, s, pad]) => !(pad === 'same' && s > 1));
   it.each(cases)('kernel %i, stride %i, padding %s (dilation 1/2, groups 1/2/depthwise, batch 1/3)', async (k, stride, padding) => {
     reseed(k * 100 + stride * 10 + (padding === 'same' ? 7 : padding));
@@ -183,7 +182,7 @@ describe.skipIf(NO_WEBGPU)('conv2d: webgpu matches cpu on random inputs', () => 
         for (const n of [1, 3]) {
           const { cin, cout, groups } = channels(grouping);
           const opts = { stride, padding, dilation, groups };
-          await compareWithCpu(`${JSON.stringify(opts)} batch ${n}`, (x, w, b) => F.conv2d(x, w, b, opts), { x: [n, cin, 7, 9], w: [cout, cin / groups, k, k], b: [cout] });
+          await compareWithCpu(device, `${JSON.stringify(opts)} batch ${n}`, (x, w, b) => F.conv2d(x, w, b, opts), { x: [n, cin, 7, 9], w: [cout, cin / groups, k, k], b: [cout] });
         }
       }
     }
@@ -192,20 +191,19 @@ describe.skipIf(NO_WEBGPU)('conv2d: webgpu matches cpu on random inputs', () => 
   it('rectangular kernels with per-axis stride, padding and dilation', async () => {
     reseed(11);
     const opts = { stride: [2, 1] as [number, number], padding: [0, 2] as [number, number], dilation: [1, 3] as [number, number], groups: 3 };
-    await compareWithCpu('rectangular', (x, w, b) => F.conv2d(x, w, b, opts), { x: [2, 6, 8, 5], w: [9, 2, 3, 2], b: [9] });
-    await compareWithCpu('same, even kernel', (x, w, b) => F.conv2d(x, w, b, { padding: 'same', dilation: [1, 2] }), { x: [2, 3, 6, 7], w: [5, 3, 4, 2], b: null });
+    await compareWithCpu(device, 'rectangular', (x, w, b) => F.conv2d(x, w, b, opts), { x: [2, 6, 8, 5], w: [9, 2, 3, 2], b: [9] });
+    await compareWithCpu(device, 'same, even kernel', (x, w, b) => F.conv2d(x, w, b, { padding: 'same', dilation: [1, 2] }), { x: [2, 3, 6, 7], w: [5, 3, 4, 2], b: null });
   });
 
   it('wide products take the 64-column tiles: many output channels, input channels, and taps', async () => {
     reseed(12);
     // forward N = Cout = 40, backward_input N = Cin = 40, backward_weight N = Cin * 9 = 360.
-    await compareWithCpu('wide', (x, w, b) => F.conv2d(x, w, b, { padding: 1 }), { x: [2, 40, 9, 7], w: [40, 40, 3, 3], b: [40] }, 2e-5);
+    await compareWithCpu(device, 'wide', (x, w, b) => F.conv2d(x, w, b, { padding: 1 }), { x: [2, 40, 9, 7], w: [40, 40, 3, 3], b: [40] }, 2e-5);
   });
 });
 
-// Compares webgpu with cpu, so it needs an adapter: skipped only when the run says it has none
-// (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts prints that), like every webgpu-only suite.
-describe.skipIf(NO_WEBGPU)('conv1d: webgpu matches cpu on random inputs', () => {
+// Each device against the cpu reference (webgpu only where the run has an adapter; DEVICES says).
+describe.each(DEVICES.filter((d) => d !== 'cpu'))('conv1d: %s matches cpu on random inputs', (device) => {
   it.each(KERNELS)('kernel %i (stride 1/2/3, padding 0/1/same, dilation 1/2, groups 1/2/depthwise, batch 1/3)', async (k) => {
     reseed(k + 1000);
     for (const stride of STRIDES) {
@@ -217,7 +215,7 @@ describe.skipIf(NO_WEBGPU)('conv1d: webgpu matches cpu on random inputs', () => 
             const { cin, cout, groups } = channels(grouping);
             const n = 1 + 2 * ((stride + dilation) % 2); // batch 1 and 3 across the grid
             const opts = { stride, padding, dilation, groups };
-            await compareWithCpu(`${JSON.stringify(opts)} batch ${n}`, (x, w, b) => F.conv1d(x, w, b, opts), { x: [n, cin, 11], w: [cout, cin / groups, k], b: [cout] });
+            await compareWithCpu(device, `${JSON.stringify(opts)} batch ${n}`, (x, w, b) => F.conv1d(x, w, b, opts), { x: [n, cin, 11], w: [cout, cin / groups, k], b: [cout] });
           }
         }
       }
@@ -225,9 +223,8 @@ describe.skipIf(NO_WEBGPU)('conv1d: webgpu matches cpu on random inputs', () => 
   });
 });
 
-// Compares webgpu with cpu, so it needs an adapter: skipped only when the run says it has none
-// (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts prints that), like every webgpu-only suite.
-describe.skipIf(NO_WEBGPU)('convTranspose2d: webgpu matches cpu on random inputs', () => {
+// Each device against the cpu reference (webgpu only where the run has an adapter; DEVICES says).
+describe.each(DEVICES.filter((d) => d !== 'cpu'))('convTranspose2d: %s matches cpu on random inputs', (device) => {
   it.each(KERNELS)('kernel %i (stride 1/2/3, padding 0/1, outputPadding 0/1, dilation 1/2, groups 1/2/depthwise, batch 1/3)', async (k) => {
     reseed(k + 2000);
     for (const stride of STRIDES) {
@@ -241,7 +238,7 @@ describe.skipIf(NO_WEBGPU)('convTranspose2d: webgpu matches cpu on random inputs
               const n = 1 + 2 * ((stride + padding + outputPadding) % 2);
               const opts = { stride, padding, dilation, outputPadding, groups };
               // The transposed weight is [Cin, Cout / groups, KH, KW].
-              await compareWithCpu(`${JSON.stringify(opts)} batch ${n}`, (x, w, b) => F.convTranspose2d(x, w, b, opts), { x: [n, cin, 4, 5], w: [cin, cout / groups, k, k], b: [cout] });
+              await compareWithCpu(device, `${JSON.stringify(opts)} batch ${n}`, (x, w, b) => F.convTranspose2d(x, w, b, opts), { x: [n, cin, 4, 5], w: [cin, cout / groups, k, k], b: [cout] });
             }
           }
         }
@@ -305,13 +302,13 @@ describe.skipIf(NO_WEBGPU)('conv kernels on webgpu: strides, long reductions, em
     Object.assign(convTuning, { kSlab: 64 });
     try {
       // forward K = 8 * 9 = 72, backward_input K = 8 * 9, backward_weight K = 3 * 100: all > 64.
-      await compareWithCpu('kSlab 64', (x, w, b) => F.conv2d(x, w, b, { padding: 'same' }), { x: [3, 8, 10, 10], w: [8, 8, 3, 3], b: [8] }, 2e-5);
+      await compareWithCpu('webgpu', 'kSlab 64', (x, w, b) => F.conv2d(x, w, b, { padding: 'same' }), { x: [3, 8, 10, 10], w: [8, 8, 3, 3], b: [8] }, 2e-5);
     } finally {
       Object.assign(convTuning, saved);
     }
     // Unchanged limits: dw is 4 x 2 x 3 x 3 (one tile), so its N*OH*OW = 1800 terms are
     // spread over workgroups for parallelism alone.
-    await compareWithCpu('small dw', (x, w, b) => F.conv2d(x, w, b, { groups: 2, padding: 1 }), { x: [2, 4, 30, 30], w: [4, 2, 3, 3], b: [4] }, 2e-5);
+    await compareWithCpu('webgpu', 'small dw', (x, w, b) => F.conv2d(x, w, b, { groups: 2, padding: 1 }), { x: [2, 4, 30, 30], w: [4, 2, 3, 3], b: [4] }, 2e-5);
   });
 
   it.each(['tiled', 'kParallel', 'direct'] as const)('the %s layout computes every product (forced for all three kernels)', async (driver) => {
@@ -323,10 +320,10 @@ describe.skipIf(NO_WEBGPU)('conv kernels on webgpu: strides, long reductions, em
         Object.assign(convTuning, { kSlab });
         wg.configureKernels({ conv: driver });
         const label = `${driver}, kSlab ${kSlab}`;
-        await compareWithCpu(`${label}: grouped, strided, dilated`, (x, w, b) => F.conv2d(x, w, b, { stride: 2, padding: 1, dilation: 2, groups: 2 }), { x: [3, 4, 9, 7], w: [6, 2, 3, 3], b: [6] }, 2e-5);
-        await compareWithCpu(`${label}: depthwise, same`, (x, w, b) => F.conv2d(x, w, b, { padding: 'same', groups: 4 }), { x: [2, 4, 7, 9], w: [8, 1, 3, 3], b: [8] }, 2e-5);
-        await compareWithCpu(`${label}: transposed`, (x, w, b) => F.convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 }), { x: [2, 4, 4, 5], w: [4, 3, 3, 3], b: [3] }, 2e-5);
-        await compareWithCpu(`${label}: wide`, (x, w, b) => F.conv1d(x, w, b, { padding: 2 }), { x: [2, 36, 20], w: [40, 36, 5], b: [40] }, 2e-5);
+        await compareWithCpu('webgpu', `${label}: grouped, strided, dilated`, (x, w, b) => F.conv2d(x, w, b, { stride: 2, padding: 1, dilation: 2, groups: 2 }), { x: [3, 4, 9, 7], w: [6, 2, 3, 3], b: [6] }, 2e-5);
+        await compareWithCpu('webgpu', `${label}: depthwise, same`, (x, w, b) => F.conv2d(x, w, b, { padding: 'same', groups: 4 }), { x: [2, 4, 7, 9], w: [8, 1, 3, 3], b: [8] }, 2e-5);
+        await compareWithCpu('webgpu', `${label}: transposed`, (x, w, b) => F.convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 }), { x: [2, 4, 4, 5], w: [4, 3, 3, 3], b: [3] }, 2e-5);
+        await compareWithCpu('webgpu', `${label}: wide`, (x, w, b) => F.conv1d(x, w, b, { padding: 2 }), { x: [2, 36, 20], w: [40, 36, 5], b: [40] }, 2e-5);
       }
     } finally {
       Object.assign(convTuning, saved);
@@ -343,7 +340,7 @@ describe.skipIf(NO_WEBGPU)('conv kernels on webgpu: strides, long reductions, em
         // backward_weight K = 3 * 400 each take several, accumulated into the output.
         Object.assign(convTuning, { kSlab: 16, partialBytes: 0 });
         wg.configureKernels({ conv: force });
-        await compareWithCpu(`slabs, ${force}`, (x, w, b) => F.conv2d(x, w, b, { padding: 'same' }), { x: [3, 5, 20, 20], w: [6, 5, 3, 3], b: [6] }, 2e-5);
+        await compareWithCpu('webgpu', `slabs, ${force}`, (x, w, b) => F.conv2d(x, w, b, { padding: 'same' }), { x: [3, 5, 20, 20], w: [6, 5, 3, 3], b: [6] }, 2e-5);
       }
     } finally {
       Object.assign(convTuning, saved);

@@ -5,7 +5,7 @@
  *   and a dtype string as the second argument;
  * - shapes as varargs or one array (`zeros(2, 3)`, `zeros([2, 3])`, `zeros(2, 3, { device })`);
  * - constants and ranges (zeros/ones/full/arange/linspace/eye/zerosLike/onesLike/fullLike);
- * - random draws: `manualSeed` gives the same numbers on cpu and webgpu, seeds and successive
+ * - random draws: `manualSeed` gives the same numbers on cpu, webgpu and wasm, seeds and successive
  *   calls differ, and the distributions are sane over 100k samples;
  * - `.to()` round trips between devices, `toArray()` nesting, `item()`, `data()`.
  */
@@ -436,13 +436,13 @@ describe.each(DEVICES)('random draws on %s', (device) => {
   });
 });
 
-describe.runIf(!NO_WEBGPU)('manualSeed gives the same numbers on cpu and webgpu', () => {
+describe.each(DEVICES.filter((d) => d !== 'cpu'))('manualSeed gives the same numbers on cpu and %s', (other) => {
   /** Draws with `f` after manualSeed(seed) on each device. */
   function both(seed: number, f: (device: DeviceName) => Tensor[]): [Tensor[], Tensor[]] {
     wg.manualSeed(seed);
     const c = f('cpu');
     wg.manualSeed(seed);
-    const g = f('webgpu');
+    const g = f(other);
     return [c, g];
   }
 

@@ -91,7 +91,8 @@ describe.each(DEVICES)('embedding on %s', (device) => {
     for (const bad of [7, -1]) {
       const idx = wg.tensor([[0, 1], [bad, 2]], { device, dtype: 'int32' });
       const msg = new RegExp(`embedding: index ${bad} is out of range for a weight with 5 rows \\(expected 0 to 4\\)`);
-      if (device === 'cpu') {
+      if (device !== 'webgpu') {
+        // cpu and wasm check the indices as the gather runs (the values are in host memory).
         expect(() => F.embedding(idx, w)).toThrow(msg);
       } else {
         const y = F.embedding(idx, w); // nothing is read back implicitly: the error comes at the next read
@@ -174,7 +175,7 @@ describe.each(DEVICES)('oneHot on %s', (device) => {
   it('bad input is a clear error', async () => {
     const idx = wg.tensor([0, 5, 1], { device, dtype: 'int32' });
     const msg = /oneHot: index 5 is out of range for numClasses = 5 \(expected 0 to 4\)/;
-    if (device === 'cpu') expect(() => F.oneHot(idx, 5)).toThrow(msg);
+    if (device !== 'webgpu') expect(() => F.oneHot(idx, 5)).toThrow(msg);
     else await expect(F.oneHot(idx, 5).data()).rejects.toThrow(msg);
     expect(() => F.oneHot(idx, -1)).toThrow(/oneHot: numClasses is required .* pass e\.g\. \(await indices\.max\(\)\.item\(\)\) \+ 1/);
     expect(() => (F.oneHot as (i: Tensor) => Tensor)(idx)).toThrow(/oneHot: numClasses is required/);

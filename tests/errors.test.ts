@@ -25,17 +25,17 @@ describe('before webgpu is initialised', () => {
 
 describe('unknown devices', () => {
   it("getBackend of an unknown device name lists the known ones", () => {
-    expect(() => wg.getBackend('tpu' as DeviceName)).toThrow(/unknown device 'tpu' \(expected 'cpu' or 'webgpu'\)/);
+    expect(() => wg.getBackend('tpu' as DeviceName)).toThrow(/unknown device 'tpu' \(expected 'cpu', 'webgpu', 'wasm'\)/);
   });
 
   it('creation functions name themselves and the unknown device', () => {
-    expect(() => wg.tensor([1], { device: 'cuda' as DeviceName })).toThrow(/^tensor: unknown device 'cuda' \(expected 'cpu' or 'webgpu'\)/);
+    expect(() => wg.tensor([1], { device: 'cuda' as DeviceName })).toThrow(/^tensor: unknown device 'cuda' \(expected 'cpu', 'webgpu', 'wasm'\)/);
     expect(() => wg.zeros([1], { device: 'gpu' as DeviceName })).toThrow(/^zeros: unknown device 'gpu'/);
     expect(() => wg.randn([1], { device: 'tpu' as DeviceName })).toThrow(/^randn: unknown device 'tpu'/);
   });
 
   it('init with an unknown backend names it', async () => {
-    await expect(wg.init({ backend: 'tpu' as DeviceName })).rejects.toThrow(/init: unknown backend 'tpu'.*expected 'cpu' or 'webgpu'/);
+    await expect(wg.init({ backend: 'tpu' as DeviceName })).rejects.toThrow(/init: unknown backend 'tpu'.*expected 'cpu', 'webgpu', 'wasm'/);
   });
 });
 

@@ -21,3 +21,14 @@ describe('examples refuse unknown arguments', () => {
     });
   }
 });
+
+describe('bench/run.mjs refuses unknown arguments and prints its usage', () => {
+  const bench = (...a: string[]) => execFileSync(process.execPath, ['bench/run.mjs', ...a], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  it('--bogus is refused by name, before any work', () => {
+    expect(() => bench('--bogus')).toThrow(/bench: unknown argument --bogus \(accepted: --devices/);
+    expect(() => bench('--threads')).toThrow(/bench: --threads needs a value/);
+  });
+  it('--help prints the usage and runs nothing', () => {
+    expect(bench('--help')).toMatch(/node bench\/run\.mjs \[--quick\]/);
+  });
+});

@@ -3,7 +3,8 @@
  * program would (importing 'webgrad', which resolves to dist/ through package.json's exports).
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NO_WEBGPU } from './helpers.js';
@@ -26,6 +27,14 @@ describe('bundles', () => {
     const wg = await import(join(root, 'dist/webgrad.browser.js'));
     const y = wg.tensor([[1, 2], [3, 4]]).matmul(wg.tensor([[1], [1]]));
     expect(await y.toArray()).toEqual([[3], [7]]);
+  });
+
+  it('the browser bundle carries the wasm kernels and runs the wasm backend', async () => {
+    const wg = await import(join(root, 'dist/webgrad.browser.js'));
+    await wg.init({ backend: 'wasm', threads: 1 });
+    await wg.init({ backend: 'cpu' });
+    const y = wg.tensor([[1, 2], [3, 4]], { device: 'wasm' }).matmul(wg.tensor([[1], [1]], { device: 'wasm' }));
+    expect([y.device, await y.toArray()]).toEqual(['wasm', [[3], [7]]]);
   });
 });
 
@@ -52,11 +61,54 @@ describe('examples', () => {
 });
 
 describe('bench/run.mjs', () => {
-  it('measures webgrad and TensorFlow.js on the same cases and prints the ratio table', () => {
-    const out = run(['bench/run.mjs', '--quick', '--devices', 'cpu', '--time', '20', '--filter', 'softmax|maxPool']);
-    expect(out).toMatch(/\| device \| case \| webgrad ms \| GFLOP\/s \| GB\/s \| tfjs ms \| ratio \(tfjs\/webgrad\) \|/);
-    const rows = out.split('\n').filter((l) => l.startsWith('| cpu |'));
-    expect(rows.map((r) => r.split('|')[2]!.trim())).toEqual(['softmax rows 256x1024', 'maxPool2d 2x2 16x64x28x28']);
-    for (const r of rows) expect(Number(r.split('|')[7])).toBeGreaterThan(0);
+  // One sample per case, tiny sizes: the table, the wasm device with 1 and 2 threads next to
+  // TF.js-wasm, a training-step row, the check against the cpu backend, --json and --out.
+  it('measures webgrad and TensorFlow.js on the same cases (cpu, wasm 1 and 2 threads), checks webgrad against the cpu backend, writes --json and --out', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'webgrad-bench-'));
+    const [json, md] = [join(dir, 'bench.json'), join(dir, 'bench.md')];
+    const out = run(['bench/run.mjs', '--quick', '--devices', 'cpu,wasm', '--threads', '2', '--time', '1', '--iterations', '1', '--no-torch',
+      '--filter', '^(matmul 128x|maxPool|train step MLP)', '--json', json, '--out', md]);
+    const header = '| device | case | webgrad ms | GFLOP/s | GB/s | images/s | tfjs ms | ratio (tfjs/webgrad) | check |';
+    expect(out).toContain(header);
+    const cells = (l: string) => l.split('|').slice(1, -1).map((c) => c.trim());
+    const rows = out.split('\n').filter((l) => /^\| (cpu|wasm \dt) \|/.test(l)).map(cells);
+    const names = ['matmul 128x128x128', 'maxPool2d 2x2 16x64x28x28', 'train step MLP 784-256-10 batch 32 (Adam)'];
+    expect(rows.map((r) => `${r[0]}: ${r[1]}`)).toEqual(['cpu', 'wasm 1t', 'wasm 2t'].flatMap((d) => names.map((n) => `${d}: ${n}`)));
+    for (const r of rows) {
+      expect(Number(r[2]!.split(' ± ')[0])).toBeGreaterThan(0); // webgrad median
+      expect(Number(r[7])).toBeGreaterThan(0); // a peer time, so a ratio
+      expect(r[8]).toBe(r[0] === 'cpu' ? 'ref' : 'ok');
+      if (r[1]!.startsWith('train step')) expect(Number(r[5])).toBeGreaterThan(0); // images/s
+    }
+    expect(out).toMatch(/- tfjs\/wasm 1t: @tensorflow\/tfjs-backend-wasm 4\.22\.0 \(simd build, 1 thread\)/);
+    expect(out).toMatch(/- tfjs\/wasm 2t: @tensorflow\/tfjs-backend-wasm 4\.22\.0 \(threaded-simd build, 2 threads\)/);
+    expect(out).toMatch(/- webgrad\/wasm 2t: WebAssembly SIMD128, 2 threads/);
+
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.machine.cores).toBe(cpus().length);
+    expect(report.rows).toHaveLength(9);
+    const mlp = report.rows.find((r: { device: string; case: string }) => r.device === 'wasm 2t' && r.case.startsWith('train step MLP'));
+    expect(mlp.imagesPerSec).toBeGreaterThan(0);
+    expect(mlp.peer.median).toBeGreaterThan(0);
+    expect(mlp.check).toBe('ok');
+
+    const text = readFileSync(md, 'utf8');
+    expect(text).toContain('## Machine');
+    expect(text).toContain(`- CPU: ${cpus()[0]!.model.trim()}, ${cpus().length} logical cores`);
+    expect(text).toContain(`Node ${process.version}`);
+    expect(text).toContain(header);
+  });
+
+  it('a webgrad result that disagrees with the cpu backend prints WRONG and exits 1', () => {
+    let failure: { status?: number; stdout?: string; stderr?: string } = {};
+    try {
+      run(['bench/run.mjs', '--quick', '--devices', 'wasm', '--threads', '1', '--time', '1', '--iterations', '1', '--no-torch', '--no-peer',
+        '--filter', '^matmul 128x', '--fault', 'matmul']);
+    } catch (e) {
+      failure = e as typeof failure;
+    }
+    expect(failure.status).toBe(1);
+    expect(failure.stdout).toMatch(/\| wasm 1t \| matmul 128x128x128 \|.*\| WRONG \(rel\. error/);
+    expect(failure.stderr).toContain('bench: 1 WRONG result');
   });
 });

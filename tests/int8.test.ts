@@ -1,5 +1,5 @@
 /**
- * int8 and uint8: storage dtypes for quantized weights, on cpu (webgpu refuses them by name).
+ * int8 and uint8: storage dtypes for quantized weights, on cpu and wasm (webgpu refuses them by name).
  * Casts follow PyTorch on x86: truncation toward zero, then wrap-around modulo 256.
  */
 import { describe, expect, it } from 'vitest';
@@ -199,5 +199,26 @@ describe.skipIf(NO_WEBGPU)('int8/uint8 on webgpu: refused by name', () => {
     const bytes = await wg.io.serializeSafetensors({ a: wg.tensor([-1, 7], { dtype: 'int8', ...cpu }) });
     const t = wg.io.parseSafetensors(bytes, { device: 'webgpu' }).tensors.a!;
     expect([t.dtype, t.device, await vals(t)]).toEqual(['int32', 'webgpu', [-1, 7]]);
+  });
+});
+
+describe('int8/uint8 on wasm: stored as on cpu (host memory), computed by the cpu reference', () => {
+  const w8 = (v: number[], dtype: 'int8' | 'uint8' = 'int8') => wg.tensor(v, { dtype, device: 'wasm' });
+
+  it('creation, wrapping arithmetic and casts match cpu', async () => {
+    const s = w8([100, -100]).add(w8([100, -100]));
+    expect([s.device, s.dtype, await vals(s)]).toEqual(['wasm', 'int8', [-56, 56]]);
+    expect(await vals(w8([1], 'uint8').sub(w8([2], 'uint8')))).toEqual([255]);
+    expect(await vals(wg.tensor([300.7, -1.5], { device: 'wasm' }).to('uint8'))).toEqual([44, 255]);
+  });
+
+  it('moves between cpu and wasm as int8, and safetensors I8 loads onto wasm as int8', async () => {
+    const x = await wg.tensor([-3, 9], { dtype: 'int8', ...cpu }).to('wasm');
+    expect([x.device, x.dtype, await vals(x)]).toEqual(['wasm', 'int8', [-3, 9]]);
+    const back = await x.to('cpu');
+    expect([back.dtype, await vals(back)]).toEqual(['int8', [-3, 9]]);
+    const bytes = await wg.io.serializeSafetensors({ a: wg.tensor([-1, 7], { dtype: 'int8', ...cpu }) });
+    const t = wg.io.parseSafetensors(bytes, { device: 'wasm' }).tensors.a!;
+    expect([t.dtype, t.device, await vals(t)]).toEqual(['int8', 'wasm', [-1, 7]]);
   });
 });

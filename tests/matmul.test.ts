@@ -372,3 +372,43 @@ describe.each(DEVICES)('matmul on %s: errors', (device) => {
     expect(() => b.matmul(b)).toThrow(/matmul: bool tensors are not supported/);
   });
 });
+
+describe.each(DEVICES)('matmul gradients on %s take their operand layout', (device) => {
+  it("x @ W^T (Linear's product): W gets a contiguous gradient, equal to dy^T x, with no copy kernel", async () => {
+    reseed(77);
+    const [x, xd] = pair([6, 9], device);
+    const [w, wd] = pair([5, 9], device);
+    const [g, gd] = pair([6, 5], device);
+    const W = wd.detach().requiresGrad_();
+    const X = xd.detach().requiresGrad_();
+    const y = X.matmul(W.T);
+    const backend = wg.getBackend(device);
+    const copy = backend.copy.bind(backend);
+    let copies = 0;
+    backend.copy = (a, b) => {
+      copies++;
+      copy(a, b);
+    };
+    try {
+      y.backward(gd);
+    } finally {
+      backend.copy = copy;
+    }
+    expect(copies).toBe(0);
+    expect(W.grad!.strides).toEqual([9, 1]);
+    await expectClose(W.grad!, g.T.matmul(x), 1e-5);
+    await expectClose(X.grad!, g.matmul(w), 1e-5);
+  });
+
+  it('a column-major first operand (A^T @ B) gets its gradient through the other product, and it is right', async () => {
+    reseed(78);
+    const [, ad] = pair([7, 4], device);
+    const [b, bd] = pair([7, 3], device);
+    const A = ad.detach().requiresGrad_();
+    const y = A.T.matmul(bd); // [4, 3]
+    const [g, gd] = pair([4, 3], device);
+    y.backward(gd);
+    // d(A^T B)/dA = B G^T: [7, 3] @ [3, 4]
+    await expectClose(A.grad!, b.matmul(g.T), 1e-5);
+  });
+});

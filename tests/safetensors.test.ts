@@ -248,7 +248,7 @@ describe('safetensors: valid edge cases', () => {
 
 describe.each(DEVICES)('safetensors: float64 files on %s', (device) => {
   const b = () => file({ d: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, le(Float64Array.from([0.5])));
-  it(device === 'webgpu' ? 'an F64 tensor onto webgpu needs { float64: "float32" }, and the error says so' : 'an F64 tensor stays float64 on cpu, and the float64 option converts it', async () => {
+  it(device !== 'cpu' ? `an F64 tensor onto ${device} needs { float64: "float32" }, and the error says so` : 'an F64 tensor stays float64 on cpu, and the float64 option converts it', async () => {
     if (device === 'cpu') {
       const k = wg.io.parseSafetensors(b(), { device }).tensors.d!;
       expect([k.dtype, await k.item()]).toEqual(['float64', 0.5]);
@@ -256,9 +256,9 @@ describe.each(DEVICES)('safetensors: float64 files on %s', (device) => {
       expect([c.dtype, await c.item()]).toEqual(['float32', 0.5]);
       return;
     }
-    expect(() => wg.io.parseSafetensors(b(), { device })).toThrow(`parseSafetensors: safetensors data: 'd' is F64, which webgpu does not store; pass { float64: 'float32' } to convert, or load it on 'cpu'`);
+    expect(() => wg.io.parseSafetensors(b(), { device })).toThrow(`parseSafetensors: safetensors data: 'd' is F64, which ${device} does not store; pass { float64: 'float32' } to convert, or load it on 'cpu'`);
     const t = wg.io.parseSafetensors(b(), { device, float64: 'float32' }).tensors.d!;
-    expect([t.device, t.dtype, await t.item()]).toEqual(['webgpu', 'float32', 0.5]);
+    expect([t.device, t.dtype, await t.item()]).toEqual([device, 'float32', 0.5]);
   });
   it('F16 data lands on the device as float32', async () => {
     const t = wg.io.parseSafetensors(file({ h: { dtype: 'F16', shape: [1], data_offsets: [0, 2] } }, le(Uint16Array.from([0x3c00]))), { device }).tensors.h!;

@@ -16,6 +16,7 @@ import { stack } from '../tensor/ops/indexing.js';
 import { hostValues } from '../tensor/ops/transfer.js';
 import { defaultGenerator, randomBits } from '../core/random.js';
 import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
+import { DEVICE_NAMES } from '../core/device.js';
 
 export interface Dataset {
   readonly length: number;
@@ -117,7 +118,7 @@ export class DataLoader implements Iterable<Tensor[]> {
     this.batchSize = options.batchSize === undefined ? 1 : checkNumber(op, 'batchSize', options.batchSize, { int: true, min: 1 });
     const shuffle = options.shuffle === undefined ? false : checkBoolean(op, 'shuffle', options.shuffle);
     if (options.dropLast !== undefined) checkBoolean(op, 'dropLast', options.dropLast);
-    if (options.device !== undefined) checkChoice(op, 'device', options.device, ['cpu', 'webgpu'] as const);
+    if (options.device !== undefined) checkChoice(op, 'device', options.device, DEVICE_NAMES);
     if (options.seed !== undefined) {
       checkNumber(op, 'seed', options.seed, { int: true });
       if (!shuffle) throw new Error(`${op}: seed only orders a shuffle; pass shuffle: true or leave seed out`);

@@ -10,6 +10,7 @@ import { exists } from '../io/platform.js';
 import { TensorDataset } from './dataset.js';
 import { envVar } from '../core/env.js';
 import { checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
+import { DEVICE_NAMES } from '../core/device.js';
 
 export interface MnistOptions {
   /** 'train' (60,000 images) or 'test' (10,000). */
@@ -43,7 +44,7 @@ export async function loadMnistFormat(name: string, systemDirs: string[], option
   checkOptions(name, options, ['split', 'root', 'limit', 'device']);
   const split = checkChoice(name, 'split', options.split ?? 'train', ['train', 'test']);
   if (options.root !== undefined && typeof options.root !== 'string') throw new Error(`${name}: root must be a directory path (a string), got ${describe(options.root)}`);
-  if (options.device !== undefined) checkChoice(name, 'device', options.device, ['cpu', 'webgpu']);
+  if (options.device !== undefined) checkChoice(name, 'device', options.device, DEVICE_NAMES);
   const prefix = split === 'train' ? 'train' : 't10k';
   const env = envVar('WEBGRAD_DATA_DIR');
   // A directory you name is the only place looked in: falling back elsewhere would hide a typo.

@@ -7,6 +7,7 @@ import type { DeviceName } from '../kernels/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { gunzip, isGzip, nodeFs } from './platform.js';
 import { checkBoolean, checkChoice, checkOptions, describe } from '../core/options.js';
+import { DEVICE_NAMES } from '../core/device.js';
 
 export interface IdxData {
   shape: number[];
@@ -75,7 +76,7 @@ export async function readIdx(source: string | Uint8Array): Promise<IdxData> {
 export function idxToTensor(d: IdxData, options: { device?: DeviceName; scale?: boolean } = {}): Tensor {
   checkOptions('idxToTensor', options, ['device', 'scale']);
   if (options.scale !== undefined) checkBoolean('idxToTensor', 'scale', options.scale);
-  if (options.device !== undefined) checkChoice('idxToTensor', 'device', options.device, ['cpu', 'webgpu']);
+  if (options.device !== undefined) checkChoice('idxToTensor', 'device', options.device, DEVICE_NAMES);
   if (d === null || typeof d !== 'object' || !Array.isArray(d.shape) || !d.data) throw new Error(`idxToTensor: expected the { shape, data, type } of parseIdx or readIdx, got ${describe(d)}`);
   if (d.type === 'u8' && options.scale !== false) {
     const f = new Float32Array(d.data.length);

@@ -142,7 +142,7 @@ const LOAD_KEYS = ['device', 'float64'] as const;
 
 function checkLoadOptions(op: string, options: unknown, extra: readonly string[] = []): ParseOptions {
   const o = checkOptions(op, options as ParseOptions | undefined, [...LOAD_KEYS, ...extra]) ?? {};
-  if (o.device !== undefined && !isDeviceName(o.device)) throw new Error(`${op}: device must be 'cpu' or 'webgpu', got ${describeValue(o.device)}`);
+  if (o.device !== undefined && !isDeviceName(o.device)) throw new Error(`${op}: device must be one of 'cpu', 'webgpu', 'wasm', got ${describeValue(o.device)}`);
   if (o.float64 !== undefined) checkChoice(op, 'float64', o.float64, ['keep', 'float32']);
   if (o.name !== undefined && typeof o.name !== 'string') throw new Error(`${op}: name must be a string, got ${describeValue(o.name)}`);
   return o;

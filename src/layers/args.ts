@@ -10,6 +10,7 @@ import { empty } from '../tensor/ops/core.js';
 import { getDefaultDevice } from '../runtime.js';
 import { checkBoolean, checkChoice, checkNumber, checkOptions } from '../core/options.js';
 import type { Module } from './module.js';
+import { DEVICE_NAMES } from '../core/device.js';
 
 /** Where a layer's parameters live and their dtype (default: the default device, float32). */
 export interface LayerOptions {
@@ -65,7 +66,7 @@ export const posInt = (op: string, name: string, v: unknown): number => checkNum
 
 export function placement(op: string, o: Record<string, unknown>): LayerOptions {
   const out: LayerOptions = {};
-  if (o.device !== undefined) out.device = checkChoice(op, 'device', o.device, ['cpu', 'webgpu'] as const);
+  if (o.device !== undefined) out.device = checkChoice(op, 'device', o.device, DEVICE_NAMES);
   if (o.dtype !== undefined) out.dtype = checkChoice(op, 'dtype', o.dtype, ['float32', 'float64'] as const);
   return out;
 }

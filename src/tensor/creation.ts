@@ -55,7 +55,7 @@ function opts(op: string, o: TensorOptions | undefined, dflt: DType, extra: read
   const dtype = o?.dtype ?? dflt;
   if (!isDType(dtype)) throw new Error(`${op}: unknown dtype ${describeValue(dtype)} (expected float32, int32, float64, bool, int8 or uint8)`);
   const device = o?.device ?? getDefaultDevice();
-  if (!isDeviceName(device)) throw new Error(`${op}: unknown device ${describeValue(device)} (expected 'cpu' or 'webgpu')`);
+  if (!isDeviceName(device)) throw new Error(`${op}: unknown device ${describeValue(device)} (expected 'cpu', 'webgpu', 'wasm')`);
   getBackend(device); // throws a clear error for an uninitialised device
   return { dtype, device };
 }

@@ -85,7 +85,7 @@ export const cases: BadCall[] = [
   { what: 'narrow with a string start', kind: 'wrong type', op: 'narrow', expect: ["start and length must be integers, got start '0'"], call: (device) => ones(device).narrow(1, '0' as never, 1) },
   { what: 'slice with a string bound', kind: 'wrong type', op: 'slice', expect: ["slice bounds must be integers, got '2' on dim 0"], call: (device) => ones(device).slice([0, '2' as never]) },
   { what: 'stack along a string dim', kind: 'wrong type', op: 'stack', expect: ["dim must be an integer, got '0'"], call: (device) => wg.stack([ones(device)], '0' as never) },
-  { what: 'to an unknown device', kind: 'device', op: 'to', expect: ["unknown device 'gpu'", "expected 'cpu' or 'webgpu'"], call: (device) => ones(device).to('gpu' as never) },
+  { what: 'to an unknown device', kind: 'device', op: 'to', expect: ["unknown device 'gpu'", "expected 'cpu', 'webgpu', 'wasm'"], call: (device) => ones(device).to('gpu' as never) },
 
   // ---- indexing ----------------------------------------------------------------------------------
   { what: 'gather with a bool index', kind: 'dtype', op: 'gather', expect: ['index must hold integer indices', 'got a bool tensor'], call: (device) => ones(device).gather(1, wg.zeros([2, 1], { device, dtype: 'bool' })) },

@@ -1,11 +1,11 @@
 /**
  * The convolution binder on the wasm backend: conv2d and both gradients lowered to the matrix
- * product, image by image and group by group (src/kernels/wasm/c/conv.c's im2col and col2im,
- * gemm.c's gemm_f32):
- *   forward       y[n, g]  = W_g x col(x[n, g])               [Cout/g, P]
- *   input grad    dx[n, g] = col2im(W_g^T x dy[n, g])         (W_g^T is a strided read, no copy)
- *   weight grad   dW_g    += dy[n, g] x col(x[n, g])^T        (summed over the images)
- * where P = OH * OW and col is [Cin/g * KH * KW, P]. Float32 only; other dtypes run the cpu
+ * product, a batch of images and a group at a time (src/kernels/wasm/c/conv.c's im2col,
+ * col2im and copy_rows, gemm.c's gemm_f32), so each is one large product that the threads share:
+ *   forward       y[:, g]  = W_g x col(x[:, g])               [Cout/g, nb * P], rows moved into y
+ *   input grad    dx[:, g] = col2im(W_g^T x dy[:, g])         (W_g^T is a strided read, no copy)
+ *   weight grad   dW_g    += dy[:, g] x col(x[:, g])^T        (summed over the batches)
+ * where P = OH * OW, col is [Cin/g * KH * KW, nb * P] and nb images keep col under 16 MiB. Float32 only; other dtypes run the cpu
  * reference. x may be any strided view; w and dy are copied to contiguous blocks when their
  * trailing dims cannot be read with one stride.
  */
@@ -53,17 +53,49 @@ function geometry(x: readonly number[], w: readonly number[], y: readonly number
 
 const f32 = (...vs: View[]) => vs.every((v) => v.dtype === 'float32');
 
-/** im2col of image n, group g of x into col ([KK, P] floats at `col`). */
-function im2col(rt: WasmRuntime, x: View, xs: number, g: Geometry, p: Conv2dParams, n: number, grp: number, col: number): void {
+/** Images per lowered product: the column matrix [KK, nb * P] stays under 16 MiB (at least one image). */
+const COL_FLOATS = 1 << 22;
+const chunk = (g: Geometry) => Math.max(1, Math.min(g.N, Math.floor(COL_FLOATS / Math.max(1, g.KK * g.P))));
+
+/** im2col of images [n0, n0 + nb) of group grp into col ([KK, nb * P] floats). */
+function im2col(rt: WasmRuntime, x: View, g: Geometry, p: Conv2dParams, n0: number, nb: number, grp: number, col: number): void {
   const s = x.strides;
   rt.run('im2col_f32', [
-    xs + 4 * (n * s[0]! + grp * g.cinG * s[1]!), s[1]!, s[2]!, s[3]!, g.cinG, g.H, g.W, g.KH, g.KW, g.OH, g.OW,
-    p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1], col,
-  ], g.cinG > 1 && g.KK * g.P >= PARALLEL_WORK);
+    ptr(x) + 4 * (n0 * s[0]! + grp * g.cinG * s[1]!), s[0]!, s[1]!, s[2]!, s[3]!, nb, g.cinG, g.H, g.W, g.KH, g.KW, g.OH, g.OW,
+    p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1], col, nb * g.P,
+  ], nb * g.cinG > 1 && g.KK * g.P * nb >= PARALLEL_WORK);
 }
 
 function gemm(rt: WasmRuntime, A: number, sam: number, sak: number, B: number, sbk: number, sbn: number, C: number, ldc: number, M: number, N: number, K: number, acc: boolean): void {
   rt.run('gemm_f32', [A, sam, sak, B, sbk, sbn, C, ldc, M, N, K, acc ? 1 : 0, rt.scratch, rt.scratchBytes], M >= 8 && M * N * K >= PARALLEL_WORK);
+}
+
+/** dst[o, i, :] = src[o, i, :] for rows of len floats, through the given strides (floats). */
+function copyRows(rt: WasmRuntime, src: number, sOuter: number, sInner: number, dst: number, dOuter: number, dInner: number, nOuter: number, nInner: number, len: number): void {
+  rt.run('copy_rows_f32', [src, sOuter, sInner, dst, dOuter, dInner, nOuter, nInner, len], nOuter * nInner * len >= PARALLEL_WORK);
+}
+
+/** Blocks from the heap, all given back by `done`. */
+function scratchBlocks(rt: WasmRuntime) {
+  const held: number[] = [];
+  return {
+    take(floats: number): number {
+      const at = rt.alloc(4 * floats);
+      held.push(at, 4 * floats);
+      return at;
+    },
+    done(): void {
+      for (let i = 0; i < held.length; i += 2) rt.release(held[i]!, held[i + 1]!);
+    },
+  };
+}
+
+/** dy of images [n0, n0 + nb), group grp, as a [coutG, nb * P] matrix: a pointer and its row stride. */
+function dyRows(rt: WasmRuntime, D: { at: number; strides: number[] }, g: Geometry, n0: number, nb: number, grp: number, tmp: number): [number, number] {
+  const base = D.at + 4 * (n0 * D.strides[0]! + grp * g.coutG * D.strides[1]!);
+  if (nb === 1) return [base, D.strides[1]!];
+  copyRows(rt, base, D.strides[1]!, D.strides[0]!, tmp, nb * g.P, g.P, g.coutG, nb, g.P);
+  return [tmp, nb * g.P];
 }
 
 export function conv2d(rt: WasmRuntime, x: View, w: View, y: View, p: Conv2dParams): void {
@@ -72,20 +104,26 @@ export function conv2d(rt: WasmRuntime, x: View, w: View, y: View, p: Conv2dPara
   if (g.N === 0 || g.Cout === 0 || g.P === 0) return;
   if (g.KK === 0) return void (y.storage.handle as Float32Array).fill(0, y.offset, y.offset + g.N * g.Cout * g.P);
   const temps: number[] = [];
-  const col = rt.alloc(4 * g.KK * g.P);
-  temps.push(col, 4 * g.KK * g.P);
+  const blocks = scratchBlocks(rt);
   try {
     const W = asMatrix(rt, w, temps);
-    const [xs, ys] = [ptr(x), ptr(y)];
-    for (let n = 0; n < g.N; n++) {
+    const nbMax = chunk(g);
+    const col = blocks.take(g.KK * nbMax * g.P);
+    const out = nbMax > 1 ? blocks.take(g.coutG * nbMax * g.P) : 0;
+    const ys = ptr(y);
+    for (let n0 = 0; n0 < g.N; n0 += nbMax) {
+      const nb = Math.min(nbMax, g.N - n0);
       for (let grp = 0; grp < g.G; grp++) {
-        im2col(rt, x, xs, g, p, n, grp, col);
-        // y[n, grp*coutG : ...] (contiguous, [coutG, P]) = W_g [coutG, KK] x col [KK, P]
-        gemm(rt, W.at + 4 * grp * g.coutG * W.strides[0]!, W.strides[0]!, 1, col, g.P, 1,
-          ys + 4 * (n * g.Cout + grp * g.coutG) * g.P, g.P, g.coutG, g.P, g.KK, false);
+        im2col(rt, x, g, p, n0, nb, grp, col);
+        const yAt = ys + 4 * (n0 * g.Cout + grp * g.coutG) * g.P;
+        // [coutG, nb * P] = W_g [coutG, KK] x col [KK, nb * P], then into y's [nb, Cout, P] rows.
+        const C = nb === 1 ? yAt : out;
+        gemm(rt, W.at + 4 * grp * g.coutG * W.strides[0]!, W.strides[0]!, 1, col, nb * g.P, 1, C, nb * g.P, g.coutG, nb * g.P, g.KK, false);
+        if (nb > 1) copyRows(rt, out, nb * g.P, g.P, yAt, g.P, g.Cout * g.P, g.coutG, nb, g.P);
       }
     }
   } finally {
+    blocks.done();
     for (let i = 0; i < temps.length; i += 2) rt.release(temps[i]!, temps[i + 1]!);
   }
 }
@@ -97,24 +135,28 @@ export function conv2dBackwardInput(rt: WasmRuntime, dy: View, w: View, dx: View
   (dx.storage.handle as Float32Array).fill(0, dx.offset, dx.offset + total);
   if (g.N === 0 || g.Cout === 0 || g.P === 0 || g.KK === 0) return;
   const temps: number[] = [];
-  const col = rt.alloc(4 * g.KK * g.P);
-  temps.push(col, 4 * g.KK * g.P);
+  const blocks = scratchBlocks(rt);
   try {
     const W = asMatrix(rt, w, temps);
     const D = asMatrix(rt, dy, temps);
+    const nbMax = chunk(g);
+    const col = blocks.take(g.KK * nbMax * g.P);
+    const tmp = nbMax > 1 ? blocks.take(g.coutG * nbMax * g.P) : 0;
     const dxs = ptr(dx);
-    for (let n = 0; n < g.N; n++) {
+    for (let n0 = 0; n0 < g.N; n0 += nbMax) {
+      const nb = Math.min(nbMax, g.N - n0);
       for (let grp = 0; grp < g.G; grp++) {
-        // dcol [KK, P] = W_g^T [KK, coutG] x dy[n, g] [coutG, P]
-        gemm(rt, W.at + 4 * grp * g.coutG * W.strides[0]!, 1, W.strides[0]!,
-          D.at + 4 * (n * D.strides[0]! + grp * g.coutG * D.strides[1]!), D.strides[1]!, 1, col, g.P, g.KK, g.P, g.coutG, false);
+        const [dyAt, dyLd] = dyRows(rt, D, g, n0, nb, grp, tmp);
+        // dcol [KK, nb * P] = W_g^T [KK, coutG] x dy [coutG, nb * P]
+        gemm(rt, W.at + 4 * grp * g.coutG * W.strides[0]!, 1, W.strides[0]!, dyAt, dyLd, 1, col, nb * g.P, g.KK, nb * g.P, g.coutG, false);
         rt.run('col2im_f32', [
-          col, g.cinG, g.H, g.W, g.KH, g.KW, g.OH, g.OW, p.stride[0], p.stride[1], p.padding[0], p.padding[1],
-          p.dilation[0], p.dilation[1], dxs + 4 * (n * g.Cin + grp * g.cinG) * g.H * g.W,
-        ], g.cinG > 1 && g.KK * g.P >= PARALLEL_WORK);
+          col, nb * g.P, nb, g.cinG, g.H, g.W, g.KH, g.KW, g.OH, g.OW, p.stride[0], p.stride[1], p.padding[0], p.padding[1],
+          p.dilation[0], p.dilation[1], dxs + 4 * (n0 * g.Cin + grp * g.cinG) * g.H * g.W, g.Cin * g.H * g.W,
+        ], nb * g.cinG > 1 && g.KK * g.P * nb >= PARALLEL_WORK);
       }
     }
   } finally {
+    blocks.done();
     for (let i = 0; i < temps.length; i += 2) rt.release(temps[i]!, temps[i + 1]!);
   }
 }
@@ -125,20 +167,24 @@ export function conv2dBackwardWeight(rt: WasmRuntime, dy: View, x: View, dw: Vie
   if (g.Cout === 0 || g.KK === 0) return;
   if (g.N === 0 || g.P === 0) return void (dw.storage.handle as Float32Array).fill(0, dw.offset, dw.offset + g.Cout * g.KK);
   const temps: number[] = [];
-  const col = rt.alloc(4 * g.KK * g.P);
-  temps.push(col, 4 * g.KK * g.P);
+  const blocks = scratchBlocks(rt);
   try {
     const D = asMatrix(rt, dy, temps);
-    const [xs, dws] = [ptr(x), ptr(dw)];
-    for (let n = 0; n < g.N; n++) {
+    const nbMax = chunk(g);
+    const col = blocks.take(g.KK * nbMax * g.P);
+    const tmp = nbMax > 1 ? blocks.take(g.coutG * nbMax * g.P) : 0;
+    const dws = ptr(dw);
+    for (let n0 = 0; n0 < g.N; n0 += nbMax) {
+      const nb = Math.min(nbMax, g.N - n0);
       for (let grp = 0; grp < g.G; grp++) {
-        im2col(rt, x, xs, g, p, n, grp, col);
-        // dW_g [coutG, KK] (+)= dy[n, g] [coutG, P] x col^T [P, KK]
-        gemm(rt, D.at + 4 * (n * D.strides[0]! + grp * g.coutG * D.strides[1]!), D.strides[1]!, 1, col, 1, g.P,
-          dws + 4 * grp * g.coutG * g.KK, g.KK, g.coutG, g.KK, g.P, n > 0);
+        im2col(rt, x, g, p, n0, nb, grp, col);
+        const [dyAt, dyLd] = dyRows(rt, D, g, n0, nb, grp, tmp);
+        // dW_g [coutG, KK] (+)= dy [coutG, nb * P] x col^T [nb * P, KK]
+        gemm(rt, dyAt, dyLd, 1, col, 1, nb * g.P, dws + 4 * grp * g.coutG * g.KK, g.KK, g.coutG, g.KK, nb * g.P, n0 > 0);
       }
     }
   } finally {
+    blocks.done();
     for (let i = 0; i < temps.length; i += 2) rt.release(temps[i]!, temps[i + 1]!);
   }
 }

@@ -8,6 +8,8 @@ import type { Backend, BackendMemory, KernelFamilies, RandomDist, View } from '.
 import { CpuBackend } from '../cpu/index.js';
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { Storage } from '../../core/storage.js';
+import { stridedRuns } from '../cpu/strided.js';
+import { bitsToUnit, randomBits } from '../../core/random.js';
 import { WasmRuntime, type WasmInfo, type WasmOptions } from './runtime.js';
 import { wasmFamilies } from './families.js';
 
@@ -43,8 +45,9 @@ export class WasmBackend implements Backend {
     return this.rt.setThreads(n);
   }
 
-  supports(_dtype: DType): boolean {
-    return true;
+  supports(dtype: DType): boolean {
+    // float64 stays the cpu reference's own (gradcheck's dtype), as on webgpu.
+    return dtype !== 'float64';
   }
 
   allocate(dtype: DType, length: number): Storage {
@@ -80,6 +83,17 @@ export class WasmBackend implements Backend {
   }
 
   copy(x: View, out: View): void {
+    // Same dtype: walk runs (stridedRuns merges what it can); runs contiguous on both sides are
+    // one typed-array copy each (a memcpy). Casts and scattered elements take the reference.
+    if (x.dtype === out.dtype) {
+      const { inner, steps, starts } = stridedRuns(out.shape, [x, out]);
+      if (steps[0] === 1 && steps[1] === 1 && inner >= 16) {
+        const [src, dst] = [x.storage.handle as TypedArray, out.storage.handle as TypedArray];
+        const [sx, so] = [starts[0]!, starts[1]!];
+        for (let r = 0; r < sx.length; r++) dst.set(src.subarray(sx[r]!, sx[r]! + inner), so[r]!);
+        return;
+      }
+    }
     this.host.copy(x, out);
   }
 
@@ -100,7 +114,14 @@ export class WasmBackend implements Backend {
   }
 
   random(out: View, dist: RandomDist, seed: number, counter: number): void {
-    this.host.random(out, dist, seed, counter);
+    // A contiguous output (dropout masks, init) is filled in one loop, without the reference's
+    // offset table; the numbers are the reference's, element for element (same counters).
+    const { inner, steps, starts } = stridedRuns(out.shape, [out]);
+    if (starts[0]!.length !== 1 || steps[0] !== 1 || dist.kind !== 'uniform') return this.host.random(out, dist, seed, counter);
+    const O = out.storage.handle as TypedArray;
+    const at = starts[0]![0]!;
+    const span = dist.high - dist.low;
+    for (let i = 0; i < inner; i++) O[at + i] = dist.low + span * bitsToUnit(randomBits(seed, counter + i));
   }
 
   memory(): BackendMemory {

@@ -23,16 +23,16 @@ export function checkInputs(op: string, ...ts: Tensor[]): DeviceName {
   if (other) {
     throw new Error(
       `${op}: all tensors must be on one device, got ${ts.map(describe).join(' and ')}; move one with await t.to('${device}')` +
-        ' (only a 0-d cpu tensor may join a webgpu tensor, in elementwise ops)',
+        ' (only a 0-d cpu tensor may join a tensor of another device, in elementwise ops)',
     );
   }
   return device;
 }
 
 /**
- * Elementwise ops accept a 0-d cpu tensor next to webgpu tensors, as PyTorch accepts a 0-d cpu
- * tensor next to CUDA ones: its value is on the host, so it is uploaded as a 0-d webgpu tensor
- * (float64 becomes float32 and int8/uint8 int32, which webgpu has). Returns the operands with such tensors replaced,
+ * Elementwise ops accept a 0-d cpu tensor next to webgpu (or wasm) tensors, as PyTorch accepts
+ * a 0-d cpu tensor next to CUDA ones: its value is on the host, so it is uploaded as a 0-d
+ * tensor of the other device (float64 becomes float32 and int8/uint8 int32, which both have). Returns the operands with such tensors replaced,
  * and the uploads, for the caller to dispose. Other device mixes are left for checkInputs to refuse.
  */
 export function liftHostScalars<T>(op: string, operands: readonly T[]): { operands: T[]; temps: Tensor[] } {
@@ -64,7 +64,7 @@ export function liftHostScalars<T>(op: string, operands: readonly T[]): { operan
 /** Throws unless the backend stores `dtype`. */
 export function checkDType(op: string, backend: Backend, dtype: DType): void {
   if (!backend.supports(dtype)) {
-    if (dtype === 'int8' || dtype === 'uint8') {
+    if ((dtype === 'int8' || dtype === 'uint8') && backend.name === 'webgpu') {
       throw new Error(
         `${op}: dtype ${dtype} is not supported on ${backend.name} (WGSL has no 8-bit storage type, so int8 and uint8 are cpu-only; ` +
           `cast on cpu first, e.g. x.to('int32') or x.to('float32'), or keep the tensor on 'cpu')`,

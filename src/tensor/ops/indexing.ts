@@ -1,4 +1,5 @@
 /** Gathering and joining: gather, indexSelect, cat, stack. */
+import { hostValues } from './transfer.js';
 import { getBackend } from '../../runtime.js';
 import { promoteTypes } from '../../core/dtype.js';
 import { fmtShape, normAxis } from '../../core/shape.js';
@@ -22,8 +23,8 @@ export function asIndex(op: string, index: Tensor, name = 'index'): Tensor {
   if (index.dtype === 'bool') {
     throw new Error(`${op}: ${name} must hold integer indices (int32, or float values that are integers), got a bool tensor of shape ${fmtShape(index.shape)}; a mask is not an index`);
   }
-  if (index.device === 'cpu' && !index.isDisposed) {
-    const v = (getBackend('cpu') as unknown as { readSync(x: Tensor): ArrayLike<number> }).readSync(index);
+  if (index.device !== 'webgpu' && !index.isDisposed) {
+    const v = hostValues(index);
     for (let i = 0; i < v.length; i++) {
       if (!Number.isInteger(v[i])) {
         throw new Error(`${op}: ${name} must hold integers, got ${v[i]} in a ${index.dtype} tensor of shape ${fmtShape(index.shape)} (make indices with an Int32Array, { dtype: 'int32' } or .cast('int32'))`);

@@ -12,6 +12,11 @@ import { expand, reshape, unsqueeze } from './views.js';
  * Gradients of C = A B: dA = G B^T and dB = A^T G, batched; the engine sums them over
  * broadcast batch dims. A 1-D operand was a row (a) or a column (b): g lacks that dim, so it
  * is put back first and the result's extra dim removed after.
+ *
+ * Each gradient takes its operand's layout: for a column-major operand (a transposed view, as
+ * Linear's W^T) it is computed as the transpose of the product the other way round (dB =
+ * (G^T A)^T), so that the transpose's own backward hands the weight a contiguous gradient and
+ * no copy of a transposed gradient is ever made.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   return trace('matmul', [a, b], () => matmulImpl(a, b), (g, [as, bs], n) => {
@@ -22,12 +27,26 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     const B2 = B.ndim === 1 ? B.unsqueeze(1) : B;
     let G = A.ndim === 1 ? g.unsqueeze(-2) : g;
     if (B.ndim === 1) G = G.unsqueeze(-1);
-    let ga = n[0] ? G.matmul(B2.transpose(-1, -2)) : null;
-    let gb = n[1] ? A2.transpose(-1, -2).matmul(G) : null;
+    const T = (t: Tensor) => t.transpose(-1, -2);
+    let ga = n[0] ? (columnMajor(A2, G) ? T(B2.matmul(T(G))) : G.matmul(T(B2))) : null;
+    let gb = n[1] ? (columnMajor(B2, G) ? T(T(G).matmul(A2)) : T(A2).matmul(G)) : null;
     if (ga && A.ndim === 1) ga = ga.squeeze(-2);
     if (gb && B.ndim === 1) gb = gb.squeeze(-1);
     return [ga, gb];
   }, () => [a, b]);
+}
+
+/**
+ * Whether operand x (2-D or batched) is stored column-major (its last dim strided, its
+ * second-to-last contiguous) and has g's batch dims, so its gradient needs no batch sum.
+ */
+function columnMajor(x: Tensor, g: Tensor): boolean {
+  const r = x.ndim;
+  if (r < 2 || x.shape[r - 1]! < 2 || x.shape[r - 2]! < 2) return false;
+  if (x.strides[r - 2] !== 1 || x.strides[r - 1] !== x.shape[r - 2]) return false;
+  const xb = x.shape.slice(0, -2);
+  const gb = g.shape.slice(0, -2);
+  return xb.length === gb.length && xb.every((d, i) => d === gb[i]);
 }
 
 function matmulImpl(a: Tensor, b: Tensor): Tensor {

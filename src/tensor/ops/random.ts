@@ -7,6 +7,7 @@ import { checkChoice, checkNumber, checkOptions } from '../../core/options.js';
 import type { DeviceName } from '../../kernels/backend.js';
 import { tensor } from '../creation.js';
 import type { Tensor } from '../tensor.js';
+import { DEVICE_NAMES } from '../../core/device.js';
 
 export interface RandpermOptions {
   /** int32 (default: PyTorch's int64 here), float32 or float64. */
@@ -24,7 +25,7 @@ export function randperm(n: number, options?: RandpermOptions, ...extra: never[]
   checkNumber(op, 'n', n, { int: true, min: 0, max: 2 ** 31 - 1 });
   checkOptions(op, options, ['dtype', 'device']);
   const dtype = options?.dtype === undefined ? 'int32' : checkChoice(op, 'dtype', options.dtype, ['int32', 'float32', 'float64']);
-  const device = options?.device === undefined ? undefined : checkChoice(op, 'device', options.device, ['cpu', 'webgpu']);
+  const device = options?.device === undefined ? undefined : checkChoice(op, 'device', options.device, DEVICE_NAMES);
   if (dtype === 'float32' && n > 2 ** 24) throw new Error(`${op}: n = ${n} is past 2^24, where float32 cannot hold every index; use int32 or float64`);
   const perm = new Int32Array(n);
   for (let i = 0; i < n; i++) perm[i] = i;

@@ -7,6 +7,7 @@
  * sort is always stable and `stable` changes nothing). Values carry gradients as a gather of
  * the input at the sorted indices, whose backward scatters the gradient through them.
  */
+import { hostValues } from './transfer.js';
 import { getBackend } from '../../runtime.js';
 import { fmtShape, normAxis } from '../../core/shape.js';
 import { checkBoolean, checkChoice, checkNumber, checkOptions, describe as describeValue, noExtra } from '../../core/options.js';
@@ -257,9 +258,9 @@ function quantileOf(op: string, x: Tensor, q: number | Tensor, options: Quantile
     checkInputs(op, x, q);
     if (q.ndim > 1) throw new Error(`${op}: q must be a number or a 0-d or 1-D tensor, got shape ${fmtShape(q.shape)}`);
     if (!isFloat(q.dtype)) throw new Error(`${op}: q must be a floating-point tensor, got ${q.dtype}`);
-    if (q.device === 'cpu') {
-      // The values are at hand on cpu; on webgpu checking would need a read back.
-      const v = (getBackend('cpu') as unknown as { readSync(t: Tensor): ArrayLike<number> }).readSync(q);
+    if (q.device !== 'webgpu') {
+      // The values are at hand on cpu and wasm; on webgpu checking would need a read back.
+      const v = hostValues(q);
       for (let i = 0; i < v.length; i++) {
         if (!(v[i]! >= 0 && v[i]! <= 1)) throw new Error(`${op}: q values must be in [0, 1], got ${v[i]}`);
       }

@@ -23,18 +23,24 @@ export async function data(x: Tensor): Promise<TypedArray> {
   return out;
 }
 
-/** Synchronously available values: cpu tensors only (used for printing). */
+/** Synchronously available values: cpu and wasm tensors (host memory), for printing. */
 export function valuesIfHost(x: Tensor): TypedArray | undefined {
-  if (x.isDisposed || x.device !== 'cpu') return undefined;
+  if (x.isDisposed || !isHostDevice(x.device)) return undefined;
   return hostValues(x);
 }
 
+/** Whether a device keeps its tensors in host memory, readable without waiting (cpu, wasm). */
+export function isHostDevice(device: string): boolean {
+  return device === 'cpu' || device === 'wasm';
+}
+
 /**
- * A contiguous copy of a cpu view's elements, synchronously: the one place above the kernels
- * that knows the cpu backend reads without waiting (data loading, printing, host uploads).
+ * A contiguous copy of a cpu (or wasm) view's elements, synchronously: the one place above the
+ * kernels that knows the host backends read without waiting (data loading, printing, host uploads).
+ * The cpu reader only indexes the view's typed array, which a wasm storage also is.
  */
 export function hostValues(x: View): TypedArray {
-  if (x.storage.backend.name !== 'cpu') throw new Error(`hostValues: a ${x.storage.backend.name} view has no synchronous values; await t.data()`);
+  if (!isHostDevice(x.storage.backend.name)) throw new Error(`hostValues: a ${x.storage.backend.name} view has no synchronous values; await t.data()`);
   return (getBackend('cpu') as CpuBackend).readSync(x);
 }
 
@@ -66,7 +72,7 @@ export async function item(x: Tensor): Promise<number> {
  */
 export async function to(x: Tensor, device: DeviceName): Promise<Tensor> {
   checkInputs('to', x);
-  if (!isDeviceName(device)) throw new Error(`to: unknown device ${typeof device === 'string' ? `'${device}'` : String(device)} (expected 'cpu' or 'webgpu')`);
+  if (!isDeviceName(device)) throw new Error(`to: unknown device ${typeof device === 'string' ? `'${device}'` : String(device)} (expected 'cpu', 'webgpu', 'wasm')`);
   const target = getBackend(device);
   if (x.device === device) return contiguousOrView(x);
   checkDType('to', target, x.dtype);

@@ -1,24 +1,40 @@
 /*
- * Convolution by lowering to the matrix product (gemm.c): im2col gathers the taps of one
- * image's group into a [Cin/groups * KH * KW, OH * OW] matrix (zeros where a tap falls in the
- * padding), so the forward is W_g x col and the weight gradient dY x col^T; col2im adds a
- * column matrix (the input gradient W_g^T x dY) back into the image, tap by tap.
+ * Convolution by lowering to the matrix product (gemm.c), a batch of images at a time:
+ * im2col gathers the taps of NB images of one group into a [Cin/groups * KH * KW, NB * P]
+ * matrix (P = OH * OW; zeros where a tap falls in the padding), so the forward is one product
+ * W_g x col and the weight gradient dY x col^T; col2im adds such a matrix (the input gradient
+ * W_g^T x dY) back into the images, tap by tap. copy_rows moves rows of P floats between the
+ * images' [N, C, P] layout and the products' [C, N * P].
  *
- * x and dx are addressed through element strides (sc, sh, sw) from a base pointer at the
- * image's first channel of the group, so any strided view works.
+ * x is addressed through element strides (sn, sc, sh, sw) from a base pointer at the group's
+ * first channel, so any strided view works; dx is contiguous within an image plane.
  */
 #include "common.h"
 
-/* col[((c * KH + a) * KW + b), (i * OW + j)] = x[c, i*sth - ph + a*dh, j*stw - pw + b*dw]; threads split c. */
-EXPORT void im2col_f32(const float *x, int sc, int sh, int sw, int C, int H, int W, int KH, int KW,
-                       int OH, int OW, int sth, int stw, int ph, int pw, int dh, int dw, float *col,
+/* The j range [jlo, jhi) whose tap j * stw + xb lies in [0, W). */
+#define TAP_RANGE(xb, stw, W, OW, jlo, jhi)                        \
+  int jlo = (xb) >= 0 ? 0 : (-(xb) + (stw) - 1) / (stw);          \
+  int jhi = (W) - 1 - (xb) < 0 ? 0 : ((W) - 1 - (xb)) / (stw) + 1; \
+  if (jhi > (OW)) jhi = (OW);                                       \
+  if (jlo > jhi) jlo = jhi
+
+/*
+ * col[((c * KH + a) * KW + b) * ldcol + n * P + i * OW + j] = x[n, c, i*sth - ph + a*dh, j*stw - pw + b*dw]
+ * for n < NB, c < C; threads split the (n, c) pairs.
+ */
+EXPORT void im2col_f32(const float *x, int sn, int sc, int sh, int sw, int NB, int C, int H, int W, int KH, int KW,
+                       int OH, int OW, int sth, int stw, int ph, int pw, int dh, int dw, float *col, int ldcol,
                        int tid, int nthreads) {
-  SPLIT(C, tid, nthreads, c0, c1);
+  SPLIT(NB * C, tid, nthreads, q0, q1);
   int P = OH * OW;
-  for (int c = c0; c < c1; c++)
+  for (int q = q0; q < q1; q++) {
+    int n = q / C, c = q % C;
+    const float *xc = x + (long)n * sn + (long)c * sc;
     for (int a = 0; a < KH; a++)
       for (int b = 0; b < KW; b++) {
-        float *row = col + (long)((c * KH + a) * KW + b) * P;
+        float *row = col + (long)((c * KH + a) * KW + b) * ldcol + (long)n * P;
+        int xb = b * dw - pw;
+        TAP_RANGE(xb, stw, W, OW, jlo, jhi);
         for (int i = 0; i < OH; i++) {
           int y = i * sth - ph + a * dh;
           float *out = row + i * OW;
@@ -26,13 +42,7 @@ EXPORT void im2col_f32(const float *x, int sc, int sh, int sw, int C, int H, int
             for (int j = 0; j < OW; j++) out[j] = 0.0f;
             continue;
           }
-          const float *src = x + (long)c * sc + (long)y * sh;
-          int xb = b * dw - pw;
-          /* j range whose tap x = j*stw + xb is inside [0, W). */
-          int jlo = xb >= 0 ? 0 : (-xb + stw - 1) / stw;
-          int jhi = W - 1 - xb < 0 ? 0 : (W - 1 - xb) / stw + 1;
-          if (jhi > OW) jhi = OW;
-          if (jlo > jhi) jlo = jhi;
+          const float *src = xc + (long)y * sh;
           for (int j = 0; j < jlo; j++) out[j] = 0.0f;
           if (stw == 1 && sw == 1) {
             const float *s = src + xb;
@@ -43,27 +53,54 @@ EXPORT void im2col_f32(const float *x, int sc, int sh, int sw, int C, int H, int
           for (int j = jhi; j < OW; j++) out[j] = 0.0f;
         }
       }
+  }
 }
 
-/* dx[c, y, x] += col[row, (i, j)] for every tap; dx contiguous [C, H, W] at dx; threads split c. */
-EXPORT void col2im_f32(const float *col, int C, int H, int W, int KH, int KW, int OH, int OW,
-                       int sth, int stw, int ph, int pw, int dh, int dw, float *dx, int tid, int nthreads) {
-  SPLIT(C, tid, nthreads, c0, c1);
+/*
+ * dx[n * dxn + c * H * W + y * W + x] += col[row * ldcol + n * P + (i, j)] for every tap of
+ * image n < NB, channel c < C; threads split the (n, c) pairs (each owns its plane).
+ */
+EXPORT void col2im_f32(const float *col, int ldcol, int NB, int C, int H, int W, int KH, int KW, int OH, int OW,
+                       int sth, int stw, int ph, int pw, int dh, int dw, float *dx, int dxn, int tid, int nthreads) {
+  SPLIT(NB * C, tid, nthreads, q0, q1);
   int P = OH * OW;
-  for (int c = c0; c < c1; c++)
+  for (int q = q0; q < q1; q++) {
+    int n = q / C, c = q % C;
+    float *plane = dx + (long)n * dxn + (long)c * H * W;
     for (int a = 0; a < KH; a++)
       for (int b = 0; b < KW; b++) {
-        const float *row = col + (long)((c * KH + a) * KW + b) * P;
+        const float *row = col + (long)((c * KH + a) * KW + b) * ldcol + (long)n * P;
+        int xb = b * dw - pw;
+        TAP_RANGE(xb, stw, W, OW, jlo, jhi);
         for (int i = 0; i < OH; i++) {
           int y = i * sth - ph + a * dh;
           if (y < 0 || y >= H) continue;
-          float *dst = dx + ((long)c * H + y) * W;
+          float *dst = plane + (long)y * W;
           const float *in = row + i * OW;
-          int xb = b * dw - pw;
-          int jlo = xb >= 0 ? 0 : (-xb + stw - 1) / stw;
-          int jhi = W - 1 - xb < 0 ? 0 : (W - 1 - xb) / stw + 1;
-          if (jhi > OW) jhi = OW;
-          for (int j = jlo; j < jhi; j++) dst[j * stw + xb] += in[j];
+          if (stw == 1) {
+            float *d = dst + xb;
+            for (int j = jlo; j < jhi; j++) d[j] += in[j];
+          } else {
+            for (int j = jlo; j < jhi; j++) dst[j * stw + xb] += in[j];
+          }
         }
       }
+  }
+}
+
+/*
+ * dst[o * d_outer + i * d_inner + k] = src[o * s_outer + i * s_inner + k] for o < n_outer,
+ * i < n_inner, k < len (rows of len contiguous floats); threads split the rows.
+ */
+EXPORT void copy_rows_f32(const float *src, int s_outer, int s_inner, float *dst, int d_outer, int d_inner,
+                          int n_outer, int n_inner, int len, int tid, int nthreads) {
+  SPLIT(n_outer * n_inner, tid, nthreads, r0, r1);
+  for (int r = r0; r < r1; r++) {
+    int o = r / n_inner, i = r % n_inner;
+    const float *s = src + (long)o * s_outer + (long)i * s_inner;
+    float *d = dst + (long)o * d_outer + (long)i * d_inner;
+    int k = 0;
+    for (; k + 4 <= len; k += 4) wasm_v128_store(d + k, wasm_v128_load(s + k));
+    for (; k < len; k++) d[k] = s[k];
+  }
 }
