@@ -249,8 +249,6 @@ for (const threads of [1, 3]) {
       expect(await kernelsRun(() => wg.where(mask, w, 0))).toEqual(['ew_where_f32']);
       expect(await kernelsRun(() => w.pow(2))).toEqual([]);
       expect(await kernelsRun(() => F.softplus(w, { beta: 0.7 }))).toEqual([]);
-      const d = wg.tensor(data(100), { device: 'wasm', dtype: 'float64' });
-      expect(await kernelsRun(() => d.add(d))).toEqual([]);
       const i = wg.tensor(Int32Array.from([1, 2, 3]), { device: 'wasm' });
       expect(await kernelsRun(() => i.add(i))).toEqual([]);
       const m3 = wg.tensor([true, false, true], { device: 'wasm' });
@@ -258,9 +256,9 @@ for (const threads of [1, 3]) {
       expect(await kernelsRun(() => i.neg())).toEqual([]);
     });
 
-    it('fallbacks give the reference too (float64, int32, pow, sin)', async () => {
+    it('fallbacks give the reference too (int32, pow, sin)', async () => {
       const v = data(257);
-      for (const dtype of ['float64', 'int32'] as const) {
+      for (const dtype of ['int32'] as const) {
         const c = wg.tensor(v, { dtype });
         const w = wg.tensor(v, { dtype, device: 'wasm' });
         const [c2, w2] = [c.neg().add(1), w.neg().add(1)];
