@@ -13,7 +13,13 @@ import { wasmKernels as softmax } from '../softmax/wasm.js';
 import { wasmKernels as optim } from '../optim/wasm.js';
 import { wasmKernels as norm } from '../norm/wasm.js';
 import { wasmKernels as pooling } from '../pool/wasm.js';
+import { wasmKernels as elementwise } from '../elementwise/wasm.js';
+import { wasmKernels as reduce } from '../reduce/wasm.js';
 
 export function wasmFamilies(rt: WasmRuntime): KernelFamilies {
-  return { ...cpuFamilies, matmul: matmul(rt), conv: conv(rt), softmax: softmax(rt), optim: optim(rt), norm: norm(rt), pooling: pooling(rt) };
+  return {
+    ...cpuFamilies,
+    matmul: matmul(rt), conv: conv(rt), elementwise: elementwise(rt), reduce: reduce(rt),
+    softmax: softmax(rt), optim: optim(rt), norm: norm(rt), pooling: pooling(rt),
+  };
 }

@@ -1,0 +1,513 @@
+/*
+ * The wasm backend's elementwise kernels (float32): binary ops, comparisons (to bool bytes)
+ * and unary ops with the activations, 128-bit SIMD, over runs.
+ *
+ * Runs. The binder walks the operands as runs (src/kernels/cpu/strided.ts: merged dims, an
+ * inner length and one step per operand, and each operand's offset at the start of every
+ * run); the kernels take those start tables (int32 element offsets from each operand's array
+ * base) and split the n = runs x inner elements over the threads. Steps 1 and 0 (a broadcast
+ * operand) load a vector or a splat; any other step gathers four lanes. The output's step
+ * is 1.
+ *
+ * Results. The cpu reference computes each op in doubles and rounds once to float32.
+ * add/sub/mul/div/sqrt/square/min/max/comparisons/rounding are then exactly float32's own
+ * operations (double rounding is innocuous for + - x / sqrt), so these match bit for bit;
+ * leakyRelu and rsqrt run in float64 lanes (rounded once, as the reference);
+ * exp, expm1, log, log1p, tanh, sigmoid, silu, elu and softplus are float32 polynomial
+ * approximations (range reduction + polynomial, a few ulp); gelu (exact, with erfc) and
+ * geluTanh run in float64 lanes. NaN propagates as in the reference (max/min and relu keep
+ * it; wasm's f32x4.max/min propagate NaN and order -0 below +0, as Math.max/min).
+ *
+ * where(cond, a, b): bool bytes widened to lane masks, a bitselect.
+ *
+ * Tails (fewer than 4 elements left) run the same vector code on a splat and keep lane 0, so
+ * they give the same results as the vector body. No locals have their address taken and
+ * nothing is static data: the shadow stack is shared by every thread.
+ */
+
+#include "common.h"
+
+/* Op codes: src/kernels/elementwise/wasm.ts has the same tables. */
+enum {
+  B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN,
+  B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE,
+};
+enum {
+  U_NEG, U_ABS, U_SQUARE, U_SIGN, U_RELU, U_EXP, U_LOG, U_LOG1P, U_EXPM1, U_SQRT, U_RSQRT,
+  U_TANH, U_SIGMOID, U_ROUND, U_FLOOR, U_CEIL, U_TRUNC,
+  U_LEAKY, U_ELU, U_GELU, U_GELU_TANH, U_SILU, U_SOFTPLUS, U_HARDTANH,
+};
+
+#define F4(v) wasm_f32x4_splat((float)(v))
+#define I4(v) wasm_i32x4_splat(v)
+#define ADD wasm_f32x4_add
+#define SUB wasm_f32x4_sub
+#define MUL wasm_f32x4_mul
+#define DIV wasm_f32x4_div
+/* c ? a : b, per lane (c a lane mask). */
+#define SEL(a, b, c) wasm_v128_bitselect((a), (b), (c))
+
+static inline v128_t ld(const float *p, int s) {
+  if (s == 1) return wasm_v128_load(p);
+  if (s == 0) return wasm_v128_load32_splat(p);
+  return wasm_f32x4_make(p[0], p[s], p[2 * s], p[3 * s]);
+}
+
+/* ---------------------------------------------------------------- binary */
+
+#define BIN_LOOP(EXPR)                                                                   \
+  do {                                                                                   \
+    int i = 0;                                                                           \
+    if (sa == 1 && sb == 1) {                                                            \
+      for (; i + 4 <= n; i += 4) {                                                       \
+        v128_t x = wasm_v128_load(a + i), y = wasm_v128_load(b + i);                     \
+        wasm_v128_store(o + i, (EXPR));                                                  \
+      }                                                                                  \
+    } else if (sa == 1 && sb == 0) {                                                     \
+      v128_t y = wasm_v128_load32_splat(b);                                              \
+      for (; i + 4 <= n; i += 4) {                                                       \
+        v128_t x = wasm_v128_load(a + i);                                                \
+        wasm_v128_store(o + i, (EXPR));                                                  \
+      }                                                                                  \
+    } else if (sa == 0 && sb == 1) {                                                     \
+      v128_t x = wasm_v128_load32_splat(a);                                              \
+      for (; i + 4 <= n; i += 4) {                                                       \
+        v128_t y = wasm_v128_load(b + i);                                                \
+        wasm_v128_store(o + i, (EXPR));                                                  \
+      }                                                                                  \
+    } else {                                                                             \
+      for (; i + 4 <= n; i += 4) {                                                       \
+        v128_t x = ld(a + (long)i * sa, sa), y = ld(b + (long)i * sb, sb);               \
+        wasm_v128_store(o + i, (EXPR));                                                  \
+      }                                                                                  \
+    }                                                                                    \
+    for (; i < n; i++) {                                                                 \
+      v128_t x = wasm_v128_load32_splat(a + (long)i * sa);                               \
+      v128_t y = wasm_v128_load32_splat(b + (long)i * sb);                               \
+      o[i] = wasm_f32x4_extract_lane((EXPR), 0);                                         \
+    }                                                                                    \
+  } while (0)
+
+static void bin_run(int op, const float *a, int sa, const float *b, int sb, float *o, int n) {
+  switch (op) {
+    case B_ADD: BIN_LOOP(ADD(x, y)); break;
+    case B_SUB: BIN_LOOP(SUB(x, y)); break;
+    case B_MUL: BIN_LOOP(MUL(x, y)); break;
+    case B_DIV: BIN_LOOP(DIV(x, y)); break;
+    case B_MAX: BIN_LOOP(wasm_f32x4_max(x, y)); break;
+    case B_MIN: BIN_LOOP(wasm_f32x4_min(x, y)); break;
+    default: break;
+  }
+}
+
+/* Lane masks (all ones / zeros) to bytes 1 / 0: four lanes to four bytes. */
+static inline void store_mask4(unsigned char *o, v128_t m) {
+  v128_t one = wasm_v128_and(m, I4(1));
+  v128_t h = wasm_u16x8_narrow_i32x4(one, one);
+  v128_t b = wasm_u8x16_narrow_i16x8(h, h);
+  wasm_v128_store32_lane(o, b, 0);
+}
+
+#define CMP_LOOP(EXPR)                                                                   \
+  do {                                                                                   \
+    int i = 0;                                                                           \
+    for (; i + 4 <= n; i += 4) {                                                         \
+      v128_t x = ld(a + (long)i * sa, sa), y = ld(b + (long)i * sb, sb);                 \
+      store_mask4(o + i, (EXPR));                                                        \
+    }                                                                                    \
+    for (; i < n; i++) {                                                                 \
+      v128_t x = wasm_v128_load32_splat(a + (long)i * sa);                               \
+      v128_t y = wasm_v128_load32_splat(b + (long)i * sb);                               \
+      o[i] = (unsigned char)(wasm_i32x4_extract_lane((EXPR), 0) & 1);                    \
+    }                                                                                    \
+  } while (0)
+
+static void cmp_run(int op, const float *a, int sa, const float *b, int sb, unsigned char *o, int n) {
+  switch (op) {
+    case B_EQ: CMP_LOOP(wasm_f32x4_eq(x, y)); break;
+    case B_NE: CMP_LOOP(wasm_f32x4_ne(x, y)); break;
+    case B_LT: CMP_LOOP(wasm_f32x4_lt(x, y)); break;
+    case B_LE: CMP_LOOP(wasm_f32x4_le(x, y)); break;
+    case B_GT: CMP_LOOP(wasm_f32x4_gt(x, y)); break;
+    case B_GE: CMP_LOOP(wasm_f32x4_ge(x, y)); break;
+    default: break;
+  }
+}
+
+/*
+ * out = op(a, b) over `runs` runs of `inner` elements: run r of operand k starts at element
+ * startsK[r] of its array (or 0 when the tables are null: one run); steps sa, sb; the
+ * output's step is 1. Comparisons (op >= B_EQ) write bytes.
+ */
+EXPORT void ew_binary_f32(int op, const float *A, const float *B, void *O, const int *ta, const int *tb, const int *to,
+                          int runs, int inner, int sa, int sb, int tid, int nthreads) {
+  long long total = (long long)runs * inner;
+  long long begin = total * tid / nthreads, end = total * (tid + 1) / nthreads;
+  long long pos = begin;
+  while (pos < end) {
+    int r = (int)(pos / inner), j = (int)(pos % inner);
+    int len = inner - j;
+    if (len > end - pos) len = (int)(end - pos);
+    const float *a = A + (ta ? ta[r] : 0) + (long)j * sa;
+    const float *b = B + (tb ? tb[r] : 0) + (long)j * sb;
+    long oo = (long)(to ? to[r] : 0) + j;
+    if (op >= B_EQ) cmp_run(op, a, sa, b, sb, (unsigned char *)O + oo, len);
+    else bin_run(op, a, sa, b, sb, (float *)O + oo, len);
+    pos += len;
+  }
+}
+
+/* ---------------------------------------------------------------- float32 math */
+
+#define LOG2E 1.44269504088896341f
+/* ln 2 = LN2_HI + LN2_LO, LN2_HI with 9 significant bits (n x LN2_HI is exact for |n| < 2^15). */
+#define LN2_HI 0.693359375f
+#define LN2_LO -2.12194440e-4f
+
+/* 2^n for lanes of integers n in [-126, 127]. */
+static inline v128_t pow2i(v128_t n) { return wasm_i32x4_shl(wasm_i32x4_add(n, I4(127)), 23); }
+
+/* e^r - 1 on |r| <= ln2/2 (+ rounding): Taylor to degree 9 (truncation below 1e-10 relative). */
+static inline v128_t em1_poly(v128_t r) {
+  v128_t p = F4(1.0 / 362880.0);
+  p = ADD(MUL(p, r), F4(1.0 / 40320.0));
+  p = ADD(MUL(p, r), F4(1.0 / 5040.0));
+  p = ADD(MUL(p, r), F4(1.0 / 720.0));
+  p = ADD(MUL(p, r), F4(1.0 / 120.0));
+  p = ADD(MUL(p, r), F4(1.0 / 24.0));
+  p = ADD(MUL(p, r), F4(1.0 / 6.0));
+  p = ADD(MUL(p, r), F4(0.5));
+  return ADD(r, MUL(MUL(r, r), p));
+}
+
+/* x = n ln2 + r, |r| <= ln2/2 (x already clamped to a finite range, or NaN). */
+#define REDUCE(x, fn, r)                                                       \
+  v128_t fn = wasm_f32x4_nearest(MUL((x), F4(LOG2E)));                         \
+  v128_t r = SUB(SUB((x), MUL(fn, F4(LN2_HI))), MUL(fn, F4(LN2_LO)))
+
+/* e^x * 2^k (k a small constant: silu scales its tiny results out of the subnormals). */
+static inline v128_t exp_scaled(v128_t x, int k) {
+  /* Below -105 - k ln2 the result is under half the least subnormal (it rounds to 0); above 89 it overflows. */
+  v128_t xc = wasm_f32x4_min(wasm_f32x4_max(x, F4(-105.0f - 0.6931472f * (float)k)), F4(89.0f));
+  REDUCE(xc, fn, r);
+  v128_t p = ADD(F4(1), em1_poly(r));
+  v128_t n = wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(fn), I4(k)); /* NaN -> 0: p is NaN anyway */
+  /* Two scalings, so 2^n below 2^-126 still rounds once (into the subnormals). */
+  v128_t n1 = wasm_i32x4_shr(n, 1);
+  v128_t n2 = wasm_i32x4_sub(n, n1);
+  return MUL(MUL(p, pow2i(n1)), pow2i(n2));
+}
+
+static inline v128_t v_exp(v128_t x) { return exp_scaled(x, 0); }
+
+/* e^x - 1: 2^n (e^r - 1 + 1 - 2^-n), no cancellation near 0. */
+static inline v128_t v_expm1(v128_t x) {
+  v128_t xc = wasm_f32x4_min(wasm_f32x4_max(x, F4(-30.0f)), F4(89.0f));
+  REDUCE(xc, fn, r);
+  v128_t e = em1_poly(r);
+  v128_t n = wasm_i32x4_trunc_sat_f32x4(fn);
+  /* 2^-n: n in [-44, 128], so -n in [-128, 44]; -128 gives the bits of 0 (close enough: 1 - 0). */
+  v128_t mn = wasm_i32x4_neg(n);
+  v128_t inv = wasm_v128_andnot(pow2i(mn), wasm_i32x4_lt(mn, I4(-126)));
+  v128_t s = ADD(e, SUB(F4(1), inv));
+  v128_t n1 = wasm_i32x4_shr(n, 1);
+  v128_t n2 = wasm_i32x4_sub(n, n1);
+  v128_t y = MUL(MUL(s, pow2i(n1)), pow2i(n2));
+  return SEL(x, y, wasm_f32x4_eq(x, F4(0))); /* keeps -0 */
+}
+
+#define SQRT2F 1.41421356237309505f
+
+/* log(2^e (1 + f)) for f in [sqrt(1/2) - 1, sqrt(2) - 1]: f - f^2/2 + f^3 P(f) (Cephes' logf polynomial). */
+static inline v128_t log_core(v128_t f, v128_t fe) {
+  v128_t z = MUL(f, f);
+  v128_t p = F4(7.0376836292E-2f);
+  p = ADD(MUL(p, f), F4(-1.1514610310E-1f));
+  p = ADD(MUL(p, f), F4(1.1676998740E-1f));
+  p = ADD(MUL(p, f), F4(-1.2420140846E-1f));
+  p = ADD(MUL(p, f), F4(1.4249322787E-1f));
+  p = ADD(MUL(p, f), F4(-1.6668057665E-1f));
+  p = ADD(MUL(p, f), F4(2.0000714765E-1f));
+  p = ADD(MUL(p, f), F4(-2.4999993993E-1f));
+  p = ADD(MUL(p, f), F4(3.3333331174E-1f));
+  v128_t y = MUL(MUL(p, f), z);
+  y = ADD(y, MUL(fe, F4(LN2_LO)));
+  y = SUB(y, MUL(z, F4(0.5f)));
+  y = ADD(f, y);
+  y = ADD(y, MUL(fe, F4(LN2_HI)));
+  return y;
+}
+
+/* log(x): x = 2^e m, m in [sqrt(1/2), sqrt(2)), log(m) = f - f^2/2 + f^3 P(f), f = m - 1 (Cephes' logf polynomial). */
+static inline v128_t v_log(v128_t x) {
+  v128_t tiny = wasm_f32x4_lt(x, F4(1.17549435e-38f));
+  v128_t xs = SEL(MUL(x, F4(8388608.0f)), x, tiny);
+  v128_t bits = xs;
+  v128_t e = wasm_i32x4_sub(wasm_i32x4_shr(bits, 23), SEL(I4(127 + 23), I4(127), tiny));
+  v128_t m = wasm_v128_or(wasm_v128_and(bits, I4(0x007fffff)), I4(0x3f800000));
+  v128_t big = wasm_f32x4_gt(m, F4(SQRT2F));
+  m = SEL(MUL(m, F4(0.5f)), m, big);
+  e = wasm_i32x4_sub(e, big); /* big lanes are -1 */
+  v128_t y = log_core(SUB(m, F4(1)), wasm_f32x4_convert_i32x4(e));
+  /* log(0) = -inf, log(x < 0) = NaN, log(inf) = inf, log(NaN) = NaN. */
+  y = SEL(F4(-__builtin_inff()), y, wasm_f32x4_eq(x, F4(0)));
+  y = SEL(F4(__builtin_nanf("")), y, wasm_f32x4_lt(x, F4(0)));
+  y = SEL(x, y, wasm_v128_or(wasm_f32x4_ne(x, x), wasm_f32x4_eq(x, F4(__builtin_inff()))));
+  return y;
+}
+
+/*
+ * log(1 + x): the log polynomial on x itself where 1 + x is in log's reduced range (no
+ * rounding of 1 + x at all), else log(u) - ((u - 1) - x) / u, u = 1 + x rounded (the
+ * correction is u's rounding error).
+ */
+static inline v128_t v_log1p(v128_t x) {
+  v128_t u = ADD(F4(1), x);
+  v128_t near = wasm_v128_and(wasm_f32x4_ge(x, F4(SQRT2F * 0.5f - 1.0f)), wasm_f32x4_le(x, F4(SQRT2F - 1.0f)));
+  v128_t y = SEL(log_core(x, F4(0)), SUB(v_log(u), DIV(SUB(SUB(u, F4(1)), x), u)), near);
+  y = SEL(x, y, wasm_v128_or(wasm_f32x4_eq(x, F4(0)), wasm_f32x4_eq(x, F4(__builtin_inff()))));
+  y = SEL(F4(-__builtin_inff()), y, wasm_f32x4_eq(u, F4(0)));
+  return y;
+}
+
+static inline v128_t v_abs(v128_t x) { return wasm_f32x4_abs(x); }
+/* |t| with x's sign. */
+static inline v128_t copysign4(v128_t t, v128_t x) { return SEL(x, t, I4((int)0x80000000)); }
+
+/* tanh: x + x^3 P(x^2) below 0.625 (Cephes' tanhf), 1 - 2 / (e^(2|x|) + 1) above, with x's sign. */
+static inline v128_t v_tanh(v128_t x) {
+  v128_t ax = v_abs(x);
+  v128_t z = MUL(x, x);
+  v128_t p = F4(-5.70498872745E-3f);
+  p = ADD(MUL(p, z), F4(2.06390887954E-2f));
+  p = ADD(MUL(p, z), F4(-5.37397155531E-2f));
+  p = ADD(MUL(p, z), F4(1.33314422036E-1f));
+  p = ADD(MUL(p, z), F4(-3.33332819422E-1f));
+  v128_t small = ADD(MUL(MUL(p, z), x), x);
+  v128_t e = v_exp(ADD(ax, ax));
+  v128_t large = SUB(F4(1), DIV(F4(2), ADD(e, F4(1))));
+  /* Both sides keep x's sign (tanh(-0) = -0). */
+  return copysign4(SEL(small, large, wasm_f32x4_lt(ax, F4(0.625f))), x);
+}
+
+/* 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below (NaN goes the second way and stays NaN). */
+static inline v128_t v_sigmoid(v128_t x) {
+  v128_t e = v_exp(wasm_f32x4_neg(v_abs(x)));
+  v128_t d = ADD(F4(1), e);
+  return SEL(DIV(F4(1), d), DIV(e, d), wasm_f32x4_ge(x, F4(0)));
+}
+
+/* x sigmoid(x): x / (1 + e^-x) for x >= 0, x e^x / (1 + e^x) below, with e^x scaled by 2^64 so x e^x is not rounded as a subnormal. */
+static inline v128_t v_silu(v128_t x) {
+  v128_t es = exp_scaled(wasm_f32x4_neg(v_abs(x)), 64);
+  v128_t d = ADD(F4(1), MUL(es, F4(5.42101086e-20f))); /* 2^-64 */
+  v128_t neg = MUL(DIV(MUL(x, es), d), F4(5.42101086e-20f));
+  return SEL(DIV(x, d), neg, wasm_f32x4_ge(x, F4(0)));
+}
+
+/* ---------------------------------------------------------------- float64 lanes */
+
+#define D2(v) wasm_f64x2_splat((double)(v))
+#define DADD wasm_f64x2_add
+#define DSUB wasm_f64x2_sub
+#define DMUL wasm_f64x2_mul
+#define DDIV wasm_f64x2_div
+
+/* e^a for float64 lanes, a clamped to [-746, 709] (e^-746 rounds to 0): n ln2 + r, Taylor to degree 10 on |r| <= ln2/2
+ * (truncation below 3e-13 relative: these results are rounded to float32). */
+static inline v128_t d_exp(v128_t a) {
+  v128_t ac = wasm_f64x2_min(wasm_f64x2_max(a, D2(-746.0)), D2(709.0));
+  v128_t fn = wasm_f64x2_nearest(DMUL(ac, D2(1.4426950408889634)));
+  v128_t r = DSUB(DSUB(ac, DMUL(fn, D2(6.93147180369123816490e-01))), DMUL(fn, D2(1.90821492927058770002e-10)));
+  v128_t p = D2(1.0 / 3628800.0);
+  p = DADD(DMUL(p, r), D2(1.0 / 362880.0));
+  p = DADD(DMUL(p, r), D2(1.0 / 40320.0));
+  p = DADD(DMUL(p, r), D2(1.0 / 5040.0));
+  p = DADD(DMUL(p, r), D2(1.0 / 720.0));
+  p = DADD(DMUL(p, r), D2(1.0 / 120.0));
+  p = DADD(DMUL(p, r), D2(1.0 / 24.0));
+  p = DADD(DMUL(p, r), D2(1.0 / 6.0));
+  p = DADD(DMUL(p, r), D2(0.5));
+  p = DADD(D2(1), DADD(r, DMUL(DMUL(r, r), p)));
+  /* 2^n in two halves (n in [-1075, 1023]). */
+  v128_t n = wasm_i64x2_extend_low_i32x4(wasm_i32x4_trunc_sat_f64x2_zero(fn));
+  v128_t n1 = wasm_i64x2_shr(n, 1);
+  v128_t n2 = wasm_i64x2_sub(n, n1);
+  v128_t s1 = wasm_i64x2_shl(wasm_i64x2_add(n1, wasm_i64x2_splat(1023)), 52);
+  v128_t s2 = wasm_i64x2_shl(wasm_i64x2_add(n2, wasm_i64x2_splat(1023)), 52);
+  return DMUL(DMUL(p, s1), s2);
+}
+
+/*
+ * Phi(x) = P(X <= x) for float64 lanes: erfc(z) = t e^(-z^2 + P(t)), z = |x| / sqrt 2,
+ * t = 2 / (2 + z), P of degree 14 fitted to erfc over z >= 0 (error below 4e-10 relative);
+ * Phi = erfc(z) / 2 below 0, 1 - erfc(z) / 2 above, so neither side cancels.
+ */
+static inline v128_t d_phi(v128_t x) {
+  v128_t z = DMUL(wasm_f64x2_abs(x), D2(0.70710678118654752440));
+  v128_t t = DDIV(D2(2), DADD(D2(2), z));
+  v128_t p = D2(-0.13305864470513135);
+  p = DADD(DMUL(p, t), D2(1.1011739102220435));
+  p = DADD(DMUL(p, t), D2(-3.9593502569842944));
+  p = DADD(DMUL(p, t), D2(8.02068862304024));
+  p = DADD(DMUL(p, t), D2(-9.899900065879065));
+  p = DADD(DMUL(p, t), D2(7.549808546036102));
+  p = DADD(DMUL(p, t), D2(-3.619014471932052));
+  p = DADD(DMUL(p, t), D2(1.3364798663946564));
+  p = DADD(DMUL(p, t), D2(-0.40599899845207116));
+  p = DADD(DMUL(p, t), D2(-0.09266238573236611));
+  p = DADD(DMUL(p, t), D2(-0.09131572073794528));
+  p = DADD(DMUL(p, t), D2(0.08367277045854243));
+  p = DADD(DMUL(p, t), D2(0.3749888066488985));
+  p = DADD(DMUL(p, t), D2(1.0000001455554515));
+  p = DADD(DMUL(p, t), D2(-1.2655121237987217));
+  v128_t half = DMUL(DMUL(t, d_exp(DSUB(p, DMUL(DMUL(x, x), D2(0.5))))), D2(0.5));
+  return wasm_v128_bitselect(half, DSUB(D2(1), half), wasm_f64x2_lt(x, D2(0)));
+}
+
+/* 1 / (1 + e^-y) for float64 lanes, both sides stable. */
+static inline v128_t d_sigmoid(v128_t y) {
+  v128_t e = d_exp(wasm_f64x2_neg(wasm_f64x2_abs(y)));
+  v128_t d = DADD(D2(1), e);
+  return wasm_v128_bitselect(DDIV(D2(1), d), DDIV(e, d), wasm_f64x2_ge(y, D2(0)));
+}
+
+/* Runs f64 lane code F (on a v128_t named `d`) over the four lanes of x. */
+#define IN_F64(x, F)                                                                      \
+  ({                                                                                      \
+    v128_t lo_, hi_;                                                                      \
+    {                                                                                     \
+      v128_t d = wasm_f64x2_promote_low_f32x4(x);                                         \
+      lo_ = wasm_f32x4_demote_f64x2_zero(F);                                              \
+    }                                                                                     \
+    {                                                                                     \
+      v128_t d = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(x, x, 2, 3, 0, 1));      \
+      hi_ = wasm_f32x4_demote_f64x2_zero(F);                                              \
+    }                                                                                     \
+    wasm_i32x4_shuffle(lo_, hi_, 0, 1, 4, 5);                                             \
+  })
+
+static inline v128_t v_gelu(v128_t x) { return IN_F64(x, DMUL(d, d_phi(d))); }
+
+/* 0.5 x (1 + tanh u) = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3): no cancellation for x < 0. */
+static inline v128_t v_gelu_tanh(v128_t x) {
+  return IN_F64(x, DMUL(d, d_sigmoid(DMUL(D2(2 * 0.79788456080286535588), DADD(d, DMUL(D2(0.044715), DMUL(DMUL(d, d), d)))))));
+}
+
+/* ---------------------------------------------------------------- unary */
+
+#define UN_LOOP(EXPR)                                                                    \
+  do {                                                                                   \
+    int i = 0;                                                                           \
+    if (sx == 1) {                                                                       \
+      for (; i + 4 <= n; i += 4) {                                                       \
+        v128_t x = wasm_v128_load(src + i);                                              \
+        wasm_v128_store(o + i, (EXPR));                                                  \
+      }                                                                                  \
+    } else {                                                                             \
+      for (; i + 4 <= n; i += 4) {                                                       \
+        v128_t x = ld(src + (long)i * sx, sx);                                           \
+        wasm_v128_store(o + i, (EXPR));                                                  \
+      }                                                                                  \
+    }                                                                                    \
+    for (; i < n; i++) {                                                                 \
+      v128_t x = wasm_v128_load32_splat(src + (long)i * sx);                             \
+      o[i] = wasm_f32x4_extract_lane((EXPR), 0);                                         \
+    }                                                                                    \
+  } while (0)
+
+static void un_run(int op, const float *src, int sx, float *o, int n, double a0, double a1) {
+  v128_t zero = F4(0), one = F4(1);
+  v128_t p0 = F4(a0), p1 = F4(a1);
+  switch (op) {
+    case U_NEG: UN_LOOP(wasm_f32x4_neg(x)); break;
+    case U_ABS: UN_LOOP(wasm_f32x4_abs(x)); break;
+    case U_SQUARE: UN_LOOP(MUL(x, x)); break;
+    case U_SIGN: UN_LOOP(SEL(one, SEL(wasm_f32x4_neg(one), zero, wasm_f32x4_lt(x, zero)), wasm_f32x4_gt(x, zero))); break;
+    case U_RELU: UN_LOOP(wasm_f32x4_max(x, zero)); break;
+    case U_EXP: UN_LOOP(v_exp(x)); break;
+    case U_LOG: UN_LOOP(v_log(x)); break;
+    case U_LOG1P: UN_LOOP(v_log1p(x)); break;
+    case U_EXPM1: UN_LOOP(v_expm1(x)); break;
+    case U_SQRT: UN_LOOP(wasm_f32x4_sqrt(x)); break;
+    case U_RSQRT: UN_LOOP(IN_F64(x, DDIV(D2(1), wasm_f64x2_sqrt(d)))); break;
+    case U_TANH: UN_LOOP(v_tanh(x)); break;
+    case U_SIGMOID: UN_LOOP(v_sigmoid(x)); break;
+    case U_ROUND: UN_LOOP(wasm_f32x4_nearest(x)); break;
+    case U_FLOOR: UN_LOOP(wasm_f32x4_floor(x)); break;
+    case U_CEIL: UN_LOOP(wasm_f32x4_ceil(x)); break;
+    case U_TRUNC: UN_LOOP(wasm_f32x4_trunc(x)); break;
+    case U_LEAKY: {
+      /* slope x in float64, rounded once, as the reference. */
+      v128_t s = D2(a0);
+      UN_LOOP(SEL(x, IN_F64(x, DMUL(d, s)), wasm_f32x4_gt(x, zero)));
+      break;
+    }
+    case U_ELU: UN_LOOP(SEL(x, MUL(p0, v_expm1(x)), wasm_f32x4_gt(x, zero))); break;
+    case U_GELU: UN_LOOP(v_gelu(x)); break;
+    case U_GELU_TANH: UN_LOOP(v_gelu_tanh(x)); break;
+    case U_SILU: UN_LOOP(v_silu(x)); break;
+    case U_SOFTPLUS: {
+      /* (max(z, 0) + log1p(e^-|z|)) / beta, z = beta x; x itself above the threshold. */
+      UN_LOOP(({
+        v128_t z_ = MUL(p0, x);
+        v128_t s_ = DIV(ADD(wasm_f32x4_max(z_, zero), v_log1p(v_exp(wasm_f32x4_neg(v_abs(z_))))), p0);
+        SEL(x, s_, wasm_f32x4_gt(z_, p1));
+      }));
+      break;
+    }
+    case U_HARDTANH: UN_LOOP(wasm_f32x4_min(wasm_f32x4_max(x, p0), p1)); break;
+    default: break;
+  }
+}
+
+/* out = op(x) over runs (as ew_binary_f32; x's step sx, the output's 1); a0, a1: the op's parameters. */
+EXPORT void ew_unary_f32(int op, const float *X, float *O, const int *tx, const int *to, int runs, int inner, int sx,
+                         double a0, double a1, int tid, int nthreads) {
+  long long total = (long long)runs * inner;
+  long long begin = total * tid / nthreads, end = total * (tid + 1) / nthreads;
+  long long pos = begin;
+  while (pos < end) {
+    int r = (int)(pos / inner), j = (int)(pos % inner);
+    int len = inner - j;
+    if (len > end - pos) len = (int)(end - pos);
+    un_run(op, X + (tx ? tx[r] : 0) + (long)j * sx, sx, O + (long)(to ? to[r] : 0) + j, len, a0, a1);
+    pos += len;
+  }
+}
+
+/* ---------------------------------------------------------------- where */
+
+/* Four bool bytes (step s) as lane masks: any nonzero byte is true. */
+static inline v128_t ld_mask(const unsigned char *p, int s) {
+  v128_t b;
+  if (s == 1) b = wasm_v128_load32_zero(p);
+  else if (s == 0) b = wasm_i8x16_splat((signed char)p[0]);
+  else b = wasm_u8x16_make(p[0], p[s], p[2 * s], p[3 * s], 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  return wasm_i32x4_ne(wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(b)), I4(0));
+}
+
+static void where_run(const unsigned char *c, int sc, const float *a, int sa, const float *b, int sb, float *o, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t m = ld_mask(c + (long)i * sc, sc);
+    wasm_v128_store(o + i, SEL(ld(a + (long)i * sa, sa), ld(b + (long)i * sb, sb), m));
+  }
+  for (; i < n; i++) o[i] = c[(long)i * sc] ? a[(long)i * sa] : b[(long)i * sb];
+}
+
+/* out = cond ? a : b over runs (as ew_binary_f32): cond bytes (bool), a, b and out float32. */
+EXPORT void ew_where_f32(const unsigned char *C, const float *A, const float *B, float *O, const int *tc, const int *ta,
+                         const int *tb, const int *to, int runs, int inner, int sc, int sa, int sb, int tid, int nthreads) {
+  long long total = (long long)runs * inner;
+  long long begin = total * tid / nthreads, end = total * (tid + 1) / nthreads;
+  long long pos = begin;
+  while (pos < end) {
+    int r = (int)(pos / inner), j = (int)(pos % inner);
+    int len = inner - j;
+    if (len > end - pos) len = (int)(end - pos);
+    where_run(C + (tc ? tc[r] : 0) + (long)j * sc, sc, A + (ta ? ta[r] : 0) + (long)j * sa, sa,
+              B + (tb ? tb[r] : 0) + (long)j * sb, sb, O + (long)(to ? to[r] : 0) + j, len);
+    pos += len;
+  }
+}
