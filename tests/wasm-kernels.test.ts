@@ -164,7 +164,7 @@ for (const threads of [1, 3]) {
         await rowsClose(F.softmax(wl, 1), F.softmax(cl, 1), 2e-6);
       });
 
-      it('non-contiguous views: transposes (C kernel) and stepped slices, float64 (reference)', async () => {
+      it('non-contiguous views: transposes (C kernel) and stepped slices', async () => {
         for (const [, f] of fns) {
           const [c, w] = both([7, 11]);
           expect(ran(() => void f(w.T, 1)).map((x) => x.fn)).toEqual(['softmax_f32']);
@@ -178,9 +178,6 @@ for (const threads of [1, 3]) {
           const p = (t: Tensor) => t.permute(1, 0, 2);
           expect(ran(() => void f(p(w3), 2))).toEqual([]);
           await close(f(p(w3), 2), f(p(c3), 2), 2e-6);
-          const [c64, w64] = both([3, 7], Float64Array.from(data(21)), 'float64');
-          expect(ran(() => void f(w64, 1))).toEqual([]);
-          await close(f(w64, 1), f(c64, 1), 1e-14);
         }
       });
 
@@ -343,20 +340,11 @@ for (const threads of [1, 3]) {
         });
       }
 
-      it('an empty parameter, and float64 parameters (the reference)', async () => {
+      it('an empty parameter', async () => {
         const pw = wg.tensor(new Float32Array(0), { device: 'wasm', requiresGrad: true });
         pw.grad = wg.tensor(new Float32Array(0), { device: 'wasm' });
         new wg.optim.Adam([pw], { lr: 0.1 }).step();
         expect(pw.shape).toEqual([0]);
-        const init = Float64Array.from(data(9));
-        const pc = wg.tensor(init, { dtype: 'float64', device: 'cpu', requiresGrad: true });
-        const p64 = wg.tensor(init, { dtype: 'float64', device: 'wasm', requiresGrad: true });
-        const g = Float64Array.from(data(9));
-        pc.grad = wg.tensor(g, { dtype: 'float64', device: 'cpu' });
-        p64.grad = wg.tensor(g, { dtype: 'float64', device: 'wasm' });
-        new wg.optim.Adam([pc], { lr: 0.1 }).step();
-        expect(ran(() => new wg.optim.Adam([p64], { lr: 0.1 }).step())).toEqual([]);
-        await same(p64.detach(), pc.detach());
       });
     });
 
@@ -464,13 +452,10 @@ for (const threads of [1, 3]) {
         });
       }
 
-      it('empty batches, float64 (the reference), and large inputs on the threads', async () => {
+      it('empty batches, and large inputs on the threads', async () => {
         const [ec, ew] = both([0, 3, 5, 5]);
         await same(F.maxPool2d(ew, 2), F.maxPool2d(ec, 2));
         await same(F.avgPool2d(ew, 2), F.avgPool2d(ec, 2));
-        const [dc, dw] = both([2, 2, 5, 5], Float64Array.from(data(100)), 'float64');
-        expect(ran(() => void F.maxPool2d(dw, 2))).toEqual([]);
-        await same(F.avgPool2d(dw, 3, { stride: 1 }), F.avgPool2d(dc, 3, { stride: 1 }));
         const [bc, bw] = both([4, 16, 64, 64]);
         let got!: [Tensor, Tensor];
         expect(ran(() => (got = F.maxPool2d(bw, 3, { stride: 2, padding: 1, returnIndices: true })))).toEqual([{ fn: 'max_pool2d_f32', parallel: threads > 1 }]);
