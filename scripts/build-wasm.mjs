@@ -3,7 +3,7 @@
 // lld-14), 128-bit SIMD, no libc, memory imported from JS, twice:
 //   src/kernels/wasm/kernels.wasm         shared memory and atomics (worker threads)
 //   src/kernels/wasm/kernels-single.wasm  a plain memory (browser pages without cross-origin isolation)
-// The .wasm files are committed, so users and bundles need no compiler; tests/wasm-build.test.ts
+// The .wasm files are committed, so users and bundles need no compiler; tests/wasm.test.ts
 // rebuilds them and checks the committed bytes match.
 //
 //   node scripts/build-wasm.mjs [--out DIR]

@@ -139,7 +139,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (lid == 0u) {
     if (state == 1) {
       let xt = x[b.x + u32(t) * p.x_step];
-      loss[q] = (1.0 - e) * wt * ((m - xt) + log_s) + (e / cf) * (sums.y + sums.z * log_s);
+      // Without smoothing its sum is left out: a -inf logit makes it inf, and 0 * inf is NaN.
+      var smooth_term = 0.0;
+      if (e > 0.0) { smooth_term = (e / cf) * (sums.y + sums.z * log_s); }
+      loss[q] = (1.0 - e) * wt * ((m - xt) + log_s) + smooth_term;
       row_weight[q] = wt;
     } else {
       loss[q] = 0.0;

@@ -34,6 +34,13 @@ describe.each(DEVICES)('crossEntropy on %s: hand-computed values', (device) => {
     close(await F.crossEntropy(x(), target).item(), log(6) / 2);
   });
 
+  it('a -inf logit of another class leaves the loss finite, as in PyTorch; with smoothing it is inf', async () => {
+    // logsumexp(0, -inf, 1) = ln(1 + e); the target's logit is 0.
+    const xi = wg.tensor([[0, -Infinity, 1]], { dtype: 'float32', device });
+    close(await F.crossEntropy(xi, t([0])).item(), Math.log(1 + Math.E));
+    expect(await F.crossEntropy(xi, t([0]), { labelSmoothing: 0.1 }).item()).toBe(Infinity);
+  });
+
   it('gradient of the mean: (softmax - onehot(t)) / N', async () => {
     const xs = x();
     F.crossEntropy(xs, t([2, 0])).backward();

@@ -114,7 +114,9 @@ export function crossEntropyCpu(a: ClassLossArgs, labelSmoothing: number, grad: 
       logp[c] = X[xBase[i]! + c * xs]! - max - logSum;
       smooth -= w[c]! * logp[c]!;
     }
-    L[lo[i]!] = -(1 - e) * w[k]! * logp[k]! + (e / C) * smooth;
+    // Without smoothing its sum is left out: a -inf logit makes it inf, and 0 * inf is NaN
+    // (PyTorch: cross_entropy([[0, -inf, 1]], [0]) is finite).
+    L[lo[i]!] = -(1 - e) * w[k]! * logp[k]! + (e > 0 ? (e / C) * smooth : 0);
     RW[wo[i]!] = w[k]!;
     if (G) {
       for (let c = 0; c < C; c++) {

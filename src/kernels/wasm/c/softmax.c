@@ -351,7 +351,8 @@ EXPORT void cross_entropy_f32(const float *x, int A, int C, int I, int sa, int s
     }
     double wk = weight ? (double)weight[k] : 1.0;
     double logpk = ((double)xr[(long)k * sc] - (double)m) - ls;
-    loss[r] = (float)(-(1 - e) * wk * logpk + eC * -acc);
+    /* Without smoothing the smoothing sum is left out: a -inf logit makes it -inf, and 0 * inf is NaN. */
+    loss[r] = (float)(-(1 - e) * wk * logpk + (e > 0 ? eC * -acc : 0.0));
     rowWeight[r] = (float)wk;
     if (g) {
       /* g[c] = p[c] * Aw - (e / C) w[c], p = exp / sum; then g[k] again in doubles. */
