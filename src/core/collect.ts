@@ -109,9 +109,28 @@ export function collectNow(): boolean {
   pendingFinalizers = true;
   const gc = collectOptions.enabled ? findGc() : null;
   if (!gc) return false;
+  // One unreachable sentinel per registry, collected by this gc(): when each has come back,
+  // every registry's cleanup for this collection has run (letFinalizersRun waits for that).
+  for (const plant of sentinelPlanters) plant();
+  sentinelsOut = sentinelPlanters.length;
   gc();
   collections++;
   return true;
+}
+
+/** The held value of a sentinel (see collectNow); a registry's callback hands it to sentinelBack. */
+export const SENTINEL = Symbol('webgrad collection sentinel');
+const sentinelPlanters: (() => void)[] = [];
+let sentinelsOut = 0;
+
+/** A registry's way to plant a sentinel: `registry.register({}, SENTINEL)` (core/storage.ts, tensor/memory.ts). */
+export function addSentinelPlanter(plant: () => void): void {
+  sentinelPlanters.push(plant);
+}
+
+/** Called by a registry's callback when it receives the SENTINEL. */
+export function sentinelBack(): void {
+  if (sentinelsOut > 0) sentinelsOut--;
 }
 
 /** How many FinalizationRegistry objects webgrad has (core/storage.ts, tensor/memory.ts). */
@@ -133,7 +152,11 @@ export async function letFinalizersRun(): Promise<void> {
   pendingFinalizers = false;
   // V8 runs one FinalizationRegistry's callbacks per cleanup task and posts another task for
   // the next dirty registry; webgrad has FINALIZATION_REGISTRIES of them (storages, tensors).
-  for (let i = 0; i < FINALIZATION_REGISTRIES; i++) await macrotask();
+  // The tasks can come later than that (seen with worker threads running: the wasm backend's),
+  // so after a forced collection wait until every registry's sentinel has come back (a bound
+  // keeps a lost sentinel from stalling reads).
+  for (let i = 0; i < FINALIZATION_REGISTRIES || (sentinelsOut > 0 && i < 100); i++) await macrotask();
+  sentinelsOut = 0;
 }
 
 export function collectStats(): CollectStats {

@@ -1,6 +1,6 @@
 import type { DeviceName } from './device.js';
 import type { DType } from './dtype.js';
-import { ballastBytes, noteAllocation } from './collect.js';
+import { SENTINEL, addSentinelPlanter, ballastBytes, noteAllocation, sentinelBack } from './collect.js';
 
 /**
  * A backend buffer shared by a tensor and all of its views.
@@ -73,4 +73,5 @@ interface Held {
   bytes: number;
 }
 
-const storageRegistry = new FinalizationRegistry<Held>((h) => h.backend.free(h.handle, h.bytes));
+const storageRegistry = new FinalizationRegistry<Held | typeof SENTINEL>((h) => (h === SENTINEL ? sentinelBack() : h.backend.free(h.handle, h.bytes)));
+addSentinelPlanter(() => storageRegistry.register({}, SENTINEL));

@@ -26,12 +26,14 @@ export interface UnaryDef {
   wgsl: string;
 }
 
-/** erf(x) in doubles: Taylor series below |x| = 3 (terms shrink fast there, ~1e-15 error), the
- * asymptotic series of erfc above it (cut at its smallest term; erfc(3) = 2e-5, so the absolute error is below 1e-9). */
+/**
+ * erf(x) in doubles: the Taylor series below |x| = 2 (terms shrink fast there, ~1e-16 error),
+ * 1 - erfc(|x|) above it, with erfc's continued fraction (below).
+ */
 export function erf(x: number): number {
   if (Number.isNaN(x)) return NaN;
   const ax = Math.abs(x);
-  if (ax < 3) {
+  if (ax < 2) {
     let term = ax;
     let sum = ax;
     for (let n = 1; n < 100 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
@@ -40,16 +42,34 @@ export function erf(x: number): number {
     }
     return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
   }
-  const x2 = ax * ax;
-  let term = 1;
-  let series = 1;
-  for (let n = 1; n < 50; n++) {
-    const next = (term * -(2 * n - 1)) / (2 * x2);
-    if (Math.abs(next) >= Math.abs(term)) break;
-    term = next;
-    series += term;
+  return Math.sign(x) * (1 - erfc(ax));
+}
+
+/**
+ * erfc(x) = 1 - erf(x) in doubles, accurate in relative terms where erf's 1 - erf cancels:
+ * 1 - erf(x) below x = 2, and for x >= 2 the continued fraction
+ * erfc(x) = exp(-x^2) / sqrt(pi) * 1 / (x + (1/2) / (x + 1 / (x + (3/2) / (x + 2 / (x + ...)))))
+ * evaluated by Lentz's method to 1e-16 (it converges within ~60 terms at x = 2, fewer above).
+ */
+export function erfc(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (x < 2) return 1 - erf(x);
+  if (x > 27) return 0; // below the smallest double
+  const tiny = 1e-300;
+  let f = x;
+  let C = x;
+  let D = 0;
+  for (let n = 1; n < 500; n++) {
+    const a = n / 2;
+    D = x + a * D;
+    D = D === 0 ? tiny : 1 / D;
+    C = x + a / C;
+    if (C === 0) C = tiny;
+    const delta = C * D;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
   }
-  return Math.sign(x) * (1 - (Math.exp(-x2) / (ax * Math.sqrt(Math.PI))) * series);
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
 }
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -104,10 +124,12 @@ export type CoreUnaryOp = keyof typeof UNARY;
 export const ACTIVATIONS = {
   leakyRelu: { rule: 'float', cpu: (x, slope) => (x > 0 ? x : slope * x), wgsl: 'select(p.a0 * x, x, x > 0.0)' },
   elu: { rule: 'float', cpu: (x, alpha) => (x > 0 ? x : alpha * expm1(x)), wgsl: 'select(p.a0 * expm1_f32(x), x, x > 0.0)' },
-  gelu: { rule: 'float', cpu: (x) => 0.5 * x * (1 + erf(x * SQRT1_2)), wgsl: '0.5 * x * (1.0 + erf_f32(x * 0.70710678118654752))' },
+  // Below zero 1 + erf(x / sqrt 2) cancels: erfc(-x / sqrt 2) keeps the digits.
+  gelu: { rule: 'float', cpu: (x) => (x >= 0 ? 0.5 * x * (1 + erf(x * SQRT1_2)) : 0.5 * x * erfc(-x * SQRT1_2)), wgsl: '0.5 * x * (1.0 + erf_f32(x * 0.70710678118654752))' },
   geluTanh: {
     rule: 'float',
-    cpu: (x) => 0.5 * x * (1 + Math.tanh(GELU_K * (x + 0.044715 * x * x * x))),
+    // 1 + tanh(u) = 2 / (1 + exp(-2u)), which does not cancel for large negative u.
+    cpu: (x) => x / (1 + Math.exp(-2 * GELU_K * (x + 0.044715 * x * x * x))),
     wgsl: '0.5 * x * (1.0 + tanh_stable(0.79788456080286536 * (x + 0.044715 * x * x * x)))',
   },
   silu: { rule: 'float', cpu: (x) => x / (1 + Math.exp(-x)), wgsl: 'x * sigmoid_stable(x)' },

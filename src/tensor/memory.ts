@@ -4,6 +4,7 @@
  * device lives here too; buffer statistics come from each backend.
  */
 import type { Tensor } from './tensor.js';
+import { SENTINEL, addSentinelPlanter, sentinelBack } from '../core/collect.js';
 
 type Scope = Set<Tensor>;
 const scopes: Scope[] = [];
@@ -43,10 +44,12 @@ export function withOp<T>(name: string, fn: () => T): T {
   }
 }
 
-const tensorRegistry = new FinalizationRegistry<{ device: string; id: number }>(({ device, id }) => {
-  liveTensors[device] = (liveTensors[device] ?? 1) - 1;
-  live.delete(id);
+const tensorRegistry = new FinalizationRegistry<{ device: string; id: number } | typeof SENTINEL>((h) => {
+  if (h === SENTINEL) return sentinelBack();
+  liveTensors[h.device] = (liveTensors[h.device] ?? 1) - 1;
+  live.delete(h.id);
 });
+addSentinelPlanter(() => tensorRegistry.register({}, SENTINEL));
 
 /** Where this module's own code lives (a bundle or src/), to skip its frames in call sites. */
 const ownRoot: string | undefined = (() => {
