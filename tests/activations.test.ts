@@ -109,6 +109,19 @@ describe.each(DEVICES)('activations on %s', (device) => {
   });
 });
 
+describe('gelu far below zero keeps its digits (the cpu reference; float64)', () => {
+  // Values from 0.5 x erfc(-x / sqrt 2) and x / (1 + exp(-2u)), Python's math.erfc and exp in doubles.
+  // 1 + erf(x / sqrt 2) and 1 + tanh(u) cancel there: the old reference was 1e-4 off at -4.243
+  // and returned 0 at -10.
+  const at = async (f: (t: Tensor) => Tensor, x: number) => (await f(wg.tensor([x], { dtype: 'float64', device: 'cpu' })).data())[0]!;
+  it.each([[-3, -0.004049694094890287], [-4.243, -4.678998708753853e-5], [-10, -7.619853024160593e-23]])('gelu(%d)', async (x, want) => {
+    expect(Math.abs((await at((t) => F.gelu(t), x)) - want) / Math.abs(want)).toBeLessThan(1e-13);
+  });
+  it.each([[-6, -8.43964670076231e-11], [-10, -1.2040923482098023e-37]])("gelu(%d, { approximate: 'tanh' })", async (x, want) => {
+    expect(Math.abs((await at((t) => F.gelu(t, { approximate: 'tanh' }), x)) - want) / Math.abs(want)).toBeLessThan(1e-13);
+  });
+});
+
 describe('activations: gradcheck (float64, cpu)', () => {
   it.each(ACTS.map((a) => [a.name, a] as const))('%s', async (_n, a) => {
     const x = wg.tensor(points(23), { dtype: 'float64', requiresGrad: true });
