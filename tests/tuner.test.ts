@@ -153,6 +153,13 @@ describe.skipIf(NO_WEBGPU)('tuneKernels on webgpu', () => {
     expect(measured).toBeGreaterThan(0);
   });
 
+  it('runs one tuning at a time: a second call waits for the first and finds its choice', async () => {
+    const [a, b] = await Promise.all([wg.tuneKernels({ shapes: { reduce: SMALL.reduce }, runs: 1 }), wg.tuneKernels({ shapes: { reduce: SMALL.reduce }, runs: 1 })]);
+    expect(a.results[0]!.cached).toBe(false);
+    expect(b.results[0]!.cached).toBe(true);
+    expect(b.measurements).toBe(0);
+  });
+
   it('resetKernelTuning clears the choices in memory and the file; the plan\'s heuristic runs again', async () => {
     // Times faked so the tuned choice differs from the plan's (32 x 32 tiles for this narrow output).
     setTunerHooksForTesting({ time: (_f, v, ms) => (v === 'tile64x64' ? 0.001 : ms + 1000) });

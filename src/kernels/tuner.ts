@@ -55,7 +55,7 @@ export interface TuneOptions {
    * Default: 'recorded' in record mode, else 'standard'.
    */
   shapes?: { [F in VariantFamily]?: TuneShapes[F][] } | 'recorded' | 'standard';
-  /** Timed runs per correct candidate, after the checked run (default 3; the median counts). */
+  /** Timed runs per correct candidate, after the checked run (default 3, fewer where the checked run took over 2000 / runs ms; the median counts). */
   runs?: number;
   /** Measure again classes already in the cache (default false: a cached class is not measured). */
   retune?: boolean;
@@ -244,9 +244,12 @@ async function tuneOne(be: Backend, adapter: AdapterReport, family: VariantFamil
           pr.run(be, gpuInputs, out!);
         };
         // The checked run (also the warm-up: pipelines compile here).
+        await be.sync();
+        const c0 = performance.now();
         once();
         const ran = kernelVariants()[family].last;
         const got = Float32Array.from((await out.data()) as Float32Array);
+        const checkedMs = performance.now() - c0;
         if (ran !== name) {
           result.notApplicable.push(name);
           continue;
@@ -258,8 +261,15 @@ async function tuneOne(be: Backend, adapter: AdapterReport, family: VariantFamil
           continue;
         }
         const best = Math.min(Infinity, ...Object.values(result.ms));
+        if (checkedMs > 5 * best + 1000) {
+          // Far behind already in its checked run (a second spared for compiling): not timed further.
+          result.ms[name] = hooks.time ? hooks.time(family, name, checkedMs) : checkedMs;
+          continue;
+        }
+        // Long kernels get fewer runs (about 2 s of timed runs each, at least one): their noise is small.
+        const n = Math.max(1, Math.min(runs, Math.floor(2000 / checkedMs)));
         const times: number[] = [];
-        for (let i = 0; i < runs; i++) {
+        for (let i = 0; i < n; i++) {
           await be.sync();
           const t0 = performance.now();
           once();
@@ -297,7 +307,15 @@ async function tuneOne(be: Backend, adapter: AdapterReport, family: VariantFamil
  * variant is cached for this adapter and written to the cache (a file in Node). Turns tuning
  * on ('off' becomes 'cached'), so plans use the choices from now on.
  */
-export async function tuneKernels(options: TuneOptions = {}): Promise<TuneReport> {
+export function tuneKernels(options: TuneOptions = {}): Promise<TuneReport> {
+  // One tuning at a time: a second call waits for the first (the trials force variants globally).
+  const run = queue.then(() => tune(options));
+  queue = run.catch(() => undefined);
+  return run;
+}
+let queue: Promise<unknown> = Promise.resolve();
+
+async function tune(options: TuneOptions): Promise<TuneReport> {
   checkOptions(OP, options, ['families', 'shapes', 'runs', 'retune', 'tolerance']);
   const families = options.families === undefined ? FAMILIES : options.families;
   if (!Array.isArray(families)) throw new Error(`${OP}: families must be an array of ${FAMILIES.map((f) => `'${f}'`).join(', ')}, got ${describe(families)}`);

@@ -348,6 +348,12 @@ export function saveCache(): void {
 
 const keys = new WeakMap<AdapterReport, string>();
 
+/** Whether a stored variant list is the family's current one. */
+const current = (family: VariantFamily, list: readonly string[]) => {
+  const now = KERNEL_VARIANTS[family] as readonly string[];
+  return list.length === now.length && list.every((v, i) => v === now[i]);
+};
+
 /** The cache key of an adapter: its vendor, architecture, device and description, and webgrad's version. */
 export function adapterKey(a: AdapterReport): string {
   let k = keys.get(a);
@@ -358,7 +364,7 @@ export function adapterKey(a: AdapterReport): string {
 /** The tuned choice of a class (undefined: none, or stale for this variant list). */
 export function cachedChoice(adapter: string, family: VariantFamily, shapeClass: string): TunedChoice | undefined {
   const fe = loaded().entries[adapter]?.families[family];
-  if (!fe || fe.variants.join(',') !== KERNEL_VARIANTS[family].join(',')) return undefined;
+  if (!fe || !current(family, fe.variants)) return undefined;
   return Object.hasOwn(fe.classes, shapeClass) ? fe.classes[shapeClass] : undefined;
 }
 
@@ -367,7 +373,7 @@ export function cachedChoices(adapter: string): { [F in VariantFamily]: Record<s
   const out = { matmul: {}, conv: {}, reduce: {} } as { [F in VariantFamily]: Record<string, string> };
   for (const f of Object.keys(KERNEL_VARIANTS) as VariantFamily[]) {
     const fe = loaded().entries[adapter]?.families[f];
-    if (!fe || fe.variants.join(',') !== KERNEL_VARIANTS[f].join(',')) continue;
+    if (!fe || !current(f, fe.variants)) continue;
     for (const [cls, ch] of Object.entries(fe.classes)) out[f][cls] = ch.variant;
   }
   return out as { [F in VariantFamily]: Record<string, VariantName<F>> };
@@ -381,7 +387,7 @@ export function storeChoice(a: AdapterReport, family: VariantFamily, shapeClass:
     adapter: { vendor: a.vendor, architecture: a.architecture, device: a.device, description: a.description }, webgrad: WEBGRAD_VERSION, families: {},
   });
   let fe = entry.families[family];
-  if (!fe || fe.variants.join(',') !== KERNEL_VARIANTS[family].join(',')) fe = entry.families[family] = { variants: [...KERNEL_VARIANTS[family]], classes: {} };
+  if (!fe || !current(family, fe.variants)) fe = entry.families[family] = { variants: [...KERNEL_VARIANTS[family]], classes: {} };
   fe.classes[shapeClass] = choice;
   state.dirty.add(key);
   state.untuned.delete(`${key}|${family}|${shapeClass}`);
