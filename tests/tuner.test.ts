@@ -189,6 +189,10 @@ describe.skipIf(NO_WEBGPU)('tuneKernels on webgpu', () => {
     wg.configureKernels({ matmul: null });
     await expectClose(await ag.matmul(bg).to('cpu'), a.matmul(b), 2e-5);
     expect(wg.kernelVariants().matmul.last).toBe('tile64x64');
+    // Mode 'off' ignores the cache: the plan's heuristic (32 x 32 tiles for this narrow output).
+    wg.configureKernelTuning({ mode: 'off' });
+    await ag.matmul(bg).data();
+    expect(wg.kernelVariants().matmul.last).toBe('tile32x32');
     // ...and tuning itself leaves the forced variant in force.
     wg.configureKernels({ matmul: 'tile32x32' });
     await wg.tuneKernels({ shapes: { matmul: [{ m: 100, n: 100, k: 8 }] }, runs: 1 });

@@ -97,8 +97,9 @@ function tuneShape(g: Gemm) {
 
 function plan(be: WebGPUContext, g: Gemm): Plan {
   const { kSlab, minChunk } = convTuning;
-  // configureKernels({ conv: name }), else the autotuner's choice for the shape class (kernels/tuning.ts)
-  const force = forcedVariant('conv') ?? tunedVariant(be.adapter, 'conv', convClass(MODES[g.mode], g.m, g.n, g.kLen, g.p.stride, g.p.groups, cinGroup(g)), () => tuneShape(g));
+  const force = forcedVariant('conv'); // configureKernels({ conv: name })
+  // Else the autotuner's choice for the shape class (kernels/tuning.ts), where it can lay out this member.
+  const tuned = force ? undefined : tunedVariant(be.adapter, 'conv', convClass(MODES[g.mode], g.m, g.n, g.kLen, g.p.stride, g.p.groups, cinGroup(g)), () => tuneShape(g));
   const maxZ = be.device.limits.maxComputeWorkgroupsPerDimension;
   const direct: Plan = { driver: 'direct', tm: 1024, tn: 1, maxChunk: kSlab, minChunk };
   const kParallel: Plan = { driver: 'kParallel', tm: 4, tn: 4, maxChunk: kSlab * 64, minChunk: minChunk * 8 };
@@ -106,6 +107,8 @@ function plan(be: WebGPUContext, g: Gemm): Plan {
   const tn = g.n <= 32 ? 16 : 64;
   const tiled: Plan = { driver: 'tiled', tm: 4096 / tn, tn, maxChunk: kSlab, minChunk };
   if (force) return { direct, kParallel, tiled }[force];
+  const chosen = tuned && { direct, kParallel, tiled }[tuned];
+  if (chosen && Math.ceil(g.n / chosen.tn) <= maxZ) return chosen;
   // A few columns (depthwise, single-channel input gradients): one column per invocation.
   if (g.n <= convTuning.directMaxN && g.m >= 256) return direct;
   const padded = (pl: Plan) => Math.ceil(g.m / pl.tm) * pl.tm * Math.ceil(g.n / pl.tn) * pl.tn;
