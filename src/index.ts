@@ -21,6 +21,8 @@ export { tidy, keep } from './tensor/memory.js';
 export { memory, configureMemory } from './tensor/stats.js';
 export { configureKernels, kernelVariants } from './kernels/variants.js';
 export type { KernelConfig } from './kernels/variants.js';
+export { tuneKernels, kernelTuning, configureKernelTuning, resetKernelTuning } from './kernels/tuner.js';
+export type { TuneOptions, TuneReport, TuneResult, KernelTuningInfo, KernelTuningConfig, TuningMode, MatmulShape, ConvShape, ReduceShape } from './kernels/tuner.js';
 export type { MemoryInfo, MemoryOptions, MemoryConfig } from './tensor/stats.js';
 export type { LiveGroup } from './tensor/memory.js';
 export { init, backendInfo, sync, getBackend } from './runtime.js';

@@ -47,9 +47,17 @@ export function configureKernels(config: KernelConfig = {}): KernelConfig {
   return { ...forced };
 }
 
-/** The variant forced for `family`, if any (read by that family's plan). */
+/** The variant forced for `family`, if any (read by that family's plan; the autotuner's trial wins while it runs). */
 export function forcedVariant<F extends VariantFamily>(family: F): VariantName<F> | undefined {
-  return forced[family] as VariantName<F> | undefined;
+  return (trial[family] ?? forced[family]) as VariantName<F> | undefined;
+}
+
+const trial: { [F in VariantFamily]?: VariantName<F> } = {};
+
+/** @internal The autotuner (kernels/tuner.ts) runs each candidate this way, then frees it (undefined); configureKernels is left as it was. */
+export function setTrialVariant<F extends VariantFamily>(family: F, name: VariantName<F> | undefined): void {
+  if (name === undefined) delete trial[family];
+  else (trial as Record<string, string>)[family] = name;
 }
 
 const last: { [F in VariantFamily]?: VariantName<F> } = {};

@@ -12,6 +12,7 @@ import { buf } from '../webgpu/util.js';
 import conv2dSrc from '../../../shaders/conv2d.wgsl';
 import type { ConvKernels } from './types.js';
 import { forcedVariant, noteVariant, type VariantName } from '../variants.js';
+import { convClass, tunedVariant, type ConvMode } from '../tuning.js';
 
 export type { Conv2dParams };
 
@@ -80,9 +81,25 @@ interface Plan {
 
 const DRIVERS = { tiled: 0, kParallel: 1, direct: 2 } as const;
 
+const MODES: Record<Mode, ConvMode> = { forward: 'forward', backward_input: 'backwardInput', backward_weight: 'backwardWeight' };
+
+/** Input channels per group. */
+const cinGroup = (g: Gemm) => g.x[1]! / g.p.groups;
+
+/** The product as a tuning problem (kernels/tuning.ts ConvShape), for the classes met untuned. */
+function tuneShape(g: Gemm) {
+  const { stride, padding, dilation, groups } = g.p;
+  return {
+    mode: MODES[g.mode], x: [...g.x] as [number, number, number, number], w: [g.y[0]!, cinGroup(g), g.k[0]!, g.k[1]!] as [number, number, number, number],
+    stride: [...stride] as [number, number], padding: [...padding] as [number, number], dilation: [...dilation] as [number, number], groups,
+  };
+}
+
 function plan(be: WebGPUContext, g: Gemm): Plan {
   const { kSlab, minChunk } = convTuning;
   const force = forcedVariant('conv'); // configureKernels({ conv: name })
+  // Else the autotuner's choice for the shape class (kernels/tuning.ts), where it can lay out this member.
+  const tuned = force ? undefined : tunedVariant(be.adapter, 'conv', convClass(MODES[g.mode], g.m, g.n, g.kLen, g.p.stride, g.p.groups, cinGroup(g)), () => tuneShape(g));
   const maxZ = be.device.limits.maxComputeWorkgroupsPerDimension;
   const direct: Plan = { driver: 'direct', tm: 1024, tn: 1, maxChunk: kSlab, minChunk };
   const kParallel: Plan = { driver: 'kParallel', tm: 4, tn: 4, maxChunk: kSlab * 64, minChunk: minChunk * 8 };
@@ -90,6 +107,8 @@ function plan(be: WebGPUContext, g: Gemm): Plan {
   const tn = g.n <= 32 ? 16 : 64;
   const tiled: Plan = { driver: 'tiled', tm: 4096 / tn, tn, maxChunk: kSlab, minChunk };
   if (force) return { direct, kParallel, tiled }[force];
+  const chosen = tuned && { direct, kParallel, tiled }[tuned];
+  if (chosen && Math.ceil(g.n / chosen.tn) <= maxZ) return chosen;
   // A few columns (depthwise, single-channel input gradients): one column per invocation.
   if (g.n <= convTuning.directMaxN && g.m >= 256) return direct;
   const padded = (pl: Plan) => Math.ceil(g.m / pl.tm) * pl.tm * Math.ceil(g.n / pl.tn) * pl.tn;

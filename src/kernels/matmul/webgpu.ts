@@ -12,6 +12,7 @@ import type { WebGPUContext } from '../webgpu/context.js';
 import type { KernelSource } from '../webgpu/pipelines.js';
 import { MAX_RANK, STRIDED_LIB, buf, pad, wgslType } from '../webgpu/util.js';
 import { forcedVariant, noteVariant, type VariantName } from '../variants.js';
+import { matmulClass, tunedVariant } from '../tuning.js';
 import type { MatmulKernels } from './types.js';
 import matmulSrc from '../../../shaders/matmul.wgsl';
 
@@ -39,11 +40,12 @@ const PLANS: Record<VariantName<'matmul'>, MatmulPlan> = {
 };
 
 /**
- * The tiling for an M x N output: 64 x 64 tiles (256 invocations each) unless the output is
- * small enough that they would leave most of a tile idle, or a variant is forced.
+ * The tiling for an M x N output (K terms, `batches` products): a forced variant, else the
+ * autotuner's choice for the shape class (kernels/tuning.ts), else 64 x 64 tiles (256
+ * invocations each) unless the output is small enough that they would leave most of a tile idle.
  */
-export function plan(M: number, N: number): MatmulPlan {
-  const forced = forcedVariant('matmul');
+export function plan(b: WebGPUContext, M: number, N: number, K: number, batches: number): MatmulPlan {
+  const forced = forcedVariant('matmul') ?? tunedVariant(b.adapter, 'matmul', matmulClass(M, N, K, batches), () => ({ m: M, n: N, k: K, batch: batches }));
   if (forced) return PLANS[forced];
   return M <= 32 || N <= 32 ? PLANS.tile32x32 : PLANS.tile64x64;
 }
@@ -60,7 +62,7 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View): void {
   const cb = coalesce(batchShape, [a.strides.slice(0, r - 2), bm.strides.slice(0, r - 2), out.strides.slice(0, r - 2)]);
   if (cb.shape.length > MAX_RANK) throw new Error(`webgpu matmul: more than ${MAX_RANK} non-mergeable batch dims (${fmtShape(batchShape)})`);
   const c = wgslType(out.dtype);
-  const pl = plan(M, N);
+  const pl = plan(b, M, N, K, batches);
   noteVariant('matmul', pl.name);
   const maxPerDim = b.device.limits.maxComputeWorkgroupsPerDimension;
   const [aCol, bRow] = [a.strides[r - 1]!, bm.strides[r - 2]!];

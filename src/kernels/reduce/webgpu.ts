@@ -11,6 +11,7 @@ import type { WebGPUContext } from '../webgpu/context.js';
 import type { KernelSource, KernelSpec } from '../webgpu/pipelines.js';
 import { MAX_RANK, STRIDED_LIB, buf, mathLib, pad, wgslType } from '../webgpu/util.js';
 import { forcedVariant, noteVariant } from '../variants.js';
+import { reduceClass, tunedVariant } from '../tuning.js';
 import type { ReduceOp } from '../ops.js';
 import type { ReduceKernels } from './types.js';
 import reduceSrc from '../../../shaders/reduce.wgsl';
@@ -57,8 +58,9 @@ export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: numb
   // work (a single sum would otherwise run on one core), keeping chunks of REDUCE_MIN_CHUNK.
   const spread = nOuter < REDUCE_MIN_GROUPS ? Math.min(Math.ceil(REDUCE_MIN_GROUPS / nOuter), Math.floor(nInner / REDUCE_MIN_CHUNK)) : 1;
   // The variant seam (kernels/variants.ts): 'chunked' splits every row it can over two or
-  // more workgroups; 'rowPerInvocation' applies where one invocation may walk a whole row.
-  const forced = forcedVariant('reduce');
+  // more workgroups; 'rowPerInvocation' applies where one invocation may walk a whole row. A
+  // forced variant wins, then the autotuner's choice for the shape class (kernels/tuning.ts).
+  const forced = forcedVariant('reduce') ?? tunedVariant(b.adapter, 'reduce', reduceClass(nOuter, nInner), () => ({ rows: nOuter, len: nInner }));
   const nChunks = Math.max(1, Math.ceil(nInner / (b.wg * REDUCE_STEPS)), spread, forced === 'chunked' && nInner > 2 ? 2 : 1); // (the partials' own reduction, 2 long, is not split again)
   const chunkLen = Math.ceil(nInner / nChunks);
   const params = {

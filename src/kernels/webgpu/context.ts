@@ -6,9 +6,12 @@
  */
 import type { Backend, View } from '../backend.js';
 import type { KernelSpec, UniformValues } from './pipelines.js';
+import type { AdapterReport } from './device.js';
 
 export interface WebGPUContext extends Backend {
   readonly device: GPUDevice;
+  /** The adapter the device came from (the autotuner's cache key, kernels/tuning.ts). */
+  readonly adapter: AdapterReport;
   /** Invocations per workgroup of the 1-D kernels (the WG override). */
   readonly wg: number;
   /** The buffer kernels that validate input write error codes into (see util.ts KERNEL_ERRORS). */
