@@ -13,8 +13,9 @@
  * the function's name and arguments into a control block in the shared memory, wakes the
  * workers (Atomics.notify), runs its own share (`tid` 0), and waits (Atomics.wait) until every
  * worker has run its share. Each C kernel takes `tid, nthreads` last and splits its own work.
- * Workers exist where the calling thread may block: Node (worker_threads) or a browser
- * worker; on a browser's main thread, which may not block, every kernel runs on one thread.
+ * Workers exist in Node (worker_threads, whose main thread may block). In browsers every
+ * kernel runs on one thread for now: a page's main thread may not block, and Web Workers
+ * started from inside a worker are not written yet.
  */
 import kernelsShared from './kernels.wasm';
 import kernelsSingle from './kernels-single.wasm';
