@@ -31,9 +31,10 @@ for (let i = 0; i < args.length; i++) {
 function cpuAdapter(a) {
   return a.isFallbackAdapter || /llvmpipe|swiftshader|lavapipe|software|warp/i.test(`${a.description} ${a.device} ${a.vendor} ${a.architecture}`);
 }
-// From one run of `npm run bench` (bench/RESULTS.md): the demo CNN's training step, wasm backend
-// against webgpu on llvmpipe, on the 2-core machine named there.
-const WASM_SPEEDUP = 'about NN times';
+// Measured (docs/wasm.md): this demo's default run took 18 s on wasm against 403 s on webgpu
+// (llvmpipe) on a 2-core AMD EPYC VM without a GPU, 2026-12-02; bench/RESULTS.md's CNN training
+// step, the same machine: 20.7x.
+const WASM_SPEEDUP = 'about 20 times';
 const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
@@ -74,7 +75,7 @@ console.log(`device: ${info.defaultDevice}${where}`);
 if (info.webgpu && cpuAdapter(info.webgpu)) {
   console.log(
     `NOTICE: this WebGPU adapter runs on the CPU (${info.webgpu.description || info.webgpu.device}). On such a machine the wasm backend ` +
-      `trains this demo's CNN ${WASM_SPEEDUP} faster (bench/RESULTS.md); run: node examples/train.mjs --device wasm`,
+      `ran this demo ${WASM_SPEEDUP} faster (docs/wasm.md); run: node examples/train.mjs --device wasm`,
   );
 }
 wg.manualSeed(seed);

@@ -118,4 +118,32 @@ describe('examples/train.mjs', () => {
     expect(() => execFileSync(process.execPath, ['examples/train.mjs', '--model', 'rnn'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))
       .toThrow(/train: --model must be cnn or mlp, got rnn/);
   });
+
+  it('--device wasm trains the CNN on the WebAssembly backend; --device and --backend are not both taken', () => {
+    const out = mkdtempSync(join(tmpdir(), 'webgrad-train-'));
+    const log = execFileSync(process.execPath, [
+      'examples/train.mjs', '--device', 'wasm', '--train-limit', '512', '--test-limit', '256', '--data', SUBSET, '--out', out,
+    ], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+    expect(log).toMatch(/device: wasm \(WebAssembly SIMD, \d+ threads?\)/);
+    expect(log).not.toMatch(/NOTICE: this WebGPU adapter runs on the CPU/);
+    const acc = Number(/test accuracy: ([\d.]+)% after 1 epoch\(s\)/.exec(log)![1]);
+    expect(acc).toBeGreaterThan(40);
+    expect(() => execFileSync(process.execPath, ['examples/train.mjs', '--device', 'wasm', '--backend', 'cpu'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))
+      .toThrow(/train: give --device or --backend \(its older name\), not both/);
+    expect(() => execFileSync(process.execPath, ['examples/train.mjs', '--device', 'tpu'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))
+      .toThrow(/train: --device must be webgpu, wasm or cpu, got tpu/);
+  });
+
+  // webgpu only (the notice is about a CPU WebGPU adapter): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1)
+  it.skipIf(NO_WEBGPU)('on a CPU WebGPU adapter (llvmpipe) the demo says how much faster wasm is and how to run it', () => {
+    const log = execFileSync(process.execPath, [
+      'examples/train.mjs', '--model', 'mlp', '--epochs', '1', '--train-limit', '64', '--test-limit', '64', '--data', SUBSET, '--out', mkdtempSync(join(tmpdir(), 'webgrad-train-')),
+    ], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+    const a = wg.backendInfo().webgpu!;
+    if (a.isFallbackAdapter || /llvmpipe|swiftshader|lavapipe|software|warp/i.test(`${a.description} ${a.device} ${a.vendor} ${a.architecture}`)) {
+      expect(log).toMatch(/NOTICE: this WebGPU adapter runs on the CPU .* the wasm backend ran this demo about 20 times faster \(docs\/wasm\.md\); run: node examples\/train\.mjs --device wasm/);
+    } else {
+      expect(log).not.toMatch(/NOTICE: this WebGPU adapter runs on the CPU/);
+    }
+  });
 });
