@@ -51,7 +51,10 @@ describe('where collections cannot be forced (as in browsers), on webgpu', () =>
     const [withBallast, without] = await Promise.all([soak([], args), soak([], [...args.slice(0, -4), '--ballast', '0', '--samples', '250'])]);
     expect(withBallast.collections).toBe(0); // none forced by webgrad
     expect(withBallast.peakLiveBytes).toBeLessThan(300 * MiB);
-    expect(withBallast.finalLiveBytes).toBeLessThan(withBallast.peakLiveBytes);
+    // The engine collected on its own: the live bytes fell at least once during the run (the
+    // final sample alone may sit at the peak, when the last collection came before the end).
+    const live = withBallast.samples.map((p) => p.liveBytes);
+    expect(live.some((b, i) => i > 0 && b < live[i - 1]!)).toBe(true);
     // the same loop without the ballast is never collected: every tensor is still held
     expect(without.finalLiveBytes).toBeGreaterThanOrEqual(490 * MiB);
   }, 300_000);
