@@ -6,7 +6,7 @@
 //
 //   node examples/char-lstm.mjs [--steps N] [--seq-len N] [--batch-size N] [--hidden N]
 //                               [--layers N] [--lr X] [--sample N] [--temperature X]
-//                               [--backend webgpu|cpu] [--seed N] [--out DIR]
+//                               [--backend webgpu|wasm|cpu] [--seed N] [--out DIR]
 //
 // The default run (300 steps) takes a few minutes on a CPU-only machine; --steps 3000 writes
 // recognisable words and line structure. docs/examples.md has the measured results.

@@ -6,7 +6,7 @@
 //
 //   node examples/compress.mjs [--epochs N] [--finetune-epochs N] [--sparsities 0.5,0.8,0.9,0.95]
 //                              [--train-limit N] [--test-limit N] [--batch-size N] [--lr X]
-//                              [--backend webgpu|cpu] [--data DIR] [--out DIR] [--seed N]
+//                              [--backend webgpu|wasm|cpu] [--data DIR] [--out DIR] [--seed N]
 //
 // The default run is short (a few epochs on up to 10,000 images); see docs/examples.md, section 8.
 import { mkdirSync, statSync } from 'node:fs';

@@ -6,7 +6,7 @@
 // Hessian computed here with tensor ops and the small linear system solved on the host.
 //
 //   node examples/logistic-regression.mjs [--steps N] [--lr X] [--batch-size N] [--n N]
-//                                         [--backend cpu|webgpu] [--seed N] [--quick]
+//                                         [--backend cpu|webgpu|wasm] [--seed N] [--quick]
 //
 // The data are generated with known structure: features x ~ N(0, I); binary labels drawn from
 // sigmoid(x . w* + b*); three-class labels drawn from softmax(x W* + b*). With --batch-size
@@ -40,10 +40,13 @@ const lr = num('--lr', 2);
 const batchSize = Math.min(num('--batch-size', n, true), n);
 const seed = num('--seed', 1, true);
 const backend = opt('--backend', 'webgpu');
-if (!['cpu', 'webgpu'].includes(backend)) throw new Error(`logistic-regression: --backend must be cpu or webgpu, got ${backend}`);
+if (!['cpu', 'webgpu', 'wasm'].includes(backend)) throw new Error(`logistic-regression: --backend must be cpu, webgpu or wasm, got ${backend}`);
 
 let device = 'cpu';
-if (backend === 'webgpu') {
+if (backend === 'wasm') {
+  await wg.init({ backend: 'wasm' });
+  device = 'wasm';
+} else if (backend === 'webgpu') {
   try {
     await wg.init({ backend: 'webgpu' });
     device = 'webgpu';

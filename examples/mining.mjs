@@ -10,7 +10,7 @@
 //       an SVG scatter plot coloured by class.
 //
 //   node examples/mining.mjs [--quick] [--customers N] [--images N] [--pool 1|2|4]
-//                            [--backend webgpu|cpu] [--data DIR] [--out DIR] [--seed N]
+//                            [--backend webgpu|wasm|cpu] [--data DIR] [--out DIR] [--seed N]
 //
 // --quick: 600 customers and 600 images (what tests/example-mining.test.ts runs).
 // --pool 2 (default): the images are average-pooled 2 x 2 to 14 x 14 = 196 features before PCA,

@@ -8,7 +8,7 @@
 //
 //   node examples/recommender.mjs [--quick] [--users N] [--items N] [--rank R] [--dim K]
 //                                 [--density P] [--noise S] [--epochs N] [--batch-size N]
-//                                 [--lr X] [--l2 X] [--seed N] [--backend webgpu|cpu]
+//                                 [--lr X] [--l2 X] [--seed N] [--backend webgpu|wasm|cpu]
 //
 // The ratings table is generated, not downloaded (seeded, so every run sees the same one): a
 // known low-rank structure, rating = 3.5 + b_user + b_item + <u_user, v_item> with rank-R

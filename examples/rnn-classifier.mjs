@@ -6,7 +6,7 @@
 //
 //   node examples/rnn-classifier.mjs [--model gru|lstm|both] [--hidden N] [--layers N]
 //                                    [--epochs N] [--batch-size N] [--lr X] [--train-limit N]
-//                                    [--test-limit N] [--full] [--backend webgpu|cpu]
+//                                    [--test-limit N] [--full] [--backend webgpu|wasm|cpu]
 //                                    [--schedule constant|cosine]
 //                                    [--data DIR] [--seed N]
 //

@@ -7,7 +7,7 @@
 //
 //   node examples/transformer-lm.mjs [--steps N] [--batch-size N] [--context N] [--d-model N]
 //                                    [--heads N] [--layers N] [--ff N] [--dropout X] [--lr X]
-//                                    [--eval-batches N] [--sample N] [--backend webgpu|cpu]
+//                                    [--eval-batches N] [--sample N] [--backend webgpu|wasm|cpu]
 //                                    [--seed N]
 //
 // The default run is short (a few minutes on a CPU-only machine); --steps 2000 or more learns

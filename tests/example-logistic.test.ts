@@ -52,3 +52,12 @@ describe('examples/logistic-regression.mjs', () => {
       .toThrow(/logistic-regression: --lr must be a positive number, got -1/);
   });
 });
+
+describe('logistic-regression.mjs on the wasm backend', () => {
+  it('--backend wasm reaches the Newton solution too', () => {
+    const out = execFileSync(process.execPath, ['examples/logistic-regression.mjs', '--backend', 'wasm', '--quick'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    const gaps = [...out.matchAll(/gap ([\d.e+-]+)/g)].map((m) => Number(m[1]));
+    expect(gaps.length).toBeGreaterThan(0);
+    for (const g of gaps) expect(g).toBeLessThan(1e-5);
+  });
+});
