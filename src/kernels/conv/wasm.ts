@@ -15,11 +15,28 @@ import { PARALLEL_WORK, ptr } from '../wasm/util.js';
 import * as reference from './cpu.js';
 import type { ConvKernels } from './types.js';
 
+/** Blocks from the heap, all given back by `done`. */
+function scratchBlocks(rt: WasmRuntime) {
+  const held: number[] = [];
+  return {
+    take(floats: number): number {
+      const at = rt.alloc(4 * floats);
+      held.push(at, 4 * floats);
+      return at;
+    },
+    done(): void {
+      for (let i = 0; i < held.length; i += 2) rt.release(held[i]!, held[i + 1]!);
+    },
+  };
+}
+
+type Blocks = ReturnType<typeof scratchBlocks>;
+
 /**
- * [pointer, row stride, column stride] of a 4-D view read as a matrix [d0 * ..., rest] split
- * after dim `split`, or a contiguous copy in `temps` when the dims do not merge.
+ * A 4-D view's pointer and element strides, read as rows of its contiguous trailing dims
+ * (C, H, W), or a contiguous copy taken from `blocks` when those dims do not merge.
  */
-function asMatrix(rt: WasmRuntime, v: View, temps: number[]): { at: number; strides: number[]; contiguous: boolean } {
+function asMatrix(rt: WasmRuntime, v: View, blocks: Blocks): { at: number; strides: number[]; contiguous: boolean } {
   const s = v.strides;
   const sh = v.shape;
   // Contiguous trailing dims (C, H, W): element strides sh[2]*sh[3], sh[3], 1 (size-1 dims free).
@@ -27,8 +44,7 @@ function asMatrix(rt: WasmRuntime, v: View, temps: number[]): { at: number; stri
   const contiguous = ok(3, 1) && ok(2, sh[3]!) && ok(1, sh[2]! * sh[3]!);
   if (contiguous) return { at: ptr(v), strides: [...s], contiguous };
   const n = sh.reduce((a, b) => a * b, 1);
-  const at = rt.alloc(4 * n);
-  temps.push(at, 4 * n);
+  const at = blocks.take(n);
   const dst = new Float32Array(rt.memory.buffer, at, n);
   const src = v.storage.handle as Float32Array;
   let i = 0;
@@ -75,20 +91,6 @@ function copyRows(rt: WasmRuntime, src: number, sOuter: number, sInner: number, 
   rt.run('copy_rows_f32', [src, sOuter, sInner, dst, dOuter, dInner, nOuter, nInner, len], nOuter * nInner * len >= PARALLEL_WORK);
 }
 
-/** Blocks from the heap, all given back by `done`. */
-function scratchBlocks(rt: WasmRuntime) {
-  const held: number[] = [];
-  return {
-    take(floats: number): number {
-      const at = rt.alloc(4 * floats);
-      held.push(at, 4 * floats);
-      return at;
-    },
-    done(): void {
-      for (let i = 0; i < held.length; i += 2) rt.release(held[i]!, held[i + 1]!);
-    },
-  };
-}
 
 /** dy of images [n0, n0 + nb), group grp, as a [coutG, nb * P] matrix: a pointer and its row stride. */
 function dyRows(rt: WasmRuntime, D: { at: number; strides: number[] }, g: Geometry, n0: number, nb: number, grp: number, tmp: number): [number, number] {
@@ -103,10 +105,9 @@ export function conv2d(rt: WasmRuntime, x: View, w: View, y: View, p: Conv2dPara
   const g = geometry(x.shape, w.shape, y.shape, p);
   if (g.N === 0 || g.Cout === 0 || g.P === 0) return;
   if (g.KK === 0) return void (y.storage.handle as Float32Array).fill(0, y.offset, y.offset + g.N * g.Cout * g.P);
-  const temps: number[] = [];
   const blocks = scratchBlocks(rt);
   try {
-    const W = asMatrix(rt, w, temps);
+    const W = asMatrix(rt, w, blocks);
     const nbMax = chunk(g);
     const col = blocks.take(g.KK * nbMax * g.P);
     const out = nbMax > 1 ? blocks.take(g.coutG * nbMax * g.P) : 0;
@@ -124,7 +125,6 @@ export function conv2d(rt: WasmRuntime, x: View, w: View, y: View, p: Conv2dPara
     }
   } finally {
     blocks.done();
-    for (let i = 0; i < temps.length; i += 2) rt.release(temps[i]!, temps[i + 1]!);
   }
 }
 
@@ -134,11 +134,10 @@ export function conv2dBackwardInput(rt: WasmRuntime, dy: View, w: View, dx: View
   const total = g.N * g.Cin * g.H * g.W;
   (dx.storage.handle as Float32Array).fill(0, dx.offset, dx.offset + total);
   if (g.N === 0 || g.Cout === 0 || g.P === 0 || g.KK === 0) return;
-  const temps: number[] = [];
   const blocks = scratchBlocks(rt);
   try {
-    const W = asMatrix(rt, w, temps);
-    const D = asMatrix(rt, dy, temps);
+    const W = asMatrix(rt, w, blocks);
+    const D = asMatrix(rt, dy, blocks);
     const nbMax = chunk(g);
     const col = blocks.take(g.KK * nbMax * g.P);
     const tmp = nbMax > 1 ? blocks.take(g.coutG * nbMax * g.P) : 0;
@@ -157,7 +156,6 @@ export function conv2dBackwardInput(rt: WasmRuntime, dy: View, w: View, dx: View
     }
   } finally {
     blocks.done();
-    for (let i = 0; i < temps.length; i += 2) rt.release(temps[i]!, temps[i + 1]!);
   }
 }
 
@@ -166,10 +164,9 @@ export function conv2dBackwardWeight(rt: WasmRuntime, dy: View, x: View, dw: Vie
   const g = geometry(x.shape, dw.shape, dy.shape, p);
   if (g.Cout === 0 || g.KK === 0) return;
   if (g.N === 0 || g.P === 0) return void (dw.storage.handle as Float32Array).fill(0, dw.offset, dw.offset + g.Cout * g.KK);
-  const temps: number[] = [];
   const blocks = scratchBlocks(rt);
   try {
-    const D = asMatrix(rt, dy, temps);
+    const D = asMatrix(rt, dy, blocks);
     const nbMax = chunk(g);
     const col = blocks.take(g.KK * nbMax * g.P);
     const tmp = nbMax > 1 ? blocks.take(g.coutG * nbMax * g.P) : 0;
@@ -185,7 +182,6 @@ export function conv2dBackwardWeight(rt: WasmRuntime, dy: View, x: View, dw: Vie
     }
   } finally {
     blocks.done();
-    for (let i = 0; i < temps.length; i += 2) rt.release(temps[i]!, temps[i + 1]!);
   }
 }
 

@@ -5,20 +5,14 @@
  * large. Other dtypes, or views that are not contiguous, run the cpu reference.
  */
 import type { View } from '../backend.js';
+import { isContiguous } from '../../core/shape.js';
 import type { WasmRuntime } from '../wasm/runtime.js';
 import { PARALLEL_WORK, ptr } from '../wasm/util.js';
 import * as reference from './cpu.js';
 import type { NormKernels } from './types.js';
 
 /** Whether v is contiguous (size-1 dims free). */
-function contiguous(v: View): boolean {
-  let want = 1;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    if (v.shape[d] !== 1 && v.strides[d] !== want) return false;
-    want *= v.shape[d]!;
-  }
-  return true;
-}
+const contiguous = (v: View): boolean => isContiguous(v.shape, v.strides);
 
 const ok = (...vs: (View | null)[]) => vs.every((v) => !v || (v.dtype === 'float32' && contiguous(v)));
 const at = (v: View | null) => (v ? ptr(v) : 0);

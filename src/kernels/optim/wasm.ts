@@ -5,20 +5,14 @@
  * run the cpu reference.
  */
 import type { OptimizerHyper, OptimizerKind, View } from '../backend.js';
+import { isContiguous } from '../../core/shape.js';
 import type { WasmRuntime } from '../wasm/runtime.js';
 import { PARALLEL_WORK, ptr } from '../wasm/util.js';
 import { optimizerStep } from './cpu.js';
 import type { OptimKernels } from './types.js';
 
-/** Whether v is contiguous (size-1 dims free); the family promises it, this makes sure. */
-function contiguous(v: View): boolean {
-  let want = 1;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    if (v.shape[d] !== 1 && v.strides[d] !== want) return false;
-    want *= v.shape[d]!;
-  }
-  return true;
-}
+/** Whether v is contiguous (size-1 dims free). */
+const contiguous = (v: View): boolean => isContiguous(v.shape, v.strides);
 
 export function step(rt: WasmRuntime, kind: OptimizerKind, param: View, grad: View, state: readonly (View | null)[], h: OptimizerHyper): void {
   const views = [param, grad, ...state];

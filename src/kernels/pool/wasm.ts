@@ -6,6 +6,7 @@
  * the index-range check.
  */
 import type { Pool2dSpec, PoolAxis, View } from '../backend.js';
+import { isContiguous } from '../../core/shape.js';
 import type { WasmRuntime } from '../wasm/runtime.js';
 import { PARALLEL_WORK, ptr } from '../wasm/util.js';
 import * as reference from './cpu.js';
@@ -20,14 +21,7 @@ function taps(spec: Pool2dSpec): number {
 }
 
 /** Whether v is contiguous (size-1 dims free). */
-function contiguous(v: View): boolean {
-  let want = 1;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    if (v.shape[d] !== 1 && v.strides[d] !== want) return false;
-    want *= v.shape[d]!;
-  }
-  return true;
-}
+const contiguous = (v: View): boolean => isContiguous(v.shape, v.strides);
 
 const divisor = (spec: Pool2dSpec) => spec.divisorOverride ?? 0;
 const planes = (v: View) => v.shape[0]! * v.shape[1]!;

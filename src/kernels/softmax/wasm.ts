@@ -6,7 +6,7 @@
  * runs the cpu reference, which also throws the out-of-range target error.
  */
 import type { ClassLossArgs, View } from '../backend.js';
-import { coalesce } from '../../core/shape.js';
+import { coalesce, isContiguous } from '../../core/shape.js';
 import type { WasmRuntime } from '../wasm/runtime.js';
 import { PARALLEL_WORK, ptr } from '../wasm/util.js';
 import { crossEntropyCpu, nllLossCpu, softmaxCpu } from './cpu.js';
@@ -24,14 +24,7 @@ export function rowLayout(x: View, dim: number): { A: number; C: number; I: numb
 }
 
 /** Whether v is contiguous (size-1 dims free). */
-function contiguous(v: View): boolean {
-  let want = 1;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    if (v.shape[d] !== 1 && v.strides[d] !== want) return false;
-    want *= v.shape[d]!;
-  }
-  return true;
-}
+const contiguous = (v: View): boolean => isContiguous(v.shape, v.strides);
 
 const f32 = (...vs: (View | null)[]) => vs.every((v) => !v || v.dtype === 'float32');
 
