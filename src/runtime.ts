@@ -12,6 +12,7 @@ import { CpuBackend } from './kernels/cpu/index.js';
 import type { AdapterReport, WebGPUOptions } from './kernels/webgpu/device.js';
 import type { WasmInfo, WasmOptions } from './kernels/wasm/runtime.js';
 import { DEVICE_NAMES } from './core/device.js';
+import { checkOptions } from './core/options.js';
 
 const backends: Partial<Record<DeviceName, Backend>> = { cpu: new CpuBackend() };
 let defaultDevice: DeviceName = 'cpu';
@@ -46,6 +47,7 @@ export interface InitOptions extends WebGPUOptions, WasmOptions {
  * clear error if there is none). Safe to call more than once.
  */
 export async function init(options: InitOptions = {}): Promise<DeviceName> {
+  checkOptions('init', options, ['backend', 'dawnBackend', 'powerPreference', 'threads', 'heapMiB']);
   const fromEnv = envVar('WEBGRAD_BACKEND');
   const want = options.backend ?? (fromEnv as DeviceName | undefined) ?? 'webgpu';
   if (!isDeviceName(want)) {
