@@ -22,6 +22,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Bench } from 'tinybench';
+import { kernelVariants } from '../dist/webgrad.node.js';
 import { MODELS, tfjs, webgrad } from './peers.mjs';
 
 const args = process.argv.slice(2);
@@ -78,8 +79,8 @@ function cases(device) {
   const pool = quick ? 16 : 64;
   return [
     ...mm.map((s) => ({ name: `matmul ${s}x${s}x${s}`, kernel: 'matmul', variants: true, shapes: [[s, s], [s, s]], flops: 2 * s ** 3, bytes: 3 * s * s * F })),
-    { name: `matmul a.T@b ${ta}x${ta}x${ta}`, kernel: 'matmulTA', shapes: [[ta, ta], [ta, ta]], flops: 2 * ta ** 3, bytes: 3 * ta * ta * F },
-    { name: `matmul batched ${bb}x${bs}x${bs}x${bs}`, kernel: 'matmul', shapes: [[bb, bs, bs], [bb, bs, bs]], flops: 2 * bb * bs ** 3, bytes: 3 * bb * bs * bs * F },
+    { name: `matmul a.T@b ${ta}x${ta}x${ta}`, kernel: 'matmulTA', variants: true, shapes: [[ta, ta], [ta, ta]], flops: 2 * ta ** 3, bytes: 3 * ta * ta * F },
+    { name: `matmul batched ${bb}x${bs}x${bs}x${bs}`, kernel: 'matmul', variants: true, shapes: [[bb, bs, bs], [bb, bs, bs]], flops: 2 * bb * bs ** 3, bytes: 3 * bb * bs * bs * F },
     { name: `add ${n}`, kernel: 'add', shapes: [[n], [n]], flops: n, bytes: 3 * n * F },
     { name: `exp ${n}`, kernel: 'exp', shapes: [[n]], flops: n, bytes: 2 * n * F },
     { name: `sum ${n}`, kernel: 'sum', shapes: [[n]], flops: n, bytes: n * F },
@@ -121,13 +122,9 @@ function train(model, batch) {
   return { name: `train step ${MODELS[model].title} batch ${batch} (Adam)`, kind: 'train', model, batch, kernel: 'train' };
 }
 
-/** The variant family each case's kernel belongs to, and its variants (webgpu). */
-const VARIANTS = {
-  matmul: ['matmul', ['tile64x64', 'tile32x32']],
-  conv2d: ['conv', ['tiled', 'kParallel', 'direct']],
-  sumRows: ['reduce', ['rowPerWorkgroup', 'rowPerInvocation', 'chunked']],
-};
-const variantsOf = (device, c) => (withVariants && device === 'webgpu' && c.variants && VARIANTS[c.kernel]) || null;
+/** The variant family of each case's kernel (webgpu); its variants are the ones webgrad names (kernelVariants). */
+const FAMILY = { matmul: 'matmul', matmulTA: 'matmul', conv2d: 'conv', sumRows: 'reduce' };
+const variantsOf = (device, c) => (withVariants && device === 'webgpu' && c.variants && FAMILY[c.kernel] ? [FAMILY[c.kernel], kernelVariants()[FAMILY[c.kernel]].names] : null);
 
 /** The runs per device: wasm runs every case with 1 thread and with `threads`. */
 const configs = (device) => (device === 'wasm' ? [...new Set([1, threads])].map((t) => ({ label: `wasm ${t}t`, threads: t })) : [{ label: device }]);
@@ -344,7 +341,7 @@ for (const device of devices) {
         }
         done++;
       } else if (withPeer) done++;
-      const chosen = VARIANTS[c.kernel] && device === 'webgpu' ? ` (plan: ${wg.lastVariant(VARIANTS[c.kernel][0])})` : '';
+      const chosen = FAMILY[c.kernel] && device === 'webgpu' ? ` (plan: ${wg.lastVariant(FAMILY[c.kernel])})` : '';
       rows.push(rowOf(cfg.label, c, c.name + chosen, t, pt, peerNote, chk));
       const variants = variantsOf(device, c);
       if (variants) {

@@ -39,6 +39,14 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
         wg.full([2, 300], 1, { dtype: d, device })[op](1); // long rows: a workgroup per output
       }
       t(d).matmul(t(d).T);
+      for (const name of wg.kernelVariants().matmul.names) {
+        // Every layout; the blocked one with its strided loads (3 x 2) and its vector loads (4 x 4, a transposed).
+        wg.configureKernels({ matmul: name });
+        t(d).matmul(t(d).T);
+        const q = wg.full([4, 4], 2, { dtype: d, device });
+        q.T.matmul(q);
+      }
+      wg.configureKernels({ matmul: null });
       t(d).scatterAdd(0, wg.zeros([1, 2], { dtype: 'int32', device }), t(d));
       wg.rand([4], { dtype: d === 'int32' ? 'float32' : d, device });
       wg.arange(0, 5, 1, { dtype: d, device });

@@ -5,6 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import { NO_WEBGPU, expectClose, useDevices } from './helpers.js';
+import { isCpuAdapter, type AdapterReport } from '../src/kernels/webgpu/device.js';
+import type { WebGPUBackend } from '../src/kernels/webgpu/index.js';
 
 useDevices();
 afterEach(() => {
@@ -39,16 +41,27 @@ describe.skipIf(NO_WEBGPU)('forced variants on webgpu', () => {
 
 // webgpu only (the kernel variants are webgpu layouts): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('matmul variants on webgpu', () => {
-  it('the plan takes 32 x 32 tiles for narrow outputs and 64 x 64 for wide ones', async () => {
+  it('the plan takes register blocks on a CPU adapter, else 32 x 32 tiles for narrow outputs and 64 x 64 for wide ones', async () => {
+    const cpuAdapter = isCpuAdapter((wg.getBackend('webgpu') as WebGPUBackend).adapter);
     wg.randn([8, 20], { device: 'webgpu' }).matmul(wg.randn([20, 30], { device: 'webgpu' }));
-    expect(wg.kernelVariants().matmul.last).toBe('tile32x32');
+    expect(wg.kernelVariants().matmul.last).toBe(cpuAdapter ? 'block8x8' : 'tile32x32');
     wg.randn([70, 20], { device: 'webgpu' }).matmul(wg.randn([20, 90], { device: 'webgpu' }));
-    expect(wg.kernelVariants().matmul.last).toBe('tile64x64');
+    expect(wg.kernelVariants().matmul.last).toBe(cpuAdapter ? 'block16x16' : 'tile64x64');
   });
 
-  it.each(['tile64x64', 'tile32x32'] as const)('%s computes odd, batched, transposed products exactly as cpu does', async (name) => {
+  it('isCpuAdapter tells llvmpipe, SwiftShader and fallback adapters from GPUs', () => {
+    const report = (over: Partial<AdapterReport>): AdapterReport => ({ ...(wg.getBackend('webgpu') as WebGPUBackend).adapter, vendor: 'nvidia', architecture: 'hopper', device: 'H200', description: 'NVIDIA H200', isFallbackAdapter: false, ...over });
+    expect(isCpuAdapter(report({}))).toBe(false);
+    expect(isCpuAdapter(report({ description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }))).toBe(true);
+    expect(isCpuAdapter(report({ vendor: 'google', device: 'SwiftShader Device (Subzero)' }))).toBe(true);
+    expect(isCpuAdapter(report({ isFallbackAdapter: true }))).toBe(true);
+  });
+
+  it.each(wg.kernelVariants().matmul.names)('%s computes odd, batched, transposed products exactly as cpu does', async (name) => {
     wg.configureKernels({ matmul: name });
-    for (const [B, M, K, N] of [[1, 1, 1, 1], [3, 37, 53, 71], [2, 65, 33, 129], [1, 5, 2100, 3]]) {
+    // [2, 68, 2100, 36]: M and N multiples of 4 (the blocked kernel's vector loads of a transposed
+    // a and a row-major b) and K past one slab (accumulated); the others take its strided loads.
+    for (const [B, M, K, N] of [[1, 1, 1, 1], [3, 37, 53, 71], [2, 65, 33, 129], [1, 5, 2100, 3], [2, 68, 2100, 36], [1, 20, 7, 20]]) {
       const aRaw = wg.randn([B!, K!, M!], { device: 'cpu' });
       const b = wg.randn([B!, K!, N!], { device: 'cpu' });
       const ref = aRaw.transpose(1, 2).matmul(b);
@@ -59,6 +72,22 @@ describe.skipIf(NO_WEBGPU)('matmul variants on webgpu', () => {
       const zi = wg.randint(-3, 4, [K!, N!], { device: 'webgpu' });
       const refI = (await yi.to('cpu')).matmul(await zi.to('cpu'));
       expect(Array.from(await yi.matmul(zi).data())).toEqual(Array.from(await refI.data()));
+    }
+  });
+
+  it.each(wg.kernelVariants().matmul.names)('%s: views at odd offsets, b transposed, broadcast batches', async (name) => {
+    wg.configureKernels({ matmul: name });
+    const x = wg.randn([3, 41, 24], { device: 'cpu' });
+    const w = wg.randn([2, 1, 16, 41], { device: 'cpu' });
+    const [xg, wgpu] = [await x.to('webgpu'), await w.to('webgpu')];
+    // x[:, 1:, 4:] (offset 28: aligned) and x[:, :, 1:] (offset 1: not), against w transposed, broadcast over a batch of 2.
+    for (const [a, ag] of [[x.slice(null, [1, null], [4, null]), xg.slice(null, [1, null], [4, null])], [x.slice(null, null, [1, null]), xg.slice(null, null, [1, null])]] as const) {
+      const k = a.shape[1]!;
+      const bRef = w.slice(null, null, null, [0, k]).transpose(2, 3);
+      const bg = wgpu.slice(null, null, null, [0, k]).transpose(2, 3);
+      const y = ag.transpose(1, 2).matmul(bg);
+      expect(wg.kernelVariants().matmul.last).toBe(name);
+      await expectClose(await y.to('cpu'), a.transpose(1, 2).matmul(bRef), 2e-5);
     }
   });
 });

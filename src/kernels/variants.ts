@@ -12,8 +12,12 @@ import { checkChoice, checkOptions } from '../core/options.js';
 
 /** Every family with variants, and the names its plan knows (the first is no default: the plan chooses). */
 export const KERNEL_VARIANTS = {
-  /** webgpu matmul tilings: output tile M x N per workgroup (shaders/matmul.wgsl's override constants). */
-  matmul: ['tile64x64', 'tile32x32'],
+  /**
+   * webgpu matmul layouts: tileMxN, an M x N output tile per workgroup staged in workgroup
+   * memory (shaders/matmul.wgsl); blockRxC, an R x C output block per invocation read from
+   * global memory (shaders/matmul_blocked.wgsl, for CPU adapters).
+   */
+  matmul: ['tile64x64', 'tile32x32', 'block16x16', 'block8x16', 'block8x8'],
   /** webgpu implicit-GEMM drivers of conv2d and its gradients (shaders/conv2d.wgsl's DRIVER). */
   conv: ['tiled', 'kParallel', 'direct'],
   /**

@@ -1,23 +1,37 @@
 /**
- * The matmul binder: one dispatch of shaders/matmul.wgsl per K slab and per 65535 batches.
+ * The matmul binder: one dispatch per K slab and per 65535 batches, of one of two kernels.
  *
- * Variants: `plan` picks a named tiling (kernels/variants.ts: configureKernels({ matmul })
- * forces one); its sizes reach the shader as `override` constants, so they are written once,
- * here. Each invocation owns a 4 x 4 register block, so a TILE x TILE tile of outputs takes
- * (TILE / 4)^2 invocations.
+ * Variants: `plan` picks a named layout (kernels/variants.ts: configureKernels({ matmul })
+ * forces one, the autotuner measures them):
+ * - tile64x64, tile32x32: shaders/matmul.wgsl, a workgroup stages slabs of both operands in
+ *   workgroup memory and each invocation owns a 4 x 4 register block; the tile sizes reach the
+ *   shader as `override` constants.
+ * - block16x16, block8x16, block8x8: shaders/matmul_blocked.wgsl, each invocation owns a
+ *   larger block (rows x columns) and reads K straight from global memory, with vec4 loads
+ *   along whichever operand is contiguous in the block's direction (a's rows when a is a
+ *   transposed view, b's columns when b is row-major). The block is written out by
+ *   unrollTemplate (named registers: see the shader), so each block size and load layout is
+ *   its own pipeline. The kernels for CPU adapters (llvmpipe: about 4x the tiled kernel at
+ *   1024, docs/benchmarks.md).
  */
 import type { View } from '../../core/view.js';
 import { coalesce, fmtShape, numel } from '../../core/shape.js';
 import type { WebGPUContext } from '../webgpu/context.js';
-import type { KernelSource } from '../webgpu/pipelines.js';
-import { MAX_RANK, STRIDED_LIB, buf, pad, wgslType } from '../webgpu/util.js';
+import type { KernelSource, KernelSpec } from '../webgpu/pipelines.js';
+import { MAX_RANK, STRIDED_LIB, buf, pad, unrollTemplate, wgslType } from '../webgpu/util.js';
+import { isCpuAdapter } from '../webgpu/device.js';
 import { forcedVariant, noteVariant, type VariantName } from '../variants.js';
 import { matmulClass, tunedVariant } from '../tuning.js';
 import type { MatmulKernels } from './types.js';
 import matmulSrc from '../../../shaders/matmul.wgsl';
+import blockedSrc from '../../../shaders/matmul_blocked.wgsl';
 
 /** This family's shaders, by name. */
-export const SHADERS = { matmul: { file: 'matmul.wgsl', source: matmulSrc, lib: STRIDED_LIB } } as const satisfies Record<string, KernelSource>;
+export const SHADERS = {
+  matmul: { file: 'matmul.wgsl', source: matmulSrc, lib: STRIDED_LIB },
+  /** A template: the binder dispatches it unrolled per block (blockedSource). */
+  matmulBlocked: { file: 'matmul_blocked.wgsl', source: blockedSrc, lib: STRIDED_LIB },
+} as const satisfies Record<string, KernelSource>;
 
 /**
  * Mesa's llvmpipe silently ends an invocation's loops once they have run 65535 iterations in
@@ -26,18 +40,82 @@ export const SHADERS = { matmul: { file: 'matmul.wgsl', source: matmulSrc, lib: 
  */
 const MATMUL_K_SLAB = 2048;
 
-/** A named tiling: the output tile per workgroup and the K step staged in workgroup memory. */
-export interface MatmulPlan {
-  name: VariantName<'matmul'>;
-  /** Rows and columns of out per workgroup (square tiles: the slab staging shares one index). */
-  tile: number;
-  tileK: number;
-}
+/** A named layout: a tiling of matmul.wgsl, or a block of matmul_blocked.wgsl. */
+export type MatmulPlan =
+  | {
+      name: VariantName<'matmul'>;
+      kind: 'tiled';
+      /** Rows and columns of out per workgroup (square tiles: the slab staging shares one index). */
+      tile: number;
+      tileK: number;
+    }
+  | {
+      name: VariantName<'matmul'>;
+      kind: 'blocked';
+      /** Rows and columns of out per invocation (multiples of 4). */
+      rows: number;
+      cols: number;
+      /** The workgroup: wx x wy invocations. */
+      wx: number;
+      wy: number;
+    };
 
 const PLANS: Record<VariantName<'matmul'>, MatmulPlan> = {
-  tile64x64: { name: 'tile64x64', tile: 64, tileK: 32 },
-  tile32x32: { name: 'tile32x32', tile: 32, tileK: 32 },
+  tile64x64: { name: 'tile64x64', kind: 'tiled', tile: 64, tileK: 32 },
+  tile32x32: { name: 'tile32x32', kind: 'tiled', tile: 32, tileK: 32 },
+  block16x16: { name: 'block16x16', kind: 'blocked', rows: 16, cols: 16, wx: 8, wy: 4 },
+  block8x16: { name: 'block8x16', kind: 'blocked', rows: 8, cols: 16, wx: 8, wy: 4 },
+  block8x8: { name: 'block8x8', kind: 'blocked', rows: 8, cols: 8, wx: 8, wy: 8 },
 };
+
+/** How matmul_blocked.wgsl loads each operand: one vec4, or four strided elements. */
+interface Loads {
+  aVec: boolean;
+  bVec: boolean;
+}
+
+const blockedSources = new Map<string, KernelSource>();
+
+/** matmul_blocked.wgsl written out for one block (cached: the expansion runs once per block). */
+function blockedSource(rows: number, cols: number): KernelSource {
+  const key = `${rows}x${cols}`;
+  let s = blockedSources.get(key);
+  if (!s) {
+    const src = SHADERS.matmulBlocked;
+    s = { file: src.file, source: unrollTemplate(src.source, { RM4: rows / 4, RN4: cols / 4 }, src.file), lib: src.lib };
+    blockedSources.set(key, s);
+  }
+  return s;
+}
+
+/** The preamble of matmul_blocked.wgsl: the type, the block, and the two load functions. */
+function blockedPreamble(c: string, rows: number, cols: number, loads: Loads): string {
+  const lines = [`alias C = ${c};`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`];
+  if (loads.aVec) {
+    lines.push('@group(0) @binding(4) var<storage, read> a4: array<vec4<C>>;');
+    lines.push('fn load_a4(base: u32, r: u32, k: u32) -> vec4<C> { return a4[(base + k * p.a_col + r) / 4u]; }');
+  } else {
+    lines.push('fn load_a4(base: u32, r: u32, k: u32) -> vec4<C> {');
+    lines.push('  let o = base + k * p.a_col;');
+    lines.push('  let m = p.M - 1u;');
+    lines.push('  return vec4<C>(a[o + r * p.a_row], a[o + min(r + 1u, m) * p.a_row], a[o + min(r + 2u, m) * p.a_row], a[o + min(r + 3u, m) * p.a_row]);');
+    lines.push('}');
+  }
+  if (loads.bVec) {
+    lines.push('@group(0) @binding(5) var<storage, read> b4: array<vec4<C>>;');
+    lines.push('fn load_b4(base: u32, k: u32, c: u32) -> vec4<C> { return b4[(base + k * p.b_row + c) / 4u]; }');
+  } else {
+    lines.push('fn load_b4(base: u32, k: u32, c: u32) -> vec4<C> {');
+    lines.push('  let o = base + k * p.b_row;');
+    lines.push('  let n = p.N - 1u;');
+    lines.push('  return vec4<C>(b[o + c * p.b_col], b[o + min(c + 1u, n) * p.b_col], b[o + min(c + 2u, n) * p.b_col], b[o + min(c + 3u, n) * p.b_col]);');
+    lines.push('}');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Every entry a multiple of 4 (offsets and strides of a vector load). */
+const aligned = (...xs: readonly number[]): boolean => xs.every((x) => x % 4 === 0);
 
 /**
  * The tiling for an M x N output (K terms, `batches` products): a forced variant, else the
@@ -47,6 +125,7 @@ const PLANS: Record<VariantName<'matmul'>, MatmulPlan> = {
 export function plan(b: WebGPUContext, M: number, N: number, K: number, batches: number): MatmulPlan {
   const forced = forcedVariant('matmul') ?? tunedVariant(b.adapter, 'matmul', matmulClass(M, N, K, batches), () => ({ m: M, n: N, k: K, batch: batches }));
   if (forced) return PLANS[forced];
+  if (isCpuAdapter(b.adapter)) return M >= 64 && N >= 64 ? PLANS.block16x16 : PLANS.block8x8;
   return M <= 32 || N <= 32 ? PLANS.tile32x32 : PLANS.tile64x64;
 }
 
@@ -65,23 +144,41 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View): void {
   const pl = plan(b, M, N, K, batches);
   noteVariant('matmul', pl.name);
   const maxPerDim = b.device.limits.maxComputeWorkgroupsPerDimension;
-  const [aCol, bRow] = [a.strides[r - 1]!, bm.strides[r - 2]!];
+  const [aRow, aCol, bRow, bCol] = [a.strides[r - 2]!, a.strides[r - 1]!, bm.strides[r - 2]!, bm.strides[r - 1]!];
+  let spec: KernelSpec;
+  const resources: Record<string, GPUBuffer> = { a: buf(a), b: buf(bm), out: buf(out) };
+  let grid: [number, number];
+  if (pl.kind === 'tiled') {
+    spec = { shader: SHADERS.matmul, entry: 'main', variant: c, preamble: `alias C = ${c};\n`, constants: { TILE: pl.tile, TILE_K: pl.tileK, LANES: pl.tile / 4 } };
+    grid = [Math.ceil(N / pl.tile), Math.ceil(M / pl.tile)];
+  } else {
+    // A vector load needs the vec4 to be whole and aligned at every k (and every batch, slab).
+    const loads: Loads = {
+      aVec: aRow === 1 && M % 4 === 0 && aligned(a.offset, aCol, MATMUL_K_SLAB * aCol, ...cb.strides[0]!),
+      bVec: bCol === 1 && N % 4 === 0 && aligned(bm.offset, bRow, MATMUL_K_SLAB * bRow, ...cb.strides[1]!),
+    };
+    const { rows, cols } = pl;
+    spec = {
+      shader: blockedSource(rows, cols), entry: 'main', variant: `${c}|${rows}x${cols}|${loads.aVec ? 'a4' : 'a'}|${loads.bVec ? 'b4' : 'b'}`,
+      preamble: () => blockedPreamble(c, rows, cols, loads), constants: { WX: pl.wx, WY: pl.wy },
+    };
+    if (loads.aVec) resources.a4 = resources.a!;
+    if (loads.bVec) resources.b4 = resources.b!;
+    grid = [Math.ceil(N / (cols * pl.wx)), Math.ceil(M / (rows * pl.wy))];
+  }
   // K in slabs of MATMUL_K_SLAB (see there), each added into out; K = 0 still writes zeros.
   for (let k0 = 0; k0 === 0 || k0 < K; k0 += MATMUL_K_SLAB) {
     for (let z0 = 0; z0 < batches; z0 += maxPerDim) {
       b.dispatch(
-        {
-          shader: SHADERS.matmul, entry: 'main', variant: c, preamble: `alias C = ${c};\n`,
-          constants: { TILE: pl.tile, TILE_K: pl.tileK, LANES: pl.tile / 4 },
-        },
-        { a: buf(a), b: buf(bm), out: buf(out) },
+        spec,
+        resources,
         {
           M, N, K: Math.min(MATMUL_K_SLAB, K - k0), batch_rank: cb.shape.length, z_base: z0, accumulate: k0 > 0 ? 1 : 0,
           a_offset: a.offset + k0 * aCol, b_offset: bm.offset + k0 * bRow,
-          a_row: a.strides[r - 2]!, a_col: aCol, b_row: bRow, b_col: bm.strides[r - 1]!,
+          a_row: aRow, a_col: aCol, b_row: bRow, b_col: bCol,
           batch_shape: pad(cb.shape), a_batch_strides: pad(cb.strides[0]!), b_batch_strides: pad(cb.strides[1]!),
         },
-        [Math.ceil(N / pl.tile), Math.ceil(M / pl.tile), Math.min(maxPerDim, batches - z0)],
+        [grid[0], grid[1], Math.min(maxPerDim, batches - z0)],
       );
     }
   }

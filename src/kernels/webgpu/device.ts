@@ -74,6 +74,15 @@ function dawnGpu(mod: DawnModule, backend: string | undefined): GPU {
   return gpu;
 }
 
+/**
+ * Whether the adapter runs on the CPU (Mesa llvmpipe or lavapipe, SwiftShader, WARP): by its
+ * isFallbackAdapter flag or its name. Kernels choose other layouts there (registers rather
+ * than workgroup memory), and the demo points at the wasm backend.
+ */
+export function isCpuAdapter(a: AdapterReport): boolean {
+  return a.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software|warp/i.test(`${a.description} ${a.device} ${a.vendor} ${a.architecture}`);
+}
+
 function report(adapter: GPUAdapter, source: string, featureLevel: 'core' | 'compatibility'): AdapterReport {
   const info = adapter.info;
   const l = adapter.limits;

@@ -64,3 +64,46 @@ export const KERNEL_ERRORS: Record<number, (a: number, b: number) => string> = {
   2: (index, size) => `scatterAdd: index ${index | 0} is out of range for a dimension of size ${size} (expected 0 to ${size - 1}); detected on webgpu by an earlier op, reported at this read`,
 };
 
+
+/**
+ * Writes out a shader template's `//@unroll` blocks: the lines between `//@unroll q<RM4 l<4`
+ * and `//@end` are repeated for every value of the counters (the first slowest; a bound is a
+ * number or a name in `bounds`), with `{q}` replaced by the counter's value. Blocks do not
+ * nest. For kernels whose registers are named variables (shaders/matmul_blocked.wgsl says why).
+ */
+export function unrollTemplate(source: string, bounds: Record<string, number>, file = 'shader'): string {
+  const lines = source.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const head = /^\s*\/\/@unroll\s+(.+)$/.exec(lines[i]!);
+    if (!head) {
+      if (/^\s*\/\/@end\b/.test(lines[i]!)) throw new Error(`${file}: line ${i + 1}: //@end without //@unroll`);
+      out.push(lines[i]!);
+      continue;
+    }
+    const counters = head[1]!.trim().split(/\s+/).map((c) => {
+      const m = /^([a-z]\w*)<(\w+)$/.exec(c);
+      if (!m) throw new Error(`${file}: line ${i + 1}: an unroll counter is name<bound, got '${c}'`);
+      const bound = /^\d+$/.test(m[2]!) ? Number(m[2]) : bounds[m[2]!];
+      if (bound === undefined || !Number.isInteger(bound) || bound < 1) throw new Error(`${file}: line ${i + 1}: unroll bound '${m[2]}' is not a positive integer (bounds: ${Object.keys(bounds).join(', ')})`);
+      return { name: m[1]!, bound };
+    });
+    const body: string[] = [];
+    for (i++; i < lines.length && !/^\s*\/\/@end\b/.test(lines[i]!); i++) {
+      if (/^\s*\/\/@unroll\b/.test(lines[i]!)) throw new Error(`${file}: line ${i + 1}: //@unroll blocks do not nest`);
+      body.push(lines[i]!);
+    }
+    if (i >= lines.length) throw new Error(`${file}: an //@unroll block has no //@end`);
+    const values = counters.map(() => 0);
+    for (;;) {
+      for (const line of body) out.push(line.replace(/\{([a-z]\w*)\}/g, (all, n: string) => {
+        const j = counters.findIndex((c) => c.name === n);
+        return j < 0 ? all : String(values[j]);
+      }));
+      let d = counters.length - 1;
+      while (d >= 0 && ++values[d]! === counters[d]!.bound) values[d--] = 0;
+      if (d < 0) break;
+    }
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,108 @@
+// matmul_blocked.wgsl: out[z, m, n] = sum_k a[z, m, k] * b[z, k, n], register-blocked: every
+// invocation owns a block of 4*RM4 rows x 4*RN4 columns of out and walks K from global memory
+// (no workgroup memory, no barriers). Batched, any strides, as matmul.wgsl.
+//
+// Bindings (group 0): a, b (read, strided: transposed views need no copy), out (read_write,
+// contiguous [batch, M, N]), p (uniform Params, the same fields as matmul.wgsl's). The preamble
+// may add a4 and b4 (read: the same buffers as a and b, seen as vec4s) for the vector loads.
+// Preamble (src/kernels/matmul/webgpu.ts writes it per operand layout): alias C (f32 | i32);
+// const RM4, RN4 (the block, in vec4s); fn load_a4(base, r, k) -> vec4<C>, rows r..r+3 of a's
+// column k; fn load_b4(base, k, c) -> vec4<C>, columns c..c+3 of b's row k. Each is one vec4
+// load where that operand is contiguous along the vector and 4-aligned (a with a_row == 1,
+// the transposed operand of a weight gradient; b with b_col == 1), else four strided loads.
+// A block that overhangs M or N loads copies of the last rows/columns and discards them at the
+// store, so the K loop has no branch.
+// Overrides: WX, WY (the workgroup: WX x WY invocations, their blocks side by side).
+// Grid: (ceil(N / (4 RN4 WX)), ceil(M / (4 RM4 WY)), batches); z beyond 65535 is split by the
+// host (z_base). accumulate != 0 adds into out (the host walks a long K in slabs, as for
+// matmul.wgsl: llvmpipe stops an invocation's loops after 65535 iterations in all).
+//
+// Why: on a CPU adapter (llvmpipe runs a workgroup's invocations as the lanes of SIMD
+// registers) the cost of a matmul is its loads; a 16 x 16 block reuses every loaded a value 16
+// times and every b value 16 times from registers, where matmul.wgsl's 4 x 4 block goes through
+// workgroup memory and barriers. On a discrete GPU the tiled kernel is usually better; the
+// autotuner (docs/tuning.md) measures which.
+//
+// Template: the accumulators are named variables, not an array (llvmpipe keeps an array that
+// is indexed in a loop in memory: 6.5 against 33 GFLOP/s, measured), so the lines between
+// `//@unroll` and `//@end` are written out by the host for every value of the counters named
+// there (`q<RM4` runs q = 0 .. RM4-1), with {q} replaced by the value (unrollTemplate in
+// src/kernels/webgpu/util.ts). Accumulator acc{q}_{l}_{v} holds row 4q+l, columns 4v..4v+3.
+// Lib: shaders/lib/strided.wgsl (strided_offset2, for the batch dims; Dims, MAX_RANK).
+
+override WX: u32 = 8u;
+override WY: u32 = 4u;
+
+struct Params {
+  M: u32,
+  N: u32,
+  K: u32,
+  batch_rank: u32,
+  a_offset: u32,
+  b_offset: u32,
+  z_base: u32,
+  accumulate: u32,
+  a_row: u32,
+  a_col: u32,
+  b_row: u32,
+  b_col: u32,
+  batch_shape: Dims,
+  a_batch_strides: Dims,
+  b_batch_strides: Dims,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<C>;
+@group(0) @binding(1) var<storage, read> b: array<C>;
+@group(0) @binding(2) var<storage, read_write> out: array<C>;
+@group(0) @binding(3) var<uniform> p: Params;
+
+fn store(o: u32, v: C) {
+  if (p.accumulate != 0u) { out[o] = out[o] + v; } else { out[o] = v; }
+}
+
+fn store_row(out_base: u32, r: u32, c0: u32, v: vec4<C>) {
+  if (r >= p.M) { return; }
+  let o = out_base + r * p.N + c0;
+  if (c0 < p.N) { store(o, v.x); }
+  if (c0 + 1u < p.N) { store(o + 1u, v.y); }
+  if (c0 + 2u < p.N) { store(o + 2u, v.z); }
+  if (c0 + 3u < p.N) { store(o + 3u, v.w); }
+}
+
+@compute @workgroup_size(WX, WY, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let z = wid.z + p.z_base;
+  let batch = strided_offset2(z, p.batch_rank, p.batch_shape, p.a_batch_strides, p.b_batch_strides);
+  let a_base = p.a_offset + batch.x;
+  let b_base = p.b_offset + batch.y;
+  let r0 = gid.y * (4u * RM4);
+  let c0 = gid.x * (4u * RN4);
+  if (r0 >= p.M || c0 >= p.N) { return; }
+  // The first row (column) of each vec4 of the block, clamped into range: the loads clamp
+  // each of the four rows to M - 1 (columns to N - 1); a vector load (only where M, or N, is
+  // a multiple of 4 and the operand 4-aligned) rounds its index down to the last whole vec4.
+  //@unroll q<RM4
+  let ar{q} = min(r0 + {q}u * 4u, p.M - 1u);
+  //@end
+  //@unroll v<RN4
+  let bc{v} = min(c0 + {v}u * 4u, p.N - 1u);
+  //@end
+  //@unroll q<RM4 l<4 v<RN4
+  var acc{q}_{l}_{v} = vec4<C>();
+  //@end
+  for (var k = 0u; k < p.K; k++) {
+    //@unroll v<RN4
+    let b{v} = load_b4(b_base, k, bc{v});
+    //@end
+    //@unroll q<RM4
+    let a{q} = load_a4(a_base, ar{q}, k);
+    //@end
+    //@unroll q<RM4 l<4 v<RN4
+    acc{q}_{l}_{v} += a{q}[{l}] * b{v};
+    //@end
+  }
+  let out_base = z * p.M * p.N;
+  //@unroll q<RM4 l<4 v<RN4
+  store_row(out_base, r0 + {q}u * 4u + {l}u, c0 + {v}u * 4u, acc{q}_{l}_{v});
+  //@end
+}
