@@ -1,7 +1,7 @@
 // matmul.wgsl: out[z, m, n] = sum_k a[z, m, k] * b[z, k, n], batched, any strides.
 //
 // Bindings (group 0): a, b (read, strided: transposed views need no copy), out (read_write,
-// contiguous [batch, M, N]), p (uniform Params). Preamble: alias C (f32 | i32).
+// contiguous [batch, M, N] from out_offset), p (uniform Params). Preamble: alias C (f32 | i32).
 //
 // Tiling (override constants, set by the plan in src/kernels/matmul/webgpu.ts): a workgroup
 // of (TILE / 4) x (TILE / 4) invocations computes a TILE x TILE tile of out (TILE 64 or 32);
@@ -34,6 +34,7 @@ struct Params {
   a_col: u32,
   b_row: u32,
   b_col: u32,
+  out_offset: u32,
   batch_shape: Dims,
   a_batch_strides: Dims,
   b_batch_strides: Dims,
@@ -107,7 +108,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
   }
-  let out_base = z * p.M * p.N;
+  let out_base = p.out_offset + z * p.M * p.N;
   let r0 = row0 + lid.y * 4u;
   let c0 = col0 + lid.x * 4u;
   store_row(out_base, r0, c0, acc0);

@@ -3,7 +3,7 @@
 // (no workgroup memory, no barriers). Batched, any strides, as matmul.wgsl.
 //
 // Bindings (group 0): a, b (read, strided: transposed views need no copy), out (read_write,
-// contiguous [batch, M, N]), p (uniform Params, the same fields as matmul.wgsl's). The preamble
+// contiguous [batch, M, N] from out_offset), p (uniform Params, the same fields as matmul.wgsl's). The preamble
 // may add a4 and b4 (read: the same buffers as a and b, seen as vec4s) for the vector loads.
 // Preamble (src/kernels/matmul/webgpu.ts writes it per operand layout): alias C (f32 | i32);
 // const RM4, RN4 (the block, in vec4s); fn load_a4(base, r, k) -> vec4<C>, rows r..r+3 of a's
@@ -46,6 +46,7 @@ struct Params {
   a_col: u32,
   b_row: u32,
   b_col: u32,
+  out_offset: u32,
   batch_shape: Dims,
   a_batch_strides: Dims,
   b_batch_strides: Dims,
@@ -101,7 +102,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     acc{q}_{l}_{v} += a{q}[{l}] * b{v};
     //@end
   }
-  let out_base = z * p.M * p.N;
+  let out_base = p.out_offset + z * p.M * p.N;
   //@unroll q<RM4 l<4 v<RN4
   store_row(out_base, r0 + {q}u * 4u + {l}u, c0 + {v}u * 4u, acc{q}_{l}_{v});
   //@end

@@ -11,7 +11,9 @@
 //     cut into n_chunks chunks of chunk_len elements: workgroup q then reduces chunk
 //     q % n_chunks of row q / n_chunks into out[q], and the host reduces those partials again
 //     (llvmpipe silently stops an invocation's loops after 65535 iterations in all).
-//   reduce_thread: one invocation per output, a serial loop (many short rows).
+//   reduce_thread: one invocation per output, a serial loop (many short rows); with n_chunks > 1,
+//     one invocation per chunk of chunk_len <= 2048 elements, into partials as above (on a CPU
+//     adapter the cheaper way to share a long row out: no workgroup memory, no barriers).
 // Lib: shaders/lib/strided.wgsl (strided_offset; Dims, MAX_RANK).
 
 struct Params {
@@ -71,12 +73,15 @@ fn reduce_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
 
 @compute @workgroup_size(WG)
 fn reduce_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let o = gid.x + gid.y * nwg.x * WG;
-  if (o >= p.n_outer) { return; }
-  let base = outer_offset(o);
+  let q = gid.x + gid.y * nwg.x * WG;
+  if (q >= p.n_outer * p.n_chunks) { return; }
+  // Chunk q % n_chunks of row q / n_chunks (n_chunks 1: the whole row).
+  let base = outer_offset(q / p.n_chunks);
+  let begin = (q % p.n_chunks) * p.chunk_len;
+  let end = min(p.n_inner, begin + p.chunk_len);
   var acc = identity();
-  for (var r = 0u; r < p.n_inner; r++) {
+  for (var r = begin; r < end; r++) {
     acc = combine(acc, x[base + inner_offset(r)]);
   }
-  out[o] = acc;
+  out[q] = acc;
 }

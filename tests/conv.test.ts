@@ -267,13 +267,53 @@ describe.skipIf(NO_WEBGPU)('conv kernels on webgpu: strides, long reductions, em
     await expectClose(run('webgpu'), await run('cpu').to('webgpu'), 1e-5);
   });
 
-  it('conv1d runs as conv2d on views: one kernel, no copies', () => {
+  it('conv1d runs as conv2d on views: one kernel, no copies (implicit GEMM); im2col adds only its columns', () => {
     const x = wg.ones([2, 3, 10], { device: 'webgpu' });
     const w = wg.ones([4, 3, 3], { device: 'webgpu' });
-    const before = backend().dispatchCount;
-    const y = F.conv1d(x, w, null, { padding: 'same' });
-    expect(y.shape).toEqual([2, 4, 10]);
-    expect(backend().dispatchCount - before).toBe(1);
+    try {
+      wg.configureKernels({ conv: 'tiled' });
+      let before = backend().dispatchCount;
+      const y = F.conv1d(x, w, null, { padding: 'same' });
+      expect(y.shape).toEqual([2, 4, 10]);
+      expect(backend().dispatchCount - before).toBe(1);
+      wg.configureKernels({ conv: 'im2col' });
+      before = backend().dispatchCount;
+      F.conv1d(x, w, null, { padding: 'same' });
+      expect(wg.kernelVariants().conv.last).toBe('im2col');
+      expect(backend().dispatchCount - before).toBe(2); // im2col.wgsl, then one matmul
+    } finally {
+      wg.configureKernels({ conv: null });
+    }
+  });
+
+  it('the im2col layout in batches of images (a small scratch), and where it cannot run', async () => {
+    reseed(28);
+    const saved = { ...convTuning };
+    try {
+      wg.configureKernels({ conv: 'im2col' });
+      // One image's columns (plus the weight gradient's partials, 3 x 6 x 18 of them) fit, three
+      // do not: batches of 1 and 2 images.
+      for (const images of [1, 2]) {
+        Object.assign(convTuning, { im2colBytes: 4 * (images * 2 * 2 * 9 * 12 + 3 * 6 * 18) }); // OH x OW = 4 x 3
+        await compareWithCpu('webgpu', `im2col, ${images} image(s) a batch`, (x, w, b) => F.conv2d(x, w, b, { stride: 2, padding: 1, dilation: 2, groups: 2 }), { x: [3, 4, 9, 7], w: [6, 2, 3, 3], b: [6] }, 2e-5);
+        expect(wg.kernelVariants().conv.last).toBe('im2col');
+      }
+      // Not even one image fits: the plan's own layout runs, and says so.
+      Object.assign(convTuning, { im2colBytes: 16 });
+      await compareWithCpu('webgpu', 'im2col over budget', (x, w, b) => F.conv2d(x, w, b, { padding: 1 }), { x: [2, 3, 6, 5], w: [4, 3, 3, 3], b: [4] }, 2e-5);
+      expect(wg.kernelVariants().conv.last).not.toBe('im2col');
+      Object.assign(convTuning, saved);
+      // A weight whose (cin, kh, kw) do not merge into one matrix dimension (a permuted view).
+      const xv = wg.randn([2, 3, 6, 5], { device: 'webgpu' });
+      const wRaw = wg.randn([4, 3, 3, 3], { device: 'webgpu' });
+      const wv = wRaw.permute(0, 2, 1, 3);
+      const y = F.conv2d(xv, wv);
+      expect(wg.kernelVariants().conv.last).not.toBe('im2col');
+      await expectClose(await y.to('cpu'), F.conv2d(await xv.to('cpu'), await wv.to('cpu')), 2e-5);
+    } finally {
+      Object.assign(convTuning, saved);
+      wg.configureKernels({ conv: null });
+    }
   });
 
   // 600000 terms: walked by one tiled workgroup, the K loop alone would run 75000 times (8
@@ -311,7 +351,7 @@ describe.skipIf(NO_WEBGPU)('conv kernels on webgpu: strides, long reductions, em
     await compareWithCpu('webgpu', 'small dw', (x, w, b) => F.conv2d(x, w, b, { groups: 2, padding: 1 }), { x: [2, 4, 30, 30], w: [4, 2, 3, 3], b: [4] }, 2e-5);
   });
 
-  it.each(['tiled', 'kParallel', 'direct'] as const)('the %s layout computes every product (forced for all three kernels)', async (driver) => {
+  it.each(['tiled', 'kParallel', 'direct', 'im2col'] as const)('the %s layout computes every product (forced for all three kernels)', async (driver) => {
     reseed(27);
     const saved = { ...convTuning };
     try {

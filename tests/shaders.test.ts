@@ -28,7 +28,10 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
     const all: DType[] = ['float32', 'int32', 'bool'];
     for (const d of numeric) {
       for (const op of Object.keys(UNARY) as (keyof typeof UNARY)[]) {
-        if (elementwiseTypes(UNARY[op].rule, d).compute === d) t(d)[op]();
+        if (elementwiseTypes(UNARY[op].rule, d).compute === d) {
+          t(d)[op](); // contiguous: unary_vec4.wgsl
+          t(d).T[op](); // strided: unary.wgsl
+        }
       }
       for (const op of Object.keys(BINARY) as (keyof typeof BINARY)[]) {
         t(d)[op](t(d)); // contiguous: binary_vec4.wgsl
@@ -82,12 +85,12 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
         const x = wg.ones([1, c, 3, 3], { device, requiresGrad: true });
         wg.F.conv2d(x, wg.ones([c, c, 1, 1], { device, requiresGrad: true })).sum().backward();
       };
-      conv(2); // tiled, 16 columns
-      conv(40); // tiled, 64 columns
-      for (const force of ['kParallel', 'direct'] as const) {
+      // Every layout forced (im2col.wgsl's entries and the matmul kernels under 'im2col'); tiled with 16 and 64 columns.
+      for (const force of wg.kernelVariants().conv.names) {
         wg.configureKernels({ conv: force });
         try {
           conv(2);
+          if (force === 'tiled') conv(40);
         } finally {
           wg.configureKernels({ conv: null });
         }

@@ -7,6 +7,7 @@ import * as wg from '../src/index.js';
 import { NO_WEBGPU, expectClose, useDevices } from './helpers.js';
 import { isCpuAdapter, type AdapterReport } from '../src/kernels/webgpu/device.js';
 import type { WebGPUBackend } from '../src/kernels/webgpu/index.js';
+import { SPLIT_K } from '../src/kernels/matmul/webgpu.js';
 
 useDevices();
 afterEach(() => {
@@ -16,19 +17,19 @@ afterEach(() => {
 describe('configureKernels', () => {
   it('refuses unknown families and names, with the accepted ones', () => {
     expect(() => wg.configureKernels({ convv: 'tiled' } as never)).toThrow("configureKernels: unknown option 'convv' (did you mean 'conv'?); accepted options: matmul, conv, reduce");
-    expect(() => wg.configureKernels({ conv: 'tiles' as never })).toThrow("configureKernels: conv must be one of 'tiled', 'kParallel', 'direct', got 'tiles' (did you mean 'tiled'?)");
+    expect(() => wg.configureKernels({ conv: 'tiles' as never })).toThrow("configureKernels: conv must be one of 'tiled', 'kParallel', 'direct', 'im2col', got 'tiles' (did you mean 'tiled'?)");
   });
   it('returns the choices in force, and null frees one', () => {
     expect(wg.configureKernels({ conv: 'direct' })).toEqual({ conv: 'direct' });
     expect(wg.kernelVariants().conv.forced).toBe('direct');
     expect(wg.configureKernels({ conv: null })).toEqual({});
-    expect(wg.kernelVariants().conv.names).toEqual(['tiled', 'kParallel', 'direct']);
+    expect(wg.kernelVariants().conv.names).toEqual(['tiled', 'kParallel', 'direct', 'im2col']);
   });
 });
 
 // webgpu only (the kernel variants are webgpu layouts): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('forced variants on webgpu', () => {
-  it.each(['tiled', 'kParallel', 'direct'] as const)('conv %s runs when forced and matches cpu', async (name) => {
+  it.each(['tiled', 'kParallel', 'direct', 'im2col'] as const)('conv %s runs when forced and matches cpu', async (name) => {
     const x = wg.randn([2, 3, 9, 7], { device: 'cpu' });
     const w = wg.randn([5, 3, 3, 3], { device: 'cpu' });
     const ref = wg.F.conv2d(x, w, null, { padding: 1 });
@@ -75,6 +76,29 @@ describe.skipIf(NO_WEBGPU)('matmul variants on webgpu', () => {
     }
   });
 
+  it.each(wg.kernelVariants().matmul.names)('%s splits a long K over a small output into partial sums, as cpu sums it', async (name) => {
+    wg.configureKernels({ matmul: name });
+    const backend = wg.getBackend('webgpu') as WebGPUBackend;
+    const a = wg.randn([2, 6, 5000], { device: 'cpu' });
+    const b = wg.randn([2, 5000, 7], { device: 'cpu' });
+    const [ag, bg] = [await a.to('webgpu'), await b.to('webgpu')];
+    const saved = { ...SPLIT_K };
+    try {
+      let before = backend.dispatchCount;
+      const split = ag.matmul(bg); // 2 x 6 x 7 outputs: chunks of 5000 / 128 -> 40 -> 44 terms, a tail, the reduction
+      const splitDispatches = backend.dispatchCount - before;
+      Object.assign(SPLIT_K, { minBlocks: 0 });
+      before = backend.dispatchCount;
+      const plain = ag.matmul(bg); // three slabs of 2048, one after another
+      expect(backend.dispatchCount - before).toBe(3);
+      expect(splitDispatches).toBeGreaterThan(2);
+      await expectClose(await split.to('cpu'), a.matmul(b), 2e-5);
+      await expectClose(await plain.to('cpu'), a.matmul(b), 2e-5);
+    } finally {
+      Object.assign(SPLIT_K, saved);
+    }
+  });
+
   it.each(wg.kernelVariants().matmul.names)('%s: views at odd offsets, b transposed, broadcast batches', async (name) => {
     wg.configureKernels({ matmul: name });
     const x = wg.randn([3, 41, 24], { device: 'cpu' });
@@ -94,7 +118,7 @@ describe.skipIf(NO_WEBGPU)('matmul variants on webgpu', () => {
 
 // webgpu only (the kernel variants are webgpu layouts): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('reduction variants on webgpu', () => {
-  it.each(['rowPerWorkgroup', 'rowPerInvocation', 'chunked'] as const)('%s gives cpu\'s sums, maxima and argmax', async (name) => {
+  it.each(['rowPerWorkgroup', 'rowPerInvocation', 'chunked', 'invocationChunks'] as const)('%s gives cpu\'s sums, maxima and argmax', async (name) => {
     wg.configureKernels({ reduce: name });
     for (const [rows, len] of [[70, 3], [5, 301], [2, 1999]] as const) {
       const x = wg.randn([rows, len], { device: 'cpu' });
@@ -104,6 +128,13 @@ describe.skipIf(NO_WEBGPU)('reduction variants on webgpu', () => {
       await expectClose(await xg.amax(1).to('cpu'), x.amax(1), 0);
       expect(Array.from(await xg.argmax(1).data())).toEqual(Array.from(await x.argmax(1).data()));
     }
+  });
+
+  it('invocationChunks cuts a long row into chunks one invocation may walk, summed again', async () => {
+    wg.configureKernels({ reduce: 'invocationChunks' });
+    const x = wg.randn([1, 70001], { device: 'cpu' });
+    await expectClose(await (await x.to('webgpu')).sum(1).to('cpu'), x.sum(1), 1e-5);
+    expect(wg.kernelVariants().reduce.last).toBe('invocationChunks');
   });
 
   it('rowPerInvocation falls back to a workgroup per row where one invocation may not walk a row', async () => {

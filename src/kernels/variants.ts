@@ -18,16 +18,22 @@ export const KERNEL_VARIANTS = {
    * global memory (shaders/matmul_blocked.wgsl, for CPU adapters).
    */
   matmul: ['tile64x64', 'tile32x32', 'block16x16', 'block8x16', 'block8x8'],
-  /** webgpu implicit-GEMM drivers of conv2d and its gradients (shaders/conv2d.wgsl's DRIVER). */
-  conv: ['tiled', 'kParallel', 'direct'],
+  /**
+   * webgpu layouts of conv2d and its gradients: the implicit-GEMM drivers of shaders/conv2d.wgsl
+   * (its DRIVER), or im2col, column matrices (shaders/im2col.wgsl) multiplied by the matmul
+   * kernels (for CPU adapters; where the operands' views cannot be multiplied as matrices, or
+   * one image's columns exceed its scratch, the plan's own choice runs).
+   */
+  conv: ['tiled', 'kParallel', 'direct', 'im2col'],
   /**
    * webgpu reductions: a workgroup per output row, an invocation per output row (only for rows
    * one invocation may walk: REDUCE_STEPS elements, llvmpipe's loop cap), or rows split in
    * chunks over workgroups, then the partials reduced (always, for rows too long for one
-   * workgroup). Where a forced variant cannot run a shape, the plan's own choice runs;
+   * workgroup), or invocationChunks: rows cut into chunks one invocation walks (REDUCE_STEPS at
+   * most), a serial sum each, then the partials reduced (the plan's choice on CPU adapters). Where a forced variant cannot run a shape, the plan's own choice runs;
    * `kernelVariants().reduce.last` says which ran.
    */
-  reduce: ['rowPerWorkgroup', 'rowPerInvocation', 'chunked'],
+  reduce: ['rowPerWorkgroup', 'rowPerInvocation', 'chunked', 'invocationChunks'],
 } as const;
 
 export type VariantFamily = keyof typeof KERNEL_VARIANTS;

@@ -1,7 +1,10 @@
 /**
- * WebGPU binder for 2-D convolution: the three implicit-GEMM kernels of shaders/conv2d.wgsl
- * (see its header for the scheme). This module picks a layout per product, splits long reductions
- * and lays out the grid; every operand is read through its strides (no copies).
+ * WebGPU binder for 2-D convolution, in two schemes. The three implicit-GEMM kernels of
+ * shaders/conv2d.wgsl (see its header) read every operand through its strides, with no copies;
+ * this module picks their layout per product, splits long reductions and lays out the grid.
+ * The im2col layout instead writes column matrices (shaders/im2col.wgsl) and multiplies them
+ * with the matmul family's kernels (on a CPU adapter its register-blocked ones), a batch of
+ * images at a time within a scratch budget: see runIm2col.
  */
 import type { Conv2dParams, View } from '../backend.js';
 import type { KernelSource } from '../webgpu/pipelines.js';
@@ -9,7 +12,10 @@ import type { WebGPUContext } from '../webgpu/context.js';
 import type { Storage } from '../../core/storage.js';
 import { numel } from '../../core/shape.js';
 import { buf } from '../webgpu/util.js';
+import { isCpuAdapter } from '../webgpu/device.js';
+import { coalesce, contiguousStrides } from '../../core/shape.js';
 import conv2dSrc from '../../../shaders/conv2d.wgsl';
+import im2colSrc from '../../../shaders/im2col.wgsl';
 import type { ConvKernels } from './types.js';
 import { forcedVariant, noteVariant, type VariantName } from '../variants.js';
 import { convClass, tunedVariant, type ConvMode } from '../tuning.js';
@@ -17,8 +23,9 @@ import { convClass, tunedVariant, type ConvMode } from '../tuning.js';
 export type { Conv2dParams };
 
 export const SHADER: KernelSource = { file: 'conv2d.wgsl', source: conv2dSrc };
+const IM2COL: KernelSource = { file: 'im2col.wgsl', source: im2colSrc };
 /** This family's shaders, by name. */
-export const SHADERS = { conv2d: SHADER } as const;
+export const SHADERS = { conv2d: SHADER, im2col: IM2COL } as const;
 
 /**
  * @internal Limits of the binder (tests change them to reach every path; the driver itself is
@@ -40,6 +47,8 @@ export const SHADERS = { conv2d: SHADER } as const;
  *   many times the 4 x 4 blocks of K-parallel workgroups) with at least kParallelMinK terms
  *   use K-parallel workgroups: the weight gradients of early layers and of depthwise
  *   convolutions, a 1x1 output.
+ * - im2colBytes: the im2col layout's scratch (column matrices, and the weight gradient's copy
+ *   of dy) for one batch of images; a product whose single image needs more takes another layout.
  */
 export const convTuning = {
   kSlab: 4096,
@@ -49,6 +58,7 @@ export const convTuning = {
   kParallelWaste: 4,
   kParallelMinK: 2048,
   directMaxN: 4,
+  im2colBytes: 64 * 2 ** 20,
 };
 
 type Mode = 'forward' | 'backward_input' | 'backward_weight';
@@ -79,7 +89,7 @@ interface Plan {
   minChunk: number;
 }
 
-const DRIVERS = { tiled: 0, kParallel: 1, direct: 2 } as const;
+const DRIVERS = { tiled: 0, kParallel: 1, direct: 2, im2col: -1 } as const;
 
 const MODES: Record<Mode, ConvMode> = { forward: 'forward', backward_input: 'backwardInput', backward_weight: 'backwardWeight' };
 
@@ -106,9 +116,13 @@ function plan(be: WebGPUContext, g: Gemm): Plan {
   // Tiles: 64 x 64, or 256 x 16 for narrow products (grouped convolutions).
   const tn = g.n <= 32 ? 16 : 64;
   const tiled: Plan = { driver: 'tiled', tm: 4096 / tn, tn, maxChunk: kSlab, minChunk };
-  if (force) return { direct, kParallel, tiled }[force];
-  const chosen = tuned && { direct, kParallel, tiled }[tuned];
+  const im2col: Plan = { driver: 'im2col', tm: 0, tn: 0, maxChunk: 0, minChunk: 0 };
+  const wanted = force ?? tuned;
+  if (wanted === 'im2col' && im2colBatch(be, g) > 0) return im2col;
+  if (force && force !== 'im2col') return { direct, kParallel, tiled }[force];
+  const chosen = tuned && tuned !== 'im2col' && { direct, kParallel, tiled }[tuned];
   if (chosen && Math.ceil(g.n / chosen.tn) <= maxZ) return chosen;
+  if (!force && !tuned && isCpuAdapter(be.adapter) && im2colBatch(be, g) > 0) return im2col;
   // A few columns (depthwise, single-channel input gradients): one column per invocation.
   if (g.n <= convTuning.directMaxN && g.m >= 256) return direct;
   const padded = (pl: Plan) => Math.ceil(g.m / pl.tm) * pl.tm * Math.ceil(g.n / pl.tn) * pl.tn;
@@ -168,6 +182,10 @@ function run(be: WebGPUContext, g: Gemm): void {
   }
   const pl = plan(be, g);
   noteVariant('conv', pl.driver);
+  if (pl.driver === 'im2col') {
+    runIm2col(be, g);
+    return;
+  }
   const outGroups = Math.ceil(g.m / pl.tm) * Math.ceil(g.n / pl.tn) * g.p.groups;
   const needed = Math.ceil(K / pl.maxChunk);
   const wanted = Math.min(Math.ceil(convTuning.targetGroups / outGroups), Math.floor(K / pl.minChunk));
@@ -193,6 +211,124 @@ function run(be: WebGPUContext, g: Gemm): void {
   const whole: View = { storage: g.out.storage, dtype: 'float32', shape: [size], strides: [1], offset: 0 };
   be.reduce.reduce('sum', { storage: part, dtype: 'float32', shape: [size, splits], strides: [1, size], offset: 0 }, 1, whole);
   part.free();
+}
+
+// ---- the im2col layout --------------------------------------------------------------------------
+
+/** A float32 view (conv2d is float32 on webgpu), built field by field: tensors' fields are getters, which a spread would drop. */
+const view = (storage: Storage, shape: number[], strides: number[], offset = 0): View => ({ storage, dtype: 'float32', shape, strides, offset });
+
+/** The single stride of `shape` seen through `strides` as one dimension, or undefined where they do not merge. */
+function mergedStride(shape: readonly number[], strides: readonly number[]): number | undefined {
+  const c = coalesce(shape, [strides]);
+  if (c.shape.length === 0) return 1;
+  return c.shape.length === 1 ? c.strides[0]![0] : undefined;
+}
+
+/**
+ * Images per batch of the im2col layout for this product (its scratch within im2colBytes), or
+ * 0 where the layout cannot run it: w's (cin_g, KH, KW) or dy's (OH, OW) do not merge into one
+ * matrix dimension, one image's scratch is over budget, or a row is too long for one
+ * invocation's loop.
+ */
+function im2colBatch(be: WebGPUContext, g: Gemm): number {
+  const [N, Cin, , ] = g.x as [number, number, number, number];
+  const [Cout, OH, OW] = g.y as [number, number, number];
+  const [KH, KW] = g.k as [number, number];
+  const cinG = Cin / g.p.groups;
+  // One invocation's loop (im2col.wgsl): OW columns, Kg taps (plus their row loops), KH x KW taps; llvmpipe stops at 65535.
+  if (OW >= 65535 || cinG * KH * KW + cinG * (KH + 1) >= 65535) return 0;
+  const w = g.mode === 'backward_weight' ? undefined : g.b;
+  if (w && mergedStride([cinG, KH, KW], w.strides.slice(1)) === undefined) return 0;
+  if (g.mode !== 'forward' && mergedStride([OH, OW], g.a.strides.slice(2)) === undefined) return 0;
+  const Kg = cinG * KH * KW;
+  const perImage = 4 * g.p.groups * Kg * OH * OW;
+  const budget = Math.min(convTuning.im2colBytes, be.device.limits.maxStorageBufferBindingSize);
+  // The weight gradient also keeps every image's Cout x Kg partial sums.
+  const partials = g.mode === 'backward_weight' ? 4 * N * Cout * Kg : 0;
+  return perImage + partials > budget ? 0 : Math.min(N, Math.floor((budget - partials) / perImage));
+}
+
+function im2colDispatch(be: WebGPUContext, entry: 'im2col' | 'im2col_kg' | 'col2im', g: Gemm, src: View, out: Storage, outOffset: number, n0: number, nc: number): void {
+  const [, Cin, H, W] = g.x as [number, number, number, number];
+  const [, OH, OW] = g.y as [number, number, number];
+  const [KH, KW] = g.k as [number, number];
+  const { stride, padding, dilation, groups } = g.p;
+  // Invocations: a row of OW columns each (im2col), an output pixel's Kg taps (im2col_kg), a dx element (col2im).
+  const n = entry === 'im2col' ? nc * Cin * KH * KW * OH : entry === 'im2col_kg' ? groups * nc * OH * OW : nc * Cin * H * W;
+  be.dispatch(
+    { shader: IM2COL, entry, preamble: '', variant: '' },
+    { x: buf(src), out: out.handle as GPUBuffer },
+    {
+      n, c_in: Cin, in_h: H, in_w: W, groups, cin_g: Cin / groups, k_h: KH, k_w: KW, out_h: OH, out_w: OW,
+      stride_h: stride[0], stride_w: stride[1], pad_h: padding[0], pad_w: padding[1], dil_h: dilation[0], dil_w: dilation[1],
+      x_offset: src.offset, out_offset: outOffset, n_base: n0, batch: nc,
+      x_strides: entry === 'col2im' ? [0, 0, 0, 0] : src.strides,
+    },
+    be.grid(Math.ceil(n / be.wg)),
+  );
+}
+
+/**
+ * A product in the im2col layout (see shaders/im2col.wgsl for the three matrix forms), a batch
+ * of nc images at a time: forward and the input gradient write their images' part of y or dx
+ * per batch; the weight gradient writes each image's partial dw, then sums them (a reduction).
+ */
+function runIm2col(be: WebGPUContext, g: Gemm): void {
+  const [N, Cin, H, W] = g.x as [number, number, number, number];
+  const [Cout, OH, OW] = g.y as [number, number, number];
+  const [KH, KW] = g.k as [number, number];
+  const G = g.p.groups;
+  const [cinG, coutG, P] = [Cin / G, Cout / G, OH * OW];
+  const Kg = cinG * KH * KW;
+  const nc = im2colBatch(be, g);
+  const batches = Math.ceil(N / nc);
+  const cols = be.allocate('float32', nc * G * Kg * P);
+  try {
+    if (g.mode === 'forward' || g.mode === 'backward_input') {
+      const w = g.b;
+      const ws = mergedStride([cinG, KH, KW], w.strides.slice(1))!;
+      const s0 = w.strides[0]!;
+      for (let n0 = 0; n0 < N; n0 += nc) {
+        const m = Math.min(nc, N - n0);
+        const colsView = view(cols, [m, G, Kg, P], [G * Kg * P, Kg * P, P, 1]);
+        if (g.mode === 'forward') {
+          im2colDispatch(be, 'im2col', g, g.a, cols, 0, n0, m);
+          const wv = view(w.storage, [m, G, coutG, Kg], [0, coutG * s0, s0, ws], w.offset);
+          const yv = view(g.out.storage, [m, G, coutG, P], contiguousStrides([m, G, coutG, P]), n0 * Cout * P);
+          be.matmul.matmul(wv, colsView, yv);
+        } else {
+          const dy = g.a;
+          const q = mergedStride([OH, OW], dy.strides.slice(2))!;
+          const wt = view(w.storage, [m, G, Kg, coutG], [0, coutG * s0, ws, s0], w.offset);
+          const dyv = view(dy.storage, [m, G, coutG, P], [dy.strides[0]!, coutG * dy.strides[1]!, dy.strides[1]!, q], dy.offset + n0 * dy.strides[0]!);
+          be.matmul.matmul(wt, dyv, colsView);
+          im2colDispatch(be, 'col2im', g, colsView, g.out.storage, n0 * Cin * H * W, n0, m);
+        }
+      }
+      return;
+    }
+    // The weight gradient: per image and group dy[n, g] @ cols[n, g] (cols laid out [g, n, q, kg])
+    // into partials[n] for every image, then their sum over n into dw.
+    const dy = g.a;
+    const size = Cout * Kg;
+    const q = mergedStride([OH, OW], dy.strides.slice(2))!;
+    const part = be.allocate('float32', N * size);
+    try {
+      for (let n0 = 0; n0 < N; n0 += nc) {
+        const m = Math.min(nc, N - n0);
+        im2colDispatch(be, 'im2col_kg', g, g.b, cols, 0, n0, m);
+        const dyv = view(dy.storage, [m, G, coutG, P], [dy.strides[0]!, coutG * dy.strides[1]!, dy.strides[1]!, q], dy.offset + n0 * dy.strides[0]!);
+        const colsT = view(cols, [m, G, P, Kg], [P * Kg, m * P * Kg, Kg, 1]);
+        be.matmul.matmul(dyv, colsT, view(part, [m, G, coutG, Kg], contiguousStrides([m, G, coutG, Kg]), n0 * size));
+      }
+      be.reduce.reduce('sum', view(part, [size, N], [1, size]), 1, view(g.out.storage, [size], [1]));
+    } finally {
+      part.free();
+    }
+  } finally {
+    cols.free();
+  }
 }
 
 function shapes(x: View, w: View, y: View): Pick<Gemm, 'x' | 'y' | 'k'> {

@@ -11,6 +11,7 @@ import { STRIDED_LIB, buf, mathLib, wgslType } from '../webgpu/util.js';
 import { ALL_UNARY, BINARY, type BinaryOp, type UnaryOp } from '../ops.js';
 import type { ElementwiseKernels } from './types.js';
 import unarySrc from '../../../shaders/unary.wgsl';
+import unaryVec4Src from '../../../shaders/unary_vec4.wgsl';
 import binarySrc from '../../../shaders/binary.wgsl';
 import binaryVec4Src from '../../../shaders/binary_vec4.wgsl';
 import whereSrc from '../../../shaders/where.wgsl';
@@ -18,6 +19,7 @@ import whereSrc from '../../../shaders/where.wgsl';
 /** This family's shaders, by name. */
 export const SHADERS = {
   unary: { file: 'unary.wgsl', source: unarySrc, lib: STRIDED_LIB },
+  unaryVec4: { file: 'unary_vec4.wgsl', source: unaryVec4Src },
   binary: { file: 'binary.wgsl', source: binarySrc, lib: STRIDED_LIB },
   binaryVec4: { file: 'binary_vec4.wgsl', source: binaryVec4Src },
   where: { file: 'where.wgsl', source: whereSrc, lib: STRIDED_LIB },
@@ -30,8 +32,20 @@ export function unary(b: WebGPUContext, op: UnaryOp, x: View, out: View, params:
   const c = wgslType(x.dtype);
   const so = wgslType(out.dtype);
   const s = b.strided(op, out.shape, [x, out]);
+  const preamble = () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(x: C) -> SO { return SO(${ALL_UNARY[op].wgsl}); }\n`;
+  // Contiguous from a 4-aligned offset: four elements per invocation.
+  if (s.rank <= 1 && (s.rank === 0 || s.strides[0]![0] === 1) && x.offset % 4 === 0) {
+    const n4 = Math.ceil(n / 4);
+    b.dispatch(
+      { shader: SHADERS.unaryVec4, entry: 'main', variant: `${op}|${c}|${so}`, preamble },
+      { x: buf(x), out: buf(out) },
+      { n4, x_offset: x.offset, a0: params[0] ?? 0, a1: params[1] ?? 0 },
+      b.grid(Math.ceil(n4 / b.wg)),
+    );
+    return;
+  }
   b.dispatch(
-    { shader: SHADERS.unary, entry: 'main', variant: `${op}|${c}|${so}`, preamble: () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(x: C) -> SO { return SO(${ALL_UNARY[op].wgsl}); }\n` },
+    { shader: SHADERS.unary, entry: 'main', variant: `${op}|${c}|${so}`, preamble },
     { x: buf(x), out: buf(out) },
     { n, rank: s.rank, x_offset: x.offset, a0: params[0] ?? 0, a1: params[1] ?? 0, shape: s.shape, x_strides: s.strides[0]! },
     b.grid(Math.ceil(n / b.wg)),

@@ -15,7 +15,7 @@
  *   1024, docs/benchmarks.md).
  */
 import type { View } from '../../core/view.js';
-import { coalesce, fmtShape, numel } from '../../core/shape.js';
+import { coalesce, fmtShape, isContiguous, numel } from '../../core/shape.js';
 import type { WebGPUContext } from '../webgpu/context.js';
 import type { KernelSource, KernelSpec } from '../webgpu/pipelines.js';
 import { MAX_RANK, STRIDED_LIB, buf, pad, unrollTemplate, wgslType } from '../webgpu/util.js';
@@ -39,6 +39,13 @@ export const SHADERS = {
  * inner loops if they are not unrolled), one dispatch each, accumulated into out.
  */
 const MATMUL_K_SLAB = 2048;
+
+/**
+ * @internal Split K (see matmul): taken when the output has fewer than minBlocks register
+ * blocks (4 x 4 ones for the tiled kernels), in chunks of at least minChunk terms, with partial
+ * sums of at most maxBytes. Mutable for tests.
+ */
+export const SPLIT_K = { minBlocks: 128, minChunk: 256, maxBytes: 16 * 2 ** 20 };
 
 /** A named layout: a tiling of matmul.wgsl, or a block of matmul_blocked.wgsl. */
 export type MatmulPlan =
@@ -125,12 +132,14 @@ const aligned = (...xs: readonly number[]): boolean => xs.every((x) => x % 4 ===
 export function plan(b: WebGPUContext, M: number, N: number, K: number, batches: number): MatmulPlan {
   const forced = forcedVariant('matmul') ?? tunedVariant(b.adapter, 'matmul', matmulClass(M, N, K, batches), () => ({ m: M, n: N, k: K, batch: batches }));
   if (forced) return PLANS[forced];
-  if (isCpuAdapter(b.adapter)) return M >= 64 && N >= 64 ? PLANS.block16x16 : PLANS.block8x8;
+  // On a CPU adapter, 16 x 16 blocks wherever both sides have one and there are a few dozen blocks to share out.
+  if (isCpuAdapter(b.adapter)) return Math.min(M, N) >= 16 && M * N >= 4096 ? PLANS.block16x16 : PLANS.block8x8;
   return M <= 32 || N <= 32 ? PLANS.tile32x32 : PLANS.tile64x64;
 }
 
 export function matmul(b: WebGPUContext, a: View, bm: View, out: View): void {
-  b.checkOut('matmul', out);
+  // out: contiguous, at any offset (conv2d's im2col layout writes a batch of images at a time into y).
+  if (!isContiguous(out.shape, out.strides)) throw new Error(`webgpu matmul: the output must be contiguous (got strides ${fmtShape(out.strides)})`);
   const r = out.shape.length;
   const M = out.shape[r - 2]!;
   const N = out.shape[r - 1]!;
@@ -166,22 +175,47 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View): void {
     if (loads.bVec) resources.b4 = resources.b!;
     grid = [Math.ceil(N / (cols * pl.wx)), Math.ceil(M / (rows * pl.wy))];
   }
-  // K in slabs of MATMUL_K_SLAB (see there), each added into out; K = 0 still writes zeros.
-  for (let k0 = 0; k0 === 0 || k0 < K; k0 += MATMUL_K_SLAB) {
-    for (let z0 = 0; z0 < batches; z0 += maxPerDim) {
-      b.dispatch(
-        spec,
-        resources,
-        {
-          M, N, K: Math.min(MATMUL_K_SLAB, K - k0), batch_rank: cb.shape.length, z_base: z0, accumulate: k0 > 0 ? 1 : 0,
-          a_offset: a.offset + k0 * aCol, b_offset: bm.offset + k0 * bRow,
-          a_row: aRow, a_col: aCol, b_row: bRow, b_col: bCol,
-          batch_shape: pad(cb.shape), a_batch_strides: pad(cb.strides[0]!), b_batch_strides: pad(cb.strides[1]!),
-        },
-        [grid[0], grid[1], Math.min(maxPerDim, batches - z0)],
-      );
+  /** Dispatches the product of K range [k0, k0 + kLen) into `target` from outOffset, over the batch dims given. */
+  const pass = (k0: number, kLen: number, accumulate: boolean, target: GPUBuffer, outOffset: number, shape: readonly number[], aStrides: readonly number[], bStrides: readonly number[]) => {
+    const zTotal = numel(shape);
+    // K in slabs of MATMUL_K_SLAB (see there), each added into out; K = 0 still writes zeros.
+    for (let s0 = 0; s0 === 0 || s0 < kLen; s0 += MATMUL_K_SLAB) {
+      for (let z0 = 0; z0 < zTotal; z0 += maxPerDim) {
+        b.dispatch(
+          spec,
+          { ...resources, out: target },
+          {
+            M, N, K: Math.min(MATMUL_K_SLAB, kLen - s0), batch_rank: shape.length, z_base: z0, accumulate: accumulate || s0 > 0 ? 1 : 0,
+            a_offset: a.offset + (k0 + s0) * aCol, b_offset: bm.offset + (k0 + s0) * bRow,
+            a_row: aRow, a_col: aCol, b_row: bRow, b_col: bCol, out_offset: outOffset,
+            batch_shape: pad(shape), a_batch_strides: pad(aStrides), b_batch_strides: pad(bStrides),
+          },
+          [grid[0], grid[1], Math.min(maxPerDim, zTotal - z0)],
+        );
+      }
     }
+  };
+  // Split K: a small output over a long K (a convolution's weight gradient: 16 x 9 outputs over
+  // 50k terms) would leave all but a few invocations idle. Its K range is cut into chunks that
+  // run side by side, as an extra batch dim, into partial sums (a ragged tail is added into the
+  // first), which a reduction adds up.
+  const blocks = pl.kind === 'blocked' ? Math.ceil(M / pl.rows) * Math.ceil(N / pl.cols) * batches : Math.ceil(M / 4) * Math.ceil(N / 4) * batches;
+  const splits = out.offset !== 0 || cb.shape.length >= MAX_RANK || blocks >= SPLIT_K.minBlocks ? 1
+    : Math.min(Math.ceil(SPLIT_K.minBlocks / blocks), Math.floor(K / SPLIT_K.minChunk), Math.floor(SPLIT_K.maxBytes / (4 * batches * M * N)));
+  if (splits < 2) {
+    pass(0, K, false, resources.out!, out.offset, cb.shape, cb.strides[0]!, cb.strides[1]!);
+    return;
   }
+  // Chunks a multiple of 4 (the vector loads' alignment), one slab at most.
+  const chunk = Math.min(MATMUL_K_SLAB, Math.ceil(K / splits / 4) * 4);
+  const whole = Math.floor(K / chunk);
+  const size = batches * M * N;
+  const part = b.allocate(out.dtype, whole * size);
+  const target = part.handle as GPUBuffer;
+  pass(0, chunk, false, target, 0, [whole, ...cb.shape], [chunk * aCol, ...cb.strides[0]!], [chunk * bRow, ...cb.strides[1]!]);
+  if (whole * chunk < K) pass(whole * chunk, K - whole * chunk, true, target, 0, cb.shape, cb.strides[0]!, cb.strides[1]!);
+  b.reduce.reduce('sum', { storage: part, dtype: out.dtype, shape: [size, whole], strides: [1, size], offset: 0 }, 1, { storage: out.storage, dtype: out.dtype, shape: [size], strides: [1], offset: 0 });
+  part.free();
 }
 
 /** The family's table on a webgpu backend. */

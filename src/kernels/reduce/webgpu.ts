@@ -12,6 +12,7 @@ import type { KernelSource, KernelSpec } from '../webgpu/pipelines.js';
 import { MAX_RANK, STRIDED_LIB, buf, mathLib, pad, wgslType } from '../webgpu/util.js';
 import { forcedVariant, noteVariant } from '../variants.js';
 import { reduceClass, tunedVariant } from '../tuning.js';
+import { isCpuAdapter } from '../webgpu/device.js';
 import type { ReduceOp } from '../ops.js';
 import type { ReduceKernels } from './types.js';
 import reduceSrc from '../../../shaders/reduce.wgsl';
@@ -32,6 +33,9 @@ export const SHADERS = {
 const REDUCE_STEPS = 2048;
 const REDUCE_MIN_GROUPS = 64;
 const REDUCE_MIN_CHUNK = 8192;
+/** invocationChunks: at least this many invocations share a reduction, in chunks of at least REDUCE_MIN_THREAD_CHUNK. */
+const REDUCE_MIN_INVOCATIONS = 256;
+const REDUCE_MIN_THREAD_CHUNK = 256;
 
 export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: number, out: View): void {
   b.checkOut(op, out);
@@ -61,7 +65,14 @@ export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: numb
   // more workgroups; 'rowPerInvocation' applies where one invocation may walk a whole row. A
   // forced variant wins, then the autotuner's choice for the shape class (kernels/tuning.ts).
   const forced = forcedVariant('reduce') ?? tunedVariant(b.adapter, 'reduce', reduceClass(nOuter, nInner), () => ({ rows: nOuter, len: nInner }));
-  const nChunks = Math.max(1, Math.ceil(nInner / (b.wg * REDUCE_STEPS)), spread, forced === 'chunked' && nInner > 2 ? 2 : 1); // (the partials' own reduction, 2 long, is not split again)
+  // invocationChunks (forced, tuned, or the plan's choice on a CPU adapter, where workgroup
+  // barriers cost more than the sums): chunks of at most REDUCE_STEPS, one invocation each, and
+  // enough of them for REDUCE_MIN_INVOCATIONS to share the work (chunks of REDUCE_MIN_THREAD_CHUNK at least).
+  const threadChunks = forced === 'invocationChunks' || (!forced && isCpuAdapter(b.adapter) && op !== 'argmax' && op !== 'argmin');
+  const threadSpread = nOuter < REDUCE_MIN_INVOCATIONS ? Math.min(Math.ceil(REDUCE_MIN_INVOCATIONS / nOuter), Math.floor(nInner / REDUCE_MIN_THREAD_CHUNK)) : 1;
+  const nChunks = threadChunks
+    ? Math.max(1, Math.ceil(nInner / REDUCE_STEPS), threadSpread, forced === 'invocationChunks' && nInner > 2 ? 2 : 1)
+    : Math.max(1, Math.ceil(nInner / (b.wg * REDUCE_STEPS)), spread, forced === 'chunked' && nInner > 2 ? 2 : 1); // (the partials' own reduction, 2 long, is not split again)
   const chunkLen = Math.ceil(nInner / nChunks);
   const params = {
     n_outer: nOuter, n_inner: nInner, outer_rank: co.shape.length, inner_rank: ci.shape.length, x_offset: src.offset,
@@ -109,6 +120,16 @@ export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: numb
       b.gather(partials(idx, 'int32'), 1, { storage: best, dtype: 'int32', shape: [nOuter, 1], strides: [1, 1], offset: 0 }, { storage: out.storage, dtype: 'int32', shape: [nOuter, 1], strides: [1, 1], offset: 0 });
       for (const s of [idx, vals, best]) s.free();
     }
+  } else if (threadChunks) {
+    // An invocation per row, or per chunk of a row into partials, then a reduction of those.
+    noteVariant('reduce', nChunks === 1 ? 'rowPerInvocation' : 'invocationChunks');
+    const part = nChunks > 1 ? b.allocate(x.dtype, nOuter * nChunks) : undefined;
+    b.dispatch(reduceSpec(op, 'reduce_thread'), { x: buf(src), out: part ? (part.handle as GPUBuffer) : buf(out) }, params, b.grid(Math.ceil((nOuter * nChunks) / b.wg)));
+    if (part) {
+      reduce(b, op, partials(part, x.dtype), 1, out);
+      noteVariant('reduce', 'invocationChunks');
+      part.free();
+    }
   } else if (nChunks === 1) {
     // Long rows: a workgroup per output; short rows: an invocation per output.
     const perWorkgroup = forced === 'rowPerWorkgroup' || (forced === 'rowPerInvocation' ? nInner > REDUCE_STEPS : nInner > 64 || nOuter < 64);
@@ -124,7 +145,7 @@ export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: numb
     reduce(b, op, partials(part, x.dtype), 1, out);
     part.free();
   }
-  if (nChunks > 1) noteVariant('reduce', 'chunked'); // after the partials' own reduction noted its variant
+  if (nChunks > 1 && !threadChunks) noteVariant('reduce', 'chunked'); // after the partials' own reduction noted its variant
   temp?.free();
 }
 
