@@ -31,10 +31,10 @@ for (let i = 0; i < args.length; i++) {
 function cpuAdapter(a) {
   return a.isFallbackAdapter || /llvmpipe|swiftshader|lavapipe|software|warp/i.test(`${a.description} ${a.device} ${a.vendor} ${a.architecture}`);
 }
-// Measured (docs/wasm.md): this demo's default run took 18 s on wasm against 403 s on webgpu
-// (llvmpipe) on a 2-core AMD EPYC VM without a GPU, 2026-12-02; bench/RESULTS.md's CNN training
-// step, the same machine: 20.7x.
-const WASM_SPEEDUP = 'about 20 times';
+// Measured (docs/wasm.md): this demo's default run took 8.5 s on wasm against 40.7 s on webgpu
+// (llvmpipe, with the register-blocked kernels) on a 2-core AMD EPYC VM (AVX-512) without a GPU,
+// 2026-12-02; bench/RESULTS.md's CNN training step, the same machine: 9.3x.
+const WASM_SPEEDUP = 'about 5 times';
 const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
