@@ -59,6 +59,7 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
     for (const a of all) {
       for (const b of all) t(a).cast(b === a ? a : b);
       wg.where(t('bool'), t(a), t(a));
+      wg.where(t('bool').T, t(a).T, t(a).T); // strided: where.wgsl:main (contiguous: flat4)
       wg.full([2], a === 'bool' ? true : 1, { dtype: a, device });
       t(a).gather(0, wg.zeros([1, 2], { dtype: 'int32', device }));
     }

@@ -85,14 +85,16 @@ export function where(b: WebGPUContext, cond: View, a: View, bv: View, out: View
   const n = numel(out.shape);
   if (n === 0) return;
   const s = b.strided('where', out.shape, [cond, a, bv, out]);
+  // Rank <= 1 (contiguous or broadcast-scalar operands): four elements per invocation.
+  const flat = s.rank <= 1;
   b.dispatch(
-    { shader: SHADERS.where, entry: 'main', variant: out.dtype, preamble: () => `alias C = ${wgslType(out.dtype)};\n` },
+    { shader: SHADERS.where, entry: flat ? 'flat4' : 'main', variant: out.dtype, preamble: () => `alias C = ${wgslType(out.dtype)};\n` },
     { cond: buf(cond), a: buf(a), b: buf(bv), out: buf(out) },
     {
       n, rank: s.rank, c_offset: cond.offset, a_offset: a.offset, b_offset: bv.offset, shape: s.shape,
       c_strides: s.strides[0]!, a_strides: s.strides[1]!, b_strides: s.strides[2]!,
     },
-    b.grid(Math.ceil(n / b.wg)),
+    b.grid(Math.ceil(n / (flat ? 4 * b.wg : b.wg))),
   );
 }
 
