@@ -249,7 +249,8 @@ describe.skipIf(NO_WEBGPU)('tuneKernels on webgpu', () => {
     setTunerHooksForTesting({ time: fastest('direct'), beforeRun: (_f, v) => { if (v === 'direct') throw new Error('no such driver here'); } });
     const c = (await wg.tuneKernels({ shapes: { conv: SMALL.conv }, runs: 1 })).results[0]!;
     expect(c.rejected).toEqual({ direct: 'no such driver here' });
-    expect(['tiled', 'kParallel']).toContain(c.variant);
+    // Any other candidate may win on speed (which one depends on the machine's timing).
+    expect(KERNEL_VARIANTS.conv.filter((v) => v !== 'direct')).toContain(c.variant);
   });
 
   it('lists a variant the plan does not run on a shape as not applicable', async () => {
