@@ -27,10 +27,6 @@ for (let i = 0; i < args.length; i++) {
   if (i + 1 >= args.length) throw new Error(`train: ${args[i]} needs a value`);
   i++;
 }
-/** Whether a WebGPU adapter is a software one on the CPU (Mesa llvmpipe, SwiftShader, WARP). */
-function cpuAdapter(a) {
-  return a.isFallbackAdapter || /llvmpipe|swiftshader|lavapipe|software|warp/i.test(`${a.description} ${a.device} ${a.vendor} ${a.architecture}`);
-}
 // Measured (docs/wasm.md): this demo's default run took 8.5 s on wasm against 40.7 s on webgpu
 // (llvmpipe, with the register-blocked kernels) on a 2-core AMD EPYC VM (AVX-512) without a GPU,
 // 2026-12-02; bench/RESULTS.md's CNN training step, the same machine: 9.3x.
@@ -72,7 +68,7 @@ try {
 const info = wg.backendInfo();
 const where = info.webgpu ? ` (${info.webgpu.description || info.webgpu.device}, ${info.webgpu.source})` : info.wasm ? ` (WebAssembly SIMD, ${info.wasm.threads} thread${info.wasm.threads > 1 ? 's' : ''})` : '';
 console.log(`device: ${info.defaultDevice}${where}`);
-if (info.webgpu && cpuAdapter(info.webgpu)) {
+if (info.webgpu && wg.isCpuAdapter(info.webgpu)) { // a software adapter on the CPU (llvmpipe, SwiftShader, WARP)
   console.log(
     `NOTICE: this WebGPU adapter runs on the CPU (${info.webgpu.description || info.webgpu.device}). On such a machine the wasm backend ` +
       `ran this demo ${WASM_SPEEDUP} faster (docs/wasm.md); run: node examples/train.mjs --device wasm`,

@@ -13,7 +13,8 @@
 // accumulate != 0 adds the product into out instead of overwriting it: the host splits a long
 // K into slabs, one dispatch each (llvmpipe silently stops an invocation's loops after 65535
 // iterations in all, which a single K loop reaches near K = 58k).
-// Lib: shaders/lib/strided.wgsl (strided_offset2, for the batch dims; Dims, MAX_RANK).
+// Lib: shaders/lib/strided.wgsl (strided_offset2, for the batch dims; Dims, MAX_RANK), then
+// shaders/lib/matmul_io.wgsl (Params, the bindings, store_row).
 
 override TILE: u32 = 64u;
 override TILE_K: u32 = 32u;
@@ -21,49 +22,12 @@ override TILE_K: u32 = 32u;
 override LANES: u32 = 16u;
 const MAX_SLAB: u32 = 512u; // vec4s in a slab at TILE 64, TILE_K 32: the largest plan
 
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  batch_rank: u32,
-  a_offset: u32,
-  b_offset: u32,
-  z_base: u32,
-  accumulate: u32,
-  a_row: u32,
-  a_col: u32,
-  b_row: u32,
-  b_col: u32,
-  out_offset: u32,
-  batch_shape: Dims,
-  a_batch_strides: Dims,
-  b_batch_strides: Dims,
-}
-
-@group(0) @binding(0) var<storage, read> a: array<C>;
-@group(0) @binding(1) var<storage, read> b: array<C>;
-@group(0) @binding(2) var<storage, read_write> out: array<C>;
-@group(0) @binding(3) var<uniform> p: Params;
-
 // Slabs as vec4s: element (kk, m) of a's slab is tile_a[kk * (TILE / 4) + m / 4][m % 4]; likewise b's.
 // An invocation reads its 4 rows of a and 4 columns of b as one vec4 each, and updates its
 // 4 x 4 block as four vec4 multiply-adds, which vectorizes well (llvmpipe) and keeps the
 // inner loop free of nested loops (every loop iteration counts towards llvmpipe's cap).
 var<workgroup> tile_a: array<vec4<C>, MAX_SLAB>; // [TILE_K][TILE / 4]
 var<workgroup> tile_b: array<vec4<C>, MAX_SLAB>; // [TILE_K][TILE / 4]
-
-fn store(o: u32, v: C) {
-  if (p.accumulate != 0u) { out[o] = out[o] + v; } else { out[o] = v; }
-}
-
-fn store_row(out_base: u32, r: u32, c0: u32, v: vec4<C>) {
-  if (r >= p.M) { return; }
-  let o = out_base + r * p.N + c0;
-  if (c0 < p.N) { store(o, v.x); }
-  if (c0 + 1u < p.N) { store(o + 1u, v.y); }
-  if (c0 + 2u < p.N) { store(o + 2u, v.z); }
-  if (c0 + 3u < p.N) { store(o + 3u, v.w); }
-}
 
 @compute @workgroup_size(LANES, LANES, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,

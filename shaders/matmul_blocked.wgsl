@@ -28,47 +28,11 @@
 // `//@unroll` and `//@end` are written out by the host for every value of the counters named
 // there (`q<RM4` runs q = 0 .. RM4-1), with {q} replaced by the value (unrollTemplate in
 // src/kernels/webgpu/util.ts). Accumulator acc{q}_{l}_{v} holds row 4q+l, columns 4v..4v+3.
-// Lib: shaders/lib/strided.wgsl (strided_offset2, for the batch dims; Dims, MAX_RANK).
+// Lib: shaders/lib/strided.wgsl (strided_offset2, for the batch dims; Dims, MAX_RANK), then
+// shaders/lib/matmul_io.wgsl (Params, the bindings, store_row).
 
 override WX: u32 = 8u;
 override WY: u32 = 4u;
-
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  batch_rank: u32,
-  a_offset: u32,
-  b_offset: u32,
-  z_base: u32,
-  accumulate: u32,
-  a_row: u32,
-  a_col: u32,
-  b_row: u32,
-  b_col: u32,
-  out_offset: u32,
-  batch_shape: Dims,
-  a_batch_strides: Dims,
-  b_batch_strides: Dims,
-}
-
-@group(0) @binding(0) var<storage, read> a: array<C>;
-@group(0) @binding(1) var<storage, read> b: array<C>;
-@group(0) @binding(2) var<storage, read_write> out: array<C>;
-@group(0) @binding(3) var<uniform> p: Params;
-
-fn store(o: u32, v: C) {
-  if (p.accumulate != 0u) { out[o] = out[o] + v; } else { out[o] = v; }
-}
-
-fn store_row(out_base: u32, r: u32, c0: u32, v: vec4<C>) {
-  if (r >= p.M) { return; }
-  let o = out_base + r * p.N + c0;
-  if (c0 < p.N) { store(o, v.x); }
-  if (c0 + 1u < p.N) { store(o + 1u, v.y); }
-  if (c0 + 2u < p.N) { store(o + 2u, v.z); }
-  if (c0 + 3u < p.N) { store(o + 3u, v.w); }
-}
 
 @compute @workgroup_size(WX, WY, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {

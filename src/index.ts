@@ -28,6 +28,7 @@ export type { LiveGroup } from './tensor/memory.js';
 export { init, backendInfo, sync, getBackend } from './runtime.js';
 export type { InitOptions, BackendInfo } from './runtime.js';
 export type { AdapterReport } from './kernels/webgpu/device.js';
+export { isCpuAdapter } from './kernels/webgpu/device.js';
 export { cat, stack, gather, indexSelect, scatterAdd } from './tensor/ops/indexing.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/mode.js';
 export { grad, zeroGrad } from './autograd/engine.js';

@@ -30,7 +30,8 @@ export const KERNEL_VARIANTS = {
    * one invocation may walk: REDUCE_STEPS elements, llvmpipe's loop cap), or rows split in
    * chunks over workgroups, then the partials reduced (always, for rows too long for one
    * workgroup), or invocationChunks: rows cut into chunks one invocation walks (REDUCE_STEPS at
-   * most), a serial sum each, then the partials reduced (the plan's choice on CPU adapters). Where a forced variant cannot run a shape, the plan's own choice runs;
+   * most), a serial sum each, then the partials reduced (the plan's choice on CPU adapters).
+   * Where a forced variant cannot run a shape, the plan's own choice runs;
    * `kernelVariants().reduce.last` says which ran.
    */
   reduce: ['rowPerWorkgroup', 'rowPerInvocation', 'chunked', 'invocationChunks'],

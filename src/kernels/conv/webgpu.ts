@@ -10,10 +10,9 @@ import type { Conv2dParams, View } from '../backend.js';
 import type { KernelSource } from '../webgpu/pipelines.js';
 import type { WebGPUContext } from '../webgpu/context.js';
 import type { Storage } from '../../core/storage.js';
-import { numel } from '../../core/shape.js';
+import { coalesce, contiguousStrides, numel } from '../../core/shape.js';
 import { buf } from '../webgpu/util.js';
 import { isCpuAdapter } from '../webgpu/device.js';
-import { coalesce, contiguousStrides } from '../../core/shape.js';
 import conv2dSrc from '../../../shaders/conv2d.wgsl';
 import im2colSrc from '../../../shaders/im2col.wgsl';
 import type { ConvKernels } from './types.js';
@@ -47,8 +46,9 @@ export const SHADERS = { conv2d: SHADER, im2col: IM2COL } as const;
  *   many times the 4 x 4 blocks of K-parallel workgroups) with at least kParallelMinK terms
  *   use K-parallel workgroups: the weight gradients of early layers and of depthwise
  *   convolutions, a 1x1 output.
- * - im2colBytes: the im2col layout's scratch (column matrices, and the weight gradient's copy
- *   of dy) for one batch of images; a product whose single image needs more takes another layout.
+ * - im2colBytes: the im2col layout's scratch (column matrices for one batch of images, and the
+ *   weight gradient's per-image partials); a product whose single image does not fit takes
+ *   another layout.
  */
 export const convTuning = {
   kSlab: 4096,
@@ -87,6 +87,8 @@ interface Plan {
   /** The longest and shortest K range one workgroup should take. */
   maxChunk: number;
   minChunk: number;
+  /** im2col: the images per batch (im2colBatch). */
+  images?: number;
 }
 
 const DRIVERS = { tiled: 0, kParallel: 1, direct: 2, im2col: -1 } as const;
@@ -116,13 +118,14 @@ function plan(be: WebGPUContext, g: Gemm): Plan {
   // Tiles: 64 x 64, or 256 x 16 for narrow products (grouped convolutions).
   const tn = g.n <= 32 ? 16 : 64;
   const tiled: Plan = { driver: 'tiled', tm: 4096 / tn, tn, maxChunk: kSlab, minChunk };
-  const im2col: Plan = { driver: 'im2col', tm: 0, tn: 0, maxChunk: 0, minChunk: 0 };
+  const images = im2colBatch(be, g);
+  const im2col: Plan = { driver: 'im2col', tm: 0, tn: 0, maxChunk: 0, minChunk: 0, images };
   const wanted = force ?? tuned;
-  if (wanted === 'im2col' && im2colBatch(be, g) > 0) return im2col;
+  if (wanted === 'im2col' && images > 0) return im2col;
   if (force && force !== 'im2col') return { direct, kParallel, tiled }[force];
   const chosen = tuned && tuned !== 'im2col' && { direct, kParallel, tiled }[tuned];
   if (chosen && Math.ceil(g.n / chosen.tn) <= maxZ) return chosen;
-  if (!force && !tuned && isCpuAdapter(be.adapter) && im2colBatch(be, g) > 0) return im2col;
+  if (!force && !tuned && isCpuAdapter(be.adapter) && images > 0) return im2col;
   // A few columns (depthwise, single-channel input gradients): one column per invocation.
   if (g.n <= convTuning.directMaxN && g.m >= 256) return direct;
   const padded = (pl: Plan) => Math.ceil(g.m / pl.tm) * pl.tm * Math.ceil(g.n / pl.tn) * pl.tn;
@@ -183,7 +186,7 @@ function run(be: WebGPUContext, g: Gemm): void {
   const pl = plan(be, g);
   noteVariant('conv', pl.driver);
   if (pl.driver === 'im2col') {
-    runIm2col(be, g);
+    runIm2col(be, g, pl.images!);
     return;
   }
   const outGroups = Math.ceil(g.m / pl.tm) * Math.ceil(g.n / pl.tn) * g.p.groups;
@@ -269,20 +272,27 @@ function im2colDispatch(be: WebGPUContext, entry: 'im2col' | 'im2col_kg' | 'col2
   );
 }
 
+/** dy of images n0 .. n0 + m as [m, groups] matrices cout_g x OH*OW (im2colBatch checked that (OH, OW) merge). */
+function dyMatrices(g: Gemm, n0: number, m: number): View {
+  const dy = g.a;
+  const [Cout, OH, OW] = g.y as [number, number, number];
+  const [d0, d1] = dy.strides as [number, number];
+  const coutG = Cout / g.p.groups;
+  return view(dy.storage, [m, g.p.groups, coutG, OH * OW], [d0, coutG * d1, d1, mergedStride([OH, OW], dy.strides.slice(2))!], dy.offset + n0 * d0);
+}
+
 /**
  * A product in the im2col layout (see shaders/im2col.wgsl for the three matrix forms), a batch
  * of nc images at a time: forward and the input gradient write their images' part of y or dx
  * per batch; the weight gradient writes each image's partial dw, then sums them (a reduction).
  */
-function runIm2col(be: WebGPUContext, g: Gemm): void {
+function runIm2col(be: WebGPUContext, g: Gemm, nc: number): void {
   const [N, Cin, H, W] = g.x as [number, number, number, number];
   const [Cout, OH, OW] = g.y as [number, number, number];
   const [KH, KW] = g.k as [number, number];
   const G = g.p.groups;
   const [cinG, coutG, P] = [Cin / G, Cout / G, OH * OW];
   const Kg = cinG * KH * KW;
-  const nc = im2colBatch(be, g);
-  const batches = Math.ceil(N / nc);
   const cols = be.allocate('float32', nc * G * Kg * P);
   try {
     if (g.mode === 'forward' || g.mode === 'backward_input') {
@@ -298,11 +308,8 @@ function runIm2col(be: WebGPUContext, g: Gemm): void {
           const yv = view(g.out.storage, [m, G, coutG, P], contiguousStrides([m, G, coutG, P]), n0 * Cout * P);
           be.matmul.matmul(wv, colsView, yv);
         } else {
-          const dy = g.a;
-          const q = mergedStride([OH, OW], dy.strides.slice(2))!;
           const wt = view(w.storage, [m, G, Kg, coutG], [0, coutG * s0, ws, s0], w.offset);
-          const dyv = view(dy.storage, [m, G, coutG, P], [dy.strides[0]!, coutG * dy.strides[1]!, dy.strides[1]!, q], dy.offset + n0 * dy.strides[0]!);
-          be.matmul.matmul(wt, dyv, colsView);
+          be.matmul.matmul(wt, dyMatrices(g, n0, m), colsView);
           im2colDispatch(be, 'col2im', g, colsView, g.out.storage, n0 * Cin * H * W, n0, m);
         }
       }
@@ -310,17 +317,14 @@ function runIm2col(be: WebGPUContext, g: Gemm): void {
     }
     // The weight gradient: per image and group dy[n, g] @ cols[n, g] (cols laid out [g, n, q, kg])
     // into partials[n] for every image, then their sum over n into dw.
-    const dy = g.a;
     const size = Cout * Kg;
-    const q = mergedStride([OH, OW], dy.strides.slice(2))!;
     const part = be.allocate('float32', N * size);
     try {
       for (let n0 = 0; n0 < N; n0 += nc) {
         const m = Math.min(nc, N - n0);
         im2colDispatch(be, 'im2col_kg', g, g.b, cols, 0, n0, m);
-        const dyv = view(dy.storage, [m, G, coutG, P], [dy.strides[0]!, coutG * dy.strides[1]!, dy.strides[1]!, q], dy.offset + n0 * dy.strides[0]!);
         const colsT = view(cols, [m, G, P, Kg], [P * Kg, m * P * Kg, Kg, 1]);
-        be.matmul.matmul(dyv, colsT, view(part, [m, G, coutG, Kg], contiguousStrides([m, G, coutG, Kg]), n0 * size));
+        be.matmul.matmul(dyMatrices(g, n0, m), colsT, view(part, [m, G, coutG, Kg], contiguousStrides([m, G, coutG, Kg]), n0 * size));
       }
       be.reduce.reduce('sum', view(part, [size, N], [1, size]), 1, view(g.out.storage, [size], [1]));
     } finally {

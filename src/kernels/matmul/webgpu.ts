@@ -25,12 +25,16 @@ import { matmulClass, tunedVariant } from '../tuning.js';
 import type { MatmulKernels } from './types.js';
 import matmulSrc from '../../../shaders/matmul.wgsl';
 import blockedSrc from '../../../shaders/matmul_blocked.wgsl';
+import matmulIoSrc from '../../../shaders/lib/matmul_io.wgsl';
+
+/** The libraries of both kernels: the strided walk, then their shared Params, bindings and stores. */
+const MATMUL_LIB = `${STRIDED_LIB}\n${matmulIoSrc}`;
 
 /** This family's shaders, by name. */
 export const SHADERS = {
-  matmul: { file: 'matmul.wgsl', source: matmulSrc, lib: STRIDED_LIB },
+  matmul: { file: 'matmul.wgsl', source: matmulSrc, lib: MATMUL_LIB },
   /** A template: the binder dispatches it unrolled per block (blockedSource). */
-  matmulBlocked: { file: 'matmul_blocked.wgsl', source: blockedSrc, lib: STRIDED_LIB },
+  matmulBlocked: { file: 'matmul_blocked.wgsl', source: blockedSrc, lib: MATMUL_LIB },
 } as const satisfies Record<string, KernelSource>;
 
 /**
@@ -163,8 +167,8 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View): void {
   } else {
     // A vector load needs the vec4 to be whole and aligned at every k (and every batch, slab).
     const loads: Loads = {
-      aVec: aRow === 1 && M % 4 === 0 && aligned(a.offset, aCol, MATMUL_K_SLAB * aCol, ...cb.strides[0]!),
-      bVec: bCol === 1 && N % 4 === 0 && aligned(bm.offset, bRow, MATMUL_K_SLAB * bRow, ...cb.strides[1]!),
+      aVec: aRow === 1 && M % 4 === 0 && aligned(a.offset, aCol, ...cb.strides[0]!),
+      bVec: bCol === 1 && N % 4 === 0 && aligned(bm.offset, bRow, ...cb.strides[1]!),
     };
     const { rows, cols } = pl;
     spec = {

@@ -122,14 +122,13 @@ export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: numb
     }
   } else if (threadChunks) {
     // An invocation per row, or per chunk of a row into partials, then a reduction of those.
-    noteVariant('reduce', nChunks === 1 ? 'rowPerInvocation' : 'invocationChunks');
     const part = nChunks > 1 ? b.allocate(x.dtype, nOuter * nChunks) : undefined;
     b.dispatch(reduceSpec(op, 'reduce_thread'), { x: buf(src), out: part ? (part.handle as GPUBuffer) : buf(out) }, params, b.grid(Math.ceil((nOuter * nChunks) / b.wg)));
     if (part) {
       reduce(b, op, partials(part, x.dtype), 1, out);
-      noteVariant('reduce', 'invocationChunks');
       part.free();
     }
+    noteVariant('reduce', part ? 'invocationChunks' : 'rowPerInvocation'); // after the partials' own reduction noted its variant
   } else if (nChunks === 1) {
     // Long rows: a workgroup per output; short rows: an invocation per output.
     const perWorkgroup = forced === 'rowPerWorkgroup' || (forced === 'rowPerInvocation' ? nInner > REDUCE_STEPS : nInner > 64 || nOuter < 64);
