@@ -1,7 +1,9 @@
 /**
  * The reduction binders: sum, prod, max, min over the trailing dims (shaders/reduce.wgsl) and
  * argmax/argmin (shaders/argreduce.wgsl), with the layouts of the variant seam
- * (kernels/variants.ts: rowPerWorkgroup, rowPerInvocation, chunked).
+ * (kernels/variants.ts: rowPerWorkgroup, rowPerInvocation, chunked, invocationChunks). Where an
+ * invocation walks a row or a chunk and the rows are contiguous and start on a multiple of 4, it
+ * reads them as vec4s (shaders/reduce_vec4.wgsl).
  */
 import type { View } from '../../core/view.js';
 import type { DType } from '../../core/dtype.js';
@@ -17,11 +19,13 @@ import type { ReduceOp } from '../ops.js';
 import type { ReduceKernels } from './types.js';
 import reduceSrc from '../../../shaders/reduce.wgsl';
 import argreduceSrc from '../../../shaders/argreduce.wgsl';
+import reduceVec4Src from '../../../shaders/reduce_vec4.wgsl';
 
 /** This family's shaders, by name. */
 export const SHADERS = {
   reduce: { file: 'reduce.wgsl', source: reduceSrc, lib: STRIDED_LIB },
   argreduce: { file: 'argreduce.wgsl', source: argreduceSrc, lib: STRIDED_LIB },
+  reduceVec4: { file: 'reduce_vec4.wgsl', source: reduceVec4Src, lib: STRIDED_LIB },
 } as const satisfies Record<string, KernelSource>;
 
 /**
@@ -70,10 +74,21 @@ export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: numb
   // enough of them for REDUCE_MIN_INVOCATIONS to share the work (chunks of REDUCE_MIN_THREAD_CHUNK at least).
   const threadChunks = forced === 'invocationChunks' || (!forced && isCpuAdapter(b.adapter) && op !== 'argmax' && op !== 'argmin');
   const threadSpread = nOuter < REDUCE_MIN_INVOCATIONS ? Math.min(Math.ceil(REDUCE_MIN_INVOCATIONS / nOuter), Math.floor(nInner / REDUCE_MIN_THREAD_CHUNK)) : 1;
-  const nChunks = threadChunks
+  let nChunks = threadChunks
     ? Math.max(1, Math.ceil(nInner / REDUCE_STEPS), threadSpread, forced === 'invocationChunks' && nInner > 2 ? 2 : 1)
     : Math.max(1, Math.ceil(nInner / (b.wg * REDUCE_STEPS)), spread, forced === 'chunked' && nInner > 2 ? 2 : 1); // (the partials' own reduction, 2 long, is not split again)
-  const chunkLen = Math.ceil(nInner / nChunks);
+  let chunkLen = Math.ceil(nInner / nChunks);
+  // Rows that are one contiguous run starting on a multiple of 4 are read as vec4s wherever an
+  // invocation walks a row or a chunk (shaders/reduce_vec4.wgsl); chunks then start aligned.
+  let vec4Rows = op !== 'argmax' && op !== 'argmin' && ci.shape.length === 1 && ci.strides[0]![0] === 1 && src.offset % 4 === 0 &&
+    co.strides[0]!.every((s, k) => s % 4 === 0 || co.shape[k] === 1);
+  if (vec4Rows && threadChunks && nChunks > 1) {
+    const len4 = Math.ceil(chunkLen / 4) * 4;
+    const n4 = Math.ceil(nInner / len4);
+    // (a forced split that rounding to whole vec4s would undo keeps the scalar kernel)
+    if (n4 > 1) [chunkLen, nChunks] = [len4, n4];
+    else vec4Rows = false;
+  }
   const params = {
     n_outer: nOuter, n_inner: nInner, outer_rank: co.shape.length, inner_rank: ci.shape.length, x_offset: src.offset,
     n_chunks: nChunks, chunk_len: Math.min(nInner, chunkLen),
@@ -83,7 +98,7 @@ export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: numb
   const lowest = c === 'f32' ? 'bitcast<f32>(bits_lowest)' : '(-2147483647 - 1)';
   const highest = c === 'f32' ? 'bitcast<f32>(bits_highest)' : '2147483647';
   const bits = 'var bits_lowest = 0xff800000u; var bits_highest = 0x7f800000u;';
-  const reduceSpec = (kop: 'sum' | 'prod' | 'max' | 'min', entry: string): KernelSpec => {
+  const reduceSpec = (kop: 'sum' | 'prod' | 'max' | 'min', entry: string, shader: KernelSource = SHADERS.reduce): KernelSpec => {
     const [identity, combine] = {
       sum: ['C(0)', 'a + b'],
       prod: ['C(1)', 'a * b'],
@@ -91,7 +106,17 @@ export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: numb
       min: [highest, 'min_c(a, b)'],
     }[kop];
     const preamble = () => `alias C = ${c};\n${mathLib(c)}\nfn identity() -> C { ${bits} return ${identity}; }\nfn combine(a: C, b: C) -> C { return ${combine}; }\n`;
-    return { shader: SHADERS.reduce, entry, variant: `${kop}|${c}`, preamble };
+    return { shader, entry, variant: `${kop}|${c}`, preamble };
+  };
+  /** An invocation per row or chunk (reduce_thread, or reduce_vec4.wgsl's vec4 loads), into `dst`. */
+  const dispatchThread = (kop: 'sum' | 'prod' | 'max' | 'min', dst: GPUBuffer): void => {
+    const grid = b.grid(Math.ceil((nOuter * nChunks) / b.wg));
+    if (!vec4Rows) {
+      b.dispatch(reduceSpec(kop, 'reduce_thread'), { x: buf(src), out: dst }, params, grid);
+      return;
+    }
+    const { n_outer, n_inner, outer_rank, x_offset, n_chunks, chunk_len, outer_shape, outer_strides } = params;
+    b.dispatch(reduceSpec(kop, 'main', SHADERS.reduceVec4), { x: buf(src), out: dst }, { n_outer, n_inner, outer_rank, x_offset, n_chunks, chunk_len, outer_shape, outer_strides }, grid);
   };
   /** A contiguous [nOuter, nChunks] view of per-chunk partials. */
   const partials = (s: Storage, dtype: DType): View => ({ storage: s, dtype, shape: [nOuter, nChunks], strides: [nChunks, 1], offset: 0 });
@@ -123,7 +148,7 @@ export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: numb
   } else if (threadChunks) {
     // An invocation per row, or per chunk of a row into partials, then a reduction of those.
     const part = nChunks > 1 ? b.allocate(x.dtype, nOuter * nChunks) : undefined;
-    b.dispatch(reduceSpec(op, 'reduce_thread'), { x: buf(src), out: part ? (part.handle as GPUBuffer) : buf(out) }, params, b.grid(Math.ceil((nOuter * nChunks) / b.wg)));
+    dispatchThread(op, part ? (part.handle as GPUBuffer) : buf(out));
     if (part) {
       reduce(b, op, partials(part, x.dtype), 1, out);
       part.free();
@@ -133,10 +158,8 @@ export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: numb
     // Long rows: a workgroup per output; short rows: an invocation per output.
     const perWorkgroup = forced === 'rowPerWorkgroup' || (forced === 'rowPerInvocation' ? nInner > REDUCE_STEPS : nInner > 64 || nOuter < 64);
     noteVariant('reduce', perWorkgroup ? 'rowPerWorkgroup' : 'rowPerInvocation');
-    b.dispatch(
-      reduceSpec(op, perWorkgroup ? 'reduce_workgroup' : 'reduce_thread'),
-      { x: buf(src), out: buf(out) }, params, b.grid(perWorkgroup ? nOuter : Math.ceil(nOuter / b.wg)),
-    );
+    if (perWorkgroup) b.dispatch(reduceSpec(op, 'reduce_workgroup'), { x: buf(src), out: buf(out) }, params, b.grid(nOuter));
+    else dispatchThread(op, buf(out));
   } else {
     // A partial per chunk, then a reduction of the partials.
     const part = b.allocate(x.dtype, nOuter * nChunks);
