@@ -20,6 +20,8 @@
 //     A workgroup per (row, chunk of chunk_len elements): chunk_stats writes the chunk's max and
 //     sum of exp(x - max) into partials; chunk_write merges the row's n_chunks partials
 //     (sum_j s_j exp(m_j - M)) and writes its chunk.
+//   row_thread: an invocation per row, three serial passes (a CPU adapter's layout for many
+//     rows; softmax_vec4.wgsl is the same for contiguous rows aligned to 4).
 // Lib: shaders/lib/strided.wgsl (strided_offset2, for the rows; Dims, MAX_RANK).
 
 struct Params {
@@ -155,4 +157,24 @@ fn chunk_write(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   }
   let begin = (q % p.n_chunks) * p.chunk_len;
   write_row(lid, row_bases(r), begin, min(p.row_len, begin + p.chunk_len), m, s);
+}
+
+// An invocation per row, three serial passes, no workgroup memory: the layout for a CPU adapter
+// (llvmpipe), where barriers cost more than the arithmetic of short rows. Rows of any strides;
+// contiguous aligned rows take softmax_vec4.wgsl instead.
+@compute @workgroup_size(WG)
+fn row_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.n_rows) { return; }
+  let b = row_bases(r);
+  var m = -f32_inf();
+  for (var i = 0u; i < p.row_len; i++) { m = max_c(m, x[b.x + i * p.x_step]); }
+  var s = 0.0;
+  for (var i = 0u; i < p.row_len; i++) { s += exp(x[b.x + i * p.x_step] - m); }
+  if (p.log_out != 0u) {
+    let log_s = log(s);
+    for (var i = 0u; i < p.row_len; i++) { out[b.y + i * p.o_step] = (x[b.x + i * p.x_step] - m) - log_s; }
+  } else {
+    for (var i = 0u; i < p.row_len; i++) { out[b.y + i * p.o_step] = exp(x[b.x + i * p.x_step] - m) / s; }
+  }
 }

@@ -118,6 +118,13 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       } finally {
         NN_SOFTMAX_LIMITS.rowSteps = steps;
       }
+      NN_SOFTMAX_LIMITS.perInvocation = 'always'; // an invocation per row (a CPU adapter's layout)
+      try {
+        wg.F.softmax(x, 1); // softmax.wgsl:row_thread
+        wg.F.softmax(wg.full([2, 8], 0.5, { device }), 1); // softmax_vec4.wgsl:main
+      } finally {
+        NN_SOFTMAX_LIMITS.perInvocation = 'cpuAdapter';
+      }
       const t = wg.zeros([2], { dtype: 'int32', device });
       wg.F.crossEntropy(x, t, { weight: wg.ones([5], { device }) }); // cross_entropy.wgsl:main
       wg.F.nllLoss(x, t); // cross_entropy.wgsl:nll

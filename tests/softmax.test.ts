@@ -1,13 +1,16 @@
 /**
- * F.softmax and F.logSoftmax: the webgpu kernel (a row per workgroup, or chunks of a long row)
+ * F.softmax and F.logSoftmax: the webgpu kernels (a row per workgroup, chunks of a long row, or an
+ * invocation per row as on CPU adapters, with vec4 loads for aligned contiguous rows)
  * against the cpu reference over every axis, strided inputs, long rows and large logits; known
  * values; gradients (gradcheck / gradgradcheck in float64 on cpu, webgpu grads against cpu).
  */
 import type { DeviceName } from '../src/index.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { NN_SOFTMAX_LIMITS } from '../src/kernels/softmax/webgpu.js';
+import { WebGPUBackend } from '../src/kernels/webgpu/index.js';
+import { isCpuAdapter } from '../src/kernels/webgpu/device.js';
 import { DEVICES, expectClose, pair, relErr, reseed, rng, useDevices } from './helpers.js';
 
 useDevices();
@@ -144,6 +147,88 @@ describe.skipIf(!DEVICES.includes('webgpu'))('softmax of rows cut into chunks (w
     await expectClose(F.logSoftmax(x, 1), F.logSoftmax(ref, 1), 2e-6);
     const allInf = F.softmax(wg.full([1, C], -Infinity, { dtype: 'float32', device: 'webgpu' }), 1);
     expect(Array.from(await allInf.data()).every(Number.isNaN)).toBe(true);
+  });
+});
+
+describe.skipIf(!DEVICES.includes('webgpu'))('softmax with an invocation per row (webgpu; the layout of CPU adapters)', () => {
+  const saved = { ...NN_SOFTMAX_LIMITS };
+  afterEach(() => {
+    Object.assign(NN_SOFTMAX_LIMITS, saved);
+  });
+  const files: string[] = [];
+  const traced = async (run: () => Promise<void>) => {
+    const backend = wg.getBackend('webgpu') as WebGPUBackend;
+    const spy = vi.spyOn(backend, 'dispatch').mockImplementation(function (this: WebGPUBackend, ...args) {
+      files.push(`${args[0].shader.file}:${args[0].entry}`);
+      return WebGPUBackend.prototype.dispatch.apply(this, args);
+    });
+    try {
+      await run();
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  it.each(OPS)('%s: aligned contiguous rows take the vec4 kernel, all others the strided one, and match cpu', async (_name, f) => {
+    NN_SOFTMAX_LIMITS.perInvocation = 'always';
+    reseed(21);
+    await traced(async () => {
+      // [shape, view, dim, vec4?]: rows of 64 and 12 from offsets 0 and 4; a row of 10, rows
+      // from column 1, rows down dim 0, a 3-D tensor's middle axis, transposes.
+      const cases: [number[], (t: Tensor) => Tensor, number, boolean][] = [
+        [[70, 64], (t) => t, 1, true],
+        [[9, 16], (t) => t.slice(null, [4, 16]), 1, true],
+        [[5, 3, 8], (t) => t, -1, true],
+        [[70, 10], (t) => t, 1, false],
+        [[9, 16], (t) => t.slice(null, [1, 13]), 1, false],
+        [[40, 12], (t) => t, 0, false],
+        [[3, 5, 7], (t) => t, 1, false],
+        [[6, 5, 3], (t) => t.transpose(0, 2), 2, false],
+      ];
+      for (const [shape, view, dim, vec4] of cases) {
+        const [ref, x] = pair(shape, 'webgpu', { low: -8, high: 8 });
+        files.length = 0;
+        await expectClose(f(view(x), dim), f(view(ref), dim), 2e-6);
+        expect(files, `[${shape}] dim ${dim}`).toContain(vec4 ? 'softmax_vec4.wgsl:main' : 'softmax.wgsl:row_thread');
+      }
+    });
+  });
+
+  it('large logits, rows of -inf, NaN and +inf come out as on cpu, in both kernels', async () => {
+    NN_SOFTMAX_LIMITS.perInvocation = 'always';
+    for (const C of [8, 7]) {
+      const rows = [
+        Array.from({ length: C }, (_, i) => 1e4 * (i % 3) - 5e3),
+        Array.from({ length: C }, () => -Infinity),
+        Array.from({ length: C }, (_, i) => (i === 2 ? NaN : i)),
+        Array.from({ length: C }, (_, i) => (i === 1 ? Infinity : i)),
+        Array.from({ length: C }, (_, i) => (i === 3 ? -Infinity : i - 2)),
+      ];
+      const x = wg.tensor(rows, { dtype: 'float32', device: 'webgpu' });
+      const ref = wg.tensor(rows, { dtype: 'float32', device: 'cpu' });
+      for (const f of [F.softmax, F.logSoftmax]) {
+        const [got, want] = [Array.from(await f(x, 1).data()), Array.from(await f(ref, 1).data())];
+        got.forEach((v, i) => (Number.isFinite(want[i]!) ? expect(Math.abs(v - want[i]!)).toBeLessThan(2e-6) : expect(v).toBe(want[i])));
+      }
+    }
+  });
+
+  it('the plan: many rows on a CPU adapter, a workgroup per row otherwise; rows longer than threadRowLen keep the workgroup kernel', async () => {
+    const backend = wg.getBackend('webgpu') as WebGPUBackend;
+    const x = wg.rand([64, 32], { device: 'webgpu' });
+    await traced(async () => {
+      files.length = 0;
+      await F.softmax(x, 1).data();
+      expect(files).toEqual([isCpuAdapter(backend.adapter) ? 'softmax_vec4.wgsl:main' : 'softmax.wgsl:row']);
+      files.length = 0;
+      await F.softmax(x.slice([0, 63]), 1).data(); // 63 rows: below threadRows
+      expect(files).toEqual(['softmax.wgsl:row']);
+      NN_SOFTMAX_LIMITS.perInvocation = 'always';
+      NN_SOFTMAX_LIMITS.threadRowLen = 16;
+      files.length = 0;
+      await F.softmax(x, 1).data();
+      expect(files).toEqual(['softmax.wgsl:row']);
+    });
   });
 });
 

@@ -15,12 +15,15 @@ import type { WebGPUContext } from '../webgpu/context.js';
 import { KERNEL_ERRORS, MAX_RANK, STRIDED_LIB, buf, mathLib, pad } from '../webgpu/util.js';
 import softmaxSrc from '../../../shaders/softmax.wgsl';
 import crossEntropySrc from '../../../shaders/cross_entropy.wgsl';
+import softmaxVec4Src from '../../../shaders/softmax_vec4.wgsl';
+import { isCpuAdapter } from '../webgpu/device.js';
 import type { SoftmaxKernels } from './types.js';
 
 /** This family's shader files (spread into SHADERS). */
 export const NN_SOFTMAX_SHADERS = {
   softmax: { file: 'softmax.wgsl', source: softmaxSrc, lib: STRIDED_LIB },
   crossEntropy: { file: 'cross_entropy.wgsl', source: crossEntropySrc, lib: STRIDED_LIB },
+  softmaxVec4: { file: 'softmax_vec4.wgsl', source: softmaxVec4Src, lib: STRIDED_LIB },
 } as const satisfies Record<string, KernelSource>;
 
 KERNEL_ERRORS[6] = (t, classes) =>
@@ -29,10 +32,13 @@ KERNEL_ERRORS[6] = (t, classes) =>
 /**
  * Longest loop per invocation and pass: a row of up to WG * rowSteps elements takes the
  * single-workgroup path (3 passes of rowSteps iterations, within llvmpipe's 65535 cap); longer
- * softmax rows are cut into chunks, longer cross-entropy rows are refused. Mutable for tests.
+ * softmax rows are cut into chunks, longer cross-entropy rows are refused. On a CPU adapter, at
+ * least threadRows rows of at most threadRowLen take an invocation each (softmax.wgsl's
+ * row_thread, or softmax_vec4.wgsl for aligned contiguous rows); perInvocation 'always' or
+ * 'never' decides it on any adapter (tests). Mutable for tests.
  * @internal
  */
-export const NN_SOFTMAX_LIMITS = { rowSteps: 16384 };
+export const NN_SOFTMAX_LIMITS = { rowSteps: 16384, threadRows: 64, threadRowLen: 16384, perInvocation: 'cpuAdapter' as 'cpuAdapter' | 'always' | 'never' };
 
 /** A small storage buffer bound where a kernel declares a binding its entry point does not use. */
 const scratch = new WeakMap<WebGPUContext, GPUBuffer>();
@@ -78,8 +84,20 @@ export function softmax(b: WebGPUContext, x: View, dim: number, log: boolean, ou
     n_chunks: nChunks, chunk_len: chunkLen, log_out: log ? 1 : 0,
     outer_shape: pad(co.shape), x_strides: pad(co.strides[0]!), o_strides: pad(co.strides[1]!),
   };
-  const spec = (entry: string) => ({ shader: NN_SOFTMAX_SHADERS.softmax, entry, variant: 'f32', preamble: () => mathLib('f32') });
-  if (nChunks === 1) {
+  const spec = (entry: string, shader: KernelSource = NN_SOFTMAX_SHADERS.softmax) => ({ shader, entry, variant: 'f32', preamble: () => mathLib('f32') });
+  const lim = NN_SOFTMAX_LIMITS;
+  const perInvocation = lim.perInvocation === 'always' || (lim.perInvocation === 'cpuAdapter' && isCpuAdapter(b.adapter) && nRows >= lim.threadRows);
+  if (perInvocation && C <= lim.threadRowLen) {
+    const grid = b.grid(Math.ceil(nRows / b.wg));
+    const aligned = params.x_step === 1 && params.o_step === 1 && C % 4 === 0 && src.offset % 4 === 0 &&
+      co.strides[0]!.every((s, k) => s % 4 === 0 || co.shape[k] === 1);
+    if (aligned) {
+      const { n_rows, row_len, outer_rank, x_offset, log_out, outer_shape, x_strides, o_strides } = params;
+      b.dispatch(spec('main', NN_SOFTMAX_SHADERS.softmaxVec4), { x: buf(src), out: buf(out) }, { n_rows, row_len, outer_rank, x_offset, log_out, outer_shape, x_strides, o_strides }, grid);
+    } else {
+      b.dispatch(spec('row_thread'), { x: buf(src), out: buf(out), partials: scratchOf(b) }, params, grid);
+    }
+  } else if (nChunks === 1) {
     b.dispatch(spec('row'), { x: buf(src), out: buf(out), partials: scratchOf(b) }, params, b.grid(nRows));
   } else {
     const partials = b.allocate('float32', 2 * nRows * nChunks);
