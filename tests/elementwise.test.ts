@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { DeviceName, DType, Tensor } from '../src/index.js';
 import type { BinaryOp, CoreUnaryOp as UnaryOp } from '../src/kernels/ops.js';
-import { DEVICES, NO_WEBGPU, expectClose, expectEqual, pair, relErr, rng, useDevices } from './helpers.js';
+import { DEVICES, NO_WEBGPU, expectClose, expectEqual, pair, relErr, rng, traceDispatches, useDevices } from './helpers.js';
 
 useDevices();
 
@@ -890,5 +890,38 @@ describe.skipIf(NO_WEBGPU)('a 0-d cpu tensor next to webgpu tensors', () => {
     );
     expect(() => x.add(wg.ones([1], { device: 'cpu' }))).toThrow(/^add: all tensors must be on one device, got \[2\] float32 on webgpu and \[1\] float32 on cpu/);
     expect(() => x.matmul(wg.ones([], { device: 'cpu' }))).toThrow(/^matmul: /);
+  });
+});
+
+// webgpu only (the vec4 layouts are webgpu kernels): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
+describe.skipIf(NO_WEBGPU)('webgpu binary ops over rows four at a time (binary_rows4.wgsl)', () => {
+  // [a's shape or view, b's shape, rows4?]: a bias over [N, C, H, W], a row vector, a column
+  // vector with rows of 8, a scalar column, both operands full; then inner dims of 6 (not a
+  // multiple of 4), a row view from column 1 (unaligned), and a column vector (constant along
+  // the inner dim) next to a transposed operand.
+  type Make = (shape: number[]) => Tensor;
+  const cases: [string, (t: Make) => [Tensor, Tensor], boolean][] = [
+    ['[3, 5, 4, 4] + [5, 1, 1]', (t) => [t([3, 5, 4, 4]), t([5, 1, 1])], true],
+    ['[7, 12] * [12]', (t) => [t([7, 12]), t([12])], true],
+    ['[3, 8] - [3, 1]', (t) => [t([3, 8]), t([3, 1])], true],
+    ['[2, 3, 8] / [2, 1, 8], rows sliced from column 4', (t) => [t([2, 3, 12]).slice(null, null, [4, 12]), t([2, 1, 8])], true],
+    ['[9, 6] + [6]', (t) => [t([9, 6]), t([6])], false],
+    ['[5, 8] from column 1 + [8]', (t) => [t([5, 9]).slice(null, [1, 9]), t([8])], false],
+    ['[4, 8].T + [8, 1]', (t) => [t([4, 8]).T, t([8, 1])], false],
+  ];
+  it.each(cases)('%s matches cpu and takes the expected kernel', async (_name, make, rows4) => {
+    // The same values on both devices; the views are taken on each (moving a view copies it).
+    const on = (device: DeviceName): Make => {
+      let k = 0;
+      return (shape) => wg.tensor(Array.from({ length: shape.reduce((x, y) => x * y, 1) }, (_, i) => Math.sin(++k * 7.3 + i) * 3), { shape, device });
+    };
+    const [a, b] = make(on('cpu'));
+    const [ag, bg] = make(on('webgpu'));
+    for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'gt'] as const) {
+      const files = await traceDispatches(async () => {
+        await expectClose(await ag[op](bg).to('cpu'), a[op](b), 1e-6); // (WGSL allows f32 division 2.5 ULP off)
+      });
+      expect(files.includes('binary_rows4.wgsl:main'), `${op}: ${files.join(', ')}`).toBe(rows4);
+    }
   });
 });

@@ -6,7 +6,8 @@
  * WEBGRAD_TEST_NO_WEBGPU=1 (a run told there is no adapter) drops webgpu, and it says so. The
  * wasm backend needs only WebAssembly SIMD, which every Node >= 20 has.
  */
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it, vi } from 'vitest';
+import { WebGPUBackend } from '../src/kernels/webgpu/index.js';
 import * as wg from '../src/index.js';
 import type { DeviceName, Tensor } from '../src/index.js';
 
@@ -94,4 +95,23 @@ export function reseed(s: number): void {
  */
 export function itOnWebgpu(device: DeviceName): typeof it {
   return (device === 'webgpu' ? it : () => undefined) as unknown as typeof it;
+}
+
+/**
+ * The webgpu kernels `run` dispatches, as 'file:entry' (e.g. 'binary_rows4.wgsl:main'): for
+ * tests that check which layout a case took, not only its values.
+ */
+export async function traceDispatches(run: () => Promise<void>): Promise<string[]> {
+  const backend = wg.getBackend('webgpu') as WebGPUBackend;
+  const seen: string[] = [];
+  const spy = vi.spyOn(backend, 'dispatch').mockImplementation(function (this: WebGPUBackend, ...args) {
+    seen.push(`${args[0].shader.file}:${args[0].entry}`);
+    return WebGPUBackend.prototype.dispatch.apply(this, args);
+  });
+  try {
+    await run();
+  } finally {
+    spy.mockRestore();
+  }
+  return seen;
 }

@@ -5,13 +5,13 @@
  * values; gradients (gradcheck / gradgradcheck in float64 on cpu, webgpu grads against cpu).
  */
 import type { DeviceName } from '../src/index.js';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { NN_SOFTMAX_LIMITS } from '../src/kernels/softmax/webgpu.js';
-import { WebGPUBackend } from '../src/kernels/webgpu/index.js';
+import type { WebGPUBackend } from '../src/kernels/webgpu/index.js';
 import { isCpuAdapter } from '../src/kernels/webgpu/device.js';
-import { DEVICES, expectClose, pair, relErr, reseed, rng, useDevices } from './helpers.js';
+import { DEVICES, expectClose, pair, relErr, reseed, rng, traceDispatches, useDevices } from './helpers.js';
 
 useDevices();
 const { F } = wg;
@@ -155,24 +155,10 @@ describe.skipIf(!DEVICES.includes('webgpu'))('softmax with an invocation per row
   afterEach(() => {
     Object.assign(NN_SOFTMAX_LIMITS, saved);
   });
-  const files: string[] = [];
-  const traced = async (run: () => Promise<void>) => {
-    const backend = wg.getBackend('webgpu') as WebGPUBackend;
-    const spy = vi.spyOn(backend, 'dispatch').mockImplementation(function (this: WebGPUBackend, ...args) {
-      files.push(`${args[0].shader.file}:${args[0].entry}`);
-      return WebGPUBackend.prototype.dispatch.apply(this, args);
-    });
-    try {
-      await run();
-    } finally {
-      spy.mockRestore();
-    }
-  };
-
   it.each(OPS)('%s: aligned contiguous rows take the vec4 kernel, all others the strided one, and match cpu', async (_name, f) => {
     NN_SOFTMAX_LIMITS.perInvocation = 'always';
     reseed(21);
-    await traced(async () => {
+    {
       // [shape, view, dim, vec4?]: rows of 64 and 12 from offsets 0 and 4; a row of 10, rows
       // from column 1, rows down dim 0, a 3-D tensor's middle axis, transposes.
       const cases: [number[], (t: Tensor) => Tensor, number, boolean][] = [
@@ -187,11 +173,10 @@ describe.skipIf(!DEVICES.includes('webgpu'))('softmax with an invocation per row
       ];
       for (const [shape, view, dim, vec4] of cases) {
         const [ref, x] = pair(shape, 'webgpu', { low: -8, high: 8 });
-        files.length = 0;
-        await expectClose(f(view(x), dim), f(view(ref), dim), 2e-6);
+        const files = await traceDispatches(() => expectClose(f(view(x), dim), f(view(ref), dim), 2e-6));
         expect(files, `[${shape}] dim ${dim}`).toContain(vec4 ? 'softmax_vec4.wgsl:main' : 'softmax.wgsl:row_thread');
       }
-    });
+    }
   });
 
   it('large logits, rows of -inf, NaN and +inf come out as on cpu, in both kernels', async () => {
@@ -216,19 +201,12 @@ describe.skipIf(!DEVICES.includes('webgpu'))('softmax with an invocation per row
   it('the plan: many rows on a CPU adapter, a workgroup per row otherwise; rows longer than threadRowLen keep the workgroup kernel', async () => {
     const backend = wg.getBackend('webgpu') as WebGPUBackend;
     const x = wg.rand([64, 32], { device: 'webgpu' });
-    await traced(async () => {
-      files.length = 0;
-      await F.softmax(x, 1).data();
-      expect(files).toEqual([isCpuAdapter(backend.adapter) ? 'softmax_vec4.wgsl:main' : 'softmax.wgsl:row']);
-      files.length = 0;
-      await F.softmax(x.slice([0, 63]), 1).data(); // 63 rows: below threadRows
-      expect(files).toEqual(['softmax.wgsl:row']);
-      NN_SOFTMAX_LIMITS.perInvocation = 'always';
-      NN_SOFTMAX_LIMITS.threadRowLen = 16;
-      files.length = 0;
-      await F.softmax(x, 1).data();
-      expect(files).toEqual(['softmax.wgsl:row']);
-    });
+    const run = (t: Tensor) => traceDispatches(async () => void (await F.softmax(t, 1).data()));
+    expect(await run(x)).toEqual([isCpuAdapter(backend.adapter) ? 'softmax_vec4.wgsl:main' : 'softmax.wgsl:row']);
+    expect(await run(x.slice([0, 63]))).toEqual(['softmax.wgsl:row']); // 63 rows: below threadRows
+    NN_SOFTMAX_LIMITS.perInvocation = 'always';
+    NN_SOFTMAX_LIMITS.threadRowLen = 16;
+    expect(await run(x)).toEqual(['softmax.wgsl:row']);
   });
 });
 

@@ -2,11 +2,11 @@
  * The variant seam: configureKernels forces a family's variant by name, kernelVariants reports
  * the names, the forced one and the last one run, and every variant gives the same numbers.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
-import { NO_WEBGPU, expectClose, useDevices } from './helpers.js';
+import { NO_WEBGPU, expectClose, traceDispatches, useDevices } from './helpers.js';
 import { isCpuAdapter, type AdapterReport } from '../src/kernels/webgpu/device.js';
-import { WebGPUBackend } from '../src/kernels/webgpu/index.js';
+import type { WebGPUBackend } from '../src/kernels/webgpu/index.js';
 import { SPLIT_K } from '../src/kernels/matmul/webgpu.js';
 
 useDevices();
@@ -138,45 +138,37 @@ describe.skipIf(NO_WEBGPU)('reduction variants on webgpu', () => {
   });
 
   it('aligned contiguous rows are read as vec4s (tails, chunks, every op and int32); other rows keep the strided kernel', async () => {
-    const backend = wg.getBackend('webgpu') as WebGPUBackend;
-    const files: string[] = [];
-    const spy = vi.spyOn(backend, 'dispatch').mockImplementation(function (this: WebGPUBackend, ...args) {
-      files.push(args[0].shader.file);
-      return WebGPUBackend.prototype.dispatch.apply(this, args);
-    });
-    try {
-      for (const name of ['rowPerInvocation', 'invocationChunks'] as const) {
-        wg.configureKernels({ reduce: name });
-        // [rows, row stride, start column, length]: an aligned row stride with tails of 0-3
-        // elements, one long row in chunks, then rows that start off a multiple of 4.
-        for (const [rows, stride, start, len, vec4] of [[9, 12, 0, 12, true], [9, 12, 0, 10, true], [7, 8, 4, 3, true], [2, 1200, 0, 1199, true], [1, 5003, 0, 5003, true], [9, 13, 0, 13, false], [9, 12, 1, 10, false]] as const) {
-          const base = wg.randn([rows, stride], { device: 'cpu' });
-          const x = base.slice(null, [start, start + len]);
-          const xg = (await base.to('webgpu')).slice(null, [start, start + len]);
-          files.length = 0;
+    for (const name of ['rowPerInvocation', 'invocationChunks'] as const) {
+      wg.configureKernels({ reduce: name });
+      // [rows, row stride, start column, length]: an aligned row stride with tails of 0-3
+      // elements, one long row in chunks, then rows that start off a multiple of 4.
+      for (const [rows, stride, start, len, vec4] of [[9, 12, 0, 12, true], [9, 12, 0, 10, true], [7, 8, 4, 3, true], [2, 1200, 0, 1199, true], [1, 5003, 0, 5003, true], [9, 13, 0, 13, false], [9, 12, 1, 10, false]] as const) {
+        const base = wg.randn([rows, stride], { device: 'cpu' });
+        const x = base.slice(null, [start, start + len]);
+        const xg = (await base.to('webgpu')).slice(null, [start, start + len]);
+        const files = await traceDispatches(async () => {
           await expectClose(await xg.sum(1).to('cpu'), x.sum(1), 1e-5);
           await expectClose(await xg.amin(1).to('cpu'), x.amin(1), 0);
-          // (a forced rowPerInvocation gives rows longer than one invocation may walk to a workgroup
-          // each; a forced split of a row of 4 or fewer cannot be in whole vec4s and stays scalar)
-          const expected = vec4 && !(name === 'rowPerInvocation' && len > 2048) && !(name === 'invocationChunks' && len <= 4);
-          expect(files.includes('reduce_vec4.wgsl'), `${name} [${rows}, ${stride}] from ${start}, ${len} long`).toBe(expected);
-          const xi = wg.randint(-50, 50, [rows, stride], { device: 'cpu' }).slice(null, [start, start + len]);
-          const xig = await xi.to('webgpu');
-          expect(Array.from(await xig.sum(1).data())).toEqual(Array.from(await xi.sum(1).data()));
-          expect(Array.from(await xig.amax(1).data())).toEqual(Array.from(await xi.amax(1).data()));
-        }
+        });
+        // (a forced rowPerInvocation gives rows longer than one invocation may walk to a workgroup
+        // each; a forced split of a row of 4 or fewer cannot be in whole vec4s and stays scalar)
+        const expected = vec4 && !(name === 'rowPerInvocation' && len > 2048) && !(name === 'invocationChunks' && len <= 4);
+        expect(files.includes('reduce_vec4.wgsl:main'), `${name} [${rows}, ${stride}] from ${start}, ${len} long`).toBe(expected);
+        const xi = wg.randint(-50, 50, [rows, stride], { device: 'cpu' }).slice(null, [start, start + len]);
+        const xig = await xi.to('webgpu');
+        expect(Array.from(await xig.sum(1).data())).toEqual(Array.from(await xi.sum(1).data()));
+        expect(Array.from(await xig.amax(1).data())).toEqual(Array.from(await xi.amax(1).data()));
       }
-      // A NaN in a vec4 lane, and products.
-      wg.configureKernels({ reduce: 'rowPerInvocation' });
-      const v = wg.tensor([1, 2, NaN, 4, 5, 6, 7, 8, 1.5, 2, -1, 0.5], { shape: [3, 4], device: 'cpu' });
-      const vg = await v.to('webgpu');
-      files.length = 0;
+    }
+    // A NaN in a vec4 lane, and products.
+    wg.configureKernels({ reduce: 'rowPerInvocation' });
+    const v = wg.tensor([1, 2, NaN, 4, 5, 6, 7, 8, 1.5, 2, -1, 0.5], { shape: [3, 4], device: 'cpu' });
+    const vg = await v.to('webgpu');
+    const files = await traceDispatches(async () => {
       expect(Array.from(await vg.amax(1).data())).toEqual([NaN, 8, 2]);
       expect(Array.from(await vg.prod(1).data())).toEqual([NaN, 1680, -1.5]);
-      expect(files.every((f) => f === 'reduce_vec4.wgsl')).toBe(true);
-    } finally {
-      spy.mockRestore();
-    }
+    });
+    expect(files).toEqual(['reduce_vec4.wgsl:main', 'reduce_vec4.wgsl:main']);
   });
 
   it('rowPerInvocation falls back to a workgroup per row where one invocation may not walk a row', async () => {

@@ -7,13 +7,14 @@ import type { View } from '../../core/view.js';
 import { numel } from '../../core/shape.js';
 import type { WebGPUContext } from '../webgpu/context.js';
 import type { KernelSource } from '../webgpu/pipelines.js';
-import { STRIDED_LIB, buf, mathLib, wgslType } from '../webgpu/util.js';
+import { STRIDED_LIB, buf, mathLib, pad, wgslType } from '../webgpu/util.js';
 import { ALL_UNARY, BINARY, type BinaryOp, type UnaryOp } from '../ops.js';
 import type { ElementwiseKernels } from './types.js';
 import unarySrc from '../../../shaders/unary.wgsl';
 import unaryVec4Src from '../../../shaders/unary_vec4.wgsl';
 import binarySrc from '../../../shaders/binary.wgsl';
 import binaryVec4Src from '../../../shaders/binary_vec4.wgsl';
+import binaryRows4Src from '../../../shaders/binary_rows4.wgsl';
 import whereSrc from '../../../shaders/where.wgsl';
 
 /** This family's shaders, by name. */
@@ -22,6 +23,7 @@ export const SHADERS = {
   unaryVec4: { file: 'unary_vec4.wgsl', source: unaryVec4Src },
   binary: { file: 'binary.wgsl', source: binarySrc, lib: STRIDED_LIB },
   binaryVec4: { file: 'binary_vec4.wgsl', source: binaryVec4Src },
+  binaryRows4: { file: 'binary_rows4.wgsl', source: binaryRows4Src, lib: STRIDED_LIB },
   where: { file: 'where.wgsl', source: whereSrc, lib: STRIDED_LIB },
 } as const satisfies Record<string, KernelSource>;
 
@@ -72,8 +74,30 @@ export function binary(b: WebGPUContext, op: BinaryOp, a: View, bv: View, out: V
     );
     return;
   }
+  // Rows: the innermost dim, a multiple of 4 long, contiguous (from aligned starts) or constant
+  // in each operand (a bias broadcast over [N, C, H, W]): four elements per invocation too.
+  const r = s.rank;
+  const alongRows = (v: View, k: number) => {
+    const st = s.strides[k]!;
+    if (st[r - 1] === 0) return true;
+    return st[r - 1] === 1 && v.offset % 4 === 0 && st.slice(0, r - 1).every((x, d) => x % 4 === 0 || s.shape[d] === 1);
+  };
+  if (r >= 2 && s.shape[r - 1]! % 4 === 0 && alongRows(a, 0) && alongRows(bv, 1)) {
+    const outer = (list: number[]) => pad(list.slice(0, r - 1));
+    b.dispatch(
+      { shader: SHADERS.binaryRows4, entry: 'main', variant: `${op}|${c}|${so}`, preamble },
+      { a: buf(a), b: buf(bv), out: buf(out) },
+      {
+        n4: n / 4, inner4: s.shape[r - 1]! / 4, outer_rank: r - 1, a_offset: a.offset, b_offset: bv.offset,
+        a_inner: s.strides[0]![r - 1] === 1 ? 1 : 0, b_inner: s.strides[1]![r - 1] === 1 ? 1 : 0,
+        outer_shape: outer(s.shape), a_strides: outer(s.strides[0]!), b_strides: outer(s.strides[1]!),
+      },
+      b.grid(Math.ceil(n / 4 / b.wg)),
+    );
+    return;
+  }
   b.dispatch(
-    { shader: SHADERS.binary, entry: 'main', variant: `${op}|${c}|${so}`, preamble: () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(a: C, b: C) -> SO { return SO(${BINARY[op].wgsl}); }\n` },
+    { shader: SHADERS.binary, entry: 'main', variant: `${op}|${c}|${so}`, preamble },
     { a: buf(a), b: buf(bv), out: buf(out) },
     { n, rank: s.rank, a_offset: a.offset, b_offset: bv.offset, shape: s.shape, a_strides: s.strides[0]!, b_strides: s.strides[1]! },
     b.grid(Math.ceil(n / b.wg)),
