@@ -98,14 +98,14 @@ export function itOnWebgpu(device: DeviceName): typeof it {
 }
 
 /**
- * The webgpu kernels `run` dispatches, as 'file:entry' (e.g. 'binary_rows4.wgsl:main'): for
- * tests that check which layout a case took, not only its values.
+ * The webgpu kernels `run` dispatches, as 'file:entry' (e.g. 'binary_rows4.wgsl:main'), each
+ * with its uniform's values: for tests that check which layout a case took, not only its values.
  */
-export async function traceDispatches(run: () => Promise<void>): Promise<string[]> {
+export async function traceDispatchParams(run: () => Promise<void>): Promise<{ kernel: string; params: Record<string, unknown> }[]> {
   const backend = wg.getBackend('webgpu') as WebGPUBackend;
-  const seen: string[] = [];
+  const seen: { kernel: string; params: Record<string, unknown> }[] = [];
   const spy = vi.spyOn(backend, 'dispatch').mockImplementation(function (this: WebGPUBackend, ...args) {
-    seen.push(`${args[0].shader.file}:${args[0].entry}`);
+    seen.push({ kernel: `${args[0].shader.file}:${args[0].entry}`, params: { ...args[2] } });
     return WebGPUBackend.prototype.dispatch.apply(this, args);
   });
   try {
@@ -114,4 +114,9 @@ export async function traceDispatches(run: () => Promise<void>): Promise<string[
     spy.mockRestore();
   }
   return seen;
+}
+
+/** traceDispatchParams' kernels only. */
+export async function traceDispatches(run: () => Promise<void>): Promise<string[]> {
+  return (await traceDispatchParams(run)).map((d) => d.kernel);
 }

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
-import { NO_WEBGPU, expectClose, traceDispatches, useDevices } from './helpers.js';
+import { NO_WEBGPU, expectClose, traceDispatchParams, traceDispatches, useDevices } from './helpers.js';
 import { isCpuAdapter, type AdapterReport } from '../src/kernels/webgpu/device.js';
 import type { WebGPUBackend } from '../src/kernels/webgpu/index.js';
 import { SPLIT_K } from '../src/kernels/matmul/webgpu.js';
@@ -169,6 +169,31 @@ describe.skipIf(NO_WEBGPU)('reduction variants on webgpu', () => {
       expect(Array.from(await vg.prod(1).data())).toEqual([NaN, 1680, -1.5]);
     });
     expect(files).toEqual(['reduce_vec4.wgsl:main', 'reduce_vec4.wgsl:main']);
+  });
+
+  it('invocationChunks reduces dims with a contiguous innermost run in two stages (a conv bias gradient) and matches cpu', async () => {
+    wg.configureKernels({ reduce: 'invocationChunks' });
+    const x = wg.randn([6, 5, 7, 20], { device: 'cpu' });
+    const xi = wg.randint(-9, 9, [6, 5, 7, 20], { device: 'cpu' });
+    const [xg, xig] = [await x.to('webgpu'), await xi.to('webgpu')];
+    // [dims, a kernel still walks two reduced dims?]: runs of 140 (H * W) and 20 go in two
+    // stages; over N and H the innermost reduced dim is strided; over C, H, W one run coalesces.
+    for (const [dims, walksTwo] of [[[0, 2, 3], false], [[0, 3], false], [[0, 2], true], [[1, 2, 3], false]] as const) {
+      const calls = await traceDispatchParams(async () => {
+        await expectClose(await xg.sum([...dims]).to('cpu'), x.sum([...dims]), 1e-5);
+      });
+      const ranks = calls.filter((c) => c.kernel.startsWith('reduce')).map((c) => (c.params.inner_rank as number | undefined) ?? 1);
+      expect(ranks.some((r) => r >= 2), `sum over ${dims}: inner ranks ${ranks}`).toBe(walksTwo);
+      await expectClose(await xg.amax([...dims]).to('cpu'), x.amax([...dims]), 0);
+      await expectClose(await xg.amin([...dims]).to('cpu'), x.amin([...dims]), 0);
+      expect(Array.from(await xig.sum([...dims]).data())).toEqual(Array.from(await xi.sum([...dims]).data()));
+    }
+    // A view: the innermost run starts off a multiple of 4 (stage one keeps the strided kernel).
+    const v = x.slice(null, null, null, [1, 19]);
+    const vg = xg.slice(null, null, null, [1, 19]);
+    await expectClose(await vg.sum([0, 2, 3]).to('cpu'), v.sum([0, 2, 3]), 1e-5);
+    const p = wg.rand([3, 2, 4, 5], { device: 'cpu' }).add(0.5);
+    await expectClose(await (await p.to('webgpu')).prod([0, 2, 3]).to('cpu'), p.prod([0, 2, 3]), 1e-5);
   });
 
   it('rowPerInvocation falls back to a workgroup per row where one invocation may not walk a row', async () => {

@@ -40,6 +40,8 @@ const REDUCE_MIN_CHUNK = 8192;
 /** invocationChunks: at least this many invocations share a reduction, in chunks of at least REDUCE_MIN_THREAD_CHUNK. */
 const REDUCE_MIN_INVOCATIONS = 256;
 const REDUCE_MIN_THREAD_CHUNK = 256;
+/** Reduced dims whose contiguous innermost run is at least this long are reduced in two stages (see reduce()). */
+const TWO_STAGE_MIN_RUN = 16;
 
 export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: number, out: View): void {
   b.checkOut(op, out);
@@ -73,6 +75,22 @@ export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: numb
   // barriers cost more than the sums): chunks of at most REDUCE_STEPS, one invocation each, and
   // enough of them for REDUCE_MIN_INVOCATIONS to share the work (chunks of REDUCE_MIN_THREAD_CHUNK at least).
   const threadChunks = forced === 'invocationChunks' || (!forced && isCpuAdapter(b.adapter) && op !== 'argmax' && op !== 'argmin');
+  const last = ci.shape.length - 1;
+  if (threadChunks && op !== 'argmax' && op !== 'argmin' && last >= 1 && ci.strides[0]![last] === 1 && ci.shape[last]! >= TWO_STAGE_MIN_RUN) {
+    // Reduced dims that coalesce to more than one, the innermost contiguous (a conv bias
+    // gradient: [C] from [N, C, H, W], reduced over N and H * W): first the contiguous runs
+    // (aligned rows take reduce_vec4.wgsl), then what is left of the reduced dims, instead of
+    // a div/mod per dim for every element.
+    const runs = numel(ci.shape) / ci.shape[last]!;
+    const part = b.allocate(x.dtype, nOuter * runs);
+    const restShape = ci.shape.slice(0, last);
+    reduce(b, op, { storage: src.storage, dtype: src.dtype, offset: src.offset, shape: [...src.shape.slice(0, split), ...ci.shape], strides: [...src.strides.slice(0, split), ...ci.strides[0]!] }, 1,
+      { storage: part, dtype: x.dtype, shape: [...src.shape.slice(0, split), ...restShape], strides: contiguousStrides([...src.shape.slice(0, split), ...restShape]), offset: 0 });
+    reduce(b, op, { storage: part, dtype: x.dtype, shape: [nOuter, runs], strides: [runs, 1], offset: 0 }, 1, { storage: out.storage, dtype: out.dtype, offset: 0, shape: [nOuter], strides: [1] });
+    part.free();
+    temp?.free();
+    return;
+  }
   const threadSpread = nOuter < REDUCE_MIN_INVOCATIONS ? Math.min(Math.ceil(REDUCE_MIN_INVOCATIONS / nOuter), Math.floor(nInner / REDUCE_MIN_THREAD_CHUNK)) : 1;
   let nChunks = threadChunks
     ? Math.max(1, Math.ceil(nInner / REDUCE_STEPS), threadSpread, forced === 'invocationChunks' && nInner > 2 ? 2 : 1)
