@@ -2,13 +2,15 @@
  * F.maxPool2d, F.avgPool2d, F.adaptiveAvgPool2d: known values, every device against the cpu
  * reference on random inputs (odd sizes, batch 1 and > 1, strided views, the option
  * combinations), gradcheck / gradgradcheck in float64, device gradients against cpu gradients,
- * the large-window paths of the webgpu kernels, and the error messages.
+ * the large-window paths of the webgpu kernels, both max-pooling layouts of webgpu (one pass
+ * and a scatter, or two passes and a gather), and the error messages.
  */
 import type { DeviceName } from '../src/index.js';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { DEVICES, pair, relErr, reseed, rng, useDevices } from './helpers.js';
+import { DEVICES, NO_WEBGPU, pair, relErr, reseed, rng, traceDispatches, useDevices } from './helpers.js';
+import { MAX_POOL_LAYOUT } from '../src/kernels/pool/webgpu.js';
 
 useDevices();
 const F = wg.F;
@@ -197,6 +199,57 @@ describe.each(DEVICES)('pooling on %s matches cpu (float32)', (device) => {
     expect(() => F.adaptiveAvgPool2d(x, 0)).toThrow(/adaptiveAvgPool2d: outputSize must be a positive integer, null, or a pair of them, got 0/);
     expect(() => F.adaptiveAvgPool2d(x, [2, 1.5])).toThrow(/adaptiveAvgPool2d: outputSize .* got \[2, 1.5\]/);
     expect(() => F.adaptiveAvgPool2d(wg.zeros([5], { device }), 1)).toThrow(/adaptiveAvgPool2d: expected a 4-D/);
+  });
+});
+
+// webgpu only (these are webgpu layouts): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
+describe.skipIf(NO_WEBGPU)('max pooling layouts on webgpu: one pass and scatter, or the two passes and the gather', () => {
+  const saved = { ...MAX_POOL_LAYOUT };
+  afterEach(() => {
+    Object.assign(MAX_POOL_LAYOUT, saved);
+  });
+  const layouts = [['one-pass window, scatter backward', { smallWindow: 64, scatter: true }], ['two passes, gather backward', { smallWindow: 0, scatter: false }]] as const;
+
+  it.each(layouts)('%s: every max case matches cpu (values, indices, gradients)', async (_name, layout) => {
+    Object.assign(MAX_POOL_LAYOUT, layout);
+    for (const [i, c] of maxCases.entries()) {
+      const files = await traceDispatches(async () => {
+        const got = await run(c, 'webgpu', i + 1);
+        const ref = await run(c, 'cpu', i + 1);
+        expect(relErr(got.y, ref.y), c.name).toBeLessThan(1e-6);
+        expect(got.idx, c.name).toEqual(ref.idx);
+        expect(relErr(got.grad, ref.grad), c.name).toBeLessThan(1e-6);
+      });
+      expect(files.includes('pool2d_max_small.wgsl:window'), c.name).toBe(layout.smallWindow > 0);
+      expect(files.includes('pool2d_max.wgsl:max_axis'), c.name).toBe(layout.smallWindow === 0);
+    }
+  });
+
+  it.each(layouts)('%s: ties go to the first maximum in row-major order, NaN wins, as on cpu', async (_name, layout) => {
+    Object.assign(MAX_POOL_LAYOUT, layout);
+    reseed(31);
+    const vals = Array.from({ length: 2 * 3 * 8 * 9 }, (_, i) => (i % 29 === 5 ? NaN : Math.floor(rng() * 3)));
+    for (const [k, opts] of [[2, {}], [3, { stride: 2, padding: 1 }], [[2, 3], { stride: [2, 3] }], [3, { stride: 1 }]] as const) {
+      const res = await Promise.all((['webgpu', 'cpu'] as const).map(async (device) => {
+        const x = wg.tensor(vals, { shape: [2, 3, 8, 9], dtype: 'float32', device, requiresGrad: true });
+        const [y, idx] = F.maxPool2d(x, k as never, { ...opts, returnIndices: true } as never) as unknown as [Tensor, Tensor];
+        y.mul(wg.arange(0, y.size, 1, { device }).reshape(y.shape)).sum().backward();
+        return [Array.from(await y.data()), Array.from(await idx.data()), Array.from(await x.grad!.data())];
+      }));
+      expect(res[0]).toEqual(res[1]);
+    }
+  });
+
+  it('the scatter backward is chosen only where no input lies in two windows', async () => {
+    const x = wg.rand([1, 2, 9, 9], { device: 'webgpu', requiresGrad: true });
+    for (const [k, opts, scatter] of [[2, {}, true], [3, { stride: 3, padding: 1 }, true], [2, { stride: 3, dilation: 2 }, true], [3, { stride: 2 }, false], [2, { stride: 2, dilation: 3 }, false]] as const) {
+      const files = await traceDispatches(async () => {
+        F.maxPool2d(x, k, opts as never).sum().backward();
+        await x.grad!.data();
+      });
+      expect(files.includes('pool2d_max_small.wgsl:scatter'), `k ${k} ${JSON.stringify(opts)}`).toBe(scatter);
+      x.grad = null;
+    }
   });
 });
 

@@ -17,6 +17,7 @@ import { KERNEL_ERRORS, STRIDED_LIB, buf, mathLib, wgslType } from '../webgpu/ut
 import pool2dSrc from '../../../shaders/pool2d.wgsl';
 import pool2dMaxSrc from '../../../shaders/pool2d_max.wgsl';
 import pool2dMaxGradSrc from '../../../shaders/pool2d_max_grad.wgsl';
+import pool2dMaxSmallSrc from '../../../shaders/pool2d_max_small.wgsl';
 import poolIndexSrc from '../../../shaders/pool_index.wgsl';
 import type { PoolKernels } from './types.js';
 
@@ -27,6 +28,7 @@ export const POOL_SHADERS = {
   pool2d: { file: 'pool2d.wgsl', source: pool2dSrc },
   pool2dMax: { file: 'pool2d_max.wgsl', source: pool2dMaxSrc },
   pool2dMaxGrad: { file: 'pool2d_max_grad.wgsl', source: pool2dMaxGradSrc },
+  pool2dMaxSmall: { file: 'pool2d_max_small.wgsl', source: pool2dMaxSmallSrc },
   poolIndex: { file: 'pool_index.wgsl', source: poolIndexSrc, lib: STRIDED_LIB },
 } as const;
 
@@ -41,6 +43,14 @@ const LOOP_BUDGET = 60000;
  * (every practical kernel); beyond, an atomic scatter-add keeps each invocation's work constant.
  */
 export const MAX_GRAD_GATHER = 4096;
+
+/**
+ * Max pooling's one-pass layouts (shaders/pool2d_max_small.wgsl): windows of at most
+ * smallWindow taps (not adaptive) run in one pass, and the backward of windows that do not
+ * overlap is a scatter when `scatter`. Mutable for tests (0 and false: the general kernels).
+ * @internal
+ */
+export const MAX_POOL_LAYOUT = { smallWindow: 64, scatter: true };
 
 /** Most taps of one window (a forward pass's loop length). */
 function taps(a: PoolAxis): number {
@@ -69,6 +79,12 @@ function axisUniforms(a: PoolAxis) {
   return { size: a.size, out_len: a.out, kernel: a.kernel, stride: a.stride, pad: a.padding, dilation: a.dilation, adaptive: a.adaptive ? 1 : 0 };
 }
 
+/** The window uniforms of pool2d_max_small.wgsl: kernel, stride, padding, dilation per axis. */
+const windows = (spec: Pool2dSpec) => ({
+  win_h: [spec.h.kernel, spec.h.stride, spec.h.padding, spec.h.dilation],
+  win_w: [spec.w.kernel, spec.w.stride, spec.w.padding, spec.w.dilation],
+});
+
 const contiguous4 = (s: readonly number[]): number[] => [s[1]! * s[2]! * s[3]!, s[2]! * s[3]!, s[3]!, 1];
 
 function temp(b: WebGPUContext, dtype: 'float32' | 'int32', shape: number[]): { s: Storage; view: View } {
@@ -91,6 +107,17 @@ export function maxPool2d(b: WebGPUContext, x: View, spec: Pool2dSpec, out: View
   if (numel(out.shape) === 0) return;
   checkLoop('maxPool2d', 'W', taps(spec.w), spec.w);
   checkLoop('maxPool2d', 'H', taps(spec.h), spec.h);
+  if (!spec.h.adaptive && !spec.w.adaptive && spec.h.kernel * spec.w.kernel <= MAX_POOL_LAYOUT.smallWindow) {
+    // Small windows: all taps in one pass.
+    const n = numel(out.shape);
+    b.dispatch(
+      { shader: POOL_SHADERS.pool2dMaxSmall, entry: 'window', variant: c, preamble: () => `alias C = ${c};\n${mathLib(c)}\n` },
+      { x: buf(x), idx: buf(indices), out: buf(out) },
+      { n, x_offset: x.offset, i_offset: 0, out_shape: out.shape, in_hw: [H, x.shape[3]!, 0, 0], x_strides: x.strides, i_strides: [0, 0, 0, 0], ...windows(spec) },
+      b.grid(Math.ceil(n / b.wg)),
+    );
+    return;
+  }
   const spec1 = { shader: POOL_SHADERS.pool2dMax, entry: 'max_axis', variant: c, preamble: () => `alias C = ${c};\n${mathLib(c)}\n` };
   const rowShape = [N, C, H, spec.w.out];
   const vals = temp(b, 'float32', rowShape);
@@ -128,6 +155,19 @@ export function maxPool2dBackward(b: WebGPUContext, g: View, indices: View, spec
     b.fill(out, 0);
     return;
   }
+  const disjoint = (a: PoolAxis) => !a.adaptive && a.stride >= (a.kernel - 1) * a.dilation + 1;
+  if (MAX_POOL_LAYOUT.scatter && disjoint(spec.h) && disjoint(spec.w)) {
+    // No input element in two windows: each output's gradient goes to its argmax alone.
+    b.fill(out, 0);
+    const no = N * C * OH * OW;
+    b.dispatch(
+      { shader: POOL_SHADERS.pool2dMaxSmall, entry: 'scatter', variant: c, preamble: () => `alias C = ${c};\n${mathLib(c)}\n` },
+      { x: buf(g), idx: buf(indices), out: buf(out) },
+      { n: no, x_offset: g.offset, i_offset: indices.offset, out_shape: [N, C, OH, OW], in_hw: [H, W, 0, 0], x_strides: g.strides, i_strides: indices.strides, ...windows(spec) },
+      b.grid(Math.ceil(no / b.wg)),
+    );
+    return;
+  }
   const ch = Math.min(cover(spec.h), OH);
   const cw = Math.min(cover(spec.w), OW);
   if (ch * cw + ch <= MAX_GRAD_GATHER) {
@@ -136,9 +176,7 @@ export function maxPool2dBackward(b: WebGPUContext, g: View, indices: View, spec
       { g: buf(g), idx: buf(indices), out: buf(out) },
       {
         n, g_offset: g.offset, i_offset: indices.offset, shape: out.shape, out_hw: [OH, OW, 0, 0],
-        g_strides: g.strides, i_strides: indices.strides,
-        win_h: [spec.h.kernel, spec.h.stride, spec.h.padding, spec.h.dilation],
-        win_w: [spec.w.kernel, spec.w.stride, spec.w.padding, spec.w.dilation],
+        g_strides: g.strides, i_strides: indices.strides, ...windows(spec),
       },
       b.grid(Math.ceil(n / b.wg)),
     );
