@@ -162,6 +162,16 @@ describe.each(DEVICES)('writes through views reach the base on %s', (device) => 
     expect(await values(x)).toEqual(want);
   }
 
+  it('zero_ and fill_(0) of contiguous rows (the queue clear on webgpu) touch only those elements; fill_(-0) keeps the sign', async () => {
+    await check((x) => x.slice([1, 3]).zero_(), (i, _j, v) => (i >= 1 && i < 3 ? 0 : v));
+    await check((x) => x.select(0, 3).slice([1, 4]).fill_(0), (i, j, v) => (i === 3 && j >= 1 && j < 4 ? 0 : v));
+    await check((x) => x.slice(null, [0, 2]).zero_(), (_i, j, v) => (j < 2 ? 0 : v)); // strided: the fill kernel
+    const z = wg.ones([5], { device }).fill_(-0);
+    expect((await values(z)).map((v) => Object.is(v, -0))).toEqual([true, true, true, true, true]);
+    const b = wg.ones([7], { dtype: 'bool', device }).slice([2, 5]).fill_(0);
+    expect(await values(b)).toEqual([0, 0, 0]);
+  });
+
   it('fill_ of a slice with steps (x[1::2, ::3] = -1)', async () => {
     await check((x) => x.slice([1, null, 2], [null, null, 3]).fill_(-1), (i, j, v) => (i % 2 === 1 && j % 3 === 0 ? -1 : v));
   });

@@ -100,9 +100,17 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
     // ---- nn kernels: pooling ----
     {
       const x = wg.full([1, 2, 5, 5], 0.5, { device, requiresGrad: true });
-      const y = wg.F.maxPool2d(x, 3, { stride: 1, padding: 1 }); // pool2d_max.wgsl:max_axis
+      const y = wg.F.maxPool2d(x, 3, { stride: 1, padding: 1 }); // pool2d_max_small.wgsl:window; backward: pool2d_max_grad.wgsl:max_grad
+      wg.F.maxPool2d(x, 2).sum().backward(); // pool2d_max_small.wgsl:scatter
+      const { MAX_POOL_LAYOUT } = await import('../src/kernels/pool/webgpu.js');
+      MAX_POOL_LAYOUT.smallWindow = 0; // the two-pass forward
+      try {
+        wg.F.maxPool2d(x, 3, { stride: 1, padding: 1 }); // pool2d_max.wgsl:max_axis
+      } finally {
+        MAX_POOL_LAYOUT.smallWindow = 64;
+      }
       const z = wg.F.avgPool2d(x, 2); // pool2d.wgsl:avg_axis
-      y.sum().add(z.sum()).add(wg.F.adaptiveAvgPool2d(x, 2).sum()).backward(); // pool2d_max_grad.wgsl:max_grad, pool2d.wgsl:avg_axis_grad
+      y.sum().add(z.sum()).add(wg.F.adaptiveAvgPool2d(x, 2).sum()).backward(); // pool2d.wgsl:avg_axis_grad
       wg.F.embedding(wg.zeros([3], { dtype: 'int32', device }), wg.ones([2, 2], { device })); // pool_index.wgsl:check_range
     }
     // ---- nn kernels: softmax and losses ----

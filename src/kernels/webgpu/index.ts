@@ -374,6 +374,18 @@ export class WebGPUBackend implements Backend, WebGPUContext {
     const n = numel(out.shape);
     if (n === 0) return;
     const s = this.strided('fill', out.shape, [out]);
+    if (value === 0 && !Object.is(value, -0) && (s.rank === 0 || (s.rank === 1 && s.strides[0]![0] === 1))) {
+      // Zeros over a contiguous range (0.0, int 0 and false are all zero bits): the queue's own
+      // clear, a memset on a CPU adapter (the kernel took 9 ms for 800k floats on llvmpipe).
+      this.checkAlive('fill');
+      if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'webgrad batch' });
+      if (this.pass) {
+        this.pass.end();
+        this.pass = null;
+      }
+      this.encoder.clearBuffer(buf(out), out.offset * 4, n * 4);
+      return;
+    }
     const isInt = out.dtype !== 'float32';
     this.dispatch(
       { shader: SHADERS.fill, entry: 'fill', variant: out.dtype, preamble: () => this.fillPreamble(out.dtype) },
