@@ -894,7 +894,7 @@ describe.skipIf(NO_WEBGPU)('a 0-d cpu tensor next to webgpu tensors', () => {
 });
 
 // webgpu only (the vec4 layouts are webgpu kernels): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
-describe.skipIf(NO_WEBGPU)('webgpu binary ops over rows four at a time (binary_rows4.wgsl)', () => {
+describe.skipIf(NO_WEBGPU)('webgpu elementwise layouts four at a time (binary_rows4.wgsl, where_vec4.wgsl)', () => {
   // [a's shape or view, b's shape, rows4?]: a bias over [N, C, H, W], a row vector, a column
   // vector with rows of 8, a scalar column, both operands full; then inner dims of 6 (not a
   // multiple of 4), a row view from column 1 (unaligned), and a column vector (constant along
@@ -922,6 +922,32 @@ describe.skipIf(NO_WEBGPU)('webgpu binary ops over rows four at a time (binary_r
         await expectClose(await ag[op](bg).to('cpu'), a[op](b), 1e-6); // (WGSL allows f32 division 2.5 ULP off)
       });
       expect(files.includes('binary_rows4.wgsl:main'), `${op}: ${files.join(', ')}`).toBe(rows4);
+    }
+  });
+
+  it('where: contiguous operands from multiples of 4 and scalar branches take where_vec4.wgsl; odd offsets and strides do not; all match cpu', async () => {
+    const vals = Array.from({ length: 23 }, (_, i) => Math.sin(i * 1.7) * 4);
+    const mk = (device: DeviceName) => {
+      const x = wg.tensor(vals, { device });
+      return { x, c: x.gt(0.5), y: x.mul(-2) };
+    };
+    const cpu = mk('cpu');
+    const gpu = mk('webgpu');
+    // [name, build, vec4?]
+    const cases: [string, (t: ReturnType<typeof mk>) => Tensor, boolean][] = [
+      ['where(c, x, y)', (t) => wg.where(t.c, t.x, t.y), true],
+      ['where(c, x, 0) (ReLU\'s gradient)', (t) => wg.where(t.c, t.x, 0), true],
+      ['int32 branches', (t) => wg.where(t.c, t.x.cast('int32'), t.y.cast('int32')), true],
+      ['bool branches', (t) => wg.where(t.c, t.c, t.x.lt(0)), true],
+      ['rows from offset 4', (t) => wg.where(t.c.slice([4, 23]), t.x.slice([4, 23]), t.y.slice([4, 23])), true],
+      ['rows from offset 1', (t) => wg.where(t.c.slice([1, 20]), t.x.slice([1, 20]), t.y.slice([2, 21])), false],
+      ['a stepped view', (t) => wg.where(t.c.slice([0, 22, 2]), t.x.slice([0, 22, 2]), 1), false],
+    ];
+    for (const [name, f, vec4] of cases) {
+      const files = await traceDispatches(async () => {
+        await expectEqual(await f(gpu).to('cpu'), f(cpu));
+      });
+      expect(files.includes('where_vec4.wgsl:main'), `${name}: ${files.join(', ')}`).toBe(vec4);
     }
   });
 });

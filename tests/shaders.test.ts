@@ -36,6 +36,7 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       for (const op of Object.keys(BINARY) as (keyof typeof BINARY)[]) {
         t(d)[op](t(d)); // contiguous: binary_vec4.wgsl
         t(d).T[op](t(d).T); // strided: binary.wgsl
+        wg.full([2, 4], 2, { dtype: d, device })[op](wg.full([4], 2, { dtype: d, device })); // a broadcast row: binary_rows4.wgsl
       }
       for (const op of REDUCE_OPS) {
         t(d)[op](1); // short rows: one invocation per output
@@ -58,8 +59,9 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
     wg.randn([4], { device });
     for (const a of all) {
       for (const b of all) t(a).cast(b === a ? a : b);
-      wg.where(t('bool'), t(a), t(a));
-      wg.where(t('bool').T, t(a).T, t(a).T); // strided: where.wgsl:main (contiguous: flat4)
+      wg.where(t('bool'), t(a), t(a)); // contiguous: where_vec4.wgsl
+      wg.where(t('bool').T, t(a).T, t(a).T); // strided: where.wgsl:main
+      wg.where(t('bool').flatten().slice([1, 5]), t(a).flatten().slice([1, 5]), t(a).flatten().slice([2, 6])); // rank 1 from odd offsets: where.wgsl:flat4
       wg.full([2], a === 'bool' ? true : 1, { dtype: a, device });
       t(a).gather(0, wg.zeros([1, 2], { dtype: 'int32', device }));
     }

@@ -16,6 +16,7 @@ import binarySrc from '../../../shaders/binary.wgsl';
 import binaryVec4Src from '../../../shaders/binary_vec4.wgsl';
 import binaryRows4Src from '../../../shaders/binary_rows4.wgsl';
 import whereSrc from '../../../shaders/where.wgsl';
+import whereVec4Src from '../../../shaders/where_vec4.wgsl';
 
 /** This family's shaders, by name. */
 export const SHADERS = {
@@ -25,6 +26,7 @@ export const SHADERS = {
   binaryVec4: { file: 'binary_vec4.wgsl', source: binaryVec4Src },
   binaryRows4: { file: 'binary_rows4.wgsl', source: binaryRows4Src, lib: STRIDED_LIB },
   where: { file: 'where.wgsl', source: whereSrc, lib: STRIDED_LIB },
+  whereVec4: { file: 'where_vec4.wgsl', source: whereVec4Src },
 } as const satisfies Record<string, KernelSource>;
 
 export function unary(b: WebGPUContext, op: UnaryOp, x: View, out: View, params: readonly number[] = []): void {
@@ -109,7 +111,20 @@ export function where(b: WebGPUContext, cond: View, a: View, bv: View, out: View
   const n = numel(out.shape);
   if (n === 0) return;
   const s = b.strided('where', out.shape, [cond, a, bv, out]);
-  // Rank <= 1 (contiguous or broadcast-scalar operands): four elements per invocation.
+  // Rank <= 1, each operand contiguous from a multiple of 4 or one broadcast value: vec4s.
+  const splat = (k: number) => s.rank === 0 || s.strides[k]![0] === 0;
+  const aligned = (v: View, k: number) => splat(k) || (s.strides[k]![0] === 1 && v.offset % 4 === 0);
+  if (s.rank <= 1 && aligned(cond, 0) && aligned(a, 1) && aligned(bv, 2)) {
+    const n4 = Math.ceil(n / 4);
+    b.dispatch(
+      { shader: SHADERS.whereVec4, entry: 'main', variant: out.dtype, preamble: () => `alias C = ${wgslType(out.dtype)};\n` },
+      { cond: buf(cond), a: buf(a), b: buf(bv), out: buf(out) },
+      { n4, c_offset: cond.offset, a_offset: a.offset, b_offset: bv.offset, c_splat: splat(0) ? 1 : 0, a_splat: splat(1) ? 1 : 0, b_splat: splat(2) ? 1 : 0 },
+      b.grid(Math.ceil(n4 / b.wg)),
+    );
+    return;
+  }
+  // Other rank <= 1 operands (misaligned offsets, steps): four elements per invocation, scalar loads.
   const flat = s.rank <= 1;
   b.dispatch(
     { shader: SHADERS.where, entry: flat ? 'flat4' : 'main', variant: out.dtype, preamble: () => `alias C = ${wgslType(out.dtype)};\n` },
