@@ -331,6 +331,41 @@ describe.skipIf(NO_WEBGPU)('the webgpu buffer pool', () => {
   const backend = () => wg.getBackend('webgpu') as WebGPUBackend;
   const device = 'webgpu' as const;
 
+  it('bind groups are reused for the same kernel on the same buffers, forgotten when a buffer is destroyed, and bounded', async () => {
+    const b = backend();
+    const x = wg.rand([8], { device });
+    const y = wg.rand([8], { device });
+    const z1 = x.add(y);
+    await z1.data();
+    const { hits, misses } = b.bindGroups;
+    const z2 = x.add(y); // the same kernel, x and y, and a new out
+    z1.dispose();
+    const z3 = x.add(y); // z1's buffer back from the pool: the group of the first add again
+    expect(b.bindGroups.hits - hits).toBe(1);
+    expect(b.bindGroups.misses - misses).toBe(1);
+    expect(Array.from(await z3.data())).toEqual(Array.from(await z2.data()));
+    // A destroyed buffer takes its groups with it: the next op on a new buffer in its place computes right.
+    z3.dispose();
+    const size = b.bindGroups.size;
+    b.trimPool();
+    expect(b.bindGroups.size).toBeLessThan(size);
+    const z4 = x.add(y);
+    expect(Array.from(await z4.data())).toEqual(Array.from(await z2.data()));
+    // Bounded: many distinct buffer sets never hold more than the cache's limit.
+    const made: Tensor[] = [];
+    b.bindGroups.limit = 50;
+    try {
+      for (let i = 0; i < 300; i++) {
+        made.push(x.add(y));
+        expect(b.bindGroups.size).toBeLessThanOrEqual(50);
+      }
+      await wg.sync();
+    } finally {
+      b.bindGroups.limit = 4096;
+    }
+    for (const t of [x, y, z2, z4, ...made]) t.dispose();
+  });
+
   it('a freed buffer goes to the pool and the next same-size allocation takes it back', async () => {
     await settle();
     const m0 = wg.memory().devices.webgpu!;

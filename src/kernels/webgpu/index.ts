@@ -12,6 +12,7 @@
 import type { Backend, BackendMemory, KernelFamilies, RandomDist, View } from '../backend.js';
 import type { WebGPUContext } from './context.js';
 import { FAMILY_SHADERS, webgpuFamilies } from './families.js';
+import { BindGroupCache } from './bindgroups.js';
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { allocArray } from '../../core/dtype.js';
 import { Storage } from '../../core/storage.js';
@@ -51,6 +52,8 @@ export class WebGPUBackend implements Backend, WebGPUContext {
   readonly name = 'webgpu' as const;
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
+  /** @internal Bind groups reused across dispatches (webgpu/bindgroups.ts). */
+  readonly bindGroups: BindGroupCache;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private dispatches = 0;
@@ -78,7 +81,8 @@ export class WebGPUBackend implements Backend, WebGPUContext {
   constructor(readonly device: GPUDevice, readonly adapter: AdapterReport) {
     Object.assign(this, webgpuFamilies(this));
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    this.pool = new BufferPool(device, usage);
+    this.bindGroups = new BindGroupCache(device);
+    this.pool = new BufferPool(device, usage, undefined, undefined, (buffer) => this.bindGroups.forget(buffer));
     // A kernel that fails to build is the root cause of the submit errors after it: report it first.
     this.pipelines = new PipelineCache(device, (_label, err) => this.buildErrors.push(err));
     this.arena = device.createBuffer({ label: 'uniform arena', size: this.arenaHost.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
@@ -229,23 +233,25 @@ export class WebGPUBackend implements Backend, WebGPUContext {
         throw new Error(`webgpu: kernel ${k.label} declares no storage binding '${name}' (it has: ${k.bindings.map((b) => b.name).join(', ')})`);
       }
     }
-    const entries: GPUBindGroupEntry[] = k.bindings.map((b) => {
+    let at = -1;
+    const buffers = k.bindings.map((b) => {
       if (b.kind === 'uniform') {
-        const at = this.arenaUsed;
+        at = this.arenaUsed;
         if (k.uniform!.size > UNIFORM_SLOT) throw new Error(`webgpu: ${k.label}'s uniform struct is larger than ${UNIFORM_SLOT} bytes`);
         packUniform(k.uniform!, params, this.arenaHost, at, k.label);
         this.arenaUsed += UNIFORM_SLOT;
-        return { binding: b.binding, resource: { buffer: this.arena, offset: at, size: k.uniform!.size } };
+        return this.arena;
       }
       const r = resources[b.name];
       if (!r) throw new Error(`webgpu: kernel ${k.label} needs a buffer for binding '${b.name}', none was given`);
-      return { binding: b.binding, resource: { buffer: r } };
+      return r;
     });
     checkNoAliasing(k.label, k.bindings, resources);
-    const group = this.device.createBindGroup({ layout: k.layout, entries });
+    // The uniform's slot is a dynamic offset, so one group serves every dispatch of k on these buffers.
+    const group = this.bindGroups.get(k, k.id, buffers, k.uniform?.size ?? 0);
     const pass = this.beginPass();
     pass.setPipeline(k.pipeline);
-    pass.setBindGroup(0, group);
+    pass.setBindGroup(0, group, at >= 0 ? [at] : []);
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     this.dispatchCount++;
     if (++this.dispatches >= MAX_BATCH) this.flush();

@@ -53,6 +53,8 @@ export interface KernelSpec {
 }
 
 export interface CompiledKernel {
+  /** Distinct per compiled kernel (the bind-group cache's key). */
+  id: number;
   label: string;
   module: GPUShaderModule;
   pipeline: GPUComputePipeline;
@@ -182,7 +184,9 @@ export class PipelineCache {
       entries: bindings.map((b) => ({
         binding: b.binding,
         visibility,
-        buffer: { type: b.kind === 'uniform' ? 'uniform' : b.kind === 'read' ? 'read-only-storage' : 'storage' },
+        // The uniform is a slot of the backend's arena, chosen per dispatch by a dynamic offset
+        // (so bind groups can be reused: webgpu/bindgroups.ts).
+        buffer: b.kind === 'uniform' ? { type: 'uniform', hasDynamicOffset: true } : { type: b.kind === 'read' ? 'read-only-storage' : 'storage' },
       })),
     });
     this.device.pushErrorScope('validation');
@@ -200,7 +204,7 @@ export class PipelineCache {
         this.onError(label, new Error(`webgpu: kernel ${label} failed to build: ${err.message}\n${msgs}\n--- source ---\n${numbered(code)}`));
       }),
     );
-    const compiled: CompiledKernel = { label, module, pipeline, layout, bindings, uniform, code };
+    const compiled: CompiledKernel = { id: this.cache.size + 1, label, module, pipeline, layout, bindings, uniform, code };
     this.cache.set(key, compiled);
     return compiled;
   }

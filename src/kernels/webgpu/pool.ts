@@ -39,6 +39,8 @@ export class BufferPool {
     public maxPooledBytes = 256 * 1024 * 1024,
     /** Submits a pooled buffer may wait for reuse before it is destroyed. */
     public maxAgeSubmits = 256,
+    /** Called just before a buffer is destroyed (the bind-group cache forgets it). */
+    private readonly onDestroy: (b: GPUBuffer) => void = () => {},
   ) {}
 
   acquire(bytes: number, forUpload: boolean): GPUBuffer {
@@ -75,7 +77,10 @@ export class BufferPool {
   /** Called by the backend right after each submit. */
   afterSubmit(): void {
     this.epoch++;
-    for (const b of this.doomed) b.destroy();
+    for (const b of this.doomed) {
+      this.onDestroy(b);
+      b.destroy();
+    }
     this.doomed = [];
     if (this.epoch % 16 === 0) this.evictOlderThan(this.epoch - this.maxAgeSubmits);
   }
@@ -85,7 +90,12 @@ export class BufferPool {
     let freed = 0;
     for (const [size, list] of this.free) {
       const keepList = list.filter((p) => p.epoch >= epoch);
-      for (const p of list) if (p.epoch < epoch) p.buffer.destroy();
+      for (const p of list) {
+        if (p.epoch < epoch) {
+          this.onDestroy(p.buffer);
+          p.buffer.destroy();
+        }
+      }
       const gone = list.length - keepList.length;
       freed += gone * size;
       this.pooledBytes -= gone * size;
