@@ -20,6 +20,9 @@ export const MODELS = {
   cnn: { title: 'CNN conv16-relu-pool-fc10', input: (b) => [b, 1, 28, 28], peerInput: (b) => [b, 28, 28, 1] },
 };
 
+/** Ops in the per-op overhead case's chain (y = y + b, CHAIN_OPS times, on a small tensor). */
+export const CHAIN_OPS = 100;
+
 function webgradModel(name) {
   const { nn } = wg;
   if (name === 'mlp') return new nn.Sequential(new nn.Linear(784, 256), new nn.ReLU(), new nn.Linear(256, 10));
@@ -88,6 +91,60 @@ export async function webgrad(device) {
       conv2dBackInput: convBackward('input'),
       conv2dBackFilter: convBackward('filter'),
       maxPool2d: (x) => wg.F.maxPool2d(x, 2),
+      addChain: (a, b) => wg.tidy(() => {
+        let y = a;
+        for (let i = 0; i < CHAIN_OPS; i++) y = y.add(b);
+        return y;
+      }),
+    },
+    /**
+     * webgpu only: the per-op overhead's yardstick. The kernel webgrad runs for a.add(b), driven
+     * bare: CHAIN_OPS dependent dispatches (ping-pong between two buffers) in one compute pass with
+     * prebuilt bind groups and one uniform, one submit. Returns run(), which records and submits them.
+     */
+    bareChain(a, b) {
+      const backend = wg.getBackend('webgpu');
+      let seen;
+      const dispatch = backend.dispatch;
+      backend.dispatch = function (spec, resources, params, grid) {
+        seen = { spec, params, grid };
+        return dispatch.call(this, spec, resources, params, grid);
+      };
+      try {
+        a.add(b).dispose();
+      } finally {
+        backend.dispatch = dispatch;
+      }
+      const k = backend.pipelines.get({ ...seen.spec, constants: { WG: backend.wg, ...seen.spec.constants } });
+      const dev = backend.device;
+      const uniform = dev.createBuffer({ size: 256, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      const data = new ArrayBuffer(k.uniform.size);
+      const views = { u32: new Uint32Array(data), i32: new Int32Array(data), f32: new Float32Array(data) };
+      for (const f of k.uniform.fields) {
+        const v = seen.params[f.name] ?? 0;
+        (typeof v === 'number' ? [v] : v).forEach((x, i) => (views[f.scalar][f.offset / 4 + i] = x));
+      }
+      dev.queue.writeBuffer(uniform, 0, data);
+      const bytes = Math.max(16, a.storage.bytes);
+      const ping = [0, 1].map(() => dev.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE }));
+      const groups = [0, 1].map((i) => dev.createBindGroup({
+        layout: k.layout,
+        entries: k.bindings.map((bd) => ({
+          binding: bd.binding,
+          resource: bd.kind === 'uniform' ? { buffer: uniform, offset: 0, size: k.uniform.size } : { buffer: bd.name === 'out' ? ping[i] : bd.name === 'a' ? ping[1 - i] : b.storage.handle },
+        })),
+      }));
+      return () => {
+        const enc = dev.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        pass.setPipeline(k.pipeline);
+        for (let i = 0; i < CHAIN_OPS; i++) {
+          pass.setBindGroup(0, groups[i & 1], [0]);
+          pass.dispatchWorkgroups(...seen.grid);
+        }
+        pass.end();
+        dev.queue.submit([enc.finish()]);
+      };
     },
     /**
      * A training step of model `name` on this device: forward, cross-entropy, backward, Adam.
@@ -283,6 +340,11 @@ export async function tfjs(device, webgradAdapter) {
       conv2dBackInput: (x, w, g) => tf.grad((xx) => conv(xx, w))(x, g),
       conv2dBackFilter: (x, w, g) => tf.grad((ww) => conv(x, ww))(w, g),
       maxPool2d: (x) => tf.maxPool(x, 2, 2, 'valid'),
+      addChain: (a, c) => tf.tidy(() => {
+        let y = a;
+        for (let i = 0; i < CHAIN_OPS; i++) y = tf.add(y, c);
+        return y;
+      }),
     },
     /** The same model as webgrad's (NHWC for the CNN), as tf.variables with tf.train.adam. */
     async train(name, x, y) {

@@ -23,7 +23,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Bench } from 'tinybench';
 import { kernelVariants } from '../dist/webgrad.node.js';
-import { MODELS, tfjs, webgrad } from './peers.mjs';
+import { CHAIN_OPS, MODELS, tfjs, webgrad } from './peers.mjs';
 
 const args = process.argv.slice(2);
 // Every argument is known: a misspelt flag is an error, not a silently ignored setting.
@@ -95,6 +95,8 @@ function cases(device) {
     ...conv(device === 'cpu' ? (quick ? 2 : 16) : quick ? 16 : 64, 32, 64, 14, ' (train.mjs CNN layer 2)', { variants: true }),
     ...conv(device === 'cpu' ? (quick ? 1 : 2) : 8, 16, 32, 28, '', { backward: true }), // TF.js-cpu's filter gradient takes seconds
     { name: `maxPool2d 2x2 ${pool}x64x28x28`, kernel: 'maxPool2d', shapes: [[pool, 64, 28, 28]], peerShapes: [[pool, 28, 28, 64]], flops: pool * 64 * 28 * 28, bytes: pool * 64 * 28 * 28 * 1.25 * F },
+    // Per-op overhead: a chain of small dependent adds; on webgpu also the same kernel driven bare (see bareChain).
+    { name: `op chain ${CHAIN_OPS} x add [64]`, kernel: 'addChain', shapes: [[64], [64]], flops: CHAIN_OPS * 64, bytes: 3 * CHAIN_OPS * 64 * F, ops: CHAIN_OPS },
     train('mlp', quick ? 32 : 128),
     train('cnn', quick ? 8 : 64),
   ].filter((k) => filter.test(k.name));
@@ -129,7 +131,9 @@ const variantsOf = (device, c) => (withVariants && device === 'webgpu' && c.vari
 /** The runs per device: wasm runs every case with 1 thread and with `threads`. */
 const configs = (device) => (device === 'wasm' ? [...new Set([1, threads])].map((t) => ({ label: `wasm ${t}t`, threads: t })) : [{ label: device }]);
 
-const total = devices.reduce((a, d) => a + configs(d).length * cases(d).reduce((n, c) => n + (withPeer ? 2 : 1) + (variantsOf(d, c)?.[1].length ?? 0), 0), 0);
+/** Timed runs of a case on a device: webgrad, TF.js, each variant, and the bare dispatches of the op chain on webgpu. */
+const runsOf = (d, c) => (withPeer ? 2 : 1) + (variantsOf(d, c)?.[1].length ?? 0) + (c.ops && d === 'webgpu' ? 1 : 0);
+const total = devices.reduce((a, d) => a + configs(d).length * cases(d).reduce((n, c) => n + runsOf(d, c), 0), 0);
 let done = 0;
 function progress(label) {
   const width = 28;
@@ -285,7 +289,7 @@ for (const device of devices) {
     wg = await webgrad(device);
   } catch (e) {
     notes.push(`webgrad/${device}: not measured (${e.message.split('\n')[0]})`);
-    done += configs(device).length * cases(device).reduce((n, c) => n + (withPeer ? 2 : 1) + (variantsOf(device, c)?.[1].length ?? 0), 0);
+    done += configs(device).length * cases(device).reduce((n, c) => n + runsOf(device, c), 0);
     continue;
   }
   let tf = null;
@@ -343,6 +347,25 @@ for (const device of devices) {
       } else if (withPeer) done++;
       const chosen = FAMILY[c.kernel] && device === 'webgpu' ? ` (plan: ${wg.lastVariant(FAMILY[c.kernel])})` : '';
       rows.push(rowOf(cfg.label, c, c.name + chosen, t, pt, peerNote, chk));
+      if (c.ops && device === 'webgpu') {
+        done++;
+        // The yardstick of the per-op overhead: the same kernel, dispatched bare in one pass.
+        progress(`${c.name} bare dispatches`);
+        let bt = {};
+        if (t.median !== undefined) try {
+          const [a, b] = wg.inputs(c, caseValues(c));
+          const run = wg.bareChain(a, b);
+          bt = await time(run, wg.sync, () => {});
+          for (const x of [a, b]) x.dispose();
+        } catch (e) {
+          notes.push(`bare dispatch chain: not measured (${e.message.split('\n')[0]})`);
+        }
+        if (bt.median !== undefined) {
+          rows.push(rowOf(cfg.label, c, `${c.name}: the same kernel, ${CHAIN_OPS} bare dispatches in one pass`, bt, undefined, undefined, { check: 'n/a (yardstick)' }));
+          notes.push(`per-op overhead on ${cfg.label}: webgrad ${(1e3 * t.median / c.ops).toFixed(1)} µs/op in a chain of ${c.ops} adds, a bare dispatch of the same kernel ${(1e3 * bt.median / c.ops).toFixed(1)} µs: ${(t.median / bt.median).toFixed(2)}x` +
+            (pt?.median !== undefined ? `; TF.js ${(1e3 * pt.median / c.ops).toFixed(1)} µs/op` : ''));
+        }
+      }
       const variants = variantsOf(device, c);
       if (variants) {
         const [family, names] = variants;

@@ -99,6 +99,16 @@ describe('bench/run.mjs', () => {
     expect(text).toContain(header);
   });
 
+  // webgpu only (the bare dispatches are webgpu's): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
+  it.skipIf(NO_WEBGPU)('measures the per-op overhead on webgpu against bare dispatches of the same kernel', () => {
+    const out = run(['bench/run.mjs', '--quick', '--devices', 'webgpu', '--time', '1', '--iterations', '1', '--no-torch', '--no-peer', '--filter', '^op chain']);
+    const rows = out.split('\n').filter((l) => l.startsWith('| webgpu | op chain 100 x add [64]'));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(/\| ok \|$/);
+    expect(rows[1]).toMatch(/: the same kernel, 100 bare dispatches in one pass \| [0-9.]+ ± [0-9.]+ \|.*\| n\/a \(yardstick\) \|$/);
+    expect(out).toMatch(/- per-op overhead on webgpu: webgrad [0-9.]+ µs\/op in a chain of 100 adds, a bare dispatch of the same kernel [0-9.]+ µs: [0-9.]+x/);
+  });
+
   it('a webgrad result that disagrees with the cpu backend prints WRONG and exits 1', () => {
     let failure: { status?: number; stdout?: string; stderr?: string } = {};
     try {
