@@ -9,6 +9,9 @@
 //   backward_sums    per channel (a workgroup each, tree reduction): sum(g), sum(g * xhat)
 //   backward_dx      training: dx = w * invstd * (g - sum(g) / M - xhat * sum(g * xhat) / M),
 //                    M = N * S; with fixed statistics (eval): dx = g * w * invstd
+//   apply4, backward_dx4: the same, four consecutive elements per invocation where S is a
+//                    multiple of 4 (one channel's statistics and weights, read once, serve all
+//                    four: on llvmpipe those per-element gathers and the div/mod dominated).
 // The host keeps backward_sums' loop (M / WG per invocation) under llvmpipe's loop cap.
 
 struct Params {
@@ -106,4 +109,43 @@ fn backward_dx(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   let xhat = (x[i] - mean[ch]) * r;
   let inv_m = C(1) / C(p.count);
   y[i] = scale * (g[i] - sums[ch] * inv_m - xhat * sums[p.c + ch] * inv_m);
+}
+
+@compute @workgroup_size(WG)
+fn apply4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i0 = (gid.x + gid.y * nwg.x * WG) * 4u;
+  if (i0 >= p.total) { return; }
+  let ch = channel(i0);
+  let m = mean[ch];
+  let r = invstd(ch);
+  let w = w_of(ch);
+  let shift = select(C(0), bias[ch], p.has_bias != 0u);
+  // apply's expression, in its order of operations (the same bits).
+  for (var k = 0u; k < 4u; k++) {
+    var v = (x[i0 + k] - m) * r * w;
+    if (p.has_bias != 0u) { v += shift; }
+    y[i0 + k] = v;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn backward_dx4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i0 = (gid.x + gid.y * nwg.x * WG) * 4u;
+  if (i0 >= p.total) { return; }
+  let ch = channel(i0);
+  let r = invstd(ch);
+  let scale = w_of(ch) * r;
+  if (p.batch_stats == 0u) {
+    for (var k = 0u; k < 4u; k++) { y[i0 + k] = g[i0 + k] * scale; }
+    return;
+  }
+  let m = mean[ch];
+  let inv_m = C(1) / C(p.count);
+  let mean_g = sums[ch] * inv_m;
+  let sum_gx = sums[p.c + ch];
+  // backward_dx's expression, in its order of operations.
+  for (var k = 0u; k < 4u; k++) {
+    let xhat = (x[i0 + k] - m) * r;
+    y[i0 + k] = scale * (g[i0 + k] - mean_g - xhat * sum_gx * inv_m);
+  }
 }

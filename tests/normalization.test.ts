@@ -3,10 +3,11 @@
  * device; running statistics; gradcheck; device gradients against cpu; bad input.
  */
 import type { DeviceName } from '../src/index.js';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { DEVICES, pair, relErr, reseed, rng, useDevices } from './helpers.js';
+import { DEVICES, NO_WEBGPU, pair, relErr, reseed, rng, traceDispatches, useDevices } from './helpers.js';
+import { BATCH_NORM_LAYOUT } from '../src/kernels/norm/webgpu.js';
 
 useDevices();
 const F = wg.F;
@@ -116,6 +117,43 @@ describe.each(DEVICES)('normalization on %s', (device) => {
       const [gd, gc] = [await grads(xd, wd, bd), await grads(xc, wc, bc)];
       gd.forEach((g, i) => expect(relErr(g, gc[i]!), `${name} input ${i}`).toBeLessThan(1e-4));
     }
+  });
+});
+
+// webgpu only (these are webgpu layouts): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
+describe.skipIf(NO_WEBGPU)('batchNorm on webgpu, four elements per invocation (apply4, backward_dx4)', () => {
+  afterEach(() => {
+    BATCH_NORM_LAYOUT.perFour = true;
+  });
+  /** Forward values and the gradients of x, weight, bias, with the kernels each took. */
+  async function run(shape: number[], training: boolean, affine: boolean) {
+    reseed(41);
+    const [, x] = pair(shape, 'webgpu');
+    const [, w] = pair([shape[1]!], 'webgpu');
+    const [, b] = pair([shape[1]!], 'webgpu');
+    const rm = wg.zeros([shape[1]!], { device: 'webgpu' });
+    const rv = wg.ones([shape[1]!], { device: 'webgpu' });
+    const ps = [x, w, b].map((t) => t.detach().requiresGrad_());
+    let out: number[][] = [];
+    const kernels = await traceDispatches(async () => {
+      const y = F.batchNorm(ps[0]!, rm, rv, affine ? ps[1]! : null, affine ? ps[2]! : null, { training });
+      y.mul(ps[0]!.cos()).sum().backward();
+      out = [Array.from(await y.data()), ...(await Promise.all(ps.slice(0, affine ? 3 : 1).map(async (p) => Array.from(await p.grad!.data()))))];
+    });
+    return { out, kernels };
+  }
+  it.each([[[3, 5, 4, 6], true, true], [[2, 3, 8], false, true], [[4, 2, 3, 4], true, false], [[3, 4, 5, 3], true, true]] as const)('%j training %s affine %s: the same bits as one per invocation', async (shape, training, affine) => {
+    const four = await run([...shape], training, affine);
+    BATCH_NORM_LAYOUT.perFour = false;
+    const one = await run([...shape], training, affine);
+    expect(four.out).toEqual(one.out);
+    const s = shape.slice(2).reduce((a, c) => a * c, 1);
+    // (in eval with gradients recorded, the forward is composed of elementwise ops)
+    if (training) {
+      expect(four.kernels.includes('batch_norm.wgsl:apply4')).toBe(s % 4 === 0);
+      expect(four.kernels.includes('batch_norm.wgsl:backward_dx4')).toBe(s % 4 === 0);
+    }
+    expect(one.kernels.some((k) => k.endsWith('4'))).toBe(false);
   });
 });
 

@@ -47,16 +47,25 @@ export function batchNormStats(b: WebGPUContext, x: View, mean: View, variance: 
   );
 }
 
+/**
+ * Four elements per invocation (apply4, backward_dx4) where a channel's run S is a multiple of
+ * 4, so the four share a channel; perFour false keeps one per invocation (tests).
+ * @internal
+ */
+export const BATCH_NORM_LAYOUT = { perFour: true };
+const perFour = (p: { s: number }) => BATCH_NORM_LAYOUT.perFour && p.s % 4 === 0;
+const elementGrid = (b: WebGPUContext, p: { s: number; total: number }) => b.grid(Math.ceil(p.total / (perFour(p) ? 4 : 1) / b.wg));
+
 export function batchNormApply(b: WebGPUContext, x: View, mean: View, variance: View, weight: View | null, bias: View | null, eps: number, y: View): void {
   check('batchNormApply', [x, mean, variance, weight, bias, y]);
   const p = params(x, eps, weight, bias, false);
   if (p.total === 0) return;
   const [sc, rw] = scratchOf(b);
   b.dispatch(
-    { shader: NN_NORM_SHADERS.batchNorm, entry: 'apply', variant: 'f32', preamble: 'alias C = f32;\n' },
+    { shader: NN_NORM_SHADERS.batchNorm, entry: perFour(p) ? 'apply4' : 'apply', variant: 'f32', preamble: 'alias C = f32;\n' },
     { x: buf(x), g: sc, mean: buf(mean), var_in: buf(variance), weight: weight ? buf(weight) : sc, bias: bias ? buf(bias) : sc, sums: rw, y: buf(y) },
     p,
-    b.grid(Math.ceil(p.total / b.wg)),
+    elementGrid(b, p),
   );
 }
 
@@ -67,7 +76,7 @@ export function batchNormBackward(b: WebGPUContext, g: View, x: View, mean: View
   const [sc] = scratchOf(b);
   const res = { x: buf(x), g: buf(g), mean: buf(mean), var_in: buf(variance), weight: weight ? buf(weight) : sc, bias: sc, sums: buf(sums), y: buf(dx) };
   b.dispatch({ shader: NN_NORM_SHADERS.batchNorm, entry: 'backward_sums', variant: 'f32', preamble: 'alias C = f32;\n' }, res, p, b.grid(p.c));
-  b.dispatch({ shader: NN_NORM_SHADERS.batchNorm, entry: 'backward_dx', variant: 'f32', preamble: 'alias C = f32;\n' }, res, p, b.grid(Math.ceil(p.total / b.wg)));
+  b.dispatch({ shader: NN_NORM_SHADERS.batchNorm, entry: perFour(p) ? 'backward_dx4' : 'backward_dx', variant: 'f32', preamble: 'alias C = f32;\n' }, res, p, elementGrid(b, p));
 }
 
 /** The family's table on a webgpu backend. */
