@@ -48,6 +48,12 @@ describe.skipIf(NO_WEBGPU)('matmul variants on webgpu', () => {
     expect(wg.kernelVariants().matmul.last).toBe(cpuAdapter ? 'block8x8' : 'tile32x32');
     wg.randn([70, 20], { device: 'webgpu' }).matmul(wg.randn([20, 90], { device: 'webgpu' }));
     expect(wg.kernelVariants().matmul.last).toBe(cpuAdapter ? 'block16x16' : 'tile64x64');
+    wg.randn([16, 20], { device: 'webgpu' }).matmul(wg.randn([20, 90], { device: 'webgpu' })); // M <= 32
+    expect(wg.kernelVariants().matmul.last).toBe(cpuAdapter ? 'block8x16' : 'tile32x32');
+    wg.randn([40, 20], { device: 'webgpu' }).matmul(wg.randn([20, 40], { device: 'webgpu' })); // one product, 1600 outputs
+    expect(wg.kernelVariants().matmul.last).toBe(cpuAdapter ? 'block8x8' : 'tile64x64');
+    wg.randn([3, 40, 20], { device: 'webgpu' }).matmul(wg.randn([3, 20, 40], { device: 'webgpu' })); // three: 4800
+    expect(wg.kernelVariants().matmul.last).toBe(cpuAdapter ? 'block16x16' : 'tile64x64');
   });
 
   it('isCpuAdapter tells llvmpipe, SwiftShader and fallback adapters from GPUs', () => {
