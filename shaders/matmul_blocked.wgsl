@@ -10,6 +10,10 @@
 // column k; fn load_b4(base, k, c) -> vec4<C>, columns c..c+3 of b's row k. Each is one vec4
 // load where that operand is contiguous along the vector and 4-aligned (a with a_row == 1,
 // the transposed operand of a weight gradient; b with b_col == 1), else four strided loads.
+// K4 (where both operands are contiguous along K, 4-aligned, and K is a multiple of 4): the
+// host keeps the `//@if K4` loop, else the `//@else` one (blockedSource in
+// src/kernels/matmul/webgpu.ts), and the preamble gives fn load_ak4(base, r, k) and
+// fn load_bk4(base, k, c): a's row r and b's column c at k..k+3, one vec4 each.
 // A block that overhangs M or N loads copies of the last rows/columns and discards them at the
 // store, so the K loop has no branch.
 // Overrides: WX, WY (the workgroup: WX x WY invocations, their blocks side by side).
@@ -55,17 +59,38 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   //@unroll q<RM4 l<4 v<RN4
   var acc{q}_{l}_{v} = vec4<C>();
   //@end
-  for (var k = 0u; k < p.K; k++) {
-    //@unroll v<RN4
-    let b{v} = load_b4(b_base, k, bc{v});
-    //@end
-    //@unroll q<RM4
-    let a{q} = load_a4(a_base, ar{q}, k);
-    //@end
-    //@unroll q<RM4 l<4 v<RN4
-    acc{q}_{l}_{v} += a{q}[{l}] * b{v};
-    //@end
+  //@if K4
+  {
+    // Both operands contiguous along K (a x b^T: a Linear's forward, a conv's weight gradient):
+    // four k at a time, a vec4 of each row of a and each column of b, dot products into the
+    // accumulators (K is a multiple of 4 here).
+    for (var k = 0u; k < p.K; k += 4u) {
+      //@unroll v<RN4 j<4
+      let bk{v}_{j} = load_bk4(b_base, k, min(bc{v} + {j}u, p.N - 1u));
+      //@end
+      //@unroll q<RM4 l<4
+      let ak{q}_{l} = load_ak4(a_base, min(ar{q} + {l}u, p.M - 1u), k);
+      //@end
+      //@unroll q<RM4 l<4 v<RN4
+      acc{q}_{l}_{v} += vec4<C>(dot(ak{q}_{l}, bk{v}_0), dot(ak{q}_{l}, bk{v}_1), dot(ak{q}_{l}, bk{v}_2), dot(ak{q}_{l}, bk{v}_3));
+      //@end
+    }
   }
+  //@else
+  {
+    for (var k = 0u; k < p.K; k++) {
+      //@unroll v<RN4
+      let b{v} = load_b4(b_base, k, bc{v});
+      //@end
+      //@unroll q<RM4
+      let a{q} = load_a4(a_base, ar{q}, k);
+      //@end
+      //@unroll q<RM4 l<4 v<RN4
+      acc{q}_{l}_{v} += a{q}[{l}] * b{v};
+      //@end
+    }
+  }
+  //@endif
   let out_base = p.out_offset + z * p.M * p.N;
   //@unroll q<RM4 l<4 v<RN4
   store_row(out_base, r0 + {q}u * 4u + {l}u, c0 + {v}u * 4u, acc{q}_{l}_{v});

@@ -99,13 +99,13 @@ export function itOnWebgpu(device: DeviceName): typeof it {
 
 /**
  * The webgpu kernels `run` dispatches, as 'file:entry' (e.g. 'binary_rows4.wgsl:main'), each
- * with its uniform's values: for tests that check which layout a case took, not only its values.
+ * with its variant string and its uniform's values: for tests that check which layout a case took, not only its values.
  */
-export async function traceDispatchParams(run: () => Promise<void>): Promise<{ kernel: string; params: Record<string, unknown> }[]> {
+export async function traceDispatchParams(run: () => Promise<void>): Promise<{ kernel: string; variant: string; params: Record<string, unknown> }[]> {
   const backend = wg.getBackend('webgpu') as WebGPUBackend;
-  const seen: { kernel: string; params: Record<string, unknown> }[] = [];
+  const seen: { kernel: string; variant: string; params: Record<string, unknown> }[] = [];
   const spy = vi.spyOn(backend, 'dispatch').mockImplementation(function (this: WebGPUBackend, ...args) {
-    seen.push({ kernel: `${args[0].shader.file}:${args[0].entry}`, params: { ...args[2] } });
+    seen.push({ kernel: `${args[0].shader.file}:${args[0].entry}`, variant: args[0].variant ?? '', params: { ...args[2] } });
     return WebGPUBackend.prototype.dispatch.apply(this, args);
   });
   try {

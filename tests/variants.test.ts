@@ -7,7 +7,7 @@ import * as wg from '../src/index.js';
 import { NO_WEBGPU, expectClose, traceDispatchParams, traceDispatches, useDevices } from './helpers.js';
 import { isCpuAdapter, type AdapterReport } from '../src/kernels/webgpu/device.js';
 import type { WebGPUBackend } from '../src/kernels/webgpu/index.js';
-import { SPLIT_K } from '../src/kernels/matmul/webgpu.js';
+import { K4_LOADS, SPLIT_K } from '../src/kernels/matmul/webgpu.js';
 
 useDevices();
 afterEach(() => {
@@ -54,6 +54,41 @@ describe.skipIf(NO_WEBGPU)('matmul variants on webgpu', () => {
     expect(wg.kernelVariants().matmul.last).toBe(cpuAdapter ? 'block8x8' : 'tile64x64');
     wg.randn([3, 40, 20], { device: 'webgpu' }).matmul(wg.randn([3, 20, 40], { device: 'webgpu' })); // three: 4800
     expect(wg.kernelVariants().matmul.last).toBe(cpuAdapter ? 'block16x16' : 'tile64x64');
+  });
+
+  it.each(['block16x16', 'block8x16', 'block8x8'] as const)('%s: products of two operands contiguous along K (a @ b.T) take four k a step (K4) and match cpu and the one-k loop', async (name) => {
+    wg.configureKernels({ matmul: name });
+    // [B, M, K, N, broadcast a?, dtype]: odd M and N, K past one slab (2104), batches with a
+    // broadcast a (a conv's weights), int32.
+    for (const [B, M, K, N, shareA, dtype] of [[3, 37, 52, 71, false, 'float32'], [1, 5, 2104, 3, false, 'float32'], [4, 16, 36, 9, true, 'int32']] as const) {
+      const mk = (shape: number[]) => (dtype === 'int32' ? wg.randint(-9, 9, shape, { device: 'cpu' }) : wg.randn(shape, { device: 'cpu' }));
+      const a = mk(shareA ? [M, K] : [B, M, K]);
+      const bt = mk([B, N, K]);
+      const [ag, btg] = [await a.to('webgpu'), await bt.to('webgpu')];
+      const ref = a.matmul(bt.transpose(-1, -2));
+      for (const k4 of [true, false]) {
+        K4_LOADS.enabled = k4;
+        try {
+          const calls = await traceDispatchParams(async () => {
+            const y = await ag.matmul(btg.transpose(-1, -2)).to('cpu');
+            if (dtype === 'int32') expect(Array.from(await y.data())).toEqual(Array.from(await ref.data()));
+            else await expectClose(y, ref, 2e-5);
+          });
+          const mm = calls.filter((c) => c.kernel === 'matmul_blocked.wgsl:main');
+          expect(mm.length).toBeGreaterThan(0);
+          expect(mm.every((c) => c.variant.endsWith('|k4')), `[${B}] ${M}x${K}x${N} ${dtype}: ${mm.map((c) => c.variant)}`).toBe(k4);
+        } finally {
+          K4_LOADS.enabled = true;
+        }
+      }
+    }
+    // Not both contiguous along K, or K not a multiple of 4: the one-k loop.
+    const x = wg.randn([6, 10], { device: 'webgpu' });
+    const calls = await traceDispatchParams(async () => {
+      await x.matmul(x.T).data(); // K = 10
+      await x.T.matmul(x).data(); // a and b strided along K
+    });
+    expect(calls.filter((c) => c.variant.endsWith('|k4'))).toEqual([]);
   });
 
   it('isCpuAdapter tells llvmpipe, SwiftShader and fallback adapters from GPUs', () => {

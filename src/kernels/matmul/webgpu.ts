@@ -49,6 +49,9 @@ const MATMUL_K_SLAB = 2048;
  * blocks (4 x 4 ones for the tiled kernels), in chunks of at least minChunk terms, with partial
  * sums of at most maxBytes. Mutable for tests.
  */
+/** The blocked kernels' four-k loads (K4) where both operands are contiguous along K; false: off (tests). @internal */
+export const K4_LOADS = { enabled: true };
+
 export const SPLIT_K = { minBlocks: 128, minChunk: 256, maxBytes: 16 * 2 ** 20 };
 
 /** A named layout: a tiling of matmul.wgsl, or a block of matmul_blocked.wgsl. */
@@ -83,27 +86,37 @@ const PLANS: Record<VariantName<'matmul'>, MatmulPlan> = {
 interface Loads {
   aVec: boolean;
   bVec: boolean;
+  /** Both operands contiguous along K, 4-aligned, K a multiple of 4: four k per step (K4). */
+  kVec: boolean;
 }
 
 const blockedSources = new Map<string, KernelSource>();
 
 /** matmul_blocked.wgsl written out for one block (cached: the expansion runs once per block). */
-function blockedSource(rows: number, cols: number): KernelSource {
-  const key = `${rows}x${cols}`;
+function blockedSource(rows: number, cols: number, k4: boolean): KernelSource {
+  const key = `${rows}x${cols}${k4 ? '|k4' : ''}`;
   let s = blockedSources.get(key);
   if (!s) {
     const src = SHADERS.matmulBlocked;
-    s = { file: src.file, source: unrollTemplate(src.source, { RM4: rows / 4, RN4: cols / 4 }, src.file), lib: src.lib };
+    // One of the two K loops (`//@if K4` / `//@else` / `//@endif`): an unrolled loop left out is
+    // not compiled at all (a 16 x 16 block's loop is hundreds of lines).
+    const chosen = src.source.replace(/^[ \t]*\/\/@if K4\n([\s\S]*?)^[ \t]*\/\/@else\n([\s\S]*?)^[ \t]*\/\/@endif\n/m, (_m, yes: string, no: string) => (k4 ? yes : no));
+    if (chosen === src.source) throw new Error(`${src.file}: no //@if K4 ... //@else ... //@endif block`);
+    s = { file: src.file, source: unrollTemplate(chosen, { RM4: rows / 4, RN4: cols / 4 }, src.file), lib: src.lib };
     blockedSources.set(key, s);
   }
   return s;
 }
 
-/** The preamble of matmul_blocked.wgsl: the type, the block, and the two load functions. */
 function blockedPreamble(c: string, rows: number, cols: number, loads: Loads): string {
   const lines = [`alias C = ${c};`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`];
+  if (loads.kVec) {
+    lines.push('fn load_ak4(base: u32, r: u32, k: u32) -> vec4<C> { return a4[(base + r * p.a_row + k) / 4u]; }');
+    lines.push('fn load_bk4(base: u32, k: u32, c: u32) -> vec4<C> { return b4[(base + c * p.b_col + k) / 4u]; }');
+  }
+  if (loads.aVec || loads.kVec) lines.push('@group(0) @binding(4) var<storage, read> a4: array<vec4<C>>;');
+  if (loads.bVec || loads.kVec) lines.push('@group(0) @binding(5) var<storage, read> b4: array<vec4<C>>;');
   if (loads.aVec) {
-    lines.push('@group(0) @binding(4) var<storage, read> a4: array<vec4<C>>;');
     lines.push('fn load_a4(base: u32, r: u32, k: u32) -> vec4<C> { return a4[(base + k * p.a_col + r) / 4u]; }');
   } else {
     lines.push('fn load_a4(base: u32, r: u32, k: u32) -> vec4<C> {');
@@ -113,7 +126,6 @@ function blockedPreamble(c: string, rows: number, cols: number, loads: Loads): s
     lines.push('}');
   }
   if (loads.bVec) {
-    lines.push('@group(0) @binding(5) var<storage, read> b4: array<vec4<C>>;');
     lines.push('fn load_b4(base: u32, k: u32, c: u32) -> vec4<C> { return b4[(base + k * p.b_row + c) / 4u]; }');
   } else {
     lines.push('fn load_b4(base: u32, k: u32, c: u32) -> vec4<C> {');
@@ -178,15 +190,21 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View): void {
     const loads: Loads = {
       aVec: aRow === 1 && M % 4 === 0 && aligned(a.offset, aCol, ...cb.strides[0]!),
       bVec: bCol === 1 && N % 4 === 0 && aligned(bm.offset, bRow, ...cb.strides[1]!),
+      kVec: K4_LOADS.enabled && aCol === 1 && bRow === 1 && K % 4 === 0 && aligned(a.offset, aRow, bm.offset, bCol, ...cb.strides[0]!, ...cb.strides[1]!),
     };
     const { rows, cols } = pl;
+    // A product smaller than one workgroup's blocks (a conv's weight gradient per image, 16 x 9)
+    // gets a workgroup of just its blocks: idle invocations still run as masked SIMD lanes on a
+    // CPU adapter (64 lanes for 4 blocks: 10.6 ms for [64] 16x784x9 on llvmpipe).
+    const wx = Math.min(pl.wx, Math.ceil(N / cols));
+    const wy = Math.min(pl.wy, Math.ceil(M / rows));
     spec = {
-      shader: blockedSource(rows, cols), entry: 'main', variant: `${c}|${rows}x${cols}|${loads.aVec ? 'a4' : 'a'}|${loads.bVec ? 'b4' : 'b'}`,
-      preamble: () => blockedPreamble(c, rows, cols, loads), constants: { WX: pl.wx, WY: pl.wy },
+      shader: blockedSource(rows, cols, loads.kVec), entry: 'main', variant: `${c}|${rows}x${cols}|${loads.aVec ? 'a4' : 'a'}|${loads.bVec ? 'b4' : 'b'}${loads.kVec ? '|k4' : ''}`,
+      preamble: () => blockedPreamble(c, rows, cols, loads), constants: { WX: wx, WY: wy },
     };
-    if (loads.aVec) resources.a4 = resources.a!;
-    if (loads.bVec) resources.b4 = resources.b!;
-    grid = [Math.ceil(N / (cols * pl.wx)), Math.ceil(M / (rows * pl.wy))];
+    if (loads.aVec || loads.kVec) resources.a4 = resources.a!;
+    if (loads.bVec || loads.kVec) resources.b4 = resources.b!;
+    grid = [Math.ceil(N / (cols * wx)), Math.ceil(M / (rows * wy))];
   }
   /** Dispatches the product of K range [k0, k0 + kLen) into `target` from outOffset, over the batch dims given. */
   const pass = (k0: number, kLen: number, accumulate: boolean, target: GPUBuffer, outOffset: number, shape: readonly number[], aStrides: readonly number[], bStrides: readonly number[]) => {
