@@ -9,16 +9,36 @@ import { cpuKernels, reference } from '../src/kernels/elementwise/cpu.js';
 import { elementOffsets, stridedRuns } from '../src/kernels/cpu/strided.js';
 import type { View } from '../src/core/view.js';
 import { CpuBackend } from '../src/kernels/cpu/index.js';
+import { BINARY_LOOPS, UNARY_LOOPS } from '../src/kernels/elementwise/cpu_loops.js';
+import { ALL_UNARY, BINARY, elementwiseTypes, type BinaryOp, type UnaryOp } from '../src/kernels/ops.js';
+import { allocArray, type DType } from '../src/core/dtype.js';
 
 let seed = 12345;
 const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
 const randInt = (n: number) => Math.floor(rand() * n);
 
-type Layout = 'contiguous' | 'broadcast' | 'transposed' | 'stepped' | 'scalar';
+type Layout = 'contiguous' | 'broadcast' | 'transposed' | 'stepped' | 'scalar' | 'bias' | 'column';
 const LAYOUTS: Layout[] = ['contiguous', 'broadcast', 'transposed', 'stepped', 'scalar'];
 
-/** A float32 view over `shape` laid out as `layout`, on a fresh buffer of random values. */
-function makeView(shape: number[], layout: Layout, writable = false): View {
+/**
+ * A random value of `dtype`: floats in [-2, 2) with the odd NaN, infinity, -0 and 0; ints
+ * over int32's whole range now and then (so sums and products wrap), small ones otherwise.
+ */
+function randValue(dtype: DType): number {
+  const u = rand();
+  if (dtype === 'bool') return u < 0.5 ? 1 : 0;
+  if (dtype === 'float32' || dtype === 'float64') {
+    if (u < 0.02) return NaN;
+    if (u < 0.04) return u < 0.03 ? Infinity : -Infinity;
+    if (u < 0.06) return u < 0.05 ? -0 : 0;
+    return rand() * 4 - 2;
+  }
+  if (u < 0.2) return Math.floor(rand() * 2 ** 32) - 2 ** 31;
+  return Math.floor(rand() * 21) - 10;
+}
+
+/** A view over `shape` laid out as `layout`, on a fresh buffer of random values (float32 in [-2, 2) unless `dtype`). */
+function makeView(shape: number[], layout: Layout, writable = false, dtype?: DType): View {
   const r = shape.length;
   let strides: number[];
   let offset = randInt(3);
@@ -39,18 +59,26 @@ function makeView(shape: number[], layout: Layout, writable = false): View {
     strides = dense(shape, rev).map((s, d) => (rand() < 0.5 ? 0 : s));
   } else if (layout === 'scalar' && !writable) {
     strides = new Array(r).fill(0);
+  } else if (layout === 'bias' && !writable) {
+    strides = dense(shape, rev).map((s, d) => (d === r - 1 ? s : 0)); // a row broadcast down the leading dims
+  } else if (layout === 'column' && !writable) {
+    strides = dense(shape, rev).map((s, d) => (d === r - 1 ? 0 : s)); // a column broadcast along the last dim
   } else {
     strides = dense(shape, rev);
   }
   let span = 1;
   for (let d = 0; d < r; d++) span += (shape[d]! - 1) * strides[d]!;
-  const handle = new Float32Array(offset + span + 2).map(() => rand() * 4 - 2);
+  const handle = dtype ? allocArray(dtype, offset + span + 2).map(() => randValue(dtype)) : new Float32Array(offset + span + 2).map(() => rand() * 4 - 2);
   if (shape.some((n) => n === 0)) offset = 0;
-  return { storage: { handle } as unknown as View['storage'], dtype: 'float32', shape, strides, offset };
+  return { storage: { handle } as unknown as View['storage'], dtype: dtype ?? 'float32', shape, strides, offset };
 }
 const clone = (v: View): View => ({ ...v, storage: { handle: (v.storage.handle as Float32Array).slice() } as unknown as View['storage'] });
+/** The bytes of a view's buffer: equal bytes are equal bits (NaN payloads and -0 included). */
+const bytes = (v: View) => Array.from(new Uint8Array((v.storage.handle as Float32Array).slice().buffer));
 const buf = (v: View) => v.storage.handle as Float32Array;
 const randomShape = () => Array.from({ length: randInt(6) }, () => [1, 2, 3, 5, 7, 13][randInt(6)]!);
+/** A random shape of at most 2000 elements (the per-op sweeps run thousands of cases). */
+const smallShape = (): number[] => { for (;;) { const s = randomShape(); if (s.reduce((p, n) => p * n, 1) <= 2000) return s; } };
 
 describe('cpu elementwise kernels against the reference loops', () => {
   it('stridedRuns visits the same offsets, in the same order, as the per-element table', () => {
@@ -97,6 +125,57 @@ describe('cpu elementwise kernels against the reference loops', () => {
       reference.where(c, x, out2, w2);
       expect(Array.from(buf(w))).toEqual(Array.from(buf(w2)));
     }
+  });
+
+  // Every op on every dtype the kernels take, so each specialized loop (cpu_loops.ts) meets
+  // its contiguous, scalar, bias-row, column and strided runs, with NaN, infinities and -0
+  // among the floats and wrapping values among the ints.
+  const DTYPES_IN: DType[] = ['float32', 'float64', 'int32', 'int8', 'bool'];
+  const ALL_LAYOUTS: Layout[] = ['contiguous', 'broadcast', 'transposed', 'stepped', 'scalar', 'bias', 'column'];
+  const OUT_LAYOUTS: Layout[] = ['contiguous', 'contiguous', 'transposed', 'stepped'];
+  const PARAMS: Partial<Record<UnaryOp, number[]>> = { leakyRelu: [0.1], elu: [1.5], softplus: [1, 20], hardtanh: [-1, 1] };
+
+  it('every binary op, specialized or not, agrees bit for bit on every dtype and layout', () => {
+    for (const op of Object.keys(BINARY) as BinaryOp[]) {
+      for (const dtype of DTYPES_IN) {
+        for (let t = 0; t < 24; t++) {
+          const shape = t < 4 ? [[1 + randInt(40)], [3, 1 + randInt(30)], [1 + randInt(9), 17], [2, 3, 1 + randInt(20)]][t]! : smallShape();
+          const a = makeView(shape, ALL_LAYOUTS[t % 7]!, false, dtype);
+          const b = makeView(shape, ALL_LAYOUTS[randInt(7)]!, false, dtype);
+          const outType = elementwiseTypes(BINARY[op].rule, dtype).result;
+          const out = makeView(shape, OUT_LAYOUTS[randInt(4)]!, true, outType);
+          const out2 = clone(out);
+          cpuKernels.binary(op, a, b, out);
+          reference.binary(op, a, b, out2);
+          expect(bytes(out), `${op} ${dtype} ${shape} strides ${a.strides} / ${b.strides} -> ${out.strides}`).toEqual(bytes(out2));
+        }
+      }
+    }
+  });
+
+  it('every unary op, specialized or not, agrees bit for bit on every dtype and layout', () => {
+    for (const op of Object.keys(ALL_UNARY) as UnaryOp[]) {
+      for (const dtype of DTYPES_IN) {
+        for (let t = 0; t < 16; t++) {
+          const shape = t < 2 ? [[1 + randInt(60)], [3, 1 + randInt(30)]][t]! : smallShape();
+          const x = makeView(shape, ALL_LAYOUTS[t % 7]!, false, dtype);
+          const outType = elementwiseTypes(ALL_UNARY[op].rule, dtype).result;
+          const out = makeView(shape, OUT_LAYOUTS[randInt(4)]!, true, outType);
+          const out2 = clone(out);
+          cpuKernels.unary(op, x, out, PARAMS[op]);
+          reference.unary(op, x, out2, PARAMS[op]);
+          expect(bytes(out), `${op} ${dtype} ${shape} strides ${x.strides} -> ${out.strides}`).toEqual(bytes(out2));
+        }
+      }
+    }
+  });
+
+  it('the specialized loops cover the hot ops', () => {
+    // A loop keyed by a function the op tables no longer use would silently never run.
+    const tableFns = new Set<unknown>([...Object.values(BINARY).flatMap((d) => [d.cpu, 'cpuInt' in d ? d.cpuInt : undefined]), ...Object.values(ALL_UNARY).flatMap((d) => [d.cpu, d.cpuInt])]);
+    for (const f of [...BINARY_LOOPS.keys(), ...UNARY_LOOPS.keys()]) expect(tableFns.has(f)).toBe(true);
+    for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'lt', 'gt'] as const) expect(BINARY_LOOPS.has(BINARY[op].cpu)).toBe(true);
+    for (const op of ['relu', 'exp', 'log', 'neg', 'abs', 'sqrt', 'tanh', 'sigmoid'] as const) expect(UNARY_LOOPS.has(ALL_UNARY[op].cpu)).toBe(true);
   });
 
   it('fill writes exactly the view\'s elements and nothing else', () => {

@@ -2,7 +2,9 @@
  * CPU kernels of the elementwise family: each op's cpu function from the op tables
  * (kernels/ops.ts), over any strides. The kernels walk their operands in runs
  * (cpu/strided.ts: merged dims, a strided inner loop, one offset per run), so broadcasts and
- * transposes need no per-element offset table. `reference` keeps the plain loops (a table of
+ * transposes need no per-element offset table. The hot ops run a loop of their own per run
+ * (cpu_loops.ts: the formula inlined, contiguous and broadcast runs without strides); the
+ * rest call the op's function per element. `reference` keeps the plain loops (a table of
  * every element's offset per operand), against which tests check the kernels.
  */
 import type { View } from '../../core/view.js';
@@ -10,6 +12,7 @@ import { isIntegral, type TypedArray } from '../../core/dtype.js';
 import { stridedRuns, viewOffsets } from '../cpu/strided.js';
 import { ALL_UNARY, BINARY, elementwiseTypes, type BinaryOp, type UnaryOp } from '../ops.js';
 import type { ElementwiseKernels } from './types.js';
+import { BINARY_LOOPS, UNARY_LOOPS } from './cpu_loops.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
 /** A view's strides over `shape` (its own shape may be shorter or have 1s: broadcast). */
@@ -33,6 +36,11 @@ export function unary(op: UnaryOp, x: View, out: View, params: readonly number[]
   const a0 = params[0] ?? 0;
   const a1 = params[1] ?? 0;
   const { inner, steps: [sx, so], starts: [bx, bo] } = stridedRuns(out.shape, [over(x), over(out)]);
+  const loop = UNARY_LOOPS.get(f);
+  if (loop) {
+    for (let r = 0; r < bo!.length; r++) loop(src, dst, bx![r]!, bo![r]!, sx!, so!, inner, a0);
+    return;
+  }
   for (let r = 0; r < bo!.length; r++) {
     let ix = bx![r]!;
     let io = bo![r]!;
@@ -46,6 +54,11 @@ export function binary(op: BinaryOp, a: View, b: View, out: View): void {
   const B = arr(b);
   const dst = arr(out);
   const { inner, steps: [sa, sb, so], starts: [ba, bb, bo] } = stridedRuns(out.shape, [over(a), over(b), over(out)]);
+  const loop = BINARY_LOOPS.get(f);
+  if (loop) {
+    for (let r = 0; r < bo!.length; r++) loop(A, B, dst, ba![r]!, bb![r]!, bo![r]!, sa!, sb!, so!, inner);
+    return;
+  }
   for (let r = 0; r < bo!.length; r++) {
     let ia = ba![r]!;
     let ib = bb![r]!;
@@ -65,7 +78,8 @@ export function where(cond: View, a: View, b: View, out: View): void {
     let ia = ba![r]!;
     let ib = bb![r]!;
     let io = bo![r]!;
-    for (let j = 0; j < inner; j++, ic += sc!, ia += sa!, ib += sb!, io += so!) dst[io] = C[ic] ? A[ia]! : B[ib]!;
+    if (sc === 1 && sa === 1 && sb === 1 && so === 1) for (let j = 0; j < inner; j++) dst[io + j] = C[ic + j] ? A[ia + j]! : B[ib + j]!;
+    else for (let j = 0; j < inner; j++, ic += sc!, ia += sa!, ib += sb!, io += so!) dst[io] = C[ic] ? A[ia]! : B[ib]!;
   }
 }
 
