@@ -1,8 +1,10 @@
 /**
- * The cpu backend's elementwise kernels walk strided runs (merged dims, a strided inner loop);
- * `reference` keeps the plain per-element offset tables. On random shapes with odd sizes and
- * operands that are contiguous, broadcast, transposed, stepped or 0-d, both write the same
- * values to the same places, bit for bit; `fill` likewise against a plain loop.
+ * The cpu backend's elementwise kernels walk strided runs (merged dims, a strided inner loop,
+ * specialized loops for the hot ops); `reference` keeps the plain per-element offset tables.
+ * On random shapes with odd sizes and operands that are contiguous, broadcast (a scalar, a
+ * bias row, a column), transposed, stepped or 0-d, both write the same values to the same
+ * places, bit for bit; `fill` likewise against a plain loop. The reductions' row and column
+ * loops likewise against theirs.
  */
 import { describe, expect, it } from 'vitest';
 import { cpuKernels, reference } from '../src/kernels/elementwise/cpu.js';
@@ -10,7 +12,8 @@ import { elementOffsets, stridedRuns } from '../src/kernels/cpu/strided.js';
 import type { View } from '../src/core/view.js';
 import { CpuBackend } from '../src/kernels/cpu/index.js';
 import { BINARY_LOOPS, UNARY_LOOPS } from '../src/kernels/elementwise/cpu_loops.js';
-import { ALL_UNARY, BINARY, elementwiseTypes, type BinaryOp, type UnaryOp } from '../src/kernels/ops.js';
+import { reduce as reduceFast, reference as reduceReference } from '../src/kernels/reduce/cpu.js';
+import { ALL_UNARY, BINARY, elementwiseTypes, reduceResultType, type BinaryOp, type UnaryOp } from '../src/kernels/ops.js';
 import { allocArray, type DType } from '../src/core/dtype.js';
 
 let seed = 12345;
@@ -68,6 +71,7 @@ function makeView(shape: number[], layout: Layout, writable = false, dtype?: DTy
   }
   let span = 1;
   for (let d = 0; d < r; d++) span += (shape[d]! - 1) * strides[d]!;
+  if (shape.some((n) => n === 0)) span = 1; // no elements
   const handle = dtype ? allocArray(dtype, offset + span + 2).map(() => randValue(dtype)) : new Float32Array(offset + span + 2).map(() => rand() * 4 - 2);
   if (shape.some((n) => n === 0)) offset = 0;
   return { storage: { handle } as unknown as View['storage'], dtype: dtype ?? 'float32', shape, strides, offset };
@@ -187,6 +191,37 @@ describe('cpu elementwise kernels against the reference loops', () => {
       for (const o of elementOffsets(shape, out.strides, out.offset)) expected[o] = 7.5;
       backend.fill(out, 7.5);
       expect(Array.from(buf(out))).toEqual(Array.from(expected));
+    }
+  });
+});
+
+describe('cpu reductions against the reference loops', () => {
+  // x as the reduce op hands it over: its dims permuted (the reduced ones moved last, a
+  // view), so leading-axis reductions arrive as a strided last dim over contiguous kept dims.
+  it('every reduction agrees bit for bit on rows, columns and other layouts', () => {
+    const ops = ['sum', 'prod', 'max', 'min', 'argmax', 'argmin'] as const;
+    for (const dtype of ['float32', 'float64', 'int32', 'int8'] as DType[]) {
+      for (let t = 0; t < 300; t++) {
+        const shape = t < 6 ? [[1 + randInt(300)], [1 + randInt(20), 1 + randInt(40)], [1 + randInt(40), 1 + randInt(20)], [4, 0, 3], [2, 3, 5], [1]][t]! : smallShape();
+        const x0 = makeView(shape, (['contiguous', 'contiguous', 'transposed', 'stepped', 'broadcast'] as Layout[])[randInt(5)]!, false, dtype);
+        const r = shape.length;
+        // Reduce a random set of axes: moved last, in order, as reduce() in src/tensor/ops/reduce.ts does.
+        const axes = [...Array(r).keys()].filter(() => rand() < 0.5);
+        if (t % 3 === 0 && r > 1) axes.splice(0, axes.length, 0); // the leading axis alone (bias gradients)
+        const keptAxes = [...Array(r).keys()].filter((d) => !axes.includes(d));
+        const perm = [...keptAxes, ...axes];
+        const x: View = { ...x0, shape: perm.map((d) => shape[d]!), strides: perm.map((d) => x0.strides[d]!) };
+        const keptShape = keptAxes.map((d) => shape[d]!);
+        const emptyReduce = axes.some((d) => shape[d] === 0);
+        for (const op of ops) {
+          if (emptyReduce && op !== 'sum' && op !== 'prod') continue;
+          const out = makeView(keptShape, 'contiguous', true, reduceResultType(op, dtype));
+          const out2 = clone(out);
+          reduceFast(op, x, axes.length, out);
+          reduceReference(op, x, axes.length, out2);
+          expect(bytes(out), `${op} ${dtype} shape ${x.shape} strides ${x.strides} over the last ${axes.length}`).toEqual(bytes(out2));
+        }
+      }
     }
   });
 });
