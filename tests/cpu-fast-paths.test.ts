@@ -4,7 +4,8 @@
  * On random shapes with odd sizes and operands that are contiguous, broadcast (a scalar, a
  * bias row, a column), transposed, stepped or 0-d, both write the same values to the same
  * places, bit for bit; `fill` likewise against a plain loop. The reductions' row and column
- * loops likewise against theirs, and the blocked matmul against the row loop.
+ * loops likewise against theirs, the blocked matmul against the row loop and the convolutions
+ * (im2col through the blocked matmul; the input gradient's direct loops) against the walk.
  */
 import { describe, expect, it } from 'vitest';
 import { cpuKernels, reference } from '../src/kernels/elementwise/cpu.js';
@@ -12,6 +13,8 @@ import { elementOffsets, stridedRuns } from '../src/kernels/cpu/strided.js';
 import type { View } from '../src/core/view.js';
 import { CpuBackend } from '../src/kernels/cpu/index.js';
 import { BINARY_LOOPS, UNARY_LOOPS } from '../src/kernels/elementwise/cpu_loops.js';
+import { cpuKernels as convFast, reference as convReference } from '../src/kernels/conv/cpu.js';
+import type { Conv2dParams } from '../src/kernels/conv/types.js';
 import { matmul as matmulFast, reference as matmulReference } from '../src/kernels/matmul/cpu.js';
 import { reduce as reduceFast, reference as reduceReference } from '../src/kernels/reduce/cpu.js';
 import { ALL_UNARY, BINARY, elementwiseTypes, reduceResultType, type BinaryOp, type UnaryOp } from '../src/kernels/ops.js';
@@ -86,6 +89,21 @@ const randomShape = () => Array.from({ length: randInt(6) }, () => [1, 2, 3, 5, 
 const smallShape = (): number[] => { for (;;) { const s = randomShape(); if (s.reduce((p, n) => p * n, 1) <= 2000) return s; } };
 
 describe('cpu elementwise kernels against the reference loops', () => {
+  it('elementOffsets lists offset + sum(index * stride) in row-major order', () => {
+    for (let t = 0; t < 200; t++) {
+      const shape = randomShape();
+      const strides = shape.map(() => randInt(7) - 2);
+      const offset = 50 + randInt(5);
+      const expected: number[] = [];
+      const walk = (d: number, off: number): void => {
+        if (d === shape.length) { expected.push(off); return; }
+        for (let i = 0; i < shape[d]!; i++) walk(d + 1, off + i * strides[d]!);
+      };
+      walk(0, offset);
+      expect(Array.from(elementOffsets(shape, strides, offset))).toEqual(expected);
+    }
+  });
+
   it('stridedRuns visits the same offsets, in the same order, as the per-element table', () => {
     for (let t = 0; t < 200; t++) {
       const shape = randomShape();
@@ -260,3 +278,50 @@ function sameValues(x: View, y: View): number {
   for (let i = 0; i < p.length; i++) if (!Object.is(p[i], q[i])) return i;
   return -1;
 }
+
+describe('cpu conv2d against the reference walk', () => {
+  // Random geometry (groups, stride, padding, dilation, odd sizes), strided operands. The
+  // operand that meets the padding's zeros in a product (w in the forward, dy in the weight
+  // gradient) is finite: an infinite one gives NaN there in the kernels, as in PyTorch, where
+  // the walk skips the tap. The input gradient is the walk's own loop nest: any values.
+  it('forward, input gradient and weight gradient agree with the walk', () => {
+    for (let t = 0; t < 60; t++) {
+      const groups = [1, 1, 2, 3][randInt(4)]!;
+      // The first cases are large enough for the blocked matmul's tiles (M >= 4, M N K >= 32^3).
+      const big = t < 12;
+      const cinG = big ? 3 + randInt(4) : 1 + randInt(3);
+      const coutG = big ? 5 + randInt(5) : 1 + randInt(3);
+      const [N, H, W, KH, KW] = big ? [1 + randInt(2), 9 + randInt(6), 9 + randInt(6), 3, 3] : [1 + randInt(3), 1 + randInt(9), 1 + randInt(9), 1 + randInt(3), 1 + randInt(3)];
+      const p: Conv2dParams = { stride: [1 + randInt(2), 1 + randInt(2)], padding: [randInt(2), randInt(2)], dilation: [1 + randInt(2), 1 + randInt(2)], groups };
+      const OH = Math.floor((H + 2 * p.padding[0] - p.dilation[0] * (KH - 1) - 1) / p.stride[0]) + 1;
+      const OW = Math.floor((W + 2 * p.padding[1] - p.dilation[1] * (KW - 1) - 1) / p.stride[1]) + 1;
+      if (OH < 1 || OW < 1) continue;
+      const dtype = (['float32', 'float64'] as DType[])[randInt(2)]!;
+      const lay = () => (['contiguous', 'transposed', 'stepped'] as Layout[])[randInt(3)]!;
+      const xs = [N, cinG * groups, H, W];
+      const ws = [coutG * groups, cinG, KH, KW];
+      const ys = [N, coutG * groups, OH, OW];
+      const finite = (shape: number[]) => { const v = makeView(shape, lay()); return dtype === 'float64' ? { ...v, dtype, storage: { handle: Float64Array.from(v.storage.handle as Float32Array) } as unknown as View['storage'] } : v; };
+      const x = makeView(xs, lay(), false, dtype);
+      const w = finite(ws);
+      const y = makeView(ys, 'contiguous', true, dtype);
+      const y2 = clone(y);
+      convFast.conv2d(x, w, y, p);
+      convReference.conv2d(x, w, y2, p);
+      expect(sameValues(y, y2), `conv2d ${xs} * ${ws} -> ${ys} ${JSON.stringify(p)}`).toBe(-1);
+      const dy = finite(ys);
+      const dw = makeView(ws, 'contiguous', true, dtype);
+      const dw2 = clone(dw);
+      convFast.conv2dBackwardWeight(dy, x, dw, p);
+      convReference.conv2dBackwardWeight(dy, x, dw2, p);
+      expect(sameValues(dw, dw2), `conv2dBackwardWeight ${xs} * ${ws} -> ${ys} ${JSON.stringify(p)}`).toBe(-1);
+      const dyAny = makeView(ys, lay(), false, dtype);
+      const wAny = makeView(ws, lay(), false, dtype);
+      const dx = makeView(xs, 'contiguous', true, dtype);
+      const dx2 = clone(dx);
+      convFast.conv2dBackwardInput(dyAny, wAny, dx, p);
+      convReference.conv2dBackwardInput(dyAny, wAny, dx2, p);
+      expect(sameValues(dx, dx2), `conv2dBackwardInput ${xs} * ${ws} -> ${ys} ${JSON.stringify(p)}`).toBe(-1);
+    }
+  });
+});

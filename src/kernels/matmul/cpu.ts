@@ -120,9 +120,18 @@ export function matmul(a: View, b: View, out: View): void {
 function packPanels(X: TypedArray, start: number, lineStride: number, kStride: number, count: number, K: number, P: Float64Array | Int32Array): void {
   for (let p = 0; p < count; p += 4) {
     const base = p * K;
+    const s0 = start + p * lineStride;
+    if (p + 4 <= count) {
+      // The four lines side by side, k by k (neighbouring lines often share cache lines).
+      const s1 = s0 + lineStride, s2 = s1 + lineStride, s3 = s2 + lineStride;
+      for (let k = 0, at = base, o = 0; k < K; k++, at += 4, o += kStride) {
+        P[at] = X[s0 + o]!; P[at + 1] = X[s1 + o]!; P[at + 2] = X[s2 + o]!; P[at + 3] = X[s3 + o]!;
+      }
+      continue;
+    }
     for (let l = 0; l < 4; l++) {
       if (p + l < count) {
-        let src = start + (p + l) * lineStride;
+        let src = s0 + l * lineStride;
         for (let k = 0, at = base + l; k < K; k++, at += 4, src += kStride) P[at] = X[src]!;
       } else {
         for (let k = 0, at = base + l; k < K; k++, at += 4) P[at] = 0;
@@ -146,7 +155,14 @@ function microFloat(Ap: Float64Array | Int32Array, ia: number, Bp: Float64Array 
     x = Ap[ia + 3]!;
     c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
   }
-  store(O, o, som, son, mv, nv, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
+  if (mv === 4 && nv === 4) {
+    O[o] = c00; O[o + son] = c01; O[o + 2 * son] = c02; O[o + 3 * son] = c03; o += som;
+    O[o] = c10; O[o + son] = c11; O[o + 2 * son] = c12; O[o + 3 * son] = c13; o += som;
+    O[o] = c20; O[o + son] = c21; O[o + 2 * son] = c22; O[o + 3 * son] = c23; o += som;
+    O[o] = c30; O[o + son] = c31; O[o + 2 * son] = c32; O[o + 3 * son] = c33;
+    return;
+  }
+  storeEdge(O, o, som, son, mv, nv, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
 }
 
 /** The int32 tile: wrapped products (Math.imul) and wrapped sums (| 0), as the reference's. */
@@ -164,15 +180,6 @@ function microInt(Ap: Float64Array | Int32Array, ia: number, Bp: Float64Array | 
     x = Ap[ia + 3]!;
     c30 = (c30 + Math.imul(x, b0)) | 0; c31 = (c31 + Math.imul(x, b1)) | 0; c32 = (c32 + Math.imul(x, b2)) | 0; c33 = (c33 + Math.imul(x, b3)) | 0;
   }
-  store(O, o, som, son, mv, nv, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
-}
-
-/** Stores the mv x nv valid part of a tile at O[o + i * som + j * son]. */
-function store(
-  O: TypedArray, o: number, som: number, son: number, mv: number, nv: number,
-  c00: number, c01: number, c02: number, c03: number, c10: number, c11: number, c12: number, c13: number,
-  c20: number, c21: number, c22: number, c23: number, c30: number, c31: number, c32: number, c33: number,
-): void {
   if (mv === 4 && nv === 4) {
     O[o] = c00; O[o + son] = c01; O[o + 2 * son] = c02; O[o + 3 * son] = c03; o += som;
     O[o] = c10; O[o + son] = c11; O[o + 2 * son] = c12; O[o + 3 * son] = c13; o += som;
@@ -180,6 +187,15 @@ function store(
     O[o] = c30; O[o + son] = c31; O[o + 2 * son] = c32; O[o + 3 * son] = c33;
     return;
   }
+  storeEdge(O, o, som, son, mv, nv, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
+}
+
+/** Stores the mv x nv valid part of an edge tile at O[o + i * som + j * son]. */
+function storeEdge(
+  O: TypedArray, o: number, som: number, son: number, mv: number, nv: number,
+  c00: number, c01: number, c02: number, c03: number, c10: number, c11: number, c12: number, c13: number,
+  c20: number, c21: number, c22: number, c23: number, c30: number, c31: number, c32: number, c33: number,
+): void {
   const t = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
   for (let i = 0; i < mv; i++) for (let j = 0; j < nv; j++) O[o + i * som + j * son] = t[i * 4 + j]!;
 }
