@@ -10,6 +10,7 @@ import { Storage } from '../../core/storage.js';
 import { numel } from '../../core/shape.js';
 import { bitsToUnit, randomBits } from '../../core/random.js';
 import { elementOffsets, stridedRuns, viewOffsets } from './strided.js';
+import { matmulThreads } from '../matmul/cpu.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
 
@@ -22,6 +23,20 @@ export class CpuBackend implements Backend {
 
   constructor() {
     Object.assign(this, cpuFamilies);
+  }
+
+  /**
+   * Threads for the large kernels (matmul), the calling one included; resolves once the
+   * workers are up. Default: the machine's cores, started at the first large matmul; 1 where
+   * worker_threads or SharedArrayBuffer are missing (browsers).
+   */
+  setThreads(n: number): Promise<void> {
+    return matmulThreads.setThreads(n);
+  }
+
+  /** The threads large kernels use once the workers are up. */
+  threads(): number {
+    return matmulThreads.threads();
   }
 
   supports(_dtype: DType): boolean {

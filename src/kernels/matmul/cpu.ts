@@ -12,12 +12,18 @@
  * reference's bit for bit (JavaScript never fuses a * b + c). Small products (M < 4, or little
  * work) run the reference's row loop.
  *
+ * Large products run on threads where Node's worker_threads are (cpu/threads.ts): per batch,
+ * all of A and B are packed into SharedArrayBuffers, each thread computes the tiles of its
+ * share of B's panels into a shared double (int32) result with the same micro-kernel, and the
+ * calling thread stores it into out: the same values, whatever the thread count.
+ *
  * `reference` keeps the plain loops: a row of out at a time in a Float64Array, one k after
  * another. Tests check `matmul` against it.
  */
 import type { View } from '../../core/view.js';
 import type { TypedArray } from '../../core/dtype.js';
 import { elementOffsets } from '../cpu/strided.js';
+import { CpuThreads, type Job } from '../cpu/threads.js';
 import type { MatmulKernels } from './types.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
@@ -72,6 +78,8 @@ const MC = 64;
 const NC = 512;
 /** Below this much work (M * N * K) the row loop wins: packing costs more than it saves. */
 const SMALL = 32 * 32 * 32;
+/** From this much work (M * N * K, about a millisecond) a product is split over the threads. */
+export const PARALLEL_WORK = 1 << 21;
 
 export function matmul(a: View, b: View, out: View): void {
   const { M, K, N, ba, bb, bo, sam, sak, sbk, sbn, som, son } = layout(a, b, out);
@@ -81,6 +89,10 @@ export function matmul(a: View, b: View, out: View): void {
   const isInt = out.dtype === 'int32';
   if (M < 4 || N < 4 || M * N * K < SMALL) {
     rowLoop(A, B, O, isInt, M, K, N, ba, bb, bo, sam, sak, sbk, sbn, som, son);
+    return;
+  }
+  if (M * N * K >= PARALLEL_WORK && N >= 16 && matmulThreads.threads() > 1) {
+    parallel(A, B, O, isInt, M, K, N, ba, bb, bo, sam, sak, sbk, sbn, som, son);
     return;
   }
   const nc0 = Math.min(NC, N);
@@ -108,6 +120,54 @@ export function matmul(a: View, b: View, out: View): void {
           }
         }
       }
+    }
+  }
+}
+
+/** The pool large products run on; its workers run gemmShare and the micro-kernels' own text. */
+export const matmulThreads = new CpuThreads(() => [storeEdge, microFloat, microInt, gemmShare].map(String).join('\n'), gemmShare.name);
+
+function parallel(
+  A: TypedArray, B: TypedArray, O: TypedArray, isInt: boolean, M: number, K: number, N: number,
+  ba: ArrayLike<number>, bb: ArrayLike<number>, bo: ArrayLike<number>,
+  sam: number, sak: number, sbk: number, sbn: number, som: number, son: number,
+): void {
+  const shared = (n: number) => (isInt ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Float64Array(new SharedArrayBuffer(8 * n)));
+  const Ap = shared(Math.ceil(M / 4) * 4 * K);
+  const Bp = shared(Math.ceil(N / 4) * 4 * K);
+  const C = shared(M * N);
+  const job: Job = { Ap, Bp, C, M, N, K, isInt: isInt ? 1 : 0, mc: MC };
+  let packedB = -1;
+  for (let z = 0; z < ba.length; z++) {
+    packPanels(A, ba[z]!, sam, sak, M, K, Ap);
+    if (bb[z] !== packedB) packPanels(B, (packedB = bb[z]!), sbn, sbk, N, K, Bp);
+    matmulThreads.run(job, gemmShare);
+    for (let m = 0; m < M; m++) {
+      const o = bo[z]! + m * som;
+      for (let n = 0, c = m * N; n < N; n++, c++) O[o + n * son] = C[c]!;
+    }
+  }
+}
+
+/**
+ * One thread's share of a product packed whole (A's panels in job.Ap, B's in job.Bp): the
+ * tiles of its range of B's panels, MC rows of A at a time, into job.C (M x N, row-major).
+ * Runs on the workers from its own text: it may use only its arguments and the micro-kernels.
+ */
+function gemmShare(job: Job, tid: number, nthreads: number): void {
+  const Ap = job.Ap as Float64Array | Int32Array;
+  const Bp = job.Bp as Float64Array | Int32Array;
+  const C = job.C as Float64Array | Int32Array;
+  const M = job.M as number, N = job.N as number, K = job.K as number, mc = job.mc as number;
+  const micro = job.isInt ? microInt : microFloat;
+  const panels = Math.ceil(N / 4);
+  const lo = Math.floor((panels * tid) / nthreads) * 4;
+  const hi = Math.floor((panels * (tid + 1)) / nthreads) * 4;
+  for (let i0 = 0; i0 < M; i0 += mc) {
+    const iEnd = Math.min(M, i0 + mc);
+    for (let jp = lo; jp < hi; jp += 4) {
+      const nv = Math.min(4, N - jp);
+      for (let ip = i0; ip < iEnd; ip += 4) micro(Ap, ip * K, Bp, jp * K, K, C, ip * N + jp, N, 1, Math.min(4, M - ip), nv);
     }
   }
 }
