@@ -15,7 +15,8 @@ import { CpuBackend } from '../src/kernels/cpu/index.js';
 import { BINARY_LOOPS, UNARY_LOOPS } from '../src/kernels/elementwise/cpu_loops.js';
 import { cpuKernels as convFast, reference as convReference } from '../src/kernels/conv/cpu.js';
 import type { Conv2dParams } from '../src/kernels/conv/types.js';
-import { matmul as matmulFast, matmulThreads, reference as matmulReference } from '../src/kernels/matmul/cpu.js';
+import { cpuThreads } from '../src/kernels/cpu/threads.js';
+import { matmul as matmulFast, reference as matmulReference } from '../src/kernels/matmul/cpu.js';
 import { reduce as reduceFast, reference as reduceReference } from '../src/kernels/reduce/cpu.js';
 import { ALL_UNARY, BINARY, elementwiseTypes, reduceResultType, type BinaryOp, type UnaryOp } from '../src/kernels/ops.js';
 import { allocArray, type DType } from '../src/core/dtype.js';
@@ -270,7 +271,7 @@ const OUT_LAYOUTS_MM: Layout[] = ['contiguous', 'contiguous', 'transposed'];
 
 describe('cpu matmul on worker threads', () => {
   it('splits large products over the threads, with the reference\'s results', async () => {
-    await matmulThreads.setThreads(3);
+    await cpuThreads.setThreads(3);
     try {
       for (const dtype of ['float32', 'float64', 'int32'] as DType[]) {
         for (const [batch, M, K, N, lb] of [[[], 131, 70, 251, 'contiguous'], [[2], 67, 129, 253, 'broadcast'], [[3], 64, 64, 513, 'transposed']] as [number[], number, number, number, Layout][]) {
@@ -278,15 +279,15 @@ describe('cpu matmul on worker threads', () => {
           const b = makeView([...batch, K, N], lb, false, dtype);
           const out = makeView([...batch, M, N], 'contiguous', true, dtype);
           const out2 = clone(out);
-          matmulThreads.lastThreads = 0;
+          cpuThreads.lastThreads = 0;
           matmulFast(a, b, out);
-          expect(matmulThreads.lastThreads).toBe(3);
+          expect(cpuThreads.lastThreads).toBe(3);
           matmulReference(a, b, out2);
           expect(sameValues(out, out2), `${dtype} ${batch} x ${M}x${K}x${N}`).toBe(-1);
         }
       }
       // One thread: the calling thread alone, the same values.
-      await matmulThreads.setThreads(1);
+      await cpuThreads.setThreads(1);
       const a = makeView([100, 150], 'contiguous');
       const b = makeView([150, 160], 'contiguous');
       const out = makeView([100, 160], 'contiguous', true);
@@ -294,9 +295,9 @@ describe('cpu matmul on worker threads', () => {
       matmulFast(a, b, out);
       matmulReference(a, b, out2);
       expect(sameValues(out, out2)).toBe(-1);
-      await expect(matmulThreads.setThreads(0)).rejects.toThrow('cpu: threads must be an integer from 1 to 256, got 0');
+      await expect(cpuThreads.setThreads(0)).rejects.toThrow('cpu: threads must be an integer from 1 to 256, got 0');
     } finally {
-      matmulThreads.close();
+      cpuThreads.close();
     }
   });
 });

@@ -10,7 +10,7 @@ import { Storage } from '../../core/storage.js';
 import { numel } from '../../core/shape.js';
 import { bitsToUnit, randomBits } from '../../core/random.js';
 import { elementOffsets, stridedRuns, viewOffsets } from './strided.js';
-import { matmulThreads } from '../matmul/cpu.js';
+import { cpuThreads } from './threads.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
 
@@ -31,12 +31,12 @@ export class CpuBackend implements Backend {
    * worker_threads or SharedArrayBuffer are missing (browsers).
    */
   setThreads(n: number): Promise<void> {
-    return matmulThreads.setThreads(n);
+    return cpuThreads.setThreads(n);
   }
 
   /** The threads large kernels use once the workers are up. */
   threads(): number {
-    return matmulThreads.threads();
+    return cpuThreads.threads();
   }
 
   supports(_dtype: DType): boolean {

@@ -8,7 +8,8 @@
  * The workers run the same functions as the calling thread: their source is the kernel
  * functions' own text (Function.prototype.toString, so they must use nothing from their
  * module but each other), so every element is computed by the same code in the same order
- * whatever the thread count. Workers start in the background at the first large call (or
+ * whatever the thread count. One pool serves the backend (`cpuThreads`); kernels register
+ * their functions with `define` when their module loads. Workers start in the background at the first large call (or
  * when `setThreads` is awaited); a call uses the workers that are ready and runs single
  * threaded until one is. Where there are no worker_threads (browsers) or no
  * SharedArrayBuffer, everything runs on the calling thread.
@@ -56,10 +57,18 @@ export class CpuThreads {
   /** Threads the last call ran on (tests read it). */
   lastThreads = 0;
 
+  /** The kernels workers can run: entry name -> the text of its functions. */
+  private readonly kernels = new Map<string, () => string>();
+
   /**
-   * @param source the worker's functions (their text); `entry` names the one each call runs.
+   * Registers a kernel the workers can run: `source` gives the text of `entry` and of every
+   * function it calls (none may use anything else from its module). Kernels register when
+   * their module loads, before any worker starts.
    */
-  constructor(private readonly source: () => string, private readonly entry: string) {}
+  define(entry: string, source: () => string): void {
+    if (this.workers.length > 0) throw new Error(`cpu: kernel '${entry}' registered after the worker threads started`);
+    this.kernels.set(entry, source);
+  }
 
   /** Whether workers can run here at all. */
   available(): boolean {
@@ -86,7 +95,7 @@ export class CpuThreads {
     this.ctrl ??= new Int32Array(new SharedArrayBuffer(CTRL_SLOTS * 4));
     const ready: Promise<unknown>[] = [];
     for (let slot = this.workers.length; slot < want - 1; slot++) {
-      const w = new wt.Worker(workerSource(this.source(), this.entry), { eval: true, workerData: { ctrl: this.ctrl.buffer, slot } });
+      const w = new wt.Worker(workerSource(this.kernels), { eval: true, workerData: { ctrl: this.ctrl.buffer, slot } });
       // Unreferenced once ready, so a process whose work is done exits with them waiting.
       ready.push(new Promise((resolve, reject) => {
         w.once('message', (m) => { w.unref(); resolve(m); });
@@ -104,7 +113,8 @@ export class CpuThreads {
    * Runs `share(job, tid, nthreads)` on the calling thread (tid 0) and on every ready worker
    * (wanted - 1 at most), returning when all are done. Single threaded when none is ready.
    */
-  run(job: Job, share: (job: Job, tid: number, nthreads: number) => void): void {
+  run(entry: string, job: Job, share: (job: Job, tid: number, nthreads: number) => void): void {
+    if (!this.kernels.has(entry)) throw new Error(`cpu: no kernel '${entry}' is registered for the worker threads`);
     const want = this.threads();
     if (want > 1 && this.workers.length < want - 1) void this.start();
     const c = this.ctrl;
@@ -120,7 +130,7 @@ export class CpuThreads {
     let gen = (Atomics.load(c, GEN) + 1) | 0;
     if (gen === -1) gen = 0; // -1 stops the workers
     slots.forEach((s, i) => {
-      this.workers[s]!.postMessage({ job, tid: i + 1, nthreads });
+      this.workers[s]!.postMessage({ entry, job, tid: i + 1, nthreads });
       Atomics.store(c, JOB + s, gen);
     });
     Atomics.store(c, FAILED, 0);
@@ -152,13 +162,16 @@ export class CpuThreads {
   }
 }
 
-/** Each worker: the kernel functions, then a loop serving calls. */
-function workerSource(functions: string, entry: string): string {
+/** Each worker: the kernels' functions and a table of their entries, then a loop serving calls. */
+function workerSource(kernels: Map<string, () => string>): string {
+  const functions = [...kernels.values()].map((f) => f()).join('\n');
+  const entries = [...kernels.keys()].join(', ');
   return `
 const { parentPort, workerData, receiveMessageOnPort } = process.getBuiltinModule('node:worker_threads');
 const c = new Int32Array(workerData.ctrl);
 const slot = workerData.slot;
 ${functions}
+const ENTRIES = { ${entries} };
 let seen = Atomics.load(c, ${GEN});
 Atomics.store(c, ${READY} + slot, 1);
 parentPort.postMessage('ready');
@@ -171,7 +184,7 @@ for (;;) {
   let m;
   while (!(m = receiveMessageOnPort(parentPort)));
   try {
-    ${entry}(m.message.job, m.message.tid, m.message.nthreads);
+    ENTRIES[m.message.entry](m.message.job, m.message.tid, m.message.nthreads);
   } catch (e) {
     Atomics.store(c, ${FAILED}, 1);
   }
@@ -179,3 +192,6 @@ for (;;) {
 }
 `;
 }
+
+/** The cpu backend's pool. */
+export const cpuThreads = new CpuThreads();

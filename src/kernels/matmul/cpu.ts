@@ -23,7 +23,7 @@
 import type { View } from '../../core/view.js';
 import type { TypedArray } from '../../core/dtype.js';
 import { elementOffsets } from '../cpu/strided.js';
-import { CpuThreads, type Job } from '../cpu/threads.js';
+import { cpuThreads, type Job } from '../cpu/threads.js';
 import type { MatmulKernels } from './types.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
@@ -91,7 +91,7 @@ export function matmul(a: View, b: View, out: View): void {
     rowLoop(A, B, O, isInt, M, K, N, ba, bb, bo, sam, sak, sbk, sbn, som, son);
     return;
   }
-  if (M * N * K >= PARALLEL_WORK && N >= 16 && matmulThreads.threads() > 1) {
+  if (M * N * K >= PARALLEL_WORK && N >= 16 && cpuThreads.threads() > 1) {
     parallel(A, B, O, isInt, M, K, N, ba, bb, bo, sam, sak, sbk, sbn, som, son);
     return;
   }
@@ -124,8 +124,8 @@ export function matmul(a: View, b: View, out: View): void {
   }
 }
 
-/** The pool large products run on; its workers run gemmShare and the micro-kernels' own text. */
-export const matmulThreads = new CpuThreads(() => [storeEdge, microFloat, microInt, gemmShare].map(String).join('\n'), gemmShare.name);
+// The workers run gemmShare and the micro-kernels from their own text.
+cpuThreads.define(gemmShare.name, () => [storeEdge, microFloat, microInt, gemmShare].map(String).join('\n'));
 
 function parallel(
   A: TypedArray, B: TypedArray, O: TypedArray, isInt: boolean, M: number, K: number, N: number,
@@ -141,7 +141,7 @@ function parallel(
   for (let z = 0; z < ba.length; z++) {
     packPanels(A, ba[z]!, sam, sak, M, K, Ap);
     if (bb[z] !== packedB) packPanels(B, (packedB = bb[z]!), sbn, sbk, N, K, Bp);
-    matmulThreads.run(job, gemmShare);
+    cpuThreads.run(gemmShare.name, job, gemmShare);
     for (let m = 0; m < M; m++) {
       const o = bo[z]! + m * som;
       for (let n = 0, c = m * N; n < N; n++, c++) O[o + n * son] = C[c]!;
