@@ -270,7 +270,7 @@ describe('cpu matmul against the reference loops', () => {
 const OUT_LAYOUTS_MM: Layout[] = ['contiguous', 'contiguous', 'transposed'];
 
 describe('cpu matmul on worker threads', () => {
-  it('splits large products over the threads, with the reference\'s results', async () => {
+  it('splits large products and costly unary ops over the threads, with the reference\'s results', async () => {
     await cpuThreads.setThreads(3);
     try {
       for (const dtype of ['float32', 'float64', 'int32'] as DType[]) {
@@ -284,6 +284,19 @@ describe('cpu matmul on worker threads', () => {
           expect(cpuThreads.lastThreads).toBe(3);
           matmulReference(a, b, out2);
           expect(sameValues(out, out2), `${dtype} ${batch} x ${M}x${K}x${N}`).toBe(-1);
+        }
+      }
+      // The costly unary ops on long contiguous runs: split over the threads too.
+      for (const op of ['exp', 'log', 'tanh', 'sigmoid', 'sin', 'cos', 'silu'] as const) {
+        for (const dtype of ['float32', 'float64'] as DType[]) {
+          const x = makeView([150001], 'contiguous', false, dtype);
+          const out = makeView([150001], 'contiguous', true, dtype);
+          const out2 = clone(out);
+          cpuThreads.lastThreads = 0;
+          cpuKernels.unary(op, x, out);
+          expect(cpuThreads.lastThreads, op).toBe(3);
+          reference.unary(op, x, out2);
+          expect(bytes(out), `${op} ${dtype}`).toEqual(bytes(out2));
         }
       }
       // One thread: the calling thread alone, the same values.

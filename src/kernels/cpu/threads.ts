@@ -46,7 +46,7 @@ export function defaultThreads(): number {
 }
 
 /** A job: named shared arrays and numbers, handed to `entry(job, tid, nthreads)` on every thread. */
-export type Job = Record<string, number | Float64Array | Int32Array>;
+export type Job = Record<string, number | Float64Array | Float32Array | Int32Array | Int8Array | Uint8Array>;
 
 export class CpuThreads {
   /** Threads wanted, the calling one included. */
@@ -63,11 +63,11 @@ export class CpuThreads {
   /**
    * Registers a kernel the workers can run: `source` gives the text of `entry` and of every
    * function it calls (none may use anything else from its module). Kernels register when
-   * their module loads, before any worker starts.
+   * their module loads; workers started before that are stopped, to restart with it.
    */
   define(entry: string, source: () => string): void {
-    if (this.workers.length > 0) throw new Error(`cpu: kernel '${entry}' registered after the worker threads started`);
     this.kernels.set(entry, source);
+    if (this.workers.length > 0) this.close();
   }
 
   /** Whether workers can run here at all. */

@@ -191,6 +191,26 @@ const siluLoop: UnaryLoop = (X, O, ix, io, sx, so, n) => {
   if (sx === 1 && so === 1) for (let j = 0; j < n; j++) { const x = X[ix + j]!; O[io + j] = x / (1 + Math.exp(-x)); }
   else for (let j = 0; j < n; j++, ix += sx, io += so) { const x = X[ix]!; O[io] = x / (1 + Math.exp(-x)); }
 };
+/**
+ * The unary loops costly enough per element (tens of nanoseconds) to split a large
+ * contiguous run over the worker threads (elementwise/cpu.ts); an index here is the loop's
+ * number in a job.
+ */
+export const PARALLEL_UNARY: readonly UnaryLoop[] = [expLoop, logLoop, tanhLoop, sigmoidLoop, sinLoop, cosLoop, siluLoop];
+
+/**
+ * One thread's share of a contiguous unary run copied into shared memory (job.X -> job.O,
+ * job.n elements, loop number job.loop of PARALLEL_UNARY). Runs on the workers from its own
+ * text, next to the loops' (see elementwise/cpu.ts): it may use only them and its arguments.
+ */
+export function unaryShare(job: Record<string, number | TypedArray>, tid: number, nthreads: number): void {
+  const loop = [expLoop, logLoop, tanhLoop, sigmoidLoop, sinLoop, cosLoop, siluLoop][job.loop as number]!;
+  const n = job.n as number;
+  const lo = Math.floor((n * tid) / nthreads);
+  const hi = Math.floor((n * (tid + 1)) / nthreads);
+  loop(job.X as TypedArray, job.O as TypedArray, lo, lo, 1, 1, hi - lo, job.a0 as number);
+}
+
 /** Likewise for the unary ops, keyed by their op-table function. */
 export const UNARY_LOOPS = new Map<(x: number, a0: number, a1: number) => number, UnaryLoop>([
   [UNARY.neg.cpu, negLoop],
