@@ -202,6 +202,24 @@ describe('cpu elementwise kernels against the reference loops', () => {
     for (const op of ['relu', 'exp', 'log', 'neg', 'abs', 'sqrt', 'tanh', 'sigmoid'] as const) expect(UNARY_LOOPS.has(ALL_UNARY[op].cpu)).toBe(true);
   });
 
+  it('the backend reuses freed large arrays, zeroed, and trims its pool', () => {
+    const backend = new CpuBackend();
+    const s1 = backend.allocate('float32', 1 << 16);
+    (s1.handle as Float32Array).fill(3);
+    const small = backend.allocate('float32', 100);
+    s1.free();
+    small.free();
+    expect(backend.memory()).toEqual({ buffers: 0, bytes: 0, pooledBuffers: 1, pooledBytes: 4 << 16 });
+    expect(backend.allocate('int32', 1 << 16).handle).not.toBe(s1.handle); // another type: a fresh array
+    const s2 = backend.allocate('float32', 1 << 16);
+    expect(s2.handle).toBe(s1.handle);
+    expect((s2.handle as Float32Array).every((v) => v === 0)).toBe(true);
+    expect(backend.memory().pooledBuffers).toBe(0);
+    s2.free();
+    expect(backend.trimPool()).toBe(4 << 16);
+    expect(backend.memory().pooledBytes).toBe(0);
+  });
+
   it('fill writes exactly the view\'s elements and nothing else', () => {
     const backend = new CpuBackend();
     for (let t = 0; t < 100; t++) {
