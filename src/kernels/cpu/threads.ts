@@ -45,6 +45,21 @@ export function defaultThreads(): number {
   return Math.max(1, os ? (os.availableParallelism?.() ?? os.cpus().length) : 1);
 }
 
+/** Scratch kept for the next call (up to SCRATCH_KEEP bytes): fresh shared memory faults its pages in on first write. */
+let scratch: SharedArrayBuffer | undefined;
+const SCRATCH_KEEP = 64 << 20;
+
+/**
+ * Shared memory for one call's operands: at least `bytes`, reused from the last call when it
+ * is large enough (kernel calls on a thread never overlap). Its contents are not zeroed.
+ */
+export function sharedScratch(bytes: number): SharedArrayBuffer {
+  if (scratch && scratch.byteLength >= bytes) return scratch;
+  const sab = new SharedArrayBuffer(Math.ceil(bytes / 8) * 8);
+  if (bytes <= SCRATCH_KEEP) scratch = sab;
+  return sab;
+}
+
 /** A job: named shared arrays and numbers, handed to `entry(job, tid, nthreads)` on every thread. */
 export type Job = Record<string, number | Float64Array | Float32Array | Int32Array | Int8Array | Uint8Array>;
 

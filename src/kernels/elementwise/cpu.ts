@@ -14,7 +14,7 @@ import { stridedRuns, viewOffsets } from '../cpu/strided.js';
 import { ALL_UNARY, BINARY, elementwiseTypes, type BinaryOp, type UnaryOp } from '../ops.js';
 import type { ElementwiseKernels } from './types.js';
 import { BINARY_LOOPS, PARALLEL_UNARY, UNARY_LOOPS, unaryShare, type UnaryLoop } from './cpu_loops.js';
-import { cpuThreads, type Job } from '../cpu/threads.js';
+import { cpuThreads, sharedScratch, type Job } from '../cpu/threads.js';
 
 /** From this many elements a costly unary op on contiguous operands runs on the worker threads. */
 export const PARALLEL_ELEMENTS = 1 << 17;
@@ -28,9 +28,11 @@ cpuThreads.define(unaryShare.name, () => [...PARALLEL_UNARY.map((f) => `const ${
  * copied into out. The copies cost about a nanosecond an element, the ops tens.
  */
 function parallelUnary(loop: UnaryLoop, src: TypedArray, ix: number, dst: TypedArray, io: number, n: number, a0: number): void {
-  const like = (a: TypedArray) => new (a.constructor as new (b: SharedArrayBuffer) => TypedArray)(new SharedArrayBuffer(n * a.BYTES_PER_ELEMENT));
-  const X = like(src);
-  const O = like(dst);
+  type Ctor = new (b: SharedArrayBuffer, at: number, n: number) => TypedArray;
+  const xBytes = Math.ceil((n * src.BYTES_PER_ELEMENT) / 8) * 8;
+  const sab = sharedScratch(xBytes + n * dst.BYTES_PER_ELEMENT);
+  const X = new (src.constructor as Ctor)(sab, 0, n);
+  const O = new (dst.constructor as Ctor)(sab, xBytes, n);
   X.set(src.subarray(ix, ix + n));
   cpuThreads.run(unaryShare.name, { X, O, n, a0, loop: PARALLEL_UNARY.indexOf(loop) } as Job, unaryShare as (job: Job, tid: number, nthreads: number) => void);
   dst.set(O, io);

@@ -23,7 +23,7 @@
 import type { View } from '../../core/view.js';
 import type { TypedArray } from '../../core/dtype.js';
 import { elementOffsets } from '../cpu/strided.js';
-import { cpuThreads, type Job } from '../cpu/threads.js';
+import { cpuThreads, sharedScratch, type Job } from '../cpu/threads.js';
 import type { MatmulKernels } from './types.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
@@ -132,10 +132,15 @@ function parallel(
   ba: ArrayLike<number>, bb: ArrayLike<number>, bo: ArrayLike<number>,
   sam: number, sak: number, sbk: number, sbn: number, som: number, son: number,
 ): void {
-  const shared = (n: number) => (isInt ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Float64Array(new SharedArrayBuffer(8 * n)));
-  const Ap = shared(Math.ceil(M / 4) * 4 * K);
-  const Bp = shared(Math.ceil(N / 4) * 4 * K);
-  const C = shared(M * N);
+  const [na, nb, nc] = [Math.ceil(M / 4) * 4 * K, Math.ceil(N / 4) * 4 * K, M * N];
+  const size = isInt ? 4 : 8;
+  const sab = sharedScratch(size * (na + nb + nc) + 16);
+  // Every panel element is written by the packing (zeros past the edges) and every C element by a tile.
+  const at = (n: number) => Math.ceil((size * n) / 8) * 8;
+  const shared = (off: number, n: number) => (isInt ? new Int32Array(sab, off, n) : new Float64Array(sab, off, n));
+  const Ap = shared(0, na);
+  const Bp = shared(at(na), nb);
+  const C = shared(at(na) + at(nb), nc);
   const job: Job = { Ap, Bp, C, M, N, K, isInt: isInt ? 1 : 0, mc: MC };
   let packedB = -1;
   for (let z = 0; z < ba.length; z++) {
