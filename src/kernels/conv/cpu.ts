@@ -19,8 +19,9 @@
  * zeros add w * 0 = 0, which leaves a double sum started at +0 unchanged, so the results are
  * the walk's bit for bit while the operand multiplied by the padding is finite (an infinite
  * weight next to the padding gives NaN, as in PyTorch, where the walk skips the tap). The
- * input gradient runs the walk's loop nest directly over the copies (no closures, no offset
- * tables), in the walk's order: an im2col form would sum over the output channels first.
+ * input gradient runs direct loops over the copies (no closures, no offset tables) that keep
+ * the walk's order per element (see conv2dBackwardInput): an im2col form would sum over the
+ * output channels first.
  * `reference` keeps the walk for the tests to check these against.
  */
 import type { Conv2dParams, View } from '../backend.js';
@@ -230,7 +231,14 @@ export function conv2dBackwardWeight(dy: View, x: View, dw: View, p: Conv2dParam
   store(acc, dw);
 }
 
-/** The walk's loop nest for the input gradient, over contiguous copies of dy and w, in its order. */
+/**
+ * The input gradient over contiguous copies of dy and w, each dx element summing the walk's
+ * products in the walk's order. For one dx element (n, c, ih, iw) the walk adds its terms by
+ * oc, then (oh, ow); and each (oh, ow) meets it through one tap (kh, kw) at most, oh falling
+ * as kh rises (ih = oh * sh - ph + kh * dh), ow as kw rises. So the loops here run oc, then the
+ * taps with kh and kw descending, then the (oh, ow) each tap reaches inside x: the same order
+ * per element, with the bounds worked out once per tap and a plain inner loop over ow.
+ */
 export function conv2dBackwardInput(dy: View, w: View, dx: View, p: Conv2dParams): void {
   const [N, Cin, H, W] = dx.shape as [number, number, number, number];
   const [Cout, cinG, KH, KW] = w.shape as [number, number, number, number];
@@ -243,22 +251,43 @@ export function conv2dBackwardInput(dy: View, w: View, dx: View, p: Conv2dParams
   if (acc.length === 0 || numel(dy.shape) === 0) return store(acc, dx);
   const dyc = dense(dy);
   const wc = dense(w);
+  // The outputs a tap reaches inside x: lo <= o < hi with 0 <= o * s - pad + k * d < size.
+  const range = (k: number, d: number, s: number, pad: number, size: number, count: number): [number, number] => [
+    Math.max(0, Math.ceil((pad - k * d) / s)),
+    Math.min(count, Math.floor((size - 1 + pad - k * d) / s) + 1),
+  ];
   for (let n = 0; n < N; n++) {
     for (let oc = 0; oc < Cout; oc++) {
       const c0 = Math.floor(oc / coutG) * cinG;
-      for (let oh = 0; oh < OH; oh++) {
-        for (let ow = 0; ow < OW; ow++) {
-          const g = dyc[((n * Cout + oc) * OH + oh) * OW + ow]!;
-          for (let ic = 0; ic < cinG; ic++) {
-            const plane = (n * Cin + c0 + ic) * H;
-            const wRow = (oc * cinG + ic) * KH;
-            for (let kh = 0; kh < KH; kh++) {
-              const ih = oh * sh - ph + kh * dh;
-              if (ih < 0 || ih >= H) continue;
-              const line = (plane + ih) * W;
-              const wk = (wRow + kh) * KW;
-              for (let kw = 0, iw = ow * sw - pw; kw < KW; kw++, iw += dwl) {
-                if (iw >= 0 && iw < W) acc[line + iw]! += g * wc[wk + kw]!;
+      const yPlane = (n * Cout + oc) * OH * OW;
+      // Four input channels at a time (four dx planes, each element still in its own order): each dy load serves four terms.
+      const plane = H * W;
+      for (let ic = 0; ic < cinG; ic += 4) {
+        const four = ic + 4 <= cinG;
+        const xPlane = (n * Cin + c0 + ic) * plane;
+        for (let kh = KH - 1; kh >= 0; kh--) {
+          const [ohLo, ohHi] = range(kh, dh, sh, ph, H, OH);
+          for (let kw = KW - 1; kw >= 0; kw--) {
+            const [owLo, owHi] = range(kw, dwl, sw, pw, W, OW);
+            if (owLo >= owHi) continue;
+            const wAt = ((oc * cinG + ic) * KH + kh) * KW + kw;
+            const tap = KH * KW;
+            const w0 = wc[wAt]!;
+            for (let oh = ohLo; oh < ohHi; oh++) {
+              const xRow = xPlane + (oh * sh - ph + kh * dh) * W;
+              const yRow = yPlane + oh * OW;
+              if (four) {
+                const w1 = wc[wAt + tap]!, w2 = wc[wAt + 2 * tap]!, w3 = wc[wAt + 3 * tap]!;
+                for (let ow = owLo, i = xRow + owLo * sw - pw + kw * dwl; ow < owHi; ow++, i += sw) {
+                  const g = dyc[yRow + ow]!;
+                  acc[i]! += g * w0; acc[i + plane]! += g * w1; acc[i + 2 * plane]! += g * w2; acc[i + 3 * plane]! += g * w3;
+                }
+              } else {
+                for (let c = 0; c < cinG - ic; c++) {
+                  const wv = wc[wAt + c * tap]!;
+                  const xr = xRow + c * plane;
+                  for (let ow = owLo, iw = owLo * sw - pw + kw * dwl; ow < owHi; ow++, iw += sw) acc[xr + iw]! += dyc[yRow + ow]! * wv;
+                }
               }
             }
           }
