@@ -71,7 +71,7 @@ const TRAIN_TOL = 1e-2; // relative difference of the losses of three steps from
 /** Work per case: flops (for GFLOP/s), bytes moved (for GB/s) or images (for images/s), from the sizes alone. */
 const F = 4; // bytes per float32
 function cases(device) {
-  const mm = quick ? [128, 256] : device === 'cpu' ? [128, 256] : [128, 256, 512, 1024];
+  const mm = quick ? [128, 256] : device === 'cpu' ? [128, 256, 1024] : [128, 256, 512, 1024]; // cpu 1024: TF.js-cpu takes ~2.5 s a sample
   const ta = quick ? 128 : device === 'cpu' ? 256 : 512;
   const [bb, bs] = quick ? [4, 64] : [16, 128];
   const n = quick ? 1 << 18 : device === 'cpu' ? 1 << 20 : 1 << 22;

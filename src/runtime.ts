@@ -59,9 +59,14 @@ export async function init(options: InitOptions = {}): Promise<DeviceName> {
   if (options.heapMiB !== undefined && !(Number.isInteger(options.heapMiB) && options.heapMiB >= 16 && options.heapMiB <= 4096)) {
     throw new Error(`init: heapMiB must be an integer from 16 to 4096, got ${String(options.heapMiB)}`);
   }
-  if (want !== 'wasm' && (options.threads !== undefined || options.heapMiB !== undefined)) {
-    throw new Error(`init: threads and heapMiB are options of the wasm backend, not of '${want}' (pass backend: 'wasm')`);
+  if (want === 'webgpu' && options.threads !== undefined) {
+    throw new Error(`init: threads is an option of the wasm and cpu backends, not of 'webgpu' (pass backend: 'wasm' or 'cpu')`);
   }
+  if (want !== 'wasm' && options.heapMiB !== undefined) {
+    throw new Error(`init: heapMiB is an option of the wasm backend, not of '${want}' (pass backend: 'wasm')`);
+  }
+  // The cpu backend's threads run its large matmuls (worker_threads; 1 where there are none).
+  if (want === 'cpu' && options.threads !== undefined) await (backends.cpu as CpuBackend).setThreads(options.threads);
   if (want === 'wasm') {
     // A second init may change the threads (starting workers as needed), not the heap.
     const wasm = backends.wasm as (Backend & { info(): WasmInfo; setThreads(n: number): Promise<void> }) | undefined;

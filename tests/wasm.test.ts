@@ -48,7 +48,8 @@ describe('wasm start-up and options', () => {
     }
     await expect(wg.init({ backend: 'wasm', threads: 0 })).rejects.toThrow('init: threads must be an integer from 1 to 256, got 0');
     await expect(wg.init({ backend: 'wasm', threads: 1.5 })).rejects.toThrow('init: threads must be an integer from 1 to 256, got 1.5');
-    await expect(wg.init({ backend: 'cpu', threads: 2 })).rejects.toThrow("init: threads and heapMiB are options of the wasm backend, not of 'cpu' (pass backend: 'wasm')");
+    await expect(wg.init({ backend: 'cpu', heapMiB: 64 })).rejects.toThrow("init: heapMiB is an option of the wasm backend, not of 'cpu' (pass backend: 'wasm')");
+    await expect(wg.init({ backend: 'webgpu', threads: 2 })).rejects.toThrow("init: threads is an option of the wasm and cpu backends, not of 'webgpu' (pass backend: 'wasm' or 'cpu')");
     await expect(wg.init({ backend: 'wasm', heapMiB: 64 })).rejects.toThrow('init: the wasm backend has started; heapMiB is fixed when it starts (got 64)');
     await expect(wg.init({ backend: 'wasm', heapMiB: 8 } as never)).rejects.toThrow('init: heapMiB must be an integer from 16 to 4096, got 8');
     await expect(wg.init({ backend: 'wasm', thread: 2 } as never)).rejects.toThrow("init: unknown option 'thread' (did you mean 'threads'?)");

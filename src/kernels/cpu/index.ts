@@ -10,8 +10,16 @@ import { Storage } from '../../core/storage.js';
 import { numel } from '../../core/shape.js';
 import { bitsToUnit, randomBits } from '../../core/random.js';
 import { elementOffsets, stridedRuns, viewOffsets } from './strided.js';
+import { cpuThreads } from './threads.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
+
+/** Arrays from this many elements are pooled when freed (smaller ones are cheap to allocate). */
+const POOL_MIN_ELEMENTS = 1 << 16;
+/** At most this many bytes wait in the pool; past it freed arrays go to the garbage collector. */
+const POOL_MAX_BYTES = 64 << 20;
+/** The array class allocArray makes for each dtype (the pool's keys). */
+const ARRAY_NAME: Record<DType, string> = { float32: 'Float32Array', int32: 'Int32Array', float64: 'Float64Array', bool: 'Uint8Array', int8: 'Int8Array', uint8: 'Uint8Array' };
 
 // The kernel families' tables (cpu/families.ts) become properties: backend.conv.conv2d(...).
 export interface CpuBackend extends KernelFamilies {}
@@ -19,9 +27,30 @@ export interface CpuBackend extends KernelFamilies {}
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   private stats = { buffers: 0, bytes: 0 };
+  /**
+   * Freed large arrays by type and length, handed out again zeroed. A fresh array's pages
+   * fault in as it is first written, which cost an elementwise op on a million floats about as
+   * much as its arithmetic; a reused one is already mapped.
+   */
+  private pool = new Map<string, TypedArray[]>();
+  private pooled = { buffers: 0, bytes: 0 };
 
   constructor() {
     Object.assign(this, cpuFamilies);
+  }
+
+  /**
+   * Threads for the large kernels (matmul), the calling one included; resolves once the
+   * workers are up. Default: the machine's cores, started at the first large matmul; 1 where
+   * worker_threads or SharedArrayBuffer are missing (browsers).
+   */
+  setThreads(n: number): Promise<void> {
+    return cpuThreads.setThreads(n);
+  }
+
+  /** The threads large kernels use once the workers are up. */
+  threads(): number {
+    return cpuThreads.threads();
   }
 
   supports(_dtype: DType): boolean {
@@ -29,7 +58,7 @@ export class CpuBackend implements Backend {
   }
 
   allocate(dtype: DType, length: number): Storage {
-    const a = allocArray(dtype, length);
+    const a = this.reuse(dtype, length) ?? allocArray(dtype, length);
     this.stats.buffers++;
     this.stats.bytes += a.byteLength;
     return new Storage(this, a, dtype, length, a.byteLength);
@@ -41,9 +70,29 @@ export class CpuBackend implements Backend {
     return s;
   }
 
-  free(_handle: unknown, bytes: number): void {
+  free(handle: unknown, bytes: number): void {
     this.stats.buffers--;
     this.stats.bytes -= bytes;
+    const a = handle as TypedArray;
+    if (a.length >= POOL_MIN_ELEMENTS && this.pooled.bytes + a.byteLength <= POOL_MAX_BYTES) {
+      const key = `${a.constructor.name}:${a.length}`;
+      const list = this.pool.get(key);
+      if (list) list.push(a);
+      else this.pool.set(key, [a]);
+      this.pooled.buffers++;
+      this.pooled.bytes += a.byteLength;
+    }
+  }
+
+  /** A pooled array for `dtype` and `length`, zeroed (allocate's contract), or undefined. */
+  private reuse(dtype: DType, length: number): TypedArray | undefined {
+    if (length < POOL_MIN_ELEMENTS) return undefined;
+    const list = this.pool.get(`${ARRAY_NAME[dtype]}:${length}`);
+    const a = list?.pop();
+    if (!a) return undefined;
+    this.pooled.buffers--;
+    this.pooled.bytes -= a.byteLength;
+    return a.fill(0);
   }
 
   readSync(x: View): TypedArray {
@@ -161,11 +210,14 @@ export class CpuBackend implements Backend {
   }
 
   memory(): BackendMemory {
-    return { buffers: this.stats.buffers, bytes: this.stats.bytes, pooledBytes: 0, pooledBuffers: 0 };
+    return { buffers: this.stats.buffers, bytes: this.stats.bytes, pooledBytes: this.pooled.bytes, pooledBuffers: this.pooled.buffers };
   }
 
   trimPool(): number {
-    return 0;
+    const bytes = this.pooled.bytes;
+    this.pool.clear();
+    this.pooled = { buffers: 0, bytes: 0 };
+    return bytes;
   }
 
   async sync(): Promise<void> {}

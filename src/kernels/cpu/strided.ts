@@ -8,11 +8,18 @@ export function elementOffsets(shape: readonly number[], strides: readonly numbe
   const out = n > 0 && offset + maxSpan(shape, strides) > 0x7fffffff ? new Float64Array(n) : new Int32Array(n);
   const rank = shape.length;
   if (n === 0) return out;
+  if (rank === 0) {
+    out[0] = offset;
+    return out;
+  }
+  // The last dim in a plain loop, the odometer over the others once per run of it.
+  const last = shape[rank - 1]!;
+  const step = strides[rank - 1]!;
   const idx = new Array<number>(rank).fill(0);
   let off = offset;
-  for (let i = 0; i < n; i++) {
-    out[i] = off;
-    for (let d = rank - 1; d >= 0; d--) {
+  for (let i = 0; i < n; ) {
+    for (let j = 0, o = off; j < last; j++, o += step) out[i++] = o;
+    for (let d = rank - 2; d >= 0; d--) {
       idx[d]!++;
       off += strides[d]!;
       if (idx[d]! < shape[d]!) break;

@@ -26,7 +26,7 @@ export interface KernelExports {
 }
 
 export interface WasmOptions {
-  /** Threads for large kernels, the calling one included (default: the machine's cores; 1 = no workers). */
+  /** Threads for large kernels, the calling one included (default: the machine's cores; 1 = no workers); with backend 'cpu', its large matmuls' threads. */
   threads?: number;
   /** Where the memory cannot be shared (and so cannot grow), its fixed size in MiB (default 512). */
   heapMiB?: number;
