@@ -150,6 +150,7 @@ describe.skipIf(!DEVICES.includes('webgpu'))('softmax of rows cut into chunks (w
   });
 });
 
+// webgpu only (these are webgpu layouts): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(!DEVICES.includes('webgpu'))('softmax with an invocation per row (webgpu; the layout of CPU adapters)', () => {
   const saved = { ...NN_SOFTMAX_LIMITS };
   afterEach(() => {
