@@ -54,6 +54,29 @@ export async function expectClose(actual: Tensor, expected: Tensor, tol = 1e-5):
   }
 }
 
+/**
+ * Expects `actual` to be `x` summed over its last dim, within float32's error bound for a sum
+ * in any order: |actual - exact| <= n * 2^-24 * sum(|x|) per row, with the exact sum taken in
+ * float64. A relative tolerance on the sum itself fails by chance where a row's terms cancel.
+ */
+export async function expectSumClose(actual: Tensor, x: Tensor): Promise<void> {
+  const n = x.shape[x.shape.length - 1]!;
+  expect(actual.shape).toEqual(x.shape.slice(0, -1));
+  const [a, v] = [await actual.data(), await x.data()];
+  for (let r = 0; r < a.length; r++) {
+    let exact = 0;
+    let abs = 0;
+    for (let i = r * n; i < (r + 1) * n; i++) {
+      exact += v[i]!;
+      abs += Math.abs(v[i]!);
+    }
+    const bound = n * 2 ** -24 * abs;
+    if (!(Math.abs(a[r]! - exact) <= bound)) {
+      throw new Error(`row ${r}: sum ${a[r]} is ${Math.abs(a[r]! - exact)} from the exact ${exact}, over the bound ${bound}`);
+    }
+  }
+}
+
 /** Expects exact equality of values (ints, bools, indices). */
 export async function expectEqual(actual: Tensor, expected: Tensor): Promise<void> {
   expect(actual.shape).toEqual(expected.shape);
