@@ -7,8 +7,9 @@
  * contiguous [A, C, I]. Rows of stride 1 (I == 1, sc == 1) and blocks of 4 adjacent columns
  * (si == 1) are read with 128-bit loads; any other row is read lane by lane.
  *
- * Math: the row max is subtracted first; exp is exp4 below (f32x4, ~1 ulp); the sum of the
- * exponentials is accumulated in doubles, and its log is log_d (double). Log-softmax is then
+ * Math: the row max is subtracted first; exp is exp4 below (f32x4, ~1 ulp; exp4_nonpos where the
+ * argument is x - max); the exponentials of a row are summed in float32 lanes 64 at a time and
+ * those blocks in doubles (row_sum_exp), and the sum's log is log_d (double). Log-softmax is then
  * (x - max) - log(sum) in doubles, rounded once, as in the reference.
  */
 #include "common.h"
@@ -49,6 +50,34 @@ static inline v128_t exp4(v128_t x) {
   y = wasm_v128_bitselect(wasm_f32x4_splat(INF), y, wasm_f32x4_gt(x, hi));
   y = wasm_v128_andnot(y, wasm_f32x4_lt(x, lo));
   return wasm_v128_bitselect(x, y, wasm_f32x4_ne(x, x)); /* NaN stays NaN */
+}
+
+/*
+ * exp4 for x <= 0 or NaN, as softmax's x - max always is: no overflow to handle, and a NaN
+ * already comes out of the arithmetic as NaN, so only the flush below -103.97 remains.
+ */
+static inline v128_t exp4_nonpos(v128_t x) {
+  const v128_t lo = wasm_f32x4_splat(-103.97283935546875f);
+  const v128_t magic = wasm_f32x4_splat(12582912.0f); /* 1.5 * 2^23 */
+  v128_t xc = wasm_f32x4_pmax(x, lo);
+  v128_t t = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504088896341f)), magic);
+  v128_t n = wasm_f32x4_sub(t, magic);
+  v128_t ni = wasm_i32x4_sub(t, magic);
+  v128_t r = wasm_f32x4_sub(xc, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3981999507e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3334519073e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1665795894e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
+  v128_t y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r), wasm_f32x4_splat(1.0f));
+  v128_t n1 = wasm_i32x4_shr(ni, 1);
+  v128_t n2 = wasm_i32x4_sub(ni, n1);
+  v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(n1, wasm_i32x4_splat(127)), 23);
+  v128_t s2 = wasm_i32x4_shl(wasm_i32x4_add(n2, wasm_i32x4_splat(127)), 23);
+  y = wasm_f32x4_mul(wasm_f32x4_mul(y, s1), s2);
+  return wasm_v128_andnot(y, wasm_f32x4_lt(x, lo));
 }
 
 static inline float exp1(float v) { return wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(v)), 0); }
@@ -180,18 +209,38 @@ static inline __attribute__((always_inline)) float row_max_i(const float *x, int
   return m;
 }
 
-/* sum_c exp(x[c] - m) in doubles; stores the exponentials at e (stride es) unless e is null. */
+/*
+ * sum_c exp(x[c] - m); stores the exponentials at e (stride es) unless e is null. Blocks of 64
+ * are summed in two float32x4 accumulators (16 terms a lane), each block's sum is added in
+ * doubles: the float work of a plain vector sum, and an error that does not grow with the row.
+ */
 static inline __attribute__((always_inline)) double row_sum_exp_i(const float *x, int xs, int C, float m, float *e, int es) {
   v128_t vm = wasm_f32x4_splat(m);
-  v128_t s0 = wasm_f64x2_splat(0), s1 = wasm_f64x2_splat(0);
+  v128_t sd = wasm_f64x2_splat(0);
   int c = 0;
-  for (; c + 4 <= C; c += 4) {
-    v128_t v = exp4(wasm_f32x4_sub(ld4(x + (long)c * xs, xs), vm));
-    s0 = wasm_f64x2_add(s0, lo2(v));
-    s1 = wasm_f64x2_add(s1, hi2(v));
-    if (e) st4(e + (long)c * es, es, v);
+  while (c + 8 <= C) {
+    v128_t s0 = wasm_f32x4_splat(0), s1 = s0;
+    int end = c + 64 <= C ? c + 64 : C;
+    for (; c + 8 <= end; c += 8) {
+      v128_t v0 = exp4_nonpos(wasm_f32x4_sub(ld4(x + (long)c * xs, xs), vm));
+      v128_t v1 = exp4_nonpos(wasm_f32x4_sub(ld4(x + (long)(c + 4) * xs, xs), vm));
+      s0 = wasm_f32x4_add(s0, v0);
+      s1 = wasm_f32x4_add(s1, v1);
+      if (e) {
+        st4(e + (long)c * es, es, v0);
+        st4(e + (long)(c + 4) * es, es, v1);
+      }
+    }
+    sd = wasm_f64x2_add(sd, wasm_f64x2_add(lo2(s0), hi2(s0)));
+    sd = wasm_f64x2_add(sd, wasm_f64x2_add(lo2(s1), hi2(s1)));
   }
-  double sum = hsum2(s0) + hsum2(s1);
+  if (c + 4 <= C) {
+    v128_t v = exp4_nonpos(wasm_f32x4_sub(ld4(x + (long)c * xs, xs), vm));
+    sd = wasm_f64x2_add(sd, wasm_f64x2_add(lo2(v), hi2(v)));
+    if (e) st4(e + (long)c * es, es, v);
+    c += 4;
+  }
+  double sum = hsum2(sd);
   for (; c < C; c++) {
     float v = exp1(x[(long)c * xs] - m);
     sum += v;
