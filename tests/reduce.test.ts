@@ -684,6 +684,27 @@ describe.each(DEVICES)('NaN in max / min reductions on %s', (device) => {
     vals[517] = NaN;
     expect(Number.isNaN(await wg.tensor(vals, { device, dtype: 'float32' }).max().item())).toBe(true);
   });
+
+  it('rows of 37: a NaN at any position (each lane of the wide loops and the tail) makes only its row NaN; an extreme of zero keeps the first zero met', async () => {
+    const L = 37;
+    const vals: number[] = [];
+    for (let at = 0; at < L; at++) for (let i = 0; i < L; i++) vals.push(i === at ? NaN : ((i * 7) % 11) - 5);
+    vals.push(...Array.from({ length: L }, (_, i) => ((i * 5) % 9) + 1)); // a row without NaN: max 9, min 1
+    const zeros = [[-0, ...new Array(L - 1).fill(-3)], [...new Array(L - 1).fill(-3), -0], [0, -0, ...new Array(L - 2).fill(-3)]];
+    const x = wg.tensor(vals, { device, dtype: 'float32' }).reshape([L + 1, L]);
+    for (const r of [await x.amax(1).data(), await x.amin(1).data()]) {
+      expect(Array.from(r.slice(0, L)).every(Number.isNaN)).toBe(true);
+    }
+    expect((await x.amax(1).data())[L]).toBe(9);
+    expect((await x.amin(1).data())[L]).toBe(1);
+    const z = await wg.tensor(zeros.flat(), { device, dtype: 'float32' }).reshape([3, L]).amax(1).data();
+    const zn = await wg.tensor(zeros.flat().map((v) => (v === -3 ? 3 : v)), { device, dtype: 'float32' }).reshape([3, L]).amin(1).data();
+    for (const r of [z, zn]) {
+      expect(Array.from(r).every((v) => v === 0)).toBe(true);
+      // The sign of a tie between -0 and +0 is not defined by PyTorch; cpu and wasm keep the first zero met, webgpu's parallel order does not promise one.
+      if (device !== 'webgpu') expect(Array.from(r).map((v) => Object.is(v, -0))).toEqual([true, true, false]);
+    }
+  });
 });
 
 // ---- PyTorch's calling forms --------------------------------------------------------------------
