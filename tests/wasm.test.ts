@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { WasmRuntime } from '../src/kernels/wasm/runtime.js';
+import { IMAGE_LAYOUT } from '../src/kernels/conv/wasm.js';
 import type { WasmBackend } from '../src/kernels/wasm/index.js';
 import { NO_WEBGPU, expectClose, pair, reseed } from './helpers.js';
 
@@ -156,6 +157,46 @@ for (const threads of [1, 3]) {
         const [w, ww] = pair(ws, 'wasm');
         const [ref, got] = [await run(x, w), await run(xw, ww)];
         for (let i = 0; i < 3; i++) await expectClose(got[i]!, ref[i]!, 2e-5);
+      });
+
+      it('the forward an image at a time (conv_images_f32) gives the batched product\'s bits, and is taken where it should be', async () => {
+        const rt = (backend() as unknown as { rt: { run(fn: string, args: number[], parallel?: boolean): void } }).rt;
+        const ran: string[] = [];
+        const spy = vi.spyOn(rt, 'run').mockImplementation(function (this: unknown, fn, args, parallel) {
+          ran.push(fn);
+          return WasmRuntime.prototype.run.call(this as WasmRuntime, fn, args, parallel);
+        });
+        const saved = { ...IMAGE_LAYOUT };
+        try {
+          const shapes: [number[], number[], wg.nn.functional.Conv2dOptions][] = [
+            [[5, 4, 17, 15], [6, 2, 3, 3], { padding: 1, groups: 2, dilation: [2, 1] }],
+            [[4, 3, 30, 27], [5, 3, 5, 3], { stride: [2, 1], padding: [2, 0] }],
+          ];
+          for (const [xs, ws, opts] of shapes) {
+            reseed(xs[0]! * 31 + ws[0]!);
+            const [x, xw] = pair(xs, 'wasm');
+            const [w, ww] = pair(ws, 'wasm');
+            const ref = F.conv2d(x.transpose(2, 3), w, null, opts);
+            Object.assign(IMAGE_LAYOUT, { enabled: true, minCols: 1 });
+            ran.length = 0;
+            const byImage = F.conv2d(xw.transpose(2, 3), ww, null, opts); // a strided input
+            expect(ran).toEqual(['conv_images_f32']);
+            IMAGE_LAYOUT.enabled = false;
+            ran.length = 0;
+            const batched = F.conv2d(xw.transpose(2, 3), ww, null, opts);
+            expect(ran).toContain('gemm_f32');
+            expect(Array.from(await byImage.data())).toEqual(Array.from(await batched.data()));
+            await expectClose(byImage, ref, 1e-5);
+          }
+          // Fewer images than threads, or an image's columns over the limit: the batched product.
+          Object.assign(IMAGE_LAYOUT, { enabled: true, minCols: 1, maxColFloats: 10 });
+          ran.length = 0;
+          F.conv2d(pair([3, 2, 6, 6], 'wasm')[1], pair([2, 2, 3, 3], 'wasm')[1]);
+          expect(ran).not.toContain('conv_images_f32');
+        } finally {
+          Object.assign(IMAGE_LAYOUT, saved);
+          spy.mockRestore();
+        }
       });
 
       it('a transposed (non-contiguous) input and weight', async () => {

@@ -104,3 +104,30 @@ EXPORT void copy_rows_f32(const float *src, int s_outer, int s_inner, float *dst
     for (; k < len; k++) d[k] = s[k];
   }
 }
+
+void gemm_f32(const float *A, int sam, int sak, const float *B, int sbk, int sbn, float *C, int ldc, int M, int N, int K,
+              int accumulate, char *scratch, int scratch_bytes, int tid, int nthreads);
+
+/*
+ * The forward a whole image at a time, the threads splitting the images: per image and group,
+ * im2col into this thread's column block (cinG * KH * KW x P floats at cols + tid * col_floats,
+ * small enough to stay in the core's cache, where a batch's columns would not) and the product
+ * W_g x col straight into the image's rows of y (contiguous, image stride yn). im2col_f32 and
+ * gemm_f32 run inside on this thread alone, gemm with this thread's scratch.
+ */
+EXPORT void conv_images_f32(const float *x, int sn, int sc, int sh, int sw, int N, int G, int cinG, int H, int W,
+                            int KH, int KW, int OH, int OW, int sth, int stw, int ph, int pw, int dh, int dw,
+                            const float *w, int ws, int coutG, float *y, int yn, float *cols, int col_floats,
+                            char *scratch, int scratch_bytes, int tid, int nthreads) {
+  SPLIT(N, tid, nthreads, n0, n1);
+  int P = OH * OW, KK = cinG * KH * KW;
+  float *col = cols + (long)col_floats * tid;
+  char *mine = scratch + (long)scratch_bytes * tid;
+  for (int n = n0; n < n1; n++)
+    for (int g = 0; g < G; g++) {
+      im2col_f32(x + (long)n * sn + (long)g * cinG * sc, sn, sc, sh, sw, 1, cinG, H, W, KH, KW, OH, OW, sth, stw, ph, pw,
+                 dh, dw, col, P, 0, 1);
+      gemm_f32(w + (long)g * coutG * ws, ws, 1, col, P, 1, y + (long)n * yn + (long)g * coutG * P, P, coutG, P, KK, 0,
+               mine, scratch_bytes, 0, 1);
+    }
+}
