@@ -8,7 +8,8 @@
 #   3. Fashion-MNIST for the training demo (Debian's dataset-fashion-mnist), where apt-get is there.
 #   4. clang-14 and lld-14 (Debian), which compile the wasm backend's C kernels: the built .wasm
 #      is committed, so only `npm run build:wasm` and the test that rebuilds it need them.
-#   5. The bundles in dist/ (npm run build).
+#   5. Chromium (Debian), for tests/browser.test.ts: the browser bundle in headless Chromium.
+#   6. The bundles in dist/ (npm run build).
 #
 # Set WEBGRAD_SKIP_APT=1 to never call apt-get.
 set -euo pipefail
@@ -79,6 +80,22 @@ elif [ "${WEBGRAD_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null && { [ "
   fi
 else
   echo "setup: no clang-14/lld-14 (apt-get install clang-14 lld-14); tests/wasm.test.ts's rebuild check needs them" >&2
+fi
+
+step "Chromium (the browser tests: the browser bundle's wasm backend and its Web Workers)"
+if command -v chromium >/dev/null || [ -x "${CHROMIUM:-/nonexistent}" ]; then
+  echo "found $(chromium --version 2>/dev/null || "$CHROMIUM" --version)"
+elif [ "${WEBGRAD_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || command -v sudo >/dev/null; }; then
+  sudo=(); [ "$(id -u)" = 0 ] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  if "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
+    || { "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null; }; then
+    echo "installed $(chromium --version 2>/dev/null)"
+  else
+    echo "setup: could not install chromium; tests/browser.test.ts will fail (WEBGRAD_TEST_NO_BROWSER=1 leaves it out)" >&2
+  fi
+else
+  echo "setup: no chromium (apt-get install chromium, or set CHROMIUM); tests/browser.test.ts needs it (WEBGRAD_TEST_NO_BROWSER=1 leaves it out)" >&2
 fi
 
 step "build"

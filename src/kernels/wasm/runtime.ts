@@ -13,9 +13,12 @@
  * the function's name and arguments into a control block in the shared memory, wakes the
  * workers (Atomics.notify), runs its own share (`tid` 0), and waits (Atomics.wait) until every
  * worker has run its share. Each C kernel takes `tid, nthreads` last and splits its own work.
- * Workers exist in Node (worker_threads, whose main thread may block). In browsers every
- * kernel runs on one thread for now: a page's main thread may not block, and Web Workers
- * started from inside a worker are not written yet.
+ * Workers are Node's worker_threads, or in a browser Web Workers, which need the memory to be
+ * shared: a cross-origin-isolated page (served with Cross-Origin-Opener-Policy: same-origin and
+ * Cross-Origin-Embedder-Policy: require-corp), or a worker of one. Elsewhere every kernel runs
+ * on the calling thread. A page's main thread may not sleep in Atomics.wait, so there the
+ * calling thread polls the control block until the workers are done (it would be busy with the
+ * kernel anyway); workers, and Node's main thread, sleep.
  */
 import kernelsShared from './kernels.wasm';
 import kernelsSingle from './kernels-single.wasm';
@@ -75,16 +78,14 @@ export function hasSimd(): boolean {
   }
 }
 
-/** The source of each worker: instantiate the module on the shared memory, then serve calls. */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
-const { module, memory, ctrl, tid, names } = workerData;
+/** The loop each worker runs once it has the module and the memory: sleep, run its share, report. */
+const WORKER_LOOP = `
 const instance = new WebAssembly.Instance(module, { env: { memory } });
 const ex = instance.exports;
 const fns = names.map((n) => ex[n]);
 const i32 = new Int32Array(memory.buffer, ctrl, ${CTRL_BYTES / 4});
 let seen = Atomics.load(i32, ${GEN});
-parentPort.postMessage('ready');
+post('ready');
 for (;;) {
   // Spin a little before sleeping: a training step's calls come tens of microseconds apart,
   // and waking from Atomics.wait costs about that much.
@@ -104,6 +105,22 @@ for (;;) {
 }
 `;
 
+/** A Node worker (worker_threads): its data comes as workerData. */
+const NODE_WORKER_SOURCE = `
+const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
+const { module, memory, ctrl, tid, names } = workerData;
+const post = (m) => parentPort.postMessage(m);
+${WORKER_LOOP}`;
+
+/** A browser Web Worker (from a blob: URL): its data comes as the first message. */
+const BROWSER_WORKER_SOURCE = `
+self.onmessage = (event) => {
+  self.onmessage = null;
+  const { module, memory, ctrl, tid, names } = event.data;
+  const post = (m) => self.postMessage(m);
+  ${WORKER_LOOP}
+};`;
+
 interface Block {
   at: number;
   bytes: number;
@@ -120,6 +137,8 @@ export class WasmRuntime {
   private ctrl!: Int32Array;
   private ctrlAt = 0;
   private workers: { terminate(): unknown }[] = [];
+  /** Whether this thread may sleep in Atomics.wait (not a browser page's main thread). */
+  private readonly canSleep = workerThreads() !== undefined || typeof (globalThis as { document?: unknown }).document === 'undefined';
   /** Scratch for the kernels that need it (gemm's packed panels): thread t's is at scratch + t * scratchBytes. */
   scratch = 0;
   scratchBytes = 0;
@@ -179,7 +198,7 @@ export class WasmRuntime {
 
   /** Whether this engine can run workers on the shared memory (else every call runs on one thread). */
   canThread(): boolean {
-    return this.shared && workerThreads() !== undefined;
+    return this.shared && (workerThreads() !== undefined || browserWorkers());
   }
 
   /**
@@ -195,19 +214,28 @@ export class WasmRuntime {
       this.scratch = this.alloc(this.scratchBytes * want);
       this.scratchThreads = want;
     }
-    if (want > this.workers.length + 1 && wt) {
+    if (want > this.workers.length + 1) {
       const ready: Promise<unknown>[] = [];
       for (let t = this.workers.length + 1; t < want; t++) {
-        const w = new wt.Worker(WORKER_SOURCE, {
-          eval: true,
-          workerData: { module: this.module, memory: this.memory, ctrl: this.ctrlAt, tid: t, names: this.names },
-        });
-        // Unreferenced once ready, so a process whose work is done exits with them waiting.
-        ready.push(new Promise((resolve, reject) => {
-          w.once('message', (m) => { w.unref(); resolve(m); });
-          w.once('error', reject);
-        }));
-        this.workers.push(w);
+        const data = { module: this.module, memory: this.memory, ctrl: this.ctrlAt, tid: t, names: this.names };
+        if (wt) {
+          const w = new wt.Worker(NODE_WORKER_SOURCE, { eval: true, workerData: data });
+          // Unreferenced once ready, so a process whose work is done exits with them waiting.
+          ready.push(new Promise((resolve, reject) => {
+            w.once('message', (m) => { w.unref(); resolve(m); });
+            w.once('error', reject);
+          }));
+          this.workers.push(w);
+        } else {
+          const url = URL.createObjectURL(new Blob([BROWSER_WORKER_SOURCE], { type: 'text/javascript' }));
+          const w = new (globalThis as unknown as { Worker: BrowserWorkerClass }).Worker(url);
+          ready.push(new Promise((resolve, reject) => {
+            w.onmessage = (e) => { w.onmessage = null; URL.revokeObjectURL(url); resolve(e.data); };
+            w.onerror = (e) => reject(new Error(`init: a wasm Web Worker failed to start (${e.message ?? 'no message'})`));
+          }));
+          w.postMessage(data);
+          this.workers.push(w);
+        }
       }
       await Promise.all(ready);
     }
@@ -242,7 +270,11 @@ export class WasmRuntime {
       error = e;
     }
     for (let s = 0; s < SPIN && Atomics.load(c, PENDING) !== 0; s++);
-    for (let p = Atomics.load(c, PENDING); p !== 0; p = Atomics.load(c, PENDING)) Atomics.wait(c, PENDING, p);
+    if (this.canSleep) {
+      for (let p = Atomics.load(c, PENDING); p !== 0; p = Atomics.load(c, PENDING)) Atomics.wait(c, PENDING, p);
+    } else {
+      while (Atomics.load(c, PENDING) !== 0); // a page's main thread: Atomics.wait is not allowed there
+    }
     if (error) throw error;
     if (c[FAILED]) throw new Error(`wasm: kernel ${fn} failed on a worker thread`);
   }
@@ -345,6 +377,19 @@ type WorkerThreads = { Worker: new (src: string, o: object) => { once(ev: string
 function workerThreads(): WorkerThreads | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (n: string) => unknown } }).process;
   return proc?.getBuiltinModule?.('node:worker_threads') as WorkerThreads | undefined;
+}
+
+type BrowserWorkerClass = new (url: string) => {
+  postMessage(m: unknown): void;
+  onmessage: ((e: { data: unknown }) => void) | null;
+  onerror: ((e: { message?: string }) => void) | null;
+  terminate(): unknown;
+};
+
+/** Web Workers on a shared memory: a browser context that is cross-origin isolated. */
+function browserWorkers(): boolean {
+  const g = globalThis as { Worker?: unknown; crossOriginIsolated?: boolean; Blob?: unknown; URL?: { createObjectURL?: unknown } };
+  return typeof g.Worker === 'function' && g.crossOriginIsolated === true && typeof g.Blob === 'function' && typeof g.URL?.createObjectURL === 'function';
 }
 
 function defaultThreads(): number {
