@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { relErr, reseed, rng } from './helpers.js';
+import { cellStep, type CellKind } from '../src/nn/functional/recurrent.js';
 
 const F = wg.F;
 
@@ -99,6 +100,32 @@ for (const threads of [1, 3]) {
       await wg.init({ backend: 'cpu' });
       spy();
       reseed(1234 + threads);
+    });
+
+    describe('recurrent steps (recurrent.c)', () => {
+      const cells: CellKind[] = ['rnnTanh', 'rnnRelu', 'lstm', 'gru'];
+      it.each(cells)('%s: the step and its backward run the C kernels (on the threads when large) and match cpu', async (cell) => {
+        const G = { rnnTanh: 1, rnnRelu: 1, lstm: 4, gru: 3 }[cell];
+        // 70 x 130: over the threads' threshold, and 130 % 4 = 2 units in each row's tail.
+        const [B, H] = [70, 130];
+        const mask = Float32Array.from({ length: B }, (_, i) => (i % 3 === 2 ? 0 : 1));
+        const inputs = [both([B, G * H]), both([B, G * H]), both([G * H]), both([B, H]), both([B, H]), both([B], mask)];
+        const g = both(cell === 'lstm' ? [2, B, H] : [B, H]);
+        const run = (k: 0 | 1) => {
+          const [xg, hg, bias, h, c, m] = inputs.map((p) => p[k].detach().requiresGrad_(p !== inputs[5]));
+          const out = cellStep(cell, xg!, hg!, bias!, h!, cell === 'lstm' ? c! : null, m!);
+          const wrt = [xg!, hg!, bias!, h!, ...(cell === 'lstm' ? [c!] : [])];
+          return { out, grads: () => wg.grad([out], wrt, { gradOutputs: [g[k]], allowUnused: true }) };
+        };
+        const ref = run(0);
+        let got!: ReturnType<typeof run>;
+        expect(ran(() => (got = run(1)))).toEqual([{ fn: 'cell_step_f32', parallel: threads > 1 }]);
+        await close(got.out, ref.out, 1e-6);
+        const refGrads = ref.grads();
+        let grads!: (Tensor | null)[];
+        expect(ran(() => (grads = got.grads())).filter((c) => c.fn.startsWith('cell_'))).toEqual([{ fn: 'cell_backward_f32', parallel: threads > 1 }]);
+        for (let i = 0; i < refGrads.length; i++) await close(grads[i]!, refGrads[i]!, 1e-5);
+      });
     });
 
     describe('softmax / logSoftmax', () => {

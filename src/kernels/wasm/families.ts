@@ -15,11 +15,12 @@ import { wasmKernels as norm } from '../norm/wasm.js';
 import { wasmKernels as pooling } from '../pool/wasm.js';
 import { wasmKernels as elementwise } from '../elementwise/wasm.js';
 import { wasmKernels as reduce } from '../reduce/wasm.js';
+import { wasmKernels as recurrent } from '../recurrent/wasm.js';
 
 export function wasmFamilies(rt: WasmRuntime): KernelFamilies {
   return {
     ...cpuFamilies,
     matmul: matmul(rt), conv: conv(rt), elementwise: elementwise(rt), reduce: reduce(rt),
-    softmax: softmax(rt), optim: optim(rt), norm: norm(rt), pooling: pooling(rt),
+    softmax: softmax(rt), optim: optim(rt), norm: norm(rt), pooling: pooling(rt), recurrent: recurrent(rt),
   };
 }
