@@ -45,6 +45,33 @@ describe('IDX files', () => {
     expect(await t.toArray()).toEqual([[0, 1 / 255, 2 / 255], [253 / 255, 254 / 255, 1]].map((r) => r.map(Math.fround)));
   });
 
+  it('limit keeps the first items along dim 0, decompressing a gzipped file only that far', async () => {
+    // 3000 rows of 400 bytes (1.2 MB, several of the stream's chunks); row r holds r % 251.
+    const rows = 3000;
+    const u8 = idxBytes(0x08, [rows, 20, 20], Array.from({ length: rows * 400 }, (_, i) => Math.floor(i / 400) % 251), 1);
+    const gz = new Uint8Array(gzipSync(u8));
+    for (const src of [u8, gz]) {
+      const d = await wg.io.readIdx(src, { limit: 7 });
+      expect(d.shape).toEqual([7, 20, 20]);
+      expect(d.data.length).toBe(7 * 400);
+      expect(d.data[6 * 400]).toBe(6);
+      expect((await wg.io.readIdx(src, { limit: 0 })).shape).toEqual([0, 20, 20]);
+      expect((await wg.io.readIdx(src, { limit: 5000 })).shape).toEqual([rows, 20, 20]); // past the end: all of it
+      const last = (await wg.io.readIdx(src, { limit: rows - 1 })).data;
+      expect([last.length, last[last.length - 1]]).toEqual([(rows - 1) * 400, (rows - 2) % 251]);
+    }
+    // The stream is cut short: the decompressed prefix is far less than the file.
+    const { gunzip } = await import('../src/io/platform.js');
+    let seen = 0;
+    await gunzip(gz, (head) => ((seen = head.length), 4 + 12 + 400));
+    expect(seen).toBeLessThan(u8.length);
+    await expect(wg.io.readIdx(u8, { limit: -1 })).rejects.toThrow(/readIdx: limit must be an integer >= 0, got -1/);
+    await expect(wg.io.readIdx(u8, { limit: 1.5 })).rejects.toThrow(/readIdx: limit/);
+    await expect(wg.io.readIdx(u8, { limt: 2 } as never)).rejects.toThrow(/readIdx: unknown option 'limt'/);
+    // A truncated gzipped file still says it is truncated.
+    await expect(wg.io.readIdx(new Uint8Array(gzipSync(u8.slice(0, 2000))), { limit: 10 })).rejects.toThrow(/truncated/);
+  });
+
   it('a bad magic number or a truncated file is a clear error', async () => {
     await expect(wg.io.readIdx(new Uint8Array([1, 2, 3, 4, 5]))).rejects.toThrow(/parseIdx: IDX data does not start with an IDX magic number \(got 01 02 03 04\)/);
     const u8 = idxBytes(0x08, [10, 10], new Array(100).fill(1), 1);

@@ -55,15 +55,13 @@ export async function loadMnistFormat(name: string, systemDirs: string[], option
   if (!imagesPath || !labelsPath) {
     throw new Error(`${name}: no ${prefix}-images-idx3-ubyte[.gz] and ${prefix}-labels-idx1-ubyte[.gz] found in ${dirs.join(', ')}. ${howToGet}`);
   }
-  const [images, labels] = await Promise.all([readIdx(imagesPath), readIdx(labelsPath)]);
+  if (options.limit !== undefined) checkNumber(name, 'limit', options.limit, { int: true, min: 1 });
+  // With a limit, only that many images are decompressed (readIdx's limit).
+  const [images, labels] = await Promise.all([readIdx(imagesPath, { limit: options.limit }), readIdx(labelsPath, { limit: options.limit })]);
   if (images.shape.length !== 3 || labels.shape.length !== 1 || images.shape[0] !== labels.shape[0]) {
     throw new Error(`${name}: ${imagesPath} has shape [${images.shape.join(', ')}] and ${labelsPath} [${labels.shape.join(', ')}]; expected [N, 28, 28] and [N]`);
   }
-  let n = images.shape[0]!;
-  if (options.limit !== undefined) {
-    checkNumber(name, 'limit', options.limit, { int: true, min: 1 });
-    n = Math.min(n, options.limit);
-  }
+  const n = images.shape[0]!;
   const [h, w] = [images.shape[1]!, images.shape[2]!];
   const x = idxToTensor({ ...images, shape: [n, 1, h, w], data: images.data.subarray(0, n * h * w) }, { device: options.device ?? 'cpu' });
   const y = idxToTensor({ ...labels, shape: [n], data: labels.data.subarray(0, n) }, { device: options.device ?? 'cpu', scale: false });

