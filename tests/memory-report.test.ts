@@ -118,4 +118,23 @@ describe('memory settings', () => {
   it('the collector can force collections here (Node) and counts them', () => {
     expect(wg.memory().collector.canForce).toBe(true);
   });
+
+  it('bytes disposed (a tidy scope per step) are not counted toward a collection; dropped ones are', () => {
+    const saved = wg.configureMemory();
+    try {
+      wg.configureMemory({ collectEveryBytes: 4 * 2 ** 20 });
+      const before = wg.memory().collector.collections;
+      // 40 steps of 1 MiB made and disposed: 10 budgets' worth, and no collection.
+      for (let i = 0; i < 40; i++) wg.tidy(() => void wg.zeros([262144]).add(1));
+      expect(wg.memory().collector.collections).toBe(before);
+      expect(wg.memory().collector.allocatedSinceCollection).toBeLessThan(2 * 2 ** 20);
+      // The same tensors dropped: collections are forced.
+      let kept = wg.zeros([1]);
+      for (let i = 0; i < 40; i++) kept = wg.zeros([262144]).add(1);
+      expect(wg.memory().collector.collections).toBeGreaterThan(before);
+      kept.dispose();
+    } finally {
+      wg.configureMemory({ collectEveryBytes: saved.collectEveryBytes });
+    }
+  });
 });

@@ -9,9 +9,10 @@
  *   2. Finalization callbacks run in a later macrotask, never in the middle of synchronous
  *      code nor between microtasks (an `await` on a cpu read resolves as a microtask).
  *
- * So every allocation is counted here. When the bytes allocated since the last collection pass
- * a budget (the larger of `minBudgetBytes` and `liveFraction` of the live bytes, like V8's own
- * heap growth rule), a full collection is requested at once (`gc()` where the runtime offers
+ * So every allocation is counted here, and every explicit free (dispose, a tidy scope's end)
+ * taken off again: what is counted is the growth of the bytes held since the last collection.
+ * When it passes a budget (the larger of `minBudgetBytes` and `liveFraction` of the live bytes,
+ * like V8's own heap growth rule), a full collection is requested at once (`gc()` where the runtime offers
  * one: Node, through `v8.setFlagsFromString('--expose-gc')`; or `globalThis.gc`), and the
  * next read (`data()`, `item()`, `toArray()`...) yields one macrotask before it resolves, so
  * the finalizers run and the buffers go back to the pool. A loop that reads once per step
@@ -98,6 +99,14 @@ export function noteAllocation(bytes: number): void {
   // backends) worth reading, so an allocation costs an addition and a comparison.
   if (allocatedSince < collectOptions.minBudgetBytes) return;
   if (allocatedSince >= collectOptions.liveFraction * liveBytes()) collectNow();
+}
+
+/**
+ * Called for every storage freed explicitly (not by a finalizer): those bytes are no longer
+ * held, so a loop that disposes what it makes (a tidy scope per step) never forces a collection.
+ */
+export function noteFree(bytes: number): void {
+  allocatedSince = Math.max(0, allocatedSince - bytes);
 }
 
 /**

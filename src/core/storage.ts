@@ -1,6 +1,6 @@
 import type { DeviceName } from './device.js';
 import type { DType } from './dtype.js';
-import { SENTINEL, addSentinelPlanter, ballastBytes, noteAllocation, sentinelBack } from './collect.js';
+import { SENTINEL, addSentinelPlanter, ballastBytes, noteAllocation, noteFree, sentinelBack } from './collect.js';
 
 /**
  * A backend buffer shared by a tensor and all of its views.
@@ -63,6 +63,7 @@ export class Storage {
     if (this.released) return;
     this.released = true;
     storageRegistry.unregister(this);
+    noteFree(this.bytes);
     this.backend.free(this.handle, this.bytes);
   }
 }
