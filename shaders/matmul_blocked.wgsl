@@ -76,6 +76,27 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
       //@end
     }
   }
+  //@elif IMPLICIT
+  {
+    // A convolution's columns read from its input (matmulImplicitColumns in
+    // src/kernels/matmul/webgpu.ts): each column's offset in x is found once, here; per k the
+    // preamble's tap_offset(k) is the same for every column.
+    //@unroll v<RN4 j<4
+    let bo{v}_{j} = col_offset(min(bc{v} + {j}u, p.N - 1u));
+    //@end
+    for (var k = 0u; k < p.K; k++) {
+      let t = b_base + tap_offset(k);
+      //@unroll v<RN4
+      let b{v} = vec4<C>(b[t + bo{v}_0], b[t + bo{v}_1], b[t + bo{v}_2], b[t + bo{v}_3]);
+      //@end
+      //@unroll q<RM4
+      let a{q} = load_a4(a_base, ar{q}, k);
+      //@end
+      //@unroll q<RM4 l<4 v<RN4
+      acc{q}_{l}_{v} += a{q}[{l}] * b{v};
+      //@end
+    }
+  }
   //@else
   {
     for (var k = 0u; k < p.K; k++) {

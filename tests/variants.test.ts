@@ -7,7 +7,7 @@ import * as wg from '../src/index.js';
 import { NO_WEBGPU, expectClose, expectSumClose, traceDispatchParams, traceDispatches, useDevices } from './helpers.js';
 import { isCpuAdapter, type AdapterReport } from '../src/kernels/webgpu/device.js';
 import type { WebGPUBackend } from '../src/kernels/webgpu/index.js';
-import { K4_LOADS, SPLIT_K } from '../src/kernels/matmul/webgpu.js';
+import { IMPLICIT_COLUMNS, K4_LOADS, SPLIT_K } from '../src/kernels/matmul/webgpu.js';
 
 useDevices();
 afterEach(() => {
@@ -246,3 +246,59 @@ describe.skipIf(NO_WEBGPU)('reduction variants on webgpu', () => {
   });
 });
 
+
+// webgpu only (a layout of the webgpu im2col driver): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
+describe.skipIf(NO_WEBGPU)('conv2d forward with implicit columns on webgpu', () => {
+  afterEach(() => {
+    IMPLICIT_COLUMNS.enabled = true;
+  });
+  const F = wg.F;
+  type Case = [string, number[], number[], wg.nn.functional.Conv2dOptions, ((t: wg.Tensor) => wg.Tensor)?];
+  const cases: Case[] = [
+    ['3x3, padding 1', [3, 5, 11, 9], [7, 5, 3, 3], { padding: 1 }],
+    ['stride 2, dilation 2, padding [2, 1], a 3 x 2 window', [2, 3, 13, 10], [4, 3, 3, 2], { stride: 2, dilation: 2, padding: [2, 1] }],
+    ['no padding, a transposed (strided) input read in place', [2, 4, 9, 12], [6, 4, 3, 3], {}, (t) => t.transpose(2, 3)],
+    ['a weight at an offset (a slice of a larger one)', [2, 3, 8, 8], [9, 3, 3, 3], { padding: 1 }],
+  ];
+  it.each(cases)('%s: cpu\'s values and the column matrix\'s, by the implicit kernel', async (_name, xs, ws, opts, xf = (t) => t) => {
+    wg.configureKernels({ conv: 'im2col' });
+    const x = wg.randn(xs, { device: 'cpu' });
+    const wFull = wg.randn(ws, { device: 'cpu' });
+    const w = _name.startsWith('a weight') ? wFull.slice([2, null]) : wFull;
+    const [xg, wg4] = [await x.to('webgpu'), await wFull.to('webgpu')];
+    const wgv = _name.startsWith('a weight') ? wg4.slice([2, null]) : wg4;
+    const ref = F.conv2d(xf(x), w, null, opts);
+    let y!: wg.Tensor;
+    const calls = await traceDispatchParams(async () => {
+      y = F.conv2d(xf(xg), wgv, null, opts);
+      await y.data();
+    });
+    const mm = calls.filter((c) => c.kernel === 'matmul_blocked.wgsl:main');
+    expect(mm.length).toBe(1);
+    expect(mm[0]!.variant).toContain('|implicit|');
+    // Columns are written only to pad: a zero-bordered copy of x (a 1 x 1 window), never the KH x KW taps.
+    const cols = calls.filter((c) => c.kernel.startsWith('im2col.wgsl'));
+    expect(cols.map((c) => [c.params.k_h, c.params.k_w])).toEqual(opts.padding ? [[1, 1]] : []);
+    await expectClose(await y.to('cpu'), ref, 2e-5);
+    IMPLICIT_COLUMNS.enabled = false;
+    const viaCols = F.conv2d(xf(xg), wgv, null, opts);
+    await expectClose(await viaCols.to('cpu'), await y.to('cpu'), 2e-6);
+  });
+
+  it('groups, and a K over one slab (2048 terms), take the column matrix', async () => {
+    wg.configureKernels({ conv: 'im2col' });
+    for (const [xs, ws, opts] of [[[2, 4, 7, 7], [6, 2, 3, 3], { padding: 1, groups: 2 }], [[1, 240, 5, 5], [3, 240, 3, 3], { padding: 1 }]] as const) {
+      const x = wg.randn([...xs], { device: 'cpu' });
+      const w = wg.randn([...ws], { device: 'cpu' });
+      const [xg, wgt] = [await x.to('webgpu'), await w.to('webgpu')];
+      let y!: wg.Tensor;
+      const calls = await traceDispatchParams(async () => {
+        y = F.conv2d(xg, wgt, null, opts);
+        await y.data();
+      });
+      expect(calls.some((c) => c.variant.includes('implicit'))).toBe(false);
+      expect(calls.some((c) => c.kernel === 'im2col.wgsl:im2col' && c.params.k_h === 3)).toBe(true);
+      await expectClose(await y.to('cpu'), F.conv2d(x, w, null, opts), 2e-5);
+    }
+  });
+});

@@ -18,6 +18,7 @@ import im2colSrc from '../../../shaders/im2col.wgsl';
 import type { ConvKernels } from './types.js';
 import { forcedVariant, noteVariant, type VariantName } from '../variants.js';
 import { convClass, tunedVariant, type ConvMode } from '../tuning.js';
+import { IMPLICIT_COLUMNS, MATMUL_K_SLAB, matmulImplicitColumns } from '../matmul/webgpu.js';
 
 export type { Conv2dParams };
 
@@ -293,6 +294,7 @@ function runIm2col(be: WebGPUContext, g: Gemm, nc: number): void {
   const G = g.p.groups;
   const [cinG, coutG, P] = [Cin / G, Cout / G, OH * OW];
   const Kg = cinG * KH * KW;
+  if (g.mode === 'forward' && implicitForward(be, g)) return;
   const cols = be.allocate('float32', nc * G * Kg * P);
   try {
     if (g.mode === 'forward' || g.mode === 'backward_input') {
@@ -333,6 +335,50 @@ function runIm2col(be: WebGPUContext, g: Gemm, nc: number): void {
   } finally {
     cols.free();
   }
+}
+
+/**
+ * The forward with implicit columns (matmulImplicitColumns): the product's kernel reads each
+ * column's taps from x itself, so no column matrix is written. Where the convolution pads, x is
+ * first copied into a zero-bordered buffer (a fraction of the columns' size: 30 x 30 against
+ * 9 x 28 x 28 per channel for a 3 x 3 conv of 28 x 28 images), so no tap needs a bounds test.
+ * One group, one K slab, and a contiguous w along (cin, KH, KW); false where it does not apply.
+ */
+function implicitForward(be: WebGPUContext, g: Gemm): boolean {
+  const [N, Cin, H, W] = g.x as [number, number, number, number];
+  const [Cout, OH, OW] = g.y as [number, number, number];
+  const [KH, KW] = g.k as [number, number];
+  const { stride, padding, dilation, groups } = g.p;
+  const K = Cin * KH * KW;
+  const w = g.b;
+  const ws = mergedStride([Cin, KH, KW], w.strides.slice(1));
+  if (!IMPLICIT_COLUMNS.enabled || groups !== 1 || K > MATMUL_K_SLAB || ws !== 1) return false;
+  // The padded extent the taps reach: padding on both sides, or more where the output is larger
+  // than the input gives (a transposed convolution's outputPadding, run as this forward).
+  const Hp = Math.max(H + 2 * padding[0], (OH - 1) * stride[0] + (KH - 1) * dilation[0] + 1);
+  const Wp = Math.max(W + 2 * padding[1], (OW - 1) * stride[1] + (KW - 1) * dilation[1] + 1);
+  const padded = Hp !== H || Wp !== W || padding[0] > 0 || padding[1] > 0;
+  if (padded && 4 * N * Cin * Hp * Wp > Math.min(convTuning.im2colBytes, be.device.limits.maxStorageBufferBindingSize)) return false;
+  let src = g.a;
+  let held: Storage | undefined;
+  if (padded) {
+    // The zero-bordered copy is im2col's own row kernel with a 1 x 1 window over an Hp x Wp
+    // output: cols[n, c, (hp, wp)] = x[n, c, hp - pad_h, wp - pad_w], 0 outside.
+    held = be.allocate('float32', N * Cin * Hp * Wp);
+    const one: Conv2dParams = { stride: [1, 1], padding, dilation: [1, 1], groups: 1 };
+    im2colDispatch(be, 'im2col', { ...g, y: [Cin, Hp, Wp], k: [1, 1], p: one }, g.a, held, 0, 0, N);
+    src = view(held, [N, Cin, Hp, Wp], contiguousStrides([N, Cin, Hp, Wp]));
+  }
+  try {
+    const [sn, sc, sh, sw] = src.strides as [number, number, number, number];
+    const wv = view(w.storage, [Cout, K], [w.strides[0]!, 1], w.offset);
+    matmulImplicitColumns(be, wv, src, view(g.out.storage, [N, Cout, OH * OW], contiguousStrides([N, Cout, OH * OW]), g.out.offset), {
+      images: N, imageStride: sn, xc: sc, xh: sh, xw: sw, KH, KW, OW, stride, dilation,
+    });
+  } finally {
+    held?.free();
+  }
+  return true;
 }
 
 function shapes(x: View, w: View, y: View): Pick<Gemm, 'x' | 'y' | 'k'> {

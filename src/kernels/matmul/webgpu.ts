@@ -42,7 +42,7 @@ export const SHADERS = {
  * all: a matmul's K is walked in slabs of this many terms (K / TILE_K steps each, with a few
  * inner loops if they are not unrolled), one dispatch each, accumulated into out.
  */
-const MATMUL_K_SLAB = 2048;
+export const MATMUL_K_SLAB = 2048;
 
 /**
  * @internal Split K (see matmul): taken when the output has fewer than minBlocks register
@@ -93,15 +93,18 @@ interface Loads {
 const blockedSources = new Map<string, KernelSource>();
 
 /** matmul_blocked.wgsl written out for one block (cached: the expansion runs once per block). */
-function blockedSource(rows: number, cols: number, k4: boolean): KernelSource {
-  const key = `${rows}x${cols}${k4 ? '|k4' : ''}`;
+function blockedSource(rows: number, cols: number, loop: 'k4' | 'implicit' | 'plain'): KernelSource {
+  const key = `${rows}x${cols}|${loop}`;
   let s = blockedSources.get(key);
   if (!s) {
     const src = SHADERS.matmulBlocked;
-    // One of the two K loops (`//@if K4` / `//@else` / `//@endif`): an unrolled loop left out is
-    // not compiled at all (a 16 x 16 block's loop is hundreds of lines).
-    const chosen = src.source.replace(/^[ \t]*\/\/@if K4\n([\s\S]*?)^[ \t]*\/\/@else\n([\s\S]*?)^[ \t]*\/\/@endif\n/m, (_m, yes: string, no: string) => (k4 ? yes : no));
-    if (chosen === src.source) throw new Error(`${src.file}: no //@if K4 ... //@else ... //@endif block`);
+    // One of the three K loops (`//@if K4` / `//@elif IMPLICIT` / `//@else` / `//@endif`): an
+    // unrolled loop left out is not compiled at all (a 16 x 16 block's loop is hundreds of lines).
+    const chosen = src.source.replace(
+      /^[ \t]*\/\/@if K4\n([\s\S]*?)^[ \t]*\/\/@elif IMPLICIT\n([\s\S]*?)^[ \t]*\/\/@else\n([\s\S]*?)^[ \t]*\/\/@endif\n/m,
+      (_m, k4: string, implicit: string, plain: string) => ({ k4, implicit, plain })[loop],
+    );
+    if (chosen === src.source) throw new Error(`${src.file}: no //@if K4 ... //@elif IMPLICIT ... //@else ... //@endif block`);
     s = { file: src.file, source: unrollTemplate(chosen, { RM4: rows / 4, RN4: cols / 4 }, src.file), lib: src.lib };
     blockedSources.set(key, s);
   }
@@ -199,7 +202,7 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View): void {
     const wx = Math.min(pl.wx, Math.ceil(N / cols));
     const wy = Math.min(pl.wy, Math.ceil(M / rows));
     spec = {
-      shader: blockedSource(rows, cols, loads.kVec), entry: 'main', variant: `${c}|${rows}x${cols}|${loads.aVec ? 'a4' : 'a'}|${loads.bVec ? 'b4' : 'b'}${loads.kVec ? '|k4' : ''}`,
+      shader: blockedSource(rows, cols, loads.kVec ? 'k4' : 'plain'), entry: 'main', variant: `${c}|${rows}x${cols}|${loads.aVec ? 'a4' : 'a'}|${loads.bVec ? 'b4' : 'b'}${loads.kVec ? '|k4' : ''}`,
       preamble: () => blockedPreamble(c, rows, cols, loads), constants: { WX: wx, WY: wy },
     };
     if (loads.aVec || loads.kVec) resources.a4 = resources.a!;
@@ -252,4 +255,88 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View): void {
 /** The family's table on a webgpu backend. */
 export function webgpuKernels(b: WebGPUContext): MatmulKernels {
   return { matmul: (a, bm, out) => matmul(b, a, bm, out) };
+}
+
+/**
+ * The columns of a convolution's forward product, read from its input where they lie (implicit
+ * im2col): b[k, q] of image z is x[z, ci, oh * sh + kh * dh, ow * sw + kw * dw] with
+ * k = (ci, kh, kw) and q = (oh, ow), all in x's element strides from its offset (a padded copy
+ * of x where the convolution pads, so no tap falls outside). See matmulImplicitColumns.
+ */
+export interface ImplicitColumns {
+  /** Images (the product's batch), and x's element stride between them. */
+  images: number;
+  imageStride: number;
+  /** Channel, row and column strides of x, in elements. */
+  xc: number;
+  xh: number;
+  xw: number;
+  KH: number;
+  KW: number;
+  OW: number;
+  stride: readonly [number, number];
+  dilation: readonly [number, number];
+}
+
+/** @internal The implicit forward on/off (tests compare it with the im2col columns it replaces). */
+export const IMPLICIT_COLUMNS = { enabled: true };
+
+/**
+ * out[z] (M x P, contiguous) = a (M x K, any strides, shared by every image) @ the columns of
+ * image z (see ImplicitColumns), on matmul_blocked.wgsl: the same kernel and plan as matmul,
+ * with a load_b4 that computes where each column's tap is. The geometry is baked into the
+ * preamble as constants (one pipeline per convolution shape), so the integer divisions by KW,
+ * KH * KW and OW are by constants, and the per-column offsets do not depend on k (the compiler
+ * takes them out of the K loop). K must be at most MATMUL_K_SLAB (one slab). float32.
+ */
+export function matmulImplicitColumns(b: WebGPUContext, a: View, x: View, out: View, g: ImplicitColumns): void {
+  const [M, K] = [a.shape[a.shape.length - 2]!, a.shape[a.shape.length - 1]!];
+  const P = out.shape[out.shape.length - 1]!;
+  if (K > MATMUL_K_SLAB) throw new Error(`webgpu matmulImplicitColumns: K = ${K} is over one slab (${MATMUL_K_SLAB})`);
+  if (!isContiguous(out.shape, out.strides)) throw new Error('webgpu matmulImplicitColumns: the output must be contiguous');
+  if (M === 0 || P === 0 || g.images === 0) return;
+  const pl = plan(b, M, P, K, g.images);
+  if (pl.kind !== 'blocked') throw new Error(`webgpu matmulImplicitColumns: needs a register-blocked plan, got ${pl.name}`);
+  noteVariant('matmul', pl.name);
+  const [aRow, aCol] = [a.strides[a.shape.length - 2]!, a.strides[a.shape.length - 1]!];
+  const { rows, cols } = pl;
+  const geo = [g.KH * g.KW, g.KW, g.OW, g.xc, g.dilation[0] * g.xh, g.dilation[1] * g.xw, g.stride[0] * g.xh, g.stride[1] * g.xw];
+  const preamble = () => [
+    `alias C = f32;`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`,
+    `const CV_KHW = ${geo[0]}u; const CV_KW = ${geo[1]}u; const CV_OW = ${geo[2]}u; const CV_XC = ${geo[3]}u;`,
+    `const CV_TH = ${geo[4]}u; const CV_TW = ${geo[5]}u; const CV_QH = ${geo[6]}u; const CV_QW = ${geo[7]}u;`,
+    'fn load_a4(base: u32, r: u32, k: u32) -> vec4<C> {',
+    '  let o = base + k * p.a_col;',
+    '  let m = p.M - 1u;',
+    '  return vec4<C>(a[o + r * p.a_row], a[o + min(r + 1u, m) * p.a_row], a[o + min(r + 2u, m) * p.a_row], a[o + min(r + 3u, m) * p.a_row]);',
+    '}',
+    '// Column q of an image: output pixel (q / OW, q % OW), at this offset from its taps.',
+    'fn col_offset(q: u32) -> u32 { return (q / CV_OW) * CV_QH + (q % CV_OW) * CV_QW; }',
+    '// Term k = (channel, kh, kw): the tap\'s offset from a column\'s.',
+    'fn tap_offset(k: u32) -> u32 {',
+    '  let kk = k % CV_KHW;',
+    '  return (k / CV_KHW) * CV_XC + (kk / CV_KW) * CV_TH + (kk % CV_KW) * CV_TW;',
+    '}',
+    '',
+  ].join('\n');
+  const wx = Math.min(pl.wx, Math.ceil(P / cols));
+  const wy = Math.min(pl.wy, Math.ceil(M / rows));
+  const spec: KernelSpec = {
+    shader: blockedSource(rows, cols, 'implicit'), entry: 'main', variant: `f32|${rows}x${cols}|implicit|${geo.join(',')}`,
+    preamble, constants: { WX: wx, WY: wy },
+  };
+  const maxPerDim = b.device.limits.maxComputeWorkgroupsPerDimension;
+  const grid: [number, number] = [Math.ceil(P / (cols * wx)), Math.ceil(M / (rows * wy))];
+  for (let z0 = 0; z0 < g.images; z0 += maxPerDim) {
+    b.dispatch(
+      spec,
+      { a: buf(a), b: buf(x), out: buf(out) },
+      {
+        M, N: P, K, batch_rank: 1, z_base: z0, accumulate: 0, a_offset: a.offset, b_offset: x.offset,
+        a_row: aRow, a_col: aCol, b_row: 0, b_col: 0, out_offset: out.offset,
+        batch_shape: pad([g.images]), a_batch_strides: pad([0]), b_batch_strides: pad([g.imageStride]),
+      },
+      [grid[0], grid[1], Math.min(maxPerDim, g.images - z0)],
+    );
+  }
 }
