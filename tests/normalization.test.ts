@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { DEVICES, NO_WEBGPU, pair, relErr, reseed, rng, traceDispatches, useDevices } from './helpers.js';
-import { BATCH_NORM_LAYOUT } from '../src/kernels/norm/webgpu.js';
+import { BATCH_NORM_LAYOUT, ROW_NORM_LAYOUT } from '../src/kernels/norm/webgpu.js';
 
 useDevices();
 const F = wg.F;
@@ -243,5 +243,99 @@ describe.each(DEVICES)('dropout on %s', (device) => {
 
   it('training must be a boolean', () => {
     expect(() => F.dropout(wg.ones([2], { device }), 0.5, 'eval' as never)).toThrow("dropout: training must be true or false, got 'eval'");
+  });
+});
+
+/** layerNorm / groupNorm written with tensor ops (the composite the fused kernels replace), in float64 on cpu. */
+function compositeRowNorm(x: Tensor, kind: 'layer' | 'group', arg: number, w: Tensor | null, b: Tensor | null, eps = 1e-5): Tensor {
+  if (kind === 'layer') {
+    const dims = Array.from({ length: arg }, (_, i) => x.ndim - arg + i);
+    let y = x.sub(x.mean(dims, true)).div(x.var(dims, { correction: 0, keepdim: true }).add(eps).sqrt());
+    if (w) y = y.mul(w);
+    return b ? y.add(b) : y;
+  }
+  const g = x.reshape([x.shape[0]!, arg, -1]);
+  let y = g.sub(g.mean(2, true)).div(g.var(2, { correction: 0, keepdim: true }).add(eps).sqrt()).reshape(x.shape);
+  const bs = x.shape.map((d, i) => (i === 1 ? d : 1));
+  if (w) y = y.mul(w.reshape(bs));
+  return b ? y.add(b.reshape(bs)) : y;
+}
+
+describe.each(DEVICES)('layerNorm and groupNorm on the fused row kernels on %s', (device) => {
+  type Case = [string, number[], 'layer' | 'group', number, number[] | null, ((t: Tensor) => Tensor)?];
+  const cases: Case[] = [
+    ['layerNorm over the last dim, rows of 37, affine', [5, 3, 37], 'layer', 1, [37]],
+    ['layerNorm over the last two dims, no affine', [4, 3, 11], 'layer', 2, null],
+    ['layerNorm of a transposed (non-contiguous) input', [6, 9], 'layer', 1, [6], (t) => t.transpose(0, 1)],
+    ['groupNorm, 3 groups of 2 channels of 5 x 7, affine', [3, 6, 5, 7], 'group', 3, [6]],
+    ['groupNorm of [N, C] (one position per channel), affine', [4, 8], 'group', 2, [8]],
+  ];
+  it.each(cases)('%s: the composite\'s values and gradients', async (_name, shape, kind, arg, pShape, view = (t) => t) => {
+    reseed(shape.reduce((a, c) => a * 7 + c, 3));
+    const x64 = pair(shape, 'cpu')[0].cast('float64');
+    const xs = await x64.cast('float32').to(device);
+    const ws = pShape ? pair(pShape, 'cpu')[0] : null;
+    const bs = pShape ? pair(pShape, 'cpu')[0] : null;
+    const [wd, bd] = [ws ? await ws.to(device) : null, bs ? await bs.to(device) : null];
+    const fused = (x: Tensor, w: Tensor | null, b: Tensor | null) => (kind === 'layer' ? F.layerNorm(x, x.shape.slice(-arg), w, b) : F.groupNorm(x, arg, w, b));
+    // Values and gradients on the device, through the fused op.
+    const leaves = [view(xs), wd, bd].map((t) => t && t.detach().requiresGrad_());
+    const run = () => fused(leaves[0]!, leaves[1]!, leaves[2]!);
+    let y!: Tensor;
+    const kernels = await traceDispatches(async () => {
+      y = run();
+      y.mul(leaves[0]!.cos()).sum().backward();
+      await y.data();
+    });
+    if (device === 'webgpu') {
+      expect(kernels).toContain('row_norm.wgsl:forward');
+      expect(kernels).toContain('row_norm.wgsl:backward');
+    }
+    // The reference: the composite in float64 on cpu.
+    const rl = [view(x64), ws && ws.cast('float64'), bs && bs.cast('float64')].map((t) => t && t.detach().requiresGrad_());
+    const ry = compositeRowNorm(rl[0]!, kind, arg, rl[1]!, rl[2]!);
+    ry.mul(rl[0]!.cos()).sum().backward();
+    expect(relErr(Array.from(await y.data()), Array.from(await ry.data()))).toBeLessThan(1e-5);
+    for (let i = 0; i < 3; i++) {
+      if (!leaves[i]) continue;
+      expect(relErr(Array.from(await leaves[i]!.grad!.data()), Array.from(await rl[i]!.grad!.data())), `gradient ${i}`).toBeLessThan(1e-4);
+    }
+  });
+
+  it('groupNorm\'s second derivatives (weight and bias too) pass gradgradcheck in float64 on cpu', async () => {
+    if (device !== 'cpu') return;
+    const r = (s: number[]) => wg.randn(s, { dtype: 'float64' }).requiresGrad_();
+    expect(await wg.gradgradcheck((x, w, b) => F.groupNorm(x, 2, w, b), [r([2, 4, 3]), r([4]), r([4])], { atol: 1e-4 })).toBe(true);
+    expect(await wg.gradgradcheck((x, w) => F.layerNorm(x, [2, 3], w), [r([3, 2, 3]), r([2, 3])], { atol: 1e-4 })).toBe(true);
+  });
+});
+
+// webgpu only (layouts of row_norm.wgsl): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
+describe.skipIf(NO_WEBGPU)('the row normalization\'s two layouts on webgpu', () => {
+  afterEach(() => {
+    ROW_NORM_LAYOUT.perInvocation = null;
+  });
+  it.each([true, false])('perInvocation %s: layerNorm and groupNorm values and gradients match cpu, by that entry', async (perInvocation) => {
+    ROW_NORM_LAYOUT.perInvocation = perInvocation;
+    reseed(77);
+    for (const [shape, f, C] of [[[70, 3, 33], (x: Tensor, w: Tensor, b: Tensor) => F.layerNorm(x, 33, w, b), 33], [[5, 6, 4, 9], (x: Tensor, w: Tensor, b: Tensor) => F.groupNorm(x, 3, w, b), 6]] as const) {
+      const [xc, xd] = pair([...shape], 'webgpu');
+      const [wc, wd] = pair([C], 'webgpu');
+      const [bc, bd] = pair([C], 'webgpu');
+      const grads = async (x: Tensor, w: Tensor, b: Tensor) => {
+        const ps = [x, w, b].map((t) => t.detach().requiresGrad_());
+        const y = f(ps[0]!, ps[1]!, ps[2]!);
+        y.mul(ps[0]!.sin()).sum().backward();
+        return [Array.from(await y.data()), ...(await Promise.all(ps.map(async (p) => Array.from(await p.grad!.data()))))];
+      };
+      let gd!: number[][];
+      const kernels = await traceDispatches(async () => {
+        gd = await grads(xd, wd, bd);
+      });
+      expect(kernels).toContain(perInvocation ? 'row_norm.wgsl:forward_thread' : 'row_norm.wgsl:forward');
+      expect(kernels).toContain(perInvocation ? 'row_norm.wgsl:backward_thread' : 'row_norm.wgsl:backward');
+      const gc = await grads(xc, wc, bc);
+      gd.forEach((g, i) => expect(relErr(g, gc[i]!), `result ${i}`).toBeLessThan(i === 0 ? 1e-5 : 1e-4));
+    }
   });
 });

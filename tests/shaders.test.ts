@@ -9,6 +9,7 @@ import { SHADERS, WebGPUBackend } from '../src/kernels/webgpu/index.js';
 import { numbered, reflectBindings } from '../src/kernels/webgpu/pipelines.js';
 import { BINARY, UNARY, REDUCE_OPS, elementwiseTypes } from '../src/kernels/ops.js';
 import { NO_WEBGPU, useDevices } from './helpers.js';
+import { ROW_NORM_LAYOUT } from '../src/kernels/norm/webgpu.js';
 import type { DType } from '../src/index.js';
 
 useDevices();
@@ -81,6 +82,13 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
     // batch normalization: statistics, apply, and both backward entry points
     const bx = wg.randn([2, 3, 4], { device, requiresGrad: true });
     wg.F.batchNorm(bx, null, null, null, null, { training: true }).sum().backward();
+    // row normalization (layerNorm, groupNorm): both layouts, forward and backward
+    for (const perInvocation of [true, false]) {
+      ROW_NORM_LAYOUT.perInvocation = perInvocation;
+      const lx = wg.randn([3, 5], { device, requiresGrad: true });
+      wg.F.layerNorm(lx, 5, wg.ones([5], { device, requiresGrad: true }), wg.zeros([5], { device })).mul(lx).sum().backward();
+    }
+    ROW_NORM_LAYOUT.perInvocation = null;
     // ---- nn kernels: convolution ----
     {
       // Each conv2d.wgsl entry point (forward, backward_input, backward_weight) in each layout.

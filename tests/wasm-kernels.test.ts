@@ -102,6 +102,31 @@ for (const threads of [1, 3]) {
       reseed(1234 + threads);
     });
 
+    describe('row normalization (norm.c: layerNorm, groupNorm)', () => {
+      it('forward and backward give the cpu reference\'s bits, with and without affine, on the threads when large', async () => {
+        for (const [shape, kind, arg, affine] of [[[300, 130], 'layer', 130, true], [[5, 37], 'layer', 37, false], [[3, 6, 5, 7], 'group', 3, true], [[2, 4], 'group', 2, false]] as const) {
+          const C = kind === 'layer' ? arg : shape[1]!;
+          const [xc, xw] = both([...shape]);
+          const [wc, ww] = both([C]);
+          const [bc, bw] = both([C]);
+          const [gc, gw] = both([...shape]);
+          const f = (x: Tensor, w: Tensor, b: Tensor) => {
+            const [xl, wl, bl] = [x, w, b].map((t) => t.detach().requiresGrad_());
+            const y = kind === 'layer' ? F.layerNorm(xl!, arg, affine ? wl : null, affine ? bl : null) : F.groupNorm(xl!, arg, affine ? wl : null, affine ? bl : null);
+            return { y, xl: xl! };
+          };
+          const ref = f(xc, wc, bc);
+          let got!: ReturnType<typeof f>;
+          const big = shape[0]! * (shape.length > 1 ? shape.slice(1).reduce((a, c) => a * c, 1) : 1) >= 32768;
+          expect(ran(() => (got = f(xw, ww, bw))).filter((c) => c.fn.startsWith('row_norm'))).toEqual([{ fn: 'row_norm_forward_f32', parallel: threads > 1 && big }]);
+          await same(got.y, ref.y);
+          ref.y.backward(gc);
+          expect(ran(() => got.y.backward(gw)).filter((c) => c.fn.startsWith('row_norm'))).toEqual([{ fn: 'row_norm_backward_f32', parallel: threads > 1 && big }]);
+          await same(got.xl.grad!, ref.xl.grad!);
+        }
+      });
+    });
+
     describe('recurrent steps (recurrent.c)', () => {
       const cells: CellKind[] = ['rnnTanh', 'rnnRelu', 'lstm', 'gru'];
       it.each(cells)('%s: the step and its backward run the C kernels (on the threads when large) and match cpu', async (cell) => {

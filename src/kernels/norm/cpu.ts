@@ -4,7 +4,7 @@
  */
 import type { View } from '../backend.js';
 import type { TypedArray } from '../../core/dtype.js';
-import type { NormKernels } from './types.js';
+import type { NormKernels, RowNormShape } from './types.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
 
@@ -83,5 +83,56 @@ export function batchNormBackward(g: View, x: View, mean: View, variance: View, 
   }
 }
 
+/** The affine parameter of element i of row r (types.ts). */
+const param = (s: RowNormShape, r: number, i: number) => (r % s.groups) * (s.len / s.per) + Math.floor(i / s.per);
+
+export function rowNormForward(x: View, weight: View | null, bias: View | null, s: RowNormShape, eps: number, y: View, stats: View): void {
+  const [X, Y, ST] = [arr(x), arr(y), arr(stats)];
+  const W = weight ? arr(weight) : null;
+  const B = bias ? arr(bias) : null;
+  const L = s.len;
+  for (let r = 0; r < s.rows; r++) {
+    const base = x.offset + r * L;
+    let sum = 0;
+    for (let i = 0; i < L; i++) sum += X[base + i]!;
+    const m = sum / L;
+    let q = 0;
+    for (let i = 0; i < L; i++) {
+      const d = X[base + i]! - m;
+      q += d * d;
+    }
+    const rstd = 1 / Math.sqrt(q / L + eps);
+    for (let i = 0; i < L; i++) {
+      const k = param(s, r, i);
+      const v = (X[base + i]! - m) * rstd;
+      Y[y.offset + r * L + i] = (W ? v * W[weight!.offset + k]! : v) + (B ? B[bias!.offset + k]! : 0);
+    }
+    ST[stats.offset + r] = m;
+    ST[stats.offset + s.rows + r] = rstd;
+  }
+}
+
+export function rowNormBackward(g: View, x: View, weight: View | null, s: RowNormShape, stats: View, dx: View): void {
+  const [G, X, ST, D] = [arr(g), arr(x), arr(stats), arr(dx)];
+  const W = weight ? arr(weight) : null;
+  const L = s.len;
+  for (let r = 0; r < s.rows; r++) {
+    const m = ST[stats.offset + r]!;
+    const rstd = ST[stats.offset + s.rows + r]!;
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < L; i++) {
+      const dh = G[g.offset + r * L + i]! * (W ? W[weight!.offset + param(s, r, i)]! : 1);
+      a += dh;
+      b += dh * (X[x.offset + r * L + i]! - m) * rstd;
+    }
+    for (let i = 0; i < L; i++) {
+      const dh = G[g.offset + r * L + i]! * (W ? W[weight!.offset + param(s, r, i)]! : 1);
+      const xh = (X[x.offset + r * L + i]! - m) * rstd;
+      D[dx.offset + r * L + i] = rstd * (dh - a / L - (xh * b) / L);
+    }
+  }
+}
+
 /** The family's table on the cpu backend. */
-export const cpuKernels: NormKernels = { batchNormStats, batchNormApply, batchNormBackward };
+export const cpuKernels: NormKernels = { batchNormStats, batchNormApply, batchNormBackward, rowNormForward, rowNormBackward };

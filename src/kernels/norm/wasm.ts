@@ -1,6 +1,7 @@
 /**
- * The batch-norm binder on the wasm backend (src/kernels/wasm/c/norm.c): statistics, apply and
- * backward of float32 x [N, C, S], in doubles as the reference (the per-element formulas in its
+ * The normalization binder on the wasm backend (src/kernels/wasm/c/norm.c): batch norm's
+ * statistics, apply and backward of float32 x [N, C, S], and the row normalization of layerNorm
+ * and groupNorm (rows over the threads), in doubles as the reference (the per-element formulas in its
  * order, the sums in f64x2 lanes), channels (or planes) split over the threads when the work is
  * large. Other dtypes, or views that are not contiguous, run the cpu reference.
  */
@@ -9,7 +10,7 @@ import { isContiguous } from '../../core/shape.js';
 import type { WasmRuntime } from '../wasm/runtime.js';
 import { PARALLEL_WORK, ptr } from '../wasm/util.js';
 import * as reference from './cpu.js';
-import type { NormKernels } from './types.js';
+import type { NormKernels, RowNormShape } from './types.js';
 
 /** Whether v is contiguous (size-1 dims free). */
 const contiguous = (v: View): boolean => isContiguous(v.shape, v.strides);
@@ -39,11 +40,25 @@ export function batchNormBackward(rt: WasmRuntime, g: View, x: View, mean: View,
   rt.run('bn_backward_f32', [ptr(g), ptr(x), N, C, S, ptr(mean), ptr(variance), at(weight), eps, batchStats ? 1 : 0, ptr(sums), ptr(dx)], C > 1 && N * C * S >= PARALLEL_WORK);
 }
 
+export function rowNormForward(rt: WasmRuntime, x: View, weight: View | null, bias: View | null, s: RowNormShape, eps: number, y: View, stats: View): void {
+  if (!ok(x, weight, bias, y, stats)) return reference.rowNormForward(x, weight, bias, s, eps, y, stats);
+  if (s.rows * s.len === 0) return;
+  rt.run('row_norm_forward_f32', [ptr(x), s.rows, s.len, s.groups, s.per, at(weight), at(bias), eps, ptr(y), ptr(stats)], s.rows > 1 && s.rows * s.len >= PARALLEL_WORK / 4);
+}
+
+export function rowNormBackward(rt: WasmRuntime, g: View, x: View, weight: View | null, s: RowNormShape, stats: View, dx: View): void {
+  if (!ok(g, x, weight, stats, dx)) return reference.rowNormBackward(g, x, weight, s, stats, dx);
+  if (s.rows * s.len === 0) return;
+  rt.run('row_norm_backward_f32', [ptr(g), ptr(x), s.rows, s.len, s.groups, s.per, at(weight), ptr(stats), ptr(dx)], s.rows > 1 && s.rows * s.len >= PARALLEL_WORK / 4);
+}
+
 /** The family's table on the wasm backend. */
 export function wasmKernels(rt: WasmRuntime): NormKernels {
   return {
     batchNormStats: (x, mean, variance) => batchNormStats(rt, x, mean, variance),
     batchNormApply: (x, mean, variance, weight, bias, eps, y) => batchNormApply(rt, x, mean, variance, weight, bias, eps, y),
     batchNormBackward: (g, x, mean, variance, weight, eps, batchStats, sums, dx) => batchNormBackward(rt, g, x, mean, variance, weight, eps, batchStats, sums, dx),
+    rowNormForward: (x, weight, bias, s, eps, y, stats) => rowNormForward(rt, x, weight, bias, s, eps, y, stats),
+    rowNormBackward: (g, x, weight, s, stats, dx) => rowNormBackward(rt, g, x, weight, s, stats, dx),
   };
 }

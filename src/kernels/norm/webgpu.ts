@@ -3,13 +3,16 @@ import type { View } from '../backend.js';
 import type { KernelSource } from '../webgpu/pipelines.js';
 import type { WebGPUContext } from '../webgpu/context.js';
 import { buf, wgslType } from '../webgpu/util.js';
+import { isCpuAdapter } from '../webgpu/device.js';
 import statsSrc from '../../../shaders/batch_norm_stats.wgsl';
 import bnSrc from '../../../shaders/batch_norm.wgsl';
-import type { NormKernels } from './types.js';
+import rowNormSrc from '../../../shaders/row_norm.wgsl';
+import { ROW_NORM_MAX_LEN, type NormKernels, type RowNormShape } from './types.js';
 
 export const NN_NORM_SHADERS = {
   batchNormStats: { file: 'batch_norm_stats.wgsl', source: statsSrc },
   batchNorm: { file: 'batch_norm.wgsl', source: bnSrc },
+  rowNorm: { file: 'row_norm.wgsl', source: rowNormSrc },
 } as const satisfies Record<string, KernelSource>;
 
 /** Small buffers bound where an entry point does not use a binding: one read-only, one writable (they must not alias). */
@@ -79,9 +82,56 @@ export function batchNormBackward(b: WebGPUContext, g: View, x: View, mean: View
   b.dispatch({ shader: NN_NORM_SHADERS.batchNorm, entry: perFour(p) ? 'backward_dx4' : 'backward_dx', variant: 'f32', preamble: 'alias C = f32;\n' }, res, p, elementGrid(b, p));
 }
 
+
+/**
+ * @internal The row normalization's layout: an invocation per row (forward_thread,
+ * backward_thread) on a CPU adapter for at least minRows rows of at most maxThreadLen (three
+ * walks of a row stay under llvmpipe's loop cap), else a workgroup per row. perInvocation
+ * forces one (true / false) on any adapter (tests).
+ */
+export const ROW_NORM_LAYOUT: { perInvocation: boolean | null; minRows: number; maxThreadLen: number } = { perInvocation: null, minRows: 64, maxThreadLen: 20000 };
+
+function rowThread(b: WebGPUContext, s: RowNormShape): boolean {
+  if (s.len > ROW_NORM_LAYOUT.maxThreadLen) return false;
+  return ROW_NORM_LAYOUT.perInvocation ?? (isCpuAdapter(b.adapter) && s.rows >= ROW_NORM_LAYOUT.minRows);
+}
+
+function rowNormParams(s: RowNormShape, eps: number, weight: View | null, bias: View | null) {
+  if (s.len > ROW_NORM_MAX_LEN) throw new Error(`webgpu rowNorm: rows of ${s.len} are over the ${ROW_NORM_MAX_LEN} one workgroup may walk`);
+  return { rows: s.rows, len: s.len, groups: s.groups, per: s.per, has_weight: weight ? 1 : 0, has_bias: bias ? 1 : 0, eps };
+}
+
+export function rowNormForward(b: WebGPUContext, x: View, weight: View | null, bias: View | null, s: RowNormShape, eps: number, y: View, stats: View): void {
+  check('rowNormForward', [x, weight, bias, y, stats]);
+  if (s.rows === 0) return;
+  if (b.wg !== 256) throw new Error(`webgpu rowNorm: the kernel needs 256 invocations per workgroup, this device allows ${b.wg}`);
+  const [sc] = scratchOf(b);
+  b.dispatch(
+    { shader: NN_NORM_SHADERS.rowNorm, entry: rowThread(b, s) ? 'forward_thread' : 'forward', variant: 'f32', preamble: 'alias C = f32;\n' },
+    { x: buf(x), g: sc, weight: weight ? buf(weight) : sc, bias: bias ? buf(bias) : sc, y: buf(y), stats: buf(stats) },
+    rowNormParams(s, eps, weight, bias),
+    b.grid(rowThread(b, s) ? Math.ceil(s.rows / b.wg) : s.rows),
+  );
+}
+
+export function rowNormBackward(b: WebGPUContext, g: View, x: View, weight: View | null, s: RowNormShape, stats: View, dx: View): void {
+  check('rowNormBackward', [g, x, weight, stats, dx]);
+  if (s.rows === 0) return;
+  if (b.wg !== 256) throw new Error(`webgpu rowNorm: the kernel needs 256 invocations per workgroup, this device allows ${b.wg}`);
+  const [sc] = scratchOf(b);
+  b.dispatch(
+    { shader: NN_NORM_SHADERS.rowNorm, entry: rowThread(b, s) ? 'backward_thread' : 'backward', variant: 'f32', preamble: 'alias C = f32;\n' },
+    { x: buf(x), g: buf(g), weight: weight ? buf(weight) : sc, bias: sc, y: buf(dx), stats: buf(stats) },
+    rowNormParams(s, 0, weight, null),
+    b.grid(rowThread(b, s) ? Math.ceil(s.rows / b.wg) : s.rows),
+  );
+}
+
 /** The family's table on a webgpu backend. */
 export function webgpuKernels(b: WebGPUContext): NormKernels {
   return {
+    rowNormForward: (x, weight, bias, s, eps, y, stats) => rowNormForward(b, x, weight, bias, s, eps, y, stats),
+    rowNormBackward: (g, x, weight, s, stats, dx) => rowNormBackward(b, g, x, weight, s, stats, dx),
     batchNormStats: (x, mean, variance) => batchNormStats(b, x, mean, variance),
     batchNormApply: (x, mean, variance, weight, bias, eps, y) => batchNormApply(b, x, mean, variance, weight, bias, eps, y),
     batchNormBackward: (g, x, mean, variance, weight, eps, batchStats, sums, dx) => batchNormBackward(b, g, x, mean, variance, weight, eps, batchStats, sums, dx),

@@ -1,8 +1,10 @@
 /**
- * Normalization: batchNorm, layerNorm, groupNorm. Each is written with differentiable tensor
- * ops (the statistics are the reduction kernels, the rest elementwise kernels), so the
- * backward pass, second derivatives included, comes from the ops' own rules; the variance is
- * the two-pass one (mean first), which stays accurate for large means.
+ * Normalization: batchNorm, layerNorm, groupNorm, instanceNorm. batchNorm (with batch
+ * statistics), layerNorm and groupNorm are one recorded op each over the norm family's fused
+ * kernels (layerNorm and groupNorm: the row normalization, kernels/norm/types.ts), whose
+ * backward runs a fused kernel too, or tensor ops when the backward is itself recorded (so
+ * second derivatives are exact); the rest is written with differentiable tensor ops. The
+ * variance is the two-pass one (mean first), which stays accurate for large means.
  */
 import { getBackend } from '../../runtime.js';
 import { checkInputs } from '../../tensor/ops/core.js';
@@ -15,6 +17,7 @@ import { isFloat } from '../../core/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkBoolean, checkNumber, checkOptions } from '../../core/options.js';
 import { noExtra } from './args.js';
+import { ROW_NORM_MAX_LEN, type RowNormShape } from '../../kernels/norm/types.js';
 
 function checkFloat(op: string, x: Tensor): void {
   if (!isFloat(x.dtype)) throw new Error(`${op}: expected a floating-point input, got ${x.dtype} (shape ${fmtShape(x.shape)})`);
@@ -207,6 +210,69 @@ function writeInPlace(target: Tensor, value: Tensor): void {
   target.storage.version++;
 }
 
+/** Whether the fused row normalization takes x in rows of len (non-empty, not over its longest row). */
+const fusable = (x: Tensor, len: number) => x.size > 0 && len > 0 && len <= ROW_NORM_MAX_LEN;
+
+/**
+ * layerNorm / groupNorm as one recorded op over the norm family's row normalization (the rows
+ * and the affine parameters' layout in `s`, kernels/norm/types.ts). Its backward runs the fused
+ * kernel for dx and reductions for the weight and bias; when the backward is itself recorded
+ * (createGraph), dx is written with tensor ops, the statistics recomputed from x, so second
+ * derivatives are exact.
+ */
+function rowNorm(op: string, x: Tensor, w: Tensor | null, b: Tensor | null, s: RowNormShape, eps: number): Tensor {
+  const backend = getBackend(x.device);
+  const { rows, len } = s;
+  const hasW = w !== null;
+  // The affine parameters laid out against the rows: x as [rows / groups, groups, len / per, per].
+  const blocks = [rows / s.groups, s.groups, len / s.per, s.per];
+  const wBlocks = [1, s.groups, len / s.per, 1];
+  let stats: Tensor | null = null;
+  const y = trace(
+    op,
+    [x, w, b],
+    () => {
+      stats = empty(op, x.device, x.dtype, [2 * rows]);
+      const out = empty(op, x.device, x.dtype, x.shape);
+      const wc = w ? fresh(w.cast(x.dtype)) : null;
+      const bc = b ? fresh(b.cast(x.dtype)) : null;
+      backend.norm.rowNormForward(fresh(x).reshape([rows, len]), wc, bc, s, eps, out.reshape([rows, len]), stats);
+      return out;
+    },
+    (g, saved, needs) => {
+      const [xs, st, ws] = saved as Tensor[];
+      const weight = hasW ? ws! : null;
+      const g2 = g.reshape([rows, len]);
+      const x2 = xs!.reshape([rows, len]);
+      const wRows = weight ? weight.reshape(wBlocks).expand(blocks).reshape([rows, len]) : null;
+      let dx: Tensor | null = null;
+      let xhat: Tensor;
+      if (isGradEnabled()) {
+        const mu = x2.mean(1, true);
+        const inv = x2.var(1, { correction: 0, keepdim: true }).add(eps).rsqrt();
+        xhat = x2.sub(mu).mul(inv);
+        if (needs[0]) {
+          const dxhat = wRows ? g2.mul(wRows) : g2;
+          dx = dxhat.sub(dxhat.mean(1, true)).sub(xhat.mul(dxhat.mul(xhat).mean(1, true))).mul(inv).reshape(x.shape);
+        }
+      } else {
+        xhat = x2.sub(st!.narrow(0, 0, rows).reshape([rows, 1])).mul(st!.narrow(0, rows, rows).reshape([rows, 1]));
+        if (needs[0]) {
+          dx = empty(op, g.device, g.dtype, x.shape);
+          backend.norm.rowNormBackward(fresh(g2), fresh(x2), weight ? fresh(weight.cast(g.dtype)) : null, s, st!, dx.reshape([rows, len]));
+        }
+      }
+      // The parameters' gradients: sums over the rows' blocks and each parameter's run.
+      const paramSum = (t: Tensor, like: Tensor) => t.reshape(blocks).sum([0, 3]).reshape(like.shape).cast(like.dtype);
+      return [dx, needs[1] ? paramSum(g2.mul(xhat), w!) : null, needs[2] ? paramSum(g2, b!) : null];
+    },
+    () => [x, stats!, ...(hasW ? [w!] : [])],
+  );
+  // Recorded: the node holds its own handle on the statistics (trace freed ours); not: free them.
+  if (!y.gradFn) (stats as Tensor | null)?.dispose();
+  return y;
+}
+
 export interface NormOptions {
   eps?: number;
 }
@@ -230,6 +296,8 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   }
   const w = checkParam(op, 'weight', weight, shape);
   const b = checkParam(op, 'bias', bias, shape);
+  const L = shape.reduce((a, c) => a * c, 1);
+  if (fusable(x, L)) return rowNorm(op, x, w, b, { rows: x.size / L, len: L, groups: 1, per: 1 }, eps);
   const dims = shape.map((_, i) => x.ndim - k + i);
   const mean = x.mean(dims, true);
   const v = x.var(dims, { correction: 0, keepdim: true });
@@ -259,6 +327,8 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, 
   const w = checkParam(op, 'weight', weight, [C]);
   const b = checkParam(op, 'bias', bias, [C]);
   const N = x.shape[0]!;
+  const L = x.size / Math.max(N * numGroups, 1);
+  if (fusable(x, L)) return rowNorm(op, x, w, b, { rows: N * numGroups, len: L, groups: numGroups, per: L / (C / numGroups) }, eps);
   const g = x.reshape([N, numGroups, -1]);
   const mean = g.mean(2, true);
   const v = g.var(2, { correction: 0, keepdim: true });

@@ -154,3 +154,60 @@ EXPORT void bn_backward_f32(const float *g, const float *x, int N, int C, int S,
     }
   }
 }
+
+/*
+ * Row normalization (layerNorm, groupNorm; src/kernels/norm/types.ts): x [R, L] contiguous, the
+ * affine parameter of element i of row r at (r % groups) * (L / per) + i / per; weight and bias
+ * may be null. In doubles in the reference's order (src/kernels/norm/cpu.ts), so the results
+ * are its bits. stats [2R]: each row's mean, then its rstd (rounded to float32; the backward
+ * reads them back). Threads split the rows.
+ */
+EXPORT void row_norm_forward_f32(const float *x, int R, int L, int groups, int per, const float *weight, const float *bias,
+                                 double eps, float *y, float *stats, int tid, int nthreads) {
+  SPLIT(R, tid, nthreads, r0, r1);
+  int lp = L / per;
+  for (int r = r0; r < r1; r++) {
+    const float *xr = x + (long)r * L;
+    float *yr = y + (long)r * L;
+    double sum = 0;
+    for (int i = 0; i < L; i++) sum += xr[i];
+    double m = sum / L;
+    double q = 0;
+    for (int i = 0; i < L; i++) {
+      double d = xr[i] - m;
+      q += d * d;
+    }
+    double rstd = 1 / __builtin_sqrt(q / L + eps);
+    const float *w = weight ? weight + (long)(r % groups) * lp : 0, *b = bias ? bias + (long)(r % groups) * lp : 0;
+    for (int i = 0; i < L; i++) {
+      double v = (xr[i] - m) * rstd;
+      int k = i / per;
+      yr[i] = (float)((w ? v * w[k] : v) + (b ? (double)b[k] : 0.0));
+    }
+    stats[r] = (float)m;
+    stats[R + r] = (float)rstd;
+  }
+}
+
+EXPORT void row_norm_backward_f32(const float *g, const float *x, int R, int L, int groups, int per, const float *weight,
+                                  const float *stats, float *dx, int tid, int nthreads) {
+  SPLIT(R, tid, nthreads, r0, r1);
+  int lp = L / per;
+  for (int r = r0; r < r1; r++) {
+    const float *xr = x + (long)r * L, *gr = g + (long)r * L;
+    float *dr = dx + (long)r * L;
+    const float *w = weight ? weight + (long)(r % groups) * lp : 0;
+    double m = stats[r], rstd = stats[R + r];
+    double a = 0, b = 0;
+    for (int i = 0; i < L; i++) {
+      double dh = (double)gr[i] * (w ? (double)w[i / per] : 1.0);
+      a += dh;
+      b += dh * (xr[i] - m) * rstd;
+    }
+    for (int i = 0; i < L; i++) {
+      double dh = (double)gr[i] * (w ? (double)w[i / per] : 1.0);
+      double xh = (xr[i] - m) * rstd;
+      dr[i] = (float)(rstd * (dh - a / L - (xh * b) / L));
+    }
+  }
+}
