@@ -101,30 +101,32 @@ function rowNormParams(s: RowNormShape, eps: number, weight: View | null, bias: 
   return { rows: s.rows, len: s.len, groups: s.groups, per: s.per, has_weight: weight ? 1 : 0, has_bias: bias ? 1 : 0, eps };
 }
 
+/** One row_norm.wgsl entry ('forward' or 'backward') over the rows, in the layout rowThread picks. */
+function rowNormDispatch(b: WebGPUContext, entry: 'forward' | 'backward', s: RowNormShape, resources: Record<string, GPUBuffer>, params: ReturnType<typeof rowNormParams>): void {
+  if (b.wg !== 256) throw new Error(`webgpu rowNorm: the kernel needs 256 invocations per workgroup, this device allows ${b.wg}`);
+  const thread = rowThread(b, s);
+  b.dispatch(
+    { shader: NN_NORM_SHADERS.rowNorm, entry: thread ? `${entry}_thread` : entry, variant: 'f32', preamble: 'alias C = f32;\n' },
+    resources,
+    params,
+    b.grid(thread ? Math.ceil(s.rows / b.wg) : s.rows),
+  );
+}
+
 export function rowNormForward(b: WebGPUContext, x: View, weight: View | null, bias: View | null, s: RowNormShape, eps: number, y: View, stats: View): void {
   check('rowNormForward', [x, weight, bias, y, stats]);
   if (s.rows === 0) return;
-  if (b.wg !== 256) throw new Error(`webgpu rowNorm: the kernel needs 256 invocations per workgroup, this device allows ${b.wg}`);
   const [sc] = scratchOf(b);
-  b.dispatch(
-    { shader: NN_NORM_SHADERS.rowNorm, entry: rowThread(b, s) ? 'forward_thread' : 'forward', variant: 'f32', preamble: 'alias C = f32;\n' },
-    { x: buf(x), g: sc, weight: weight ? buf(weight) : sc, bias: bias ? buf(bias) : sc, y: buf(y), stats: buf(stats) },
-    rowNormParams(s, eps, weight, bias),
-    b.grid(rowThread(b, s) ? Math.ceil(s.rows / b.wg) : s.rows),
-  );
+  const resources = { x: buf(x), g: sc, weight: weight ? buf(weight) : sc, bias: bias ? buf(bias) : sc, y: buf(y), stats: buf(stats) };
+  rowNormDispatch(b, 'forward', s, resources, rowNormParams(s, eps, weight, bias));
 }
 
 export function rowNormBackward(b: WebGPUContext, g: View, x: View, weight: View | null, s: RowNormShape, stats: View, dx: View): void {
   check('rowNormBackward', [g, x, weight, stats, dx]);
   if (s.rows === 0) return;
-  if (b.wg !== 256) throw new Error(`webgpu rowNorm: the kernel needs 256 invocations per workgroup, this device allows ${b.wg}`);
   const [sc] = scratchOf(b);
-  b.dispatch(
-    { shader: NN_NORM_SHADERS.rowNorm, entry: rowThread(b, s) ? 'backward_thread' : 'backward', variant: 'f32', preamble: 'alias C = f32;\n' },
-    { x: buf(x), g: buf(g), weight: weight ? buf(weight) : sc, bias: sc, y: buf(dx), stats: buf(stats) },
-    rowNormParams(s, 0, weight, null),
-    b.grid(rowThread(b, s) ? Math.ceil(s.rows / b.wg) : s.rows),
-  );
+  const resources = { x: buf(x), g: buf(g), weight: weight ? buf(weight) : sc, bias: sc, y: buf(dx), stats: buf(stats) };
+  rowNormDispatch(b, 'backward', s, resources, rowNormParams(s, 0, weight, null));
 }
 
 /** The family's table on a webgpu backend. */

@@ -61,23 +61,21 @@ static float row_extreme(const float *x, int segs, int len, int ss, int is_max) 
        wasm's NaN rule take several and one chain waits on its own latency); NaNs, which
        pmax / pmin pass over, are noted in a mask instead. */
     v128_t a1 = acc, a2 = acc, a3 = acc, bad = I4(0);
+#define EXTREME_LOOP(P, EXACT)                                                                                          \
+  for (; i + 16 <= len; i += 16) {                                                                                      \
+    v128_t v0 = wasm_v128_load(p + i), v1 = wasm_v128_load(p + i + 4), v2 = wasm_v128_load(p + i + 8), v3 = wasm_v128_load(p + i + 12); \
+    acc = P(acc, v0), a1 = P(a1, v1), a2 = P(a2, v2), a3 = P(a3, v3);                                                  \
+    bad = wasm_v128_or(bad, wasm_v128_or(wasm_v128_or(wasm_f32x4_ne(v0, v0), wasm_f32x4_ne(v1, v1)),                    \
+                                         wasm_v128_or(wasm_f32x4_ne(v2, v2), wasm_f32x4_ne(v3, v3))));                   \
+  }                                                                                                                     \
+  acc = P(P(acc, a1), P(a2, a3));                                                                                       \
+  for (; i + 4 <= len; i += 4) acc = EXACT(acc, wasm_v128_load(p + i))
     if (is_max) {
-      for (; i + 16 <= len; i += 16) {
-        v128_t v0 = wasm_v128_load(p + i), v1 = wasm_v128_load(p + i + 4), v2 = wasm_v128_load(p + i + 8), v3 = wasm_v128_load(p + i + 12);
-        acc = wasm_f32x4_pmax(acc, v0), a1 = wasm_f32x4_pmax(a1, v1), a2 = wasm_f32x4_pmax(a2, v2), a3 = wasm_f32x4_pmax(a3, v3);
-        bad = wasm_v128_or(bad, wasm_v128_or(wasm_v128_or(wasm_f32x4_ne(v0, v0), wasm_f32x4_ne(v1, v1)), wasm_v128_or(wasm_f32x4_ne(v2, v2), wasm_f32x4_ne(v3, v3))));
-      }
-      acc = wasm_f32x4_pmax(wasm_f32x4_pmax(acc, a1), wasm_f32x4_pmax(a2, a3));
-      for (; i + 4 <= len; i += 4) acc = wasm_f32x4_max(acc, wasm_v128_load(p + i));
+      EXTREME_LOOP(wasm_f32x4_pmax, wasm_f32x4_max);
     } else {
-      for (; i + 16 <= len; i += 16) {
-        v128_t v0 = wasm_v128_load(p + i), v1 = wasm_v128_load(p + i + 4), v2 = wasm_v128_load(p + i + 8), v3 = wasm_v128_load(p + i + 12);
-        acc = wasm_f32x4_pmin(acc, v0), a1 = wasm_f32x4_pmin(a1, v1), a2 = wasm_f32x4_pmin(a2, v2), a3 = wasm_f32x4_pmin(a3, v3);
-        bad = wasm_v128_or(bad, wasm_v128_or(wasm_v128_or(wasm_f32x4_ne(v0, v0), wasm_f32x4_ne(v1, v1)), wasm_v128_or(wasm_f32x4_ne(v2, v2), wasm_f32x4_ne(v3, v3))));
-      }
-      acc = wasm_f32x4_pmin(wasm_f32x4_pmin(acc, a1), wasm_f32x4_pmin(a2, a3));
-      for (; i + 4 <= len; i += 4) acc = wasm_f32x4_min(acc, wasm_v128_load(p + i));
+      EXTREME_LOOP(wasm_f32x4_pmin, wasm_f32x4_min);
     }
+#undef EXTREME_LOOP
     if (wasm_v128_any_true(bad)) nan = 1;
     for (; i < len; i++) {
       float v = p[i];

@@ -25,11 +25,12 @@
  * conversion); the clamp uses pmin / pmax (one instruction each on x86), so NaN is put back
  * at the end. NaN gives NaN, above 88.72 +inf, below -103.97 zero.
  */
-static inline v128_t exp4(v128_t x) {
-  const v128_t hi = wasm_f32x4_splat(88.72283935546875f);
-  const v128_t lo = wasm_f32x4_splat(-103.97283935546875f);
+#define EXP_LO -103.97283935546875f
+#define EXP_HI 88.72283935546875f
+
+/* e^xc for xc already clamped to [EXP_LO, EXP_HI] (or NaN): the reduction, polynomial and scaling. */
+static inline v128_t exp4_core(v128_t xc) {
   const v128_t magic = wasm_f32x4_splat(12582912.0f); /* 1.5 * 2^23 */
-  v128_t xc = wasm_f32x4_pmin(wasm_f32x4_pmax(x, lo), hi);
   v128_t t = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504088896341f)), magic);
   v128_t n = wasm_f32x4_sub(t, magic);
   v128_t ni = wasm_i32x4_sub(t, magic); /* the integer n, in [-150, 128], from the low mantissa bits */
@@ -46,7 +47,12 @@ static inline v128_t exp4(v128_t x) {
   v128_t n2 = wasm_i32x4_sub(ni, n1);
   v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(n1, wasm_i32x4_splat(127)), 23);
   v128_t s2 = wasm_i32x4_shl(wasm_i32x4_add(n2, wasm_i32x4_splat(127)), 23);
-  y = wasm_f32x4_mul(wasm_f32x4_mul(y, s1), s2);
+  return wasm_f32x4_mul(wasm_f32x4_mul(y, s1), s2);
+}
+
+static inline v128_t exp4(v128_t x) {
+  const v128_t hi = wasm_f32x4_splat(EXP_HI), lo = wasm_f32x4_splat(EXP_LO);
+  v128_t y = exp4_core(wasm_f32x4_pmin(wasm_f32x4_pmax(x, lo), hi));
   y = wasm_v128_bitselect(wasm_f32x4_splat(INF), y, wasm_f32x4_gt(x, hi));
   y = wasm_v128_andnot(y, wasm_f32x4_lt(x, lo));
   return wasm_v128_bitselect(x, y, wasm_f32x4_ne(x, x)); /* NaN stays NaN */
@@ -54,30 +60,11 @@ static inline v128_t exp4(v128_t x) {
 
 /*
  * exp4 for x <= 0 or NaN, as softmax's x - max always is: no overflow to handle, and a NaN
- * already comes out of the arithmetic as NaN, so only the flush below -103.97 remains.
+ * already comes out of the arithmetic as NaN, so only the flush below EXP_LO remains.
  */
 static inline v128_t exp4_nonpos(v128_t x) {
-  const v128_t lo = wasm_f32x4_splat(-103.97283935546875f);
-  const v128_t magic = wasm_f32x4_splat(12582912.0f); /* 1.5 * 2^23 */
-  v128_t xc = wasm_f32x4_pmax(x, lo);
-  v128_t t = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504088896341f)), magic);
-  v128_t n = wasm_f32x4_sub(t, magic);
-  v128_t ni = wasm_i32x4_sub(t, magic);
-  v128_t r = wasm_f32x4_sub(xc, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
-  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
-  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3981999507e-3f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3334519073e-3f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1665795894e-2f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
-  v128_t y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r), wasm_f32x4_splat(1.0f));
-  v128_t n1 = wasm_i32x4_shr(ni, 1);
-  v128_t n2 = wasm_i32x4_sub(ni, n1);
-  v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(n1, wasm_i32x4_splat(127)), 23);
-  v128_t s2 = wasm_i32x4_shl(wasm_i32x4_add(n2, wasm_i32x4_splat(127)), 23);
-  y = wasm_f32x4_mul(wasm_f32x4_mul(y, s1), s2);
-  return wasm_v128_andnot(y, wasm_f32x4_lt(x, lo));
+  const v128_t lo = wasm_f32x4_splat(EXP_LO);
+  return wasm_v128_andnot(exp4_core(wasm_f32x4_pmax(x, lo)), wasm_f32x4_lt(x, lo));
 }
 
 static inline float exp1(float v) { return wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(v)), 0); }
