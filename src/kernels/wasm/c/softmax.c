@@ -208,6 +208,20 @@ static inline __attribute__((always_inline)) double row_sum_exp_i(const float *x
   while (c + 8 <= C) {
     v128_t s0 = wasm_f32x4_splat(0), s1 = s0;
     int end = c + 64 <= C ? c + 64 : C;
+    for (; c + 16 <= end; c += 16) {
+      v128_t v0 = exp4_nonpos(wasm_f32x4_sub(ld4(x + (long)c * xs, xs), vm));
+      v128_t v1 = exp4_nonpos(wasm_f32x4_sub(ld4(x + (long)(c + 4) * xs, xs), vm));
+      v128_t v2 = exp4_nonpos(wasm_f32x4_sub(ld4(x + (long)(c + 8) * xs, xs), vm));
+      v128_t v3 = exp4_nonpos(wasm_f32x4_sub(ld4(x + (long)(c + 12) * xs, xs), vm));
+      s0 = wasm_f32x4_add(s0, wasm_f32x4_add(v0, v2));
+      s1 = wasm_f32x4_add(s1, wasm_f32x4_add(v1, v3));
+      if (e) {
+        st4(e + (long)c * es, es, v0);
+        st4(e + (long)(c + 4) * es, es, v1);
+        st4(e + (long)(c + 8) * es, es, v2);
+        st4(e + (long)(c + 12) * es, es, v3);
+      }
+    }
     for (; c + 8 <= end; c += 8) {
       v128_t v0 = exp4_nonpos(wasm_f32x4_sub(ld4(x + (long)c * xs, xs), vm));
       v128_t v1 = exp4_nonpos(wasm_f32x4_sub(ld4(x + (long)(c + 4) * xs, xs), vm));
