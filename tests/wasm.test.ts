@@ -187,6 +187,17 @@ for (const threads of [1, 3]) {
             expect(ran).toContain('gemm_f32');
             expect(Array.from(await byImage.data())).toEqual(Array.from(await batched.data()));
             await expectClose(byImage, ref, 1e-5);
+            // The weight gradient an image at a time (conv_images_wgrad_f32), against cpu's.
+            const gy = pair(ref.shape, 'wasm');
+            const wr = w.detach().requiresGrad_();
+            F.conv2d(x.transpose(2, 3), wr, null, opts).backward(gy[0]);
+            Object.assign(IMAGE_LAYOUT, { enabled: true, minCols: 1 });
+            const wwr = ww.detach().requiresGrad_();
+            const yw = F.conv2d(xw.transpose(2, 3), wwr, null, opts);
+            ran.length = 0;
+            yw.backward(gy[1]);
+            expect(ran).toContain('conv_images_wgrad_f32');
+            await expectClose(wwr.grad!, wr.grad!, 1e-5);
           }
           // Fewer images than threads, or an image's columns over the limit: the batched product.
           Object.assign(IMAGE_LAYOUT, { enabled: true, minCols: 1, maxColFloats: 10 });

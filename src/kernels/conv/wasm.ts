@@ -193,6 +193,29 @@ export function conv2dBackwardWeight(rt: WasmRuntime, dy: View, x: View, dw: Vie
   const blocks = scratchBlocks(rt);
   try {
     const D = asMatrix(rt, dy, blocks);
+    if (byImage(rt, g)) {
+      // A whole image per thread at a time (conv.c's conv_images_wgrad_f32), each thread's dW in
+      // its own partial sums, added here.
+      const s = x.strides;
+      const colFloats = g.KK * g.P;
+      const size = g.Cout * g.KK;
+      const T = rt.threads;
+      const cols = blocks.take(colFloats * T);
+      const part = blocks.take(size * T);
+      rt.run('conv_images_wgrad_f32', [
+        ptr(x), s[0]!, s[1]!, s[2]!, s[3]!, g.N, g.G, g.cinG, g.H, g.W, g.KH, g.KW, g.OH, g.OW,
+        p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1],
+        D.at, D.strides[0]!, D.strides[1]!, g.coutG, part, size, cols, colFloats, rt.scratch, rt.scratchBytes,
+      ], T > 1);
+      const parts = new Float32Array(rt.memory.buffer, part, size * T);
+      const out = dw.storage.handle as Float32Array;
+      for (let i = 0; i < size; i++) {
+        let v = parts[i]!;
+        for (let t = 1; t < T; t++) v += parts[t * size + i]!;
+        out[dw.offset + i] = v;
+      }
+      return;
+    }
     const nbMax = chunk(g);
     const col = blocks.take(g.KK * nbMax * g.P);
     const tmp = nbMax > 1 ? blocks.take(g.coutG * nbMax * g.P) : 0;

@@ -131,3 +131,27 @@ EXPORT void conv_images_f32(const float *x, int sn, int sc, int sh, int sw, int 
                mine, scratch_bytes, 0, 1);
     }
 }
+
+/*
+ * The weight gradient a whole image at a time, the threads splitting the images: per image and
+ * group, im2col into this thread's column block and dW_g += dy[n, g] x col^T into this thread's
+ * partial sums (Cout x cinG * KH * KW floats at part + tid * part_floats; the first image of a
+ * thread writes them, the others add). The binder adds the threads' partials into dw.
+ */
+EXPORT void conv_images_wgrad_f32(const float *x, int sn, int sc, int sh, int sw, int N, int G, int cinG, int H, int W,
+                                  int KH, int KW, int OH, int OW, int sth, int stw, int ph, int pw, int dh, int dw,
+                                  const float *dy, int dyn, int dyc, int coutG, float *part, int part_floats, float *cols,
+                                  int col_floats, char *scratch, int scratch_bytes, int tid, int nthreads) {
+  SPLIT(N, tid, nthreads, n0, n1);
+  int P = OH * OW, KK = cinG * KH * KW;
+  float *col = cols + (long)col_floats * tid;
+  float *mine = part + (long)part_floats * tid;
+  char *scr = scratch + (long)scratch_bytes * tid;
+  for (int n = n0; n < n1; n++)
+    for (int g = 0; g < G; g++) {
+      im2col_f32(x + (long)n * sn + (long)g * cinG * sc, sn, sc, sh, sw, 1, cinG, H, W, KH, KW, OH, OW, sth, stw, ph, pw,
+                 dh, dw, col, P, 0, 1);
+      gemm_f32(dy + (long)n * dyn + (long)g * coutG * dyc, dyc, 1, col, 1, P, mine + (long)g * coutG * KK, KK, coutG, KK, P,
+               n > n0, scr, scratch_bytes, 0, 1);
+    }
+}
