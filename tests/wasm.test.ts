@@ -188,7 +188,7 @@ for (const threads of [1, 3]) {
             expect(Array.from(await byImage.data())).toEqual(Array.from(await batched.data()));
             await expectClose(byImage, ref, 1e-5);
             // The weight gradient an image at a time (conv_images_wgrad_f32), against cpu's.
-            const gy = pair(ref.shape, 'wasm');
+            const gy = pair([...ref.shape], 'wasm');
             const wr = w.detach().requiresGrad_();
             F.conv2d(x.transpose(2, 3), wr, null, opts).backward(gy[0]);
             Object.assign(IMAGE_LAYOUT, { enabled: true, minCols: 1 });
