@@ -117,6 +117,7 @@ function expectTrained(r: Result): void {
   expect(r.lossLast!).toBeLessThan(r.lossFirst! * 0.7);
 }
 
+// Needs a browser: skipped only when the run declares it has none (WEBGRAD_TEST_NO_BROWSER=1, warned above); a missing Chromium otherwise fails the suite.
 describe.skipIf(NO_BROWSER)('the wasm backend in headless Chromium', () => {
   beforeAll(() => {
     chromium(); // fails the suite, saying how to install it, where there is none

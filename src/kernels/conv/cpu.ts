@@ -175,13 +175,15 @@ function im2col(xc: Float64Array, xs: readonly number[], c0: number, cinG: numbe
   }
 }
 
-export function conv2d(x: View, w: View, y: View, p: Conv2dParams): void {
-  const [N] = x.shape as [number];
+/** The lowered product's sizes: images, weight [Cout, cinG, KH, KW], output pixels P, terms R, channels per group. */
+function sizes(x: View, w: View, y: View, p: Conv2dParams) {
   const [Cout, cinG, KH, KW] = w.shape as [number, number, number, number];
-  const [, , OH, OW] = y.shape as [number, number, number, number];
-  const P = OH * OW;
-  const R = cinG * KH * KW;
-  const coutG = Cout / p.groups;
+  const [OH, OW] = [y.shape[2]!, y.shape[3]!];
+  return { N: x.shape[0]!, Cout, cinG, KH, KW, OH, OW, P: OH * OW, R: cinG * KH * KW, coutG: Cout / p.groups };
+}
+
+export function conv2d(x: View, w: View, y: View, p: Conv2dParams): void {
+  const { N, Cout, cinG, KH, KW, OH, OW, P, R, coutG } = sizes(x, w, y, p);
   const acc = new Float64Array(N * Cout * P);
   if (acc.length === 0 || R === 0) return store(acc, y);
   const xc = dense(x);
@@ -204,12 +206,7 @@ export function conv2d(x: View, w: View, y: View, p: Conv2dParams): void {
 }
 
 export function conv2dBackwardWeight(dy: View, x: View, dw: View, p: Conv2dParams): void {
-  const [N] = x.shape as [number];
-  const [Cout, cinG, KH, KW] = dw.shape as [number, number, number, number];
-  const [, , OH, OW] = dy.shape as [number, number, number, number];
-  const P = OH * OW;
-  const R = cinG * KH * KW;
-  const coutG = Cout / p.groups;
+  const { N, Cout, cinG, KH, KW, OH, OW, P, R, coutG } = sizes(x, dw, dy, p);
   const acc = new Float64Array(Cout * R);
   // dW's sum runs over every image at once (its order is n, oh, ow): one scratch for all of them.
   if (R * N * P > 4 * COL_LIMIT) return reference.conv2dBackwardWeight(dy, x, dw, p);

@@ -125,7 +125,7 @@ export function matmul(a: View, b: View, out: View): void {
 }
 
 // The workers run gemmShare and the micro-kernels from their own text.
-cpuThreads.define(gemmShare.name, () => [storeEdge, microFloat, microInt, gemmShare].map(String).join('\n'));
+cpuThreads.define(gemmShare.name, () => [storeTile, microFloat, microInt, gemmShare].map(String).join('\n'));
 
 function parallel(
   A: TypedArray, B: TypedArray, O: TypedArray, isInt: boolean, M: number, K: number, N: number,
@@ -220,14 +220,7 @@ function microFloat(Ap: Float64Array | Int32Array, ia: number, Bp: Float64Array 
     x = Ap[ia + 3]!;
     c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
   }
-  if (mv === 4 && nv === 4) {
-    O[o] = c00; O[o + son] = c01; O[o + 2 * son] = c02; O[o + 3 * son] = c03; o += som;
-    O[o] = c10; O[o + son] = c11; O[o + 2 * son] = c12; O[o + 3 * son] = c13; o += som;
-    O[o] = c20; O[o + son] = c21; O[o + 2 * son] = c22; O[o + 3 * son] = c23; o += som;
-    O[o] = c30; O[o + son] = c31; O[o + 2 * son] = c32; O[o + 3 * son] = c33;
-    return;
-  }
-  storeEdge(O, o, som, son, mv, nv, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
+  storeTile(O, o, som, son, mv, nv, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
 }
 
 /** The int32 tile: wrapped products (Math.imul) and wrapped sums (| 0), as the reference's. */
@@ -245,6 +238,15 @@ function microInt(Ap: Float64Array | Int32Array, ia: number, Bp: Float64Array | 
     x = Ap[ia + 3]!;
     c30 = (c30 + Math.imul(x, b0)) | 0; c31 = (c31 + Math.imul(x, b1)) | 0; c32 = (c32 + Math.imul(x, b2)) | 0; c33 = (c33 + Math.imul(x, b3)) | 0;
   }
+  storeTile(O, o, som, son, mv, nv, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
+}
+
+/** Stores the mv x nv valid part of a tile at O[o + i * som + j * son] (a whole 4 x 4 tile without a loop). */
+function storeTile(
+  O: TypedArray, o: number, som: number, son: number, mv: number, nv: number,
+  c00: number, c01: number, c02: number, c03: number, c10: number, c11: number, c12: number, c13: number,
+  c20: number, c21: number, c22: number, c23: number, c30: number, c31: number, c32: number, c33: number,
+): void {
   if (mv === 4 && nv === 4) {
     O[o] = c00; O[o + son] = c01; O[o + 2 * son] = c02; O[o + 3 * son] = c03; o += som;
     O[o] = c10; O[o + son] = c11; O[o + 2 * son] = c12; O[o + 3 * son] = c13; o += som;
@@ -252,15 +254,6 @@ function microInt(Ap: Float64Array | Int32Array, ia: number, Bp: Float64Array | 
     O[o] = c30; O[o + son] = c31; O[o + 2 * son] = c32; O[o + 3 * son] = c33;
     return;
   }
-  storeEdge(O, o, som, son, mv, nv, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
-}
-
-/** Stores the mv x nv valid part of an edge tile at O[o + i * som + j * son]. */
-function storeEdge(
-  O: TypedArray, o: number, som: number, son: number, mv: number, nv: number,
-  c00: number, c01: number, c02: number, c03: number, c10: number, c11: number, c12: number, c13: number,
-  c20: number, c21: number, c22: number, c23: number, c30: number, c31: number, c32: number, c33: number,
-): void {
   const t = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
   for (let i = 0; i < mv; i++) for (let j = 0; j < nv; j++) O[o + i * som + j * son] = t[i * 4 + j]!;
 }

@@ -244,19 +244,18 @@ function rowNorm(op: string, x: Tensor, w: Tensor | null, b: Tensor | null, s: R
       const weight = hasW ? ws! : null;
       const g2 = g.reshape([rows, len]);
       const x2 = xs!.reshape([rows, len]);
-      const wRows = weight ? weight.reshape(wBlocks).expand(blocks).reshape([rows, len]) : null;
       let dx: Tensor | null = null;
-      let xhat: Tensor;
+      let xhat: Tensor | null = null; // for the weight's gradient, and a recorded dx
       if (isGradEnabled()) {
         const mu = x2.mean(1, true);
         const inv = x2.var(1, { correction: 0, keepdim: true }).add(eps).rsqrt();
         xhat = x2.sub(mu).mul(inv);
         if (needs[0]) {
-          const dxhat = wRows ? g2.mul(wRows) : g2;
+          const dxhat = weight ? g2.mul(weight.reshape(wBlocks).expand(blocks).reshape([rows, len])) : g2;
           dx = dxhat.sub(dxhat.mean(1, true)).sub(xhat.mul(dxhat.mul(xhat).mean(1, true))).mul(inv).reshape(x.shape);
         }
       } else {
-        xhat = x2.sub(st!.narrow(0, 0, rows).reshape([rows, 1])).mul(st!.narrow(0, rows, rows).reshape([rows, 1]));
+        if (needs[1]) xhat = x2.sub(st!.narrow(0, 0, rows).reshape([rows, 1])).mul(st!.narrow(0, rows, rows).reshape([rows, 1]));
         if (needs[0]) {
           dx = empty(op, g.device, g.dtype, x.shape);
           backend.norm.rowNormBackward(fresh(g2), fresh(x2), weight ? fresh(weight.cast(g.dtype)) : null, s, st!, dx.reshape([rows, len]));
@@ -264,7 +263,7 @@ function rowNorm(op: string, x: Tensor, w: Tensor | null, b: Tensor | null, s: R
       }
       // The parameters' gradients: sums over the rows' blocks and each parameter's run.
       const paramSum = (t: Tensor, like: Tensor) => t.reshape(blocks).sum([0, 3]).reshape(like.shape).cast(like.dtype);
-      return [dx, needs[1] ? paramSum(g2.mul(xhat), w!) : null, needs[2] ? paramSum(g2, b!) : null];
+      return [dx, needs[1] ? paramSum(g2.mul(xhat!), w!) : null, needs[2] ? paramSum(g2, b!) : null];
     },
     () => [x, stats!, ...(hasW ? [w!] : [])],
   );
