@@ -210,6 +210,36 @@ for (const threads of [1, 3]) {
         }
       });
 
+      it('an image at a time, the threads claim their work: forward and weight gradient give the same bits on 1, 2 and 3 threads', async () => {
+        const before = wg.backendInfo().wasm!.threads;
+        const saved = { ...IMAGE_LAYOUT };
+        try {
+          Object.assign(IMAGE_LAYOUT, { enabled: true, minCols: 1 });
+          reseed(41);
+          // 11 images: 8 runs of 1 or 2 images for the weight gradient's partial sums.
+          const [x, xw] = pair([11, 3, 9, 8], 'wasm');
+          const [w, ww] = pair([4, 3, 3, 3], 'wasm');
+          const [g, gw] = pair([11, 4, 9, 8], 'wasm');
+          const results: number[][][] = [];
+          for (const threads of [1, 2, 3]) {
+            await wg.init({ backend: 'wasm', threads });
+            const wr = ww.detach().requiresGrad_();
+            const y = F.conv2d(xw, wr, null, { padding: 1 });
+            y.backward(gw);
+            results.push([Array.from(await y.data()), Array.from(await wr.grad!.data())]);
+          }
+          expect(results[1]).toEqual(results[0]);
+          expect(results[2]).toEqual(results[0]);
+          // ... and against the cpu reference.
+          const wc = w.detach().requiresGrad_();
+          F.conv2d(x, wc, null, { padding: 1 }).backward(g);
+          await expectClose(wg.tensor(results[0]![1]!).reshape([...wc.shape]), wc.grad!, 1e-5);
+        } finally {
+          Object.assign(IMAGE_LAYOUT, saved);
+          await wg.init({ backend: 'wasm', threads: before });
+        }
+      });
+
       it('a transposed (non-contiguous) input and weight', async () => {
         reseed(9);
         const [x, xw] = pair([2, 3, 11, 10], 'wasm');

@@ -7,9 +7,10 @@
  *   weight grad   dW_g    += dy[:, g] x col(x[:, g])^T        (summed over the batches)
  * where P = OH * OW, col is [Cin/g * KH * KW, nb * P] and nb images keep col under 16 MiB. Where
  * one image's columns fit in a core's cache and there are images for every thread, the forward
- * runs an image at a time instead (conv_images_f32, see IMAGE_LAYOUT): each thread takes whole
- * images, im2col and product, writing y directly (same bits; 10-30% faster on the demo's and
- * the bench's shapes, measured side by side). Float32 only; other dtypes run the cpu
+ * runs an image at a time instead (conv_images_f32, see IMAGE_LAYOUT): the threads claim whole
+ * images in turn (rt.counter(), so a thread the OS holds back takes fewer), im2col and product,
+ * writing y directly (same bits; 10-30% faster on the demo's and the bench's shapes, measured
+ * side by side). Float32 only; other dtypes run the cpu
  * reference. x may be any strided view; w and dy are copied to contiguous blocks when their
  * trailing dims cannot be read with one stride.
  */
@@ -84,6 +85,12 @@ const chunk = (g: Geometry) => Math.max(1, Math.min(g.N, Math.floor(COL_FLOATS /
  * threads split the images; the batched product splits its rows instead).
  */
 export const IMAGE_LAYOUT = { enabled: true, maxColFloats: 1 << 17, minCols: 128 };
+/**
+ * Runs of images the weight gradient's partial sums are kept for (conv_images_wgrad_f32): the
+ * threads claim runs, so one the OS holds back takes fewer; fixed, so the bits do not depend
+ * on the thread count.
+ */
+const WGRAD_RUNS = 8;
 const byImage = (rt: WasmRuntime, g: Geometry) =>
   IMAGE_LAYOUT.enabled && g.KK * g.P <= IMAGE_LAYOUT.maxColFloats && g.P >= IMAGE_LAYOUT.minCols && g.N >= rt.threads;
 
@@ -130,7 +137,7 @@ export function conv2d(rt: WasmRuntime, x: View, w: View, y: View, p: Conv2dPara
       rt.run('conv_images_f32', [
         ptr(x), s[0]!, s[1]!, s[2]!, s[3]!, g.N, g.G, g.cinG, g.H, g.W, g.KH, g.KW, g.OH, g.OW,
         p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1],
-        W.at, W.strides[0]!, g.coutG, ptr(y), g.Cout * g.P, cols, colFloats, rt.scratch, rt.scratchBytes,
+        W.at, W.strides[0]!, g.coutG, ptr(y), g.Cout * g.P, cols, colFloats, rt.scratch, rt.scratchBytes, rt.counter(),
       ], g.N > 1 && g.N * g.Cout * g.KK * g.P >= PARALLEL_WORK);
       return;
     }
@@ -194,24 +201,27 @@ export function conv2dBackwardWeight(rt: WasmRuntime, dy: View, x: View, dw: Vie
   try {
     const D = asMatrix(rt, dy, blocks);
     if (byImage(rt, g)) {
-      // A whole image per thread at a time (conv.c's conv_images_wgrad_f32), each thread's dW in
-      // its own partial sums, added here.
+      // A whole image per thread at a time (conv.c's conv_images_wgrad_f32): the threads claim
+      // runs of images, each run's dW in its own partial sums, added here in order (the same
+      // bits on any thread count).
       const s = x.strides;
       const colFloats = g.KK * g.P;
       const size = g.Cout * g.KK;
       const T = rt.threads;
+      const slots = Math.min(g.N, WGRAD_RUNS);
       const cols = blocks.take(colFloats * T);
-      const part = blocks.take(size * T);
+      const part = blocks.take(size * slots);
       rt.run('conv_images_wgrad_f32', [
         ptr(x), s[0]!, s[1]!, s[2]!, s[3]!, g.N, g.G, g.cinG, g.H, g.W, g.KH, g.KW, g.OH, g.OW,
         p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1],
-        D.at, D.strides[0]!, D.strides[1]!, g.coutG, part, size, cols, colFloats, rt.scratch, rt.scratchBytes,
+        D.at, D.strides[0]!, D.strides[1]!, g.coutG, part, size, slots, cols, colFloats, rt.scratch, rt.scratchBytes,
+        rt.counter(),
       ], T > 1);
-      const parts = new Float32Array(rt.memory.buffer, part, size * T);
+      const parts = new Float32Array(rt.memory.buffer, part, size * slots);
       const out = dw.storage.handle as Float32Array;
       for (let i = 0; i < size; i++) {
         let v = parts[i]!;
-        for (let t = 1; t < T; t++) v += parts[t * size + i]!;
+        for (let t = 1; t < slots; t++) v += parts[t * size + i]!;
         out[dw.offset + i] = v;
       }
       return;

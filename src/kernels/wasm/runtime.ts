@@ -61,6 +61,8 @@ const FN = 3;
 const NARGS = 4;
 /** How many threads take part in the current call (workers with a higher tid sit it out). */
 const ACTIVE = 5;
+/** The work counter of kernels that split their items dynamically (common.h's claim). */
+const COUNTER = 6;
 const ARGS_BYTE = 64;
 const MAX_ARGS = 40;
 const CTRL_BYTES = ARGS_BYTE + 8 * MAX_ARGS;
@@ -277,6 +279,15 @@ export class WasmRuntime {
     }
     if (error) throw error;
     if (c[FAILED]) throw new Error(`wasm: kernel ${fn} failed on a worker thread`);
+  }
+
+  /**
+   * The address of the work counter, zeroed: an argument for a kernel that claims its items
+   * (common.h's claim) instead of taking a fixed share. One call at a time uses it.
+   */
+  counter(): number {
+    Atomics.store(this.ctrl, COUNTER, 0);
+    return this.ctrlAt + 4 * COUNTER;
   }
 
   /** A block of `bytes` (64-byte aligned); reuses a freed block of the same size first. */

@@ -109,7 +109,8 @@ void gemm_f32(const float *A, int sam, int sak, const float *B, int sbk, int sbn
               int accumulate, char *scratch, int scratch_bytes, int tid, int nthreads);
 
 /*
- * The forward a whole image at a time, the threads splitting the images: per image and group,
+ * The forward a whole image at a time, the threads claiming (image, group) items in turn
+ * (claim: a thread the OS holds back takes fewer): per item,
  * im2col into this thread's column block (cinG * KH * KW x P floats at cols + tid * col_floats,
  * small enough to stay in the core's cache, where a batch's columns would not) and the product
  * W_g x col straight into the image's rows of y (contiguous, image stride yn). im2col_f32 and
@@ -118,40 +119,44 @@ void gemm_f32(const float *A, int sam, int sak, const float *B, int sbk, int sbn
 EXPORT void conv_images_f32(const float *x, int sn, int sc, int sh, int sw, int N, int G, int cinG, int H, int W,
                             int KH, int KW, int OH, int OW, int sth, int stw, int ph, int pw, int dh, int dw,
                             const float *w, int ws, int coutG, float *y, int yn, float *cols, int col_floats,
-                            char *scratch, int scratch_bytes, int tid, int nthreads) {
-  SPLIT(N, tid, nthreads, n0, n1);
+                            char *scratch, int scratch_bytes, int *counter, int tid, int nthreads) {
   int P = OH * OW, KK = cinG * KH * KW;
   float *col = cols + (long)col_floats * tid;
   char *mine = scratch + (long)scratch_bytes * tid;
-  for (int n = n0; n < n1; n++)
-    for (int g = 0; g < G; g++) {
-      im2col_f32(x + (long)n * sn + (long)g * cinG * sc, sn, sc, sh, sw, 1, cinG, H, W, KH, KW, OH, OW, sth, stw, ph, pw,
-                 dh, dw, col, P, 0, 1);
-      gemm_f32(w + (long)g * coutG * ws, ws, 1, col, P, 1, y + (long)n * yn + (long)g * coutG * P, P, coutG, P, KK, 0,
-               mine, scratch_bytes, 0, 1);
-    }
+  for (int item = claim(counter); item < N * G; item = claim(counter)) {
+    int n = item / G, g = item % G;
+    im2col_f32(x + (long)n * sn + (long)g * cinG * sc, sn, sc, sh, sw, 1, cinG, H, W, KH, KW, OH, OW, sth, stw, ph, pw,
+               dh, dw, col, P, 0, 1);
+    gemm_f32(w + (long)g * coutG * ws, ws, 1, col, P, 1, y + (long)n * yn + (long)g * coutG * P, P, coutG, P, KK, 0,
+             mine, scratch_bytes, 0, 1);
+  }
 }
 
 /*
- * The weight gradient a whole image at a time, the threads splitting the images: per image and
- * group, im2col into this thread's column block and dW_g += dy[n, g] x col^T into this thread's
- * partial sums (Cout x cinG * KH * KW floats at part + tid * part_floats; the first image of a
- * thread writes them, the others add). The binder adds the threads' partials into dw.
+ * The weight gradient a whole image at a time: the images are cut into `slots` runs of
+ * consecutive images, and the threads claim runs (claim): per image of a run and per group,
+ * im2col into the thread's column block and dW_g += dy[n, g] x col^T into the run's partial
+ * sums (Cout x cinG * KH * KW floats at part + slot * part_floats; the run's first image writes
+ * them). The binder adds the runs' partials in order, so the sum's order, and its bits, do not
+ * depend on which thread took which run, nor on the thread count.
  */
 EXPORT void conv_images_wgrad_f32(const float *x, int sn, int sc, int sh, int sw, int N, int G, int cinG, int H, int W,
                                   int KH, int KW, int OH, int OW, int sth, int stw, int ph, int pw, int dh, int dw,
-                                  const float *dy, int dyn, int dyc, int coutG, float *part, int part_floats, float *cols,
-                                  int col_floats, char *scratch, int scratch_bytes, int tid, int nthreads) {
-  SPLIT(N, tid, nthreads, n0, n1);
+                                  const float *dy, int dyn, int dyc, int coutG, float *part, int part_floats, int slots,
+                                  float *cols, int col_floats, char *scratch, int scratch_bytes, int *counter, int tid,
+                                  int nthreads) {
   int P = OH * OW, KK = cinG * KH * KW;
   float *col = cols + (long)col_floats * tid;
-  float *mine = part + (long)part_floats * tid;
   char *scr = scratch + (long)scratch_bytes * tid;
-  for (int n = n0; n < n1; n++)
-    for (int g = 0; g < G; g++) {
-      im2col_f32(x + (long)n * sn + (long)g * cinG * sc, sn, sc, sh, sw, 1, cinG, H, W, KH, KW, OH, OW, sth, stw, ph, pw,
-                 dh, dw, col, P, 0, 1);
-      gemm_f32(dy + (long)n * dyn + (long)g * coutG * dyc, dyc, 1, col, 1, P, mine + (long)g * coutG * KK, KK, coutG, KK, P,
-               n > n0, scr, scratch_bytes, 0, 1);
-    }
+  for (int slot = claim(counter); slot < slots; slot = claim(counter)) {
+    SPLIT(N, slot, slots, n0, n1);
+    float *sums = part + (long)part_floats * slot;
+    for (int n = n0; n < n1; n++)
+      for (int g = 0; g < G; g++) {
+        im2col_f32(x + (long)n * sn + (long)g * cinG * sc, sn, sc, sh, sw, 1, cinG, H, W, KH, KW, OH, OW, sth, stw, ph,
+                   pw, dh, dw, col, P, 0, 1);
+        gemm_f32(dy + (long)n * dyn + (long)g * coutG * dyc, dyc, 1, col, 1, P, sums + (long)g * coutG * KK, KK, coutG,
+                 KK, P, n > n0, scr, scratch_bytes, 0, 1);
+      }
+  }
 }
