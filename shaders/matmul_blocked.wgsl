@@ -79,8 +79,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   //@elif IMPLICIT
   {
     // A convolution's columns read from its input (matmulImplicitColumns in
-    // src/kernels/matmul/webgpu.ts): each column's offset in x is found once, here; per k the
-    // preamble's tap_offset(k) is the same for every column.
+    // src/kernels/matmul/webgpu.ts): column q is pixel q % P of image q / P (one product over
+    // the images side by side, so no workgroup overhangs an image's edge); its offset in x is
+    // found once, here; per k the preamble's tap_offset(k) is the same for every column.
     //@unroll v<RN4 j<4
     let bo{v}_{j} = col_offset(min(bc{v} + {j}u, p.N - 1u));
     //@end
@@ -112,8 +113,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     }
   }
   //@endif
+  //@if IMPLICIT
+  // The columns run over every image's pixels in turn: the preamble's store_cols finds each
+  // column's image and pixel.
+  //@unroll q<RM4 l<4 v<RN4
+  store_cols(r0 + {q}u * 4u + {l}u, c0 + {v}u * 4u, acc{q}_{l}_{v});
+  //@end
+  //@else
   let out_base = p.out_offset + z * p.M * p.N;
   //@unroll q<RM4 l<4 v<RN4
   store_row(out_base, r0 + {q}u * 4u + {l}u, c0 + {v}u * 4u, acc{q}_{l}_{v});
   //@end
+  //@endif
 }

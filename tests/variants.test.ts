@@ -250,7 +250,7 @@ describe.skipIf(NO_WEBGPU)('reduction variants on webgpu', () => {
 // webgpu only (a layout of the webgpu im2col driver): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('conv2d forward with implicit columns on webgpu', () => {
   afterEach(() => {
-    IMPLICIT_COLUMNS.enabled = true;
+    Object.assign(IMPLICIT_COLUMNS, { enabled: true, maxImages: Infinity });
   });
   const F = wg.F;
   type Case = [string, number[], number[], wg.nn.functional.Conv2dOptions, ((t: wg.Tensor) => wg.Tensor)?];
@@ -259,6 +259,9 @@ describe.skipIf(NO_WEBGPU)('conv2d forward with implicit columns on webgpu', () 
     ['stride 2, dilation 2, padding [2, 1], a 3 x 2 window', [2, 3, 13, 10], [4, 3, 3, 2], { stride: 2, dilation: 2, padding: [2, 1] }],
     ['no padding, a transposed (strided) input read in place', [2, 4, 9, 12], [6, 4, 3, 3], {}, (t) => t.transpose(2, 3)],
     ['a weight at an offset (a slice of a larger one)', [2, 3, 8, 8], [9, 3, 3, 3], { padding: 1 }],
+    // 18 output channels: 16 x 16 blocks on a CPU adapter, the last one clipped; 99 pixels an
+    // image, so blocks and vec4s straddle images.
+    ['18 channels over 3 images of 11 x 9 pixels', [3, 5, 11, 9], [18, 5, 3, 3], { padding: 1 }],
   ];
   it.each(cases)('%s: cpu\'s values and the column matrix\'s, by the implicit kernel', async (_name, xs, ws, opts, xf = (t) => t) => {
     wg.configureKernels({ conv: 'im2col' });
@@ -276,6 +279,8 @@ describe.skipIf(NO_WEBGPU)('conv2d forward with implicit columns on webgpu', () 
     const mm = calls.filter((c) => c.kernel === 'matmul_blocked.wgsl:main');
     expect(mm.length).toBe(1);
     expect(mm[0]!.variant).toContain('|implicit|');
+    // On a CPU adapter, 16 x 16 blocks from 16 output channels on (implicitPlan).
+    if (ws[0]! >= 16 && isCpuAdapter((wg.getBackend('webgpu') as WebGPUBackend).adapter)) expect(wg.kernelVariants().matmul.last).toBe('block16x16');
     // Columns are written only to pad: a zero-bordered copy of x (a 1 x 1 window), never the KH x KW taps.
     const cols = calls.filter((c) => c.kernel.startsWith('im2col.wgsl'));
     expect(cols.map((c) => [c.params.k_h, c.params.k_w])).toEqual(opts.padding ? [[1, 1]] : []);
@@ -283,6 +288,23 @@ describe.skipIf(NO_WEBGPU)('conv2d forward with implicit columns on webgpu', () 
     IMPLICIT_COLUMNS.enabled = false;
     const viaCols = F.conv2d(xf(xg), wgv, null, opts);
     await expectClose(await viaCols.to('cpu'), await y.to('cpu'), 2e-6);
+  });
+
+  it('a run of images per dispatch where the grid would be too long: the same values', async () => {
+    wg.configureKernels({ conv: 'im2col' });
+    const x = wg.randn([5, 3, 7, 6], { device: 'cpu' });
+    const w = wg.randn([17, 3, 3, 3], { device: 'cpu' });
+    const ref = F.conv2d(x, w, null, { padding: 1 });
+    const [xg, wgt] = [await x.to('webgpu'), await w.to('webgpu')];
+    IMPLICIT_COLUMNS.maxImages = 2;
+    let y!: wg.Tensor;
+    const calls = await traceDispatchParams(async () => {
+      y = F.conv2d(xg, wgt, null, { padding: 1 });
+      await y.data();
+    });
+    const mm = calls.filter((c) => c.kernel === 'matmul_blocked.wgsl:main');
+    expect(mm.map((c) => c.params.N)).toEqual([2 * 42, 2 * 42, 42]);
+    await expectClose(await y.to('cpu'), ref, 2e-5);
   });
 
   it('groups, and a K over one slab (2048 terms), take the column matrix', async () => {

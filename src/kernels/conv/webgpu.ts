@@ -18,7 +18,7 @@ import im2colSrc from '../../../shaders/im2col.wgsl';
 import type { ConvKernels } from './types.js';
 import { forcedVariant, noteVariant, type VariantName } from '../variants.js';
 import { convClass, tunedVariant, type ConvMode } from '../tuning.js';
-import { IMPLICIT_COLUMNS, MATMUL_K_SLAB, matmulImplicitColumns } from '../matmul/webgpu.js';
+import { IMPLICIT_COLUMNS, MATMUL_K_SLAB, implicitPlan, matmulImplicitColumns } from '../matmul/webgpu.js';
 
 export type { Conv2dParams };
 
@@ -342,7 +342,8 @@ function runIm2col(be: WebGPUContext, g: Gemm, nc: number): void {
  * column's taps from x itself, so no column matrix is written. Where the convolution pads, x is
  * first copied into a zero-bordered buffer (a fraction of the columns' size: 30 x 30 against
  * 9 x 28 x 28 per channel for a 3 x 3 conv of 28 x 28 images), so no tap needs a bounds test.
- * One group, one K slab, and a contiguous w along (cin, KH, KW); false where it does not apply.
+ * One group, one K slab, a contiguous w along (cin, KH, KW) and a register-blocked plan; false
+ * where it does not apply.
  */
 function implicitForward(be: WebGPUContext, g: Gemm): boolean {
   const [N, Cin, H, W] = g.x as [number, number, number, number];
@@ -353,6 +354,8 @@ function implicitForward(be: WebGPUContext, g: Gemm): boolean {
   const w = g.b;
   const ws = mergedStride([Cin, KH, KW], w.strides.slice(1));
   if (!IMPLICIT_COLUMNS.enabled || groups !== 1 || K > MATMUL_K_SLAB || ws !== 1) return false;
+  // The implicit product runs on the register-blocked kernel only (a GPU's tiled plan does not).
+  if (implicitPlan(be, Cout, OH * OW, K, N).kind !== 'blocked') return false;
   // The padded extent the taps reach: padding on both sides, or more where the output is larger
   // than the input gives (a transposed convolution's outputPadding, run as this forward).
   const Hp = Math.max(H + 2 * padding[0], (OH - 1) * stride[0] + (KH - 1) * dilation[0] + 1);
