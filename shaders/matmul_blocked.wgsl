@@ -11,9 +11,11 @@
 // load where that operand is contiguous along the vector and 4-aligned (a with a_row == 1,
 // the transposed operand of a weight gradient; b with b_col == 1), else four strided loads.
 // K4 (where both operands are contiguous along K, 4-aligned, and K is a multiple of 4): the
-// host keeps the `//@if K4` loop, else the `//@else` one (blockedSource in
-// src/kernels/matmul/webgpu.ts), and the preamble gives fn load_ak4(base, r, k) and
-// fn load_bk4(base, k, c): a's row r and b's column c at k..k+3, one vec4 each.
+// host keeps the `//@if K4` loop (blockedSource in src/kernels/matmul/webgpu.ts keeps one of
+// the four), and the preamble gives fn load_ak4(base, r, k) and fn load_bk4(base, k, c): a's
+// row r and b's column c at k..k+3, one vec4 each. IMPLICIT (a convolution's forward) and
+// IMPLICIT_W (its weight gradient) read a convolution's columns from its input at offsets the
+// preamble's constants give; `//@else` is the plain loop. IMPLICIT also has its own store.
 // A block that overhangs M or N loads copies of the last rows/columns and discards them at the
 // store, so the K loop has no branch.
 // Overrides: WX, WY (the workgroup: WX x WY invocations, their blocks side by side).
@@ -92,6 +94,35 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
       //@end
       //@unroll q<RM4
       let a{q} = load_a4(a_base, ar{q}, k);
+      //@end
+      //@unroll q<RM4 l<4 v<RN4
+      acc{q}_{l}_{v} += a{q}[{l}] * b{v};
+      //@end
+    }
+  }
+  //@elif IMPLICIT_W
+  {
+    // A convolution's weight gradient, dw = dy x col(x)^T, its columns read from x
+    // (matmulImplicitWeight in src/kernels/matmul/webgpu.ts): batch z is a chunk of p.K terms
+    // of the images' pixels side by side (term q is pixel q % P of image q / P; p.b_row holds
+    // their total, images x P), written as partial sums out[z]; column c is tap c of x, its
+    // offset tap_offset(c) found once, here; per term the pixel's offset in x and in dy.
+    //@unroll v<RN4 j<4
+    let bt{v}_{j} = tap_offset(min(bc{v} + {j}u, p.N - 1u));
+    //@end
+    let q0 = z * p.K;
+    let kn = min(p.K, p.b_row - q0);
+    for (var k = 0u; k < kn; k++) {
+      let qq = q0 + k;
+      let n = qq / CV_P;
+      let i = qq - n * CV_P;
+      let xo = b_base + n * CV_XN + (i / CV_OW) * CV_QH + (i % CV_OW) * CV_QW;
+      let ao = a_base + n * CV_DN + i;
+      //@unroll v<RN4
+      let b{v} = vec4<C>(b[xo + bt{v}_0], b[xo + bt{v}_1], b[xo + bt{v}_2], b[xo + bt{v}_3]);
+      //@end
+      //@unroll q<RM4
+      let a{q} = vec4<C>(a[ao + ar{q} * CV_DC], a[ao + min(ar{q} + 1u, p.M - 1u) * CV_DC], a[ao + min(ar{q} + 2u, p.M - 1u) * CV_DC], a[ao + min(ar{q} + 3u, p.M - 1u) * CV_DC]);
       //@end
       //@unroll q<RM4 l<4 v<RN4
       acc{q}_{l}_{v} += a{q}[{l}] * b{v};

@@ -7,7 +7,7 @@ import * as wg from '../src/index.js';
 import { NO_WEBGPU, expectClose, expectSumClose, traceDispatchParams, traceDispatches, useDevices } from './helpers.js';
 import { isCpuAdapter, type AdapterReport } from '../src/kernels/webgpu/device.js';
 import type { WebGPUBackend } from '../src/kernels/webgpu/index.js';
-import { IMPLICIT_COLUMNS, K4_LOADS, SPLIT_K } from '../src/kernels/matmul/webgpu.js';
+import { IMPLICIT_COLUMNS, IMPLICIT_WEIGHT, K4_LOADS, SPLIT_K } from '../src/kernels/matmul/webgpu.js';
 
 useDevices();
 afterEach(() => {
@@ -251,6 +251,7 @@ describe.skipIf(NO_WEBGPU)('reduction variants on webgpu', () => {
 describe.skipIf(NO_WEBGPU)('conv2d forward with implicit columns on webgpu', () => {
   afterEach(() => {
     Object.assign(IMPLICIT_COLUMNS, { enabled: true, maxImages: Infinity });
+    Object.assign(IMPLICIT_WEIGHT, { enabled: true, minChunk: 256 });
   });
   const F = wg.F;
   type Case = [string, number[], number[], wg.nn.functional.Conv2dOptions, ((t: wg.Tensor) => wg.Tensor)?];
@@ -305,6 +306,49 @@ describe.skipIf(NO_WEBGPU)('conv2d forward with implicit columns on webgpu', () 
     const mm = calls.filter((c) => c.kernel === 'matmul_blocked.wgsl:main');
     expect(mm.map((c) => c.params.N)).toEqual([2 * 42, 2 * 42, 42]);
     await expectClose(await y.to('cpu'), ref, 2e-5);
+  });
+
+  it.each(cases)('%s: the weight gradient with implicit columns gives cpu\'s values, in one chunk and in many', async (_name, xs, ws, opts, xf = (t) => t) => {
+    wg.configureKernels({ conv: 'im2col' });
+    const x = wg.randn(xs, { device: 'cpu' });
+    const w = wg.randn(ws, { device: 'cpu' }).slice([_name.startsWith('a weight') ? 2 : 0, null]);
+    const wc = w.detach().requiresGrad_();
+    const yc = F.conv2d(xf(x), wc, null, opts);
+    const gy = wg.randn([...yc.shape], { device: 'cpu' });
+    yc.backward(gy);
+    const [xg, gg] = [await x.to('webgpu'), await gy.to('webgpu')];
+    const grads: wg.Tensor[] = [];
+    for (const minChunk of [1 << 20, 7]) {
+      IMPLICIT_WEIGHT.minChunk = minChunk; // 7: chunks of 7 terms or more, added by a reduction
+      const ww = (await w.to('webgpu')).requiresGrad_();
+      const y = F.conv2d(xf(xg), ww, null, opts);
+      const calls = await traceDispatchParams(async () => {
+        y.backward(gg);
+        await ww.grad!.data();
+      });
+      const mm = calls.filter((c) => c.kernel === 'matmul_blocked.wgsl:main' && c.variant.includes('|implicitW|'));
+      expect(mm.length).toBe(1);
+      const total = xs[0]! * yc.shape[2]! * yc.shape[3]!;
+      // One chunk of all the terms, or several (at least 7 terms each) and a reduction of them.
+      const chunk = mm[0]!.params.K as number;
+      const reductions = calls.filter((c) => c.kernel.startsWith('reduce')).length;
+      if (minChunk === 7) {
+        expect(chunk).toBeGreaterThanOrEqual(7);
+        expect(Math.ceil(total / chunk)).toBeGreaterThan(1);
+        expect(reductions).toBeGreaterThan(0);
+      } else {
+        expect(Math.ceil(total / chunk)).toBe(1);
+        expect(reductions).toBe(0);
+      }
+      // No column matrix of taps, no partial dw per image: at most the zero-bordered copy.
+      expect(calls.filter((c) => c.kernel.startsWith('im2col.wgsl')).map((c) => [c.params.k_h, c.params.k_w])).toEqual(opts.padding ? [[1, 1]] : []);
+      await expectClose(await ww.grad!.to('cpu'), wc.grad!, 2e-5);
+      grads.push(ww.grad!);
+    }
+    IMPLICIT_WEIGHT.enabled = false;
+    const ww = (await w.to('webgpu')).requiresGrad_();
+    F.conv2d(xf(xg), ww, null, opts).backward(gg);
+    await expectClose(await ww.grad!.to('cpu'), await grads[0]!.to('cpu'), 2e-6);
   });
 
   it('groups, and a K over one slab (2048 terms), take the column matrix', async () => {

@@ -4,7 +4,9 @@
  * this module picks their layout per product, splits long reductions and lays out the grid.
  * The im2col layout instead writes column matrices (shaders/im2col.wgsl) and multiplies them
  * with the matmul family's kernels (on a CPU adapter its register-blocked ones), a batch of
- * images at a time within a scratch budget: see runIm2col.
+ * images at a time within a scratch budget: see runIm2col. Within that layout, the forward and
+ * the weight gradient of one group read their columns from x itself instead (implicitForward,
+ * implicitWeight: the matmul family's implicit products), with no column matrix written.
  */
 import type { Conv2dParams, View } from '../backend.js';
 import type { KernelSource } from '../webgpu/pipelines.js';
@@ -18,7 +20,7 @@ import im2colSrc from '../../../shaders/im2col.wgsl';
 import type { ConvKernels } from './types.js';
 import { forcedVariant, noteVariant, type VariantName } from '../variants.js';
 import { convClass, tunedVariant, type ConvMode } from '../tuning.js';
-import { IMPLICIT_COLUMNS, MATMUL_K_SLAB, implicitPlan, matmulImplicitColumns } from '../matmul/webgpu.js';
+import { IMPLICIT_COLUMNS, IMPLICIT_WEIGHT, MATMUL_K_SLAB, implicitPlan, matmulImplicitColumns, matmulImplicitWeight } from '../matmul/webgpu.js';
 
 export type { Conv2dParams };
 
@@ -295,6 +297,7 @@ function runIm2col(be: WebGPUContext, g: Gemm, nc: number): void {
   const [cinG, coutG, P] = [Cin / G, Cout / G, OH * OW];
   const Kg = cinG * KH * KW;
   if (g.mode === 'forward' && implicitForward(be, g)) return;
+  if (g.mode === 'backward_weight' && implicitWeight(be, g)) return;
   const cols = be.allocate('float32', nc * G * Kg * P);
   try {
     if (g.mode === 'forward' || g.mode === 'backward_input') {
@@ -346,40 +349,78 @@ function runIm2col(be: WebGPUContext, g: Gemm, nc: number): void {
  * where it does not apply.
  */
 function implicitForward(be: WebGPUContext, g: Gemm): boolean {
-  const [N, Cin, H, W] = g.x as [number, number, number, number];
+  const [N, Cin] = g.x as [number, number];
   const [Cout, OH, OW] = g.y as [number, number, number];
   const [KH, KW] = g.k as [number, number];
-  const { stride, padding, dilation, groups } = g.p;
   const K = Cin * KH * KW;
   const w = g.b;
   const ws = mergedStride([Cin, KH, KW], w.strides.slice(1));
-  if (!IMPLICIT_COLUMNS.enabled || groups !== 1 || K > MATMUL_K_SLAB || ws !== 1) return false;
+  if (!IMPLICIT_COLUMNS.enabled || g.p.groups !== 1 || K > MATMUL_K_SLAB || ws !== 1) return false;
   // The implicit product runs on the register-blocked kernel only (a GPU's tiled plan does not).
   if (implicitPlan(be, Cout, OH * OW, K, N).kind !== 'blocked') return false;
+  const src = implicitSource(be, g, g.a);
+  if (!src) return false;
+  try {
+    const [sn, sc, sh, sw] = src.x.strides as [number, number, number, number];
+    const wv = view(w.storage, [Cout, K], [w.strides[0]!, 1], w.offset);
+    matmulImplicitColumns(be, wv, src.x, view(g.out.storage, [N, Cout, OH * OW], contiguousStrides([N, Cout, OH * OW]), g.out.offset), {
+      images: N, imageStride: sn, xc: sc, xh: sh, xw: sw, KH, KW, OW, stride: g.p.stride, dilation: g.p.dilation,
+    });
+  } finally {
+    src.held?.free();
+  }
+  return true;
+}
+
+/**
+ * x as the implicit kernels read it: itself where the convolution does not pad, else a
+ * zero-bordered copy (held, for the caller to free), so that no tap needs a bounds test;
+ * undefined where the copy would be over the scratch budget.
+ */
+function implicitSource(be: WebGPUContext, g: Gemm, x: View): { x: View; held?: Storage } | undefined {
+  const [N, Cin, H, W] = g.x as [number, number, number, number];
+  const [, OH, OW] = g.y as [number, number, number];
+  const [KH, KW] = g.k as [number, number];
+  const { stride, padding, dilation } = g.p;
   // The padded extent the taps reach: padding on both sides, or more where the output is larger
   // than the input gives (a transposed convolution's outputPadding, run as this forward).
   const Hp = Math.max(H + 2 * padding[0], (OH - 1) * stride[0] + (KH - 1) * dilation[0] + 1);
   const Wp = Math.max(W + 2 * padding[1], (OW - 1) * stride[1] + (KW - 1) * dilation[1] + 1);
   const padded = Hp !== H || Wp !== W || padding[0] > 0 || padding[1] > 0;
-  if (padded && 4 * N * Cin * Hp * Wp > Math.min(convTuning.im2colBytes, be.device.limits.maxStorageBufferBindingSize)) return false;
-  let src = g.a;
-  let held: Storage | undefined;
-  if (padded) {
-    // The zero-bordered copy is im2col's own row kernel with a 1 x 1 window over an Hp x Wp
-    // output: cols[n, c, (hp, wp)] = x[n, c, hp - pad_h, wp - pad_w], 0 outside.
-    held = be.allocate('float32', N * Cin * Hp * Wp);
-    const one: Conv2dParams = { stride: [1, 1], padding, dilation: [1, 1], groups: 1 };
-    im2colDispatch(be, 'im2col', { ...g, y: [Cin, Hp, Wp], k: [1, 1], p: one }, g.a, held, 0, 0, N);
-    src = view(held, [N, Cin, Hp, Wp], contiguousStrides([N, Cin, Hp, Wp]));
-  }
+  if (!padded) return { x };
+  if (4 * N * Cin * Hp * Wp > Math.min(convTuning.im2colBytes, be.device.limits.maxStorageBufferBindingSize)) return undefined;
+  // The zero-bordered copy is im2col's own row kernel with a 1 x 1 window over an Hp x Wp
+  // output: cols[n, c, (hp, wp)] = x[n, c, hp - pad_h, wp - pad_w], 0 outside.
+  const held = be.allocate('float32', N * Cin * Hp * Wp);
+  const one: Conv2dParams = { stride: [1, 1], padding, dilation: [1, 1], groups: 1 };
+  im2colDispatch(be, 'im2col', { ...g, y: [Cin, Hp, Wp], k: [1, 1], p: one }, x, held, 0, 0, N);
+  return { x: view(held, [N, Cin, Hp, Wp], contiguousStrides([N, Cin, Hp, Wp])), held };
+}
+
+/**
+ * The weight gradient with implicit columns (matmulImplicitWeight): dw = dy x col(x)^T over
+ * all the images' pixels at once, the columns' taps read from x (or its zero-bordered copy),
+ * so neither the column matrix nor a partial dw per image is written. One group, and dy's
+ * pixels contiguous; false where it does not apply.
+ */
+function implicitWeight(be: WebGPUContext, g: Gemm): boolean {
+  const [N, Cin] = g.x as [number, number];
+  const [Cout, OH, OW] = g.y as [number, number, number];
+  const [KH, KW] = g.k as [number, number];
+  const dy = g.a;
+  if (!IMPLICIT_WEIGHT.enabled || g.p.groups !== 1 || mergedStride([OH, OW], dy.strides.slice(2)) !== 1) return false;
+  if (implicitPlan(be, Cout, Cin * KH * KW, N * OH * OW, 1).kind !== 'blocked') return false;
+  const src = implicitSource(be, g, g.b);
+  if (!src) return false;
   try {
-    const [sn, sc, sh, sw] = src.strides as [number, number, number, number];
-    const wv = view(w.storage, [Cout, K], [w.strides[0]!, 1], w.offset);
-    matmulImplicitColumns(be, wv, src, view(g.out.storage, [N, Cout, OH * OW], contiguousStrides([N, Cout, OH * OW]), g.out.offset), {
-      images: N, imageStride: sn, xc: sc, xh: sh, xw: sw, KH, KW, OW, stride, dilation,
+    const [sn, sc, sh, sw] = src.x.strides as [number, number, number, number];
+    const dyv = view(dy.storage, [N, Cout, OH * OW], [dy.strides[0]!, dy.strides[1]!, 1], dy.offset);
+    const dw = view(g.out.storage, [Cout, Cin * KH * KW], [Cin * KH * KW, 1], g.out.offset);
+    matmulImplicitWeight(be, dyv, [dy.strides[0]!, dy.strides[1]!], src.x, dw, {
+      images: N, imageStride: sn, xc: sc, xh: sh, xw: sw, KH, KW, OW, stride: g.p.stride, dilation: g.p.dilation,
     });
   } finally {
-    held?.free();
+    src.held?.free();
   }
   return true;
 }

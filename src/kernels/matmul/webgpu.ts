@@ -93,18 +93,19 @@ interface Loads {
 const blockedSources = new Map<string, KernelSource>();
 
 /** matmul_blocked.wgsl written out for one block (cached: the expansion runs once per block). */
-function blockedSource(rows: number, cols: number, loop: 'k4' | 'implicit' | 'plain'): KernelSource {
+function blockedSource(rows: number, cols: number, loop: 'k4' | 'implicit' | 'implicitW' | 'plain'): KernelSource {
   const key = `${rows}x${cols}|${loop}`;
   let s = blockedSources.get(key);
   if (!s) {
     const src = SHADERS.matmulBlocked;
-    // One of the three K loops (`//@if K4` / `//@elif IMPLICIT` / `//@else` / `//@endif`): an
-    // unrolled loop left out is not compiled at all (a 16 x 16 block's loop is hundreds of lines).
+    // One of the four K loops (`//@if K4` / `//@elif IMPLICIT` / `//@elif IMPLICIT_W` / `//@else` /
+    // `//@endif`): an unrolled loop left out is not compiled at all (a 16 x 16 block's loop is
+    // hundreds of lines).
     const chosen = src.source.replace(
-      /^[ \t]*\/\/@if K4\n([\s\S]*?)^[ \t]*\/\/@elif IMPLICIT\n([\s\S]*?)^[ \t]*\/\/@else\n([\s\S]*?)^[ \t]*\/\/@endif\n/m,
-      (_m, k4: string, implicit: string, plain: string) => ({ k4, implicit, plain })[loop],
+      /^[ \t]*\/\/@if K4\n([\s\S]*?)^[ \t]*\/\/@elif IMPLICIT\n([\s\S]*?)^[ \t]*\/\/@elif IMPLICIT_W\n([\s\S]*?)^[ \t]*\/\/@else\n([\s\S]*?)^[ \t]*\/\/@endif\n/m,
+      (_m, k4: string, implicit: string, implicitW: string, plain: string) => ({ k4, implicit, implicitW, plain })[loop],
     );
-    if (chosen === src.source) throw new Error(`${src.file}: no //@if K4 ... //@elif IMPLICIT ... //@else ... //@endif block`);
+    if (chosen === src.source) throw new Error(`${src.file}: no //@if K4 ... //@elif IMPLICIT ... //@elif IMPLICIT_W ... //@else ... //@endif block`);
     // The store: the implicit product's own (`//@if IMPLICIT` / `//@else` / `//@endif`).
     const stored = chosen.replace(
       /^[ \t]*\/\/@if IMPLICIT\n([\s\S]*?)^[ \t]*\/\/@else\n([\s\S]*?)^[ \t]*\/\/@endif\n/m,
@@ -173,8 +174,9 @@ export function plan(b: WebGPUContext, M: number, N: number, K: number, batches:
 
 /**
  * The plan of a convolution's implicit product (matmulImplicitColumns): a forced or tuned
- * choice as for matmul; else on a CPU adapter 16 x 16 blocks wherever M is 16 or more, since
- * the images side by side give blocks enough to share out. (Measured on llvmpipe, interleaved
+ * choice as for matmul; else on a CPU adapter 16 x 16 blocks wherever M and P (the columns:
+ * pixels, or a weight gradient's taps) are 16 or more, since the images side by side give
+ * blocks enough to share out. (Measured on llvmpipe, interleaved
  * in one process, min of 6 medians, padded 3 x 3: 8x16x28x28 -> 32 5.75 ms with 16 x 16
  * against 7.19 with 8 x 16; 64x32x14x14 -> 64 26.3 against 38.4; 64x1x28x28 -> 32 6.6 against
  * 7.5; 4x64x7x7 -> 128 3.0 against 4.1; 64x64x14x14 -> 32 39.5 against 35.0, median 41.7
@@ -183,7 +185,7 @@ export function plan(b: WebGPUContext, M: number, N: number, K: number, batches:
 export function implicitPlan(b: WebGPUContext, M: number, P: number, K: number, images: number): MatmulPlan {
   const forced = forcedVariant('matmul') ?? tunedVariant(b.adapter, 'matmul', matmulClass(M, P, K, images), () => ({ m: M, n: P, k: K, batch: images }));
   if (forced) return PLANS[forced];
-  if (isCpuAdapter(b.adapter) && M >= 16) return PLANS.block16x16;
+  if (isCpuAdapter(b.adapter) && Math.min(M, P) >= 16) return PLANS.block16x16;
   return plan(b, M, P, K, images);
 }
 
@@ -382,3 +384,76 @@ export function matmulImplicitColumns(b: WebGPUContext, a: View, x: View, out: V
     );
   }
 }
+
+/**
+ * dw (M x KK, contiguous) = dy x col(x)^T summed over the images, a convolution's weight
+ * gradient with its columns read from x where they lie (see ImplicitColumns; column c is tap
+ * c = (ci, kh, kw), the terms are every image's pixels): matmul_blocked.wgsl's IMPLICIT_W loop.
+ * dy is [images, M, P] through its image and channel strides (pixels contiguous). The terms
+ * are cut into chunks of at most MATMUL_K_SLAB, enough of them that the blocks times the
+ * chunks fill a CPU's SIMD lanes (IMPLICIT_WEIGHT.minInvocations); each chunk's partial sums
+ * go to a batch of its own, which a reduction adds into dw. float32.
+ */
+export function matmulImplicitWeight(
+  b: WebGPUContext, dy: View, dyStrides: readonly [number, number], x: View, dw: View, g: ImplicitColumns,
+): void {
+  const [M, KK] = [dw.shape[0]!, dw.shape[1]!];
+  const P = dy.shape[dy.shape.length - 1]!;
+  const total = g.images * P;
+  if (!isContiguous(dw.shape, dw.strides)) throw new Error('webgpu matmulImplicitWeight: the output must be contiguous');
+  if (M === 0 || KK === 0) return;
+  const pl = implicitPlan(b, M, KK, total, 1);
+  if (pl.kind !== 'blocked') throw new Error(`webgpu matmulImplicitWeight: needs a register-blocked plan, got ${pl.name}`);
+  noteVariant('matmul', pl.name);
+  const { rows, cols } = pl;
+  const blocks = Math.ceil(M / rows) * Math.ceil(KK / cols);
+  const chunk = Math.min(MATMUL_K_SLAB, Math.max(IMPLICIT_WEIGHT.minChunk, Math.ceil(total / Math.ceil(IMPLICIT_WEIGHT.minInvocations / blocks))));
+  const chunks = Math.ceil(total / chunk);
+  const geo = [
+    g.KH * g.KW, g.KW, g.OW, g.xc, g.dilation[0] * g.xh, g.dilation[1] * g.xw, g.stride[0] * g.xh, g.stride[1] * g.xw,
+    P, g.imageStride, dyStrides[0], dyStrides[1],
+  ];
+  const preamble = () => [
+    `alias C = f32;`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`,
+    `const CV_KHW = ${geo[0]}u; const CV_KW = ${geo[1]}u; const CV_OW = ${geo[2]}u; const CV_XC = ${geo[3]}u;`,
+    `const CV_TH = ${geo[4]}u; const CV_TW = ${geo[5]}u; const CV_QH = ${geo[6]}u; const CV_QW = ${geo[7]}u;`,
+    `const CV_P = ${geo[8]}u; const CV_XN = ${geo[9]}u; const CV_DN = ${geo[10]}u; const CV_DC = ${geo[11]}u;`,
+    '// Tap c = (channel, kh, kw): its offset from a pixel\'s.',
+    'fn tap_offset(c: u32) -> u32 {',
+    '  let kk = c % CV_KHW;',
+    '  return (c / CV_KHW) * CV_XC + (kk / CV_KW) * CV_TH + (kk % CV_KW) * CV_TW;',
+    '}',
+    '',
+  ].join('\n');
+  const wx = Math.min(pl.wx, Math.ceil(KK / cols));
+  const wy = Math.min(pl.wy, Math.ceil(M / rows));
+  const spec: KernelSpec = {
+    shader: blockedSource(rows, cols, 'implicitW'), entry: 'main', variant: `f32|${rows}x${cols}|implicitW|${geo.join(',')}`,
+    preamble, constants: { WX: wx, WY: wy },
+  };
+  const maxPerDim = b.device.limits.maxComputeWorkgroupsPerDimension;
+  if (chunks > maxPerDim) throw new Error(`webgpu matmulImplicitWeight: ${chunks} chunks of ${chunk} terms are over the grid's limit (${maxPerDim})`);
+  const size = M * KK;
+  const part = chunks > 1 ? b.allocate('float32', chunks * size) : undefined;
+  try {
+    b.dispatch(
+      spec,
+      { a: buf(dy), b: buf(x), out: part ? (part.handle as GPUBuffer) : buf(dw) },
+      {
+        M, N: KK, K: chunk, batch_rank: 1, z_base: 0, accumulate: 0, a_offset: dy.offset, b_offset: x.offset,
+        a_row: 0, a_col: 0, b_row: total, b_col: 0, out_offset: part ? 0 : dw.offset,
+        batch_shape: pad([chunks]), a_batch_strides: pad([0]), b_batch_strides: pad([0]),
+      },
+      [Math.ceil(KK / (cols * wx)), Math.ceil(M / (rows * wy)), chunks],
+    );
+    if (part) b.reduce.reduce('sum', { storage: part, dtype: 'float32', shape: [size, chunks], strides: [1, size], offset: 0 }, 1, { storage: dw.storage, dtype: 'float32', shape: [size], strides: [1], offset: dw.offset });
+  } finally {
+    part?.free();
+  }
+}
+
+/**
+ * @internal The implicit weight gradient's chunks: at least minChunk terms each, and enough of
+ * them that blocks x chunks reaches minInvocations (tests lower minChunk to split small sums).
+ */
+export const IMPLICIT_WEIGHT = { enabled: true, minChunk: 256, minInvocations: 256 };
