@@ -5,7 +5,12 @@
 // [N, C, OH, OW] for `scatter`; any strides), idx (read_write, i32: the argmax indices h * W + w,
 // written contiguous by `window`, read through i_strides by `scatter`), out (read_write,
 // contiguous: [N, C, OH, OW] for `window`, [N, C, H, W] for `scatter`), p (uniform Params).
-// Preamble: alias C (f32) and shaders/lib/math_f32.wgsl (is_nan, f32_inf).
+// Preamble: alias C (f32), shaders/lib/math_f32.wgsl (is_nan, f32_inf), and the geometry as
+// constants (one pipeline per pooling shape, so the divisions of out_coords are by constants and
+// the window loops have fixed trip counts, which llvmpipe unrolls): OUT_C, OUT_H, OUT_W (the
+// output's [C, OH, OW]), IN_H, IN_W, and the window KH, SH, PH, DH, KW, SW, PW, DW (kernel,
+// stride, padding, dilation per axis). The uniform's out_shape, in_hw, win_h and win_w carry
+// the same values (the struct is shared by both entries and the host's binder).
 // One invocation per output element [N, C, OH, OW], 1-D or 2-D grid.
 //
 // window: the max of the window's kernel_h * kernel_w taps in row-major order; the first
@@ -44,11 +49,11 @@ override WG: u32 = 256u;
 
 fn out_coords(i: u32) -> vec4<u32> {
   var r = i;
-  let ow = r % p.out_shape.w;
-  r = r / p.out_shape.w;
-  let oh = r % p.out_shape.z;
-  r = r / p.out_shape.z;
-  return vec4<u32>(r / p.out_shape.y, r % p.out_shape.y, oh, ow);
+  let ow = r % OUT_W;
+  r = r / OUT_W;
+  let oh = r % OUT_H;
+  r = r / OUT_H;
+  return vec4<u32>(r / OUT_C, r % OUT_C, oh, ow);
 }
 
 @compute @workgroup_size(WG)
@@ -57,21 +62,21 @@ fn window(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   if (i >= p.n) { return; }
   let o = out_coords(i);
   let base = p.x_offset + o.x * p.x_strides.x + o.y * p.x_strides.y;
-  let h0 = i32(o.z * p.win_h.y) - i32(p.win_h.z);
-  let w0 = i32(o.w * p.win_w.y) - i32(p.win_w.z);
+  let h0 = i32(o.z * SH) - i32(PH);
+  let w0 = i32(o.w * SW) - i32(PW);
   var best = -f32_inf();
   var best_idx = -1;
   var found = false;
-  for (var th = 0u; th < p.win_h.x; th++) {
-    let h = h0 + i32(th * p.win_h.w);
-    if (h < 0 || h >= i32(p.in_hw.x)) { continue; }
-    for (var tw = 0u; tw < p.win_w.x; tw++) {
-      let w = w0 + i32(tw * p.win_w.w);
-      if (w < 0 || w >= i32(p.in_hw.y)) { continue; }
+  for (var th = 0u; th < KH; th++) {
+    let h = h0 + i32(th * DH);
+    if (h < 0 || h >= i32(IN_H)) { continue; }
+    for (var tw = 0u; tw < KW; tw++) {
+      let w = w0 + i32(tw * DW);
+      if (w < 0 || w >= i32(IN_W)) { continue; }
       let v = x[base + u32(h) * p.x_strides.z + u32(w) * p.x_strides.w];
       if (!found || v > best || (is_nan(v) && !is_nan(best))) {
         best = v;
-        best_idx = h * i32(p.in_hw.y) + w;
+        best_idx = h * i32(IN_W) + w;
         found = true;
       }
     }
@@ -87,6 +92,5 @@ fn scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let o = out_coords(i);
   let j = idx[p.i_offset + o.x * p.i_strides.x + o.y * p.i_strides.y + o.z * p.i_strides.z + o.w * p.i_strides.w];
   if (j < 0) { return; } // a window with no element inside the input
-  let plane = p.in_hw.x * p.in_hw.y;
-  out[(o.x * p.out_shape.y + o.y) * plane + u32(j)] = x[p.x_offset + o.x * p.x_strides.x + o.y * p.x_strides.y + o.z * p.x_strides.z + o.w * p.x_strides.w];
+  out[(o.x * OUT_C + o.y) * (IN_H * IN_W) + u32(j)] = x[p.x_offset + o.x * p.x_strides.x + o.y * p.x_strides.y + o.z * p.x_strides.z + o.w * p.x_strides.w];
 }

@@ -85,6 +85,21 @@ const windows = (spec: Pool2dSpec) => ({
   win_w: [spec.w.kernel, spec.w.stride, spec.w.padding, spec.w.dilation],
 });
 
+/**
+ * pool2d_max_small.wgsl's preamble and variant key: the type, the math lib and the geometry as
+ * constants (output [C, OH, OW], input H, W, the windows). Baked in, its divisions are by
+ * constants and its window loops fixed (llvmpipe, 2 x 2 pooling of [64, 32, 28, 28] in the demo
+ * CNN's step: see docs/benchmarks.md).
+ */
+function smallPoolKernel(entry: 'window' | 'scatter', c: 'f32', spec: Pool2dSpec, C: number, OH: number, OW: number, H: number, W: number) {
+  const geo = [C, OH, OW, H, W, spec.h.kernel, spec.h.stride, spec.h.padding, spec.h.dilation, spec.w.kernel, spec.w.stride, spec.w.padding, spec.w.dilation];
+  const names = ['OUT_C', 'OUT_H', 'OUT_W', 'IN_H', 'IN_W', 'KH', 'SH', 'PH', 'DH', 'KW', 'SW', 'PW', 'DW'];
+  return {
+    shader: POOL_SHADERS.pool2dMaxSmall, entry, variant: `${c}|${geo.join(',')}`,
+    preamble: () => `alias C = ${c};\n${mathLib(c)}\n${names.map((n, i) => `const ${n} = ${geo[i]}u;`).join('\n')}\n`,
+  };
+}
+
 const contiguous4 = (s: readonly number[]): number[] => [s[1]! * s[2]! * s[3]!, s[2]! * s[3]!, s[3]!, 1];
 
 function temp(b: WebGPUContext, dtype: 'float32' | 'int32', shape: number[]): { s: Storage; view: View } {
@@ -111,7 +126,7 @@ export function maxPool2d(b: WebGPUContext, x: View, spec: Pool2dSpec, out: View
     // Small windows: all taps in one pass.
     const n = numel(out.shape);
     b.dispatch(
-      { shader: POOL_SHADERS.pool2dMaxSmall, entry: 'window', variant: c, preamble: () => `alias C = ${c};\n${mathLib(c)}\n` },
+      smallPoolKernel('window', c, spec, C, out.shape[2]!, out.shape[3]!, H, x.shape[3]!),
       { x: buf(x), idx: buf(indices), out: buf(out) },
       { n, x_offset: x.offset, i_offset: 0, out_shape: out.shape, in_hw: [H, x.shape[3]!, 0, 0], x_strides: x.strides, i_strides: [0, 0, 0, 0], ...windows(spec) },
       b.grid(Math.ceil(n / b.wg)),
@@ -161,7 +176,7 @@ export function maxPool2dBackward(b: WebGPUContext, g: View, indices: View, spec
     b.fill(out, 0);
     const no = N * C * OH * OW;
     b.dispatch(
-      { shader: POOL_SHADERS.pool2dMaxSmall, entry: 'scatter', variant: c, preamble: () => `alias C = ${c};\n${mathLib(c)}\n` },
+      smallPoolKernel('scatter', c, spec, C, OH, OW, H, W),
       { x: buf(g), idx: buf(indices), out: buf(out) },
       { n: no, x_offset: g.offset, i_offset: indices.offset, out_shape: [N, C, OH, OW], in_hw: [H, W, 0, 0], x_strides: g.strides, i_strides: indices.strides, ...windows(spec) },
       b.grid(Math.ceil(no / b.wg)),
