@@ -250,7 +250,7 @@ describe.skipIf(NO_WEBGPU)('reduction variants on webgpu', () => {
 // webgpu only (a layout of the webgpu im2col driver): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('conv2d forward with implicit columns on webgpu', () => {
   afterEach(() => {
-    Object.assign(IMPLICIT_COLUMNS, { enabled: true, maxImages: Infinity });
+    Object.assign(IMPLICIT_COLUMNS, { enabled: true, maxImages: Infinity, transposeMacs: 1e8 });
     Object.assign(IMPLICIT_WEIGHT, { enabled: true, minChunk: 256 });
   });
   const F = wg.F;
@@ -263,6 +263,7 @@ describe.skipIf(NO_WEBGPU)('conv2d forward with implicit columns on webgpu', () 
     // 18 output channels: 16 x 16 blocks on a CPU adapter, the last one clipped; 99 pixels an
     // image, so blocks and vec4s straddle images.
     ['18 channels over 3 images of 11 x 9 pixels', [3, 5, 11, 9], [18, 5, 3, 3], { padding: 1 }],
+    ['a weight at an offset, 20 channels', [2, 3, 8, 8], [22, 3, 3, 3], { padding: 1 }],
   ];
   it.each(cases)('%s: cpu\'s values and the column matrix\'s, by the implicit kernel', async (_name, xs, ws, opts, xf = (t) => t) => {
     wg.configureKernels({ conv: 'im2col' });
@@ -281,11 +282,21 @@ describe.skipIf(NO_WEBGPU)('conv2d forward with implicit columns on webgpu', () 
     expect(mm.length).toBe(1);
     expect(mm[0]!.variant).toContain('|implicit|');
     // On a CPU adapter, 16 x 16 blocks from 16 output channels on (implicitPlan).
-    if (ws[0]! >= 16 && isCpuAdapter((wg.getBackend('webgpu') as WebGPUBackend).adapter)) expect(wg.kernelVariants().matmul.last).toBe('block16x16');
+    if (wgv.shape[0]! >= 16 && isCpuAdapter((wg.getBackend('webgpu') as WebGPUBackend).adapter)) expect(wg.kernelVariants().matmul.last).toBe('block16x16');
     // Columns are written only to pad: a zero-bordered copy of x (a 1 x 1 window), never the KH x KW taps.
     const cols = calls.filter((c) => c.kernel.startsWith('im2col.wgsl'));
     expect(cols.map((c) => [c.params.k_h, c.params.k_w])).toEqual(opts.padding ? [[1, 1]] : []);
     await expectClose(await y.to('cpu'), ref, 2e-5);
+    // The weight as a transposed copy (vec4 loads of four channels), here at any size.
+    IMPLICIT_COLUMNS.transposeMacs = 0;
+    let yt!: wg.Tensor;
+    const tcalls = await traceDispatchParams(async () => {
+      yt = F.conv2d(xf(xg), wgv, null, opts);
+      await yt.data();
+    });
+    const tm = tcalls.filter((c) => c.kernel === 'matmul_blocked.wgsl:main');
+    expect(tm[0]!.variant.includes('|implicit|a4|')).toBe(wgv.shape[0]! % 4 === 0);
+    await expectClose(await yt.to('cpu'), ref, 2e-5);
     IMPLICIT_COLUMNS.enabled = false;
     const viaCols = F.conv2d(xf(xg), wgv, null, opts);
     await expectClose(await viaCols.to('cpu'), await y.to('cpu'), 2e-6);

@@ -304,9 +304,11 @@ export interface ImplicitColumns {
 
 /**
  * @internal The implicit forward on/off (tests compare it with the im2col columns it replaces),
- * and the most images one dispatch takes (besides the grid's limit; tests lower it).
+ * the most images one dispatch takes (besides the grid's limit; tests lower it), and whether
+ * the conv binder gives it a transposed copy of the weight, from how many multiply-adds
+ * (kernels/conv/webgpu.ts implicitForward).
  */
-export const IMPLICIT_COLUMNS = { enabled: true, maxImages: Infinity };
+export const IMPLICIT_COLUMNS = { enabled: true, maxImages: Infinity, transposeWeight: true, transposeMacs: 1e8 };
 
 /**
  * out[z] (M x P, contiguous) = a (M x K, any strides, shared by every image) @ the columns of
@@ -331,16 +333,25 @@ export function matmulImplicitColumns(b: WebGPUContext, a: View, x: View, out: V
     g.KH * g.KW, g.KW, g.OW, g.xc, g.dilation[0] * g.xh, g.dilation[1] * g.xw, g.stride[0] * g.xh, g.stride[1] * g.xw,
     P, g.imageStride, M * P,
   ];
+  // a's column at k as one vec4 where a is [K, M] in memory (the binder's transposed weight).
+  const aVec = aRow === 1 && M % 4 === 0 && aligned(a.offset, aCol);
   const preamble = () => [
     `alias C = f32;`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`,
     `const CV_KHW = ${geo[0]}u; const CV_KW = ${geo[1]}u; const CV_OW = ${geo[2]}u; const CV_XC = ${geo[3]}u;`,
     `const CV_TH = ${geo[4]}u; const CV_TW = ${geo[5]}u; const CV_QH = ${geo[6]}u; const CV_QW = ${geo[7]}u;`,
     `const CV_P = ${geo[8]}u; const CV_XN = ${geo[9]}u; const CV_YN = ${geo[10]}u;`,
-    'fn load_a4(base: u32, r: u32, k: u32) -> vec4<C> {',
-    '  let o = base + k * p.a_col;',
-    '  let m = p.M - 1u;',
-    '  return vec4<C>(a[o + r * p.a_row], a[o + min(r + 1u, m) * p.a_row], a[o + min(r + 2u, m) * p.a_row], a[o + min(r + 3u, m) * p.a_row]);',
-    '}',
+    ...(aVec
+      ? [
+          '@group(0) @binding(4) var<storage, read> a4: array<vec4<C>>;',
+          'fn load_a4(base: u32, r: u32, k: u32) -> vec4<C> { return a4[(base + k * p.a_col + r) / 4u]; }',
+        ]
+      : [
+          'fn load_a4(base: u32, r: u32, k: u32) -> vec4<C> {',
+          '  let o = base + k * p.a_col;',
+          '  let m = p.M - 1u;',
+          '  return vec4<C>(a[o + r * p.a_row], a[o + min(r + 1u, m) * p.a_row], a[o + min(r + 2u, m) * p.a_row], a[o + min(r + 3u, m) * p.a_row]);',
+          '}',
+        ]),
     '// Column q: image q / P, output pixel (q % P / OW, q % OW), at this offset from its taps.',
     'fn col_offset(q: u32) -> u32 { let i = q % CV_P; return (q / CV_P) * CV_XN + (i / CV_OW) * CV_QH + (i % CV_OW) * CV_QW; }',
     '// Row r of columns c0..c0+3 (clipped to M x N) into out, image by image ([images, M, P]).',
@@ -365,16 +376,18 @@ export function matmulImplicitColumns(b: WebGPUContext, a: View, x: View, out: V
   const wx = Math.min(pl.wx, Math.ceil((g.images * P) / cols));
   const wy = Math.min(pl.wy, Math.ceil(M / rows));
   const spec: KernelSpec = {
-    shader: blockedSource(rows, cols, 'implicit'), entry: 'main', variant: `f32|${rows}x${cols}|implicit|${geo.join(',')}`,
+    shader: blockedSource(rows, cols, 'implicit'), entry: 'main', variant: `f32|${rows}x${cols}|implicit${aVec ? '|a4' : ''}|${geo.join(',')}`,
     preamble, constants: { WX: wx, WY: wy },
   };
+  const resources: Record<string, GPUBuffer> = { a: buf(a), b: buf(x), out: buf(out) };
+  if (aVec) resources.a4 = resources.a!;
   const maxPerDim = b.device.limits.maxComputeWorkgroupsPerDimension;
   const perDispatch = Math.max(1, Math.min(IMPLICIT_COLUMNS.maxImages, Math.floor((maxPerDim * cols * wx) / P)));
   for (let n0 = 0; n0 < g.images; n0 += perDispatch) {
     const N = Math.min(perDispatch, g.images - n0) * P;
     b.dispatch(
       spec,
-      { a: buf(a), b: buf(x), out: buf(out) },
+      resources,
       {
         M, N, K, batch_rank: 1, z_base: 0, accumulate: 0, a_offset: a.offset, b_offset: x.offset + n0 * g.imageStride,
         a_row: aRow, a_col: aCol, b_row: 0, b_col: 0, out_offset: out.offset + n0 * M * P,
