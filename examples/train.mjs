@@ -27,10 +27,10 @@ for (let i = 0; i < args.length; i++) {
   if (i + 1 >= args.length) throw new Error(`train: ${args[i]} needs a value`);
   i++;
 }
-// Measured (docs/wasm.md): this demo's default run took 8.5 s on wasm against 40.7 s on webgpu
-// (llvmpipe, with the register-blocked kernels) on a 2-core AMD EPYC VM (AVX-512) without a GPU,
-// 2026-12-02; bench/RESULTS.md's CNN training step, the same machine: 9.3x.
-const WASM_SPEEDUP = 'about 5 times';
+// Measured (docs/wasm.md): this demo's default run took 5.9 to 6.2 s on wasm against 22.2 to
+// 23.5 s on webgpu (llvmpipe, with the implicit conv products) on a 2-core AMD EPYC VM (AVX-512)
+// without a GPU, 2026-12-03, in the same minutes: 3.6x to 4.0x.
+const WASM_SPEEDUP = 'about 4 times';
 const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
