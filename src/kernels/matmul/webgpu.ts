@@ -303,6 +303,26 @@ export interface ImplicitColumns {
 }
 
 /**
+ * The tap geometry both implicit products bake into their preambles: the values (part of the
+ * variant key) and the WGSL constants CV_KHW, CV_KW, CV_OW, CV_XC, CV_TH, CV_TW, CV_QH, CV_QW
+ * with fn tap_offset(k): term k = (channel, kh, kw)'s offset in x from its pixel's.
+ */
+function convTaps(g: ImplicitColumns): { geo: number[]; lines: string[] } {
+  const geo = [g.KH * g.KW, g.KW, g.OW, g.xc, g.dilation[0] * g.xh, g.dilation[1] * g.xw, g.stride[0] * g.xh, g.stride[1] * g.xw];
+  return {
+    geo,
+    lines: [
+      `const CV_KHW = ${geo[0]}u; const CV_KW = ${geo[1]}u; const CV_OW = ${geo[2]}u; const CV_XC = ${geo[3]}u;`,
+      `const CV_TH = ${geo[4]}u; const CV_TW = ${geo[5]}u; const CV_QH = ${geo[6]}u; const CV_QW = ${geo[7]}u;`,
+      'fn tap_offset(k: u32) -> u32 {',
+      '  let kk = k % CV_KHW;',
+      '  return (k / CV_KHW) * CV_XC + (kk / CV_KW) * CV_TH + (kk % CV_KW) * CV_TW;',
+      '}',
+    ],
+  };
+}
+
+/**
  * @internal The implicit forward on/off (tests compare it with the im2col columns it replaces),
  * the most images one dispatch takes (besides the grid's limit; tests lower it), and whether
  * the conv binder gives it a transposed copy of the weight, from how many multiply-adds
@@ -329,16 +349,12 @@ export function matmulImplicitColumns(b: WebGPUContext, a: View, x: View, out: V
   noteVariant('matmul', pl.name);
   const [aRow, aCol] = [a.strides[a.shape.length - 2]!, a.strides[a.shape.length - 1]!];
   const { rows, cols } = pl;
-  const geo = [
-    g.KH * g.KW, g.KW, g.OW, g.xc, g.dilation[0] * g.xh, g.dilation[1] * g.xw, g.stride[0] * g.xh, g.stride[1] * g.xw,
-    P, g.imageStride, M * P,
-  ];
+  const taps = convTaps(g);
+  const geo = [...taps.geo, P, g.imageStride, M * P];
   // a's column at k as one vec4 where a is [K, M] in memory (the binder's transposed weight).
   const aVec = aRow === 1 && M % 4 === 0 && aligned(a.offset, aCol);
   const preamble = () => [
-    `alias C = f32;`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`,
-    `const CV_KHW = ${geo[0]}u; const CV_KW = ${geo[1]}u; const CV_OW = ${geo[2]}u; const CV_XC = ${geo[3]}u;`,
-    `const CV_TH = ${geo[4]}u; const CV_TW = ${geo[5]}u; const CV_QH = ${geo[6]}u; const CV_QW = ${geo[7]}u;`,
+    `alias C = f32;`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`, ...taps.lines,
     `const CV_P = ${geo[8]}u; const CV_XN = ${geo[9]}u; const CV_YN = ${geo[10]}u;`,
     ...(aVec
       ? [
@@ -361,11 +377,6 @@ export function matmulImplicitColumns(b: WebGPUContext, a: View, x: View, out: V
     '    let q = c0 + j;',
     '    if (q < p.N) { out[p.out_offset + (q / CV_P) * CV_YN + r * CV_P + q % CV_P] = v[j]; }',
     '  }',
-    '}',
-    '// Term k = (channel, kh, kw): the tap\'s offset from a column\'s.',
-    'fn tap_offset(k: u32) -> u32 {',
-    '  let kk = k % CV_KHW;',
-    '  return (k / CV_KHW) * CV_XC + (kk / CV_KW) * CV_TH + (kk % CV_KW) * CV_TW;',
     '}',
     '',
   ].join('\n');
@@ -422,20 +433,11 @@ export function matmulImplicitWeight(
   const blocks = Math.ceil(M / rows) * Math.ceil(KK / cols);
   const chunk = Math.min(MATMUL_K_SLAB, Math.max(IMPLICIT_WEIGHT.minChunk, Math.ceil(total / Math.ceil(IMPLICIT_WEIGHT.minInvocations / blocks))));
   const chunks = Math.ceil(total / chunk);
-  const geo = [
-    g.KH * g.KW, g.KW, g.OW, g.xc, g.dilation[0] * g.xh, g.dilation[1] * g.xw, g.stride[0] * g.xh, g.stride[1] * g.xw,
-    P, g.imageStride, dyStrides[0], dyStrides[1],
-  ];
+  const taps = convTaps(g);
+  const geo = [...taps.geo, P, g.imageStride, dyStrides[0], dyStrides[1]];
   const preamble = () => [
-    `alias C = f32;`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`,
-    `const CV_KHW = ${geo[0]}u; const CV_KW = ${geo[1]}u; const CV_OW = ${geo[2]}u; const CV_XC = ${geo[3]}u;`,
-    `const CV_TH = ${geo[4]}u; const CV_TW = ${geo[5]}u; const CV_QH = ${geo[6]}u; const CV_QW = ${geo[7]}u;`,
+    `alias C = f32;`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`, ...taps.lines,
     `const CV_P = ${geo[8]}u; const CV_XN = ${geo[9]}u; const CV_DN = ${geo[10]}u; const CV_DC = ${geo[11]}u;`,
-    '// Tap c = (channel, kh, kw): its offset from a pixel\'s.',
-    'fn tap_offset(c: u32) -> u32 {',
-    '  let kk = c % CV_KHW;',
-    '  return (c / CV_KHW) * CV_XC + (kk / CV_KW) * CV_TH + (kk % CV_KW) * CV_TW;',
-    '}',
     '',
   ].join('\n');
   const wx = Math.min(pl.wx, Math.ceil(KK / cols));
