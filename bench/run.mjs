@@ -394,46 +394,92 @@ for (const device of devices) {
 progress('done');
 process.stderr.write('\n');
 
-// ---- PyTorch (optional): only where python3 can import torch ------------------------------------
+// ---- PyTorch (optional): where a python can import torch ------------------------------------
+// The same matmul and training steps as webgrad's rows, in PyTorch on the same cores, once per
+// thread count the wasm rows ran with (BLAS and OpenMP pools held to it through the environment:
+// torch.set_num_threads alone leaves OpenBLAS's own pool at all the cores). The python is
+// $WEBGRAD_PYTHON, else the first of python3, /usr/bin/python3 that imports torch (Debian:
+// apt-get install python3-torch libopenblas0-pthread).
 let torch = null;
 if (withTorch) torch = measureTorch();
+function torchPython() {
+  const candidates = process.env.WEBGRAD_PYTHON ? [process.env.WEBGRAD_PYTHON] : ['python3', '/usr/bin/python3'];
+  for (const py of candidates) {
+    try {
+      execFileSync(py, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
+      return py;
+    } catch {
+      // the next candidate
+    }
+  }
+  return null;
+}
 function measureTorch() {
-  const mm = quick ? 256 : 1024;
-  const batch = quick ? 8 : 64;
+  // The cases PyTorch runs: the webgrad rows of the same names that ran (any device).
+  const ran = new Set(rows.map((r) => r.case));
+  const wanted = {
+    mm: [...ran].map((n) => /^matmul (\d+)x\1x\1$/.exec(n)).filter(Boolean).map((m) => Number(m[1])),
+    train: ['mlp', 'cnn'].map((model) => [model, quick ? (model === 'mlp' ? 32 : 8) : (model === 'mlp' ? 128 : 64)]).filter(([model, b]) => ran.has(train(model, b).name)),
+  };
+  if (!wanted.mm.length && !wanted.train.length) return null;
+  const py = torchPython();
+  if (!py) {
+    notes.push(`PyTorch: not measured (${process.env.WEBGRAD_PYTHON ?? 'python3 and /usr/bin/python3'} cannot import torch here)`);
+    return null;
+  }
+  const n = iterations;
   const script = `
-import json, time, torch
-torch.set_num_threads(${threads})
+import json, sys, time, torch
+cfg = json.loads(sys.argv[1])
+torch.set_num_threads(cfg["threads"]); torch.manual_seed(0)
 def med(f, n):
-    for _ in range(2): f()
-    ts = []
-    for _ in range(n):
+    # as webgrad's rows: warm-up, then samples for cfg["ms"] milliseconds and at least n of them
+    for _ in range(3): f()
+    ts = []; end = time.perf_counter() + cfg["ms"] / 1e3
+    while len(ts) < n or time.perf_counter() < end:
         t = time.perf_counter(); f(); ts.append((time.perf_counter() - t) * 1e3)
     ts.sort(); return ts[len(ts) // 2]
-a = torch.randn(${mm}, ${mm}); b = torch.randn(${mm}, ${mm})
-mm_ms = med(lambda: a @ b, ${quick ? 5 : 20})
-m = torch.nn.Sequential(torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(16 * 14 * 14, 10))
-opt = torch.optim.Adam(m.parameters(), lr=1e-3); lossf = torch.nn.CrossEntropyLoss()
-x = torch.randn(${batch}, 1, 28, 28); y = torch.randint(0, 10, (${batch},))
-def step():
-    opt.zero_grad(); l = lossf(m(x), y); l.backward(); opt.step()
-step_ms = med(step, ${quick ? 5 : 20})
-print(json.dumps({"version": torch.__version__, "threads": torch.get_num_threads(), "mm": ${mm}, "mm_ms": mm_ms, "batch": ${batch}, "step_ms": step_ms}))
+out = {"version": torch.__version__, "threads": torch.get_num_threads(), "cases": []}
+for s in cfg["mm"]:
+    a = torch.randn(s, s); b = torch.randn(s, s)
+    out["cases"].append({"kind": "mm", "size": s, "ms": med(lambda: a @ b, cfg["n"])})
+for model, batch in cfg["train"]:
+    if model == "mlp":
+        m = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10)); x = torch.randn(batch, 784)
+    else:
+        m = torch.nn.Sequential(torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(16 * 14 * 14, 10)); x = torch.randn(batch, 1, 28, 28)
+    y = torch.randint(0, 10, (batch,)); opt = torch.optim.Adam(m.parameters(), lr=1e-3); lossf = torch.nn.CrossEntropyLoss()
+    def step():
+        opt.zero_grad(); l = lossf(m(x), y); l.backward(); opt.step()
+    out["cases"].append({"kind": "train", "model": model, "batch": batch, "ms": med(step, cfg["n"])})
+print(json.dumps(out))
 `;
-  try {
-    execFileSync('python3', ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
-  } catch {
-    notes.push('PyTorch: not measured (python3 cannot import torch here)');
-    return null;
+  const counts = [...new Set([1, threads])];
+  const runs = [];
+  for (const t of counts) {
+    const env = { ...process.env, OMP_NUM_THREADS: String(t), OPENBLAS_NUM_THREADS: String(t), MKL_NUM_THREADS: String(t) };
+    try {
+      const r = JSON.parse(execFileSync(py, ['-c', script, JSON.stringify({ threads: t, n, ms: timeMs, ...wanted })], { encoding: 'utf8', timeout: 600_000, env }).trim().split('\n').at(-1));
+      runs.push(r);
+      const parts = r.cases.map((c) => (c.kind === 'mm'
+        ? `matmul ${c.size}: ${c.ms.toFixed(2)} ms (${(2 * c.size ** 3 / c.ms / 1e6).toFixed(1)} GFLOP/s)`
+        : `${train(c.model, c.batch).name}: ${c.ms.toFixed(2)} ms (${(c.batch / (c.ms / 1e3)).toFixed(0)} images/s)`));
+      notes.push(`PyTorch ${r.version} (${py}, cpu, ${r.threads} thread${r.threads === 1 ? '' : 's'}): ${parts.join('; ')}`);
+    } catch (e) {
+      notes.push(`PyTorch with ${t} threads: not measured (the torch script failed: ${e.message.split('\n')[0]})`);
+    }
   }
-  try {
-    const r = JSON.parse(execFileSync('python3', ['-c', script], { encoding: 'utf8', timeout: 300_000 }).trim().split('\n').at(-1));
-    notes.push(`PyTorch ${r.version} (cpu, ${r.threads} threads): matmul ${r.mm}x${r.mm}x${r.mm} ${r.mm_ms.toFixed(2)} ms (${(2 * r.mm ** 3 / r.mm_ms / 1e6).toFixed(1)} GFLOP/s); ` +
-      `train step README CNN batch ${r.batch} (Adam) ${r.step_ms.toFixed(2)} ms (${(r.batch / (r.step_ms / 1e3)).toFixed(0)} images/s)`);
-    return r;
-  } catch (e) {
-    notes.push(`PyTorch: not measured (the torch script failed: ${e.message.split('\n')[0]})`);
-    return null;
+  // webgrad's rows of the same cases against PyTorch with as many threads (wasm kt: k; the other
+  // devices: all of them, which is what they use).
+  const vs = [];
+  for (const r of rows) {
+    if (r.ms === undefined) continue;
+    const t = /^wasm (\d+)t$/.exec(r.device) ? Number(/^wasm (\d+)t$/.exec(r.device)[1]) : threads;
+    const run = runs.find((x) => x.threads === t);
+    const c = run?.cases.find((x) => (x.kind === 'mm' ? r.case === `matmul ${x.size}x${x.size}x${x.size}` : r.case === train(x.model, x.batch).name));
+    if (c) vs.push({ device: r.device, case: r.case, threads: t, webgradMs: r.ms, torchMs: c.ms, ratio: c.ms / r.ms });
   }
+  return { python: py, runs, vs };
 }
 
 // ---- report ------------------------------------------------------------------------------------
@@ -474,7 +520,20 @@ const header = [
   `- times: median ± median absolute deviation of the samples (${timeMs} ms per case); ratio above 1: webgrad is faster; check: webgrad's result against the cpu backend (ref: the cpu backend itself)`,
   '',
 ];
-const report = [...header, ...lines].join('\n');
+function torchLines() {
+  if (!torch?.vs.length) return [];
+  return [
+    '## Against PyTorch',
+    '',
+    'The same cases in PyTorch on the same machine (CPU), run after webgrad in the same bench run, with as many threads as the webgrad row (webgpu and cpu rows: all the cores). Ratio = PyTorch time / webgrad time: above 1, webgrad is faster.',
+    '',
+    '| device | case | threads | webgrad ms | PyTorch ms | ratio (torch/webgrad) |',
+    '|---|---|---:|---:|---:|---:|',
+    ...torch.vs.map((v) => `| ${v.device} | ${v.case} | ${v.threads} | ${fmt(v.webgradMs)} | ${fmt(v.torchMs)} | ${fmt(v.ratio)} |`),
+    '',
+  ];
+}
+const report = [...header, ...lines, '', ...torchLines()].join('\n');
 console.log(report);
 if (out) {
   const md = [
@@ -506,6 +565,7 @@ if (out) {
     '',
     ...lines,
     '',
+    ...torchLines(),
   ].join('\n');
   writeFileSync(out, md);
 }

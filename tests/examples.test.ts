@@ -3,7 +3,7 @@
  * program would (importing 'webgrad', which resolves to dist/ through package.json's exports).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -107,6 +107,48 @@ describe('bench/run.mjs', () => {
     expect(rows[0]).toMatch(/\| ok \|$/);
     expect(rows[1]).toMatch(/: the same kernel, 100 bare dispatches in one pass \| [0-9.]+ ± [0-9.]+ \|.*\| n\/a \(yardstick\) \|$/);
     expect(out).toMatch(/- per-op overhead on webgpu: webgrad [0-9.]+ µs\/op in a chain of 100 adds, a bare dispatch of the same kernel [0-9.]+ µs: [0-9.]+x/);
+  });
+
+  // PyTorch is optional; a stand-in python (a node script that answers the torch script's
+  // protocol with 2 ms per case and reports the thread count its environment pins) checks that
+  // each webgrad row meets PyTorch's same case at the same thread count, and the table's ratios.
+  it('sets webgrad beside PyTorch (WEBGRAD_PYTHON) case by case at the same thread count, and says when no python imports torch', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'webgrad-torch-'));
+    const py = join(dir, 'fake-python');
+    writeFileSync(py, `#!${process.execPath}
+const a = process.argv.slice(2);
+if (a[1] === 'import torch') process.exit(0);
+const cfg = JSON.parse(a[2]);
+const threads = Number(process.env.OPENBLAS_NUM_THREADS);
+if (threads !== cfg.threads || process.env.OMP_NUM_THREADS !== String(cfg.threads)) process.exit(3);
+const cases = [...cfg.mm.map((size) => ({ kind: 'mm', size, ms: 2 })), ...cfg.train.map(([model, batch]) => ({ kind: 'train', model, batch, ms: 2 }))];
+console.log(JSON.stringify({ version: 'stand-in', threads, cases }));
+`);
+    chmodSync(py, 0o755);
+    const json = join(dir, 'bench.json');
+    const args = ['bench/run.mjs', '--quick', '--devices', 'wasm', '--threads', '2', '--time', '1', '--iterations', '1', '--no-peer', '--filter', '^(matmul 128x|maxPool|train step MLP)'];
+    const out = run([...args, '--json', json], { WEBGRAD_PYTHON: py });
+    expect(out).toContain('- PyTorch stand-in (' + py + ', cpu, 1 thread): matmul 128: 2.00 ms');
+    expect(out).toContain('- PyTorch stand-in (' + py + ', cpu, 2 threads): matmul 128: 2.00 ms');
+    expect(out).toContain('| device | case | threads | webgrad ms | PyTorch ms | ratio (torch/webgrad) |');
+    const cells = (l: string) => l.split('|').slice(1, -1).map((c) => c.trim());
+    const main = out.split('\n').filter((l) => /^\| wasm \dt \|/.test(l) && l.split('|').length === 11).map(cells);
+    const vs = out.split('\n').filter((l) => /^\| wasm \dt \|/.test(l) && l.split('|').length === 8).map(cells);
+    // matmul and the MLP step have a PyTorch case; maxPool2d does not.
+    expect(vs.map((r) => `${r[0]}: ${r[1]}: ${r[2]}`)).toEqual(['wasm 1t', 'wasm 2t'].flatMap((d) =>
+      ['matmul 128x128x128', 'train step MLP 784-256-10 batch 32 (Adam)'].map((n) => `${d}: ${n}: ${d[5]}`)));
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.torch.vs).toHaveLength(4);
+    for (const v of report.torch.vs) {
+      const row = report.rows.find((r: { device: string; case: string }) => r.device === v.device && r.case === v.case);
+      expect(v.webgradMs).toBe(row.ms);
+      expect(v.torchMs).toBe(2);
+      expect(v.ratio).toBeCloseTo(2 / row.ms, 10);
+    }
+    for (const r of vs) expect(Number(r[4])).toBe(2);
+    const none = run(args, { WEBGRAD_PYTHON: join(dir, 'no-such-python') });
+    expect(none).toContain(`- PyTorch: not measured (${join(dir, 'no-such-python')} cannot import torch here)`);
+    expect(none).not.toContain('## Against PyTorch');
   });
 
   it('a webgrad result that disagrees with the cpu backend prints WRONG and exits 1', () => {
