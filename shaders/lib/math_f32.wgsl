@@ -94,3 +94,13 @@ fn round_c(x: f32) -> f32 { return round(x); }
 fn floor_c(x: f32) -> f32 { return floor(x); }
 fn ceil_c(x: f32) -> f32 { return ceil(x); }
 fn trunc_c(x: f32) -> f32 { return trunc(x); }
+
+// The activations' derivatives for their fused backward kernels (ACTIVATION_GRADS in
+// src/kernels/ops.ts): silu' = s (1 + x (1 - s)), s = sigmoid(x); gelu' = Phi(x) + x phi(x).
+fn silu_grad_c(x: f32) -> f32 {
+  let s = sigmoid_stable(x);
+  return s * (1.0 + x * (1.0 - s));
+}
+fn gelu_grad_c(x: f32) -> f32 {
+  return 0.5 * (1.0 + erf_f32(x * 0.70710678118654752)) + x * exp(-0.5 * x * x) * 0.39894228040143268;
+}

@@ -74,6 +74,7 @@ export function erfc(x: number): number {
 
 const SQRT1_2 = Math.SQRT1_2;
 const GELU_K = Math.sqrt(2 / Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const log1p = Math.log1p;
 const expm1 = Math.expm1;
 
@@ -189,6 +190,44 @@ export const BINARY = {
 } as const satisfies Record<string, BinaryDef>;
 
 export type BinaryOp = keyof typeof BINARY;
+
+/**
+ * The activations' backward passes as binary kernels: out = g f'(v), g the output's gradient
+ * and v the tensor the rule keeps (the output y for relu, sigmoid and tanh; the input x for
+ * silu and gelu). Each is one pass over g and v where the rule written with tensor ops takes
+ * two to six kernels and their temporaries (relu: gt then where). Not Tensor methods: the
+ * backward rules of src/tensor/ops/elementwise.ts and nn/functional/activations.ts call them
+ * (`activationGrad`), with backward rules of their own for second derivatives.
+ */
+export const ACTIVATION_GRADS = {
+  // 0 where y <= 0 (and where y is NaN), as where(y > 0, g, 0) and PyTorch's threshold_backward.
+  reluGrad: { rule: 'float', cpu: (g, y) => (y > 0 ? g : 0), wgsl: 'select(C(0), a, b > C(0))' },
+  sigmoidGrad: { rule: 'float', cpu: (g, y) => g * (y * (1 - y)), wgsl: 'a * (b * (C(1) - b))' },
+  tanhGrad: { rule: 'float', cpu: (g, y) => g * (1 - y * y), wgsl: 'a * (C(1) - b * b)' },
+  // d/dx x s(x) = s (1 + x (1 - s)), s = sigmoid(x)
+  siluGrad: {
+    rule: 'float',
+    cpu: (g, x) => {
+      const s = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+      return g * (s * (1 + x * (1 - s)));
+    },
+    wgsl: 'a * silu_grad_c(b)',
+  },
+  // d/dx x Phi(x) = Phi(x) + x phi(x); Phi from erfc below zero, where 1 + erf cancels.
+  geluGrad: {
+    rule: 'float',
+    cpu: (g, x) => {
+      const cdf = x >= 0 ? 0.5 * (1 + erf(x * SQRT1_2)) : 0.5 * erfc(-x * SQRT1_2);
+      return g * (cdf + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI);
+    },
+    wgsl: 'a * gelu_grad_c(b)',
+  },
+} as const satisfies Record<string, BinaryDef>;
+
+export type ActivationGradOp = keyof typeof ACTIVATION_GRADS;
+/** Every op the binary kernel runs: the Tensor methods' and the activations' backward passes. */
+export type BinaryKernelOp = BinaryOp | ActivationGradOp;
+export const ALL_BINARY: Record<BinaryKernelOp, BinaryDef> = { ...BINARY, ...ACTIVATION_GRADS };
 
 /** Reductions with a kernel; mean/var/std/logsumexp are compositions of these. */
 export const REDUCE_OPS = ['sum', 'prod', 'max', 'min', 'argmax', 'argmin'] as const;

@@ -11,7 +11,7 @@
 import type { View } from '../../core/view.js';
 import { isIntegral, type TypedArray } from '../../core/dtype.js';
 import { stridedRuns, viewOffsets } from '../cpu/strided.js';
-import { ALL_UNARY, BINARY, elementwiseTypes, type BinaryOp, type UnaryOp } from '../ops.js';
+import { ALL_BINARY, ALL_UNARY, elementwiseTypes, type BinaryKernelOp, type UnaryOp } from '../ops.js';
 import type { ElementwiseKernels } from './types.js';
 import { BINARY_LOOPS, PARALLEL_UNARY, UNARY_LOOPS, unaryShare, type UnaryLoop } from './cpu_loops.js';
 import { cpuThreads, sharedScratch, type Job } from '../cpu/threads.js';
@@ -48,9 +48,9 @@ function unaryFn(op: UnaryOp, dtype: View['dtype']) {
   // int8/uint8 compute as int32 and wrap modulo 256 on store (the typed array does it), as PyTorch's int8 math wraps.
   return (isIntegral(compute) && def.cpuInt) || def.cpu;
 }
-function binaryFn(op: BinaryOp, dtype: View['dtype']) {
-  const def = BINARY[op];
-  return isIntegral(dtype) && 'cpuInt' in def ? def.cpuInt : def.cpu;
+function binaryFn(op: BinaryKernelOp, dtype: View['dtype']) {
+  const def = ALL_BINARY[op];
+  return isIntegral(dtype) && def.cpuInt ? def.cpuInt : def.cpu;
 }
 
 export function unary(op: UnaryOp, x: View, out: View, params: readonly number[] = []): void {
@@ -76,7 +76,7 @@ export function unary(op: UnaryOp, x: View, out: View, params: readonly number[]
   }
 }
 
-export function binary(op: BinaryOp, a: View, b: View, out: View): void {
+export function binary(op: BinaryKernelOp, a: View, b: View, out: View): void {
   const f = binaryFn(op, a.dtype);
   const A = arr(a);
   const B = arr(b);

@@ -1,6 +1,6 @@
 /**
  * The elementwise binder on the wasm backend: float32 unary ops (the activations included)
- * and binary ops run src/kernels/wasm/c/elementwise.c over the operands' runs
+ * and binary ops (the activations' backward passes included) run src/kernels/wasm/c/elementwise.c over the operands' runs
  * (cpu/strided.ts: merged dims, one step per operand, each run's start offsets), the
  * elements split over the threads when there are many. Steps 0 and 1 load vectors or
  * splats (same-shape, scalar, row and column broadcasts), other steps gather four lanes.
@@ -10,17 +10,19 @@
  */
 import type { View } from '../../core/view.js';
 import { stridedRuns } from '../cpu/strided.js';
-import type { BinaryOp, UnaryOp } from '../ops.js';
+import type { BinaryKernelOp, UnaryOp } from '../ops.js';
 import type { WasmRuntime } from '../wasm/runtime.js';
 import { PARALLEL_WORK } from '../wasm/util.js';
 import { binary as cpuBinary, unary as cpuUnary, where as cpuWhere } from './cpu.js';
 import type { ElementwiseKernels } from './types.js';
 
 /** The C op codes (elementwise.c's enums). */
-const BINARY_CODE: Partial<Record<BinaryOp, number>> = {
+const BINARY_CODE: Partial<Record<BinaryKernelOp, number>> = {
   add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, eq: 6, ne: 7, lt: 8, le: 9, gt: 10, ge: 11,
+  reluGrad: 12, sigmoidGrad: 13, tanhGrad: 14, siluGrad: 15, geluGrad: 16,
 };
-const COMPARISON = 6;
+/** Codes 6 to 11 are the comparisons (bool results). */
+const isComparison = (code: number) => code >= 6 && code <= 11;
 const UNARY_CODE: Partial<Record<UnaryOp, number>> = {
   neg: 0, abs: 1, square: 2, sign: 3, relu: 4, exp: 5, log: 6, log1p: 7, expm1: 8, sqrt: 9, rsqrt: 10,
   tanh: 11, sigmoid: 12, round: 13, floor: 14, ceil: 15, trunc: 16,
@@ -77,9 +79,9 @@ export function unary(rt: WasmRuntime, op: UnaryOp, x: View, out: View, params: 
   if (!runOverRuns(rt, 'ew_unary_f32', [code], [x, out], out.shape, extra, HEAVY.has(op))) cpuUnary(op, x, out, params);
 }
 
-export function binary(rt: WasmRuntime, op: BinaryOp, a: View, b: View, out: View): void {
+export function binary(rt: WasmRuntime, op: BinaryKernelOp, a: View, b: View, out: View): void {
   const code = BINARY_CODE[op];
-  const want = code !== undefined && code >= COMPARISON ? 'bool' : 'float32';
+  const want = code !== undefined && isComparison(code) ? 'bool' : 'float32';
   if (code === undefined || a.dtype !== 'float32' || b.dtype !== 'float32' || out.dtype !== want) return cpuBinary(op, a, b, out);
   if (!runOverRuns(rt, 'ew_binary_f32', [code], [a, b, out], out.shape, [], false)) cpuBinary(op, a, b, out);
 }

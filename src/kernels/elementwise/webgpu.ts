@@ -8,7 +8,7 @@ import { numel } from '../../core/shape.js';
 import type { WebGPUContext } from '../webgpu/context.js';
 import type { KernelSource } from '../webgpu/pipelines.js';
 import { STRIDED_LIB, buf, mathLib, pad, wgslType } from '../webgpu/util.js';
-import { ALL_UNARY, BINARY, type BinaryOp, type UnaryOp } from '../ops.js';
+import { ALL_BINARY, ALL_UNARY, type BinaryKernelOp, type UnaryOp } from '../ops.js';
 import type { ElementwiseKernels } from './types.js';
 import unarySrc from '../../../shaders/unary.wgsl';
 import unaryVec4Src from '../../../shaders/unary_vec4.wgsl';
@@ -56,14 +56,14 @@ export function unary(b: WebGPUContext, op: UnaryOp, x: View, out: View, params:
   );
 }
 
-export function binary(b: WebGPUContext, op: BinaryOp, a: View, bv: View, out: View): void {
+export function binary(b: WebGPUContext, op: BinaryKernelOp, a: View, bv: View, out: View): void {
   b.checkOut(op, out);
   const n = numel(out.shape);
   if (n === 0) return;
   const c = wgslType(a.dtype);
   const so = wgslType(out.dtype);
   const s = b.strided(op, out.shape, [a, bv, out]);
-  const preamble = () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(a: C, b: C) -> SO { return SO(${BINARY[op].wgsl}); }\n`;
+  const preamble = () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(a: C, b: C) -> SO { return SO(${ALL_BINARY[op].wgsl}); }\n`;
   // Contiguous (or single broadcast value) operands: four elements per invocation.
   const flat = (v: View, k: number) => s.rank <= 1 && (s.strides[k]![0] === 0 || (s.strides[k]![0] === 1 && v.offset % 4 === 0));
   if (flat(a, 0) && flat(bv, 1)) {

@@ -3,7 +3,7 @@
  * op's expression from ACTIVATIONS in src/kernels/ops.ts and a cpu reference next to it) and a
  * backward rule written with tensor ops, so second derivatives work too.
  */
-import { unaryWith, where } from '../../tensor/ops/elementwise.js';
+import { activationGrad, unaryWith, where } from '../../tensor/ops/elementwise.js';
 import { checkInputs } from '../../tensor/ops/core.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkChoice, checkNumber, checkOptions } from '../../core/options.js';
@@ -42,8 +42,6 @@ export interface GeluOptions {
   approximate?: 'none' | 'tanh';
 }
 
-const SQRT1_2 = Math.SQRT1_2;
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const GELU_K = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
 
@@ -55,11 +53,7 @@ export function gelu(x: Tensor, options: GeluOptions = {}, ...extra: never[]): T
   const approx = checkChoice('gelu', 'approximate', options.approximate ?? 'none', ['none', 'tanh']);
   if (approx === 'none') {
     // d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi)
-    return unaryWith('gelu', x, [], 'x', (g, xs) => {
-      const cdf = xs.mul(SQRT1_2).erf().add(1).mul(0.5);
-      const pdf = xs.square().mul(-0.5).exp().mul(INV_SQRT_2PI);
-      return g.mul(cdf.add(xs.mul(pdf)));
-    });
+    return unaryWith('gelu', x, [], 'x', (g, xs) => activationGrad('geluGrad', g, xs));
   }
   if (approx === 'tanh') {
     // u = k (x + c x^3), t = tanh u: d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2)
@@ -78,10 +72,7 @@ export function silu(x: Tensor, ...extra: never[]): Tensor {
   noExtra('silu', extra, '(x)');
   checkInputs('silu', x);
   // d/dx x s(x) = s (1 + x (1 - s))
-  return unaryWith('silu', x, [], 'x', (g, xs) => {
-    const s = xs.sigmoid();
-    return g.mul(s.mul(xs.mul(s.neg().add(1)).add(1)));
-  });
+  return unaryWith('silu', x, [], 'x', (g, xs) => activationGrad('siluGrad', g, xs));
 }
 
 export function sigmoid(x: Tensor, ...extra: never[]): Tensor {

@@ -1,6 +1,6 @@
 /** Unary, binary and ternary elementwise ops, with NumPy broadcasting and type promotion. */
 import { getBackend } from '../../runtime.js';
-import { ALL_UNARY, BINARY, elementwiseTypes, type BinaryOp, type CoreUnaryOp, type UnaryOp } from '../../kernels/ops.js';
+import { ALL_UNARY, BINARY, elementwiseTypes, type ActivationGradOp, type BinaryOp, type CoreUnaryOp, type UnaryOp } from '../../kernels/ops.js';
 import { checkNumber, checkOptions, describe as describeValue, noExtra } from '../../core/options.js';
 import { isDType, isFloat, promoteTypes, promoteWithScalar, type DType } from '../../core/dtype.js';
 import { broadcastShapes, fmtShape, shapeEq } from '../../core/shape.js';
@@ -37,7 +37,7 @@ const UNARY_GRAD: Record<CoreUnaryOp, { uses: 'x' | 'y' | ''; rule: (g: Tensor, 
   abs: { uses: 'x', rule: (g, x) => g.mul(x.sign()) }, // d|x| = sign(x): 0 at 0, as in PyTorch
   square: { uses: 'x', rule: (g, x) => g.mul(x).mul(2) },
   sign: { uses: '', rule: (g) => g.mul(0) }, // piecewise constant
-  relu: { uses: 'y', rule: (g, y) => where(y.gt(0), g, 0) }, // y > 0 exactly where x > 0; 0 at x = 0, as in PyTorch
+  relu: { uses: 'y', rule: (g, y) => activationGrad('reluGrad', g, y) }, // g where y > 0 (exactly where x > 0); 0 at x = 0, as in PyTorch
   exp: { uses: 'y', rule: (g, y) => g.mul(y) }, // d e^x = e^x
   log: { uses: 'x', rule: (g, x) => g.div(x) },
   log1p: { uses: 'x', rule: (g, x) => g.div(x.add(1)) }, // 1 / (1 + x)
@@ -46,8 +46,8 @@ const UNARY_GRAD: Record<CoreUnaryOp, { uses: 'x' | 'y' | ''; rule: (g: Tensor, 
   rsqrt: { uses: 'y', rule: (g, y) => g.mul(y.pow(3)).mul(-0.5) }, // d x^-1/2 = -1/2 x^-3/2
   sin: { uses: 'x', rule: (g, x) => g.mul(x.cos()) },
   cos: { uses: 'x', rule: (g, x) => g.mul(x.sin()).neg() },
-  tanh: { uses: 'y', rule: (g, y) => g.mul(y.square().neg().add(1)) }, // 1 - tanh^2
-  sigmoid: { uses: 'y', rule: (g, y) => g.mul(y.mul(y.neg().add(1))) }, // s (1 - s)
+  tanh: { uses: 'y', rule: (g, y) => activationGrad('tanhGrad', g, y) }, // g (1 - tanh^2)
+  sigmoid: { uses: 'y', rule: (g, y) => activationGrad('sigmoidGrad', g, y) }, // g s (1 - s)
   erf: { uses: 'x', rule: (g, x) => g.mul(x.square().neg().exp()).mul(2 / Math.sqrt(Math.PI)) }, // 2/sqrt(pi) e^(-x^2)
   // Piecewise constant: zero gradient everywhere, as PyTorch (not undefined at the steps).
   round: { uses: '', rule: (g) => g.mul(0) },
@@ -109,6 +109,50 @@ export function round(x: Tensor, options?: RoundOptions, ...extra: never[]): Ten
   return out;
 }
 
+
+/**
+ * The second derivatives of the fused activation backward passes out = g f'(v): d/dg is the
+ * same pass on the incoming gradient; d/dv = gg g f''(v), written with tensor ops.
+ */
+const ACTIVATION_GRAD_GRAD: Record<ActivationGradOp, ((gg: Tensor, g: Tensor, v: Tensor) => Tensor) | null> = {
+  reluGrad: null, // f'' = 0 (away from 0, where PyTorch takes it as 0 too)
+  sigmoidGrad: (gg, g, y) => gg.mul(g).mul(y.mul(-2).add(1)), // (s (1 - s))' in y: 1 - 2y
+  tanhGrad: (gg, g, y) => gg.mul(g).mul(y.mul(-2)), // (1 - y^2)' in y: -2y
+  siluGrad: (gg, g, x) => {
+    // silu'' = s (1 - s) (2 + x (1 - 2s))
+    const s = x.sigmoid();
+    return gg.mul(g).mul(s.mul(s.neg().add(1)).mul(x.mul(s.mul(-2).add(1)).add(2)));
+  },
+  // gelu'' = phi(x) (2 - x^2)
+  geluGrad: (gg, g, x) => gg.mul(g).mul(x.square().mul(-0.5).exp().mul(1 / Math.sqrt(2 * Math.PI)).mul(x.square().neg().add(2))),
+};
+
+/**
+ * An activation's backward pass in one kernel: g f'(v), v the output y (reluGrad, sigmoidGrad,
+ * tanhGrad) or the input x (siluGrad, geluGrad), same shape or broadcast. Differentiable again.
+ */
+export function activationGrad(op: ActivationGradOp, g: Tensor, v: Tensor): Tensor {
+  return trace(
+    op,
+    [g, v],
+    () => activationGradKernel(op, g, v),
+    (gg, [gs, vs], needs) => {
+      const second = ACTIVATION_GRAD_GRAD[op];
+      return [needs[0] ? activationGrad(op, gg, vs!) : null, needs[1] && second ? second(gg, gs!, vs!) : null];
+    },
+    () => [g, v],
+  );
+}
+
+function activationGradKernel(op: ActivationGradOp, g: Tensor, v: Tensor): Tensor {
+  const device = checkInputs(op, g, v);
+  const { compute, result } = elementwiseTypes('float', promoteTypes(g.dtype, v.dtype));
+  const { inputs, shape, temps } = prepare(op, [g, v], [compute, compute]);
+  const out = empty(op, device, result, shape);
+  getBackend(device).elementwise.binary(op, inputs[0]!, inputs[1]!, out);
+  for (const t of temps) t.dispose();
+  return out;
+}
 
 /** Turns a JS scalar operand into a 0-d tensor next to `like`. */
 function operand(op: string, v: TensorOrScalar, like: Tensor): Tensor {

@@ -15,7 +15,8 @@
  * leakyRelu and rsqrt run in float64 lanes (rounded once, as the reference);
  * exp, expm1, log, log1p, tanh, sigmoid, silu, elu and softplus are float32 polynomial
  * approximations (range reduction + polynomial, a few ulp); gelu (exact, with erfc) and
- * geluTanh run in float64 lanes. NaN propagates as in the reference (max/min and relu keep
+ * geluTanh run in float64 lanes. The activations' backward passes (relu, sigmoid, tanh: from
+ * y; silu, gelu: from x) are float32 lanes but for gelu's derivative, in float64 lanes. NaN propagates as in the reference (max/min and relu keep
  * it; wasm's f32x4.max/min propagate NaN and order -0 below +0, as Math.max/min).
  *
  * where(cond, a, b): bool bytes widened to lane masks, a bitselect.
@@ -32,7 +33,9 @@
 enum {
   B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN,
   B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE,
+  B_RELU_GRAD, B_SIGMOID_GRAD, B_TANH_GRAD, B_SILU_GRAD, B_GELU_GRAD,
 };
+#define IS_COMPARISON(op) ((op) >= B_EQ && (op) <= B_GE)
 enum {
   U_NEG, U_ABS, U_SQUARE, U_SIGN, U_RELU, U_EXP, U_LOG, U_LOG1P, U_EXPM1, U_SQRT, U_RSQRT,
   U_TANH, U_SIGMOID, U_ROUND, U_FLOOR, U_CEIL, U_TRUNC,
@@ -126,10 +129,13 @@ static void cmp_run(int op, const float *a, int sa, const float *b, int sb, unsi
   }
 }
 
+static void grad_run(int op, const float *a, int sa, const float *b, int sb, float *o, int n);
+
 /*
  * out = op(a, b) over `runs` runs of `inner` elements: run r of operand k starts at element
  * startsK[r] of its array (or 0 when the tables are null: one run); steps sa, sb; the
- * output's step is 1. Comparisons (op >= B_EQ) write bytes.
+ * output's step is 1. Comparisons (B_EQ to B_GE) write bytes. The activations' backward
+ * passes take the gradient as a and the kept tensor (y or x) as b.
  */
 EXPORT void ew_binary_f32(int op, const float *A, const float *B, void *O, const int *ta, const int *tb, const int *to,
                           int runs, int inner, int sa, int sb, int tid, int nthreads) {
@@ -143,7 +149,8 @@ EXPORT void ew_binary_f32(int op, const float *A, const float *B, void *O, const
     const float *a = A + (ta ? ta[r] : 0) + (long)j * sa;
     const float *b = B + (tb ? tb[r] : 0) + (long)j * sb;
     long oo = (long)(to ? to[r] : 0) + j;
-    if (op >= B_EQ) cmp_run(op, a, sa, b, sb, (unsigned char *)O + oo, len);
+    if (IS_COMPARISON(op)) cmp_run(op, a, sa, b, sb, (unsigned char *)O + oo, len);
+    else if (op >= B_RELU_GRAD) grad_run(op, a, sa, b, sb, (float *)O + oo, len);
     else bin_run(op, a, sa, b, sb, (float *)O + oo, len);
     pos += len;
   }
@@ -244,6 +251,29 @@ static inline v128_t v_gelu(v128_t x) { return IN_F64(x, DMUL(d, d_phi(d))); }
 /* 0.5 x (1 + tanh u) = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3): no cancellation for x < 0. */
 static inline v128_t v_gelu_tanh(v128_t x) {
   return IN_F64(x, DMUL(d, d_sigmoid(DMUL(D2(2 * 0.79788456080286535588), DADD(d, DMUL(D2(0.044715), DMUL(DMUL(d, d), d)))))));
+}
+
+/* ---------------------------------------------------------------- the activations' backward passes */
+
+/* gelu'(x) = Phi(x) + x phi(x) in float64 lanes, phi(x) = e^(-x^2 / 2) / sqrt(2 pi). */
+static inline v128_t v_gelu_grad(v128_t x) {
+  return IN_F64(x, DADD(d_phi(d), DMUL(DMUL(d, d_exp(DMUL(DMUL(d, d), D2(-0.5)))), D2(0.39894228040143267794))));
+}
+
+/* x: the gradient g, y: the kept tensor (relu, sigmoid, tanh: the output; silu, gelu: the input). */
+static void grad_run(int op, const float *a, int sa, const float *b, int sb, float *o, int n) {
+  v128_t zero = F4(0), one = F4(1);
+  switch (op) {
+    case B_RELU_GRAD: BIN_LOOP(wasm_v128_and(x, wasm_f32x4_gt(y, zero))); break;
+    case B_SIGMOID_GRAD: BIN_LOOP(MUL(x, MUL(y, SUB(one, y)))); break;
+    case B_TANH_GRAD: BIN_LOOP(MUL(x, SUB(one, MUL(y, y)))); break;
+    case B_SILU_GRAD: BIN_LOOP(({
+      v128_t s_ = v_sigmoid(y);
+      MUL(x, MUL(s_, ADD(one, MUL(y, SUB(one, s_)))));
+    })); break;
+    case B_GELU_GRAD: BIN_LOOP(MUL(x, v_gelu_grad(y))); break;
+    default: break;
+  }
 }
 
 /* ---------------------------------------------------------------- unary */
