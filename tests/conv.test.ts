@@ -565,3 +565,40 @@ describe.skipIf(NO_WEBGPU)('bad input across devices', () => {
     expect(() => F.conv2d(wg.zeros([1, 1, 3, 3]), wg.zeros([1, 1, 3, 3], { device: 'webgpu' }))).toThrow(/^conv2d: all tensors must be on one device/);
   });
 });
+
+describe('the bias inside conv2d (the kernel adds it; no broadcast add)', () => {
+  it.each(DEVICES)('%s: conv2d(x, w, b) has the bits of conv2d(x, w) + b, for a strided bias too', async (device) => {
+    reseed(31);
+    const x = wg.randn([3, 4, 9, 11], { device });
+    const w = wg.randn([6, 4, 3, 3], { device });
+    const bFull = wg.randn([12], { device });
+    const b = bFull.slice([1, null, 2]);
+    const wg2 = wg.randn([6, 2, 3, 3], { device });
+    for (const opts of [{ padding: 1 }, { stride: 2 }, { groups: 2, padding: [1, 0] as [number, number] }]) {
+      const wt = opts.groups ? wg2 : w;
+      const fused = await F.conv2d(x, wt, b, opts).data();
+      const apart = await F.conv2d(x, wt, null, opts).add(b.reshape([6, 1, 1])).data();
+      expect(Array.from(fused)).toEqual(Array.from(apart));
+    }
+  });
+  it.each(DEVICES.filter((d) => d !== 'cpu'))('%s: the bias gradient of conv2d and conv1d against cpu', async (device) => {
+    reseed(32);
+    const run = async (dev: DeviceName, oneD: boolean) => {
+      const x = wg.randn(oneD ? [2, 3, 17] : [2, 3, 7, 5], { device: 'cpu' });
+      const w = wg.randn(oneD ? [5, 3, 3] : [5, 3, 3, 3], { device: 'cpu' });
+      const b = wg.randn([5], { device: 'cpu' });
+      const [xd, wd, bd] = [await x.to(dev), await w.to(dev), (await b.to(dev)).requiresGrad_()];
+      const y = oneD ? F.conv1d(xd, wd, bd, { padding: 1 }) : F.conv2d(xd, wd, bd, { padding: 1 });
+      y.mul(y).sum().backward();
+      return [await y.data(), await bd.grad!.data()];
+    };
+    for (const oneD of [false, true]) {
+      wg.manualSeed(33);
+      const got = await run(device, oneD);
+      wg.manualSeed(33);
+      const want = await run('cpu', oneD);
+      expect(relErr(got[0]!, want[0]!)).toBeLessThan(1e-5);
+      expect(relErr(got[1]!, want[1]!)).toBeLessThan(1e-5);
+    }
+  });
+});

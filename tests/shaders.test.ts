@@ -95,6 +95,7 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       const conv = (c: number) => {
         const x = wg.ones([1, c, 3, 3], { device, requiresGrad: true });
         wg.F.conv2d(x, wg.ones([c, c, 1, 1], { device, requiresGrad: true })).sum().backward();
+        wg.F.conv2d(x, wg.ones([c, c, 1, 1], { device }), wg.ones([c], { device })); // a bias: channel_bias.wgsl after the non-implicit layouts
       };
       // Every layout forced (im2col.wgsl's entries and the matmul kernels under 'im2col'); tiled with 16 and 64 columns.
       for (const force of wg.kernelVariants().conv.names) {

@@ -302,6 +302,30 @@ describe.skipIf(NO_WEBGPU)('conv2d forward with implicit columns on webgpu', () 
     await expectClose(await viaCols.to('cpu'), await y.to('cpu'), 2e-6);
   });
 
+  it.each(cases)('%s, with a bias: the implicit product adds it in its store (no other kernel), the column layout with channel_bias.wgsl', async (_name, xs, ws, opts, xf = (t) => t) => {
+    wg.configureKernels({ conv: 'im2col' });
+    const x = wg.randn(xs, { device: 'cpu' });
+    const w = wg.randn(ws, { device: 'cpu' });
+    // A bias read through a stride (every other value of a longer one).
+    const bFull = wg.randn([2 * ws[0]!], { device: 'cpu' });
+    const bias = bFull.slice([0, null, 2]);
+    const ref = F.conv2d(xf(x), w, bias, opts);
+    const [xg, wgt, bg] = [await x.to('webgpu'), await w.to('webgpu'), (await bFull.to('webgpu')).slice([0, null, 2])];
+    for (const implicit of [true, false]) {
+      IMPLICIT_COLUMNS.enabled = implicit;
+      let y!: wg.Tensor;
+      const calls = await traceDispatchParams(async () => {
+        y = F.conv2d(xf(xg), wgt, bg, opts);
+        await y.data();
+      });
+      const kernels = calls.map((c) => c.kernel);
+      expect(kernels.filter((k) => k.startsWith('binary')).length).toBe(0); // no broadcast add
+      expect(kernels.filter((k) => k === 'channel_bias.wgsl:main').length).toBe(implicit ? 0 : 1);
+      if (implicit) expect(calls.find((c) => c.kernel === 'matmul_blocked.wgsl:main')!.variant).toContain('|bias0,2|');
+      await expectClose(await y.to('cpu'), ref, 2e-5);
+    }
+  });
+
   it('a run of images per dispatch where the grid would be too long: the same values', async () => {
     wg.configureKernels({ conv: 'im2col' });
     const x = wg.randn([5, 3, 7, 6], { device: 'cpu' });

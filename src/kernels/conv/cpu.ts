@@ -30,6 +30,8 @@ import { isContiguous, numel } from '../../core/shape.js';
 import { viewOffsets } from '../cpu/strided.js';
 import { matmul } from '../matmul/cpu.js';
 import type { ConvKernels } from './types.js';
+import { addChannelBias } from './bias.js';
+import { binary } from '../elementwise/cpu.js';
 
 export type { Conv2dParams };
 
@@ -106,10 +108,11 @@ function store(acc: Float64Array, out: View): void {
 
 /** The walk for each kernel: the plain loops the tests check the kernels against. */
 export const reference: ConvKernels = {
-  conv2d(x, w, y, p) {
+  conv2d(x, w, y, p, bias) {
     const acc = new Float64Array(numel(y.shape));
     walk(Into.Y, x.shape, w.shape, y.shape, p, acc, { x: reader(x), w: reader(w) });
     store(acc, y);
+    if (bias) addChannelBias(binary, y, bias);
   },
   conv2dBackwardInput(dy, w, dx, p) {
     const acc = new Float64Array(numel(dx.shape));
@@ -182,7 +185,12 @@ function sizes(x: View, w: View, y: View, p: Conv2dParams) {
   return { N: x.shape[0]!, Cout, cinG, KH, KW, OH, OW, P: OH * OW, R: cinG * KH * KW, coutG: Cout / p.groups };
 }
 
-export function conv2d(x: View, w: View, y: View, p: Conv2dParams): void {
+export function conv2d(x: View, w: View, y: View, p: Conv2dParams, bias?: View | null): void {
+  convProduct(x, w, y, p);
+  if (bias) addChannelBias(binary, y, bias);
+}
+
+function convProduct(x: View, w: View, y: View, p: Conv2dParams): void {
   const { N, Cout, cinG, KH, KW, OH, OW, P, R, coutG } = sizes(x, w, y, p);
   const acc = new Float64Array(N * Cout * P);
   if (acc.length === 0 || R === 0) return store(acc, y);

@@ -20,8 +20,11 @@ export interface ConvKernels {
    * y[n, o, i, j] = sum over c, a, b of x[n, g(o) * Cin/groups + c, i * sh - ph + a * dh, j * sw - pw + b * dw] * w[o, c, a, b],
    * where taps outside x read zero. `padding` is the top/left padding; the bottom/right padding
    * is whatever OH and OW imply (asymmetric 'same' padding needs nothing else).
+   * With `bias` (Cout values, float32 like y), y[n, o, i, j] gets bias[o] added, rounded as
+   * conv2d followed by an add of the bias would be (webgpu's implicit product adds it in its
+   * store; the other kernels in one pass over y after the product).
    */
-  conv2d(x: View, w: View, y: View, p: Conv2dParams): void;
+  conv2d(x: View, w: View, y: View, p: Conv2dParams, bias?: View | null): void;
   /**
    * The gradient of conv2d with respect to x (also convTranspose2d's forward): dx [N, Cin, H, W]
    * (contiguous, fresh) gets, at each element, the sum over the (dy, w) pairs whose tap reads it.

@@ -19,6 +19,8 @@ import type { WasmRuntime } from '../wasm/runtime.js';
 import { PARALLEL_WORK, ptr } from '../wasm/util.js';
 import * as reference from './cpu.js';
 import type { ConvKernels } from './types.js';
+import { addChannelBias } from './bias.js';
+import { binary } from '../elementwise/wasm.js';
 
 /** Blocks from the heap, all given back by `done`. */
 function scratchBlocks(rt: WasmRuntime) {
@@ -121,8 +123,13 @@ function dyRows(rt: WasmRuntime, D: { at: number; strides: number[] }, g: Geomet
   return [tmp, nb * g.P];
 }
 
-export function conv2d(rt: WasmRuntime, x: View, w: View, y: View, p: Conv2dParams): void {
-  if (!f32(x, w, y)) return reference.conv2d(x, w, y, p);
+export function conv2d(rt: WasmRuntime, x: View, w: View, y: View, p: Conv2dParams, bias?: View | null): void {
+  if (!f32(x, w, y)) return reference.conv2d(x, w, y, p, bias);
+  convProduct(rt, x, w, y, p);
+  if (bias) addChannelBias((op, a, b, out) => binary(rt, op, a, b, out), y, bias);
+}
+
+function convProduct(rt: WasmRuntime, x: View, w: View, y: View, p: Conv2dParams): void {
   const g = geometry(x.shape, w.shape, y.shape, p);
   if (g.N === 0 || g.Cout === 0 || g.P === 0) return;
   if (g.KK === 0) return void (y.storage.handle as Float32Array).fill(0, y.offset, y.offset + g.N * g.Cout * g.P);
@@ -247,7 +254,7 @@ export function conv2dBackwardWeight(rt: WasmRuntime, dy: View, x: View, dw: Vie
 /** The family's table on the wasm backend. */
 export function wasmKernels(rt: WasmRuntime): ConvKernels {
   return {
-    conv2d: (x, w, y, p) => conv2d(rt, x, w, y, p),
+    conv2d: (x, w, y, p, bias) => conv2d(rt, x, w, y, p, bias),
     conv2dBackwardInput: (dy, w, dx, p) => conv2dBackwardInput(rt, dy, w, dx, p),
     conv2dBackwardWeight: (dy, x, dw, p) => conv2dBackwardWeight(rt, dy, x, dw, p),
   };

@@ -17,6 +17,7 @@ import { buf } from '../webgpu/util.js';
 import { isCpuAdapter } from '../webgpu/device.js';
 import conv2dSrc from '../../../shaders/conv2d.wgsl';
 import im2colSrc from '../../../shaders/im2col.wgsl';
+import channelBiasSrc from '../../../shaders/channel_bias.wgsl';
 import type { ConvKernels } from './types.js';
 import { forcedVariant, noteVariant, type VariantName } from '../variants.js';
 import { convClass, tunedVariant, type ConvMode } from '../tuning.js';
@@ -27,7 +28,9 @@ export type { Conv2dParams };
 export const SHADER: KernelSource = { file: 'conv2d.wgsl', source: conv2dSrc };
 const IM2COL: KernelSource = { file: 'im2col.wgsl', source: im2colSrc };
 /** This family's shaders, by name. */
-export const SHADERS = { conv2d: SHADER, im2col: IM2COL } as const;
+const CHANNEL_BIAS: KernelSource = { file: 'channel_bias.wgsl', source: channelBiasSrc };
+
+export const SHADERS = { conv2d: SHADER, im2col: IM2COL, channelBias: CHANNEL_BIAS } as const;
 
 /**
  * @internal Limits of the binder (tests change them to reach every path; the driver itself is
@@ -79,6 +82,9 @@ interface Gemm {
   m: number;
   n: number;
   kLen: number;
+  /** forward: the bias per output channel, and whether the product's store added it. */
+  bias?: View | null;
+  biasAdded?: boolean;
 }
 
 /** How a product is laid out on workgroups (conv2d.wgsl's DRIVER): the named variant and its sizes. */
@@ -375,8 +381,9 @@ function implicitForward(be: WebGPUContext, g: Gemm): boolean {
       wv = view(wt, [Cout, K], [1, Cout]);
     }
     matmulImplicitColumns(be, wv, src.x, view(g.out.storage, [N, Cout, OH * OW], contiguousStrides([N, Cout, OH * OW]), g.out.offset), {
-      images: N, imageStride: sn, xc: sc, xh: sh, xw: sw, KH, KW, OW, stride: g.p.stride, dilation: g.p.dilation,
+      images: N, imageStride: sn, xc: sc, xh: sh, xw: sw, KH, KW, OW, stride: g.p.stride, dilation: g.p.dilation, bias: g.bias,
     });
+    g.biasAdded = !!g.bias;
   } finally {
     wt?.free();
     src.held?.free();
@@ -441,11 +448,28 @@ function shapes(x: View, w: View, y: View): Pick<Gemm, 'x' | 'y' | 'k'> {
   return { x: x.shape, y: y.shape.slice(1), k: w.shape.slice(2) };
 }
 
-export function conv2d(be: WebGPUContext, x: View, w: View, y: View, p: Conv2dParams): void {
+export function conv2d(be: WebGPUContext, x: View, w: View, y: View, p: Conv2dParams, bias?: View | null): void {
   be.checkOut('conv2d', y);
   const [N, , OH, OW] = y.shape as [number, number, number, number];
   const [Cout, cinG, KH, KW] = w.shape as [number, number, number, number];
-  run(be, { mode: 'forward', a: x, b: w, out: y, ...shapes(x, w, y), p, m: N * OH * OW, n: Cout / p.groups, kLen: cinG * KH * KW });
+  const g: Gemm = { mode: 'forward', a: x, b: w, out: y, ...shapes(x, w, y), p, m: N * OH * OW, n: Cout / p.groups, kLen: cinG * KH * KW, bias };
+  run(be, g);
+  // The implicit product adds the bias in its store; after the other layouts, one pass in place.
+  if (bias && !g.biasAdded) channelBias(be, y, bias);
+}
+
+/** y[n, c, :] += bias[c] in place (shaders/channel_bias.wgsl); y contiguous [N, C, OH, OW]. */
+function channelBias(be: WebGPUContext, y: View, bias: View): void {
+  const [N, C, OH, OW] = y.shape as [number, number, number, number];
+  const pixels = OH * OW;
+  const p4 = Math.ceil(pixels / 4);
+  if (N * C * pixels === 0) return;
+  be.dispatch(
+    { shader: CHANNEL_BIAS, entry: 'main', preamble: '', variant: '' },
+    { y: buf(y), bias: buf(bias) },
+    { rows: N * C, channels: C, pixels, p4, y_offset: y.offset, bias_offset: bias.offset, bias_stride: bias.strides[0]! },
+    be.grid(Math.ceil((N * C * p4) / be.wg)),
+  );
 }
 
 export function conv2dBackwardInput(be: WebGPUContext, dy: View, w: View, dx: View, p: Conv2dParams): void {
@@ -465,7 +489,7 @@ export function conv2dBackwardWeight(be: WebGPUContext, dy: View, x: View, dw: V
 /** The family's table on a webgpu backend. */
 export function webgpuKernels(b: WebGPUContext): ConvKernels {
   return {
-    conv2d: (x, w, y, p) => conv2d(b, x, w, y, p),
+    conv2d: (x, w, y, p, bias) => conv2d(b, x, w, y, p, bias),
     conv2dBackwardInput: (dy, w, dx, p) => conv2dBackwardInput(b, dy, w, dx, p),
     conv2dBackwardWeight: (dy, x, dw, p) => conv2dBackwardWeight(b, dy, x, dw, p),
   };

@@ -300,6 +300,8 @@ export interface ImplicitColumns {
   OW: number;
   stride: readonly [number, number];
   dilation: readonly [number, number];
+  /** A bias per row (output channel) that the store adds (a float32 view of M values), or none. */
+  bias?: View | null;
 }
 
 /**
@@ -353,6 +355,10 @@ export function matmulImplicitColumns(b: WebGPUContext, a: View, x: View, out: V
   const geo = [...taps.geo, P, g.imageStride, M * P];
   // a's column at k as one vec4 where a is [K, M] in memory (the binder's transposed weight).
   const aVec = aRow === 1 && M % 4 === 0 && aligned(a.offset, aCol);
+  const bias = g.bias ?? null;
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== M)) throw new Error(`webgpu matmulImplicitColumns: the bias must have ${M} values, got shape [${bias.shape.join(', ')}]`);
+  // The bias's offset and stride are constants of the pipeline (a parameter's are 0 and 1).
+  const biasAt = bias ? [bias.offset, bias.strides[0]!] : [];
   const preamble = () => [
     `alias C = f32;`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`, ...taps.lines,
     `const CV_P = ${geo[8]}u; const CV_XN = ${geo[9]}u; const CV_YN = ${geo[10]}u;`,
@@ -370,12 +376,14 @@ export function matmulImplicitColumns(b: WebGPUContext, a: View, x: View, out: V
         ]),
     '// Column q: image q / P, output pixel (q % P / OW, q % OW), at this offset from its taps.',
     'fn col_offset(q: u32) -> u32 { let i = q % CV_P; return (q / CV_P) * CV_XN + (i / CV_OW) * CV_QH + (i % CV_OW) * CV_QW; }',
-    '// Row r of columns c0..c0+3 (clipped to M x N) into out, image by image ([images, M, P]).',
+    ...(bias ? ['@group(0) @binding(5) var<storage, read> bias: array<C>;'] : []),
+    '// Row r of columns c0..c0+3 (clipped to M x N), plus row r\'s bias, into out, image by image ([images, M, P]).',
     'fn store_cols(r: u32, c0: u32, v: vec4<C>) {',
     '  if (r >= p.M) { return; }',
+    bias ? `  let w = v + vec4<C>(bias[${biasAt[0]}u + r * ${biasAt[1]}u]);` : '  let w = v;',
     '  for (var j = 0u; j < 4u; j++) {',
     '    let q = c0 + j;',
-    '    if (q < p.N) { out[p.out_offset + (q / CV_P) * CV_YN + r * CV_P + q % CV_P] = v[j]; }',
+    '    if (q < p.N) { out[p.out_offset + (q / CV_P) * CV_YN + r * CV_P + q % CV_P] = w[j]; }',
     '  }',
     '}',
     '',
@@ -387,11 +395,12 @@ export function matmulImplicitColumns(b: WebGPUContext, a: View, x: View, out: V
   const wx = Math.min(pl.wx, Math.ceil((g.images * P) / cols));
   const wy = Math.min(pl.wy, Math.ceil(M / rows));
   const spec: KernelSpec = {
-    shader: blockedSource(rows, cols, 'implicit'), entry: 'main', variant: `f32|${rows}x${cols}|implicit${aVec ? '|a4' : ''}|${geo.join(',')}`,
+    shader: blockedSource(rows, cols, 'implicit'), entry: 'main', variant: `f32|${rows}x${cols}|implicit${aVec ? '|a4' : ''}${bias ? `|bias${biasAt.join(',')}` : ''}|${geo.join(',')}`,
     preamble, constants: { WX: wx, WY: wy },
   };
   const resources: Record<string, GPUBuffer> = { a: buf(a), b: buf(x), out: buf(out) };
   if (aVec) resources.a4 = resources.a!;
+  if (bias) resources.bias = buf(bias);
   const maxPerDim = b.device.limits.maxComputeWorkgroupsPerDimension;
   const perDispatch = Math.max(1, Math.min(IMPLICIT_COLUMNS.maxImages, Math.floor((maxPerDim * cols * wx) / P)));
   for (let n0 = 0; n0 < g.images; n0 += perDispatch) {

@@ -8,7 +8,8 @@
  *   convWeight       dw = the weight gradient        (backend.conv2dBackwardWeight)
  * All three are bilinear, and the gradient of each is made of the other two, so gradients of
  * any order come from the same three kernels. convTranspose2d is convInput; conv1d is conv2d
- * on [N, C, 1, L] views; bias is a broadcast add (its gradient, the engine's sum over N, H, W).
+ * on [N, C, 1, L] views. conv2d's and conv1d's bias goes into convForward, whose kernel adds it
+ * (its gradient: g summed over N, H, W); convTranspose2d's is a broadcast add.
  */
 import type { Conv2dParams } from '../../kernels/backend.js';
 import { getBackend } from '../../runtime.js';
@@ -61,15 +62,18 @@ type HW = readonly [number, number];
 const hw = (t: Tensor): HW => [t.shape[2]!, t.shape[3]!];
 
 /** y [N, Cout, outHW] = conv2d(x, w). */
-function convForward(x: Tensor, w: Tensor, p: Conv2dParams, outHW: HW): Tensor {
-  return trace('conv2d', [x, w], () => {
-    const device = checkInputs('conv2d', x, w);
+function convForward(x: Tensor, w: Tensor, p: Conv2dParams, outHW: HW, bias: Tensor | null = null): Tensor {
+  // With a bias, the kernel adds it (webgpu's implicit product in its store, the others in
+  // one pass in place) instead of a separate broadcast add making a second [N, Cout, OH, OW].
+  return trace('conv2d', bias ? [x, w, bias] : [x, w], () => {
+    const device = checkInputs('conv2d', ...(bias ? [x, w, bias] : [x, w]));
     const y = empty('conv2d', device, x.dtype, [x.shape[0]!, w.shape[0]!, ...outHW]);
-    getBackend(device).conv.conv2d(x, w, y, p);
+    getBackend(device).conv.conv2d(x, w, y, p, bias);
     return y;
   }, (g, [xs, ws], needs) => [
     needs[0] ? convInput(g, ws!, p, hw(xs!)) : null,
     needs[1] ? convWeight(g, xs!, p, hw(ws!)) : null,
+    ...(bias ? [needs[2] ? g.sum([0, 2, 3]) : null] : []),
   ], () => [x, w]);
 }
 
@@ -286,7 +290,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   noExtra('conv2d', extra, '(x, weight, bias?, options?)');
   const g = checkConv('conv2d', x, weight, bias, 2, false, options);
   const p: Conv2dParams = { stride: pair(g.stride), padding: pair(g.padBefore), dilation: pair(g.dilation), groups: g.groups };
-  return batchedCall(x, g.batched, (xb) => addBias(convForward(xb, weight, p, pair(g.output)), bias, 2));
+  return batchedCall(x, g.batched, (xb) => convForward(xb, weight, p, pair(g.output), bias ?? null));
 }
 
 /**
@@ -300,10 +304,10 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   return batchedCall(x, g.batched, (xb) => {
     const x4 = xb.unsqueeze(2);
     const w4 = weight.unsqueeze(2);
-    const y4 = convForward(x4, w4, p, [1, g.output[0]!]);
+    const y4 = convForward(x4, w4, p, [1, g.output[0]!], bias ?? null);
     const y = y4.squeeze(2);
     for (const t of [x4, w4, y4]) t.dispose();
-    return addBias(y, bias, 1);
+    return y;
   });
 }
 
