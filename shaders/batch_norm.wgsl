@@ -7,6 +7,7 @@
 // Entry points:
 //   apply            y = (x - mean) / sqrt(var + eps) * weight + bias, one element per invocation
 //   backward_sums    per channel (a workgroup each, tree reduction): sum(g), sum(g * xhat)
+//   backward_sums4   the same over vec4s where S is a multiple of 4 (x4, g4: x and g again)
 //   backward_dx      training: dx = w * invstd * (g - sum(g) / M - xhat * sum(g * xhat) / M),
 //                    M = N * S; with fixed statistics (eval): dx = g * w * invstd
 //   apply4, backward_dx4: the same, four consecutive elements per invocation where S is a
@@ -40,6 +41,9 @@ override WG: u32 = 256u;
 @group(0) @binding(6) var<storage, read_write> sums: array<C>;
 @group(0) @binding(7) var<storage, read_write> y: array<C>;
 @group(0) @binding(8) var<uniform> p: Params;
+// x and g again, as vec4s (the same buffers bound twice, read-only), for backward_sums4.
+@group(0) @binding(9) var<storage, read> x4: array<vec4<C>>;
+@group(0) @binding(10) var<storage, read> g4: array<vec4<C>>;
 
 var<workgroup> part_g: array<C, WG>;
 var<workgroup> part_gx: array<C, WG>;
@@ -95,6 +99,50 @@ fn backward_sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   }
 }
 
+// backward_sums4: where S is a multiple of 4, backward_sums over vec4s, walked as
+// batch_norm_stats.wgsl's main4 walks them (no division in the loop; another order of the
+// additions than backward_sums').
+@compute @workgroup_size(WG)
+fn backward_sums4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
+  let ch = wid.x + wid.y * nwg.x;
+  let lid = lid3.x;
+  if (ch >= p.c) { return; }
+  let m = vec4<C>(mean[ch]);
+  let r = invstd(ch);
+  let s4 = p.s / 4u;
+  let row4 = p.c * s4;
+  let dn = WG / s4;
+  let dq = WG % s4;
+  var sg = vec4<C>(0);
+  var sgx = vec4<C>(0);
+  var n = lid / s4;
+  var q = lid % s4;
+  loop {
+    if (n >= p.n) { break; }
+    let i = n * row4 + ch * s4 + q;
+    let gi = g4[i];
+    sg += gi;
+    sgx += gi * (x4[i] - m);
+    n += dn;
+    q += dq;
+    if (q >= s4) { q -= s4; n += 1u; }
+  }
+  part_g[lid] = (sg.x + sg.y) + (sg.z + sg.w);
+  part_gx[lid] = ((sgx.x + sgx.y) + (sgx.z + sgx.w)) * r;
+  workgroupBarrier();
+  for (var k = WG / 2u; k > 0u; k = k / 2u) {
+    if (lid < k) {
+      part_g[lid] = part_g[lid] + part_g[lid + k];
+      part_gx[lid] = part_gx[lid] + part_gx[lid + k];
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    sums[ch] = part_g[0];
+    sums[p.c + ch] = part_gx[0];
+  }
+}
+
 @compute @workgroup_size(WG)
 fn backward_dx(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
@@ -120,9 +168,10 @@ fn apply4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   let r = invstd(ch);
   let w = w_of(ch);
   let shift = select(C(0), bias[ch], p.has_bias != 0u);
-  // apply's expression, in its order of operations (the same bits).
+  // apply's expression, in its order of operations (the same bits); x as one vec4 load.
+  let xv = x4[i0 / 4u];
   for (var k = 0u; k < 4u; k++) {
-    var v = (x[i0 + k] - m) * r * w;
+    var v = (xv[k] - m) * r * w;
     if (p.has_bias != 0u) { v += shift; }
     y[i0 + k] = v;
   }
@@ -135,17 +184,19 @@ fn backward_dx4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   let ch = channel(i0);
   let r = invstd(ch);
   let scale = w_of(ch) * r;
+  let gv = g4[i0 / 4u];
   if (p.batch_stats == 0u) {
-    for (var k = 0u; k < 4u; k++) { y[i0 + k] = g[i0 + k] * scale; }
+    for (var k = 0u; k < 4u; k++) { y[i0 + k] = gv[k] * scale; }
     return;
   }
   let m = mean[ch];
   let inv_m = C(1) / C(p.count);
   let mean_g = sums[ch] * inv_m;
   let sum_gx = sums[p.c + ch];
-  // backward_dx's expression, in its order of operations.
+  // backward_dx's expression, in its order of operations; x and g as vec4 loads.
+  let xv = x4[i0 / 4u];
   for (var k = 0u; k < 4u; k++) {
-    let xhat = (x[i0 + k] - m) * r;
-    y[i0 + k] = scale * (g[i0 + k] - mean_g - xhat * sum_gx * inv_m);
+    let xhat = (xv[k] - m) * r;
+    y[i0 + k] = scale * (gv[k] - mean_g - xhat * sum_gx * inv_m);
   }
 }

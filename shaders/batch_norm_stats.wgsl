@@ -24,6 +24,8 @@ override WG: u32 = 256u;
 @group(0) @binding(1) var<storage, read_write> mean: array<C>;
 @group(0) @binding(2) var<storage, read_write> var_out: array<C>;
 @group(0) @binding(3) var<uniform> p: Params;
+// x again, as vec4s (the same buffer bound twice, both read-only), for main4.
+@group(0) @binding(4) var<storage, read> x4: array<vec4<C>>;
 
 var<workgroup> part: array<C, WG>;
 
@@ -52,6 +54,66 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     sq += d * d;
   }
   part[lid] = sq;
+  workgroupBarrier();
+  for (var k = WG / 2u; k > 0u; k = k / 2u) {
+    if (lid < k) { part[lid] = part[lid] + part[lid + k]; }
+    workgroupBarrier();
+  }
+  let v = part[0] / C(p.count);
+  if (lid == 0u) {
+    mean[ch] = m;
+    var_out[ch] = v;
+  }
+}
+
+// main4: where S is a multiple of 4, the same two passes over vec4s of x (a channel's run of S
+// holds whole vec4s). An invocation's vec4s are lid, lid + WG, ... of the channel's N * S / 4;
+// it walks their (image, vec4-in-image) pair by adding WG's quotient and remainder by S / 4,
+// so the loop has no division. Each pass sums a vec4 per invocation, then its four lanes,
+// then the tree: another order of the additions than main's.
+@compute @workgroup_size(WG)
+fn main4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
+  let ch = wid.x + wid.y * nwg.x;
+  let lid = lid3.x;
+  if (ch >= p.c) { return; }
+  let s4 = p.s / 4u;
+  let row4 = p.c * s4; // vec4s between one image's channel run and the next's
+  let dn = WG / s4;
+  let dq = WG % s4;
+  var acc = vec4<C>(0);
+  {
+    var n = lid / s4;
+    var q = lid % s4;
+    loop {
+      if (n >= p.n) { break; }
+      acc += x4[n * row4 + ch * s4 + q];
+      n += dn;
+      q += dq;
+      if (q >= s4) { q -= s4; n += 1u; }
+    }
+  }
+  part[lid] = (acc.x + acc.y) + (acc.z + acc.w);
+  workgroupBarrier();
+  for (var k = WG / 2u; k > 0u; k = k / 2u) {
+    if (lid < k) { part[lid] = part[lid] + part[lid + k]; }
+    workgroupBarrier();
+  }
+  let m = part[0] / C(p.count);
+  workgroupBarrier();
+  var sq = vec4<C>(0);
+  {
+    var n = lid / s4;
+    var q = lid % s4;
+    loop {
+      if (n >= p.n) { break; }
+      let d = x4[n * row4 + ch * s4 + q] - vec4<C>(m);
+      sq += d * d;
+      n += dn;
+      q += dq;
+      if (q >= s4) { q -= s4; n += 1u; }
+    }
+  }
+  part[lid] = (sq.x + sq.y) + (sq.z + sq.w);
   workgroupBarrier();
   for (var k = WG / 2u; k > 0u; k = k / 2u) {
     if (lid < k) { part[lid] = part[lid] + part[lid + k]; }

@@ -124,6 +124,7 @@ describe.each(DEVICES)('normalization on %s', (device) => {
 describe.skipIf(NO_WEBGPU)('batchNorm on webgpu, four elements per invocation (apply4, backward_dx4)', () => {
   afterEach(() => {
     BATCH_NORM_LAYOUT.perFour = true;
+    BATCH_NORM_LAYOUT.vecSums = true;
   });
   /** Forward values and the gradients of x, weight, bias, with the kernels each took. */
   async function run(shape: number[], training: boolean, affine: boolean) {
@@ -143,6 +144,7 @@ describe.skipIf(NO_WEBGPU)('batchNorm on webgpu, four elements per invocation (a
     return { out, kernels };
   }
   it.each([[[3, 5, 4, 6], true, true], [[2, 3, 8], false, true], [[4, 2, 3, 4], true, false], [[3, 4, 5, 3], true, true]] as const)('%j training %s affine %s: the same bits as one per invocation', async (shape, training, affine) => {
+    BATCH_NORM_LAYOUT.vecSums = false; // the sums' own vec4 layout adds in another order (the next test)
     const four = await run([...shape], training, affine);
     BATCH_NORM_LAYOUT.perFour = false;
     const one = await run([...shape], training, affine);
@@ -154,6 +156,24 @@ describe.skipIf(NO_WEBGPU)('batchNorm on webgpu, four elements per invocation (a
       expect(four.kernels.includes('batch_norm.wgsl:backward_dx4')).toBe(s % 4 === 0);
     }
     expect(one.kernels.some((k) => k.endsWith('4'))).toBe(false);
+  });
+  // S = 4 (a vec4 an image), 12, 196 (fewer vec4s than a workgroup's 256 invocations: each
+  // steps over several images), 400 (more): the vec4 sums against the cpu, and the kernels taken.
+  it.each([[[5, 3, 2, 2]], [[3, 4, 12]], [[7, 3, 14, 14]], [[3, 2, 20, 20]], [[2, 3, 5, 3]]] as const)('%j: the per-channel sums over vec4s (main4, backward_sums4) against the cpu', async (shape) => {
+    const { out, kernels } = await run([...shape], true, true);
+    const s = shape.slice(2).reduce((a, c) => a * c, 1);
+    expect(kernels.includes('batch_norm_stats.wgsl:main4')).toBe(s % 4 === 0);
+    expect(kernels.includes('batch_norm.wgsl:backward_sums4')).toBe(s % 4 === 0);
+    expect(kernels.includes('batch_norm_stats.wgsl:main')).toBe(s % 4 !== 0);
+    reseed(41);
+    const [xc] = pair([...shape], 'webgpu');
+    const [wc] = pair([shape[1]!], 'webgpu');
+    const [bc] = pair([shape[1]!], 'webgpu');
+    const ps = await Promise.all([xc, wc, bc].map(async (t) => (await t.to('cpu')).detach().requiresGrad_()));
+    const y = F.batchNorm(ps[0]!, wg.zeros([shape[1]!]), wg.ones([shape[1]!]), ps[1]!, ps[2]!, { training: true });
+    y.mul(ps[0]!.cos()).sum().backward();
+    const want = [Array.from(await y.data()), ...(await Promise.all(ps.map(async (p) => Array.from(await p.grad!.data()))))];
+    out.forEach((o, i) => expect(relErr(o, want[i]!), `output ${i}`).toBeLessThan(1e-5));
   });
 });
 

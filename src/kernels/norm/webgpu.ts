@@ -43,8 +43,8 @@ export function batchNormStats(b: WebGPUContext, x: View, mean: View, variance: 
   const [n, c, s] = [x.shape[0]!, x.shape[1]!, x.shape[2]!];
   if (c === 0) return;
   b.dispatch(
-    { shader: NN_NORM_SHADERS.batchNormStats, entry: 'main', variant: 'f32', preamble: 'alias C = f32;\n' },
-    { x: buf(x), mean: buf(mean), var_out: buf(variance) },
+    { shader: NN_NORM_SHADERS.batchNormStats, entry: vecSums({ s }) ? 'main4' : 'main', variant: 'f32', preamble: 'alias C = f32;\n' },
+    { x: buf(x), mean: buf(mean), var_out: buf(variance), x4: buf(x) },
     { n, c, s, count: n * s },
     b.grid(c),
   );
@@ -52,11 +52,15 @@ export function batchNormStats(b: WebGPUContext, x: View, mean: View, variance: 
 
 /**
  * Four elements per invocation (apply4, backward_dx4) where a channel's run S is a multiple of
- * 4, so the four share a channel; perFour false keeps one per invocation (tests).
+ * 4, so the four share a channel; perFour false keeps one per invocation (tests). vecSums: the
+ * per-channel sums (the statistics, backward_sums) over vec4s there too (main4,
+ * backward_sums4: no division per element; llvmpipe, 64 x 32 x 28 x 28 in the demo's step,
+ * see docs/benchmarks.md); false keeps the scalar walk.
  * @internal
  */
-export const BATCH_NORM_LAYOUT = { perFour: true };
+export const BATCH_NORM_LAYOUT = { perFour: true, vecSums: true };
 const perFour = (p: { s: number }) => BATCH_NORM_LAYOUT.perFour && p.s % 4 === 0;
+const vecSums = (p: { s: number }) => BATCH_NORM_LAYOUT.vecSums && p.s % 4 === 0;
 const elementGrid = (b: WebGPUContext, p: { s: number; total: number }) => b.grid(Math.ceil(p.total / (perFour(p) ? 4 : 1) / b.wg));
 
 export function batchNormApply(b: WebGPUContext, x: View, mean: View, variance: View, weight: View | null, bias: View | null, eps: number, y: View): void {
@@ -66,7 +70,7 @@ export function batchNormApply(b: WebGPUContext, x: View, mean: View, variance: 
   const [sc, rw] = scratchOf(b);
   b.dispatch(
     { shader: NN_NORM_SHADERS.batchNorm, entry: perFour(p) ? 'apply4' : 'apply', variant: 'f32', preamble: 'alias C = f32;\n' },
-    { x: buf(x), g: sc, mean: buf(mean), var_in: buf(variance), weight: weight ? buf(weight) : sc, bias: bias ? buf(bias) : sc, sums: rw, y: buf(y) },
+    { x: buf(x), g: sc, mean: buf(mean), var_in: buf(variance), weight: weight ? buf(weight) : sc, bias: bias ? buf(bias) : sc, sums: rw, y: buf(y), x4: buf(x), g4: sc },
     p,
     elementGrid(b, p),
   );
@@ -77,8 +81,8 @@ export function batchNormBackward(b: WebGPUContext, g: View, x: View, mean: View
   const p = params(x, eps, weight, null, batchStats);
   if (p.total === 0) return;
   const [sc] = scratchOf(b);
-  const res = { x: buf(x), g: buf(g), mean: buf(mean), var_in: buf(variance), weight: weight ? buf(weight) : sc, bias: sc, sums: buf(sums), y: buf(dx) };
-  b.dispatch({ shader: NN_NORM_SHADERS.batchNorm, entry: 'backward_sums', variant: 'f32', preamble: 'alias C = f32;\n' }, res, p, b.grid(p.c));
+  const res = { x: buf(x), g: buf(g), mean: buf(mean), var_in: buf(variance), weight: weight ? buf(weight) : sc, bias: sc, sums: buf(sums), y: buf(dx), x4: buf(x), g4: buf(g) };
+  b.dispatch({ shader: NN_NORM_SHADERS.batchNorm, entry: vecSums(p) ? 'backward_sums4' : 'backward_sums', variant: 'f32', preamble: 'alias C = f32;\n' }, res, p, b.grid(p.c));
   b.dispatch({ shader: NN_NORM_SHADERS.batchNorm, entry: perFour(p) ? 'backward_dx4' : 'backward_dx', variant: 'f32', preamble: 'alias C = f32;\n' }, res, p, elementGrid(b, p));
 }
 
