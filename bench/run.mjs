@@ -8,8 +8,10 @@
 //                      [--json FILE.json] [--out FILE.md] [--help]
 //
 // Each sample runs the op (or training step) once and waits for the device to finish (no read
-// back); inputs are made once per case. Times are the median of the samples, +- their median
-// absolute deviation. Ratio = peer time / webgrad time: above 1, webgrad is faster.
+// back); inputs are made once per case. webgrad and its peer take their samples in 4 alternating
+// windows (webgrad, peer, webgrad, ...), so both see the same minutes of the machine. Times are
+// the median of the samples, +- their median absolute deviation. Ratio = peer time / webgrad
+// time: above 1, webgrad is faster.
 // These machines are noisy: compare ratios from one run, not times across runs.
 // Every webgrad result (off the cpu device) is checked against the cpu backend on the same
 // inputs before it is timed: a wrong result prints WRONG in the check column and the run exits 1.
@@ -176,41 +178,86 @@ function caseValues(c) {
 }
 
 // ---- timing ------------------------------------------------------------------------------------
-async function time(fn, sync, dispose) {
-  const bench = new Bench({ time: timeMs, iterations, warmupIterations: iterations === 1 ? 0 : quick ? 1 : 2, warmupTime: iterations === 1 ? 0 : quick ? 20 : 100 });
+// The runners of a case (webgrad's, the peer's, on webgpu the bare dispatch chain) are timed in
+// ROUNDS alternating windows (webgrad, peer, webgrad, peer, ...), each a ROUNDS-th of --time,
+// so that a ratio compares samples from the same minutes of a noisy machine; each runner's
+// statistics are over all its samples. The first window of each warms up.
+const ROUNDS = iterations === 1 ? 1 : 4;
+
+/** One window of tinybench samples of a runner ({ fn, sync, dispose }): the samples, in ms. */
+async function window(runner, ms, warm) {
+  const bench = new Bench({
+    time: ms, iterations, retainSamples: true,
+    warmupIterations: warm && iterations > 1 ? (quick ? 1 : 2) : 0, warmupTime: warm && iterations > 1 ? (quick ? 20 : 100) : 0,
+  });
   bench.add('case', async () => {
-    const y = fn();
-    await sync();
-    dispose(y);
+    const y = runner.fn();
+    await runner.sync();
+    runner.dispose(y);
   });
   await bench.run();
   const r = bench.tasks[0].result;
   if (r.state !== 'completed') throw r.error ?? new Error(r.state);
-  const l = r.latency;
-  return { median: l.p50, mad: l.mad, mean: l.mean, min: l.min, max: l.max, samples: l.samplesCount };
+  return r.latency.samples;
 }
 
-async function timeCase(lib, c) {
+/** Median, median absolute deviation, mean, min, max and count of samples (ms). */
+function stats(samples) {
+  const s = [...samples].sort((a, b) => a - b);
+  const med = (v) => (v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2);
+  const median = med(s);
+  return { median, mad: med(s.map((x) => Math.abs(x - median)).sort((a, b) => a - b)), mean: s.reduce((a, b) => a + b, 0) / s.length, min: s[0], max: s[s.length - 1], samples: s.length };
+}
+
+/** Times runners in alternating windows (above); a runner that throws gets { error } and is not run again. */
+async function timeAlternating(runners) {
+  const samples = runners.map(() => []);
+  const errors = runners.map(() => null);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < runners.length; i++) {
+      if (errors[i]) continue;
+      try {
+        samples[i].push(...(await window(runners[i], timeMs / ROUNDS, r === 0)));
+      } catch (e) {
+        errors[i] = e;
+      }
+    }
+  }
+  return runners.map((_, i) => (errors[i] ? { error: errors[i] } : stats(samples[i])));
+}
+
+/** A case's runner for a library: its inputs (or model) made once; close() frees them. */
+async function prepare(lib, c) {
   const values = caseValues(c);
   if (c.kind === 'train') {
     const spec = MODELS[c.model];
     const x = lib.tensor(values[0], lib.name === 'tfjs' ? spec.peerInput(c.batch) : spec.input(c.batch));
     const y = lib.tensor(values[1], [c.batch]);
     const run = await lib.train(c.model, x, y);
-    try {
-      return await time(() => run.step(), lib.sync, lib.dispose);
-    } finally {
-      run.dispose();
-      lib.dispose(x);
-      lib.dispose(y);
-    }
+    return { fn: () => run.step(), sync: lib.sync, dispose: lib.dispose, close: () => { run.dispose(); lib.dispose(x); lib.dispose(y); } };
   }
   const inputs = lib.inputs(c, values);
   const op = lib.ops[c.kernel];
+  return { fn: () => op(...inputs), sync: lib.sync, dispose: lib.dispose, close: () => { for (const t of inputs) lib.dispose(t); } };
+}
+
+/** Runs `body(runners)` with a runner per library (null where its prepare threw: errors[i]), then closes them. */
+async function withRunners(libs, c, body) {
+  const runners = [];
+  const errors = [];
+  for (const lib of libs) {
+    try {
+      runners.push(lib ? await prepare(lib, c) : null);
+      errors.push(null);
+    } catch (e) {
+      runners.push(null);
+      errors.push(e);
+    }
+  }
   try {
-    return await time(() => op(...inputs), lib.sync, lib.dispose);
+    return await body(runners, errors);
   } finally {
-    for (const t of inputs) lib.dispose(t);
+    for (const r of runners) r?.close();
   }
 }
 
@@ -318,48 +365,55 @@ for (const device of devices) {
     adapters[`webgrad/${cfg.label}`] = wg.adapter.description || wg.adapter.source;
     if (peer) adapters[`tfjs/${cfg.label}`] = peer.adapter.description;
     for (const c of cases(device)) {
-      progress(`${c.name} webgrad/${cfg.label}`);
+      progress(`${c.name} webgrad/${cfg.label}${peer ? ` and tfjs/${cfg.label}` : ''}`);
       let chk;
-      let t;
       try {
         chk = await check(wg, c);
-        t = await timeCase(wg, c);
       } catch (e) {
         // A webgrad failure is a bug: it shows as ERROR and fails the run, after the other cases.
         chk = { check: `ERROR (${String(e?.message ?? e).split('\n')[0]})` };
-        t = {};
       }
-      if (chk.check !== 'ok' && chk.check !== 'ref') wrong++;
-      done++;
-      let pt;
-      let peerNote;
-      if (peer) {
-        progress(`${c.name} tfjs/${cfg.label}`);
-        peerNote = peer.unsupported(c);
-        if (!peerNote) {
+      const peerNote0 = peer ? peer.unsupported(c) : undefined;
+      // On webgpu the op chain also runs the same kernel bare (the per-op overhead's yardstick).
+      const bare = c.ops && device === 'webgpu';
+      let bareRun;
+      const [t, pt, peerNote, bt] = await withRunners([wg, peer && !peerNote0 ? peer : null], c, async ([wr, pr], [we, pe]) => {
+        const list = [];
+        if (wr && chk.check.startsWith('ERROR') === false) list.push(wr);
+        if (pr) list.push(pr);
+        if (bare && list.includes(wr)) {
           try {
-            pt = await timeCase(peer, c);
+            const [a, b] = wg.inputs(c, caseValues(c));
+            bareRun = { fn: wg.bareChain(a, b), sync: wg.sync, dispose: () => {}, close: () => { for (const x of [a, b]) x.dispose(); } };
+            list.push(bareRun);
           } catch (e) {
-            peerNote = `failed: ${e.message.split('\n')[0]}`;
+            notes.push(`bare dispatch chain: not measured (${e.message.split('\n')[0]})`);
           }
         }
-        done++;
-      } else if (withPeer) done++;
+        try {
+          const got = await timeAlternating(list);
+          const of = (r) => (r && list.includes(r) ? got[list.indexOf(r)] : undefined);
+          let wt = of(wr) ?? {};
+          if (we || wt.error) {
+            if (!chk.check.startsWith('ERROR')) chk = { check: `ERROR (${String((we ?? wt.error)?.message ?? we ?? wt.error).split('\n')[0]})` };
+            wt = {};
+          }
+          const ptime = of(pr);
+          const note = peerNote0 ?? (pe ? `failed: ${pe.message.split('\n')[0]}` : ptime?.error ? `failed: ${ptime.error.message.split('\n')[0]}` : undefined);
+          const btime = of(bareRun);
+          if (btime?.error) notes.push(`bare dispatch chain: not measured (${btime.error.message.split('\n')[0]})`);
+          return [wt, ptime && !ptime.error ? ptime : undefined, note, btime && !btime.error ? btime : {}];
+        } finally {
+          bareRun?.close();
+        }
+      });
+      if (chk.check !== 'ok' && chk.check !== 'ref') wrong++;
+      done++;
+      if (peer || withPeer) done++;
       const chosen = FAMILY[c.kernel] && device === 'webgpu' ? ` (plan: ${wg.lastVariant(FAMILY[c.kernel])})` : '';
       rows.push(rowOf(cfg.label, c, c.name + chosen, t, pt, peerNote, chk));
-      if (c.ops && device === 'webgpu') {
+      if (bare) {
         done++;
-        // The yardstick of the per-op overhead: the same kernel, dispatched bare in one pass.
-        progress(`${c.name} bare dispatches`);
-        let bt = {};
-        if (t.median !== undefined) try {
-          const [a, b] = wg.inputs(c, caseValues(c));
-          const run = wg.bareChain(a, b);
-          bt = await time(run, wg.sync, () => {});
-          for (const x of [a, b]) x.dispose();
-        } catch (e) {
-          notes.push(`bare dispatch chain: not measured (${e.message.split('\n')[0]})`);
-        }
         if (bt.median !== undefined) {
           rows.push(rowOf(cfg.label, c, `${c.name}: the same kernel, ${CHAIN_OPS} bare dispatches in one pass`, bt, undefined, undefined, { check: 'n/a (yardstick)' }));
           notes.push(`per-op overhead on ${cfg.label}: webgrad ${(1e3 * t.median / c.ops).toFixed(1)} µs/op in a chain of ${c.ops} adds, a bare dispatch of the same kernel ${(1e3 * bt.median / c.ops).toFixed(1)} µs: ${(t.median / bt.median).toFixed(2)}x` +
@@ -376,7 +430,12 @@ for (const device of devices) {
           let vchk;
           try {
             vchk = await check(wg, c);
-            vt = await timeCase(wg, c);
+            vt = await withRunners([wg], c, async ([vr], [ve]) => {
+              if (ve) throw ve;
+              const [r] = await timeAlternating([vr]);
+              if (r.error) throw r.error;
+              return r;
+            });
           } catch (e) {
             vchk = { check: `ERROR (${String(e?.message ?? e).split('\n')[0]})` };
             vt = {};
@@ -550,7 +609,7 @@ if (out) {
     '## Notes',
     '',
     ...notes.map((n) => `- ${n}`),
-    `- Times are the median ± the median absolute deviation of the samples (${timeMs} ms of samples per case, at least ${iterations}).`,
+    `- Times are the median ± the median absolute deviation of the samples (${timeMs} ms of samples per case and library, at least ${iterations} in each of ${ROUNDS} windows that alternate between webgrad and TF.js (and, for the op chain, the bare dispatches), so the two are sampled in the same minutes).`,
     '- Ratio = TF.js time / webgrad time, measured in the same run: above 1, webgrad is faster.',
     '- check: webgrad\'s result on the device against the cpu backend on the same inputs (losses of three steps for training rows); ref: the cpu backend itself.',
     '- conv2d fwd+bwd rows time y = conv2d(x, w); y.backward(g) in webgrad and tf.grad of conv2d in TF.js (forward and that backward pass in both).',

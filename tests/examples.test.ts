@@ -109,6 +109,19 @@ describe('bench/run.mjs', () => {
     expect(out).toMatch(/- per-op overhead on webgpu: webgrad [0-9.]+ µs\/op in a chain of 100 adds, a bare dispatch of the same kernel [0-9.]+ µs: [0-9.]+x/);
   });
 
+  // Samples come in 4 windows per library that alternate (webgrad, TF.js, webgrad, ...), each
+  // with at least --iterations samples: 2 per window give at least 8 each.
+  it('samples webgrad and TF.js in alternating windows: at least 4 x --iterations samples each', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'webgrad-bench-rounds-'));
+    const json = join(dir, 'bench.json');
+    run(['bench/run.mjs', '--quick', '--devices', 'cpu', '--time', '1', '--iterations', '2', '--no-torch', '--filter', '^matmul 128x', '--json', json]);
+    const [row] = JSON.parse(readFileSync(json, 'utf8')).rows;
+    expect(row.webgrad.samples).toBeGreaterThanOrEqual(8);
+    expect(row.peer.samples).toBeGreaterThanOrEqual(8);
+    expect(row.webgrad.min).toBeLessThanOrEqual(row.webgrad.median);
+    expect(row.webgrad.median).toBeLessThanOrEqual(row.webgrad.max);
+  });
+
   // PyTorch is optional; a stand-in python (a node script that answers the torch script's
   // protocol with 2 ms per case and reports the thread count its environment pins) checks that
   // each webgrad row meets PyTorch's same case at the same thread count, and the table's ratios.
