@@ -151,9 +151,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   store_cols(r0 + {q}u * 4u + {l}u, c0 + {v}u * 4u, acc{q}_{l}_{v});
   //@end
   //@else
+  // epi: the preamble's epilogue of a row of four outputs (the identity, or plus the bias of
+  // their columns, a linear layer's).
   let out_base = p.out_offset + z * p.M * p.N;
   //@unroll q<RM4 l<4 v<RN4
-  store_row(out_base, r0 + {q}u * 4u + {l}u, c0 + {v}u * 4u, acc{q}_{l}_{v});
+  store_row(out_base, r0 + {q}u * 4u + {l}u, c0 + {v}u * 4u, epi(c0 + {v}u * 4u, acc{q}_{l}_{v}));
   //@end
   //@endif
 }

@@ -81,8 +81,7 @@ export class Linear extends Module {
   get bias(): Tensor | null { return this.getOptional('bias'); }
   forward(x: Tensor): Tensor {
     expectShape(this, x, x.ndim >= 1 && x.shape[x.ndim - 1] === this.inFeatures, `[..., ${this.inFeatures}]`);
-    const y = x.matmul(this.weight.T);
-    return this.bias ? y.add(this.bias) : y;
+    return F.linear(x, this.weight, this.bias);
   }
   override extraRepr(): string {
     return `in=${this.inFeatures}, out=${this.outFeatures}${this.bias ? '' : ', bias=false'}`;

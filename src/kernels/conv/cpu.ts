@@ -30,7 +30,7 @@ import { isContiguous, numel } from '../../core/shape.js';
 import { viewOffsets } from '../cpu/strided.js';
 import { matmul } from '../matmul/cpu.js';
 import type { ConvKernels } from './types.js';
-import { addChannelBias } from './bias.js';
+import { addBiasAlong } from '../elementwise/bias.js';
 import { binary } from '../elementwise/cpu.js';
 
 export type { Conv2dParams };
@@ -112,7 +112,7 @@ export const reference: ConvKernels = {
     const acc = new Float64Array(numel(y.shape));
     walk(Into.Y, x.shape, w.shape, y.shape, p, acc, { x: reader(x), w: reader(w) });
     store(acc, y);
-    if (bias) addChannelBias(binary, y, bias);
+    if (bias) addBiasAlong(binary, y, bias, 1);
   },
   conv2dBackwardInput(dy, w, dx, p) {
     const acc = new Float64Array(numel(dx.shape));
@@ -187,7 +187,7 @@ function sizes(x: View, w: View, y: View, p: Conv2dParams) {
 
 export function conv2d(x: View, w: View, y: View, p: Conv2dParams, bias?: View | null): void {
   convProduct(x, w, y, p);
-  if (bias) addChannelBias(binary, y, bias);
+  if (bias) addBiasAlong(binary, y, bias, 1);
 }
 
 function convProduct(x: View, w: View, y: View, p: Conv2dParams): void {

@@ -19,7 +19,7 @@ import type { WasmRuntime } from '../wasm/runtime.js';
 import { PARALLEL_WORK, ptr } from '../wasm/util.js';
 import * as reference from './cpu.js';
 import type { ConvKernels } from './types.js';
-import { addChannelBias } from './bias.js';
+import { addBiasAlong } from '../elementwise/bias.js';
 import { binary } from '../elementwise/wasm.js';
 
 /** Blocks from the heap, all given back by `done`. */
@@ -126,7 +126,7 @@ function dyRows(rt: WasmRuntime, D: { at: number; strides: number[] }, g: Geomet
 export function conv2d(rt: WasmRuntime, x: View, w: View, y: View, p: Conv2dParams, bias?: View | null): void {
   if (!f32(x, w, y)) return reference.conv2d(x, w, y, p, bias);
   convProduct(rt, x, w, y, p);
-  if (bias) addChannelBias((op, a, b, out) => binary(rt, op, a, b, out), y, bias);
+  if (bias) addBiasAlong((op, a, b, out) => binary(rt, op, a, b, out), y, bias, 1);
 }
 
 function convProduct(rt: WasmRuntime, x: View, w: View, y: View, p: Conv2dParams): void {

@@ -17,7 +17,7 @@ import { buf } from '../webgpu/util.js';
 import { isCpuAdapter } from '../webgpu/device.js';
 import conv2dSrc from '../../../shaders/conv2d.wgsl';
 import im2colSrc from '../../../shaders/im2col.wgsl';
-import channelBiasSrc from '../../../shaders/channel_bias.wgsl';
+import { CHANNEL_BIAS, channelBias } from '../webgpu/bias.js';
 import type { ConvKernels } from './types.js';
 import { forcedVariant, noteVariant, type VariantName } from '../variants.js';
 import { convClass, tunedVariant, type ConvMode } from '../tuning.js';
@@ -28,8 +28,6 @@ export type { Conv2dParams };
 export const SHADER: KernelSource = { file: 'conv2d.wgsl', source: conv2dSrc };
 const IM2COL: KernelSource = { file: 'im2col.wgsl', source: im2colSrc };
 /** This family's shaders, by name. */
-const CHANNEL_BIAS: KernelSource = { file: 'channel_bias.wgsl', source: channelBiasSrc };
-
 export const SHADERS = { conv2d: SHADER, im2col: IM2COL, channelBias: CHANNEL_BIAS } as const;
 
 /**
@@ -458,19 +456,6 @@ export function conv2d(be: WebGPUContext, x: View, w: View, y: View, p: Conv2dPa
   if (bias && !g.biasAdded) channelBias(be, y, bias);
 }
 
-/** y[n, c, :] += bias[c] in place (shaders/channel_bias.wgsl); y contiguous [N, C, OH, OW]. */
-function channelBias(be: WebGPUContext, y: View, bias: View): void {
-  const [N, C, OH, OW] = y.shape as [number, number, number, number];
-  const pixels = OH * OW;
-  const p4 = Math.ceil(pixels / 4);
-  if (N * C * pixels === 0) return;
-  be.dispatch(
-    { shader: CHANNEL_BIAS, entry: 'main', preamble: '', variant: '' },
-    { y: buf(y), bias: buf(bias) },
-    { rows: N * C, channels: C, pixels, p4, y_offset: y.offset, bias_offset: bias.offset, bias_stride: bias.strides[0]! },
-    be.grid(Math.ceil((N * C * p4) / be.wg)),
-  );
-}
 
 export function conv2dBackwardInput(be: WebGPUContext, dy: View, w: View, dx: View, p: Conv2dParams): void {
   be.checkOut('conv2dBackwardInput', dx);

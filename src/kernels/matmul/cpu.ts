@@ -24,6 +24,8 @@ import type { View } from '../../core/view.js';
 import type { TypedArray } from '../../core/dtype.js';
 import { elementOffsets } from '../cpu/strided.js';
 import { cpuThreads, sharedScratch, type Job } from '../cpu/threads.js';
+import { addBiasAlong } from '../elementwise/bias.js';
+import { binary } from '../elementwise/cpu.js';
 import type { MatmulKernels } from './types.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
@@ -80,6 +82,12 @@ const NC = 512;
 const SMALL = 32 * 32 * 32;
 /** From this much work (M * N * K, about a millisecond) a product is split over the threads. */
 export const PARALLEL_WORK = 1 << 21;
+
+/** The product, then a bias along the last dim (MatmulKernels.matmul), in place. */
+function matmulBias(a: View, b: View, out: View, bias?: View | null): void {
+  matmul(a, b, out);
+  if (bias) addBiasAlong(binary, out, bias, out.shape.length - 1);
+}
 
 export function matmul(a: View, b: View, out: View): void {
   const { M, K, N, ba, bb, bo, sam, sak, sbk, sbn, som, son } = layout(a, b, out);
@@ -259,4 +267,4 @@ function storeTile(
 }
 
 /** The family's table on the cpu backend. */
-export const cpuKernels: MatmulKernels = { matmul };
+export const cpuKernels: MatmulKernels = { matmul: matmulBias };

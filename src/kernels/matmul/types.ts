@@ -2,6 +2,11 @@
 import type { View } from '../../core/view.js';
 
 export interface MatmulKernels {
-  /** out[..., m, n] = sum_k a[..., m, k] * b[..., k, n]; batch dims already broadcast, out contiguous. */
-  matmul(a: View, b: View, out: View): void;
+  /**
+   * out[..., m, n] = sum_k a[..., m, k] * b[..., k, n]; batch dims already broadcast, out
+   * contiguous. With `bias` (N values, out's dtype), out[..., m, n] gets bias[n] added, rounded
+   * as the product followed by an add of the bias (a linear layer's; webgpu's register-blocked
+   * kernel adds it in its store, the other kernels in one pass over out after the product).
+   */
+  matmul(a: View, b: View, out: View, bias?: View | null): void;
 }

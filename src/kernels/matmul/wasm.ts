@@ -10,8 +10,15 @@ import type { WasmRuntime } from '../wasm/runtime.js';
 import { PARALLEL_WORK, ptr } from '../wasm/util.js';
 import { matmul as reference } from './cpu.js';
 import type { MatmulKernels } from './types.js';
+import { addBiasAlong } from '../elementwise/bias.js';
+import { binary } from '../elementwise/wasm.js';
 
-export function matmul(rt: WasmRuntime, a: View, b: View, out: View): void {
+export function matmul(rt: WasmRuntime, a: View, b: View, out: View, bias?: View | null): void {
+  product(rt, a, b, out);
+  if (bias) addBiasAlong((op, x, y, o) => binary(rt, op, x, y, o), out, bias, out.shape.length - 1);
+}
+
+function product(rt: WasmRuntime, a: View, b: View, out: View): void {
   if (out.dtype !== 'float32' || a.dtype !== 'float32' || b.dtype !== 'float32') return reference(a, b, out);
   const r = a.shape.length;
   const M = a.shape[r - 2]!;
@@ -34,5 +41,5 @@ export function matmul(rt: WasmRuntime, a: View, b: View, out: View): void {
 
 /** The family's table on the wasm backend. */
 export function wasmKernels(rt: WasmRuntime): MatmulKernels {
-  return { matmul: (a, b, out) => matmul(rt, a, b, out) };
+  return { matmul: (a, b, out, bias) => matmul(rt, a, b, out, bias) };
 }

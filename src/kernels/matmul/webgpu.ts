@@ -23,6 +23,7 @@ import { isCpuAdapter } from '../webgpu/device.js';
 import { forcedVariant, noteVariant, type VariantName } from '../variants.js';
 import { matmulClass, tunedVariant } from '../tuning.js';
 import type { MatmulKernels } from './types.js';
+import { lastBias } from '../webgpu/bias.js';
 import matmulSrc from '../../../shaders/matmul.wgsl';
 import blockedSrc from '../../../shaders/matmul_blocked.wgsl';
 import matmulIoSrc from '../../../shaders/lib/matmul_io.wgsl';
@@ -118,8 +119,22 @@ function blockedSource(rows: number, cols: number, loop: 'k4' | 'implicit' | 'im
   return s;
 }
 
-function blockedPreamble(c: string, rows: number, cols: number, loads: Loads): string {
-  const lines = [`alias C = ${c};`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`];
+/**
+ * The blocked kernel's epilogue (fn epi(c, v), applied to each row of four outputs before the
+ * store): the identity, or with a bias (offset and stride in elements) the bias of columns
+ * c..c+3 added, clamped as the loads are; its binding is 6.
+ */
+function epilogue(bias?: readonly [number, number]): string[] {
+  if (!bias) return ['fn epi(c: u32, v: vec4<C>) -> vec4<C> { return v; }'];
+  const at = (k: string) => `bias[${bias[0]}u + min(c${k}, p.N - 1u) * ${bias[1]}u]`;
+  return [
+    '@group(0) @binding(6) var<storage, read> bias: array<C>;',
+    `fn epi(c: u32, v: vec4<C>) -> vec4<C> { return v + vec4<C>(${at('')}, ${at(' + 1u')}, ${at(' + 2u')}, ${at(' + 3u')}); }`,
+  ];
+}
+
+function blockedPreamble(c: string, rows: number, cols: number, loads: Loads, bias?: readonly [number, number]): string {
+  const lines = [`alias C = ${c};`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`, ...epilogue(bias)];
   if (loads.kVec) {
     lines.push('fn load_ak4(base: u32, r: u32, k: u32) -> vec4<C> { return a4[(base + r * p.a_row + k) / 4u]; }');
     lines.push('fn load_bk4(base: u32, k: u32, c: u32) -> vec4<C> { return b4[(base + c * p.b_col + k) / 4u]; }');
@@ -189,7 +204,7 @@ export function implicitPlan(b: WebGPUContext, M: number, P: number, K: number, 
   return plan(b, M, P, K, images);
 }
 
-export function matmul(b: WebGPUContext, a: View, bm: View, out: View): void {
+export function matmul(b: WebGPUContext, a: View, bm: View, out: View, bias?: View | null): void {
   // out: contiguous, at any offset (conv2d's im2col layout writes a batch of images at a time into y).
   if (!isContiguous(out.shape, out.strides)) throw new Error(`webgpu matmul: the output must be contiguous (got strides ${fmtShape(out.strides)})`);
   const r = out.shape.length;
@@ -204,6 +219,17 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View): void {
   const c = wgslType(out.dtype);
   const pl = plan(b, M, N, K, batches);
   noteVariant('matmul', pl.name);
+  // Split K: a small output over a long K (a convolution's weight gradient: 16 x 9 outputs over
+  // 50k terms) would leave all but a few invocations idle. Its K range is cut into chunks that
+  // run side by side, as an extra batch dim, into partial sums (a ragged tail is added into the
+  // first), which a reduction adds up.
+  const blocks = pl.kind === 'blocked' ? Math.ceil(M / pl.rows) * Math.ceil(N / pl.cols) * batches : Math.ceil(M / 4) * Math.ceil(N / 4) * batches;
+  const splits = out.offset !== 0 || cb.shape.length >= MAX_RANK || blocks >= SPLIT_K.minBlocks ? 1
+    : Math.min(Math.ceil(SPLIT_K.minBlocks / blocks), Math.floor(K / SPLIT_K.minChunk), Math.floor(SPLIT_K.maxBytes / (4 * batches * M * N)));
+  // A bias (along N) goes into the blocked kernel's store where one dispatch per batch range
+  // writes the whole sum (no K slabs, no split K); otherwise one pass in place after.
+  const fuseBias = !!bias && pl.kind === 'blocked' && splits < 2 && K <= MATMUL_K_SLAB;
+  const biasAt = fuseBias ? ([bias!.offset, bias!.strides[0]!] as const) : undefined;
   const maxPerDim = b.device.limits.maxComputeWorkgroupsPerDimension;
   const [aRow, aCol, bRow, bCol] = [a.strides[r - 2]!, a.strides[r - 1]!, bm.strides[r - 2]!, bm.strides[r - 1]!];
   let spec: KernelSpec;
@@ -226,11 +252,13 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View): void {
     const wx = Math.min(pl.wx, Math.ceil(N / cols));
     const wy = Math.min(pl.wy, Math.ceil(M / rows));
     spec = {
-      shader: blockedSource(rows, cols, loads.kVec ? 'k4' : 'plain'), entry: 'main', variant: `${c}|${rows}x${cols}|${loads.aVec ? 'a4' : 'a'}|${loads.bVec ? 'b4' : 'b'}${loads.kVec ? '|k4' : ''}`,
-      preamble: () => blockedPreamble(c, rows, cols, loads), constants: { WX: wx, WY: wy },
+      shader: blockedSource(rows, cols, loads.kVec ? 'k4' : 'plain'), entry: 'main',
+      variant: `${c}|${rows}x${cols}|${loads.aVec ? 'a4' : 'a'}|${loads.bVec ? 'b4' : 'b'}${loads.kVec ? '|k4' : ''}${biasAt ? `|bias${biasAt.join(',')}` : ''}`,
+      preamble: () => blockedPreamble(c, rows, cols, loads, biasAt), constants: { WX: wx, WY: wy },
     };
     if (loads.aVec || loads.kVec) resources.a4 = resources.a!;
     if (loads.bVec || loads.kVec) resources.b4 = resources.b!;
+    if (biasAt) resources.bias = buf(bias!);
     grid = [Math.ceil(N / (cols * wx)), Math.ceil(M / (rows * wy))];
   }
   /** Dispatches the product of K range [k0, k0 + kLen) into `target` from outOffset, over the batch dims given. */
@@ -253,15 +281,9 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View): void {
       }
     }
   };
-  // Split K: a small output over a long K (a convolution's weight gradient: 16 x 9 outputs over
-  // 50k terms) would leave all but a few invocations idle. Its K range is cut into chunks that
-  // run side by side, as an extra batch dim, into partial sums (a ragged tail is added into the
-  // first), which a reduction adds up.
-  const blocks = pl.kind === 'blocked' ? Math.ceil(M / pl.rows) * Math.ceil(N / pl.cols) * batches : Math.ceil(M / 4) * Math.ceil(N / 4) * batches;
-  const splits = out.offset !== 0 || cb.shape.length >= MAX_RANK || blocks >= SPLIT_K.minBlocks ? 1
-    : Math.min(Math.ceil(SPLIT_K.minBlocks / blocks), Math.floor(K / SPLIT_K.minChunk), Math.floor(SPLIT_K.maxBytes / (4 * batches * M * N)));
   if (splits < 2) {
     pass(0, K, false, resources.out!, out.offset, cb.shape, cb.strides[0]!, cb.strides[1]!);
+    if (bias && !fuseBias) lastBias(b, out, bias);
     return;
   }
   // Chunks a multiple of 4 (the vector loads' alignment), one slab at most.
@@ -274,11 +296,12 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View): void {
   if (whole * chunk < K) pass(whole * chunk, K - whole * chunk, true, target, 0, cb.shape, cb.strides[0]!, cb.strides[1]!);
   b.reduce.reduce('sum', { storage: part, dtype: out.dtype, shape: [size, whole], strides: [1, size], offset: 0 }, 1, { storage: out.storage, dtype: out.dtype, shape: [size], strides: [1], offset: 0 });
   part.free();
+  if (bias) lastBias(b, out, bias);
 }
 
 /** The family's table on a webgpu backend. */
 export function webgpuKernels(b: WebGPUContext): MatmulKernels {
-  return { matmul: (a, bm, out) => matmul(b, a, bm, out) };
+  return { matmul: (a, bm, out, bias) => matmul(b, a, bm, out, bias) };
 }
 
 /**
@@ -447,6 +470,7 @@ export function matmulImplicitWeight(
   const preamble = () => [
     `alias C = f32;`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`, ...taps.lines,
     `const CV_P = ${geo[8]}u; const CV_XN = ${geo[9]}u; const CV_DN = ${geo[10]}u; const CV_DC = ${geo[11]}u;`,
+    ...epilogue(),
     '',
   ].join('\n');
   const wx = Math.min(pl.wx, Math.ceil(KK / cols));

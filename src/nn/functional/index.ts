@@ -5,6 +5,7 @@
  */
 export * from './activations.js';
 export * from './conv.js';
+export * from './linear.js';
 export * from './pooling.js';
 export * from './losses.js';
 export * from './softmax.js';

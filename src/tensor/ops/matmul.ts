@@ -49,7 +49,8 @@ function columnMajor(x: Tensor, g: Tensor): boolean {
   return xb.length === gb.length && xb.every((d, i) => d === gb[i]);
 }
 
-function matmulImpl(a: Tensor, b: Tensor): Tensor {
+/** a @ b; with `bias` (b's last dim long, the result's dtype), plus bias along the last dim in the same kernel (MatmulKernels.matmul). */
+export function matmulImpl(a: Tensor, b: Tensor, bias: Tensor | null = null): Tensor {
   const device = checkInputs('matmul', a, b);
   if (a.ndim === 0 || b.ndim === 0) {
     throw new Error(`matmul: both operands need at least 1 dimension, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)} (use mul for scalars)`);
@@ -75,7 +76,7 @@ function matmulImpl(a: Tensor, b: Tensor): Tensor {
   const Ab = keep(expand(keep(cast(A, dtype)), [...batch, M, K]));
   const Bb = keep(expand(keep(cast(B, dtype)), [...batch, K, N]));
   const out = empty('matmul', device, dtype, [...batch, M, N]);
-  getBackend(device).matmul.matmul(Ab, Bb, out);
+  getBackend(device).matmul.matmul(Ab, Bb, out, bias);
   let result = out;
   if (a.ndim === 1 || b.ndim === 1) {
     const shape = [...batch, ...(a.ndim === 1 ? [] : [M]), ...(b.ndim === 1 ? [] : [N])];
