@@ -100,6 +100,11 @@ const other: BadCall[] = [
   { what: 'fashionMnist unknown option', kind: 'unknown option', op: 'fashionMnist', expect: ["unknown option 'train'"], call: () => wg.data.fashionMnist(bad({ train: true })), cpuOnly: true },
   { what: 'fashionMnist limit 0', kind: 'out of range', op: 'fashionMnist', expect: ['limit must be an integer >= 1, got 0'], call: () => wg.data.fashionMnist({ root: 'data/fashion-mnist-subset', limit: 0 }), cpuOnly: true },
   { what: 'mnist root not a string', kind: 'wrong type', op: 'mnist', expect: ['root must be a directory path (a string), got 5'], call: () => wg.data.mnist(bad({ root: 5 })), cpuOnly: true },
+  { what: 'linear with a 3-D weight', kind: 'shape', op: 'linear', expect: ['weight must be 2-D [outFeatures, inFeatures], got [4, 3, 1]'], call: (d) => F.linear(f32([2, 3], d), f32([4, 3, 1], d)) },
+  { what: 'linear input and weight features differ', kind: 'shape', op: 'linear', expect: ['input [2, 3] must end in inFeatures = 5', 'the weight is [4, 5]'], call: (d) => F.linear(f32([2, 3], d), f32([4, 5], d)) },
+  { what: 'linear bias of the wrong length', kind: 'shape', op: 'linear', expect: ['bias must have shape [4] (one value per output feature), got [3]'], call: (d) => F.linear(f32([2, 3], d), f32([4, 3], d), f32([3], d)) },
+  { what: 'linear of int32 tensors', kind: 'dtype', op: 'linear', expect: ['input, weight and bias must be floating point, got int32'], call: (d) => F.linear(wg.ones([2, 3], { device: d, dtype: 'int32' }), wg.ones([4, 3], { device: d, dtype: 'int32' })) },
+  { what: 'linear weight not a tensor', kind: 'wrong type', op: 'linear', expect: ['weight must be a Tensor, got object'], call: (d) => F.linear(f32([2, 3], d), bad([[1, 2, 3]])) },
 ];
 
 const extraArgs: BadCall[] = [
@@ -108,6 +113,7 @@ const extraArgs: BadCall[] = [
   ['softmax', "takes (x, dim); got 1 more argument ('float32')", (d: DeviceName) => (F.softmax as (...a: unknown[]) => unknown)(f32([2], d), -1, 'float32')],
   ['dropout', 'takes (x, p = 0.5, training = true); got 1 more argument (true)', (d: DeviceName) => (F.dropout as (...a: unknown[]) => unknown)(f32([2], d), 0.5, true, true)],
   ['conv2d', 'takes (x, weight, bias?, options?); got 1 more argument', (d: DeviceName) => (F.conv2d as (...a: unknown[]) => unknown)(img(d), w2(d), null, {}, 2)],
+  ['linear', 'takes (x, weight, bias?); got 1 more argument', (d: DeviceName) => (F.linear as (...a: unknown[]) => unknown)(f32([2, 3], d), f32([4, 3], d), null, 1)],
   ['crossEntropy', 'takes (input, target, options?); got 1 more argument', (d: DeviceName) => (F.crossEntropy as (...a: unknown[]) => unknown)(logits(d), idx([0, 1], d), {}, 'mean')],
   ['crossEntropy', 'options must be a plain object', (d: DeviceName) => (F.crossEntropy as (...a: unknown[]) => unknown)(logits(d), idx([0, 1], d), f32([3], d))],
   ['batchNorm', 'takes (x, runningMean, runningVar, weight?, bias?, options?); got 1 more argument', (d: DeviceName) => (F.batchNorm as (...a: unknown[]) => unknown)(f32([2, 3], d), null, null, null, null, {}, true)],
