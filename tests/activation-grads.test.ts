@@ -99,6 +99,7 @@ describe('activation backward passes (cpu, float64)', () => {
   });
 });
 
+// webgpu only (counts webgpu dispatches): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('activation backward passes are one kernel on webgpu', () => {
   const backend = () => wg.getBackend('webgpu') as WebGPUBackend;
   it.each([

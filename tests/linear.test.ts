@@ -76,6 +76,7 @@ describe('F.linear: gradcheck (float64, cpu)', () => {
   });
 });
 
+// webgpu only (which webgpu kernels run): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
 describe.skipIf(NO_WEBGPU)('F.linear on webgpu: the kernels', () => {
   afterEach(() => wg.configureKernels({ matmul: null }));
   const run = async (xs: number[], out: number) => {

@@ -208,7 +208,7 @@ export const ACTIVATION_GRADS = {
   siluGrad: {
     rule: 'float',
     cpu: (g, x) => {
-      const s = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+      const s = UNARY.sigmoid.cpu(x);
       return g * (s * (1 + x * (1 - s)));
     },
     wgsl: 'a * silu_grad_c(b)',

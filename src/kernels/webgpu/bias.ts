@@ -7,6 +7,7 @@ import type { View } from '../../core/view.js';
 import type { KernelSource } from './pipelines.js';
 import type { WebGPUContext } from './context.js';
 import { buf } from './util.js';
+import { numel } from '../../core/shape.js';
 import channelBiasSrc from '../../../shaders/channel_bias.wgsl';
 
 export const CHANNEL_BIAS: KernelSource = { file: 'channel_bias.wgsl', source: channelBiasSrc };
@@ -14,7 +15,7 @@ export const CHANNEL_BIAS: KernelSource = { file: 'channel_bias.wgsl', source: c
 /** y[n, c, ...] += bias[c] in place; y contiguous [N, C, ...]. */
 export function channelBias(be: WebGPUContext, y: View, bias: View): void {
   const [N, C] = [y.shape[0]!, y.shape[1]!];
-  const pixels = y.shape.slice(2).reduce((a, d) => a * d, 1);
+  const pixels = numel(y.shape.slice(2));
   const p4 = Math.ceil(pixels / 4);
   if (N * C * pixels === 0) return;
   be.dispatch(
@@ -28,7 +29,7 @@ export function channelBias(be: WebGPUContext, y: View, bias: View): void {
 /** y[..., j] += bias[j] in place; y contiguous. */
 export function lastBias(be: WebGPUContext, y: View, bias: View): void {
   const C = y.shape[y.shape.length - 1]!;
-  const n = y.shape.reduce((a, d) => a * d, 1);
+  const n = numel(y.shape);
   if (n === 0) return;
   const p4 = Math.ceil(n / 4);
   be.dispatch(

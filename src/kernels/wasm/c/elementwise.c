@@ -16,7 +16,8 @@
  * exp, expm1, log, log1p, tanh, sigmoid, silu, elu and softplus are float32 polynomial
  * approximations (range reduction + polynomial, a few ulp); gelu (exact, with erfc) and
  * geluTanh run in float64 lanes. The activations' backward passes (relu, sigmoid, tanh: from
- * y; silu, gelu: from x) are float32 lanes but for gelu's derivative, in float64 lanes. NaN propagates as in the reference (max/min and relu keep
+ * y; silu, gelu: from x) run in float32 lanes, gelu's derivative in float64 lanes.
+ * NaN propagates as in the reference (max/min and relu keep
  * it; wasm's f32x4.max/min propagate NaN and order -0 below +0, as Math.max/min).
  *
  * where(cond, a, b): bool bytes widened to lane masks, a bitselect.
