@@ -210,6 +210,51 @@ for (const threads of [1, 3]) {
         }
       });
 
+      it('an image at a time, the taps read from the padded image (no column matrix): forward and weight gradient against cpu over strides, paddings, dilations, groups and kernel sizes', async () => {
+        const rt = (backend() as unknown as { rt: { run(fn: string, args: number[], parallel?: boolean): void } }).rt;
+        const ran: string[] = [];
+        const spy = vi.spyOn(rt, 'run').mockImplementation(function (this: unknown, fn, args, parallel) {
+          ran.push(fn);
+          return WasmRuntime.prototype.run.call(this as WasmRuntime, fn, args, parallel);
+        });
+        const saved = { ...IMAGE_LAYOUT };
+        try {
+          Object.assign(IMAGE_LAYOUT, { enabled: true, minCols: 1 });
+          // (3 images: at least one a thread.) Output rows of 8 and more pixels (whole 8-column panels read as runs), rows that
+          // split a panel, strides and dilations (panels gathered a float at a time), no padding,
+          // padding wider than the kernel's reach, asymmetric kernels, groups, a K past one
+          // 256-term block (40 x 9 taps), and an image wider than one 256-column N block.
+          const cases: [number[], number[], wg.nn.functional.Conv2dOptions][] = [
+            [[3, 2, 11, 19], [5, 2, 3, 3], { padding: 1 }],
+            [[3, 3, 13, 10], [4, 3, 3, 3], { stride: 2, padding: 1 }],
+            [[3, 2, 12, 17], [3, 2, 3, 2], { stride: [1, 3], padding: [0, 2], dilation: [2, 1] }],
+            [[3, 4, 9, 9], [6, 2, 5, 5], { groups: 2, padding: 3 }],
+            [[3, 40, 6, 7], [5, 40, 3, 3], { padding: 1 }],
+            [[3, 1, 20, 30], [3, 1, 1, 4], { padding: [0, 1] }],
+          ];
+          for (const [xs, ws, opts] of cases) {
+            reseed(xs.reduce((a, b) => a * 7 + b, ws[2]!));
+            const [x, xw] = pair(xs, 'wasm');
+            const [w, ww] = pair(ws, 'wasm');
+            const wr = w.detach().requiresGrad_();
+            const ref = F.conv2d(x, wr, null, opts);
+            const [gy, gyw] = pair([...ref.shape], 'wasm');
+            ref.backward(gy);
+            const wwr = ww.detach().requiresGrad_();
+            ran.length = 0;
+            const got = F.conv2d(xw, wwr, null, opts);
+            expect(ran).toEqual(['conv_images_f32']);
+            got.backward(gyw);
+            expect(ran).toContain('conv_images_wgrad_f32');
+            await expectClose(got, ref, 1e-5);
+            await expectClose(wwr.grad!, wr.grad!, 2e-5);
+          }
+        } finally {
+          Object.assign(IMAGE_LAYOUT, saved);
+          spy.mockRestore();
+        }
+      });
+
       it('an image at a time, the threads claim their work: forward and weight gradient give the same bits on 1, 2 and 3 threads', async () => {
         const before = wg.backendInfo().wasm!.threads;
         const saved = { ...IMAGE_LAYOUT };

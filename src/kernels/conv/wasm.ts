@@ -6,11 +6,12 @@
  *   input grad    dx[:, g] = col2im(W_g^T x dy[:, g])         (W_g^T is a strided read, no copy)
  *   weight grad   dW_g    += dy[:, g] x col(x[:, g])^T        (summed over the batches)
  * where P = OH * OW, col is [Cin/g * KH * KW, nb * P] and nb images keep col under 16 MiB. Where
- * one image's columns fit in a core's cache and there are images for every thread, the forward
- * runs an image at a time instead (conv_images_f32, see IMAGE_LAYOUT): the threads claim whole
- * images in turn (rt.counter(), so a thread the OS holds back takes fewer), im2col and product,
- * writing y directly (same bits; 10-30% faster on the demo's and the bench's shapes, measured
- * side by side). Float32 only; other dtypes run the cpu
+ * one image's group, zero-padded, fits in a core's cache and there are images for every thread,
+ * the forward and the weight gradient run an image at a time instead (conv_images_f32 and
+ * conv_images_wgrad_f32, see IMAGE_LAYOUT): the threads claim whole images in turn
+ * (rt.counter(), so a thread the OS holds back takes fewer), pad the image into a block of
+ * their own and run the product with its taps read from there through offset tables (no column
+ * matrix), writing y directly (same bits; see docs/wasm.md for the times). Float32 only; other dtypes run the cpu
  * reference. x may be any strided view; w and dy are copied to contiguous blocks when their
  * trailing dims cannot be read with one stride.
  */
@@ -81,10 +82,11 @@ const COL_FLOATS = 1 << 22;
 const chunk = (g: Geometry) => Math.max(1, Math.min(g.N, Math.floor(COL_FLOATS / Math.max(1, g.KK * g.P))));
 
 /**
- * Whether the forward runs an image at a time (conv_images_f32) rather than as one product over
- * a batch of images: where an image's columns fit in a core's cache (IMAGE_COL_FLOATS) and make a
- * product at least MIN_IMAGE_COLS wide, and there are at least as many images as threads (the
- * threads split the images; the batched product splits its rows instead).
+ * Whether the forward and the weight gradient run an image at a time (conv_images_f32,
+ * conv_images_wgrad_f32) rather than as one product over a batch of images: where an image's
+ * group, zero-padded, fits in a core's cache (maxColFloats floats) and the product is at least
+ * minCols wide, and there are at least as many images as threads (the threads split the images;
+ * the batched product splits its rows instead).
  */
 export const IMAGE_LAYOUT = { enabled: true, maxColFloats: 1 << 17, minCols: 128 };
 /**
@@ -93,8 +95,12 @@ export const IMAGE_LAYOUT = { enabled: true, maxColFloats: 1 << 17, minCols: 128
  * on the thread count.
  */
 const WGRAD_RUNS = 8;
-const byImage = (rt: WasmRuntime, g: Geometry) =>
-  IMAGE_LAYOUT.enabled && g.KK * g.P <= IMAGE_LAYOUT.maxColFloats && g.P >= IMAGE_LAYOUT.minCols && g.N >= rt.threads;
+/** A group of one image, zero-padded: [cinG, H + 2 ph, W + 2 pw] floats (conv.c's pad_image). */
+const paddedFloats = (g: Geometry, p: Conv2dParams) => g.cinG * (g.H + 2 * p.padding[0]) * (g.W + 2 * p.padding[1]);
+/** A thread's work block an image at a time: the padded image, then the tap and pixel offset tables (ints), 64-byte aligned. */
+const workFloats = (g: Geometry, p: Conv2dParams) => Math.ceil((paddedFloats(g, p) + g.KK + g.P) / 16) * 16;
+const byImage = (rt: WasmRuntime, g: Geometry, p: Conv2dParams) =>
+  IMAGE_LAYOUT.enabled && paddedFloats(g, p) <= IMAGE_LAYOUT.maxColFloats && g.P >= IMAGE_LAYOUT.minCols && g.N >= rt.threads;
 
 /** im2col of images [n0, n0 + nb) of group grp into col ([KK, nb * P] floats). */
 function im2col(rt: WasmRuntime, x: View, g: Geometry, p: Conv2dParams, n0: number, nb: number, grp: number, col: number): void {
@@ -136,15 +142,15 @@ function convProduct(rt: WasmRuntime, x: View, w: View, y: View, p: Conv2dParams
   const blocks = scratchBlocks(rt);
   try {
     const W = asMatrix(rt, w, blocks);
-    if (byImage(rt, g)) {
+    if (byImage(rt, g, p)) {
       // A whole image per thread at a time, its columns kept in cache (conv.c's conv_images_f32).
       const s = x.strides;
-      const colFloats = g.KK * g.P;
-      const cols = blocks.take(colFloats * rt.threads);
+      const floats = workFloats(g, p);
+      const work = blocks.take(floats * rt.threads);
       rt.run('conv_images_f32', [
         ptr(x), s[0]!, s[1]!, s[2]!, s[3]!, g.N, g.G, g.cinG, g.H, g.W, g.KH, g.KW, g.OH, g.OW,
         p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1],
-        W.at, W.strides[0]!, g.coutG, ptr(y), g.Cout * g.P, cols, colFloats, rt.scratch, rt.scratchBytes, rt.counter(),
+        W.at, W.strides[0]!, g.coutG, ptr(y), g.Cout * g.P, work, floats, rt.scratch, rt.scratchBytes, rt.counter(),
       ], g.N > 1 && g.N * g.Cout * g.KK * g.P >= PARALLEL_WORK);
       return;
     }
@@ -207,21 +213,21 @@ export function conv2dBackwardWeight(rt: WasmRuntime, dy: View, x: View, dw: Vie
   const blocks = scratchBlocks(rt);
   try {
     const D = asMatrix(rt, dy, blocks);
-    if (byImage(rt, g)) {
+    if (byImage(rt, g, p)) {
       // A whole image per thread at a time (conv.c's conv_images_wgrad_f32): the threads claim
       // runs of images, each run's dW in its own partial sums, added here in order (the same
       // bits on any thread count).
       const s = x.strides;
-      const colFloats = g.KK * g.P;
+      const floats = workFloats(g, p);
       const size = g.Cout * g.KK;
       const T = rt.threads;
       const slots = Math.min(g.N, WGRAD_RUNS);
-      const cols = blocks.take(colFloats * T);
+      const work = blocks.take(floats * T);
       const part = blocks.take(size * slots);
       rt.run('conv_images_wgrad_f32', [
         ptr(x), s[0]!, s[1]!, s[2]!, s[3]!, g.N, g.G, g.cinG, g.H, g.W, g.KH, g.KW, g.OH, g.OW,
         p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1],
-        D.at, D.strides[0]!, D.strides[1]!, g.coutG, part, size, slots, cols, colFloats, rt.scratch, rt.scratchBytes,
+        D.at, D.strides[0]!, D.strides[1]!, g.coutG, part, size, slots, work, floats, rt.scratch, rt.scratchBytes,
         rt.counter(),
       ], T > 1);
       const parts = new Float32Array(rt.memory.buffer, part, size * slots);

@@ -90,16 +90,43 @@ static void micro(const float *Ap, const float *Bp, int kc, float *T, int ldt, i
 }
 
 /*
- * C[m, n] (row stride ldc; columns contiguous) = (accumulate ? C[m, n] : 0) + sum_k A[m, k] B[k, n], for this
- * thread's share of the rows. Pointers are byte offsets into the shared memory; thread t's
- * scratch is the gemm_scratch_floats() floats at scratch + t * scratch_bytes.
+ * B's block from offset tables, for the convolution (conv.c): B[k, n] = base[rk[k] + cn[n]].
+ * A panel whose 8 columns lie at consecutive addresses (an output row's pixels, stride 1) is
+ * two v128 loads a term; any other (a panel across two rows, a stride, the weight gradient's
+ * taps) is gathered a float at a time.
  */
-EXPORT void gemm_f32(const float *A, int sam, int sak, const float *B, int sbk, int sbn, float *C, int ldc,
-                     int M, int N, int K, int accumulate, char *scratch, int scratch_bytes, int tid, int nthreads) {
-  int panels = (M + MR - 1) / MR;
-  int p0 = (int)((long)panels * tid / nthreads), p1 = (int)((long)panels * (tid + 1) / nthreads);
-  if (p0 >= p1) return;
-  float *Bp = (float *)(scratch + (long)scratch_bytes * tid), *Ap = Bp + KC * NC, *T = Ap + KC * MR;
+static void pack_b_taps(const float *base, const int *rk, const int *cn, int k0, int kc, int n0, int nc, float *Bp) {
+  for (int p = 0; p < nc; p += NR) {
+    int w = nc - p < NR ? nc - p : NR;
+    float *dst = Bp + p * kc;
+    const int *c = cn + n0 + p;
+    int run = w == NR;
+    for (int j = 1; run && j < NR; j++) run = c[j] == c[0] + j;
+    if (run) {
+      const float *s = base + c[0];
+      for (int k = 0; k < kc; k++) {
+        const float *r = s + rk[k0 + k];
+        wasm_v128_store(dst + k * NR, wasm_v128_load(r));
+        wasm_v128_store(dst + k * NR + 4, wasm_v128_load(r + 4));
+      }
+    } else {
+      for (int k = 0; k < kc; k++) {
+        const float *r = base + rk[k0 + k];
+        for (int j = 0; j < w; j++) dst[k * NR + j] = r[c[j]];
+        for (int j = w; j < NR; j++) dst[k * NR + j] = 0.0f;
+      }
+    }
+  }
+}
+
+/*
+ * The loop nest over micro-panels [p0, p1) of A's rows, with the scratch at Bp (see
+ * gemm_scratch_floats): B is read through (B, sbk, sbn), or, where rk is not null, through the
+ * offset tables of pack_b_taps.
+ */
+static void gemm_rows(const float *A, int sam, int sak, const float *B, int sbk, int sbn, const int *rk, const int *cn,
+                      float *C, int ldc, int M, int N, int K, int accumulate, float *Bp, int p0, int p1) {
+  float *Ap = Bp + KC * NC, *T = Ap + KC * MR;
   if (K == 0) {
     if (!accumulate)
       for (int m = p0 * MR; m < M && m < p1 * MR; m++)
@@ -111,7 +138,8 @@ EXPORT void gemm_f32(const float *A, int sam, int sak, const float *B, int sbk, 
     int add = accumulate || k0 > 0;
     for (int n0 = 0; n0 < N; n0 += NC) {
       int nc = N - n0 < NC ? N - n0 : NC;
-      pack_b(B, sbk, sbn, k0, kc, n0, nc, Bp);
+      if (rk) pack_b_taps(B, rk, cn, k0, kc, n0, nc, Bp);
+      else pack_b(B, sbk, sbn, k0, kc, n0, nc, Bp);
       for (int p = p0; p < p1; p++) {
         int m0 = p * MR;
         int rows = M - m0 < MR ? M - m0 : MR;
@@ -133,4 +161,28 @@ EXPORT void gemm_f32(const float *A, int sam, int sak, const float *B, int sbk, 
       }
     }
   }
+}
+
+/*
+ * C[m, n] (row stride ldc; columns contiguous) = (accumulate ? C[m, n] : 0) + sum_k A[m, k] B[k, n], for this
+ * thread's share of the rows. Pointers are byte offsets into the shared memory; thread t's
+ * scratch is the gemm_scratch_floats() floats at scratch + t * scratch_bytes.
+ */
+EXPORT void gemm_f32(const float *A, int sam, int sak, const float *B, int sbk, int sbn, float *C, int ldc,
+                     int M, int N, int K, int accumulate, char *scratch, int scratch_bytes, int tid, int nthreads) {
+  int panels = (M + MR - 1) / MR;
+  int p0 = (int)((long)panels * tid / nthreads), p1 = (int)((long)panels * (tid + 1) / nthreads);
+  if (p0 >= p1) return;
+  gemm_rows(A, sam, sak, B, sbk, sbn, 0, 0, C, ldc, M, N, K, accumulate, (float *)(scratch + (long)scratch_bytes * tid),
+            p0, p1);
+}
+
+/*
+ * The same product on one thread, all of A's rows, with B[k, n] = base[rk[k] + cn[n]] (conv.c:
+ * the taps of a padded image, read where they lie instead of copied out first). scratch holds
+ * gemm_scratch_floats() floats.
+ */
+void gemm_taps_f32(const float *A, int sam, int sak, const float *base, const int *rk, const int *cn, float *C, int ldc,
+                   int M, int N, int K, int accumulate, char *scratch) {
+  gemm_rows(A, sam, sak, base, 0, 0, rk, cn, C, ldc, M, N, K, accumulate, (float *)scratch, 0, (M + MR - 1) / MR);
 }
