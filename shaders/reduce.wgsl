@@ -3,7 +3,9 @@
 // Bindings (group 0): x (read), out (read_write, contiguous, one value per outer index),
 // p (uniform Params). The host permutes the reduced axes last and coalesces each group, so
 // outer and inner are each at most MAX_RANK dims here (shaders/lib/strided.wgsl walks them).
-// Preamble: alias C (value type), fn identity() -> C, fn combine(a: C, b: C) -> C.
+// Preamble: alias C (value type), fn identity() -> C, fn combine(a: C, b: C) -> C, and the
+// workgroup reducer group_reduce with its GroupIds struct (kernels/webgpu/subgroups.ts: a tree in
+// workgroup memory, or subgroups where the device has them).
 //
 // Two entry points:
 //   reduce_workgroup: one workgroup of WG invocations per output; each sums a strided share of
@@ -37,8 +39,6 @@ override WG: u32 = 256u;
 @group(0) @binding(1) var<storage, read_write> out: array<C>;
 @group(0) @binding(2) var<uniform> p: Params;
 
-var<workgroup> partial: array<C, WG>;
-
 fn outer_offset(o: u32) -> u32 {
   return p.x_offset + strided_offset(o, p.outer_rank, p.outer_shape, p.outer_strides);
 }
@@ -48,9 +48,8 @@ fn inner_offset(r: u32) -> u32 {
 }
 
 @compute @workgroup_size(WG)
-fn reduce_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                    @builtin(local_invocation_index) lid: u32) {
-  let q = wid.x + wid.y * nwg.x;
+fn reduce_workgroup(ids: GroupIds) {
+  let q = ids.wid.x + ids.wid.y * ids.nwg.x;
   // Every invocation of a workgroup takes the same path to the barriers (q is uniform).
   let in_range = q < p.n_outer * p.n_chunks;
   var acc = identity();
@@ -58,17 +57,12 @@ fn reduce_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     let base = outer_offset(q / p.n_chunks);
     let begin = (q % p.n_chunks) * p.chunk_len;
     let end = min(p.n_inner, begin + p.chunk_len);
-    for (var r = begin + lid; r < end; r += WG) {
+    for (var r = begin + ids.lid; r < end; r += WG) {
       acc = combine(acc, x[base + inner_offset(r)]);
     }
   }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { partial[lid] = combine(partial[lid], partial[lid + s]); }
-    workgroupBarrier();
-  }
-  if (in_range && lid == 0u) { out[q] = partial[0]; }
+  let total = group_reduce(ids, acc);
+  if (in_range && ids.lid == 0u) { out[q] = total; }
 }
 
 @compute @workgroup_size(WG)

@@ -14,7 +14,9 @@
 //
 // Entry points:
 //   row: one workgroup of WG invocations per row, three strided passes (max, sum of exp,
-//     write) with a tree reduction in workgroup memory after the first two.
+//     write) with a workgroup-wide reduction after the first two (group_max, group_sum from
+//     the preamble, kernels/webgpu/subgroups.ts: a tree in workgroup memory, or subgroups
+//     where the device has them; the entries take their builtins as its GroupIds).
 //   chunk_stats + chunk_write: rows too long for `row` (llvmpipe silently ends an invocation's
 //     loops after 65535 iterations in all: the host keeps ceil(row_len / WG) * 3 below that).
 //     A workgroup per (row, chunk of chunk_len elements): chunk_stats writes the chunk's max and
@@ -49,50 +51,23 @@ override WG: u32 = 256u;
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-var<workgroup> red: array<f32, WG>;
-
 // Offsets of row `r`'s first element in x and in out.
 fn row_bases(r: u32) -> vec2<u32> {
   return vec2<u32>(p.x_offset, 0u) + strided_offset2(r, p.outer_rank, p.outer_shape, p.x_strides, p.o_strides);
 }
 
-// Workgroup-wide max / sum of one value per invocation (every invocation gets the result).
-fn group_max(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { red[lid] = max_c(red[lid], red[lid + s]); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier(); // all have read red[0] before the next reduction overwrites it
-  return r;
-}
-
-fn group_sum(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
 // Max and sum of exp(x - max) over elements [begin, end) of the row at xb.
-fn stats(lid: u32, in_range: bool, xb: u32, begin: u32, end: u32) -> vec2<f32> {
+fn stats(ids: GroupIds, in_range: bool, xb: u32, begin: u32, end: u32) -> vec2<f32> {
   var m = -f32_inf();
   if (in_range) {
-    for (var i = begin + lid; i < end; i += WG) { m = max_c(m, x[xb + i * p.x_step]); }
+    for (var i = begin + ids.lid; i < end; i += WG) { m = max_c(m, x[xb + i * p.x_step]); }
   }
-  m = group_max(lid, m);
+  m = group_max(ids, m);
   var s = 0.0;
   if (in_range) {
-    for (var i = begin + lid; i < end; i += WG) { s += exp(x[xb + i * p.x_step] - m); }
+    for (var i = begin + ids.lid; i < end; i += WG) { s += exp(x[xb + i * p.x_step] - m); }
   }
-  return vec2<f32>(m, group_sum(lid, s));
+  return vec2<f32>(m, group_sum(ids, s));
 }
 
 fn write_row(lid: u32, b: vec2<u32>, begin: u32, end: u32, m: f32, s: f32) {
@@ -106,22 +81,20 @@ fn write_row(lid: u32, b: vec2<u32>, begin: u32, end: u32, m: f32, s: f32) {
 }
 
 @compute @workgroup_size(WG)
-fn row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-       @builtin(local_invocation_index) lid: u32) {
-  let q = wid.x + wid.y * nwg.x;
+fn row(ids: GroupIds) {
+  let q = ids.wid.x + ids.wid.y * ids.nwg.x;
   // q is uniform over the workgroup: every invocation reaches the same barriers.
   let in_range = q < p.n_rows;
   var b = vec2<u32>(0u, 0u);
   if (in_range) { b = row_bases(q); }
-  let ms = stats(lid, in_range, b.x, 0u, p.row_len);
+  let ms = stats(ids, in_range, b.x, 0u, p.row_len);
   if (!in_range) { return; }
-  write_row(lid, b, 0u, p.row_len, ms.x, ms.y);
+  write_row(ids.lid, b, 0u, p.row_len, ms.x, ms.y);
 }
 
 @compute @workgroup_size(WG)
-fn chunk_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-               @builtin(local_invocation_index) lid: u32) {
-  let q = wid.x + wid.y * nwg.x;
+fn chunk_stats(ids: GroupIds) {
+  let q = ids.wid.x + ids.wid.y * ids.nwg.x;
   let in_range = q < p.n_rows * p.n_chunks;
   var b = vec2<u32>(0u, 0u);
   var begin = 0u;
@@ -131,8 +104,8 @@ fn chunk_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     begin = (q % p.n_chunks) * p.chunk_len;
     end = min(p.row_len, begin + p.chunk_len);
   }
-  let ms = stats(lid, in_range, b.x, begin, end);
-  if (in_range && lid == 0u) {
+  let ms = stats(ids, in_range, b.x, begin, end);
+  if (in_range && ids.lid == 0u) {
     partials[2u * q] = ms.x;
     // A chunk of -inf only: its sum is exp(-inf - -inf) = NaN; it contributes nothing instead.
     partials[2u * q + 1u] = select(ms.y, 0.0, ms.x == -f32_inf());

@@ -17,6 +17,8 @@ import { checkOptions } from './core/options.js';
 const backends: Partial<Record<DeviceName, Backend>> = { cpu: new CpuBackend() };
 let defaultDevice: DeviceName = 'cpu';
 let webgpuReport: AdapterReport | undefined;
+/** The subgroups option the webgpu device was acquired with. */
+let webgpuSubgroups = true;
 
 export function isDeviceName(x: unknown): x is DeviceName {
   return x === 'cpu' || x === 'webgpu' || x === 'wasm';
@@ -47,7 +49,7 @@ export interface InitOptions extends WebGPUOptions, WasmOptions {
  * clear error if there is none). Safe to call more than once.
  */
 export async function init(options: InitOptions = {}): Promise<DeviceName> {
-  checkOptions('init', options, ['backend', 'dawnBackend', 'powerPreference', 'threads', 'heapMiB']);
+  checkOptions('init', options, ['backend', 'dawnBackend', 'powerPreference', 'subgroups', 'threads', 'heapMiB']);
   const fromEnv = envVar('WEBGRAD_BACKEND');
   const want = options.backend ?? (fromEnv as DeviceName | undefined) ?? 'webgpu';
   if (!isDeviceName(want)) {
@@ -61,6 +63,15 @@ export async function init(options: InitOptions = {}): Promise<DeviceName> {
   }
   if (want === 'webgpu' && options.threads !== undefined) {
     throw new Error(`init: threads is an option of the wasm and cpu backends, not of 'webgpu' (pass backend: 'wasm' or 'cpu')`);
+  }
+  if (options.subgroups !== undefined && typeof options.subgroups !== 'boolean') {
+    throw new Error(`init: subgroups must be true or false, got ${String(options.subgroups)}`);
+  }
+  if (want !== 'webgpu' && options.subgroups !== undefined) {
+    throw new Error(`init: subgroups is an option of the webgpu backend, not of '${want}' (pass backend: 'webgpu')`);
+  }
+  if (want === 'webgpu' && options.subgroups !== undefined && backends.webgpu && !(backends.webgpu as { lost?: string }).lost && options.subgroups !== webgpuSubgroups) {
+    throw new Error(`init: the webgpu device has started with subgroups: ${webgpuSubgroups}; subgroups is fixed when it starts (got ${options.subgroups})`);
   }
   if (want !== 'wasm' && options.heapMiB !== undefined) {
     throw new Error(`init: heapMiB is an option of the wasm backend, not of '${want}' (pass backend: 'wasm')`);
@@ -87,6 +98,7 @@ export async function init(options: InitOptions = {}): Promise<DeviceName> {
     const { acquireDevice } = await import('./kernels/webgpu/device.js');
     const { WebGPUBackend } = await import('./kernels/webgpu/index.js');
     const acquired = await acquireDevice(options);
+    webgpuSubgroups = options.subgroups !== false;
     backends.webgpu = new WebGPUBackend(acquired.device, acquired.report);
     webgpuReport = acquired.report;
   }

@@ -30,7 +30,7 @@ function chromium(): string {
 }
 
 interface Result {
-  where: 'main' | 'worker';
+  where: string;
   crossOriginIsolated: boolean;
   threads?: number;
   sharedMemory?: boolean;
@@ -39,6 +39,14 @@ interface Result {
   lossFirst?: number;
   lossLast?: number;
   error?: string;
+  /** The webgpu page's: the adapter, its subgroups, the kernels' differences from cpu, which kernels ran. */
+  adapter?: string;
+  subgroups?: { available: boolean; used: boolean; sizes?: [number, number]; reason?: string };
+  diffs?: Record<string, number>;
+  nanMax?: string[];
+  nanMin?: string[];
+  nanSum?: string[];
+  kernels?: Record<string, { built: number; withSubgroups: number }>;
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript' };
@@ -49,6 +57,8 @@ function serve(isolated: boolean, results: Result[], onResult: () => void): Prom
     '/page.html': join(root, 'tests/browser/page.html'),
     '/checks.js': join(root, 'tests/browser/checks.js'),
     '/worker.js': join(root, 'tests/browser/worker.js'),
+    '/webgpu.html': join(root, 'tests/browser/webgpu.html'),
+    '/webgpu-checks.js': join(root, 'tests/browser/webgpu-checks.js'),
     '/webgrad.browser.js': join(root, 'dist/webgrad.browser.js'),
   };
   const server = createServer((req, res) => {
@@ -63,32 +73,38 @@ function serve(isolated: boolean, results: Result[], onResult: () => void): Prom
       });
       return;
     }
-    const file = files[req.url ?? ''];
+    const file = files[(req.url ?? '').split('?')[0]!];
     if (!file) return void res.writeHead(404, headers).end();
     res.writeHead(200, { ...headers, 'Content-Type': TYPES[file.slice(file.lastIndexOf('.'))]! }).end(readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-/** Opens the page in headless Chromium and returns the two results (main thread, worker). */
-async function runPage(isolated: boolean): Promise<Result[]> {
+/**
+ * Opens a page in headless Chromium and returns its results: page.html's two (main thread,
+ * worker), or webgpu.html's one, with Chromium's WebGPU on SwiftShader's Vulkan.
+ */
+async function runPage(isolated: boolean, page = '/page.html', count = 2): Promise<Result[]> {
   const results: Result[] = [];
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
-  const server = await serve(isolated, results, () => results.length >= 2 && done());
+  const server = await serve(isolated, results, () => results.length >= count && done());
   const profile = mkdtempSync(join(tmpdir(), 'webgrad-chromium-'));
   let browser: ChildProcess | undefined;
   let log = '';
   try {
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/page.html`;
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${page}`;
+    const gpu = page.startsWith('/webgpu.html')
+      ? ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'] // WebGPU on the CPU
+      : ['--disable-gpu'];
     browser = spawn(chromium(), [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
+      '--headless=new', '--no-sandbox', ...gpu, '--disable-dev-shm-usage', '--no-first-run',
       '--no-default-browser-check', `--user-data-dir=${profile}`, url,
     ], { stdio: ['ignore', 'pipe', 'pipe'], detached: true }); // its own process group, so its helpers go with it
     browser.stderr!.on('data', (c) => (log = (log + c).slice(-4000)));
     const exited = new Promise<never>((_, reject) => browser!.once('exit', (code) => reject(new Error(`Chromium exited (${code}) before the page reported:\n${log}`))));
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the page reported ${results.length} of 2 results in 90 s; Chromium said:\n${log}`)), 90_000)));
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the page reported ${results.length} of ${count} results in 90 s; Chromium said:\n${log}`)), 90_000)));
     try {
       await Promise.race([finished, exited, timeout]);
     } finally {
@@ -156,4 +172,39 @@ describe.skipIf(NO_BROWSER)('the wasm backend in headless Chromium', () => {
       }
     });
   });
+});
+
+// Needs a browser, as above. SwiftShader's Vulkan adapter in Debian's Chromium has subgroups
+// (of 4 invocations), so the subgroup reducers run there; with subgroups: false, the trees.
+describe.skipIf(NO_BROWSER)('the webgpu backend in headless Chromium (SwiftShader): workgroup reductions with and without subgroups', () => {
+  const LABELS = ['reduce.wgsl:reduce_workgroup', 'softmax.wgsl:row', 'softmax.wgsl:chunk_stats'];
+  const expectMatches = (r: Result) => {
+    expect(r.error).toBeUndefined();
+    expect(r.adapter).toMatch(/swiftshader/i);
+    expect(Object.keys(r.diffs!).length).toBe(37);
+    for (const [what, d] of Object.entries(r.diffs!)) expect(d, what).toBeLessThan(5e-5);
+    expect(r.nanMax).toEqual(['NaN', '2']);
+    expect(r.nanMin).toEqual(['NaN', '2']);
+    expect(r.nanSum).toEqual(['NaN', '1006']);
+  };
+
+  it('with subgroups (the default where the adapter has them): the device passed the layout check, and the reducers that ran use them', async () => {
+    const [r] = await runPage(false, '/webgpu.html?subgroups=1', 1);
+    expectMatches(r!);
+    expect(r!.subgroups, 'Chromium\'s SwiftShader adapter should offer subgroups').toMatchObject({ available: true, used: true });
+    for (const label of LABELS) {
+      expect(r!.kernels![label]!.built, label).toBeGreaterThan(0); // reduce_workgroup: one for each of sum, prod, max, min
+      expect(r!.kernels![label]!.withSubgroups, label).toBe(r!.kernels![label]!.built);
+    }
+  }, 120_000);
+
+  it('with subgroups: false, the device starts without them and the same checks pass on the trees', async () => {
+    const [r] = await runPage(false, '/webgpu.html?subgroups=0', 1);
+    expectMatches(r!);
+    expect(r!.subgroups).toMatchObject({ available: true, used: false, reason: 'turned off (init option subgroups: false)' });
+    for (const label of LABELS) {
+      expect(r!.kernels![label]!.built, label).toBeGreaterThan(0);
+      expect(r!.kernels![label]!.withSubgroups, label).toBe(0);
+    }
+  }, 120_000);
 });

@@ -15,6 +15,7 @@ import { MAX_RANK, STRIDED_LIB, buf, mathLib, pad, wgslType } from '../webgpu/ut
 import { forcedVariant, noteVariant } from '../variants.js';
 import { reduceClass, tunedVariant } from '../tuning.js';
 import { isCpuAdapter } from '../webgpu/device.js';
+import { groupLib, useSubgroups, type GroupReducer } from '../webgpu/subgroups.js';
 import type { ReduceOp } from '../ops.js';
 import type { ReduceKernels } from './types.js';
 import reduceSrc from '../../../shaders/reduce.wgsl';
@@ -42,6 +43,16 @@ const REDUCE_MIN_INVOCATIONS = 256;
 const REDUCE_MIN_THREAD_CHUNK = 256;
 /** Reduced dims whose contiguous innermost run is at least this long are reduced in two stages (see reduce()). */
 const TWO_STAGE_MIN_RUN = 16;
+
+/** reduce_workgroup's group_reduce for one op: combine() across the workgroup (min and max keep a NaN, as min_c and max_c do). */
+function groupReducer(op: 'sum' | 'prod' | 'max' | 'min', c: string): GroupReducer {
+  const sub = { sum: 'subgroupAdd', prod: 'subgroupMul', max: 'subgroupMax', min: 'subgroupMin' }[op];
+  const nanSafe = c === 'f32' && (op === 'max' || op === 'min');
+  return {
+    name: 'group_reduce', type: 'C', identity: 'identity()', combine: (a, b2) => `combine(${a}, ${b2})`,
+    subgroup: (v) => (nanSafe ? `select(${sub}(${v}), f32_nan(), subgroupAny(is_nan(${v})))` : `${sub}(${v})`),
+  };
+}
 
 export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: number, out: View): void {
   b.checkOut(op, out);
@@ -123,8 +134,9 @@ export function reduce(b: WebGPUContext, op: ReduceOp, x: View, reduceRank: numb
       max: [lowest, 'max_c(a, b)'], // NaN-propagating, from shaders/lib
       min: [highest, 'min_c(a, b)'],
     }[kop];
-    const preamble = () => `alias C = ${c};\n${mathLib(c)}\nfn identity() -> C { ${bits} return ${identity}; }\nfn combine(a: C, b: C) -> C { return ${combine}; }\n`;
-    return { shader, entry, variant: `${kop}|${c}`, preamble };
+    const sg = useSubgroups(b.adapter);
+    const preamble = () => `${groupLib(sg, [groupReducer(kop, c)])}alias C = ${c};\n${mathLib(c)}\nfn identity() -> C { ${bits} return ${identity}; }\nfn combine(a: C, b: C) -> C { return ${combine}; }\n`;
+    return { shader, entry, variant: `${kop}|${c}${sg ? '|subgroups' : ''}`, preamble };
   };
   /** An invocation per row or chunk (reduce_thread, or reduce_vec4.wgsl's vec4 loads), into `dst`. */
   const dispatchThread = (kop: 'sum' | 'prod' | 'max' | 'min', dst: GPUBuffer): void => {

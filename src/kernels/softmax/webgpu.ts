@@ -16,6 +16,7 @@ import { KERNEL_ERRORS, MAX_RANK, STRIDED_LIB, buf, mathLib, pad } from '../webg
 import softmaxSrc from '../../../shaders/softmax.wgsl';
 import crossEntropySrc from '../../../shaders/cross_entropy.wgsl';
 import softmaxVec4Src from '../../../shaders/softmax_vec4.wgsl';
+import { F32_SUM_MAX, groupLib, useSubgroups } from '../webgpu/subgroups.js';
 import { isCpuAdapter } from '../webgpu/device.js';
 import type { SoftmaxKernels } from './types.js';
 
@@ -84,7 +85,11 @@ export function softmax(b: WebGPUContext, x: View, dim: number, log: boolean, ou
     n_chunks: nChunks, chunk_len: chunkLen, log_out: log ? 1 : 0,
     outer_shape: pad(co.shape), x_strides: pad(co.strides[0]!), o_strides: pad(co.strides[1]!),
   };
-  const spec = (entry: string, shader: KernelSource = NN_SOFTMAX_SHADERS.softmax) => ({ shader, entry, variant: 'f32', preamble: () => mathLib('f32') });
+  // softmax.wgsl's workgroup entries take group_max and group_sum from the preamble (with subgroups where the device has them).
+  const sg = useSubgroups(b.adapter);
+  const spec = (entry: string, shader: KernelSource = NN_SOFTMAX_SHADERS.softmax) => shader === NN_SOFTMAX_SHADERS.softmax
+    ? { shader, entry, variant: sg ? 'f32|subgroups' : 'f32', preamble: () => `${groupLib(sg, F32_SUM_MAX)}${mathLib('f32')}` }
+    : { shader, entry, variant: 'f32', preamble: () => mathLib('f32') };
   const lim = NN_SOFTMAX_LIMITS;
   const perInvocation = lim.perInvocation === 'always' || (lim.perInvocation === 'cpuAdapter' && isCpuAdapter(b.adapter) && nRows >= lim.threadRows);
   if (perInvocation && C <= lim.threadRowLen) {

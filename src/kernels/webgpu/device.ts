@@ -6,11 +6,18 @@
  */
 
 import { envVar } from '../../core/env.js';
+import { checkSubgroupLayout, type SubgroupReport } from './subgroups.js';
 
 export interface WebGPUOptions {
   /** Dawn backend in Node ('vulkan', 'opengles', 'metal', 'd3d12'...); env WEBGRAD_DAWN_BACKEND. */
   dawnBackend?: string;
   powerPreference?: GPUPowerPreference;
+  /**
+   * Use subgroups where the adapter has the 'subgroups' feature (default true): workgroup-wide
+   * reductions then combine within subgroups first (kernels/webgpu/subgroups.ts). false
+   * creates the device without the feature.
+   */
+  subgroups?: boolean;
 }
 
 export interface AdapterReport {
@@ -31,6 +38,8 @@ export interface AdapterReport {
     maxComputeWorkgroupsPerDimension: number;
     maxStorageBuffersPerShaderStage: number;
   };
+  /** Whether the adapter has subgroups and whether the kernels use them (kernels/webgpu/subgroups.ts). */
+  subgroups: SubgroupReport;
 }
 
 interface DawnModule {
@@ -83,7 +92,7 @@ export function isCpuAdapter(a: AdapterReport): boolean {
   return a.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software|warp/i.test(`${a.description} ${a.device} ${a.vendor} ${a.architecture}`);
 }
 
-function report(adapter: GPUAdapter, source: string, featureLevel: 'core' | 'compatibility'): AdapterReport {
+function report(adapter: GPUAdapter, source: string, featureLevel: 'core' | 'compatibility', subgroups: SubgroupReport): AdapterReport {
   const info = adapter.info;
   const l = adapter.limits;
   return {
@@ -103,13 +112,23 @@ function report(adapter: GPUAdapter, source: string, featureLevel: 'core' | 'com
       maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
       maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
     },
+    subgroups,
   };
 }
 
-async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
+/** Invocations per workgroup of the 1-D kernels on a device with these limits (WebGPUBackend.wg). */
+export function workgroupSize(limits: GPUSupportedLimits): number {
+  return Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+}
+
+async function requestDevice(adapter: GPUAdapter, options: WebGPUOptions): Promise<{ device: GPUDevice; subgroups: SubgroupReport }> {
   const l = adapter.limits;
+  const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const available = adapter.features.has('subgroups');
+  const want = available && options.subgroups !== false;
   // Ask for the adapter's own limits where they beat the defaults: big tensors need them.
-  return adapter.requestDevice({
+  const device = await adapter.requestDevice({
+    requiredFeatures: want ? ['subgroups' as GPUFeatureName] : [],
     requiredLimits: {
       maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
       maxBufferSize: l.maxBufferSize,
@@ -121,6 +140,12 @@ async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
       maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
     },
   });
+  const subgroups: SubgroupReport = { available, used: false };
+  if (typeof info.subgroupMinSize === 'number' && typeof info.subgroupMaxSize === 'number') subgroups.sizes = [info.subgroupMinSize, info.subgroupMaxSize];
+  if (!available) return { device, subgroups };
+  if (!want) return { device, subgroups: { ...subgroups, reason: 'turned off (init option subgroups: false)' } };
+  const failed = await checkSubgroupLayout(device, workgroupSize(device.limits));
+  return { device, subgroups: failed ? { ...subgroups, reason: failed } : { ...subgroups, used: true } };
 }
 
 /** Acquires an adapter and a device, or throws an error that says what was tried. */
@@ -131,7 +156,8 @@ export async function acquireDevice(options: WebGPUOptions = {}): Promise<{ devi
     const adapter = await nav.gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : {});
     if (adapter) {
       const core = !(adapter as { featureLevel?: string }).featureLevel || (adapter as { featureLevel?: string }).featureLevel === 'core';
-      return { device: await requestDevice(adapter), report: report(adapter, 'navigator.gpu', core ? 'core' : 'compatibility') };
+      const { device, subgroups } = await requestDevice(adapter, options);
+      return { device, report: report(adapter, 'navigator.gpu', core ? 'core' : 'compatibility', subgroups) };
     }
     tried.push('navigator.gpu.requestAdapter() returned null');
   } else if (isNode()) {
@@ -152,7 +178,8 @@ export async function acquireDevice(options: WebGPUOptions = {}): Promise<{ devi
         ...(options.powerPreference ? { powerPreference: options.powerPreference } : {}),
       } as GPURequestAdapterOptions);
       if (adapter) {
-        return { device: await requestDevice(adapter), report: report(adapter, `dawn-node (${a.backend ?? 'default'})`, a.featureLevel) };
+        const { device, subgroups } = await requestDevice(adapter, options);
+        return { device, report: report(adapter, `dawn-node (${a.backend ?? 'default'})`, a.featureLevel, subgroups) };
       }
       tried.push(`Dawn backend '${a.backend ?? 'default'}' at the ${a.featureLevel} feature level found no adapter`);
     }

@@ -17,7 +17,7 @@ import type { DType, TypedArray } from '../../core/dtype.js';
 import { allocArray } from '../../core/dtype.js';
 import { Storage } from '../../core/storage.js';
 import { coalesce, contiguousStrides, fmtShape, isContiguous, numel } from '../../core/shape.js';
-import type { AdapterReport } from './device.js';
+import { workgroupSize, type AdapterReport } from './device.js';
 import { BufferPool, sizeClass } from './pool.js';
 import { PipelineCache, packUniform, type KernelSource, type KernelSpec, type UniformValues } from './pipelines.js';
 import copySrc from '../../../shaders/copy.wgsl';
@@ -90,7 +90,7 @@ export class WebGPUBackend implements Backend, WebGPUContext {
     this.maxBinding = device.limits.maxStorageBufferBindingSize;
     this.maxBuffer = device.limits.maxBufferSize;
     this.maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
-    this.wg = Math.min(256, device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX);
+    this.wg = workgroupSize(device.limits);
     if (device.limits.maxComputeInvocationsPerWorkgroup < 256) {
       throw new Error(`webgpu: the device allows ${device.limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup; webgrad's matmul needs 256`);
     }
