@@ -87,6 +87,7 @@ export async function webgrad(device) {
       sumRows: (a) => a.sum(1),
       transpose: (a) => a.T.contiguous(),
       softmax: (a) => wg.F.softmax(a, 1),
+      crossEntropy: (x, t) => wg.F.crossEntropy(x, t),
       conv2d: (x, w) => wg.F.conv2d(x, w, null, { padding: 1 }),
       conv2dBackInput: convBackward('input'),
       conv2dBackFilter: convBackward('filter'),
@@ -96,6 +97,24 @@ export async function webgrad(device) {
         for (let i = 0; i < CHAIN_OPS; i++) y = y.add(b);
         return y;
       }),
+    },
+    /**
+     * One Adam step (lr 1e-3) on a parameter from values[0] whose gradient is values[1], in
+     * place: step() runs it, param() is the parameter.
+     */
+    optimizer(c, [p0, g0]) {
+      const p = tensor(p0, c.shapes[0], true);
+      p.grad = tensor(g0, c.shapes[1]);
+      const opt = new wg.optim.Adam([p], { lr: 1e-3 });
+      return {
+        step: () => opt.step(),
+        param: () => p,
+        dispose() {
+          p.grad.dispose();
+          p.grad = null;
+          p.dispose();
+        },
+      };
     },
     /**
      * webgpu only: the per-op overhead's yardstick. The kernel webgrad runs for a.add(b), driven
@@ -313,7 +332,25 @@ export async function tfjs(device, webgradAdapter) {
       return wasmInfo?.threads;
     },
     tensor: (values, shape) => (values instanceof Int32Array ? tf.tensor(values, shape, 'int32') : tf.tensor(values, shape)),
-    inputs: (c, values) => values.map((v, i) => lib.tensor(v, (c.peerShapes ?? c.shapes)[i])),
+    // Cross-entropy's class labels go to TF.js as the one-hot rows its softmaxCrossEntropy takes.
+    inputs: (c, values) => values.map((v, i) => (c.labels === i
+      ? tf.tidy(() => tf.cast(tf.oneHot(tf.tensor(v, c.shapes[i], 'int32'), c.classes), 'float32'))
+      : lib.tensor(v, (c.peerShapes ?? c.shapes)[i]))),
+    /** One Adam step (lr 1e-3) on a tf.variable, its gradient given: as webgrad's optimizer(). */
+    optimizer(c, [p0, g0]) {
+      const v = tf.variable(tf.tensor(p0, c.shapes[0]));
+      const g = tf.tensor(g0, c.shapes[1]);
+      const opt = tf.train.adam(1e-3);
+      return {
+        step: () => opt.applyGradients([{ name: v.name, tensor: g }]),
+        param: () => v,
+        dispose() {
+          opt.dispose();
+          g.dispose();
+          v.dispose();
+        },
+      };
+    },
     /** Starts TF.js-wasm again with n threads; returns the count it really uses. */
     setThreads: async (n) => {
       wasmInfo = await startTfjsWasm(n);
@@ -335,6 +372,7 @@ export async function tfjs(device, webgradAdapter) {
       sumRows: (a) => tf.sum(a, 1),
       transpose: (a) => tf.transpose(a),
       softmax: (a) => tf.softmax(a, 1),
+      crossEntropy: (x, t) => tf.losses.softmaxCrossEntropy(t, x),
       conv2d: conv,
       // Forward and backward, as webgrad's autograd row does: tf.grad runs conv2d then its gradient.
       conv2dBackInput: (x, w, g) => tf.grad((xx) => conv(xx, w))(x, g),

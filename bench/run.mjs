@@ -26,6 +26,7 @@ import os from 'node:os';
 import { Bench } from 'tinybench';
 import { kernelVariants } from '../dist/webgrad.node.js';
 import { CHAIN_OPS, MODELS, tfjs, webgrad } from './peers.mjs';
+import { calibrate, ofPeak } from './calibrate.mjs';
 
 const args = process.argv.slice(2);
 // Every argument is known: a misspelt flag is an error, not a silently ignored setting.
@@ -67,20 +68,22 @@ const out = opt('--out', undefined);
 const jsonOut = opt('--json', undefined);
 // For the smoke test: webgrad's results of the cases matching --fault are spoiled before the check.
 const fault = opt('--fault', undefined) ? new RegExp(opt('--fault')) : null;
+const fmt = (x, d = 2) => (x === undefined || x === null || !Number.isFinite(x) ? '-' : x >= 1e4 ? x.toFixed(0) : x.toFixed(d));
 const TOL = 2e-3; // largest |webgrad - cpu| relative to the largest |cpu| (float32, other summation orders)
 const TRAIN_TOL = 1e-2; // relative difference of the losses of three steps from the same weights
 
 /** Work per case: flops (for GFLOP/s), bytes moved (for GB/s) or images (for images/s), from the sizes alone. */
 const F = 4; // bytes per float32
 function cases(device) {
-  const mm = quick ? [128, 256] : device === 'cpu' ? [128, 256, 1024] : [128, 256, 512, 1024]; // cpu 1024: TF.js-cpu takes ~2.5 s a sample
+  const mm = quick ? [128, 256] : device === 'cpu' ? [64, 128, 256, 1024] : [64, 128, 256, 512, 1024, 2048]; // cpu 1024: TF.js-cpu takes ~2.5 s a sample
   const ta = quick ? 128 : device === 'cpu' ? 256 : 512;
   const [bb, bs] = quick ? [4, 64] : [16, 128];
   const n = quick ? 1 << 18 : device === 'cpu' ? 1 << 20 : 1 << 22;
   const [r, c] = quick ? [256, 1024] : [1024, 1024];
   const pool = quick ? 16 : 64;
   return [
-    ...mm.map((s) => ({ name: `matmul ${s}x${s}x${s}`, kernel: 'matmul', variants: true, shapes: [[s, s], [s, s]], flops: 2 * s ** 3, bytes: 3 * s * s * F })),
+    // 2048: seconds a sample on a CPU adapter, so one sample a window, and no variant rows.
+    ...mm.map((s) => ({ name: `matmul ${s}x${s}x${s}`, kernel: 'matmul', variants: s < 2048, ...(s >= 2048 ? { minSamples: 1 } : {}), shapes: [[s, s], [s, s]], flops: 2 * s ** 3, bytes: 3 * s * s * F })),
     { name: `matmul a.T@b ${ta}x${ta}x${ta}`, kernel: 'matmulTA', variants: true, shapes: [[ta, ta], [ta, ta]], flops: 2 * ta ** 3, bytes: 3 * ta * ta * F },
     { name: `matmul batched ${bb}x${bs}x${bs}x${bs}`, kernel: 'matmul', variants: true, shapes: [[bb, bs, bs], [bb, bs, bs]], flops: 2 * bb * bs ** 3, bytes: 3 * bb * bs * bs * F },
     { name: `add ${n}`, kernel: 'add', shapes: [[n], [n]], flops: n, bytes: 3 * n * F },
@@ -89,6 +92,10 @@ function cases(device) {
     { name: `sum rows ${r}x${c}`, kernel: 'sumRows', variants: true, shapes: [[r, c]], flops: r * c, bytes: (r * c + r) * F },
     { name: `transpose ${r}x${c}`, kernel: 'transpose', shapes: [[r, c]], flops: 0, bytes: 2 * r * c * F },
     { name: `softmax rows ${r}x${c}`, kernel: 'softmax', shapes: [[r, c]], flops: 5 * r * c, bytes: 2 * r * c * F },
+    // Class-index targets (TF.js: the same rows one-hot, made before the clock starts); the mean loss.
+    { name: `crossEntropy ${r}x${c}`, kernel: 'crossEntropy', shapes: [[r, c], [r]], labels: 1, classes: c, flops: 5 * r * c, bytes: (r * c + r) * F },
+    // The optimizer update: one Adam step of a parameter of n floats (read p, g, m, v; write p, m, v).
+    { name: `adam step ${n}`, kind: 'optim', kernel: 'adam', shapes: [[n], [n]], flops: 12 * n, bytes: 7 * n * F },
     // The convolutions of the README's demo CNN and of examples/train.mjs's second layer, a
     // mid-size one and its two backward passes; TF.js takes the same data as NHWC.
     // The cpu backend (plain JS loops) gets smaller batches. On webgpu, the train.mjs layer is
@@ -172,7 +179,11 @@ function caseValues(c) {
       const x = randn(numel(MODELS[c.model].input(c.batch)), 11);
       const y = Int32Array.from(randn(c.batch, 12), (v) => Math.min(9, Math.floor(Math.abs(v) * 4)));
       valuesCache.set(c.name, [x, y]);
-    } else valuesCache.set(c.name, c.shapes.map((s, i) => randn(numel(s), 101 + i)));
+    } else {
+      valuesCache.set(c.name, c.shapes.map((s, i) => (c.labels === i
+        ? Int32Array.from(randn(numel(s), 101 + i), (v) => Math.min(c.classes - 1, Math.floor(Math.abs(v) * c.classes / 3)))
+        : randn(numel(s), 101 + i))));
+    }
   }
   return valuesCache.get(c.name);
 }
@@ -185,10 +196,10 @@ function caseValues(c) {
 const ROUNDS = iterations === 1 ? 1 : 4;
 
 /** One window of tinybench samples of a runner ({ fn, sync, dispose }): the samples, in ms. */
-async function window(runner, ms, warm) {
+async function window(runner, ms, warm, least = iterations) {
   const bench = new Bench({
-    time: ms, iterations, retainSamples: true,
-    warmupIterations: warm && iterations > 1 ? (quick ? 1 : 2) : 0, warmupTime: warm && iterations > 1 ? (quick ? 20 : 100) : 0,
+    time: ms, iterations: least, retainSamples: true,
+    warmupIterations: warm && iterations > 1 ? (quick || least < iterations ? 1 : 2) : 0, warmupTime: warm && iterations > 1 ? (quick ? 20 : 100) : 0,
   });
   bench.add('case', async () => {
     const y = runner.fn();
@@ -210,14 +221,14 @@ function stats(samples) {
 }
 
 /** Times runners in alternating windows (above); a runner that throws gets { error } and is not run again. */
-async function timeAlternating(runners) {
+async function timeAlternating(runners, least = iterations) {
   const samples = runners.map(() => []);
   const errors = runners.map(() => null);
   for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < runners.length; i++) {
       if (errors[i]) continue;
       try {
-        samples[i].push(...(await window(runners[i], timeMs / ROUNDS, r === 0)));
+        samples[i].push(...(await window(runners[i], timeMs / ROUNDS, r === 0, least)));
       } catch (e) {
         errors[i] = e;
       }
@@ -235,6 +246,10 @@ async function prepare(lib, c) {
     const y = lib.tensor(values[1], [c.batch]);
     const run = await lib.train(c.model, x, y);
     return { fn: () => run.step(), sync: lib.sync, dispose: lib.dispose, close: () => { run.dispose(); lib.dispose(x); lib.dispose(y); } };
+  }
+  if (c.kind === 'optim') {
+    const run = lib.optimizer(c, values);
+    return { fn: () => run.step(), sync: lib.sync, dispose: () => {}, close: () => run.dispose() };
   }
   const inputs = lib.inputs(c, values);
   const op = lib.ops[c.kernel];
@@ -282,6 +297,13 @@ async function result(lib, c) {
     y.dispose();
     return Float32Array.from(losses);
   }
+  if (c.kind === 'optim') {
+    const run = lib.optimizer(c, values);
+    run.step();
+    const v = await lib.read(run.param());
+    run.dispose();
+    return v;
+  }
   const inputs = lib.inputs(c, values);
   const y = lib.ops[c.kernel](...inputs);
   const v = await lib.read(y);
@@ -314,6 +336,8 @@ async function check(lib, c) {
 const rows = [];
 const adapters = {};
 const notes = [];
+/** Each device configuration's measured peak (bench/calibrate.mjs), by label. */
+const peaks = {};
 let wrong = 0;
 const rowOf = (device, c, name, t, peer, peerNote, chk) => {
   const ms = t.median;
@@ -323,6 +347,7 @@ const rowOf = (device, c, name, t, peer, peerNote, chk) => {
     peerMs: peer?.median, peerMad: peer?.mad, peer: peer ?? null, peerNote,
     gflops: c.flops ? c.flops / ms / 1e6 : undefined,
     gbs: c.bytes ? c.bytes / ms / 1e6 : undefined,
+    ofPeak: ofPeak(peaks[device], c.flops ? c.flops / ms / 1e6 : undefined, c.bytes ? c.bytes / ms / 1e6 : undefined),
     imagesPerSec: c.kind === 'train' ? c.batch / (ms / 1e3) : undefined,
     ratio: peer ? peer.median / ms : undefined,
     ...chk,
@@ -363,6 +388,13 @@ for (const device of devices) {
       }
     }
     adapters[`webgrad/${cfg.label}`] = wg.adapter.description || wg.adapter.source;
+    progress(`calibrating ${cfg.label}`);
+    try {
+      peaks[cfg.label] = await calibrate(device);
+      notes.push(`peak of ${cfg.label} (bench/calibrate.mjs): ${fmt(peaks[cfg.label].gflops, 1)} GFLOP/s, ${fmt(peaks[cfg.label].gbs, 1)} GB/s (${peaks[cfg.label].how})`);
+    } catch (e) {
+      notes.push(`peak of ${cfg.label}: not measured (${e.message.split('\n')[0]})`);
+    }
     if (peer) adapters[`tfjs/${cfg.label}`] = peer.adapter.description;
     for (const c of cases(device)) {
       progress(`${c.name} webgrad/${cfg.label}${peer ? ` and tfjs/${cfg.label}` : ''}`);
@@ -391,7 +423,7 @@ for (const device of devices) {
           }
         }
         try {
-          const got = await timeAlternating(list);
+          const got = await timeAlternating(list, Math.min(iterations, c.minSamples ?? iterations));
           const of = (r) => (r && list.includes(r) ? got[list.indexOf(r)] : undefined);
           let wt = of(wr) ?? {};
           if (we || wt.error) {
@@ -542,12 +574,12 @@ print(json.dumps(out))
 }
 
 // ---- report ------------------------------------------------------------------------------------
-const fmt = (x, d = 2) => (x === undefined || x === null || !Number.isFinite(x) ? '-' : x >= 1e4 ? x.toFixed(0) : x.toFixed(d));
 const pm = (m, s) => (m === undefined ? '-' : `${fmt(m)} ± ${fmt(s)}`);
+const peakCell = (p) => (p ? `${(100 * p.frac).toFixed(p.frac < 0.1 ? 1 : 0)}% ${p.bound}` : '-');
 const lines = [
-  `| device | case | webgrad ms | GFLOP/s | GB/s | images/s | tfjs ms | ratio (tfjs/webgrad) | check |`,
-  `|---|---|---:|---:|---:|---:|---:|---:|---|`,
-  ...rows.map((r) => `| ${r.device} | ${r.case} | ${pm(r.ms, r.mad)} | ${fmt(r.gflops)} | ${fmt(r.gbs)} | ${fmt(r.imagesPerSec, 1)} | ${r.peerNote ? `n/a: ${r.peerNote}` : pm(r.peerMs, r.peerMad)} | ${fmt(r.ratio)} | ${r.check} |`),
+  `| device | case | webgrad ms | GFLOP/s | GB/s | of peak | images/s | tfjs ms | ratio (tfjs/webgrad) | check |`,
+  `|---|---|---:|---:|---:|---:|---:|---:|---:|---|`,
+  ...rows.map((r) => `| ${r.device} | ${r.case} | ${pm(r.ms, r.mad)} | ${fmt(r.gflops)} | ${fmt(r.gbs)} | ${peakCell(r.ofPeak)} | ${fmt(r.imagesPerSec, 1)} | ${r.peerNote ? `n/a: ${r.peerNote}` : pm(r.peerMs, r.peerMad)} | ${fmt(r.ratio)} | ${r.check} |`),
 ];
 const cpu = os.cpus();
 const machine = {
@@ -609,10 +641,11 @@ if (out) {
     '## Notes',
     '',
     ...notes.map((n) => `- ${n}`),
-    `- Times are the median ± the median absolute deviation of the samples (${timeMs} ms of samples per case and library, at least ${iterations} in each of ${ROUNDS} windows that alternate between webgrad and TF.js (and, for the op chain, the bare dispatches), so the two are sampled in the same minutes).`,
+    `- Times are the median ± the median absolute deviation of the samples (${timeMs} ms of samples per case and library, at least ${iterations} in each of ${ROUNDS} windows that alternate between webgrad and TF.js (and, for the op chain, the bare dispatches), so the two are sampled in the same minutes; matmul 2048 takes at least 1 a window).`,
     '- Ratio = TF.js time / webgrad time, measured in the same run: above 1, webgrad is faster.',
     '- check: webgrad\'s result on the device against the cpu backend on the same inputs (losses of three steps for training rows); ref: the cpu backend itself.',
     '- conv2d fwd+bwd rows time y = conv2d(x, w); y.backward(g) in webgrad and tf.grad of conv2d in TF.js (forward and that backward pass in both).',
+    '- of peak: the row\'s GFLOP/s over the device\'s measured arithmetic peak (F) or its GB/s over the measured copy bandwidth (B), whichever is larger (bench/calibrate.mjs; the peaks are in the notes above). GB/s counts each operand once, so a kernel that reads an operand more than once, or keeps it in cache, can show more than the bandwidth allows.',
     '',
     '## Summary',
     '',
@@ -628,7 +661,7 @@ if (out) {
   ].join('\n');
   writeFileSync(out, md);
 }
-if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ machine, adapters, notes, torch, summary, rows }, null, 2) + '\n');
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ machine, adapters, peaks, notes, torch, summary, rows }, null, 2) + '\n');
 if (wrong) {
   console.error(`bench: ${wrong} WRONG result${wrong === 1 ? '' : 's'} (webgrad against the cpu backend, or a webgrad error)`);
   process.exit(1);

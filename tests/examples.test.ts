@@ -67,26 +67,34 @@ describe('bench/run.mjs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'webgrad-bench-'));
     const [json, md] = [join(dir, 'bench.json'), join(dir, 'bench.md')];
     const out = run(['bench/run.mjs', '--quick', '--devices', 'cpu,wasm', '--threads', '2', '--time', '1', '--iterations', '1', '--no-torch',
-      '--filter', '^(matmul 128x|maxPool|train step MLP)', '--json', json, '--out', md]);
-    const header = '| device | case | webgrad ms | GFLOP/s | GB/s | images/s | tfjs ms | ratio (tfjs/webgrad) | check |';
+      '--filter', '^(matmul 128x|maxPool|crossEntropy|adam step|train step MLP)', '--json', json, '--out', md]);
+    const header = '| device | case | webgrad ms | GFLOP/s | GB/s | of peak | images/s | tfjs ms | ratio (tfjs/webgrad) | check |';
     expect(out).toContain(header);
     const cells = (l: string) => l.split('|').slice(1, -1).map((c) => c.trim());
     const rows = out.split('\n').filter((l) => /^\| (cpu|wasm \dt) \|/.test(l)).map(cells);
-    const names = ['matmul 128x128x128', 'maxPool2d 2x2 16x64x28x28', 'train step MLP 784-256-10 batch 32 (Adam)'];
+    const names = ['matmul 128x128x128', 'crossEntropy 256x1024', 'adam step 262144', 'maxPool2d 2x2 16x64x28x28', 'train step MLP 784-256-10 batch 32 (Adam)'];
     expect(rows.map((r) => `${r[0]}: ${r[1]}`)).toEqual(['cpu', 'wasm 1t', 'wasm 2t'].flatMap((d) => names.map((n) => `${d}: ${n}`)));
     for (const r of rows) {
       expect(Number(r[2]!.split(' ± ')[0])).toBeGreaterThan(0); // webgrad median
-      expect(Number(r[7])).toBeGreaterThan(0); // a peer time, so a ratio
-      expect(r[8]).toBe(r[0] === 'cpu' ? 'ref' : 'ok');
-      if (r[1]!.startsWith('train step')) expect(Number(r[5])).toBeGreaterThan(0); // images/s
+      expect(Number(r[8])).toBeGreaterThan(0); // a peer time, so a ratio
+      expect(r[9]).toBe(r[0] === 'cpu' ? 'ref' : 'ok');
+      if (r[1]!.startsWith('train step')) {
+        expect(Number(r[6])).toBeGreaterThan(0); // images/s
+        expect(r[5]).toBe('-'); // no flops or bytes: no fraction of the peak
+      } else {
+        expect(r[5]).toMatch(/^[0-9]+(\.[0-9])?% [FB]$/); // the fraction of the device's measured peak, and which one
+      }
     }
+    for (const d of ['cpu', 'wasm 1t', 'wasm 2t']) expect(out).toMatch(new RegExp(`- peak of ${d} \\(bench/calibrate\\.mjs\\): [0-9.]+ GFLOP/s, [0-9.]+ GB/s`));
     expect(out).toMatch(/- tfjs\/wasm 1t: @tensorflow\/tfjs-backend-wasm 4\.22\.0 \(simd build, 1 thread\)/);
     expect(out).toMatch(/- tfjs\/wasm 2t: @tensorflow\/tfjs-backend-wasm 4\.22\.0 \(threaded-simd build, 2 threads\)/);
     expect(out).toMatch(/- webgrad\/wasm 2t: WebAssembly SIMD128, 2 threads/);
 
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.machine.cores).toBe(cpus().length);
-    expect(report.rows).toHaveLength(9);
+    expect(report.rows).toHaveLength(15);
+    expect(report.peaks['wasm 2t'].gflops).toBeGreaterThan(0);
+    expect(report.peaks['wasm 2t'].gbs).toBeGreaterThan(0);
     const mlp = report.rows.find((r: { device: string; case: string }) => r.device === 'wasm 2t' && r.case.startsWith('train step MLP'));
     expect(mlp.imagesPerSec).toBeGreaterThan(0);
     expect(mlp.peer.median).toBeGreaterThan(0);
