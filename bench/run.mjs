@@ -24,7 +24,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Bench } from 'tinybench';
-import { kernelVariants } from '../dist/webgrad.node.js';
+import { getBackend, kernelVariants } from '../dist/webgrad.node.js';
 import { CHAIN_OPS, MODELS, tfjs, webgrad } from './peers.mjs';
 import { calibrate, ofPeak } from './calibrate.mjs';
 
@@ -256,6 +256,30 @@ async function prepare(lib, c) {
   return { fn: () => op(...inputs), sync: lib.sync, dispose: lib.dispose, close: () => { for (const t of inputs) lib.dispose(t); } };
 }
 
+/**
+ * webgpu, where the device has timestamp-query: the GPU time of one call of the case (the mean
+ * of GPU_CALLS, each synchronised), from the backend's GPU timer; undefined elsewhere.
+ */
+const GPU_CALLS = 3;
+async function gpuTime(lib, c) {
+  if (lib.device !== 'webgpu') return undefined;
+  const backend = getBackend('webgpu');
+  if (!backend.device.features.has('timestamp-query')) return undefined;
+  const runner = await prepare(lib, c);
+  try {
+    runner.dispose(runner.fn());
+    await runner.sync();
+    backend.startGpuTimer();
+    for (let i = 0; i < GPU_CALLS; i++) {
+      runner.dispose(runner.fn());
+      await runner.sync();
+    }
+    return (await backend.stopGpuTimer()) / GPU_CALLS;
+  } finally {
+    runner.close();
+  }
+}
+
 /** Runs `body(runners)` with a runner per library (null where its prepare threw: errors[i]), then closes them. */
 async function withRunners(libs, c, body) {
   const runners = [];
@@ -345,6 +369,7 @@ const rowOf = (device, c, name, t, peer, peerNote, chk) => {
   return {
     device, case: name, kind: c.kind ?? 'op', ms, mad: t.mad, webgrad: t,
     peerMs: peer?.median, peerMad: peer?.mad, peer: peer ?? null, peerNote,
+    gpuMs: t.gpuMs,
     gflops: c.flops ? c.flops / ms / 1e6 : undefined,
     gbs: c.bytes ? c.bytes / ms / 1e6 : undefined,
     ofPeak: ofPeak(peaks[device], c.flops ? c.flops / ms / 1e6 : undefined, c.bytes ? c.bytes / ms / 1e6 : undefined),
@@ -388,6 +413,9 @@ for (const device of devices) {
       }
     }
     adapters[`webgrad/${cfg.label}`] = wg.adapter.description || wg.adapter.source;
+    if (device === 'webgpu' && !getBackend('webgpu').device.features.has('timestamp-query')) {
+      notes.push('GPU time (webgrad ms: "(GPU t)", from timestamp queries around each compute pass) not measured: this adapter has no timestamp-query');
+    }
     progress(`calibrating ${cfg.label}`);
     try {
       peaks[cfg.label] = await calibrate(device);
@@ -440,6 +468,13 @@ for (const device of devices) {
         }
       });
       if (chk.check !== 'ok' && chk.check !== 'ref') wrong++;
+      if (t.median !== undefined && !chk.check.startsWith('ERROR')) {
+        try {
+          t.gpuMs = await gpuTime(wg, c);
+        } catch (e) {
+          notes.push(`GPU time of ${c.name}: not measured (${e.message.split('\n')[0]})`);
+        }
+      }
       done++;
       if (peer || withPeer) done++;
       const chosen = FAMILY[c.kernel] && device === 'webgpu' ? ` (plan: ${wg.lastVariant(FAMILY[c.kernel])})` : '';
@@ -579,7 +614,7 @@ const peakCell = (p) => (p ? `${(100 * p.frac).toFixed(p.frac < 0.1 ? 1 : 0)}% $
 const lines = [
   `| device | case | webgrad ms | GFLOP/s | GB/s | of peak | images/s | tfjs ms | ratio (tfjs/webgrad) | check |`,
   `|---|---|---:|---:|---:|---:|---:|---:|---:|---|`,
-  ...rows.map((r) => `| ${r.device} | ${r.case} | ${pm(r.ms, r.mad)} | ${fmt(r.gflops)} | ${fmt(r.gbs)} | ${peakCell(r.ofPeak)} | ${fmt(r.imagesPerSec, 1)} | ${r.peerNote ? `n/a: ${r.peerNote}` : pm(r.peerMs, r.peerMad)} | ${fmt(r.ratio)} | ${r.check} |`),
+  ...rows.map((r) => `| ${r.device} | ${r.case} | ${pm(r.ms, r.mad)}${r.gpuMs !== undefined ? ` (GPU ${fmt(r.gpuMs)})` : ''} | ${fmt(r.gflops)} | ${fmt(r.gbs)} | ${peakCell(r.ofPeak)} | ${fmt(r.imagesPerSec, 1)} | ${r.peerNote ? `n/a: ${r.peerNote}` : pm(r.peerMs, r.peerMad)} | ${fmt(r.ratio)} | ${r.check} |`),
 ];
 const cpu = os.cpus();
 const machine = {
@@ -645,6 +680,7 @@ if (out) {
     '- Ratio = TF.js time / webgrad time, measured in the same run: above 1, webgrad is faster.',
     '- check: webgrad\'s result on the device against the cpu backend on the same inputs (losses of three steps for training rows); ref: the cpu backend itself.',
     '- conv2d fwd+bwd rows time y = conv2d(x, w); y.backward(g) in webgrad and tf.grad of conv2d in TF.js (forward and that backward pass in both).',
+    '- webgrad ms "(GPU t)": where the adapter has timestamp-query, the time the call\'s compute passes took on the GPU (WebGPUBackend.startGpuTimer; the mean of 3 calls), beside the wall time.',
     '- of peak: the row\'s GFLOP/s over the device\'s measured arithmetic peak (F) or its GB/s over the measured copy bandwidth (B), whichever is larger (bench/calibrate.mjs; the peaks are in the notes above). GB/s counts each operand once, so a kernel that reads an operand more than once, or keeps it in cache, can show more than the bandwidth allows.',
     '',
     '## Summary',

@@ -47,6 +47,8 @@ interface Result {
   nanMin?: string[];
   nanSum?: string[];
   kernels?: Record<string, { built: number; withSubgroups: number }>;
+  timestampQuery?: boolean;
+  gpuTimer?: { gpuMs: number; wallMs: number };
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript' };
@@ -176,7 +178,7 @@ describe.skipIf(NO_BROWSER)('the wasm backend in headless Chromium', () => {
 
 // Needs a browser, as above. SwiftShader's Vulkan adapter in Debian's Chromium has subgroups
 // (of 4 invocations), so the subgroup reducers run there; with subgroups: false, the trees.
-describe.skipIf(NO_BROWSER)('the webgpu backend in headless Chromium (SwiftShader): workgroup reductions with and without subgroups', () => {
+describe.skipIf(NO_BROWSER)('the webgpu backend in headless Chromium (SwiftShader): workgroup reductions with and without subgroups, the GPU timer', () => {
   const LABELS = ['reduce.wgsl:reduce_workgroup', 'softmax.wgsl:row', 'softmax.wgsl:chunk_stats'];
   const expectMatches = (r: Result) => {
     expect(r.error).toBeUndefined();
@@ -186,6 +188,10 @@ describe.skipIf(NO_BROWSER)('the webgpu backend in headless Chromium (SwiftShade
     expect(r.nanMax).toEqual(['NaN', '2']);
     expect(r.nanMin).toEqual(['NaN', '2']);
     expect(r.nanSum).toEqual(['NaN', '1006']);
+    // The GPU timer: SwiftShader's adapter has timestamp-query; three matmuls took some GPU time, within the wall time around them.
+    expect(r.timestampQuery).toBe(true);
+    expect(r.gpuTimer!.gpuMs).toBeGreaterThan(0);
+    expect(r.gpuTimer!.gpuMs).toBeLessThanOrEqual(r.gpuTimer!.wallMs);
   };
 
   it('with subgroups (the default where the adapter has them): the device passed the layout check, and the reducers that ran use them', async () => {

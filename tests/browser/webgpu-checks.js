@@ -56,6 +56,17 @@ export async function runWebGPUChecks(subgroups) {
     out.diffs.logSoftmax = await relDiff(await wg.F.logSoftmax(await gpu(s), 1).to('cpu'), wg.F.logSoftmax(s, 1));
     const long = wg.randn([1, 256 * 16384 + 7]); // past a workgroup's row (NN_SOFTMAX_LIMITS.rowSteps per invocation)
     out.diffs.softmaxLong = await relDiff(await wg.F.softmax(await gpu(long), 1).to('cpu'), wg.F.softmax(long, 1));
+    // The GPU timer (timestamp-query, which SwiftShader has): three matmuls, their passes' time
+    // on the GPU, and the wall time around them (which must hold it).
+    const backend = wg.getBackend('webgpu');
+    out.timestampQuery = info.features.includes('timestamp-query');
+    const m = await gpu(wg.randn([384, 384]));
+    await wg.sync();
+    const t0 = performance.now();
+    backend.startGpuTimer();
+    for (let i = 0; i < 3; i++) m.matmul(m).dispose();
+    const gpuMs = await backend.stopGpuTimer();
+    out.gpuTimer = { gpuMs, wallMs: performance.now() - t0 };
     // Which kernels ran: the workgroup reducers' code holds subgroup operations or not.
     const kernels = wg.getBackend('webgpu').pipelines.all();
     const ran = (label) => kernels.filter((k) => k.label === label);

@@ -128,7 +128,8 @@ async function requestDevice(adapter: GPUAdapter, options: WebGPUOptions): Promi
   const want = available && options.subgroups !== false;
   // Ask for the adapter's own limits where they beat the defaults: big tensors need them.
   const device = await adapter.requestDevice({
-    requiredFeatures: want ? ['subgroups' as GPUFeatureName] : [],
+    // timestamp-query: the GPU timer (WebGPUBackend.startGpuTimer) where the adapter has it.
+    requiredFeatures: [...(want ? ['subgroups' as GPUFeatureName] : []), ...(adapter.features.has('timestamp-query') ? ['timestamp-query' as GPUFeatureName] : [])],
     requiredLimits: {
       maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
       maxBufferSize: l.maxBufferSize,

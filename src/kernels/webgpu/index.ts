@@ -39,6 +39,8 @@ export const SHADERS = {
 } as const satisfies Record<string, KernelSource>;
 
 export const MAX_BATCH = 128;
+/** Compute passes one submit may time (startGpuTimer): a timestamp pair each. */
+const TIMER_PASSES = 256;
 const UNIFORM_SLOT = 256; // >= every kernel's Params and a multiple of minUniformBufferOffsetAlignment
 const ARENA_SLOTS = 256;
 
@@ -77,6 +79,8 @@ export class WebGPUBackend implements Backend, WebGPUContext {
   private readonly maxBinding: number;
   private readonly maxBuffer: number;
   private readonly maxPerDim: number;
+  /** The GPU timer while it runs (startGpuTimer): a timestamp pair per compute pass, summed per submit. */
+  private timer: { set: GPUQuerySet; resolve: GPUBuffer; used: number; ns: number; pending: Promise<void>[] } | null = null;
 
   constructor(readonly device: GPUDevice, readonly adapter: AdapterReport) {
     Object.assign(this, webgpuFamilies(this));
@@ -191,9 +195,70 @@ export class WebGPUBackend implements Backend, WebGPUContext {
 
   // ---- command batching --------------------------------------------------------------------
   private beginPass(): GPUComputePassEncoder {
+    if (this.pass) return this.pass;
+    const t = this.timer;
+    if (t && t.used === TIMER_PASSES) this.flush();
     if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'webgrad batch' });
-    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    this.pass = t
+      ? this.encoder.beginComputePass({ timestampWrites: { querySet: t.set, beginningOfPassWriteIndex: 2 * t.used, endOfPassWriteIndex: 2 * t.used + 1 } })
+      : this.encoder.beginComputePass();
+    if (t) t.used++;
     return this.pass;
+  }
+
+  /**
+   * Starts timing the GPU (the benchmark's GPU-time column): every compute pass recorded from
+   * now on writes a timestamp when it begins and when it ends, and stopGpuTimer() adds the
+   * passes' durations up. Needs the 'timestamp-query' feature (the device is created with it
+   * where the adapter has it); throws, saying so, where it is missing. Browsers may quantise
+   * the timestamps (Chrome: to 100 microseconds).
+   */
+  startGpuTimer(): void {
+    this.checkAlive('startGpuTimer');
+    if (!this.device.features.has('timestamp-query')) {
+      throw new Error(`webgpu startGpuTimer: this device has no 'timestamp-query' feature (adapter: ${this.adapter.description || this.adapter.device || this.adapter.vendor}); GPU time cannot be measured here`);
+    }
+    if (this.timer) throw new Error('webgpu startGpuTimer: the GPU timer is already running (stopGpuTimer first)');
+    this.flush(); // passes recorded before now are not timed
+    this.timer = {
+      set: this.device.createQuerySet({ label: 'webgrad gpu timer', type: 'timestamp', count: 2 * TIMER_PASSES }),
+      resolve: this.device.createBuffer({ label: 'webgrad gpu timer resolve', size: 16 * TIMER_PASSES, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+      used: 0, ns: 0, pending: [],
+    };
+  }
+
+  /** Stops the GPU timer: resolves to the milliseconds the timed compute passes took on the GPU, in all. */
+  async stopGpuTimer(): Promise<number> {
+    const t = this.timer;
+    if (!t) throw new Error('webgpu stopGpuTimer: the GPU timer is not running (startGpuTimer first)');
+    this.flush();
+    this.timer = null;
+    await Promise.all(t.pending);
+    t.set.destroy();
+    t.resolve.destroy();
+    return t.ns / 1e6;
+  }
+
+  /** Before a submit: the timed passes' timestamps into a mappable buffer, summed once the GPU is done. */
+  private resolveTimer(enc: GPUCommandEncoder): (() => void) | undefined {
+    const t = this.timer;
+    if (!t || t.used === 0) return undefined;
+    const n = t.used;
+    const read = this.device.createBuffer({ label: 'webgrad gpu timer read', size: 16 * n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    enc.resolveQuerySet(t.set, 0, 2 * n, t.resolve, 0);
+    enc.copyBufferToBuffer(t.resolve, 0, read, 0, 16 * n);
+    t.used = 0;
+    return () => {
+      t.pending.push(read.mapAsync(GPUMapMode.READ).then(() => {
+        const stamps = new BigUint64Array(read.getMappedRange());
+        for (let i = 0; i < n; i++) {
+          const d = stamps[2 * i + 1]! - stamps[2 * i]!;
+          if (d > 0n) t.ns += Number(d); // an implementation may leave a pair unwritten (zeros) or out of order
+        }
+        read.unmap();
+        read.destroy();
+      }));
+    };
   }
 
   /** Submits everything recorded so far; `beforeSubmit` may add copies after the kernels. */
@@ -205,8 +270,10 @@ export class WebGPUBackend implements Backend, WebGPUContext {
       this.pass = null;
     }
     beforeSubmit?.(this.encoder);
+    const timed = this.resolveTimer(this.encoder);
     if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaHost, 0, this.arenaUsed);
     this.device.queue.submit([this.encoder.finish()]);
+    timed?.();
     this.submits++;
     this.encoder = null;
     this.arenaUsed = 0;

@@ -1,4 +1,8 @@
 /**
+ * The adapter's optional features webgrad uses. The GPU timer (timestamp-query): refused,
+ * saying why, where the device lacks it; llvmpipe does, and SwiftShader in Chromium has it
+ * (tests/browser.test.ts times a matmul there).
+ *
  * Subgroups (kernels/webgpu/subgroups.ts): the init option, what backendInfo reports, the
  * layout check and the reducers' WGSL. This machine's adapter (llvmpipe) has no subgroups, so
  * here the trees run and the subgroup path is refused where it cannot work; the subgroup
@@ -67,6 +71,25 @@ describe.skipIf(NO_WEBGPU)('on this machine\'s adapter', () => {
       expect(await checkSubgroupLayout(b.device, b.wg)).toBeUndefined();
     } else {
       expect(await checkSubgroupLayout(b.device, b.wg)).toMatch(/^the layout check did not compile: /);
+    }
+    await wg.init({ backend: 'cpu' });
+  });
+});
+
+describe.skipIf(NO_WEBGPU)('the GPU timer (timestamp-query)', () => {
+  it('times the passes recorded between start and stop where the device has the feature, and otherwise says it cannot', async () => {
+    await wg.init({ backend: 'webgpu' });
+    const b = wg.getBackend('webgpu') as unknown as WebGPUBackend;
+    await expect(b.stopGpuTimer()).rejects.toThrow('webgpu stopGpuTimer: the GPU timer is not running (startGpuTimer first)');
+    if (!b.device.features.has('timestamp-query')) {
+      expect(() => b.startGpuTimer()).toThrow(/^webgpu startGpuTimer: this device has no 'timestamp-query' feature \(adapter: .+\); GPU time cannot be measured here$/);
+    } else {
+      const m = wg.randn([256, 256], { device: 'webgpu' });
+      b.startGpuTimer();
+      expect(() => b.startGpuTimer()).toThrow('the GPU timer is already running');
+      m.matmul(m).dispose();
+      expect(await b.stopGpuTimer()).toBeGreaterThan(0);
+      m.dispose();
     }
     await wg.init({ backend: 'cpu' });
   });
