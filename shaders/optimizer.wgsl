@@ -1,22 +1,27 @@
-// optimizer.wgsl: one optimizer step for one parameter, fused: every element's gradient
+// optimizer.wgsl: the optimizer steps' per-element updates, fused: every element's gradient
 // transform, state update and parameter update in one invocation (no chain of elementwise
-// launches, no temporaries).
+// launches, no temporaries), for several parameters in one dispatch.
 //
-// Bindings (group 0): grad (read, contiguous), param (read_write, contiguous, updated in
-// place), s0, s1, s2 (read_write: the optimizer's per-element state; an unused one is bound to
-// a small dummy buffer of its own), p (uniform Params). Entry points:
-//   sgd      s0 = momentum buffer
-//   adam     s0 = exp_avg (m), s1 = exp_avg_sq (v), s2 = max_exp_avg_sq (amsgrad)
-//   rmsprop  s0 = square_avg, s1 = grad_avg (centered), s2 = momentum buffer
-//   adagrad  s0 = state_sum (starts at initial_accumulator on the first step); lr is the
+// This file is the updates and the uniform; the binder (kernels/optim/webgpu.ts) writes the
+// rest into the preamble for each dispatch: for parameter k of the dispatch (up to 16, as many
+// as the adapter's storage bindings allow) the bindings gk (read: the gradient), wk (read_write:
+// the parameter, updated in place) and ak, bk, ck (read_write: the optimizer's state, only those
+// the step uses), and the entry `main`, where invocation t updates element t - ends[k - 1] of
+// the parameter k whose range [ends[k - 1], ends[k]) holds t. All are contiguous float32.
+//
+// The states, by kind (a, b, c):
+//   sgd      a = momentum buffer (read unless the buffer starts now: p.first)
+//   adam     a = exp_avg (m), b = exp_avg_sq (v), c = max_exp_avg_sq (amsgrad)
+//   rmsprop  a = square_avg, b = grad_avg (centered), c = momentum buffer
+//   adagrad  a = state_sum (starts at initial_accumulator on the first step); lr is the
 //            decayed clr = lr / (1 + (t - 1) lr_decay), computed on the host
-//   adadelta s0 = square_avg, s1 = acc_delta
-// The formulas are PyTorch's (torch.optim, foreach=False); bias corrections 1 - beta^t are
-// computed on the host in double precision and passed in. One element per invocation; the
-// grid goes 2-D past 65535 workgroups.
+//   adadelta a = square_avg, b = acc_delta
+// An unused state comes in as 0.0 and its result is not stored. The formulas are PyTorch's
+// (torch.optim, foreach=False); bias corrections 1 - beta^t are computed on the host in
+// double precision and passed in. The grid goes 2-D past 65535 workgroups.
 
 struct Params {
-  n: u32,
+  n: u32,           // elements in all (the last of ends)
   nesterov: u32,
   amsgrad: u32,
   decoupled: u32,   // AdamW: weight decay multiplies the parameter, outside the gradient
@@ -36,112 +41,85 @@ struct Params {
   sqrt_bias_correction2: f32,
   rho: f32,         // Adadelta
   initial_accumulator: f32,  // Adagrad
+  ends: array<vec4<u32>, 4>, // cumulative element counts of the dispatch's parameters
 }
 
 override WG: u32 = 256u;
 
-@group(0) @binding(0) var<storage, read> grad: array<f32>;
-@group(0) @binding(1) var<storage, read_write> param: array<f32>;
-@group(0) @binding(2) var<storage, read_write> s0: array<f32>;
-@group(0) @binding(3) var<storage, read_write> s1: array<f32>;
-@group(0) @binding(4) var<storage, read_write> s2: array<f32>;
-@group(0) @binding(5) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: Params;
 
 fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return gid.x + gid.y * nwg.x * WG;
 }
 
-fn gradient(i: u32) -> f32 {
-  return select(grad[i], -grad[i], p.maximize != 0u);
+fn gradient(g: f32) -> f32 {
+  return select(g, -g, p.maximize != 0u);
 }
 
-@compute @workgroup_size(WG)
-fn sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = index(gid, nwg);
-  if (i >= p.n) { return; }
-  var g = gradient(i);
-  let w = param[i];
+// The parameter's new value and the new states (a, b, c).
+struct Update {
+  w: f32,
+  a: f32,
+  b: f32,
+  c: f32,
+}
+
+fn sgd_update(g0: f32, w: f32, buf: f32) -> Update {
+  var g = gradient(g0);
   if (p.weight_decay != 0.0) { g = g + p.weight_decay * w; }
+  var b = 0.0;
   if (p.use_momentum != 0u) {
-    var b = g;
-    if (p.first == 0u) { b = p.momentum * s0[i] + (1.0 - p.dampening) * g; }
-    s0[i] = b;
+    b = g;
+    if (p.first == 0u) { b = p.momentum * buf + (1.0 - p.dampening) * g; }
     g = select(b, g + p.momentum * b, p.nesterov != 0u);
   }
-  param[i] = w - p.lr * g;
+  return Update(w - p.lr * g, b, 0.0, 0.0);
 }
 
-@compute @workgroup_size(WG)
-fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = index(gid, nwg);
-  if (i >= p.n) { return; }
-  var g = gradient(i);
-  var w = param[i];
+fn adam_update(g0: f32, w0: f32, m0: f32, v0: f32, vmax: f32) -> Update {
+  var g = gradient(g0);
+  var w = w0;
   if (p.weight_decay != 0.0) {
     if (p.decoupled != 0u) { w = w * (1.0 - p.lr * p.weight_decay); } else { g = g + p.weight_decay * w; }
   }
-  let m = p.beta1 * s0[i] + (1.0 - p.beta1) * g;
-  let v = p.beta2 * s1[i] + (1.0 - p.beta2) * g * g;
-  s0[i] = m;
-  s1[i] = v;
+  let m = p.beta1 * m0 + (1.0 - p.beta1) * g;
+  let v = p.beta2 * v0 + (1.0 - p.beta2) * g * g;
   var vhat = v;
-  if (p.amsgrad != 0u) {
-    vhat = max(s2[i], v);
-    s2[i] = vhat;
-  }
+  if (p.amsgrad != 0u) { vhat = max(vmax, v); }
   let denom = sqrt(vhat) / p.sqrt_bias_correction2 + p.eps;
-  param[i] = w - (p.lr / p.bias_correction1) * m / denom;
+  return Update(w - (p.lr / p.bias_correction1) * m / denom, m, v, vhat);
 }
 
-@compute @workgroup_size(WG)
-fn rmsprop(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = index(gid, nwg);
-  if (i >= p.n) { return; }
-  var g = gradient(i);
-  let w = param[i];
+fn rmsprop_update(g0: f32, w: f32, sq0: f32, ga0: f32, buf: f32) -> Update {
+  var g = gradient(g0);
   if (p.weight_decay != 0.0) { g = g + p.weight_decay * w; }
-  let sq = p.alpha * s0[i] + (1.0 - p.alpha) * g * g;
-  s0[i] = sq;
+  let sq = p.alpha * sq0 + (1.0 - p.alpha) * g * g;
   var avg = sq;
+  var ga = 0.0;
   if (p.centered != 0u) {
-    let ga = p.alpha * s1[i] + (1.0 - p.alpha) * g;
-    s1[i] = ga;
+    ga = p.alpha * ga0 + (1.0 - p.alpha) * g;
     avg = sq - ga * ga;
   }
   let denom = sqrt(avg) + p.eps;
   if (p.use_momentum != 0u) {
-    let b = p.momentum * s2[i] + g / denom;
-    s2[i] = b;
-    param[i] = w - p.lr * b;
-  } else {
-    param[i] = w - p.lr * g / denom;
+    let b = p.momentum * buf + g / denom;
+    return Update(w - p.lr * b, sq, ga, b);
   }
+  return Update(w - p.lr * g / denom, sq, ga, 0.0);
 }
 
-@compute @workgroup_size(WG)
-fn adagrad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = index(gid, nwg);
-  if (i >= p.n) { return; }
-  var g = gradient(i);
-  let w = param[i];
+fn adagrad_update(g0: f32, w: f32, sum0: f32) -> Update {
+  var g = gradient(g0);
   if (p.weight_decay != 0.0) { g = g + p.weight_decay * w; }
-  let prev = select(s0[i], p.initial_accumulator, p.first != 0u);
+  let prev = select(sum0, p.initial_accumulator, p.first != 0u);
   let sum = prev + g * g;
-  s0[i] = sum;
-  param[i] = w - p.lr * g / (sqrt(sum) + p.eps);
+  return Update(w - p.lr * g / (sqrt(sum) + p.eps), sum, 0.0, 0.0);
 }
 
-@compute @workgroup_size(WG)
-fn adadelta(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = index(gid, nwg);
-  if (i >= p.n) { return; }
-  var g = gradient(i);
-  let w = param[i];
+fn adadelta_update(g0: f32, w: f32, v0: f32, u: f32) -> Update {
+  var g = gradient(g0);
   if (p.weight_decay != 0.0) { g = g + p.weight_decay * w; }
-  let v = p.rho * s0[i] + (1.0 - p.rho) * g * g;
-  s0[i] = v;
-  let u = s1[i];
+  let v = p.rho * v0 + (1.0 - p.rho) * g * g;
   let delta = sqrt(u + p.eps) / sqrt(v + p.eps) * g;
-  s1[i] = p.rho * u + (1.0 - p.rho) * delta * delta;
-  param[i] = w - p.lr * delta;
+  return Update(w - p.lr * delta, v, p.rho * u + (1.0 - p.rho) * delta * delta, 0.0);
 }

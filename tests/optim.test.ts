@@ -7,7 +7,8 @@ import type { DeviceName } from '../src/index.js';
 import { describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { DEVICES, relErr, reseed, rng, useDevices } from './helpers.js';
+import { DEVICES, NO_WEBGPU, relErr, reseed, rng, traceDispatches, useDevices } from './helpers.js';
+import { MAX_GROUP, groupPreamble } from '../src/kernels/optim/webgpu.js';
 
 useDevices();
 const { optim } = wg;
@@ -296,6 +297,56 @@ describe('learning-rate schedulers', () => {
     expect(lrs[2]).toBeCloseTo(1, 10);
     expect(lrs[9]).toBeCloseTo(1 / 25 / 1e4, 10);
     expect(Math.max(...lrs)).toBeCloseTo(1, 10);
+  });
+});
+
+// Needs the webgpu backend: skipped only when the run declares no adapter (helpers.ts says so).
+describe.skipIf(NO_WEBGPU)('a parameter group in as few dispatches as the storage bindings allow (webgpu)', () => {
+  // 11 parameters of odd sizes (one empty), one of them without a gradient on the first step
+  // (so its step counts, and its bias corrections, differ from the others' afterwards).
+  const SIZES = [37, 1, 256, 0, 513, 7, 64, 3, 1000, 2, 19];
+  it.each(CASES)('%s: 4 steps match the reference algorithm for every parameter, in ceil(count / per-dispatch) dispatches a call', async (_name, kind, o) => {
+    reseed(23);
+    const p0 = SIZES.map((n) => Array.from({ length: n }, () => rng() * 2 - 1));
+    const grads = Array.from({ length: 4 }, () => SIZES.map((n) => Array.from({ length: n }, () => rng() * 2 - 1)));
+    const ps = p0.map((v) => vec(v, 'webgpu'));
+    const opt = make(kind, ps, o);
+    const limit = (wg.getBackend('webgpu') as unknown as { device: GPUDevice }).device.limits.maxStorageBuffersPerShaderStage;
+    for (let s = 0; s < grads.length; s++) {
+      ps.forEach((p, k) => (s === 0 && k === 5 ? (p.grad = null) : setGrad(p, grads[s]![k]!)));
+      const ran = await traceDispatches(async () => {
+        opt.step();
+        await wg.sync();
+      });
+      const steps = ran.filter((k) => k.startsWith('optimizer.wgsl'));
+      // Bindings a parameter: gradient, itself, and the states the kind uses with these options.
+      const states = kind === 'sgd' ? (o.momentum ? 1 : 0) : kind === 'adam' || kind === 'adamw' ? (o.amsgrad ? 3 : 2) : kind === 'rmsprop' ? 1 + (o.centered ? 1 : 0) + (o.momentum ? 1 : 0) : kind === 'adagrad' ? 1 : 2;
+      const per = Math.min(MAX_GROUP, Math.floor(limit / (2 + states)));
+      // The parameters with data updated this step (parameter 5 only from the second step), in
+      // one call; or, from the second step on, where parameter 5's lagging step count changes
+      // its hyper-parameters (Adam's bias corrections, a first momentum step), it goes alone.
+      const live = SIZES.filter((n, k) => n > 0 && !(s === 0 && k === 5)).length;
+      const one = Math.ceil(live / per);
+      if (s === 0) expect(steps.length, `step ${s}: ${per} parameters a dispatch`).toBe(one);
+      else expect([one, Math.ceil((live - 1) / per) + 1], `step ${s}: ${per} parameters a dispatch`).toContain(steps.length);
+    }
+    for (let k = 0; k < SIZES.length; k++) {
+      const mine = grads.map((g) => g[k]!).slice(k === 5 ? 1 : 0);
+      const ref = refRun(kind, o, p0[k]!.map(Math.fround), mine.map((g) => g.map(Math.fround)));
+      expect(relErr(await values(ps[k]!), ref), `parameter ${k} (${SIZES[k]} elements)`).toBeLessThan(1e-5);
+    }
+  });
+
+  it('the kernel is written per (kind, states, count): a binding per gradient, parameter and used state, and one branch per parameter', () => {
+    const code = groupPreamble('adam', 3, [true, true, false], false);
+    expect(code.match(/var<storage, read> g\d/g)).toHaveLength(3);
+    expect(code.match(/var<storage, read_write> [wab]\d/g)).toHaveLength(9);
+    expect(code).not.toMatch(/\bc\d/);
+    expect(code.match(/if \(t < p\.ends/g)).toHaveLength(3);
+    expect(code).toContain('let i = t - p.ends[0].y;');
+    // SGD's momentum buffer is not read on the step that starts it.
+    expect(groupPreamble('sgd', 1, [true, false, false], true)).toContain('sgd_update(g0[i], w0[i], 0.0)');
+    expect(groupPreamble('sgd', 1, [true, false, false], false)).toContain('sgd_update(g0[i], w0[i], a0[i])');
   });
 });
 

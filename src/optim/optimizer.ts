@@ -7,6 +7,8 @@
  * the step refuses to run backward on the old values.
  */
 import type { OptimizerHyper, OptimizerKind } from '../kernels/backend.js';
+import type { OptimItem } from '../kernels/optim/types.js';
+import type { DeviceName } from '../core/device.js';
 import { getBackend } from '../runtime.js';
 import { zeros } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -139,16 +141,35 @@ export abstract class Optimizer<O extends { lr: number }> {
     zeroGrad(this.paramGroups.flatMap((g) => g.params));
   }
 
-  /** Updates every parameter that has a gradient: one fused kernel each. Enqueues only: nothing is read back. */
+  /**
+   * Updates every parameter that has a gradient: a fused kernel per parameter group (on webgpu
+   * as few dispatches as the adapter's storage bindings allow; the parameters of a group whose
+   * step counts differ go in separate calls). Enqueues only: nothing is read back. Every
+   * parameter is checked before any is updated.
+   */
   step(...extra: never[]): void {
     if (extra.length) {
       throw new Error(`${this.constructor.name}.step: takes no arguments (no closure: compute the loss and call backward() before step()), got ${extra.map(describe).join(', ')}`);
     }
+    const op = `${this.constructor.name}.step`;
     noGrad(() => {
       for (const group of this.paramGroups) {
         for (const p of group.params) {
           if (!p.grad) continue;
-          if (p.isDisposed) throw new Error(`${this.constructor.name}.step: a parameter of shape ${fmtShape(p.shape)} was disposed`);
+          if (p.isDisposed) throw new Error(`${op}: a parameter of shape ${fmtShape(p.shape)} was disposed`);
+          if (!p.isContiguous() || p.offset !== 0) throw new Error(`${op}: parameters must be contiguous tensors (shape ${fmtShape(p.shape)})`);
+          for (const [name, t] of Object.entries(this.state.get(p)?.tensors ?? {})) {
+            if (t.isDisposed) throw new Error(`${op}: the optimizer state '${name}' of a parameter of shape ${fmtShape(p.shape)} was disposed`);
+          }
+        }
+      }
+      for (const group of this.paramGroups) {
+        // Parameters that take the same kernel with the same hyper-parameters and states, by device: one call each.
+        const calls = new Map<string, { device: DeviceName; kind: OptimizerKind; hyper: OptimizerHyper; items: OptimItem[] }>();
+        const temps: Tensor[] = [];
+        const touched: Tensor[] = [];
+        for (const p of group.params) {
+          if (!p.grad) continue;
           let st = this.state.get(p);
           const first = !st;
           if (!st) {
@@ -162,19 +183,21 @@ export abstract class Optimizer<O extends { lr: number }> {
           const views = state.map((name) => {
             if (!name) return null;
             // Optimizer state outlives the step: it must not join an enclosing tidy scope.
-            const t = (st!.tensors[name] ??= keep(zeros(p.shape, { device: p.device, dtype: p.dtype })));
-            if (t.isDisposed) throw new Error(`${this.constructor.name}.step: the optimizer state '${name}' of a parameter of shape ${fmtShape(p.shape)} was disposed`);
-            return t;
+            return (st!.tensors[name] ??= keep(zeros(p.shape, { device: p.device, dtype: p.dtype })));
           });
           const g0 = p.grad.dtype === p.dtype ? p.grad : p.grad.cast(p.dtype);
           const g = g0.isContiguous() && g0.offset === 0 ? g0 : g0.clone();
-          if (!p.isContiguous() || p.offset !== 0) throw new Error(`${this.constructor.name}.step: parameters must be contiguous tensors (shape ${fmtShape(p.shape)})`);
-          getBackend(p.device).optim.step(kind, p, g, views, hyper);
-          p.storage.version++;
-          for (const v of views) if (v) v.storage.version++;
-          if (g !== p.grad) g.dispose();
-          if (g0 !== p.grad && g0 !== g) g0.dispose();
+          if (g !== p.grad) temps.push(g);
+          if (g0 !== p.grad && g0 !== g) temps.push(g0);
+          const key = `${p.device}|${p.dtype}|${kind}|${state.map((n) => n ?? '-').join(',')}|${JSON.stringify(hyper)}`;
+          let call = calls.get(key);
+          if (!call) calls.set(key, (call = { device: p.device, kind, hyper, items: [] }));
+          call.items.push({ param: p, grad: g, state: views });
+          touched.push(p, ...views.filter((v): v is Tensor => v !== null));
         }
+        for (const c of calls.values()) getBackend(c.device).optim.stepGroup(c.kind, c.items, c.hyper);
+        for (const t of touched) t.storage.version++;
+        for (const t of temps) t.dispose();
       }
     });
   }

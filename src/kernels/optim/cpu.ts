@@ -89,4 +89,9 @@ export function optimizerStep(kind: OptimizerKind, param: View, grad: View, stat
 }
 
 /** The family's table on the cpu backend. */
-export const cpuKernels: OptimKernels = { step: optimizerStep };
+export const cpuKernels: OptimKernels = {
+  step: optimizerStep,
+  stepGroup: (kind, items, h) => {
+    for (const it of items) optimizerStep(kind, it.param, it.grad, it.state, h);
+  },
+};

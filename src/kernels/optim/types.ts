@@ -1,4 +1,4 @@
-/** The optimizer family: one fused update per parameter (shaders/optimizer.wgsl). */
+/** The optimizer family: a fused update per parameter, several parameters a kernel (shaders/optimizer.wgsl). */
 import type { View } from '../../core/view.js';
 
 export type OptimizerKind = 'sgd' | 'adam' | 'rmsprop' | 'adagrad' | 'adadelta';
@@ -33,6 +33,13 @@ export interface OptimizerHyper {
   initialAccumulatorValue: number;
 }
 
+/** One parameter of a group step: itself, its gradient and its state tensors (null where unused). */
+export interface OptimItem {
+  param: View;
+  grad: View;
+  state: readonly (View | null)[];
+}
+
 export interface OptimKernels {
   /**
    * One fused optimizer step on one parameter, in place: `param` and the `state` buffers (see
@@ -40,4 +47,10 @@ export interface OptimKernels {
    * All are contiguous and of the parameter's shape.
    */
   step(kind: OptimizerKind, param: View, grad: View, state: readonly (View | null)[], h: OptimizerHyper): void;
+  /**
+   * The same step for several parameters that share the hyper-parameters and use the same
+   * state tensors (an optimizer's parameter group): webgpu runs as many a dispatch as the
+   * adapter's storage bindings allow; cpu and wasm step them one by one.
+   */
+  stepGroup(kind: OptimizerKind, items: readonly OptimItem[], h: OptimizerHyper): void;
 }

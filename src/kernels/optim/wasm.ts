@@ -45,5 +45,10 @@ export function step(rt: WasmRuntime, kind: OptimizerKind, param: View, grad: Vi
 
 /** The family's table on the wasm backend. */
 export function wasmKernels(rt: WasmRuntime): OptimKernels {
-  return { step: (kind, param, grad, state, h) => step(rt, kind, param, grad, state, h) };
+  return {
+    step: (kind, param, grad, state, h) => step(rt, kind, param, grad, state, h),
+    stepGroup: (kind, items, h) => {
+      for (const it of items) step(rt, kind, it.param, it.grad, it.state, h);
+    },
+  };
 }
