@@ -1,7 +1,9 @@
 // channel_bias.wgsl: a bias added in place, where the product kernel did not add it in its
 // store (src/kernels/webgpu/bias.ts, for the conv and matmul binders).
 // Bindings (group 0): y (read_write, contiguous from y_offset), bias (read, one float per
-// channel at bias_offset + c * bias_stride), p (uniform Params). No preamble. Override: WG.
+// channel at bias_offset + c * bias_stride), p (uniform Params). Preamble: fn act(x: f32) -> f32,
+// the activation applied after the bias (the identity, or a fused relu, sigmoid or tanh with
+// shaders/lib/math_f32.wgsl). Override: WG.
 // The grid is 2-D past 65535 workgroups.
 //   main:  y[n, c, i] += bias[c] over a contiguous [N, C, P] output (P the pixels of an image);
 //          an invocation adds to four pixels of one (n, c) row (p.p4 = ceil(P / 4) a row).
@@ -33,7 +35,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let b = bias[p.bias_offset + (row % p.channels) * p.bias_stride];
   let base = p.y_offset + row * p.pixels;
   for (var j = 0u; j < 4u; j++) {
-    if (q0 + j < p.pixels) { y[base + q0 + j] += b; }
+    if (q0 + j < p.pixels) { y[base + q0 + j] = act(y[base + q0 + j] + b); }
   }
 }
 
@@ -44,6 +46,6 @@ fn last(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let n = p.rows * p.channels;
   for (var j = 0u; j < 4u; j++) {
     let e = i * 4u + j;
-    if (e < n) { y[p.y_offset + e] += bias[p.bias_offset + (e % p.channels) * p.bias_stride]; }
+    if (e < n) { y[p.y_offset + e] = act(y[p.y_offset + e] + bias[p.bias_offset + (e % p.channels) * p.bias_stride]); }
   }
 }

@@ -118,6 +118,11 @@ const ops: Case[] = [
   { name: 'cosineSimilarity (broadcast, dim -1)', inputs: [{ shape: [4, 3] }, { shape: [3] }], fn: (a, b) => wg.F.cosineSimilarity(a, b, { dim: -1 }) },
   { name: 'cdist (p 2, batched)', inputs: [{ shape: [2, 3, 4] }, { shape: [2, 5, 4] }], fn: (a, b) => wg.cdist(a, b) },
   { name: 'cdist (p 1)', inputs: [{ shape: [3, 2] }, { shape: [4, 2] }], fn: (a, b) => wg.cdist(a, b, 1), noSecond: 'piecewise linear' },
+  // Products with a fused activation (the activation's backward from the saved output).
+  { name: 'fusedLinear relu', inputs: [{ shape: [2, 3, 5] }, { shape: [4, 5] }, { shape: [4] }], fn: (x, w, b) => wg.F.fusedLinear(x, w, b, 'relu'), noSecond: 'piecewise linear' },
+  ...(['sigmoid', 'tanh'] as const).map((act) => ({ name: `fusedLinear ${act}`, inputs: [{ shape: [3, 5] }, { shape: [4, 5] }, { shape: [4] }], fn: (x: Tensor, w: Tensor, b: Tensor) => wg.F.fusedLinear(x, w, b, act) })),
+  { name: 'fusedConv2d relu', inputs: [{ shape: [2, 2, 5, 4] }, { shape: [3, 2, 3, 3] }, { shape: [3] }], fn: (x, w, b) => wg.F.fusedConv2d(x, w, b, 'relu', { padding: 1 }), noSecond: 'piecewise linear' },
+  { name: 'fusedConv2d tanh (stride 2)', inputs: [{ shape: [1, 2, 6, 5] }, { shape: [3, 2, 3, 2] }, { shape: [3] }], fn: (x, w, b) => wg.F.fusedConv2d(x, w, b, 'tanh', { stride: 2 }) },
   { name: 'huberLoss (delta 0.7, none)', inputs: [{ shape: [3, 4] }, { shape: [3, 4] }], fn: (a, b) => wg.F.huberLoss(a, b, { delta: 0.7, reduction: 'none' }), noSecond: 'piecewise quadratic' },
   { name: 'klDiv (batchmean)', inputs: [{ shape: [3, 4], low: -3, high: -0.1 }, { shape: [3, 4], low: 0.1, high: 1 }], fn: (a, b) => wg.F.klDiv(a, b, { reduction: 'batchmean' }) },
   { name: 'klDiv (logTarget, none)', inputs: [{ shape: [5], low: -3, high: -0.1 }, { shape: [5], low: -3, high: -0.1 }], fn: (a, b) => wg.F.klDiv(a, b, { logTarget: true, reduction: 'none' }) },

@@ -119,6 +119,13 @@ export const UNARY = {
 export type CoreUnaryOp = keyof typeof UNARY;
 
 /**
+ * An activation a product may apply in its store, after its bias (matmul.matmul and conv.conv2d
+ * with a bias; F.linear and F.conv2d's `activation`): those whose backward needs only the output.
+ */
+export type FusedAct = 'relu' | 'sigmoid' | 'tanh';
+export const FUSED_ACTS: readonly FusedAct[] = ['relu', 'sigmoid', 'tanh'];
+
+/**
  * The activations of nn.functional (src/nn/functional/activations.ts), run by the same unary
  * kernel; a0 and a1 are their parameters (the uniforms p.a0, p.a1 in WGSL).
  */

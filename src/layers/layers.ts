@@ -8,6 +8,7 @@
  * and `dtype`. Too many positional arguments, an unknown option, a setting given both ways
  * and a value out of range are errors naming the layer.
  */
+import type { FusedAct } from '../kernels/ops.js';
 import { getDefaultDevice } from '../runtime.js';
 import { ones, zeros } from '../tensor/creation.js';
 import { fmtShape } from '../core/shape.js';
@@ -82,6 +83,12 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor {
     expectShape(this, x, x.ndim >= 1 && x.shape[x.ndim - 1] === this.inFeatures, `[..., ${this.inFeatures}]`);
     return F.linear(x, this.weight, this.bias);
+  }
+  /** act(forward(x)) as one fused op (F.fusedLinear; needs the bias): what nn.Sequential runs for this layer and the activation after it. */
+  forwardFused(x: Tensor, act: FusedAct): Tensor {
+    expectShape(this, x, x.ndim >= 1 && x.shape[x.ndim - 1] === this.inFeatures, `[..., ${this.inFeatures}]`);
+    if (!this.bias) throw new Error('Linear.forwardFused: the layer has no bias (bias=false); the activation is fused after the bias');
+    return F.fusedLinear(x, this.weight, this.bias, act);
   }
   override extraRepr(): string {
     return `in=${this.inFeatures}, out=${this.outFeatures}${this.bias ? '' : ', bias=false'}`;
@@ -203,6 +210,12 @@ export class Conv2d extends ConvBase {
   forward(x: Tensor): Tensor {
     expectShape(this, x, (x.ndim === 4 && x.shape[1] === this.inChannels) || (x.ndim === 3 && x.shape[0] === this.inChannels), `[N, ${this.inChannels}, H, W]`);
     return F.conv2d(x, this.weight, this.bias, this.settings());
+  }
+  /** act(forward(x)) as one fused op (F.fusedConv2d; needs the bias): what nn.Sequential runs for this layer and the activation after it. */
+  forwardFused(x: Tensor, act: FusedAct): Tensor {
+    expectShape(this, x, (x.ndim === 4 && x.shape[1] === this.inChannels) || (x.ndim === 3 && x.shape[0] === this.inChannels), `[N, ${this.inChannels}, H, W]`);
+    if (!this.bias) throw new Error('Conv2d.forwardFused: the layer has no bias (bias=false); the activation is fused after the bias');
+    return F.fusedConv2d(x, this.weight, this.bias, act, this.settings());
   }
 }
 
@@ -749,7 +762,23 @@ export class CosineSimilarity extends Module {
 
 // ---- containers -----------------------------------------------------------------------------------
 /** Runs its modules in order, each on the previous one's output; named '0', '1', ... */
+/** The activation module's op, where Sequential may fuse it into the product before it (its class's own forward, not an override). */
+function fusableAct(m: Module | undefined): FusedAct | undefined {
+  if (!m) return undefined;
+  if (m.forward === ReLU.prototype.forward) return 'relu';
+  if (m.forward === Sigmoid.prototype.forward) return 'sigmoid';
+  if (m.forward === Tanh.prototype.forward) return 'tanh';
+  return undefined;
+}
+
 export class Sequential extends Module {
+  /**
+   * Whether a Linear or Conv2d with a bias followed by ReLU, Sigmoid or Tanh runs as one fused
+   * op (F.fusedLinear, F.fusedConv2d: the activation in the product's store, the same bits as
+   * the two modules one after the other). Default true; false runs every module's own forward
+   * (its graph then shows the two ops apart).
+   */
+  fuseActivations = true;
   constructor(...layers: Module[]) {
     super();
     layers.forEach((m, i) => {
@@ -758,8 +787,18 @@ export class Sequential extends Module {
     });
   }
   forward(x: Tensor): Tensor {
+    const layers = this.children();
     let y = x;
-    for (const m of this.children()) y = m.forward(y);
+    for (let i = 0; i < layers.length; i++) {
+      const m = layers[i]!;
+      const act = this.fuseActivations ? fusableAct(layers[i + 1]) : undefined;
+      if (act && (m.forward === Linear.prototype.forward || m.forward === Conv2d.prototype.forward) && (m as Linear | Conv2d).bias) {
+        y = (m as Linear | Conv2d).forwardFused(y, act);
+        i++;
+      } else {
+        y = m.forward(y);
+      }
+    }
     return y;
   }
   get length(): number {

@@ -31,7 +31,8 @@ import { viewOffsets } from '../cpu/strided.js';
 import { matmul } from '../matmul/cpu.js';
 import type { ConvKernels } from './types.js';
 import { addBiasAlong } from '../elementwise/bias.js';
-import { binary } from '../elementwise/cpu.js';
+import { binary, unary } from '../elementwise/cpu.js';
+import type { FusedAct } from '../ops.js';
 
 export type { Conv2dParams };
 
@@ -108,11 +109,11 @@ function store(acc: Float64Array, out: View): void {
 
 /** The walk for each kernel: the plain loops the tests check the kernels against. */
 export const reference: ConvKernels = {
-  conv2d(x, w, y, p, bias) {
+  conv2d(x, w, y, p, bias, act) {
     const acc = new Float64Array(numel(y.shape));
     walk(Into.Y, x.shape, w.shape, y.shape, p, acc, { x: reader(x), w: reader(w) });
     store(acc, y);
-    if (bias) addBiasAlong(binary, y, bias, 1);
+    if (bias) addBiasAlong({ binary, unary }, y, bias, 1, act);
   },
   conv2dBackwardInput(dy, w, dx, p) {
     const acc = new Float64Array(numel(dx.shape));
@@ -185,9 +186,9 @@ function sizes(x: View, w: View, y: View, p: Conv2dParams) {
   return { N: x.shape[0]!, Cout, cinG, KH, KW, OH, OW, P: OH * OW, R: cinG * KH * KW, coutG: Cout / p.groups };
 }
 
-export function conv2d(x: View, w: View, y: View, p: Conv2dParams, bias?: View | null): void {
+export function conv2d(x: View, w: View, y: View, p: Conv2dParams, bias?: View | null, act?: FusedAct | null): void {
   convProduct(x, w, y, p);
-  if (bias) addBiasAlong(binary, y, bias, 1);
+  if (bias) addBiasAlong({ binary, unary }, y, bias, 1, act);
 }
 
 function convProduct(x: View, w: View, y: View, p: Conv2dParams): void {

@@ -2,6 +2,7 @@
  * The convolution family: conv2d and its two gradients (implicit GEMM; shaders/conv2d.wgsl).
  * conv1d, convTranspose2d and the other gradients are built from these in nn/functional/conv.ts.
  */
+import type { FusedAct } from '../ops.js';
 import type { View } from '../../core/view.js';
 
 /** A 2-D convolution's geometry beyond the shapes; each pair is [along H, along W]. */
@@ -24,7 +25,7 @@ export interface ConvKernels {
    * conv2d followed by an add of the bias would be (webgpu's implicit product adds it in its
    * store; the other kernels in one pass over y after the product).
    */
-  conv2d(x: View, w: View, y: View, p: Conv2dParams, bias?: View | null): void;
+  conv2d(x: View, w: View, y: View, p: Conv2dParams, bias?: View | null, act?: FusedAct | null): void;
   /**
    * The gradient of conv2d with respect to x (also convTranspose2d's forward): dx [N, Cin, H, W]
    * (contiguous, fresh) gets, at each element, the sum over the (dy, w) pairs whose tap reads it.

@@ -21,7 +21,8 @@ import { PARALLEL_WORK, ptr } from '../wasm/util.js';
 import * as reference from './cpu.js';
 import type { ConvKernels } from './types.js';
 import { addBiasAlong } from '../elementwise/bias.js';
-import { binary } from '../elementwise/wasm.js';
+import { biasKernels } from '../elementwise/wasm.js';
+import type { FusedAct } from '../ops.js';
 
 /** Blocks from the heap, all given back by `done`. */
 function scratchBlocks(rt: WasmRuntime) {
@@ -129,10 +130,10 @@ function dyRows(rt: WasmRuntime, D: { at: number; strides: number[] }, g: Geomet
   return [tmp, nb * g.P];
 }
 
-export function conv2d(rt: WasmRuntime, x: View, w: View, y: View, p: Conv2dParams, bias?: View | null): void {
-  if (!f32(x, w, y)) return reference.conv2d(x, w, y, p, bias);
+export function conv2d(rt: WasmRuntime, x: View, w: View, y: View, p: Conv2dParams, bias?: View | null, act?: FusedAct | null): void {
+  if (!f32(x, w, y)) return reference.conv2d(x, w, y, p, bias, act);
   convProduct(rt, x, w, y, p);
-  if (bias) addBiasAlong((op, a, b, out) => binary(rt, op, a, b, out), y, bias, 1);
+  if (bias) addBiasAlong(biasKernels(rt), y, bias, 1, act);
 }
 
 function convProduct(rt: WasmRuntime, x: View, w: View, y: View, p: Conv2dParams): void {
@@ -260,7 +261,7 @@ export function conv2dBackwardWeight(rt: WasmRuntime, dy: View, x: View, dw: Vie
 /** The family's table on the wasm backend. */
 export function wasmKernels(rt: WasmRuntime): ConvKernels {
   return {
-    conv2d: (x, w, y, p, bias) => conv2d(rt, x, w, y, p, bias),
+    conv2d: (x, w, y, p, bias, act) => conv2d(rt, x, w, y, p, bias, act),
     conv2dBackwardInput: (dy, w, dx, p) => conv2dBackwardInput(rt, dy, w, dx, p),
     conv2dBackwardWeight: (dy, x, dw, p) => conv2dBackwardWeight(rt, dy, x, dw, p),
   };

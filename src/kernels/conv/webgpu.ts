@@ -18,6 +18,7 @@ import { isCpuAdapter } from '../webgpu/device.js';
 import conv2dSrc from '../../../shaders/conv2d.wgsl';
 import im2colSrc from '../../../shaders/im2col.wgsl';
 import { CHANNEL_BIAS, channelBias } from '../webgpu/bias.js';
+import type { FusedAct } from '../ops.js';
 import type { ConvKernels } from './types.js';
 import { forcedVariant, noteVariant, type VariantName } from '../variants.js';
 import { convClass, tunedVariant, type ConvMode } from '../tuning.js';
@@ -80,8 +81,9 @@ interface Gemm {
   m: number;
   n: number;
   kLen: number;
-  /** forward: the bias per output channel, and whether the product's store added it. */
+  /** forward: the bias per output channel, an activation after it, and whether the product's store added them. */
   bias?: View | null;
+  act?: FusedAct | null;
   biasAdded?: boolean;
 }
 
@@ -379,7 +381,7 @@ function implicitForward(be: WebGPUContext, g: Gemm): boolean {
       wv = view(wt, [Cout, K], [1, Cout]);
     }
     matmulImplicitColumns(be, wv, src.x, view(g.out.storage, [N, Cout, OH * OW], contiguousStrides([N, Cout, OH * OW]), g.out.offset), {
-      images: N, imageStride: sn, xc: sc, xh: sh, xw: sw, KH, KW, OW, stride: g.p.stride, dilation: g.p.dilation, bias: g.bias,
+      images: N, imageStride: sn, xc: sc, xh: sh, xw: sw, KH, KW, OW, stride: g.p.stride, dilation: g.p.dilation, bias: g.bias, act: g.act,
     });
     g.biasAdded = !!g.bias;
   } finally {
@@ -446,14 +448,15 @@ function shapes(x: View, w: View, y: View): Pick<Gemm, 'x' | 'y' | 'k'> {
   return { x: x.shape, y: y.shape.slice(1), k: w.shape.slice(2) };
 }
 
-export function conv2d(be: WebGPUContext, x: View, w: View, y: View, p: Conv2dParams, bias?: View | null): void {
+export function conv2d(be: WebGPUContext, x: View, w: View, y: View, p: Conv2dParams, bias?: View | null, act?: FusedAct | null): void {
+  if (act && !bias) throw new Error(`webgpu conv2d: a fused activation (${act}) needs a bias`);
   be.checkOut('conv2d', y);
   const [N, , OH, OW] = y.shape as [number, number, number, number];
   const [Cout, cinG, KH, KW] = w.shape as [number, number, number, number];
-  const g: Gemm = { mode: 'forward', a: x, b: w, out: y, ...shapes(x, w, y), p, m: N * OH * OW, n: Cout / p.groups, kLen: cinG * KH * KW, bias };
+  const g: Gemm = { mode: 'forward', a: x, b: w, out: y, ...shapes(x, w, y), p, m: N * OH * OW, n: Cout / p.groups, kLen: cinG * KH * KW, bias, act };
   run(be, g);
-  // The implicit product adds the bias in its store; after the other layouts, one pass in place.
-  if (bias && !g.biasAdded) channelBias(be, y, bias);
+  // The implicit product adds the bias (and the activation) in its store; after the other layouts, one pass in place.
+  if (bias && !g.biasAdded) channelBias(be, y, bias, act);
 }
 
 
@@ -474,7 +477,7 @@ export function conv2dBackwardWeight(be: WebGPUContext, dy: View, x: View, dw: V
 /** The family's table on a webgpu backend. */
 export function webgpuKernels(b: WebGPUContext): ConvKernels {
   return {
-    conv2d: (x, w, y, p, bias) => conv2d(b, x, w, y, p, bias),
+    conv2d: (x, w, y, p, bias, act) => conv2d(b, x, w, y, p, bias, act),
     conv2dBackwardInput: (dy, w, dx, p) => conv2dBackwardInput(b, dy, w, dx, p),
     conv2dBackwardWeight: (dy, x, dw, p) => conv2dBackwardWeight(b, dy, x, dw, p),
   };

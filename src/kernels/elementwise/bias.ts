@@ -7,10 +7,16 @@
  * result is rounded as the product followed by an add of the bias.
  */
 import type { View } from '../../core/view.js';
+import type { FusedAct } from '../ops.js';
 import type { ElementwiseKernels } from './types.js';
 
-export function addBiasAlong(binary: ElementwiseKernels['binary'], y: View, bias: View, dim: number): void {
+/** The elementwise kernels addBiasAlong runs: the add, and the unary op of a fused activation. */
+export type BiasKernels = Pick<ElementwiseKernels, 'binary' | 'unary'>;
+
+/** y = act(y + bias) along `dim`, in place: the add, then the activation (the unary kernel, also in place). */
+export function addBiasAlong(k: BiasKernels, y: View, bias: View, dim: number, act?: FusedAct | null): void {
   // Built field by field: tensors' fields are getters, which a spread would drop.
   const b: View = { storage: bias.storage, dtype: bias.dtype, shape: y.shape, strides: y.shape.map((_, d) => (d === dim ? bias.strides[0]! : 0)), offset: bias.offset };
-  binary('add', y, b, y);
+  k.binary('add', y, b, y);
+  if (act) k.unary(act, y, y);
 }

@@ -8,6 +8,7 @@
  * without a C version (sin, cos, erf, pow...) and outputs that are not walked with step 1
  * run the cpu kernels.
  */
+import type { BiasKernels } from './bias.js';
 import type { View } from '../../core/view.js';
 import { stridedRuns } from '../cpu/strided.js';
 import type { BinaryKernelOp, UnaryOp } from '../ops.js';
@@ -77,6 +78,11 @@ export function unary(rt: WasmRuntime, op: UnaryOp, x: View, out: View, params: 
   // softplus's beta x runs in float32: exact only for powers of two (beta = 1 by default).
   if (op === 'softplus' && !Number.isInteger(Math.log2(Math.abs(extra[0]!)))) return cpuUnary(op, x, out, params);
   if (!runOverRuns(rt, 'ew_unary_f32', [code], [x, out], out.shape, extra, HEAVY.has(op))) cpuUnary(op, x, out, params);
+}
+
+/** The add and unary kernels of addBiasAlong (elementwise/bias.ts) on this runtime. */
+export function biasKernels(rt: WasmRuntime): BiasKernels {
+  return { binary: (op, a, b, out) => binary(rt, op, a, b, out), unary: (op, x, out, params) => unary(rt, op, x, out, params) };
 }
 
 export function binary(rt: WasmRuntime, op: BinaryKernelOp, a: View, b: View, out: View): void {

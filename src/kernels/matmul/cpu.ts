@@ -25,7 +25,8 @@ import type { TypedArray } from '../../core/dtype.js';
 import { elementOffsets } from '../cpu/strided.js';
 import { cpuThreads, sharedScratch, type Job } from '../cpu/threads.js';
 import { addBiasAlong } from '../elementwise/bias.js';
-import { binary } from '../elementwise/cpu.js';
+import { binary, unary } from '../elementwise/cpu.js';
+import type { FusedAct } from '../ops.js';
 import type { MatmulKernels } from './types.js';
 
 const arr = (v: View): TypedArray => v.storage.handle as TypedArray;
@@ -84,9 +85,9 @@ const SMALL = 32 * 32 * 32;
 export const PARALLEL_WORK = 1 << 21;
 
 /** The product, then a bias along the last dim (MatmulKernels.matmul), in place. */
-function matmulBias(a: View, b: View, out: View, bias?: View | null): void {
+function matmulBias(a: View, b: View, out: View, bias?: View | null, act?: FusedAct | null): void {
   matmul(a, b, out);
-  if (bias) addBiasAlong(binary, out, bias, out.shape.length - 1);
+  if (bias) addBiasAlong({ binary, unary }, out, bias, out.shape.length - 1, act);
 }
 
 export function matmul(a: View, b: View, out: View): void {

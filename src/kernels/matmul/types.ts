@@ -1,4 +1,5 @@
 /** The matmul family: batched matrix products (shaders/matmul.wgsl; variants: kernels/variants.ts). */
+import type { FusedAct } from '../ops.js';
 import type { View } from '../../core/view.js';
 
 export interface MatmulKernels {
@@ -8,5 +9,5 @@ export interface MatmulKernels {
    * as the product followed by an add of the bias (a linear layer's; webgpu's register-blocked
    * kernel adds it in its store, the other kernels in one pass over out after the product).
    */
-  matmul(a: View, b: View, out: View, bias?: View | null): void;
+  matmul(a: View, b: View, out: View, bias?: View | null, act?: FusedAct | null): void;
 }

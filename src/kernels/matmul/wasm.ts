@@ -11,11 +11,12 @@ import { PARALLEL_WORK, ptr } from '../wasm/util.js';
 import { matmul as reference } from './cpu.js';
 import type { MatmulKernels } from './types.js';
 import { addBiasAlong } from '../elementwise/bias.js';
-import { binary } from '../elementwise/wasm.js';
+import { biasKernels } from '../elementwise/wasm.js';
+import type { FusedAct } from '../ops.js';
 
-export function matmul(rt: WasmRuntime, a: View, b: View, out: View, bias?: View | null): void {
+export function matmul(rt: WasmRuntime, a: View, b: View, out: View, bias?: View | null, act?: FusedAct | null): void {
   product(rt, a, b, out);
-  if (bias) addBiasAlong((op, x, y, o) => binary(rt, op, x, y, o), out, bias, out.shape.length - 1);
+  if (bias) addBiasAlong(biasKernels(rt), out, bias, out.shape.length - 1, act);
 }
 
 function product(rt: WasmRuntime, a: View, b: View, out: View): void {
@@ -41,5 +42,5 @@ function product(rt: WasmRuntime, a: View, b: View, out: View): void {
 
 /** The family's table on the wasm backend. */
 export function wasmKernels(rt: WasmRuntime): MatmulKernels {
-  return { matmul: (a, b, out, bias) => matmul(rt, a, b, out, bias) };
+  return { matmul: (a, b, out, bias, act) => matmul(rt, a, b, out, bias, act) };
 }

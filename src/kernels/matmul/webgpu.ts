@@ -18,12 +18,13 @@ import type { View } from '../../core/view.js';
 import { coalesce, fmtShape, isContiguous, numel } from '../../core/shape.js';
 import type { WebGPUContext } from '../webgpu/context.js';
 import type { KernelSource, KernelSpec } from '../webgpu/pipelines.js';
-import { MAX_RANK, STRIDED_LIB, buf, pad, unrollTemplate, wgslType } from '../webgpu/util.js';
+import { MAX_RANK, STRIDED_LIB, buf, pad, unrollTemplate, wgslType, mathLib } from '../webgpu/util.js';
 import { isCpuAdapter } from '../webgpu/device.js';
 import { forcedVariant, noteVariant, type VariantName } from '../variants.js';
 import { matmulClass, tunedVariant } from '../tuning.js';
 import type { MatmulKernels } from './types.js';
-import { lastBias } from '../webgpu/bias.js';
+import { actFn, lastBias } from '../webgpu/bias.js';
+import type { FusedAct } from '../ops.js';
 import matmulSrc from '../../../shaders/matmul.wgsl';
 import blockedSrc from '../../../shaders/matmul_blocked.wgsl';
 import matmulIoSrc from '../../../shaders/lib/matmul_io.wgsl';
@@ -124,17 +125,21 @@ function blockedSource(rows: number, cols: number, loop: 'k4' | 'implicit' | 'im
  * store): the identity, or with a bias (offset and stride in elements) the bias of columns
  * c..c+3 added, clamped as the loads are; its binding is 6.
  */
-function epilogue(bias?: readonly [number, number]): string[] {
+function epilogue(bias?: readonly [number, number], act?: FusedAct | null): string[] {
   if (!bias) return ['fn epi(c: u32, v: vec4<C>) -> vec4<C> { return v; }'];
   const at = (k: string) => `bias[${bias[0]}u + min(c${k}, p.N - 1u) * ${bias[1]}u]`;
+  const sum = `v + vec4<C>(${at('')}, ${at(' + 1u')}, ${at(' + 2u')}, ${at(' + 3u')})`;
   return [
     '@group(0) @binding(6) var<storage, read> bias: array<C>;',
-    `fn epi(c: u32, v: vec4<C>) -> vec4<C> { return v + vec4<C>(${at('')}, ${at(' + 1u')}, ${at(' + 2u')}, ${at(' + 3u')}); }`,
+    ...(act ? [mathLib('f32'), actFn(act)] : []),
+    act
+      ? `fn epi(c: u32, v: vec4<C>) -> vec4<C> { let w = ${sum}; return vec4<C>(act(w.x), act(w.y), act(w.z), act(w.w)); }`
+      : `fn epi(c: u32, v: vec4<C>) -> vec4<C> { return ${sum}; }`,
   ];
 }
 
-function blockedPreamble(c: string, rows: number, cols: number, loads: Loads, bias?: readonly [number, number]): string {
-  const lines = [`alias C = ${c};`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`, ...epilogue(bias)];
+function blockedPreamble(c: string, rows: number, cols: number, loads: Loads, bias?: readonly [number, number], act?: FusedAct | null): string {
+  const lines = [`alias C = ${c};`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`, ...epilogue(bias, act)];
   if (loads.kVec) {
     lines.push('fn load_ak4(base: u32, r: u32, k: u32) -> vec4<C> { return a4[(base + r * p.a_row + k) / 4u]; }');
     lines.push('fn load_bk4(base: u32, k: u32, c: u32) -> vec4<C> { return b4[(base + c * p.b_col + k) / 4u]; }');
@@ -204,7 +209,8 @@ export function implicitPlan(b: WebGPUContext, M: number, P: number, K: number, 
   return plan(b, M, P, K, images);
 }
 
-export function matmul(b: WebGPUContext, a: View, bm: View, out: View, bias?: View | null): void {
+export function matmul(b: WebGPUContext, a: View, bm: View, out: View, bias?: View | null, act?: FusedAct | null): void {
+  if (act && !bias) throw new Error(`webgpu matmul: a fused activation (${act}) needs a bias`);
   // out: contiguous, at any offset (conv2d's im2col layout writes a batch of images at a time into y).
   if (!isContiguous(out.shape, out.strides)) throw new Error(`webgpu matmul: the output must be contiguous (got strides ${fmtShape(out.strides)})`);
   const r = out.shape.length;
@@ -253,8 +259,8 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View, bias?: Vi
     const wy = Math.min(pl.wy, Math.ceil(M / rows));
     spec = {
       shader: blockedSource(rows, cols, loads.kVec ? 'k4' : 'plain'), entry: 'main',
-      variant: `${c}|${rows}x${cols}|${loads.aVec ? 'a4' : 'a'}|${loads.bVec ? 'b4' : 'b'}${loads.kVec ? '|k4' : ''}${biasAt ? `|bias${biasAt.join(',')}` : ''}`,
-      preamble: () => blockedPreamble(c, rows, cols, loads, biasAt), constants: { WX: wx, WY: wy },
+      variant: `${c}|${rows}x${cols}|${loads.aVec ? 'a4' : 'a'}|${loads.bVec ? 'b4' : 'b'}${loads.kVec ? '|k4' : ''}${biasAt ? `|bias${biasAt.join(',')}${act ? `|${act}` : ''}` : ''}`,
+      preamble: () => blockedPreamble(c, rows, cols, loads, biasAt, act), constants: { WX: wx, WY: wy },
     };
     if (loads.aVec || loads.kVec) resources.a4 = resources.a!;
     if (loads.bVec || loads.kVec) resources.b4 = resources.b!;
@@ -283,7 +289,7 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View, bias?: Vi
   };
   if (splits < 2) {
     pass(0, K, false, resources.out!, out.offset, cb.shape, cb.strides[0]!, cb.strides[1]!);
-    if (bias && !fuseBias) lastBias(b, out, bias);
+    if (bias && !fuseBias) lastBias(b, out, bias, act);
     return;
   }
   // Chunks a multiple of 4 (the vector loads' alignment), one slab at most.
@@ -296,12 +302,12 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View, bias?: Vi
   if (whole * chunk < K) pass(whole * chunk, K - whole * chunk, true, target, 0, cb.shape, cb.strides[0]!, cb.strides[1]!);
   b.reduce.reduce('sum', { storage: part, dtype: out.dtype, shape: [size, whole], strides: [1, size], offset: 0 }, 1, { storage: out.storage, dtype: out.dtype, shape: [size], strides: [1], offset: 0 });
   part.free();
-  if (bias) lastBias(b, out, bias);
+  if (bias) lastBias(b, out, bias, act);
 }
 
 /** The family's table on a webgpu backend. */
 export function webgpuKernels(b: WebGPUContext): MatmulKernels {
-  return { matmul: (a, bm, out, bias) => matmul(b, a, bm, out, bias) };
+  return { matmul: (a, bm, out, bias, act) => matmul(b, a, bm, out, bias, act) };
 }
 
 /**
@@ -325,6 +331,8 @@ export interface ImplicitColumns {
   dilation: readonly [number, number];
   /** A bias per row (output channel) that the store adds (a float32 view of M values), or none. */
   bias?: View | null;
+  /** An activation the store applies after the bias. */
+  act?: FusedAct | null;
 }
 
 /**
@@ -379,6 +387,7 @@ export function matmulImplicitColumns(b: WebGPUContext, a: View, x: View, out: V
   // a's column at k as one vec4 where a is [K, M] in memory (the binder's transposed weight).
   const aVec = aRow === 1 && M % 4 === 0 && aligned(a.offset, aCol);
   const bias = g.bias ?? null;
+  const act = bias ? (g.act ?? null) : null;
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== M)) throw new Error(`webgpu matmulImplicitColumns: the bias must have ${M} values, got shape [${bias.shape.join(', ')}]`);
   // The bias's offset and stride are constants of the pipeline (a parameter's are 0 and 1).
   const biasAt = bias ? [bias.offset, bias.strides[0]!] : [];
@@ -400,10 +409,11 @@ export function matmulImplicitColumns(b: WebGPUContext, a: View, x: View, out: V
     '// Column q: image q / P, output pixel (q % P / OW, q % OW), at this offset from its taps.',
     'fn col_offset(q: u32) -> u32 { let i = q % CV_P; return (q / CV_P) * CV_XN + (i / CV_OW) * CV_QH + (i % CV_OW) * CV_QW; }',
     ...(bias ? ['@group(0) @binding(5) var<storage, read> bias: array<C>;'] : []),
+    ...(act ? [mathLib('f32'), actFn(act), 'fn act4(v: vec4<C>) -> vec4<C> { return vec4<C>(act(v.x), act(v.y), act(v.z), act(v.w)); }'] : []),
     '// Row r of columns c0..c0+3 (clipped to M x N), plus row r\'s bias, into out, image by image ([images, M, P]).',
     'fn store_cols(r: u32, c0: u32, v: vec4<C>) {',
     '  if (r >= p.M) { return; }',
-    bias ? `  let w = v + vec4<C>(bias[${biasAt[0]}u + r * ${biasAt[1]}u]);` : '  let w = v;',
+    bias ? `  let w = ${act ? 'act4(' : ''}v + vec4<C>(bias[${biasAt[0]}u + r * ${biasAt[1]}u])${act ? ')' : ''};` : '  let w = v;',
     '  for (var j = 0u; j < 4u; j++) {',
     '    let q = c0 + j;',
     '    if (q < p.N) { out[p.out_offset + (q / CV_P) * CV_YN + r * CV_P + q % CV_P] = w[j]; }',
@@ -418,7 +428,7 @@ export function matmulImplicitColumns(b: WebGPUContext, a: View, x: View, out: V
   const wx = Math.min(pl.wx, Math.ceil((g.images * P) / cols));
   const wy = Math.min(pl.wy, Math.ceil(M / rows));
   const spec: KernelSpec = {
-    shader: blockedSource(rows, cols, 'implicit'), entry: 'main', variant: `f32|${rows}x${cols}|implicit${aVec ? '|a4' : ''}${bias ? `|bias${biasAt.join(',')}` : ''}|${geo.join(',')}`,
+    shader: blockedSource(rows, cols, 'implicit'), entry: 'main', variant: `f32|${rows}x${cols}|implicit${aVec ? '|a4' : ''}${bias ? `|bias${biasAt.join(',')}` : ''}${act ? `|${act}` : ''}|${geo.join(',')}`,
     preamble, constants: { WX: wx, WY: wy },
   };
   const resources: Record<string, GPUBuffer> = { a: buf(a), b: buf(x), out: buf(out) };

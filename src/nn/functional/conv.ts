@@ -17,9 +17,11 @@ import { trace } from '../../autograd/node.js';
 import { checkInputs, empty } from '../../tensor/ops/core.js';
 import { isFloat } from '../../core/dtype.js';
 import { fmtShape } from '../../core/shape.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { gradFromOutput } from '../../tensor/ops/elementwise.js';
+import { FUSED_ACTS, type FusedAct } from '../../kernels/ops.js';
 import { tensor } from '../../tensor/creation.js';
-import { checkNumber, checkOptions } from '../../core/options.js';
+import { checkChoice, checkNumber, checkOptions } from '../../core/options.js';
 import { noExtra } from './args.js';
 
 /** A size per spatial dim ([along H, along W]), or one number for all of them. */
@@ -62,19 +64,23 @@ type HW = readonly [number, number];
 const hw = (t: Tensor): HW => [t.shape[2]!, t.shape[3]!];
 
 /** y [N, Cout, outHW] = conv2d(x, w). */
-function convForward(x: Tensor, w: Tensor, p: Conv2dParams, outHW: HW, bias: Tensor | null = null): Tensor {
+function convForward(x: Tensor, w: Tensor, p: Conv2dParams, outHW: HW, bias: Tensor | null = null, act: FusedAct | null = null): Tensor {
   // With a bias, the kernel adds it (webgpu's implicit product in its store, the others in
-  // one pass in place) instead of a separate broadcast add making a second [N, Cout, OH, OW].
-  return trace('conv2d', bias ? [x, w, bias] : [x, w], () => {
+  // one pass in place) instead of a separate broadcast add making a second [N, Cout, OH, OW];
+  // a fused activation follows it there, its backward taken from the output (saved for it).
+  return trace(act ? `conv2d+${act}` : 'conv2d', bias ? [x, w, bias] : [x, w], () => {
     const device = checkInputs('conv2d', ...(bias ? [x, w, bias] : [x, w]));
     const y = empty('conv2d', device, x.dtype, [x.shape[0]!, w.shape[0]!, ...outHW]);
-    getBackend(device).conv.conv2d(x, w, y, p, bias);
+    getBackend(device).conv.conv2d(x, w, y, p, bias, act);
     return y;
-  }, (g, [xs, ws], needs) => [
-    needs[0] ? convInput(g, ws!, p, hw(xs!)) : null,
-    needs[1] ? convWeight(g, xs!, p, hw(ws!)) : null,
-    ...(bias ? [needs[2] ? g.sum([0, 2, 3]) : null] : []),
-  ], () => [x, w]);
+  }, (g0, [xs, ws, ys], needs) => {
+    const g = act ? gradFromOutput(act, g0, ys!) : g0;
+    return [
+      needs[0] ? convInput(g, ws!, p, hw(xs!)) : null,
+      needs[1] ? convWeight(g, xs!, p, hw(ws!)) : null,
+      ...(bias ? [needs[2] ? g.sum([0, 2, 3]) : null] : []),
+    ];
+  }, (y) => (act ? [x, w, y] : [x, w]));
 }
 
 /** dx [N, Cin, inHW]: the gradient of conv2d with respect to its input (convTranspose2d's forward). */
@@ -291,6 +297,22 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const g = checkConv('conv2d', x, weight, bias, 2, false, options);
   const p: Conv2dParams = { stride: pair(g.stride), padding: pair(g.padBefore), dilation: pair(g.dilation), groups: g.groups };
   return batchedCall(x, g.batched, (xb) => convForward(xb, weight, p, pair(g.output), bias ?? null));
+}
+
+/**
+ * act(conv2d(x, weight, bias, options)) with the activation (relu, sigmoid or tanh) applied
+ * after the bias in the product's store where the kernel can (TF.js's fused conv2d): one
+ * output instead of two; its backward starts from that output. The bits are those of conv2d
+ * followed by the activation. nn.Sequential runs a Conv2d followed by ReLU, Sigmoid or Tanh
+ * this way.
+ */
+export function fusedConv2d(x: Tensor, weight: Tensor, bias: Tensor, activation: FusedAct, options: Conv2dOptions = {}, ...extra: never[]): Tensor {
+  noExtra('fusedConv2d', extra, '(x, weight, bias, activation, options?)');
+  if (!(bias instanceof Tensor)) throw new Error(`fusedConv2d: the bias must be a Tensor (the activation follows it), got ${bias === null ? 'null' : typeof bias}`);
+  checkChoice('fusedConv2d', 'activation', activation, FUSED_ACTS);
+  const g = checkConv('fusedConv2d', x, weight, bias, 2, false, options);
+  const p: Conv2dParams = { stride: pair(g.stride), padding: pair(g.padBefore), dilation: pair(g.dilation), groups: g.groups };
+  return batchedCall(x, g.batched, (xb) => convForward(xb, weight, p, pair(g.output), bias, activation));
 }
 
 /**

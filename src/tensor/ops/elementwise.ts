@@ -1,4 +1,5 @@
 /** Unary, binary and ternary elementwise ops, with NumPy broadcasting and type promotion. */
+import type { FusedAct } from '../../kernels/ops.js';
 import { getBackend } from '../../runtime.js';
 import { ALL_UNARY, BINARY, elementwiseTypes, type ActivationGradOp, type BinaryOp, type CoreUnaryOp, type UnaryOp } from '../../kernels/ops.js';
 import { checkNumber, checkOptions, describe as describeValue, noExtra } from '../../core/options.js';
@@ -55,6 +56,14 @@ const UNARY_GRAD: Record<CoreUnaryOp, { uses: 'x' | 'y' | ''; rule: (g: Tensor, 
   ceil: { uses: '', rule: (g) => g.mul(0) },
   trunc: { uses: '', rule: (g) => g.mul(0) },
 };
+
+/**
+ * The gradient before an activation whose backward needs only its output (a product's fused
+ * activation, FusedAct): the unary op's own rule, from the output y.
+ */
+export function gradFromOutput(act: FusedAct, g: Tensor, y: Tensor): Tensor {
+  return UNARY_GRAD[act].rule(g, y);
+}
 
 export function unary(op: CoreUnaryOp, x: Tensor): Tensor {
   const { uses, rule } = UNARY_GRAD[op];

@@ -1,4 +1,5 @@
 /** Matrix products with PyTorch's rules for 1-D operands and broadcast batch dims. */
+import type { FusedAct } from '../../kernels/ops.js';
 import { getBackend } from '../../runtime.js';
 import { promoteTypes } from '../../core/dtype.js';
 import { broadcastShapes, fmtShape } from '../../core/shape.js';
@@ -50,7 +51,7 @@ function columnMajor(x: Tensor, g: Tensor): boolean {
 }
 
 /** a @ b; with `bias` (b's last dim long, the result's dtype), plus bias along the last dim in the same kernel (MatmulKernels.matmul). */
-export function matmulImpl(a: Tensor, b: Tensor, bias: Tensor | null = null): Tensor {
+export function matmulImpl(a: Tensor, b: Tensor, bias: Tensor | null = null, act: FusedAct | null = null): Tensor {
   const device = checkInputs('matmul', a, b);
   if (a.ndim === 0 || b.ndim === 0) {
     throw new Error(`matmul: both operands need at least 1 dimension, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)} (use mul for scalars)`);
@@ -76,7 +77,7 @@ export function matmulImpl(a: Tensor, b: Tensor, bias: Tensor | null = null): Te
   const Ab = keep(expand(keep(cast(A, dtype)), [...batch, M, K]));
   const Bb = keep(expand(keep(cast(B, dtype)), [...batch, K, N]));
   const out = empty('matmul', device, dtype, [...batch, M, N]);
-  getBackend(device).matmul.matmul(Ab, Bb, out, bias);
+  getBackend(device).matmul.matmul(Ab, Bb, out, bias, act);
   let result = out;
   if (a.ndim === 1 || b.ndim === 1) {
     const shape = [...batch, ...(a.ndim === 1 ? [] : [M]), ...(b.ndim === 1 ? [] : [N])];
