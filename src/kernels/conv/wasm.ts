@@ -113,7 +113,7 @@ function im2col(rt: WasmRuntime, x: View, g: Geometry, p: Conv2dParams, n0: numb
 }
 
 function gemm(rt: WasmRuntime, A: number, sam: number, sak: number, B: number, sbk: number, sbn: number, C: number, ldc: number, M: number, N: number, K: number, acc: boolean): void {
-  rt.run('gemm_f32', [A, sam, sak, B, sbk, sbn, C, ldc, M, N, K, acc ? 1 : 0, rt.scratch, rt.scratchBytes], M >= 8 && M * N * K >= PARALLEL_WORK);
+  rt.run('gemm_f32', [A, sam, sak, B, sbk, sbn, C, ldc, M, N, K, acc ? 1 : 0, rt.scratch, rt.scratchBytes, rt.counter()], M >= 8 && M * N * K >= PARALLEL_WORK);
 }
 
 /** dst[o, i, :] = src[o, i, :] for rows of len floats, through the given strides (floats). */

@@ -35,7 +35,7 @@ function product(rt: WasmRuntime, a: View, b: View, out: View): void {
   for (let z = 0; z < ba.length; z++) {
     rt.run('gemm_f32', [
       pa + 4 * ba[z]!, a.strides[r - 2]!, a.strides[r - 1]!, pb + 4 * bb[z]!, b.strides[r - 2]!, b.strides[r - 1]!,
-      po + 4 * bo[z]!, out.strides[r - 2]!, M, N, K, 0, rt.scratch, rt.scratchBytes,
+      po + 4 * bo[z]!, out.strides[r - 2]!, M, N, K, 0, rt.scratch, rt.scratchBytes, rt.counter(),
     ], parallel);
   }
 }

@@ -9,8 +9,9 @@
  * two loads of B, four splats of A, eight multiplies and eight adds. Rows and columns past
  * the matrix's edge are packed as zeros and the tile is written through a scratch tile.
  *
- * Threads split the micro-panels of A (rows of C): each packs its own copy of B's block (a
- * cost of K x N per thread against M/T x K x N of arithmetic) in its own scratch.
+ * Threads share units of NC columns by a run of micro-panels (gemm_units), claimed in turn, each
+ * packing the B block of its unit in its own scratch (kept while its next unit shares the N
+ * block and K is one block).
  *
  * No function here takes the address of a local or has a local array: wasm's shadow stack
  * lives in the shared linear memory, and every thread's instance would share it.
@@ -119,62 +120,82 @@ static void pack_b_taps(const float *base, const int *rk, const int *cn, int k0,
   }
 }
 
-/*
- * The loop nest over micro-panels [p0, p1) of A's rows, with the scratch at Bp (see
- * gemm_scratch_floats): B is read through (B, sbk, sbn), or, where rk is not null, through the
- * offset tables of pack_b_taps.
- */
-static void gemm_rows(const float *A, int sam, int sak, const float *B, int sbk, int sbn, const int *rk, const int *cn,
-                      float *C, int ldc, int M, int N, int K, int accumulate, float *Bp, int p0, int p1) {
-  float *Ap = Bp + KC * NC, *T = Ap + KC * MR;
-  if (K == 0) {
-    if (!accumulate)
-      for (int m = p0 * MR; m < M && m < p1 * MR; m++)
-        for (int n = 0; n < N; n++) C[(long)m * ldc + n] = 0.0f;
+/* The tile of C at (m0, n0 + j), rows x cols, = or += Ap x Bp over kc terms (the scratch tile T at the edges). */
+static void tile(const float *Ap, const float *Bp, int kc, float *Cb, int ldc, int rows, int cols, int add, float *T) {
+  if (rows == MR && cols == NR) {
+    micro(Ap, Bp, kc, Cb, ldc, add);
     return;
   }
-  for (int k0 = 0; k0 < K; k0 += KC) {
-    int kc = K - k0 < KC ? K - k0 : KC;
-    int add = accumulate || k0 > 0;
-    for (int n0 = 0; n0 < N; n0 += NC) {
-      int nc = N - n0 < NC ? N - n0 : NC;
-      if (rk) pack_b_taps(B, rk, cn, k0, kc, n0, nc, Bp);
-      else pack_b(B, sbk, sbn, k0, kc, n0, nc, Bp);
+  if (add)
+    for (int r = 0; r < rows; r++)
+      for (int c = 0; c < cols; c++) T[r * NR + c] = Cb[(long)r * ldc + c];
+  micro(Ap, Bp, kc, T, NR, add);
+  for (int r = 0; r < rows; r++)
+    for (int c = 0; c < cols; c++) Cb[(long)r * ldc + c] = T[r * NR + c];
+}
+
+/*
+ * The product as units of work: a unit is NC columns (one N block) by `chunk` micro-panels of
+ * A's rows, with all of K, so each tile of C is one unit's, summed over K in the same order
+ * whichever thread takes it (the bits do not depend on the threads). With a counter the threads
+ * claim units in turn (common.h's claim: a thread the OS holds back takes fewer); without one,
+ * thread tid of nthreads takes a fixed share. Units go N block by N block, so a thread whose
+ * next unit is in the same N block, with K in one block, keeps its packed B. B is read through
+ * (B, sbk, sbn), or, where rk is not null, through the offset tables of pack_b_taps.
+ */
+static void gemm_units(const float *A, int sam, int sak, const float *B, int sbk, int sbn, const int *rk, const int *cn,
+                       float *C, int ldc, int M, int N, int K, int accumulate, float *Bp, int *counter, int tid,
+                       int nthreads) {
+  float *Ap = Bp + KC * NC, *T = Ap + KC * MR;
+  int panels = (M + MR - 1) / MR;
+  if (K == 0) {
+    if (accumulate) return;
+    SPLIT(M, tid, nthreads, m0, m1);
+    for (int m = m0; m < m1; m++)
+      for (int n = 0; n < N; n++) C[(long)m * ldc + n] = 0.0f;
+    return;
+  }
+  /* Enough units for the threads to balance (about 4 each), each at least 8 panels where there are that many. */
+  int want = (panels * ((N + NC - 1) / NC) + 4 * nthreads - 1) / (4 * nthreads);
+  int chunk = panels < 8 ? panels : want < 8 ? 8 : want > panels ? panels : want;
+  int chunks = (panels + chunk - 1) / chunk;
+  int units = chunks * ((N + NC - 1) / NC);
+  int packed = -1; /* the N block whose B (K in one block) this thread holds */
+  SPLIT(units, tid, nthreads, u0, u1);
+  for (int u = counter ? claim(counter) : u0; u < (counter ? units : u1); u = counter ? claim(counter) : u + 1) {
+    int n0 = (u / chunks) * NC, p0 = (u % chunks) * chunk;
+    int p1 = p0 + chunk < panels ? p0 + chunk : panels;
+    int nc = N - n0 < NC ? N - n0 : NC;
+    for (int k0 = 0; k0 < K; k0 += KC) {
+      int kc = K - k0 < KC ? K - k0 : KC;
+      int add = accumulate || k0 > 0;
+      if (K > KC || packed != n0) {
+        if (rk) pack_b_taps(B, rk, cn, k0, kc, n0, nc, Bp);
+        else pack_b(B, sbk, sbn, k0, kc, n0, nc, Bp);
+        packed = K > KC ? -1 : n0;
+      }
       for (int p = p0; p < p1; p++) {
         int m0 = p * MR;
         int rows = M - m0 < MR ? M - m0 : MR;
         pack_a(A, sam, sak, m0, rows, k0, kc, Ap);
-        for (int j = 0; j < nc; j += NR) {
-          int cols = nc - j < NR ? nc - j : NR;
-          float *Cb = C + (long)m0 * ldc + n0 + j;
-          if (rows == MR && cols == NR) {
-            micro(Ap, Bp + j * kc, kc, Cb, ldc, add);
-          } else {
-            if (add)
-              for (int r = 0; r < rows; r++)
-                for (int c = 0; c < cols; c++) T[r * NR + c] = Cb[(long)r * ldc + c];
-            micro(Ap, Bp + j * kc, kc, T, NR, add);
-            for (int r = 0; r < rows; r++)
-              for (int c = 0; c < cols; c++) Cb[(long)r * ldc + c] = T[r * NR + c];
-          }
-        }
+        for (int j = 0; j < nc; j += NR)
+          tile(Ap, Bp + j * kc, kc, C + (long)m0 * ldc + n0 + j, ldc, rows, nc - j < NR ? nc - j : NR, add, T);
       }
     }
   }
 }
 
 /*
- * C[m, n] (row stride ldc; columns contiguous) = (accumulate ? C[m, n] : 0) + sum_k A[m, k] B[k, n], for this
- * thread's share of the rows. Pointers are byte offsets into the shared memory; thread t's
- * scratch is the gemm_scratch_floats() floats at scratch + t * scratch_bytes.
+ * C[m, n] (row stride ldc; columns contiguous) = (accumulate ? C[m, n] : 0) + sum_k A[m, k] B[k, n],
+ * its units shared by the threads (claimed through `counter`, rt.counter(), or fixed shares where
+ * it is 0). Pointers are byte offsets into the shared memory; thread t's scratch is the
+ * gemm_scratch_floats() floats at scratch + t * scratch_bytes.
  */
 EXPORT void gemm_f32(const float *A, int sam, int sak, const float *B, int sbk, int sbn, float *C, int ldc,
-                     int M, int N, int K, int accumulate, char *scratch, int scratch_bytes, int tid, int nthreads) {
-  int panels = (M + MR - 1) / MR;
-  int p0 = (int)((long)panels * tid / nthreads), p1 = (int)((long)panels * (tid + 1) / nthreads);
-  if (p0 >= p1) return;
-  gemm_rows(A, sam, sak, B, sbk, sbn, 0, 0, C, ldc, M, N, K, accumulate, (float *)(scratch + (long)scratch_bytes * tid),
-            p0, p1);
+                     int M, int N, int K, int accumulate, char *scratch, int scratch_bytes, int *counter, int tid,
+                     int nthreads) {
+  gemm_units(A, sam, sak, B, sbk, sbn, 0, 0, C, ldc, M, N, K, accumulate, (float *)(scratch + (long)scratch_bytes * tid),
+             counter, tid, nthreads);
 }
 
 /*
@@ -184,5 +205,5 @@ EXPORT void gemm_f32(const float *A, int sam, int sak, const float *B, int sbk, 
  */
 void gemm_taps_f32(const float *A, int sam, int sak, const float *base, const int *rk, const int *cn, float *C, int ldc,
                    int M, int N, int K, int accumulate, char *scratch) {
-  gemm_rows(A, sam, sak, base, 0, 0, rk, cn, C, ldc, M, N, K, accumulate, (float *)scratch, 0, (M + MR - 1) / MR);
+  gemm_units(A, sam, sak, base, 0, 0, rk, cn, C, ldc, M, N, K, accumulate, (float *)scratch, 0, 0, 1);
 }
