@@ -18,6 +18,8 @@ const require = createRequire(import.meta.url);
 export const MODELS = {
   mlp: { title: 'MLP 784-256-10', input: (b) => [b, 784], peerInput: (b) => [b, 784] },
   cnn: { title: 'CNN conv16-relu-pool-fc10', input: (b) => [b, 1, 28, 28], peerInput: (b) => [b, 28, 28, 1] },
+  // examples/train.mjs's CNN without its dropout (random masks would make the devices' losses differ).
+  demo: { title: 'demo CNN conv32-bn-conv64-bn-fc128', input: (b) => [b, 1, 28, 28], peerInput: (b) => [b, 28, 28, 1] },
 };
 
 /** Ops in the per-op overhead case's chain (y = y + b, CHAIN_OPS times, on a small tensor). */
@@ -26,6 +28,12 @@ export const CHAIN_OPS = 100;
 function webgradModel(name) {
   const { nn } = wg;
   if (name === 'mlp') return new nn.Sequential(new nn.Linear(784, 256), new nn.ReLU(), new nn.Linear(256, 10));
+  if (name === 'demo') {
+    return new nn.Sequential(
+      new nn.Conv2d(1, 32, 3, { padding: 1 }), new nn.BatchNorm2d(32), new nn.ReLU(), new nn.MaxPool2d(2),
+      new nn.Conv2d(32, 64, 3, { padding: 1 }), new nn.BatchNorm2d(64), new nn.ReLU(), new nn.MaxPool2d(2),
+      new nn.Flatten(), new nn.Linear(64 * 7 * 7, 128), new nn.ReLU(), new nn.Linear(128, 10));
+  }
   return new nn.Sequential(
     new nn.Conv2d(1, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
     new nn.Flatten(), new nn.Linear(16 * 14 * 14, 10));
@@ -360,7 +368,7 @@ export async function tfjs(device, webgradAdapter) {
     /** Why a case cannot run on this backend (a kernel it lacks), or undefined. */
     unsupported: (c) => {
       if (c.kernel === 'conv2dBackFilter' && missing('Conv2DBackpropFilter')) return device === 'wasm' ? CONV_BACKFILTER_NA : `TF.js-${device} has no Conv2DBackpropFilter kernel`;
-      if (c.kind === 'train' && c.model === 'cnn' && missing('Conv2DBackpropFilter')) return `${CONV_BACKFILTER_NA} (the CNN's weight gradients)`;
+      if (c.kind === 'train' && c.model !== 'mlp' && missing('Conv2DBackpropFilter')) return `${CONV_BACKFILTER_NA} (the CNN's weight gradients)`;
       return undefined;
     },
     ops: {
@@ -395,6 +403,21 @@ export async function tfjs(device, webgradAdapter) {
         vars = [he([784, 256], 784), zeros(256), he([256, 10], 256), zeros(10)];
         const [w1, b1, w2, b2] = vars;
         forward = (input) => tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(input, w1), b1)), w2), b2);
+      } else if (name === 'demo') {
+        const ones = (n) => tf.variable(tf.ones([n]));
+        vars = [he([3, 3, 1, 32], 9), zeros(32), ones(32), zeros(32), he([3, 3, 32, 64], 288), zeros(64), ones(64), zeros(64), he([3136, 128], 3136), zeros(128), he([128, 10], 128), zeros(10)];
+        const [k1, c1, g1, e1, k2, c2, g2, e2, w3, b3, w4, b4] = vars;
+        // Training-mode batch norm over N, H, W (NHWC), as nn.BatchNorm2d in a training step.
+        const bn = (h, g, e) => {
+          const { mean, variance } = tf.moments(h, [0, 1, 2]);
+          return tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, 1e-5))), g), e);
+        };
+        forward = (input) => {
+          const h1 = tf.maxPool(tf.relu(bn(tf.add(conv(input, k1), c1), g1, e1)), 2, 2, 'valid');
+          const h2 = tf.maxPool(tf.relu(bn(tf.add(conv(h1, k2), c2), g2, e2)), 2, 2, 'valid');
+          const h3 = tf.relu(tf.add(tf.matMul(tf.reshape(h2, [h2.shape[0], 3136]), w3), b3));
+          return tf.add(tf.matMul(h3, w4), b4);
+        };
       } else {
         vars = [he([3, 3, 1, 16], 9), zeros(16), he([3136, 10], 3136), zeros(10)];
         const [k, bk, w, b] = vars;

@@ -108,6 +108,8 @@ function cases(device) {
     { name: `op chain ${CHAIN_OPS} x add [64]`, kernel: 'addChain', shapes: [[64], [64]], flops: CHAIN_OPS * 64, bytes: 3 * CHAIN_OPS * 64 * F, ops: CHAIN_OPS },
     train('mlp', quick ? 32 : 128),
     train('cnn', quick ? 8 : 64),
+    // examples/train.mjs's CNN: seconds a step on the cpu backend (and TF.js-cpu), so not there.
+    ...(device === 'cpu' ? [] : [train('demo', quick ? 8 : 64)]),
   ].filter((k) => filter.test(k.name));
 }
 
@@ -545,7 +547,7 @@ function measureTorch() {
   const ran = new Set(rows.map((r) => r.case));
   const wanted = {
     mm: [...ran].map((n) => /^matmul (\d+)x\1x\1$/.exec(n)).filter(Boolean).map((m) => Number(m[1])),
-    train: ['mlp', 'cnn'].map((model) => [model, quick ? (model === 'mlp' ? 32 : 8) : (model === 'mlp' ? 128 : 64)]).filter(([model, b]) => ran.has(train(model, b).name)),
+    train: ['mlp', 'cnn', 'demo'].map((model) => [model, quick ? (model === 'mlp' ? 32 : 8) : (model === 'mlp' ? 128 : 64)]).filter(([model, b]) => ran.has(train(model, b).name)),
   };
   if (!wanted.mm.length && !wanted.train.length) return null;
   const py = torchPython();
@@ -572,6 +574,10 @@ for s in cfg["mm"]:
 for model, batch in cfg["train"]:
     if model == "mlp":
         m = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10)); x = torch.randn(batch, 784)
+    elif model == "demo":
+        m = torch.nn.Sequential(torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.BatchNorm2d(32), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.BatchNorm2d(64), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Flatten(), torch.nn.Linear(64 * 7 * 7, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10)); x = torch.randn(batch, 1, 28, 28)
     else:
         m = torch.nn.Sequential(torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(16 * 14 * 14, 10)); x = torch.randn(batch, 1, 28, 28)
     y = torch.randint(0, 10, (batch,)); opt = torch.optim.Adam(m.parameters(), lr=1e-3); lossf = torch.nn.CrossEntropyLoss()
