@@ -19,6 +19,17 @@ import type { WasmBackend } from '../src/kernels/wasm/index.js';
 import { NO_WEBGPU, expectClose, pair, reseed } from './helpers.js';
 
 const backend = () => wg.getBackend('wasm') as unknown as WasmBackend;
+
+/** Records the name of every C kernel the wasm backend runs (spy.mockRestore() stops it). */
+function spyKernels() {
+  const rt = (backend() as unknown as { rt: { run(fn: string, args: number[], parallel?: boolean): void } }).rt;
+  const ran: string[] = [];
+  const spy = vi.spyOn(rt, 'run').mockImplementation(function (this: unknown, fn, args, parallel) {
+    ran.push(fn);
+    return WasmRuntime.prototype.run.call(this as WasmRuntime, fn, args, parallel);
+  });
+  return { ran, spy };
+}
 const F = wg.F;
 
 beforeAll(async () => {
@@ -160,12 +171,7 @@ for (const threads of [1, 3]) {
       });
 
       it('the forward an image at a time (conv_images_f32) gives the batched product\'s bits, and is taken where it should be', async () => {
-        const rt = (backend() as unknown as { rt: { run(fn: string, args: number[], parallel?: boolean): void } }).rt;
-        const ran: string[] = [];
-        const spy = vi.spyOn(rt, 'run').mockImplementation(function (this: unknown, fn, args, parallel) {
-          ran.push(fn);
-          return WasmRuntime.prototype.run.call(this as WasmRuntime, fn, args, parallel);
-        });
+        const { ran, spy } = spyKernels();
         const saved = { ...IMAGE_LAYOUT };
         try {
           const shapes: [number[], number[], wg.nn.functional.Conv2dOptions][] = [
@@ -211,12 +217,7 @@ for (const threads of [1, 3]) {
       });
 
       it('an image at a time, the taps read from the padded image (no column matrix): forward and weight gradient against cpu over strides, paddings, dilations, groups and kernel sizes', async () => {
-        const rt = (backend() as unknown as { rt: { run(fn: string, args: number[], parallel?: boolean): void } }).rt;
-        const ran: string[] = [];
-        const spy = vi.spyOn(rt, 'run').mockImplementation(function (this: unknown, fn, args, parallel) {
-          ran.push(fn);
-          return WasmRuntime.prototype.run.call(this as WasmRuntime, fn, args, parallel);
-        });
+        const { ran, spy } = spyKernels();
         const saved = { ...IMAGE_LAYOUT };
         try {
           Object.assign(IMAGE_LAYOUT, { enabled: true, minCols: 1 });
