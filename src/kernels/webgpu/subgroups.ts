@@ -15,6 +15,11 @@
  * device is checked once when it is acquired (checkSubgroupLayout: a kernel that records every
  * invocation's lane and its subgroup's least and greatest local index); a device that fails
  * runs the trees.
+ *
+ * The reducers are helper functions with their barriers inside. batch_norm_stats.wgsl records
+ * llvmpipe giving wrong results for one such tree; these pass the reduction and softmax suites
+ * there (rowPerWorkgroup and chunked forced, every op), so a kernel that adopts them must be
+ * tested the same way.
  */
 
 /** Whether kernels use subgroups on devices that have them (tests toggle it to compare both on one device). */
