@@ -53,6 +53,7 @@ describe('the reducers\' WGSL', () => {
 });
 
 // Needs the webgpu backend (llvmpipe here): it says what it found.
+// Skipped only when the run declares it has no WebGPU adapter (WEBGRAD_TEST_NO_WEBGPU=1, which helpers.ts warns about); a missing adapter otherwise fails the suite.
 describe.skipIf(NO_WEBGPU)('on this machine\'s adapter', () => {
   it('backendInfo says whether the adapter has subgroups and whether the kernels use them; the option is fixed once the device has started', async () => {
     await wg.init({ backend: 'webgpu' });
@@ -76,6 +77,8 @@ describe.skipIf(NO_WEBGPU)('on this machine\'s adapter', () => {
   });
 });
 
+// Needs the webgpu backend: the timer is one of its methods.
+// Skipped only when the run declares it has no WebGPU adapter (WEBGRAD_TEST_NO_WEBGPU=1, which helpers.ts warns about); a missing adapter otherwise fails the suite.
 describe.skipIf(NO_WEBGPU)('the GPU timer (timestamp-query)', () => {
   it('times the passes recorded between start and stop where the device has the feature, and otherwise says it cannot', async () => {
     await wg.init({ backend: 'webgpu' });

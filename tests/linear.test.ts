@@ -76,7 +76,8 @@ describe('F.linear: gradcheck (float64, cpu)', () => {
   });
 });
 
-// webgpu only (which webgpu kernels run): skipped only when the run declares no adapter (WEBGRAD_TEST_NO_WEBGPU=1; helpers.ts says so).
+// webgpu only (which webgpu kernels run).
+// Skipped only when the run declares it has no WebGPU adapter (WEBGRAD_TEST_NO_WEBGPU=1, which helpers.ts warns about); a missing adapter otherwise fails the suite.
 describe.skipIf(NO_WEBGPU)('F.linear on webgpu: the kernels', () => {
   afterEach(() => wg.configureKernels({ matmul: null }));
   const run = async (xs: number[], out: number) => {

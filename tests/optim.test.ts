@@ -300,7 +300,8 @@ describe('learning-rate schedulers', () => {
   });
 });
 
-// Needs the webgpu backend: skipped only when the run declares no adapter (helpers.ts says so).
+// Needs the webgpu backend (its dispatches are counted).
+// Skipped only when the run declares it has no WebGPU adapter (WEBGRAD_TEST_NO_WEBGPU=1, which helpers.ts warns about); a missing adapter otherwise fails the suite.
 describe.skipIf(NO_WEBGPU)('a parameter group in as few dispatches as the storage bindings allow (webgpu)', () => {
   // 11 parameters of odd sizes (one empty), one of them without a gradient on the first step
   // (so its step counts, and its bias corrections, differ from the others' afterwards).
