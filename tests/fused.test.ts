@@ -106,10 +106,14 @@ describe('fused activations: refused calls', () => {
     expect(() => F.fusedConv2d(xi, wi, wg.randn([3]), 'softmax' as never)).toThrow(/fusedConv2d: activation must be one of 'relu', 'sigmoid', 'tanh'.*softmax/);
     expect(() => F.fusedConv2d(xi, wi, wg.randn([2]), 'relu')).toThrow(/fusedConv2d/);
     expect(() => new wg.nn.Linear(3, 4, false).forwardFused(x, 'relu')).toThrow('Linear.forwardFused: the layer has no bias (bias=false)');
+    const seq = new wg.nn.Sequential(new wg.nn.Linear(3, 4), new wg.nn.ReLU());
+    expect(() => ((seq as unknown as { fuseActivations: unknown }).fuseActivations = 'no')).toThrow("Sequential.fuseActivations: expected true or false, got 'no'");
+    expect(seq.fuseActivations).toBe(true);
   });
 });
 
-// Needs the webgpu backend: skipped only when the run declares no adapter (helpers.ts says so).
+// Needs the webgpu backend (which webgpu kernels run).
+// Skipped only when the run declares it has no WebGPU adapter (WEBGRAD_TEST_NO_WEBGPU=1, which helpers.ts warns about); a missing adapter otherwise fails the suite.
 describe.skipIf(NO_WEBGPU)('fused activations on webgpu: the store applies them', () => {
   it('a linear layer (the register-blocked product) and a convolution (the implicit product) run no activation kernel of their own', async () => {
     reseed(8);

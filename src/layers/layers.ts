@@ -776,9 +776,16 @@ export class Sequential extends Module {
    * Whether a Linear or Conv2d with a bias followed by ReLU, Sigmoid or Tanh runs as one fused
    * op (F.fusedLinear, F.fusedConv2d: the activation in the product's store, the same bits as
    * the two modules one after the other). Default true; false runs every module's own forward
-   * (its graph then shows the two ops apart).
+   * (its graph then shows the two ops apart). Anything but a boolean is refused.
    */
-  fuseActivations = true;
+  get fuseActivations(): boolean {
+    return this.fuse;
+  }
+  set fuseActivations(on: boolean) {
+    if (typeof on !== 'boolean') throw new Error(`Sequential.fuseActivations: expected true or false, got ${describe(on)}`);
+    this.fuse = on;
+  }
+  private fuse = true;
   constructor(...layers: Module[]) {
     super();
     layers.forEach((m, i) => {
@@ -791,7 +798,7 @@ export class Sequential extends Module {
     let y = x;
     for (let i = 0; i < layers.length; i++) {
       const m = layers[i]!;
-      const act = this.fuseActivations ? fusableAct(layers[i + 1]) : undefined;
+      const act = this.fuse ? fusableAct(layers[i + 1]) : undefined;
       if (act && (m.forward === Linear.prototype.forward || m.forward === Conv2d.prototype.forward) && (m as Linear | Conv2d).bias) {
         y = (m as Linear | Conv2d).forwardFused(y, act);
         i++;
