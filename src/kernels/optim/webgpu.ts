@@ -86,12 +86,12 @@ export function optimizerStepGroup(b: WebGPUContext, kind: OptimizerKind, items:
       ends[k] = n;
     });
     for (let k = chunk.length; k < ends.length; k++) ends[k] = n;
-    const first = h.first;
+    const first = h.first && kind === 'sgd'; // SGD's buffer is not read on the step that starts it
     b.dispatch(
       {
         shader: OPTIM_SHADERS.optimizer, entry: 'main',
-        variant: `${kind}|${chunk.length}|${used.map(Number).join('')}|${first && (kind === 'sgd') ? 'first' : ''}`,
-        preamble: () => groupPreamble(kind, chunk.length, used, first && kind === 'sgd'),
+        variant: `${kind}|${chunk.length}|${used.map(Number).join('')}|${first ? 'first' : ''}`,
+        preamble: () => groupPreamble(kind, chunk.length, used, first),
       },
       resources,
       {
