@@ -3,10 +3,12 @@
 //
 // Bindings (group 0): x, g, mean, var_in, weight, bias (read), sums (read_write, [2C]: the
 // per-channel sums of g and of g * xhat), y (read_write, [N, C, S]: the output, or dx),
-// p (uniform Params). Preamble: alias C (f32). Unused inputs are bound to a scratch buffer.
+// p (uniform Params). Preamble: alias C (f32); GroupIds and group_sum2 (vec2<f32>), the
+// workgroup reducer of src/kernels/webgpu/subgroups.ts (subgroups where the device has them).
+// Unused inputs are bound to a scratch buffer.
 // Entry points:
 //   apply            y = (x - mean) / sqrt(var + eps) * weight + bias, one element per invocation
-//   backward_sums    per channel (a workgroup each, tree reduction): sum(g), sum(g * xhat)
+//   backward_sums    per channel (a workgroup each, a workgroup reduction): sum(g), sum(g * xhat)
 //   backward_sums4   the same over vec4s where S is a multiple of 4 (x4, g4: x and g again)
 //   backward_dx      training: dx = w * invstd * (g - sum(g) / M - xhat * sum(g * xhat) / M),
 //                    M = N * S; with fixed statistics (eval): dx = g * w * invstd
@@ -45,9 +47,6 @@ override WG: u32 = 256u;
 @group(0) @binding(9) var<storage, read> x4: array<vec4<C>>;
 @group(0) @binding(10) var<storage, read> g4: array<vec4<C>>;
 
-var<workgroup> part_g: array<C, WG>;
-var<workgroup> part_gx: array<C, WG>;
-
 fn channel(i: u32) -> u32 {
   return (i / p.s) % p.c;
 }
@@ -69,33 +68,27 @@ fn apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
 }
 
 @compute @workgroup_size(WG)
-fn backward_sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
-  let ch = wid.x + wid.y * nwg.x;
-  let lid = lid3.x;
-  if (ch >= p.c) { return; }
-  let m = mean[ch];
-  let r = invstd(ch);
+fn backward_sums(ids: GroupIds) {
+  let ch = ids.wid.x + ids.wid.y * ids.nwg.x;
+  let lid = ids.lid;
+  // Every invocation reaches group_sum2 (its barriers need uniform control flow; the
+  // uniformity analysis sees ids as varying): a workgroup past the channels walks nothing.
+  let in_range = ch < p.c;
+  let count = select(0u, p.count, in_range);
+  let m = mean[min(ch, p.c - 1u)];
+  let r = invstd(min(ch, p.c - 1u));
   var sg = C(0);
   var sgx = C(0);
-  for (var e = lid; e < p.count; e += WG) {
+  for (var e = lid; e < count; e += WG) {
     let i = (e / p.s) * p.c * p.s + ch * p.s + e % p.s;
     let gi = g[i];
     sg += gi;
     sgx += gi * (x[i] - m) * r;
   }
-  part_g[lid] = sg;
-  part_gx[lid] = sgx;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k = k / 2u) {
-    if (lid < k) {
-      part_g[lid] = part_g[lid] + part_g[lid + k];
-      part_gx[lid] = part_gx[lid] + part_gx[lid + k];
-    }
-    workgroupBarrier();
-  }
-  if (lid == 0u) {
-    sums[ch] = part_g[0];
-    sums[p.c + ch] = part_gx[0];
+  let t = group_sum2(ids, vec2<C>(sg, sgx));
+  if (in_range && lid == 0u) {
+    sums[ch] = t.x;
+    sums[p.c + ch] = t.y;
   }
 }
 
@@ -103,12 +96,13 @@ fn backward_sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
 // batch_norm_stats.wgsl's main4 walks them (no division in the loop; another order of the
 // additions than backward_sums').
 @compute @workgroup_size(WG)
-fn backward_sums4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
-  let ch = wid.x + wid.y * nwg.x;
-  let lid = lid3.x;
-  if (ch >= p.c) { return; }
-  let m = vec4<C>(mean[ch]);
-  let r = invstd(ch);
+fn backward_sums4(ids: GroupIds) {
+  let ch = ids.wid.x + ids.wid.y * ids.nwg.x;
+  let lid = ids.lid;
+  let in_range = ch < p.c; // as in backward_sums
+  let images = select(0u, p.n, in_range);
+  let m = vec4<C>(mean[min(ch, p.c - 1u)]);
+  let r = invstd(min(ch, p.c - 1u));
   let s4 = p.s / 4u;
   let row4 = p.c * s4;
   let dn = WG / s4;
@@ -118,7 +112,7 @@ fn backward_sums4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   var n = lid / s4;
   var q = lid % s4;
   loop {
-    if (n >= p.n) { break; }
+    if (n >= images) { break; }
     let i = n * row4 + ch * s4 + q;
     let gi = g4[i];
     sg += gi;
@@ -127,19 +121,10 @@ fn backward_sums4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     q += dq;
     if (q >= s4) { q -= s4; n += 1u; }
   }
-  part_g[lid] = (sg.x + sg.y) + (sg.z + sg.w);
-  part_gx[lid] = ((sgx.x + sgx.y) + (sgx.z + sgx.w)) * r;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k = k / 2u) {
-    if (lid < k) {
-      part_g[lid] = part_g[lid] + part_g[lid + k];
-      part_gx[lid] = part_gx[lid] + part_gx[lid + k];
-    }
-    workgroupBarrier();
-  }
-  if (lid == 0u) {
-    sums[ch] = part_g[0];
-    sums[p.c + ch] = part_gx[0];
+  let t = group_sum2(ids, vec2<C>((sg.x + sg.y) + (sg.z + sg.w), ((sgx.x + sgx.y) + (sgx.z + sgx.w)) * r));
+  if (in_range && lid == 0u) {
+    sums[ch] = t.x;
+    sums[p.c + ch] = t.y;
   }
 }
 

@@ -7,11 +7,11 @@
 // Bindings (group 0): x, g (read: the output's gradient, backward), weight, bias (read; scratch
 // where absent, has_weight / has_bias say), y (read_write: the output, or dx), stats
 // (read_write [2R]: each row's mean, then its rstd = 1 / sqrt(var + eps); the backward reads
-// them), p (uniform Params). Preamble: alias C (f32).
+// them), p (uniform Params). Preamble: alias C (f32); GroupIds, group_sum and group_sum_b (f32)
+// and group_sum2 (vec2<f32>), the workgroup reducers of src/kernels/webgpu/subgroups.ts (subgroups where the
+// device has them, else trees in workgroup memory).
 // One workgroup per row (a 2-D grid past 65535 rows); each invocation strides the row by WG,
-// and the sums are tree reductions in workgroup memory, written out in each entry point (with
-// the barriers inside a helper, llvmpipe returned wrong results: batch_norm_stats.wgsl). The
-// host keeps L / WG under llvmpipe's loop cap.
+// then the workgroup sums its partial sums. The host keeps L / WG under llvmpipe's loop cap.
 //   forward   stats, then y = (x - mean) * rstd * weight + bias
 //   backward  dx = rstd * (dxhat - sum(dxhat) / L - xhat * sum(dxhat * xhat) / L), dxhat = g * weight
 
@@ -36,9 +36,6 @@ override WG: u32 = 256u;
 @group(0) @binding(5) var<storage, read_write> stats: array<C>;
 @group(0) @binding(6) var<uniform> p: Params;
 
-var<workgroup> part: array<C, WG>;
-var<workgroup> part2: array<C, WG>;
-
 fn param_of(row: u32, i: u32) -> u32 {
   return (row % p.groups) * (p.len / p.per) + i / p.per;
 }
@@ -49,33 +46,27 @@ fn w_at(row: u32, i: u32) -> C {
 }
 
 @compute @workgroup_size(WG)
-fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
-  let row = wid.x + wid.y * nwg.x;
-  let lid = lid3.x;
-  if (row >= p.rows) { return; } // uniform per workgroup
+fn forward(ids: GroupIds) {
+  let row = ids.wid.x + ids.wid.y * ids.nwg.x;
+  let lid = ids.lid;
+  // Every invocation reaches the reducers (their barriers need uniform control flow; the
+  // uniformity analysis sees ids as varying), so a workgroup past the rows skips the loops.
+  let in_range = row < p.rows;
   let base = row * p.len;
   var acc = C(0);
-  for (var i = lid; i < p.len; i += WG) { acc += x[base + i]; }
-  part[lid] = acc;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k = k / 2u) {
-    if (lid < k) { part[lid] = part[lid] + part[lid + k]; }
-    workgroupBarrier();
+  if (in_range) {
+    for (var i = lid; i < p.len; i += WG) { acc += x[base + i]; }
   }
-  let m = part[0] / C(p.len);
-  workgroupBarrier(); // everyone has read the mean before part is reused
+  let m = group_sum(ids, acc) / C(p.len);
   var sq = C(0);
-  for (var i = lid; i < p.len; i += WG) {
-    let d = x[base + i] - m;
-    sq += d * d;
+  if (in_range) {
+    for (var i = lid; i < p.len; i += WG) {
+      let d = x[base + i] - m;
+      sq += d * d;
+    }
   }
-  part[lid] = sq;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k = k / 2u) {
-    if (lid < k) { part[lid] = part[lid] + part[lid + k]; }
-    workgroupBarrier();
-  }
-  let rstd = C(1) / sqrt(part[0] / C(p.len) + C(p.eps));
+  let rstd = C(1) / sqrt(group_sum_b(ids, sq) / C(p.len) + C(p.eps));
+  if (!in_range) { return; }
   for (var i = lid; i < p.len; i += WG) {
     var v = (x[base + i] - m) * rstd * w_at(row, i);
     if (p.has_bias != 0u) { v += bias[param_of(row, i)]; }
@@ -88,36 +79,28 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
 }
 
 @compute @workgroup_size(WG)
-fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
-  let row = wid.x + wid.y * nwg.x;
-  let lid = lid3.x;
-  if (row >= p.rows) { return; }
+fn backward(ids: GroupIds) {
+  let row = ids.wid.x + ids.wid.y * ids.nwg.x;
+  let lid = ids.lid;
+  let in_range = row < p.rows; // as in forward
   let base = row * p.len;
-  let m = stats[row];
-  let rstd = stats[p.rows + row];
-  var a = C(0);
-  var b = C(0);
-  for (var i = lid; i < p.len; i += WG) {
-    let dh = g[base + i] * w_at(row, i);
-    a += dh;
-    b += dh * (x[base + i] - m) * rstd;
-  }
-  part[lid] = a;
-  part2[lid] = b;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k = k / 2u) {
-    if (lid < k) {
-      part[lid] = part[lid] + part[lid + k];
-      part2[lid] = part2[lid] + part2[lid + k];
+  var m = C(0);
+  var rstd = C(0);
+  var ab = vec2<C>(0);
+  if (in_range) {
+    m = stats[row];
+    rstd = stats[p.rows + row];
+    for (var i = lid; i < p.len; i += WG) {
+      let dh = g[base + i] * w_at(row, i);
+      ab += vec2<C>(dh, dh * (x[base + i] - m) * rstd);
     }
-    workgroupBarrier();
   }
-  let ma = part[0] / C(p.len);
-  let mb = part2[0] / C(p.len);
+  let mab = group_sum2(ids, ab) / C(p.len);
+  if (!in_range) { return; }
   for (var i = lid; i < p.len; i += WG) {
     let dh = g[base + i] * w_at(row, i);
     let xh = (x[base + i] - m) * rstd;
-    y[base + i] = rstd * (dh - ma - xh * mb);
+    y[base + i] = rstd * (dh - mab.x - xh * mab.y);
   }
 }
 

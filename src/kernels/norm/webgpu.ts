@@ -4,6 +4,7 @@ import type { KernelSource } from '../webgpu/pipelines.js';
 import type { WebGPUContext } from '../webgpu/context.js';
 import { buf, wgslType } from '../webgpu/util.js';
 import { isCpuAdapter } from '../webgpu/device.js';
+import { f32Sum, groupLib, useSubgroups } from '../webgpu/subgroups.js';
 import statsSrc from '../../../shaders/batch_norm_stats.wgsl';
 import bnSrc from '../../../shaders/batch_norm.wgsl';
 import rowNormSrc from '../../../shaders/row_norm.wgsl';
@@ -26,6 +27,20 @@ function scratchOf(b: WebGPUContext): [GPUBuffer, GPUBuffer] {
   return s;
 }
 
+// Two f32 sums (the mean's, then the variance's pass: each its own workgroup array, see
+// webgpu/subgroups.ts) and a vec2 one (the backward's two sums in one reduction).
+const SUMS = [f32Sum('group_sum'), f32Sum('group_sum_b'), f32Sum('group_sum2', 'vec2<f32>')];
+
+/**
+ * An entry of one of these shaders: every module takes the workgroup reducers (group_sum,
+ * group_sum_b, group_sum2) in its preamble, with subgroups where the device has them
+ * (webgpu/subgroups.ts).
+ */
+function spec(b: WebGPUContext, shader: KernelSource, entry: string) {
+  const sg = useSubgroups(b.adapter);
+  return { shader, entry, variant: sg ? 'f32|subgroups' : 'f32', preamble: () => `${groupLib(sg, SUMS)}alias C = f32;\n` };
+}
+
 function check(op: string, views: (View | null)[]): void {
   for (const v of views) {
     if (v && v.offset !== 0) throw new Error(`webgpu ${op}: inputs must start at offset 0 (got ${v.offset})`);
@@ -43,7 +58,7 @@ export function batchNormStats(b: WebGPUContext, x: View, mean: View, variance: 
   const [n, c, s] = [x.shape[0]!, x.shape[1]!, x.shape[2]!];
   if (c === 0) return;
   b.dispatch(
-    { shader: NN_NORM_SHADERS.batchNormStats, entry: vecSums({ s }) ? 'main4' : 'main', variant: 'f32', preamble: 'alias C = f32;\n' },
+    spec(b, NN_NORM_SHADERS.batchNormStats, vecSums({ s }) ? 'main4' : 'main'),
     { x: buf(x), mean: buf(mean), var_out: buf(variance), x4: buf(x) },
     { n, c, s, count: n * s },
     b.grid(c),
@@ -69,7 +84,7 @@ export function batchNormApply(b: WebGPUContext, x: View, mean: View, variance: 
   if (p.total === 0) return;
   const [sc, rw] = scratchOf(b);
   b.dispatch(
-    { shader: NN_NORM_SHADERS.batchNorm, entry: perFour(p) ? 'apply4' : 'apply', variant: 'f32', preamble: 'alias C = f32;\n' },
+    spec(b, NN_NORM_SHADERS.batchNorm, perFour(p) ? 'apply4' : 'apply'),
     { x: buf(x), g: sc, mean: buf(mean), var_in: buf(variance), weight: weight ? buf(weight) : sc, bias: bias ? buf(bias) : sc, sums: rw, y: buf(y), x4: buf(x), g4: sc },
     p,
     elementGrid(b, p),
@@ -82,8 +97,8 @@ export function batchNormBackward(b: WebGPUContext, g: View, x: View, mean: View
   if (p.total === 0) return;
   const [sc] = scratchOf(b);
   const res = { x: buf(x), g: buf(g), mean: buf(mean), var_in: buf(variance), weight: weight ? buf(weight) : sc, bias: sc, sums: buf(sums), y: buf(dx), x4: buf(x), g4: buf(g) };
-  b.dispatch({ shader: NN_NORM_SHADERS.batchNorm, entry: vecSums(p) ? 'backward_sums4' : 'backward_sums', variant: 'f32', preamble: 'alias C = f32;\n' }, res, p, b.grid(p.c));
-  b.dispatch({ shader: NN_NORM_SHADERS.batchNorm, entry: perFour(p) ? 'backward_dx4' : 'backward_dx', variant: 'f32', preamble: 'alias C = f32;\n' }, res, p, elementGrid(b, p));
+  b.dispatch(spec(b, NN_NORM_SHADERS.batchNorm, vecSums(p) ? 'backward_sums4' : 'backward_sums'), res, p, b.grid(p.c));
+  b.dispatch(spec(b, NN_NORM_SHADERS.batchNorm, perFour(p) ? 'backward_dx4' : 'backward_dx'), res, p, elementGrid(b, p));
 }
 
 
@@ -110,7 +125,7 @@ function rowNormDispatch(b: WebGPUContext, entry: 'forward' | 'backward', s: Row
   if (b.wg !== 256) throw new Error(`webgpu rowNorm: the kernel needs 256 invocations per workgroup, this device allows ${b.wg}`);
   const thread = rowThread(b, s);
   b.dispatch(
-    { shader: NN_NORM_SHADERS.rowNorm, entry: thread ? `${entry}_thread` : entry, variant: 'f32', preamble: 'alias C = f32;\n' },
+    spec(b, NN_NORM_SHADERS.rowNorm, thread ? `${entry}_thread` : entry),
     resources,
     params,
     b.grid(thread ? Math.ceil(s.rows / b.wg) : s.rows),

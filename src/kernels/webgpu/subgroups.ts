@@ -2,7 +2,9 @@
  * Workgroup-wide reductions, with subgroups where the device has them.
  *
  * A kernel that reduces across a workgroup (a row per workgroup: reduce.wgsl's
- * reduce_workgroup, softmax.wgsl's row and chunk_stats) takes its builtins as one struct,
+ * reduce_workgroup, softmax.wgsl's row and chunk_stats, cross_entropy.wgsl's main, row_norm.wgsl's
+ * forward and backward (layerNorm, groupNorm), batch_norm_stats.wgsl's main and main4,
+ * batch_norm.wgsl's backward_sums and backward_sums4) takes its builtins as one struct,
  * `GroupIds`, and calls reducer functions by name; both come from its preamble, written here
  * (groupLib). Without subgroups a reducer is a tree in workgroup memory: log2(WG) + 1 barriers.
  * With them it is the subgroup's own reduction (subgroupAdd, subgroupMax...), one value per
@@ -16,10 +18,11 @@
  * invocation's lane and its subgroup's least and greatest local index); a device that fails
  * runs the trees.
  *
- * The reducers are helper functions with their barriers inside. batch_norm_stats.wgsl records
- * llvmpipe giving wrong results for one such tree; these pass the reduction and softmax suites
- * there (rowPerWorkgroup and chunked forced, every op), so a kernel that adopts them must be
- * tested the same way.
+ * The reducers are helper functions with their barriers inside, each with its own workgroup
+ * array. On Mesa 22.3's llvmpipe (OpenGL ES), one tree reducer called twice in a row (a mean,
+ * then a variance) returned a wrong second result, where Vulkan's lavapipe (Mesa 25) gave the
+ * right one: a kernel that reduces in turn uses a reducer per pass (row_norm.wgsl's group_sum,
+ * then group_sum_b), and is tested with its workgroup entries forced on both adapters.
  */
 
 /** Whether kernels use subgroups on devices that have them (tests toggle it to compare both on one device). */
@@ -85,9 +88,14 @@ export function groupLib(subgroups: boolean, reducers: readonly GroupReducer[]):
   return `${subgroups ? 'enable subgroups;\n' : ''}${ids}${fns.join('')}`;
 }
 
+/** A sum reducer of f32 or of a vector of f32 (one reduction for several sums: `group_sum2(ids, vec2<f32>(a, b))`). */
+export function f32Sum(name: string, type: 'f32' | 'vec2<f32>' | 'vec3<f32>' | 'vec4<f32>' = 'f32'): GroupReducer {
+  return { name, type, identity: type === 'f32' ? '0.0' : `${type}()`, combine: (a, b) => `${a} + ${b}`, subgroup: (v) => `subgroupAdd(${v})` };
+}
+
 /** f32 sum and NaN-propagating max (shaders/lib/math_f32.wgsl's max_c, is_nan), as group_sum and group_max. */
 export const F32_SUM_MAX: readonly GroupReducer[] = [
-  { name: 'group_sum', type: 'f32', identity: '0.0', combine: (a, b) => `${a} + ${b}`, subgroup: (v) => `subgroupAdd(${v})` },
+  f32Sum('group_sum'),
   // subgroupMax leaves NaN to the implementation: a NaN anywhere makes the result NaN, as max_c does.
   { name: 'group_max', type: 'f32', identity: '-f32_inf()', combine: (a, b) => `max_c(${a}, ${b})`, subgroup: (v) => `select(subgroupMax(${v}), f32_nan(), subgroupAny(is_nan(${v})))` },
 ];
