@@ -161,6 +161,8 @@ export interface BinaryDef {
   cpuInt?: (a: number, b: number) => number;
   /** WGSL expression in `a`, `b` of the compute type `C`. */
   wgsl: string;
+  /** The expression where C is f32, when it differs (a NaN test on the bits, which no compiler folds). */
+  wgslF32?: string;
 }
 
 /** a ** b as PyTorch defines it for floats: negative bases with integer exponents are fine. */
@@ -189,7 +191,9 @@ export const BINARY = {
   maximum: { rule: 'same', cpu: (a, b) => (a !== a || b !== b ? NaN : Math.max(a, b)), wgsl: 'max_c(a, b)' },
   minimum: { rule: 'same', cpu: (a, b) => (a !== a || b !== b ? NaN : Math.min(a, b)), wgsl: 'min_c(a, b)' },
   eq: { rule: 'bool', cpu: (a, b) => +(a === b), wgsl: 'a == b' },
-  ne: { rule: 'bool', cpu: (a, b) => +(a !== b), wgsl: 'a != b' },
+  // NaN != anything is true; lavapipe (Mesa 25, through Dawn's Vulkan backend) folds a != b to
+  // false for a NaN, so f32 tests the bits as well.
+  ne: { rule: 'bool', cpu: (a, b) => +(a !== b), wgsl: 'a != b', wgslF32: 'a != b || is_nan(a) || is_nan(b)' },
   lt: { rule: 'bool', cpu: (a, b) => +(a < b), wgsl: 'a < b' },
   le: { rule: 'bool', cpu: (a, b) => +(a <= b), wgsl: 'a <= b' },
   gt: { rule: 'bool', cpu: (a, b) => +(a > b), wgsl: 'a > b' },

@@ -63,7 +63,7 @@ export function binary(b: WebGPUContext, op: BinaryKernelOp, a: View, bv: View, 
   const c = wgslType(a.dtype);
   const so = wgslType(out.dtype);
   const s = b.strided(op, out.shape, [a, bv, out]);
-  const preamble = () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(a: C, b: C) -> SO { return SO(${ALL_BINARY[op].wgsl}); }\n`;
+  const preamble = () => `alias C = ${c};\nalias SO = ${so};\n${mathLib(c)}\nfn op(a: C, b: C) -> SO { return SO(${(c === 'f32' && ALL_BINARY[op].wgslF32) || ALL_BINARY[op].wgsl}); }\n`;
   // Contiguous (or single broadcast value) operands: four elements per invocation.
   const flat = (v: View, k: number) => s.rank <= 1 && (s.strides[k]![0] === 0 || (s.strides[k]![0] === 1 && v.offset % 4 === 0));
   if (flat(a, 0) && flat(bv, 1)) {

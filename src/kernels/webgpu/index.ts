@@ -423,7 +423,8 @@ export class WebGPUBackend implements Backend, WebGPUContext {
     const so = wgslType(out.dtype);
     // float -> int: WGSL's i32(f32) truncates and clamps to [-2^31, 2147483520] (the largest
     // f32 below 2^31), but leaves NaN unspecified: NaN becomes 0, as on the cpu.
-    const convert = out.dtype === 'bool' ? `u32(v != SX(0))`
+    // float -> bool: nonzero or NaN is true, the NaN found on the bits (lavapipe folds NaN != 0 to false).
+    const convert = out.dtype === 'bool' ? (x.dtype === 'float32' ? `u32(v != 0.0 || (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u)` : `u32(v != SX(0))`)
       : out.dtype === 'int32' && x.dtype === 'float32' ? `select(i32(v), 0, (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u)`
       : `SO(v)`;
     const s = this.strided('copy', out.shape, [x, out]);
@@ -438,7 +439,7 @@ export class WebGPUBackend implements Backend, WebGPUContext {
   private fillPreamble(dtype: DType): string {
     const so = wgslType(dtype);
     const conv = dtype === 'bool'
-      ? `fn from_f32(v: f32) -> SO { return u32(v != 0.0); }\nfn from_i32(v: i32) -> SO { return u32(v != 0); }`
+      ? `fn from_f32(v: f32) -> SO { return u32(v != 0.0 || (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u); }\nfn from_i32(v: i32) -> SO { return u32(v != 0); }`
       : `fn from_f32(v: f32) -> SO { return SO(v); }\nfn from_i32(v: i32) -> SO { return SO(v); }`;
     return `alias SO = ${so};\n${conv}\n`;
   }
