@@ -6,7 +6,9 @@
 // one value per sample, contiguous), row_weight (read_write, the sample's class weight w[t],
 // 0 when ignored, contiguous), grad (read_write, x's shape, contiguous, addressed through its
 // own strides; a scratch buffer when unused), errors (read_write, atomic flags as in
-// gather.wgsl), p (uniform Params). Preamble: shaders/lib/math_f32.wgsl.
+// gather.wgsl), p (uniform Params). Preamble: GroupIds, group_max and group_sum3 (vec3<f32>),
+// the workgroup reducers of src/kernels/webgpu/subgroups.ts (subgroups where the device has
+// them); shaders/lib/math_f32.wgsl.
 //
 // Layout: the host takes the class axis out of x's shape (x_step, g_step: strides along it);
 // the remaining dims, coalesced, number the samples in target's order. A target outside
@@ -21,6 +23,7 @@
 //   Sums of w[c] (max - x[c]) rather than of w[c] x[c] avoid cancelling large logits.
 //   llvmpipe ends an invocation's loops after 65535 iterations in all: the host refuses rows
 //   with 3 * ceil(C / WG) beyond that.
+// main_thread: main's work in one invocation per sample (see it below).
 // nll: one invocation per sample: loss = -w[t] x[t] (no loop).
 // Lib: shaders/lib/strided.wgsl (strided_offset3, for the samples; Dims, MAX_RANK).
 
@@ -58,8 +61,6 @@ override WG: u32 = 256u;
 @group(0) @binding(6) var<storage, read_write> errors: array<atomic<u32>, 4>;
 @group(0) @binding(7) var<uniform> p: Params;
 
-var<workgroup> red: array<vec4<f32>, WG>;
-
 // Offsets of sample r's first class in x and grad, and of its target.
 fn bases(r: u32) -> vec3<u32> {
   return vec3<u32>(p.x_offset, p.t_offset, 0u) + strided_offset3(r, p.outer_rank, p.outer_shape, p.x_strides, p.t_strides, p.g_strides);
@@ -84,9 +85,9 @@ fn check_target(t: i32) -> i32 {
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  let q = wid.x + wid.y * nwg.x;
+fn main(ids: GroupIds) {
+  let q = ids.wid.x + ids.wid.y * ids.nwg.x;
+  let lid = ids.lid;
   // q is uniform over the workgroup: every invocation reaches the same barriers.
   let in_range = q < p.n_rows;
   var b = vec3<u32>(0u, 0u, 0u);
@@ -97,14 +98,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (in_range) {
     for (var c = lid; c < C; c += WG) { m = max_c(m, x[b.x + c * p.x_step]); }
   }
-  red[lid] = vec4<f32>(m, 0.0, 0.0, 0.0);
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { red[lid].x = max_c(red[lid].x, red[lid + s].x); }
-    workgroupBarrier();
-  }
-  m = red[0].x;
-  workgroupBarrier();
+  m = group_max(ids, m);
 
   // (sum of exp(x - m), sum of w (m - x), sum of w)
   var acc = vec3<f32>(0.0, 0.0, 0.0);
@@ -115,13 +109,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       acc += vec3<f32>(exp(v - m), w * (m - v), w);
     }
   }
-  red[lid] = vec4<f32>(acc, 0.0);
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
-  let sums = red[0];
+  let sums = group_sum3(ids, acc);
   if (!in_range) { return; }
 
   let t = tgt[b.y];
@@ -156,6 +144,55 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let a = (1.0 - e) * wt + (e / cf) * sums.z;
   for (var c = lid; c < C; c += WG) {
+    var g = exp((x[b.x + c * p.x_step] - m) - log_s) * a - (e / cf) * class_weight(c);
+    if (c == u32(t)) { g -= (1.0 - e) * wt; }
+    grad[b.z + c * p.g_step] = g;
+  }
+}
+
+// main_thread: the same, one invocation per sample (the host takes it on a CPU adapter for
+// many samples, as softmax.wgsl's row_thread: llvmpipe runs a workgroup's invocations as SIMD
+// lanes, and its barriers cost more than a row walked by one lane). The sums are sequential
+// (another order of the additions than main's); the host keeps C, walked three times, under
+// the loop cap.
+@compute @workgroup_size(WG)
+fn main_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let q = gid.x + gid.y * nwg.x * WG;
+  if (q >= p.n_rows) { return; }
+  let b = bases(q);
+  let C = p.n_classes;
+  var m = -f32_inf();
+  for (var c = 0u; c < C; c++) { m = max_c(m, x[b.x + c * p.x_step]); }
+  var sums = vec3<f32>(0.0, 0.0, 0.0);
+  for (var c = 0u; c < C; c++) {
+    let v = x[b.x + c * p.x_step];
+    let w = class_weight(c);
+    sums += vec3<f32>(exp(v - m), w * (m - v), w);
+  }
+  let t = tgt[b.y];
+  let state = check_target(t);
+  let log_s = log(sums.x);
+  let e = p.smoothing;
+  let cf = f32(C);
+  var wt = 0.0;
+  if (state == 1) {
+    wt = class_weight(u32(t));
+    let xt = x[b.x + u32(t) * p.x_step];
+    var smooth_term = 0.0; // as in main
+    if (e > 0.0) { smooth_term = (e / cf) * (sums.y + sums.z * log_s); }
+    loss[q] = (1.0 - e) * wt * ((m - xt) + log_s) + smooth_term;
+    row_weight[q] = wt;
+  } else {
+    loss[q] = 0.0;
+    row_weight[q] = 0.0;
+  }
+  if (p.write_grad == 0u) { return; }
+  if (state != 1) {
+    for (var c = 0u; c < C; c++) { grad[b.z + c * p.g_step] = 0.0; }
+    return;
+  }
+  let a = (1.0 - e) * wt + (e / cf) * sums.z;
+  for (var c = 0u; c < C; c++) {
     var g = exp((x[b.x + c * p.x_step] - m) - log_s) * a - (e / cf) * class_weight(c);
     if (c == u32(t)) { g -= (1.0 - e) * wt; }
     grad[b.z + c * p.g_step] = g;

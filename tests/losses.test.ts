@@ -9,7 +9,7 @@ import * as wg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import type { WebGPUBackend } from '../src/kernels/webgpu/index.js';
 import { NN_SOFTMAX_LIMITS } from '../src/kernels/softmax/webgpu.js';
-import { DEVICES, relErr, reseed, rng, useDevices } from './helpers.js';
+import { DEVICES, relErr, reseed, rng, traceDispatches, useDevices } from './helpers.js';
 
 useDevices();
 const { F } = wg;
@@ -413,6 +413,62 @@ describe('class index out of range', () => {
         new RegExp(`webgpu crossEntropy: ${w + 1} classes exceed the fused kernel's ${w} per row .* use F.nllLoss\\(F.logSoftmax`),
       );
     });
+  });
+});
+
+// Needs the webgpu backend: it compares the two layouts of its fused cross-entropy kernel.
+// Skipped only when the run declares it has no WebGPU adapter (WEBGRAD_TEST_NO_WEBGPU=1, which helpers.ts warns about); a missing adapter otherwise fails the suite.
+describe.skipIf(!DEVICES.includes('webgpu'))('webgpu crossEntropy: a workgroup per sample, or one invocation per sample', () => {
+  afterEach(() => {
+    NN_SOFTMAX_LIMITS.perInvocation = 'cpuAdapter';
+  });
+  it.each(['never', 'always'] as const)('perInvocation %s: every option, values and gradients against cpu, by that entry', async (mode) => {
+    NN_SOFTMAX_LIMITS.perInvocation = mode;
+    reseed(77);
+    const vals = (n: number, s = 4) => Array.from({ length: n }, () => s * (2 * rng() - 1));
+    // [5, 7, 3]: classes along dim 1 (strided), a bad target's flag is its own test above.
+    const xs = vals(5 * 7 * 3);
+    const ts = Array.from({ length: 15 }, (_, i) => (i % 6 === 5 ? -100 : Math.floor(rng() * 7)));
+    const ws = Array.from({ length: 7 }, () => 0.25 + rng());
+    const cases: [string, (x: Tensor, t: Tensor, w: Tensor) => Tensor][] = [
+      ['class dim 1 of [5, 7, 3], weight, ignore_index, smoothing', (x, t, w) => F.crossEntropy(x, t, { weight: w, labelSmoothing: 0.15, reduction: 'sum' })],
+      ['class dim 1, mean, no weight', (x, t) => F.crossEntropy(x, t)],
+      ['a transposed [3, 7] view of rows', (x, t) => F.crossEntropy(x.narrow(0, 0, 1).squeeze(0).transpose(0, 1), t.narrow(0, 0, 1).squeeze(0), { reduction: 'none' })],
+    ];
+    const kernels = await traceDispatches(async () => {
+      for (const [name, f] of cases) {
+        const got: number[][] = [];
+        for (const device of ['cpu', 'webgpu'] as DeviceName[]) {
+          const x = wg.tensor(xs, { shape: [5, 7, 3], device, requiresGrad: true });
+          const t = wg.tensor(ts, { shape: [5, 3], dtype: 'int32', device });
+          const w = wg.tensor(ws, { device });
+          const loss = f(x, t, w);
+          loss.sum().backward();
+          got.push([...Array.from(await loss.data()), ...Array.from(await x.grad!.data())]);
+        }
+        expect(relErr(got[1]!, got[0]!), name).toBeLessThan(1e-5);
+      }
+      // Rows longer than a workgroup.
+      const long = vals(9 * 301);
+      const lt = Array.from({ length: 9 }, (_, i) => (i * 37) % 301);
+      const got: number[][] = [];
+      for (const device of ['cpu', 'webgpu'] as DeviceName[]) {
+        const x = wg.tensor(long, { shape: [9, 301], device, requiresGrad: true });
+        const loss = F.crossEntropy(x, wg.tensor(lt, { dtype: 'int32', device }), { labelSmoothing: 0.05 });
+        loss.backward();
+        got.push([await loss.item(), ...Array.from(await x.grad!.data())]);
+      }
+      expect(relErr(got[1]!, got[0]!), 'rows of 301').toBeLessThan(1e-5);
+    });
+    expect(kernels).toContain(mode === 'always' ? 'cross_entropy.wgsl:main_thread' : 'cross_entropy.wgsl:main');
+    expect(kernels).not.toContain(mode === 'always' ? 'cross_entropy.wgsl:main' : 'cross_entropy.wgsl:main_thread');
+  });
+
+  it('perInvocation always: a bad target is flagged and reported at the next read', async () => {
+    NN_SOFTMAX_LIMITS.perInvocation = 'always';
+    const x = wg.zeros([2, 3], { device: 'webgpu' });
+    const loss = F.crossEntropy(x, wg.tensor([0, 3], { dtype: 'int32', device: 'webgpu' }));
+    await expect(loss.data()).rejects.toThrow(/target class 3 is out of range for 3 classes/);
   });
 });
 

@@ -16,7 +16,7 @@ import { KERNEL_ERRORS, MAX_RANK, STRIDED_LIB, buf, mathLib, pad } from '../webg
 import softmaxSrc from '../../../shaders/softmax.wgsl';
 import crossEntropySrc from '../../../shaders/cross_entropy.wgsl';
 import softmaxVec4Src from '../../../shaders/softmax_vec4.wgsl';
-import { F32_SUM_MAX, groupLib, useSubgroups } from '../webgpu/subgroups.js';
+import { F32_SUM_MAX, f32Sum, groupLib, useSubgroups } from '../webgpu/subgroups.js';
 import { isCpuAdapter } from '../webgpu/device.js';
 import type { SoftmaxKernels } from './types.js';
 
@@ -35,7 +35,8 @@ KERNEL_ERRORS[6] = (t, classes) =>
  * single-workgroup path (3 passes of rowSteps iterations, within llvmpipe's 65535 cap); longer
  * softmax rows are cut into chunks, longer cross-entropy rows are refused. On a CPU adapter, at
  * least threadRows rows of at most threadRowLen take an invocation each (softmax.wgsl's
- * row_thread, or softmax_vec4.wgsl for aligned contiguous rows); perInvocation 'always' or
+ * row_thread, or softmax_vec4.wgsl for aligned contiguous rows; cross_entropy.wgsl's
+ * main_thread for as many samples of as many classes); perInvocation 'always' or
  * 'never' decides it on any adapter (tests). Mutable for tests.
  * @internal
  */
@@ -143,7 +144,12 @@ function lossParams(b: WebGPUContext, op: string, a: ClassLossArgs, grad: View |
   return { params, bufs, temp, nRows: params.n_rows };
 }
 
-const lossSpec = (entry: string) => ({ shader: NN_SOFTMAX_SHADERS.crossEntropy, entry, variant: 'f32', preamble: () => mathLib('f32') });
+// cross_entropy.wgsl's main takes group_max and group_sum3 from the preamble (with subgroups where the device has them).
+const LOSS_REDUCERS = [F32_SUM_MAX[1]!, f32Sum('group_sum3', 'vec3<f32>')];
+const lossSpec = (b: WebGPUContext, entry: string) => {
+  const sg = useSubgroups(b.adapter);
+  return { shader: NN_SOFTMAX_SHADERS.crossEntropy, entry, variant: sg ? 'f32|subgroups' : 'f32', preamble: () => `${groupLib(sg, LOSS_REDUCERS)}${mathLib('f32')}` };
+};
 
 /** Fused cross-entropy with class indices (see Backend.crossEntropy). */
 export function crossEntropy(b: WebGPUContext, a: ClassLossArgs, labelSmoothing: number, grad: View | null): void {
@@ -157,7 +163,12 @@ export function crossEntropy(b: WebGPUContext, a: ClassLossArgs, labelSmoothing:
   }
   const { params, bufs, temp, nRows } = lossParams(b, 'crossEntropy', a, grad, labelSmoothing);
   if (nRows > 0) {
-    b.dispatch(lossSpec('main'), bufs, params, b.grid(nRows));
+    // One invocation per sample where softmax takes one per row (NN_SOFTMAX_LIMITS: its three
+    // passes stay under the loop cap); else a workgroup per sample.
+    const lim = NN_SOFTMAX_LIMITS;
+    const thread = (lim.perInvocation === 'always' || (lim.perInvocation === 'cpuAdapter' && isCpuAdapter(b.adapter) && nRows >= lim.threadRows)) && C <= lim.threadRowLen;
+    if (thread) b.dispatch(lossSpec(b, 'main_thread'), bufs, params, b.grid(Math.ceil(nRows / b.wg)));
+    else b.dispatch(lossSpec(b, 'main'), bufs, params, b.grid(nRows));
     b.errorsMayBeSet = true;
   }
   temp?.free();
@@ -167,7 +178,7 @@ export function crossEntropy(b: WebGPUContext, a: ClassLossArgs, labelSmoothing:
 export function nllLoss(b: WebGPUContext, a: ClassLossArgs): void {
   const { params, bufs, temp, nRows } = lossParams(b, 'nllLoss', a, null, 0);
   if (nRows > 0) {
-    b.dispatch(lossSpec('nll'), bufs, params, b.grid(Math.ceil(nRows / b.wg)));
+    b.dispatch(lossSpec(b, 'nll'), bufs, params, b.grid(Math.ceil(nRows / b.wg)));
     b.errorsMayBeSet = true;
   }
   temp?.free();
