@@ -5,6 +5,8 @@
 #   2. A WebGPU adapter. Dawn (npm `webgpu`) uses the GPU's Vulkan driver when there is one.
 #      Where it finds no adapter and apt-get is there, the Mesa packages that let Dawn run
 #      WGSL on the CPU (llvmpipe, through OpenGL ES) are installed; this needs root (or sudo).
+#      Then a second CPU adapter for the tests, Mesa 25's Vulkan driver (lavapipe: subgroups,
+#      shader-f16), unpacked into .cache/lavapipe by scripts/setup-lavapipe.sh.
 #   3. Fashion-MNIST for the training demo (Debian's dataset-fashion-mnist), where apt-get is there.
 #   4. clang-14 and lld-14 (Debian), which compile the wasm backend's C kernels: the built .wasm
 #      is committed, so only `npm run build:wasm` and the test that rebuilds it need them.
@@ -49,6 +51,9 @@ else
     probe
   fi
 fi
+
+step "lavapipe (a second WebGPU adapter on the CPU, with subgroups and shader-f16, for the tests)"
+bash scripts/setup-lavapipe.sh || echo "setup: no lavapipe; the tests' lavapipe project will fail (WEBGRAD_TEST_NO_LAVAPIPE=1 leaves it out)" >&2
 
 step "Fashion-MNIST (the training demo's data)"
 if [ -d /usr/share/datasets/fashion-mnist ]; then
