@@ -84,6 +84,44 @@ fn check_target(t: i32) -> i32 {
   return 1;
 }
 
+// Sample q's loss and row weight from its max m and sums (sum of exp(x - m), sum of w (m - x),
+// sum of w); state as check_target gives it (1: a class; else both are 0).
+fn sample_loss(q: u32, bx: u32, state: i32, t: i32, m: f32, sums: vec3<f32>) {
+  if (state != 1) {
+    loss[q] = 0.0;
+    row_weight[q] = 0.0;
+    return;
+  }
+  let e = p.smoothing;
+  let log_s = log(sums.x);
+  let wt = class_weight(u32(t));
+  let xt = x[bx + u32(t) * p.x_step];
+  // Without smoothing its sum is left out: a -inf logit makes it inf, and 0 * inf is NaN.
+  var smooth_term = 0.0;
+  if (e > 0.0) { smooth_term = (e / f32(p.n_classes)) * (sums.y + sums.z * log_s); }
+  loss[q] = (1.0 - e) * wt * ((m - xt) + log_s) + smooth_term;
+  row_weight[q] = wt;
+}
+
+// The sample's gradient at classes first, first + step, ... (0 where it is not a class).
+fn sample_grad(b: vec3<u32>, first: u32, step: u32, state: i32, t: i32, m: f32, sums: vec3<f32>) {
+  let C = p.n_classes;
+  if (state != 1) {
+    for (var c = first; c < C; c += step) { grad[b.z + c * p.g_step] = 0.0; }
+    return;
+  }
+  let e = p.smoothing;
+  let cf = f32(C);
+  let log_s = log(sums.x);
+  let wt = class_weight(u32(t));
+  let a = (1.0 - e) * wt + (e / cf) * sums.z;
+  for (var c = first; c < C; c += step) {
+    var g = exp((x[b.x + c * p.x_step] - m) - log_s) * a - (e / cf) * class_weight(c);
+    if (c == u32(t)) { g -= (1.0 - e) * wt; }
+    grad[b.z + c * p.g_step] = g;
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(ids: GroupIds) {
   let q = ids.wid.x + ids.wid.y * ids.nwg.x;
@@ -119,35 +157,8 @@ fn main(ids: GroupIds) {
   } else if (t != p.ignore_index) {
     state = select(-1, 1, t >= 0 && u32(t) < C);
   }
-  let log_s = log(sums.x);
-  let e = p.smoothing;
-  let cf = f32(C);
-  var wt = 0.0;
-  if (state == 1) { wt = class_weight(u32(t)); }
-  if (lid == 0u) {
-    if (state == 1) {
-      let xt = x[b.x + u32(t) * p.x_step];
-      // Without smoothing its sum is left out: a -inf logit makes it inf, and 0 * inf is NaN.
-      var smooth_term = 0.0;
-      if (e > 0.0) { smooth_term = (e / cf) * (sums.y + sums.z * log_s); }
-      loss[q] = (1.0 - e) * wt * ((m - xt) + log_s) + smooth_term;
-      row_weight[q] = wt;
-    } else {
-      loss[q] = 0.0;
-      row_weight[q] = 0.0;
-    }
-  }
-  if (p.write_grad == 0u) { return; }
-  if (state != 1) {
-    for (var c = lid; c < C; c += WG) { grad[b.z + c * p.g_step] = 0.0; }
-    return;
-  }
-  let a = (1.0 - e) * wt + (e / cf) * sums.z;
-  for (var c = lid; c < C; c += WG) {
-    var g = exp((x[b.x + c * p.x_step] - m) - log_s) * a - (e / cf) * class_weight(c);
-    if (c == u32(t)) { g -= (1.0 - e) * wt; }
-    grad[b.z + c * p.g_step] = g;
-  }
+  if (lid == 0u) { sample_loss(q, b.x, state, t, m, sums); }
+  if (p.write_grad != 0u) { sample_grad(b, lid, WG, state, t, m, sums); }
 }
 
 // main_thread: the same, one invocation per sample (the host takes it on a CPU adapter for
@@ -171,32 +182,8 @@ fn main_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   }
   let t = tgt[b.y];
   let state = check_target(t);
-  let log_s = log(sums.x);
-  let e = p.smoothing;
-  let cf = f32(C);
-  var wt = 0.0;
-  if (state == 1) {
-    wt = class_weight(u32(t));
-    let xt = x[b.x + u32(t) * p.x_step];
-    var smooth_term = 0.0; // as in main
-    if (e > 0.0) { smooth_term = (e / cf) * (sums.y + sums.z * log_s); }
-    loss[q] = (1.0 - e) * wt * ((m - xt) + log_s) + smooth_term;
-    row_weight[q] = wt;
-  } else {
-    loss[q] = 0.0;
-    row_weight[q] = 0.0;
-  }
-  if (p.write_grad == 0u) { return; }
-  if (state != 1) {
-    for (var c = 0u; c < C; c++) { grad[b.z + c * p.g_step] = 0.0; }
-    return;
-  }
-  let a = (1.0 - e) * wt + (e / cf) * sums.z;
-  for (var c = 0u; c < C; c++) {
-    var g = exp((x[b.x + c * p.x_step] - m) - log_s) * a - (e / cf) * class_weight(c);
-    if (c == u32(t)) { g -= (1.0 - e) * wt; }
-    grad[b.z + c * p.g_step] = g;
-  }
+  sample_loss(q, b.x, state, t, m, sums);
+  if (p.write_grad != 0u) { sample_grad(b, 0u, 1u, state, t, m, sums); }
 }
 
 @compute @workgroup_size(WG)

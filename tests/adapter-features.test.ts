@@ -103,8 +103,9 @@ describe.skipIf(NO_WEBGPU)('the GPU timer (timestamp-query)', () => {
 
 const LAVAPIPE = process.env.WEBGRAD_TEST_ADAPTER === 'lavapipe';
 
-// Runs in the lavapipe project only (its adapter has the features; the default adapter has
-// none, and the tests above cover what it does without them). The default project says so here.
+// Needs lavapipe (subgroups, shader-f16, timestamp-query): skipped in the default project, whose
+// adapter has none of them (the tests above cover that), and run by the lavapipe project
+// (vitest.config.ts), which fails where lavapipe is missing unless WEBGRAD_TEST_NO_LAVAPIPE=1 is declared.
 describe.skipIf(!LAVAPIPE)('on lavapipe (Vulkan): subgroups in every workgroup reducer, and the GPU timer', () => {
   /** Each workgroup-reducing kernel once (values and gradients): the relative difference to cpu of each. */
   async function runReducers(): Promise<Record<string, number>> {
