@@ -13,8 +13,10 @@ import type { AdapterReport, WebGPUOptions } from './kernels/webgpu/device.js';
 import type { WasmInfo, WasmOptions } from './kernels/wasm/runtime.js';
 import { DEVICE_NAMES } from './core/device.js';
 import { checkOptions } from './core/options.js';
+import { withFloat16 } from './kernels/half.js';
 
-const backends: Partial<Record<DeviceName, Backend>> = { cpu: new CpuBackend() };
+// Each backend is wrapped once for float16 (src/kernels/half.ts): its kernels see float32.
+const backends: Partial<Record<DeviceName, Backend>> = { cpu: withFloat16(new CpuBackend()) };
 let defaultDevice: DeviceName = 'cpu';
 let webgpuReport: AdapterReport | undefined;
 /** The subgroups option the webgpu device was acquired with. */
@@ -86,10 +88,10 @@ export async function init(options: InitOptions = {}): Promise<DeviceName> {
       if (options.threads !== undefined) await wasm.setThreads(options.threads);
     } else {
       const { WasmBackend } = await import('./kernels/wasm/index.js');
-      backends.wasm = await WasmBackend.create({
+      backends.wasm = withFloat16(await WasmBackend.create({
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
         ...(options.heapMiB !== undefined ? { heapMiB: options.heapMiB } : {}),
-      });
+      }));
     }
   }
   // A lost device (destroyed, driver reset) is replaced by a fresh one; tensors made on the old
@@ -99,7 +101,7 @@ export async function init(options: InitOptions = {}): Promise<DeviceName> {
     const { WebGPUBackend } = await import('./kernels/webgpu/index.js');
     const acquired = await acquireDevice(options);
     webgpuSubgroups = options.subgroups !== false;
-    backends.webgpu = new WebGPUBackend(acquired.device, acquired.report);
+    backends.webgpu = withFloat16(new WebGPUBackend(acquired.device, acquired.report));
     webgpuReport = acquired.report;
   }
   defaultDevice = want;

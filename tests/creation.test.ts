@@ -54,7 +54,7 @@ describe.each(DEVICES)('tensor() on %s', (device) => {
     const x = wg.tensor([1, 2], 'int32');
     expect(x.dtype).toBe('int32');
     expect(wg.tensor([1, 2], 'float64').dtype).toBe('float64');
-    expect(() => wg.tensor([1], 'half' as never)).toThrow(/^tensor: unknown dtype 'half' \(expected float32, int32, float64, bool, int8 or uint8\)/);
+    expect(() => wg.tensor([1], 'half' as never)).toThrow(/^tensor: unknown dtype 'half' \(expected float32, float16, int32, float64, bool, int8 or uint8\)/);
   });
 
   it('plain integer-valued numbers feed float ops such as softmax', async () => {

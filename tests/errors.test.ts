@@ -205,10 +205,10 @@ describe('with devices up', () => {
     });
 
     it('an unknown dtype lists the known ones', () => {
-      expectThrowsClean(() => wg.tensor([1], { device, dtype: 'float16' as DType }), /^tensor: unknown dtype 'float16' \(expected float32, int32, float64, bool, int8 or uint8\)/);
+      expectThrowsClean(() => wg.tensor([1], { device, dtype: 'bfloat16' as DType }), /^tensor: unknown dtype 'bfloat16' \(expected float32, float16, int32, float64, bool, int8 or uint8\)/);
       expectThrowsClean(() => wg.zeros([2], { device, dtype: 'int16' as DType }), /^zeros: unknown dtype 'int16'/);
       const x = t([2]);
-      expectThrowsClean(() => x.cast('half' as DType), /^cast: unknown dtype 'half' \(expected float32, int32, float64, bool, int8 or uint8\)/);
+      expectThrowsClean(() => x.cast('half' as DType), /^cast: unknown dtype 'half' \(expected float32, float16, int32, float64, bool, int8 or uint8\)/);
     });
 
     it('randint with low >= high names both bounds', () => {

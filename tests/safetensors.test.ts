@@ -168,11 +168,20 @@ describe('safetensors: valid edge cases', () => {
     expect(Object.keys(parse(raw('{}      ')))).toEqual([]);
   });
 
-  it('F16 loads as float32, exactly (normal, subnormal, extremes, infinities, NaN, -0)', async () => {
+  it('F16 loads as float16, exactly (normal, subnormal, extremes, infinities, NaN, -0), and as float32 when asked', async () => {
     const h = Uint16Array.from([0x3c00, 0xc000, 0x7bff, 0x0001, 0x3555, 0x7c00, 0xfc00, 0x7e00, 0x8000, 0x0400]);
-    const t = parse(file({ h: { dtype: 'F16', shape: [10], data_offsets: [0, 20] } }, le(h))).h!;
-    expect(t.dtype).toBe('float32');
-    expect(Array.from(await t.data())).toEqual([1, -2, 65504, 2 ** -24, 0.333251953125, Infinity, -Infinity, NaN, -0, 2 ** -14]);
+    const values = [1, -2, 65504, 2 ** -24, 0.333251953125, Infinity, -Infinity, NaN, -0, 2 ** -14];
+    const bytes = file({ h: { dtype: 'F16', shape: [10], data_offsets: [0, 20] } }, le(h));
+    const t = parse(bytes).h!;
+    expect(t.dtype).toBe('float16');
+    expect(Array.from(await t.data())).toEqual(values);
+    const w = wg.io.parseSafetensors(bytes, { float16: 'float32' }).tensors.h!;
+    expect(w.dtype).toBe('float32');
+    expect(Array.from(await w.data())).toEqual(values);
+    // Saved again, the bytes are the file's (the float16 storage keeps them; NaN's payload too).
+    const again = await wg.io.serializeSafetensors({ h: t });
+    expect(Array.from(new Uint16Array(again.slice(again.length - 20).buffer))).toEqual(Array.from(h));
+    expect(new TextDecoder().decode(again.subarray(8, 8 + 60))).toContain('"dtype":"F16"');
   });
 
   it('BF16 loads as float32, exactly', async () => {
@@ -260,9 +269,15 @@ describe.each(DEVICES)('safetensors: float64 files on %s', (device) => {
     const t = wg.io.parseSafetensors(b(), { device, float64: 'float32' }).tensors.d!;
     expect([t.device, t.dtype, await t.item()]).toEqual([device, 'float32', 0.5]);
   });
-  it('F16 data lands on the device as float32', async () => {
-    const t = wg.io.parseSafetensors(file({ h: { dtype: 'F16', shape: [1], data_offsets: [0, 2] } }, le(Uint16Array.from([0x3c00]))), { device }).tensors.h!;
-    expect([t.device, t.dtype, await t.item()]).toEqual([device, 'float32', 1]);
+  it('F16 data lands on the device as float16 (or float32 when asked), and saves back to the same bytes', async () => {
+    const h = Uint16Array.from([0x3c00, 0x8001, 0xfbff]);
+    const bytes = file({ h: { dtype: 'F16', shape: [3], data_offsets: [0, 6] } }, le(h));
+    const t = wg.io.parseSafetensors(bytes, { device }).tensors.h!;
+    expect([t.device, t.dtype, Array.from(await t.data())]).toEqual([device, 'float16', [1, -(2 ** -24), -65504]]);
+    const w = wg.io.parseSafetensors(bytes, { device, float16: 'float32' }).tensors.h!;
+    expect([w.device, w.dtype, Array.from(await w.data())]).toEqual([device, 'float32', [1, -(2 ** -24), -65504]]);
+    const again = await wg.io.serializeSafetensors({ h: t });
+    expect(Array.from(new Uint16Array(again.slice(again.length - 6).buffer))).toEqual(Array.from(h));
   });
 });
 
@@ -272,6 +287,9 @@ describe('safetensors: options', () => {
   });
   it('a bad float64 choice is refused', () => {
     expect(() => wg.io.parseSafetensors(new Uint8Array(8), { float64: 'f32' as never })).toThrow("parseSafetensors: float64 must be one of 'keep', 'float32', got 'f32'");
+  });
+  it('a bad float16 choice is refused', () => {
+    expect(() => wg.io.parseSafetensors(new Uint8Array(8), { float16: 'half' as never })).toThrow("parseSafetensors: float16 must be one of 'keep', 'float32', got 'half'");
   });
 });
 

@@ -169,6 +169,8 @@ describe.skipIf(NO_WEBGPU)('WGSL kernels', () => {
       const y = wg.full([1, 1, 3, 3], 0.5, { device, requiresGrad: true });
       wg.F.interpolate(y, { size: 5, mode: 'bilinear' }).sum().backward(); // resample.wgsl:axis_fwd, axis_grad
     }
+    // ---- float16 storage: half.wgsl:widen and narrow, around any kernel ----
+    wg.zeros([3], { dtype: 'float16', device }).add(1);
     // ---- kernel families: recurrent (recurrent_step.wgsl and recurrent_grad.wgsl: rnn_tanh, rnn_relu, lstm, gru) ----
     {
       const x = wg.ones([2, 1, 2], { device });

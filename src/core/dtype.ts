@@ -1,17 +1,26 @@
+import { roundHalf } from './half.js';
+
 /**
- * Element types. `float64` exists only on the `cpu` backend (for gradient checks);
+ * Element types. `float16` is stored as 16-bit words on every backend (half the memory of
+ * float32); ops compute in float32 and round their results to float16 (src/kernels/half.ts).
+ * `float64` exists only on the `cpu` backend (for gradient checks);
  * `bool` is what comparisons return (stored as one byte on cpu, one u32 on webgpu).
  * `int8` and `uint8` are storage types for quantized weights, on cpu only (WGSL has no 8-bit
  * storage type; see docs/ARCHITECTURE.md, "Dtypes").
  */
-export type DType = 'float32' | 'int32' | 'float64' | 'bool' | 'int8' | 'uint8';
+export type DType = 'float32' | 'float16' | 'int32' | 'float64' | 'bool' | 'int8' | 'uint8';
 
-export const DTYPES: readonly DType[] = ['float32', 'int32', 'float64', 'bool', 'int8', 'uint8'];
+export const DTYPES: readonly DType[] = ['float32', 'float16', 'int32', 'float64', 'bool', 'int8', 'uint8'];
+
+/** The dtype names, for error messages: 'float32, float16, int32, float64, bool, int8 or uint8'. */
+export const DTYPE_LIST = `${DTYPES.slice(0, -1).join(', ')} or ${DTYPES[DTYPES.length - 1]}`;
 
 export type TypedArray = Float32Array | Int32Array | Float64Array | Uint8Array | Int8Array;
 
+/** The host array each dtype reads into and is made from (float16's values are float32s). */
 export interface TypedArrayFor {
   float32: Float32Array;
+  float16: Float32Array;
   int32: Int32Array;
   float64: Float64Array;
   bool: Uint8Array;
@@ -24,7 +33,7 @@ export function isDType(x: unknown): x is DType {
 }
 
 export function isFloat(d: DType): boolean {
-  return d === 'float32' || d === 'float64';
+  return d === 'float32' || d === 'float16' || d === 'float64';
 }
 
 /** int32, int8 and uint8: the integer types (bool is not one, as in PyTorch's is_floating_point/is_signed split). */
@@ -32,10 +41,11 @@ export function isIntegral(d: DType): boolean {
   return d === 'int32' || d === 'int8' || d === 'uint8';
 }
 
-/** Allocates a zeroed host array for `n` elements of `dtype`. */
+/** Allocates a zeroed host array for `n` elements of `dtype` (float16: a Float32Array of its values). */
 export function allocArray(dtype: DType, n: number): TypedArray {
   switch (dtype) {
-    case 'float32': return new Float32Array(n);
+    case 'float32':
+    case 'float16': return new Float32Array(n);
     case 'int32': return new Int32Array(n);
     case 'float64': return new Float64Array(n);
     case 'bool': return new Uint8Array(n);
@@ -53,6 +63,8 @@ export function toArray(dtype: DType, src: ArrayLike<number | boolean>): TypedAr
     // Truncate toward zero as a cast does (Int32Array alone would wrap NaN to 0 silently too);
     // int8/uint8 then wrap modulo 256, as the typed array stores it.
     for (let i = 0; i < src.length; i++) out[i] = Math.trunc(Number(src[i]));
+  } else if (dtype === 'float16') {
+    for (let i = 0; i < src.length; i++) out[i] = roundHalf(Number(src[i]));
   } else {
     for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
   }
@@ -69,7 +81,7 @@ export function dtypeOfArray(a: ArrayBufferView): DType | undefined {
   return undefined;
 }
 
-const RANK: Record<DType, number> = { bool: 0, uint8: 1, int8: 1, int32: 2, float32: 3, float64: 4 };
+const RANK: Record<DType, number> = { bool: 0, uint8: 1, int8: 1, int32: 2, float16: 3, float32: 4, float64: 5 };
 
 /**
  * Type promotion of two tensors (PyTorch's category order: bool < int < float, and the wider
@@ -91,7 +103,7 @@ export function promoteWithScalar(t: DType, value: number | boolean): DType {
   return 'float32';
 }
 
-/** The float type ops like `exp` compute in: float64 stays, everything else is float32. */
+/** The float type ops like `exp` give: float64 and float16 stay, everything else is float32. */
 export function floatTypeFor(d: DType): DType {
-  return d === 'float64' ? 'float64' : 'float32';
+  return d === 'float64' || d === 'float16' ? d : 'float32';
 }

@@ -8,7 +8,7 @@
  * checked against the data before any tensor is made, and anything the reference reader
  * (huggingface/safetensors) would refuse, or that JSON.parse would silently resolve (duplicate
  * keys keep the last), is an error naming `loadSafetensors`, the file, the tensor and what was
- * expected. Writing produces what that reader expects: dtype names F32/I32/F64/BOOL/I8/U8, the
+ * expected. Writing produces what that reader expects: dtype names F32/F16/I32/F64/BOOL/I8/U8, the
  * header padded with spaces to a multiple of 8 bytes, offsets packed from 0 in key order.
  */
 import type { DeviceName } from '../kernels/backend.js';
@@ -17,20 +17,22 @@ import { getBackend, getDefaultDevice, isDeviceName } from '../runtime.js';
 import { tensor } from '../tensor/creation.js';
 import type { DType, TypedArray } from '../core/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
+import { halfBits, widenHalf } from '../core/half.js';
 import { currentPid, nodeFs, pidAlive, type Fs } from './platform.js';
 
-const TO_ST: Record<DType, string> = { float32: 'F32', int32: 'I32', float64: 'F64', bool: 'BOOL', int8: 'I8', uint8: 'U8' };
+const TO_ST: Record<DType, string> = { float32: 'F32', float16: 'F16', int32: 'I32', float64: 'F64', bool: 'BOOL', int8: 'I8', uint8: 'U8' };
 
 /**
  * The dtypes read, their byte size and what they become. I8 and U8 stay int8 and uint8 where the
  * device stores them (cpu), else widen to int32 (exact); the other integer types widen to int32
- * (exact; I64/U32/U64 values outside int32 are an error naming the tensor), F16 and BF16 to float32
- * (exact: every half and bfloat16 value is a float32), as `.float()`/`.int()` would in PyTorch.
+ * (exact; I64/U32/U64 values outside int32 are an error naming the tensor). F16 loads as float16
+ * (as in PyTorch), or as float32 with { float16: 'float32' }; BF16, which webgrad has no dtype
+ * for, as float32 (exact: every bfloat16 value is a float32, as `.float()` gives in PyTorch).
  */
 const FROM_ST: Record<string, { size: number; dtype: DType }> = {
   F32: { size: 4, dtype: 'float32' },
   F64: { size: 8, dtype: 'float64' },
-  F16: { size: 2, dtype: 'float32' },
+  F16: { size: 2, dtype: 'float16' },
   BF16: { size: 2, dtype: 'float32' },
   I32: { size: 4, dtype: 'int32' },
   I64: { size: 8, dtype: 'int32' },
@@ -93,7 +95,9 @@ async function serialize(op: string, tensors: unknown, metadata: unknown): Promi
   let offset = 0;
   for (const [name, t] of entries as [string, Tensor][]) {
     const values = await t.data();
-    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice();
+    // float16 reads as its values (a Float32Array); the file holds its 16-bit words.
+    const stored = t.dtype === 'float16' ? Uint16Array.from(values as Float32Array, halfBits) : values;
+    const bytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength).slice();
     // TypedArrays are little-endian on every platform webgrad runs on (x86, ARM), as the format wants.
     parts.push(`${JSON.stringify(name)}:{"dtype":"${TO_ST[t.dtype]}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + bytes.length}]}`);
     datas.push(bytes);
@@ -131,6 +135,8 @@ export interface LoadOptions {
    * (rounded to the nearest float32), on any device.
    */
   float64?: 'keep' | 'float32';
+  /** What F16 tensors become. 'keep' (default): float16. 'float32': widened (exact), as `.float()` gives. */
+  float16?: 'keep' | 'float32';
 }
 
 export interface ParseOptions extends LoadOptions {
@@ -138,12 +144,13 @@ export interface ParseOptions extends LoadOptions {
   name?: string;
 }
 
-const LOAD_KEYS = ['device', 'float64'] as const;
+const LOAD_KEYS = ['device', 'float64', 'float16'] as const;
 
 function checkLoadOptions(op: string, options: unknown, extra: readonly string[] = []): ParseOptions {
   const o = checkOptions(op, options as ParseOptions | undefined, [...LOAD_KEYS, ...extra]) ?? {};
   if (o.device !== undefined && !isDeviceName(o.device)) throw new Error(`${op}: device must be one of 'cpu', 'webgpu', 'wasm', got ${describeValue(o.device)}`);
   if (o.float64 !== undefined) checkChoice(op, 'float64', o.float64, ['keep', 'float32']);
+  if (o.float16 !== undefined) checkChoice(op, 'float16', o.float16, ['keep', 'float32']);
   if (o.name !== undefined && typeof o.name !== 'string') throw new Error(`${op}: name must be a string, got ${describeValue(o.name)}`);
   return o;
 }
@@ -189,14 +196,6 @@ function scanHeader(text: string, bad: (why: string) => Error): void {
   }
 }
 
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 interface Entry {
   name: string;
@@ -217,7 +216,11 @@ function decode(e: Entry, raw: Uint8Array, toF32: boolean, keepBytes: boolean, b
     case 'F32': return new Float32Array(raw.slice().buffer);
     case 'F64': return toF32 ? Float32Array.from(new Float64Array(raw.slice().buffer)) : new Float64Array(raw.slice().buffer);
     case 'I32': return new Int32Array(raw.slice().buffer);
-    case 'F16': return Float32Array.from({ length: n }, (_, i) => halfToFloat(v.getUint16(2 * i, true)));
+    case 'F16': {
+      const out = new Float32Array(n);
+      widenHalf(new Uint16Array(raw.slice().buffer), out);
+      return out;
+    }
     case 'BF16': {
       const out = new Uint32Array(n);
       for (let i = 0; i < n; i++) out[i] = v.getUint16(2 * i, true) << 16;
@@ -344,7 +347,7 @@ function parse(op: string, bytes: Uint8Array, o: LoadOptions, name: string): Loa
   const tensors = Object.create(null) as Record<string, Tensor>;
   entries.forEach((e, i) => {
     const data = decoded[i]!;
-    const dtype: DType = data instanceof Float32Array ? 'float32' : data instanceof Int32Array ? 'int32' : e.dtype;
+    const dtype: DType = e.st === 'F16' && o.float16 !== 'float32' ? 'float16' : data instanceof Float32Array ? 'float32' : data instanceof Int32Array ? 'int32' : e.dtype;
     tensors[e.name] = tensor(data, { shape: e.shape, dtype, device });
   });
   return { tensors, metadata };

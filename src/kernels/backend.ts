@@ -45,6 +45,13 @@ export interface CoreBackend {
   free(handle: unknown, bytes: number): void;
   /** A contiguous host copy of the view's elements. */
   read(x: View): Promise<TypedArray>;
+  /**
+   * float16 storage (16-bit words; src/kernels/half.ts): a float32 storage holding elements
+   * [lo, lo + n) of the float16 storage `src`, widened exactly.
+   */
+  widenHalf(src: Storage, lo: number, n: number): Storage;
+  /** Elements [lo, lo + n) of the float16 storage `dst` = the first n values of `temp`, rounded to nearest even. */
+  narrowHalf(temp: Storage, dst: Storage, lo: number, n: number): void;
 
   /** Strided copy with dtype conversion; out may be any view (cat writes into slices). */
   copy(x: View, out: View): void;

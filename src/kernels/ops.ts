@@ -6,7 +6,7 @@
  * The tables are typed (`satisfies Record<...>`), so a missing CPU or WGSL definition is a
  * compile error, not a run-time string lookup failure.
  */
-import type { DType } from '../core/dtype.js';
+import { floatTypeFor, type DType } from '../core/dtype.js';
 
 /**
  * How an op's result dtype follows from its (promoted) input dtype:
@@ -249,7 +249,8 @@ export function elementwiseTypes(rule: ResultRule, input: DType): { compute: DTy
   const compute = input === 'bool' ? 'int32' : input;
   switch (rule) {
     case 'same': return { compute, result: compute };
-    case 'float': return { compute: compute === 'float64' ? 'float64' : 'float32', result: compute === 'float64' ? 'float64' : 'float32' };
+    // float16 computes in float32 like every float16 op (src/kernels/half.ts) and returns float16.
+    case 'float': return { compute: floatTypeFor(compute), result: floatTypeFor(compute) };
     case 'bool': return { compute, result: 'bool' };
   }
 }

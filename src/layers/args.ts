@@ -67,7 +67,7 @@ export const posInt = (op: string, name: string, v: unknown): number => checkNum
 export function placement(op: string, o: Record<string, unknown>): LayerOptions {
   const out: LayerOptions = {};
   if (o.device !== undefined) out.device = checkChoice(op, 'device', o.device, DEVICE_NAMES);
-  if (o.dtype !== undefined) out.dtype = checkChoice(op, 'dtype', o.dtype, ['float32', 'float64'] as const);
+  if (o.dtype !== undefined) out.dtype = checkChoice(op, 'dtype', o.dtype, ['float32', 'float16', 'float64'] as const);
   return out;
 }
 

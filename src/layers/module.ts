@@ -224,7 +224,15 @@ export abstract class Module {
     return this.castFloats('float', 'float32');
   }
 
-  private castFloats(op: string, dtype: 'float32' | 'float64'): this {
+  /**
+   * Casts every floating-point parameter and buffer to float16, as PyTorch's `half()`: half the
+   * memory; every op still computes in float32 and rounds its result (docs/ARCHITECTURE.md, "Dtypes").
+   */
+  half(): this {
+    return this.castFloats('half', 'float16');
+  }
+
+  private castFloats(op: string, dtype: 'float32' | 'float64' | 'float16'): this {
     const name = `${this.constructor.name}.${op}`;
     if (dtype === 'float64') {
       for (const [n, t] of this.stateEntries()) {

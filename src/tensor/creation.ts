@@ -2,7 +2,7 @@
 import type { DeviceName } from '../kernels/backend.js';
 import { getBackend, getDefaultDevice, isDeviceName } from '../runtime.js';
 import { checkNumber, checkOptions, describe as describeValue } from '../core/options.js';
-import { allocArray, dtypeOfArray, isDType, toArray, type DType, type TypedArray } from '../core/dtype.js';
+import { DTYPE_LIST, allocArray, dtypeOfArray, isDType, toArray, type DType, type TypedArray } from '../core/dtype.js';
 import { countersFor, defaultGenerator } from '../core/random.js';
 import { fmtShape, numel } from '../core/shape.js';
 import { Tensor } from './tensor.js';
@@ -53,7 +53,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function opts(op: string, o: TensorOptions | undefined, dflt: DType, extra: readonly string[] = []): { dtype: DType; device: DeviceName } {
   checkOptions(op, o, [...TENSOR_KEYS, ...extra]);
   const dtype = o?.dtype ?? dflt;
-  if (!isDType(dtype)) throw new Error(`${op}: unknown dtype ${describeValue(dtype)} (expected float32, int32, float64, bool, int8 or uint8)`);
+  if (!isDType(dtype)) throw new Error(`${op}: unknown dtype ${describeValue(dtype)} (expected ${DTYPE_LIST})`);
   const device = o?.device ?? getDefaultDevice();
   if (!isDeviceName(device)) throw new Error(`${op}: unknown device ${describeValue(device)} (expected 'cpu', 'webgpu', 'wasm')`);
   getBackend(device); // throws a clear error for an uninitialised device
@@ -144,7 +144,7 @@ function flatten(op: string, data: Nested): { shape: number[]; values: (number |
  */
 export function tensor(data: Nested, options?: DType | (TensorOptions & { shape?: readonly number[] })): Tensor {
   if (typeof options === 'string') {
-    if (!isDType(options)) throw new Error(`tensor: unknown dtype ${describeValue(options)} (expected float32, int32, float64, bool, int8 or uint8)`);
+    if (!isDType(options)) throw new Error(`tensor: unknown dtype ${describeValue(options)} (expected ${DTYPE_LIST})`);
     options = { dtype: options };
   }
   checkOptions('tensor', options, [...TENSOR_KEYS, 'shape']);

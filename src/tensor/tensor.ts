@@ -309,6 +309,10 @@ export class Tensor implements View {
   double(): Tensor {
     return ew.cast(this, 'float64');
   }
+  /** `cast('float16')`, PyTorch's `half()`: rounded to the nearest float16 (ties to even; past 65504, infinity). */
+  half(): Tensor {
+    return ew.cast(this, 'float16');
+  }
   /** `cast('int8')`, PyTorch's `char()`: truncates toward zero, then wraps modulo 256. cpu only. */
   char(): Tensor {
     return ew.cast(this, 'int8');

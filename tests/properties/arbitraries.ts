@@ -14,6 +14,7 @@
  */
 import fc from 'fast-check';
 import * as wg from '../../src/index.js';
+import { roundHalf } from '../../src/core/half.js';
 import type { DeviceName, DType, Tensor } from '../../src/index.js';
 
 function envInt(name: string, fallback: number | (() => number), min: number): number {
@@ -128,6 +129,7 @@ function fill(n: number, seed: number, v: Values): Float64Array {
 function typed(values: Float64Array, dtype: DType) {
   switch (dtype) {
     case 'float32': return Float32Array.from(values);
+    case 'float16': return Float32Array.from(values, roundHalf);
     case 'float64': return Float64Array.from(values);
     case 'int32': return Int32Array.from(values, Math.floor);
     case 'bool': return Uint8Array.from(values, (x) => (x > 0 ? 1 : 0));

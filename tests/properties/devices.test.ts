@@ -140,6 +140,15 @@ describe.skipIf(NO_WEBGPU)('properties: webgpu equals cpu', () => {
     }), settings());
   });
 
+  it('float16 binary ops with broadcasting, on views, are exact (float32 arithmetic rounded once on both)', async () => {
+    const ops = ['add', 'sub', 'mul', 'maximum', 'minimum', 'lt'] as const;
+    const arb = broadcastShapes(2).chain(({ operands }) => fc.tuple(viewOf(operands[0]!), viewOf(operands[1]!)));
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...ops), arb, async (op, [sa, sb]) => {
+      const v: Values = { low: -300, high: 300, dtype: 'float16' };
+      await agree((d) => build(sa, d, v)[op](build(sb, d, v)), 0, () => `${op} of float16 ${show(sa)} and ${show(sb)}`);
+    }), settings());
+  });
+
   it('int32 binary ops with broadcasting are exact (wrapping on overflow)', async () => {
     const ops = ['add', 'sub', 'mul', 'maximum', 'minimum', 'eq', 'lt', 'ge'] as const;
     const arb = broadcastShapes(2).chain(({ operands }) => fc.tuple(viewOf(operands[0]!), viewOf(operands[1]!)));
@@ -219,8 +228,8 @@ describe.skipIf(NO_WEBGPU)('properties: webgpu equals cpu', () => {
     }), settings());
   });
 
-  it('views, contiguous() and reshape copy the same elements (float32, int32, bool)', async () => {
-    await fc.assert(fc.asyncProperty(viewArb(), fc.constantFrom('float32', 'int32', 'bool') as fc.Arbitrary<'float32' | 'int32' | 'bool'>, async (spec, dtype) => {
+  it('views, contiguous() and reshape copy the same elements (float32, float16, int32, bool)', async () => {
+    await fc.assert(fc.asyncProperty(viewArb(), fc.constantFrom('float32', 'float16', 'int32', 'bool') as fc.Arbitrary<'float32' | 'float16' | 'int32' | 'bool'>, async (spec, dtype) => {
       await agree((d) => {
         const x = build(spec, d, { dtype, low: -100, high: 100 });
         return [x.contiguous(), x.reshape(-1), x.flatten(), x.clone()];

@@ -22,7 +22,7 @@ export const cases: BadCall[] = [
   ctor('Linear with bias given twice', 'wrong type', 'Linear', ['bias is given twice'], nn.Linear, 3, 2, false, { bias: true }),
   ctor("Linear with 'in_features'", 'unknown option', 'Linear', ["unknown option 'in_features'"], nn.Linear, 3, 2, { in_features: 3 }),
   ctor("Linear with device 'gpu'", 'device', 'Linear', ["device must be one of 'cpu', 'webgpu'", "got 'gpu'"], nn.Linear, 3, 2, { device: 'gpu' }),
-  ctor("Linear with dtype 'int32'", 'dtype', 'Linear', ["dtype must be one of 'float32', 'float64'", "got 'int32'"], nn.Linear, 3, 2, { dtype: 'int32' }),
+  ctor("Linear with dtype 'int32'", 'dtype', 'Linear', ["dtype must be one of 'float32', 'float16', 'float64'", "got 'int32'"], nn.Linear, 3, 2, { dtype: 'int32' }),
   // convolutions
   ctor('Conv2d with kernel size 0', 'out of range', 'Conv2d', ['kernelSize must be an integer >= 1 or [h, w] of them', 'got 0'], nn.Conv2d, 1, 8, 0),
   ctor('Conv2d with stride 0', 'out of range', 'Conv2d', ['stride must be an integer >= 1', 'got 0'], nn.Conv2d, 1, 8, 3, 0),

@@ -44,7 +44,7 @@ export const cases: BadCall[] = [
   { what: 'arange with an infinite end', kind: 'out of range', op: 'arange', expect: ['end must be a finite number, got Infinity'], call: (device) => wg.arange(0, Infinity, 1, { device }) },
   { what: 'arange with a string end', kind: 'wrong type', op: 'arange', expect: ["end must be a finite number, got '5'"], call: (device) => wg.arange(0, '5' as never, 1, { device }) },
   { what: 'linspace with a fractional number of steps', kind: 'out of range', op: 'linspace', expect: ['steps must be an integer >= 0, got 2.5'], call: (device) => wg.linspace(0, 1, 2.5, { device }) },
-  { what: 'tensor with an unknown dtype string', kind: 'dtype', op: 'tensor', expect: ["unknown dtype 'float16'", 'expected float32, int32, float64, bool, int8 or uint8'], call: () => wg.tensor([1], 'float16' as never) },
+  { what: 'tensor with an unknown dtype string', kind: 'dtype', op: 'tensor', expect: ["unknown dtype 'bfloat16'", 'expected float32, float16, int32, float64, bool, int8 or uint8'], call: () => wg.tensor([1], 'bfloat16' as never) },
   { what: 'tensor of strings', kind: 'wrong type', op: 'tensor', expect: ["expected a number or boolean at [0], got 'a'"], call: (device) => wg.tensor(['a'] as never, { device }) },
   { what: 'tensor of an object', kind: 'wrong type', op: 'tensor', expect: ['expected nested arrays of numbers or booleans'], call: (device) => wg.tensor({ a: 1 } as never, { device }) },
   { what: 'tensor of an unsupported typed array', kind: 'dtype', op: 'tensor', expect: ['a Int16Array is not supported'], call: (device) => wg.tensor(new Int16Array(2) as never, { device }) },

@@ -8,6 +8,7 @@ import { cpuFamilies } from './families.js';
 import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
 import { Storage } from '../../core/storage.js';
 import { numel } from '../../core/shape.js';
+import { narrowHalf, widenHalf } from '../../core/half.js';
 import { bitsToUnit, randomBits } from '../../core/random.js';
 import { elementOffsets, stridedRuns, viewOffsets } from './strided.js';
 import { cpuThreads } from './threads.js';
@@ -19,7 +20,7 @@ const POOL_MIN_ELEMENTS = 1 << 16;
 /** At most this many bytes wait in the pool; past it freed arrays go to the garbage collector. */
 const POOL_MAX_BYTES = 64 << 20;
 /** The array class allocArray makes for each dtype (the pool's keys). */
-const ARRAY_NAME: Record<DType, string> = { float32: 'Float32Array', int32: 'Int32Array', float64: 'Float64Array', bool: 'Uint8Array', int8: 'Int8Array', uint8: 'Uint8Array' };
+const ARRAY_NAME: Record<DType, string> = { float32: 'Float32Array', float16: 'Uint16Array', int32: 'Int32Array', float64: 'Float64Array', bool: 'Uint8Array', int8: 'Int8Array', uint8: 'Uint8Array' };
 
 // The kernel families' tables (cpu/families.ts) become properties: backend.conv.conv2d(...).
 export interface CpuBackend extends KernelFamilies {}
@@ -58,7 +59,8 @@ export class CpuBackend implements Backend {
   }
 
   allocate(dtype: DType, length: number): Storage {
-    const a = this.reuse(dtype, length) ?? allocArray(dtype, length);
+    // float16 storage is its 16-bit words (src/kernels/half.ts widens them for the kernels).
+    const a = this.reuse(dtype, length) ?? (dtype === 'float16' ? (new Uint16Array(length) as unknown as TypedArray) : allocArray(dtype, length));
     this.stats.buffers++;
     this.stats.bytes += a.byteLength;
     return new Storage(this, a, dtype, length, a.byteLength);
@@ -66,8 +68,19 @@ export class CpuBackend implements Backend {
 
   upload(dtype: DType, data: TypedArray): Storage {
     const s = this.allocate(dtype, data.length);
-    (s.handle as TypedArray).set(data);
+    if (dtype === 'float16') narrowHalf(data instanceof Float32Array ? data : Float32Array.from(data), s.handle as unknown as Uint16Array);
+    else (s.handle as TypedArray).set(data);
     return s;
+  }
+
+  widenHalf(src: Storage, lo: number, n: number): Storage {
+    const t = this.allocate('float32', n);
+    widenHalf((src.handle as unknown as Uint16Array).subarray(lo, lo + n), t.handle as Float32Array);
+    return t;
+  }
+
+  narrowHalf(temp: Storage, dst: Storage, lo: number, n: number): void {
+    narrowHalf((temp.handle as Float32Array).subarray(0, n), (dst.handle as unknown as Uint16Array).subarray(lo, lo + n));
   }
 
   free(handle: unknown, bytes: number): void {

@@ -8,6 +8,7 @@ import type { Backend, BackendMemory, KernelFamilies, RandomDist, View } from '.
 import { CpuBackend } from '../cpu/index.js';
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { Storage } from '../../core/storage.js';
+import { narrowHalf, widenHalf } from '../../core/half.js';
 import { stridedRuns } from '../cpu/strided.js';
 import { bitsToUnit, randomBits } from '../../core/random.js';
 import { WasmRuntime, type WasmInfo, type WasmOptions } from './runtime.js';
@@ -16,7 +17,7 @@ import { wasmFamilies } from './families.js';
 export type { WasmInfo, WasmOptions };
 
 const ARRAYS = {
-  float32: Float32Array, int32: Int32Array, float64: Float64Array, bool: Uint8Array, int8: Int8Array, uint8: Uint8Array,
+  float32: Float32Array, float16: Uint16Array, int32: Int32Array, float64: Float64Array, bool: Uint8Array, int8: Int8Array, uint8: Uint8Array,
 } as const;
 
 // The kernel families' tables (wasm/families.ts) become properties: backend.matmul.matmul(...).
@@ -54,7 +55,7 @@ export class WasmBackend implements Backend {
     const Ctor = ARRAYS[dtype];
     const bytes = length * Ctor.BYTES_PER_ELEMENT;
     const at = this.rt.alloc(bytes);
-    const a = new Ctor(this.rt.memory.buffer, at, length);
+    const a = new Ctor(this.rt.memory.buffer, at, length) as TypedArray; // float16: its 16-bit words
     this.stats.buffers++;
     this.stats.bytes += bytes;
     return new Storage(this, a, dtype, length, bytes);
@@ -62,8 +63,19 @@ export class WasmBackend implements Backend {
 
   upload(dtype: DType, data: TypedArray): Storage {
     const s = this.allocate(dtype, data.length);
-    (s.handle as TypedArray).set(data);
+    if (dtype === 'float16') narrowHalf(data instanceof Float32Array ? data : Float32Array.from(data), s.handle as unknown as Uint16Array);
+    else (s.handle as TypedArray).set(data);
     return s;
+  }
+
+  widenHalf(src: Storage, lo: number, n: number): Storage {
+    const t = this.allocate('float32', n);
+    widenHalf((src.handle as unknown as Uint16Array).subarray(lo, lo + n), t.handle as Float32Array);
+    return t;
+  }
+
+  narrowHalf(temp: Storage, dst: Storage, lo: number, n: number): void {
+    narrowHalf((temp.handle as Float32Array).subarray(0, n), (dst.handle as unknown as Uint16Array).subarray(lo, lo + n));
   }
 
   free(handle: unknown, bytes: number): void {

@@ -25,6 +25,8 @@ import fillSrc from '../../../shaders/fill.wgsl';
 import randomSrc from '../../../shaders/random.wgsl';
 import gatherSrc from '../../../shaders/gather.wgsl';
 import scatterAddSrc from '../../../shaders/scatter_add.wgsl';
+import halfSrc from '../../../shaders/half.wgsl';
+import { narrowHalf } from '../../core/half.js';
 import { KERNEL_ERRORS, MAX_RANK, STRIDED_LIB, buf, lostError, pad, wgslType } from './util.js';
 
 /** Every shader file, by name (the compile-all test walks this). */
@@ -34,6 +36,7 @@ export const SHADERS = {
   random: { file: 'random.wgsl', source: randomSrc },
   gather: { file: 'gather.wgsl', source: gatherSrc, lib: STRIDED_LIB },
   scatterAdd: { file: 'scatter_add.wgsl', source: scatterAddSrc, lib: STRIDED_LIB },
+  half: { file: 'half.wgsl', source: halfSrc },
   // the kernel families' shaders (webgpu/families.ts)
   ...FAMILY_SHADERS,
 } as const satisfies Record<string, KernelSource>;
@@ -46,6 +49,13 @@ const ARENA_SLOTS = 256;
 
 
 export { wgslType };
+
+/** A storage's bytes: 4 per element (bool is a u32), float16 two to a word; at least one word. */
+function storageBytes(dtype: DType, length: number): number {
+  if (dtype === 'float16') return Math.max(Math.ceil(length / 2), 1) * 4;
+  wgslType(dtype); // refuses the dtypes webgpu does not store
+  return Math.max(length, 1) * 4;
+}
 
 // The kernel families' tables (webgpu/families.ts) become properties: backend.conv.conv2d(...).
 export interface WebGPUBackend extends KernelFamilies {}
@@ -108,6 +118,7 @@ export class WebGPUBackend implements Backend, WebGPUContext {
 
   supports(dtype: DType): boolean {
     // WGSL has no 8-bit storage type: int8/uint8 would need packing four to a u32 in every kernel.
+    // float16 is packed two to a u32, and only half.wgsl reads those words (src/kernels/half.ts).
     return dtype !== 'float64' && dtype !== 'int8' && dtype !== 'uint8';
   }
 
@@ -135,8 +146,7 @@ export class WebGPUBackend implements Backend, WebGPUContext {
   // ---- memory ------------------------------------------------------------------------------
   allocate(dtype: DType, length: number): Storage {
     this.checkAlive('allocate');
-    wgslType(dtype);
-    const bytes = Math.max(length, 1) * 4;
+    const bytes = storageBytes(dtype, length);
     if (bytes > this.maxBinding) {
       throw new Error(
         // Exact byte counts: just over the limit, both round to the same number of MiB.
@@ -161,15 +171,39 @@ export class WebGPUBackend implements Backend, WebGPUContext {
     this.checkAlive('upload');
     const s = this.allocateForUpload(dtype, data.length);
     if (data.length > 0) {
-      const src = dtype === 'bool' ? Uint32Array.from(data as Uint8Array) : data;
-      this.device.queue.writeBuffer(s.handle as GPUBuffer, 0, src.buffer, src.byteOffset, data.length * 4);
+      if (dtype === 'float16') {
+        const words = new Uint16Array(data.length + (data.length & 1)); // whole u32 words
+        narrowHalf(data instanceof Float32Array ? data : Float32Array.from(data), words, data.length);
+        this.device.queue.writeBuffer(s.handle as GPUBuffer, 0, words.buffer, 0, words.byteLength);
+      } else {
+        const src = dtype === 'bool' ? Uint32Array.from(data as Uint8Array) : data;
+        this.device.queue.writeBuffer(s.handle as GPUBuffer, 0, src.buffer, src.byteOffset, data.length * 4);
+      }
     }
     return s;
   }
 
+  /** A float32 storage holding elements [lo, lo + n) of the float16 storage `src`, widened (half.wgsl). */
+  widenHalf(src: Storage, lo: number, n: number): Storage {
+    const t = this.allocate('float32', n);
+    if (n > 0) {
+      this.dispatch({ shader: SHADERS.half, entry: 'widen', preamble: '' }, { halves: src.handle as GPUBuffer, wide: t.handle as GPUBuffer },
+        { lo, n, first_word: 0, words: 0 }, this.grid(Math.ceil(n / this.wg)));
+    }
+    return t;
+  }
+
+  /** Elements [lo, lo + n) of the float16 storage `dst` = temp's n values, rounded (half.wgsl). */
+  narrowHalf(temp: Storage, dst: Storage, lo: number, n: number): void {
+    if (n === 0) return;
+    const first = lo >> 1;
+    const words = ((lo + n - 1) >> 1) - first + 1;
+    this.dispatch({ shader: SHADERS.half, entry: 'narrow', preamble: '' }, { halves: dst.handle as GPUBuffer, wide: temp.handle as GPUBuffer },
+      { lo, n, first_word: first, words }, this.grid(Math.ceil(words / this.wg)));
+  }
+
   private allocateForUpload(dtype: DType, length: number): Storage {
-    wgslType(dtype);
-    const bytes = Math.max(length, 1) * 4;
+    const bytes = storageBytes(dtype, length);
     if (bytes > this.maxBinding || sizeClass(bytes) > this.maxBuffer) return this.allocate(dtype, length); // throws the size error
     const buffer = this.pool.acquire(bytes, true);
     this.stats.buffers++;

@@ -23,6 +23,8 @@ export function wgslType(d: DType): 'f32' | 'i32' | 'u32' {
     case 'float32': return 'f32';
     case 'int32': return 'i32';
     case 'bool': return 'u32';
+    // Kernels never see float16: src/kernels/half.ts hands them float32 copies.
+    case 'float16': throw new Error('webgpu: a float16 view reached a float32 kernel unwidened (src/kernels/half.ts widens them); this is a bug');
     case 'float64': throw new Error('webgpu: float64 is not supported on webgpu (use float32, or the cpu backend)');
     case 'int8':
     case 'uint8': throw new Error(`webgpu: ${d} is not supported on webgpu (WGSL has no 8-bit storage type; cast to int32 or float32 first, on cpu)`);

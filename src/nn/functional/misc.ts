@@ -194,7 +194,7 @@ export function topk(x: Tensor, k: number, options: TopkOptions = {}, ...extra: 
       if (k === 0) return zeros(xs.shape.map((s, i) => (i === d ? 0 : s)), { dtype: 'int32', device });
       // Keys: larger is better; every live key above `taken`, which marks the picked entries.
       const isInt = xs.dtype === 'int32';
-      const lowest = isInt ? -2147483647 : xs.dtype === 'float64' ? -Number.MAX_VALUE : -3.4028234663852886e38;
+      const lowest = isInt ? -2147483647 : xs.dtype === 'float64' ? -Number.MAX_VALUE : xs.dtype === 'float16' ? -65504 : -3.4028234663852886e38;
       const taken = isInt ? -2147483648 : -Infinity;
       let key: Tensor;
       if (isInt) {

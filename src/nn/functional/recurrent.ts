@@ -6,6 +6,7 @@
  * are ordinary recorded matmuls. Used by the layers in src/layers/recurrent.ts.
  */
 import { getBackend } from '../../runtime.js';
+import { isFloat } from '../../core/dtype.js';
 import { trace } from '../../autograd/node.js';
 import { isGradEnabled } from '../../autograd/mode.js';
 import { checkInputs, empty } from '../../tensor/ops/core.js';
@@ -65,7 +66,7 @@ export function cellStep(cell: CellKind, xg: Tensor, hg: Tensor, bias: Tensor | 
   for (const t of [hg, bias, hPrev, cPrev, mask]) {
     if (t && t.dtype !== dtype) throw new Error(`${op}: all inputs must have one float dtype, got ${dtype} and ${t.dtype}`);
   }
-  if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`${op}: expected float32 or float64 inputs, got ${dtype}`);
+  if (!isFloat(dtype)) throw new Error(`${op}: expected float32, float16 or float64 inputs, got ${dtype}`);
   const inputs = [xg, hg, bias, hPrev, cPrev, mask];
   const present = inputs.map((t) => t !== null);
   return trace(

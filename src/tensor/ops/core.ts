@@ -98,4 +98,4 @@ export function empty(op: string, device: DeviceName, dtype: DType, shape: Shape
 
 /** The most elements a cpu tensor can hold (one TypedArray). */
 export const MAX_CPU_ELEMENTS = 2 ** 32;
-const BYTES: Record<DType, number> = { float32: 4, int32: 4, float64: 8, bool: 1, int8: 1, uint8: 1 };
+const BYTES: Record<DType, number> = { float32: 4, float16: 2, int32: 4, float64: 8, bool: 1, int8: 1, uint8: 1 };

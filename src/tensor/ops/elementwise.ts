@@ -3,7 +3,7 @@ import type { FusedAct } from '../../kernels/ops.js';
 import { getBackend } from '../../runtime.js';
 import { ALL_UNARY, BINARY, elementwiseTypes, type ActivationGradOp, type BinaryOp, type CoreUnaryOp, type UnaryOp } from '../../kernels/ops.js';
 import { checkNumber, checkOptions, describe as describeValue, noExtra } from '../../core/options.js';
-import { isDType, isFloat, promoteTypes, promoteWithScalar, type DType } from '../../core/dtype.js';
+import { DTYPE_LIST, isDType, isFloat, promoteTypes, promoteWithScalar, type DType } from '../../core/dtype.js';
 import { broadcastShapes, fmtShape, shapeEq } from '../../core/shape.js';
 import { Tensor, type TensorOrScalar } from '../tensor.js';
 import { checkDType, checkInputs, empty, liftHostScalars } from './core.js';
@@ -19,7 +19,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 
 function castKernel(x: Tensor, dtype: DType): Tensor {
   const device = checkInputs('cast', x);
-  if (!isDType(dtype)) throw new Error(`cast: unknown dtype '${String(dtype)}' (expected float32, int32, float64, bool, int8 or uint8)`);
+  if (!isDType(dtype)) throw new Error(`cast: unknown dtype '${String(dtype)}' (expected ${DTYPE_LIST})`);
   if (x.dtype === dtype) return x;
   checkDType('cast', getBackend(device), dtype);
   const out = empty('cast', device, dtype, x.shape);

@@ -35,7 +35,7 @@ export interface AlphaOptions {
 }
 
 /** bool < integer < floating point: a result may be written into a tensor of its category or a higher one. */
-const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, int8: 1, uint8: 1, float32: 2, float64: 2 };
+const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, int8: 1, uint8: 1, float16: 2, float32: 2, float64: 2 };
 
 function describeTensor(t: Tensor): string {
   return `${fmtShape(t.shape)} ${t.dtype}`;

@@ -241,12 +241,30 @@ export function mean(x: Tensor, dimArg?: DimArg, k?: boolean | ReduceOptions): T
 function meanImpl(x: Tensor, dim: Dim, k: boolean): Tensor {
   checkInputs('mean', x);
   normAxes('mean', dim ?? undefined, x.ndim); // before any temporary, and naming mean rather than sum
-  const xf = isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
+  const xf = opmath(x);
   const s = sum(xf, dim, k);
   const m = binary('div', s, countOf(x, dim));
   s.dispose();
   if (xf !== x) xf.dispose();
-  return m;
+  return fromOpmath(m, x);
+}
+
+/**
+ * The input of a composite reduction (mean, var, logsumexp) in the type it computes in: int and
+ * bool as float32, float16 as float32 too (so the result is rounded to float16 once, at the end,
+ * as PyTorch's accumulate in float: `fromOpmath`), float32 and float64 as they are.
+ */
+function opmath(x: Tensor): Tensor {
+  if (x.dtype === 'float16') return cast(x, 'float32');
+  return isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
+}
+
+/** A composite's result back in its input's float type: float16 in, float16 out (r is consumed). */
+function fromOpmath(r: Tensor, x: Tensor): Tensor {
+  if (x.dtype !== 'float16') return r;
+  const h = cast(r, 'float16');
+  r.dispose();
+  return h;
 }
 
 function varArgs(op: string, dimArg: unknown, o: unknown): { dim: Dim; keepdim: boolean; correction: number } {
@@ -274,7 +292,7 @@ export function variance(x: Tensor, dimArg?: VarDimArg, o?: boolean | VarOptions
 function varianceImpl(x: Tensor, dim: Dim, keepdim: boolean, correction: number): Tensor {
   checkInputs('var', x);
   normAxes('var', dim ?? undefined, x.ndim); // before any temporary, and naming var rather than mean
-  const xf = isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
+  const xf = opmath(x);
   const mu = mean(xf, dim, true);
   const d = binary('sub', xf, mu);
   const d2 = unary('square', d);
@@ -283,7 +301,7 @@ function varianceImpl(x: Tensor, dim: Dim, keepdim: boolean, correction: number)
   const v = binary('div', s, countOf(x, dim) - correction);
   for (const t of [mu, d, d2, s]) t.dispose();
   if (xf !== x) xf.dispose();
-  return v;
+  return fromOpmath(v, x);
 }
 
 export function std(x: Tensor, dim?: VarDimArg, o?: boolean | VarOptions): Tensor {
@@ -308,7 +326,7 @@ export function logsumexp(x: Tensor, dimArg?: DimArg, k?: boolean | ReduceOption
 function logsumexpImpl(x: Tensor, dim: Dim, keepdim: boolean): Tensor {
   const device = checkInputs('logsumexp', x);
   const axes = normAxes('logsumexp', dim ?? undefined, x.ndim); // before any temporary
-  const xf = isFloat(x.dtype) ? x : cast(x, floatTypeFor(x.dtype));
+  const xf = opmath(x);
   // Over no elements the max does not exist but the sum of exp is 0: -inf, as in PyTorch.
   const overNothing = numel(axes.map((a) => x.shape[a]!)) === 0;
   const m = overNothing ? empty('logsumexp', device, xf.dtype, reducedShape(x.shape, axes, true)) : amax(xf, dim, true);
@@ -324,5 +342,5 @@ function logsumexpImpl(x: Tensor, dim: Dim, keepdim: boolean): Tensor {
   const r = binary('add', l, mOut);
   for (const t of [m, absM, inf, mSafe, shifted, e, s, l, mOut]) t.dispose();
   if (xf !== x) xf.dispose();
-  return r;
+  return fromOpmath(r, x);
 }
