@@ -23,7 +23,7 @@ const wasmAsBytes = {
 };
 
 // The suites the lavapipe project runs (see lavapipe() below).
-const LAVAPIPE_FILES = ['reduce', 'softmax', 'losses', 'normalization', 'instance-norm', 'elementwise', 'ieee', 'optim', 'adapter-features'];
+const LAVAPIPE_FILES = ['reduce', 'softmax', 'losses', 'normalization', 'instance-norm', 'elementwise', 'ieee', 'optim', 'adapter-features', 'float16-kernels'];
 
 export default defineConfig({
   plugins: [wgslAsText, wasmAsBytes],

@@ -7,9 +7,10 @@
 //   narrow: elements [lo, lo + n) = wide's values rounded to float16 (nearest, ties to even;
 //           overflow to infinity, NaN stays NaN); a word's other element, outside the range,
 //           is kept, so one invocation writes one whole word.
-// Integer arithmetic only, on the bits: a WGSL f32 -> f16 conversion may round either way, and
-// an adapter may flush subnormals, so this gives the same bits on every adapter (and the same
-// as src/core/half.ts on the host).
+// Integer arithmetic only, on the bits (shaders/lib/half_bits.wgsl): a WGSL f32 -> f16
+// conversion may round either way, and an adapter may flush subnormals, so this gives the same
+// bits on every adapter (and the same as src/core/half.ts on the host).
+// Lib: shaders/lib/half_bits.wgsl (half_from_f32_bits, f32_bits_from_half).
 
 struct Params {
   lo: u32,
@@ -23,41 +24,6 @@ override WG: u32 = 256u;
 @group(0) @binding(0) var<storage, read_write> halves: array<u32>;
 @group(0) @binding(1) var<storage, read_write> wide: array<u32>;
 @group(0) @binding(2) var<uniform> p: Params;
-
-fn half_from_f32_bits(x: u32) -> u32 {
-  let sign = (x >> 16u) & 0x8000u;
-  let e = i32((x >> 23u) & 0xffu);
-  let m = x & 0x7fffffu;
-  if (e == 255) { return sign | 0x7c00u | select(0u, 0x200u | (m >> 13u), m != 0u); } // inf; NaN made quiet
-  let e16 = e - 112;
-  if (e16 >= 31) { return sign | 0x7c00u; }
-  if (e16 <= 0) {
-    if (e16 < -10) { return sign; } // below 2^-25: zero
-    let full = m | 0x800000u;
-    let shift = u32(14 - e16);
-    let r = full >> shift;
-    let rem = full & ((1u << shift) - 1u);
-    let half = 1u << (shift - 1u);
-    return sign | select(r, r + 1u, rem > half || (rem == half && (r & 1u) == 1u));
-  }
-  let r = (u32(e16) << 10u) | (m >> 13u);
-  let rem = m & 0x1fffu;
-  // A carry out of the mantissa raises the exponent (to infinity above 65504): still right.
-  return sign | select(r, r + 1u, rem > 0x1000u || (rem == 0x1000u && (r & 1u) == 1u));
-}
-
-fn f32_bits_from_half(h: u32) -> u32 {
-  let sign = (h & 0x8000u) << 16u;
-  let e = (h >> 10u) & 0x1fu;
-  let m = h & 0x3ffu;
-  if (e == 0u) {
-    if (m == 0u) { return sign; }
-    let lead = firstLeadingBit(m); // subnormal: m * 2^-24
-    return sign | ((lead + 103u) << 23u) | ((m << (23u - lead)) & 0x7fffffu);
-  }
-  if (e == 31u) { return sign | 0x7f800000u | (m << 13u); }
-  return sign | ((e + 112u) << 23u) | (m << 13u);
-}
 
 @compute @workgroup_size(WG)
 fn widen(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

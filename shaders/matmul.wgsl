@@ -1,7 +1,9 @@
 // matmul.wgsl: out[z, m, n] = sum_k a[z, m, k] * b[z, k, n], batched, any strides.
 //
 // Bindings (group 0): a, b (read, strided: transposed views need no copy), out (read_write,
-// contiguous [batch, M, N] from out_offset), p (uniform Params). Preamble: alias C (f32 | i32).
+// contiguous [batch, M, N] from out_offset), p (uniform Params). Preamble: alias C (f32 | i32),
+// and per operand its storage type (CA, CB) and loader, load_a(i) / load_b(i) -> C
+// (src/kernels/webgpu/halfLoads.ts: a float16 operand is read in place).
 //
 // Tiling (override constants, set by the plan in src/kernels/matmul/webgpu.ts): a workgroup
 // of (TILE / 4) x (TILE / 4) invocations computes a TILE x TILE tile of out (TILE 64 or 32);
@@ -54,11 +56,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let ar = row0 + mn;
       let ak = k0 + kk;
       var av = C(0);
-      if (ar < p.M && ak < p.K) { av = a[a_base + ar * p.a_row + ak * p.a_col]; }
+      if (ar < p.M && ak < p.K) { av = load_a(a_base + ar * p.a_row + ak * p.a_col); }
       tile_a[kk * lanes + mn / 4u][mn % 4u] = av;
       let bn = col0 + mn;
       var bv = C(0);
-      if (ak < p.K && bn < p.N) { bv = b[b_base + ak * p.b_row + bn * p.b_col]; }
+      if (ak < p.K && bn < p.N) { bv = load_b(b_base + ak * p.b_row + bn * p.b_col); }
       tile_b[kk * lanes + mn / 4u][mn % 4u] = bv;
     }
     workgroupBarrier();

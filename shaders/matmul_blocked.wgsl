@@ -6,6 +6,8 @@
 // contiguous [batch, M, N] from out_offset), p (uniform Params, the same fields as matmul.wgsl's). The preamble
 // may add a4 and b4 (read: the same buffers as a and b, seen as vec4s) for the vector loads.
 // Preamble (src/kernels/matmul/webgpu.ts writes it per operand layout): alias C (f32 | i32);
+// per operand its storage type (CA, CB) and loader load_a(i) / load_b(i) -> C (a float16
+// operand read in place: src/kernels/webgpu/halfLoads.ts);
 // const RM4, RN4 (the block, in vec4s); fn load_a4(base, r, k) -> vec4<C>, rows r..r+3 of a's
 // column k; fn load_b4(base, k, c) -> vec4<C>, columns c..c+3 of b's row k. Each is one vec4
 // load where that operand is contiguous along the vector and 4-aligned (a with a_row == 1,
@@ -90,7 +92,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     for (var k = 0u; k < p.K; k++) {
       let t = b_base + tap_offset(k);
       //@unroll v<RN4
-      let b{v} = vec4<C>(b[t + bo{v}_0], b[t + bo{v}_1], b[t + bo{v}_2], b[t + bo{v}_3]);
+      let b{v} = vec4<C>(load_b(t + bo{v}_0), load_b(t + bo{v}_1), load_b(t + bo{v}_2), load_b(t + bo{v}_3));
       //@end
       //@unroll q<RM4
       let a{q} = load_a4(a_base, ar{q}, k);
@@ -119,10 +121,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
       let xo = b_base + n * CV_XN + (i / CV_OW) * CV_QH + (i % CV_OW) * CV_QW;
       let ao = a_base + n * CV_DN + i;
       //@unroll v<RN4
-      let b{v} = vec4<C>(b[xo + bt{v}_0], b[xo + bt{v}_1], b[xo + bt{v}_2], b[xo + bt{v}_3]);
+      let b{v} = vec4<C>(load_b(xo + bt{v}_0), load_b(xo + bt{v}_1), load_b(xo + bt{v}_2), load_b(xo + bt{v}_3));
       //@end
       //@unroll q<RM4
-      let a{q} = vec4<C>(a[ao + ar{q} * CV_DC], a[ao + min(ar{q} + 1u, p.M - 1u) * CV_DC], a[ao + min(ar{q} + 2u, p.M - 1u) * CV_DC], a[ao + min(ar{q} + 3u, p.M - 1u) * CV_DC]);
+      let a{q} = vec4<C>(load_a(ao + ar{q} * CV_DC), load_a(ao + min(ar{q} + 1u, p.M - 1u) * CV_DC), load_a(ao + min(ar{q} + 2u, p.M - 1u) * CV_DC), load_a(ao + min(ar{q} + 3u, p.M - 1u) * CV_DC));
       //@end
       //@unroll q<RM4 l<4 v<RN4
       acc{q}_{l}_{v} += a{q}[{l}] * b{v};

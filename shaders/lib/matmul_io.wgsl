@@ -23,8 +23,10 @@ struct Params {
   b_batch_strides: Dims,
 }
 
-@group(0) @binding(0) var<storage, read> a: array<C>;
-@group(0) @binding(1) var<storage, read> b: array<C>;
+// a and b hold CA and CB (f32, or a float16 operand's f16 or packed u32 words); kernels read
+// them only through the preamble's load_a(i) and load_b(i), which return element i as C.
+@group(0) @binding(0) var<storage, read> a: array<CA>;
+@group(0) @binding(1) var<storage, read> b: array<CB>;
 @group(0) @binding(2) var<storage, read_write> out: array<C>;
 @group(0) @binding(3) var<uniform> p: Params;
 

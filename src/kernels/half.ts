@@ -55,6 +55,16 @@ function extent(v: View): [number, number] | undefined {
   return [lo, hi + 1];
 }
 
+/** Whether `x` (an argument) holds a view of `storage`. */
+function sharesStorage(x: unknown, storage: Storage, depth = 0): boolean {
+  if (typeof x !== 'object' || x === null || depth > 3) return false;
+  if (isView(x)) return x.storage === storage;
+  if (Array.isArray(x)) return x.some((v) => sharesStorage(v, storage, depth + 1));
+  if (Object.getPrototypeOf(x) !== Object.prototype) return false;
+  for (const k in x) if (sharesStorage((x as Record<string, unknown>)[k], storage, depth + 1)) return true;
+  return false;
+}
+
 /** One float16 storage met in a call: the range the call's views cover, and its temporary. */
 interface Staged {
   lo: number;
@@ -100,11 +110,11 @@ function substitute(x: unknown, staged: Map<Storage, Staged>, depth = 0): unknow
 }
 
 /** Runs `call` on float32 stand-ins for the float16 views in `args`; see the file's comment. */
-function staged<R>(b: CoreBackend, args: unknown[], call: (args: unknown[]) => R, narrow: boolean): R {
+function staged<R>(b: CoreBackend, args: unknown[], call: (args: unknown[]) => R, narrow: boolean, overwritten?: ReadonlySet<Storage>): R {
   const map = new Map<Storage, Staged>();
   for (const a of args) collect(a, map);
   try {
-    for (const [storage, s] of map) s.temp = b.widenHalf(storage, s.lo, s.hi - s.lo);
+    for (const [storage, s] of map) s.temp = overwritten?.has(storage) ? b.allocate('float32', s.hi - s.lo) : b.widenHalf(storage, s.lo, s.hi - s.lo);
     const result = call(args.map((a) => substitute(a, map)));
     if (narrow) for (const [storage, s] of map) b.narrowHalf(s.temp!, storage, s.lo, s.hi - s.lo);
     return result;
@@ -112,6 +122,16 @@ function staged<R>(b: CoreBackend, args: unknown[], call: (args: unknown[]) => R
     // On webgpu the buffers go back to the pool; the queue runs in order, so reuse is safe.
     for (const s of map.values()) s.temp?.free();
   }
+}
+
+/**
+ * Marks a kernel that reads float16 views itself at these argument positions (webgpu's matmul
+ * loads its operands as f16, kernels/webgpu/halfLoads.ts): the wrapper passes them as they are
+ * and stages only the others. `overwrites`: positions of views the kernel writes every element
+ * of (matmul's out), whose temporaries need no widening first.
+ */
+export function halfOperands<F extends (...a: never[]) => unknown>(fn: F, positions: readonly number[], overwrites: readonly number[] = []): F {
+  return Object.assign(fn, { halfOperands: positions, overwrites });
 }
 
 /** The core kernels (CoreBackend's methods that take views), wrapped like every family kernel. */
@@ -124,11 +144,24 @@ const CORE_KERNELS = ['copy', 'gather', 'scatterAdd', 'fill', 'arange', 'random'
  */
 export function withFloat16<B extends Backend>(backend: B): B {
   const self = backend as unknown as Record<string, unknown>;
-  const wrapped = (fn: (...a: unknown[]) => unknown, thisArg: unknown) =>
-    function (...args: unknown[]) {
-      if (!args.some((a) => hasHalf(a))) return fn.apply(thisArg, args);
-      return staged(backend, args, (a) => fn.apply(thisArg, a), true);
+  const wrapped = (fn: (...a: unknown[]) => unknown, thisArg: unknown) => {
+    const marks = fn as { halfOperands?: readonly number[]; overwrites?: readonly number[] };
+    const native = marks.halfOperands;
+    return function (...args: unknown[]) {
+      if (!args.some((a, i) => !native?.includes(i) && hasHalf(a))) return fn.apply(thisArg, args);
+      if (!native) return staged(backend, args, (a) => fn.apply(thisArg, a), true);
+      // Stage all but the native positions, then put those back as they came. A view written
+      // whole whose storage no other argument shares needs no widening.
+      const rest = args.map((a, i) => (native.includes(i) ? undefined : a));
+      const others = (i: number) => args.filter((_, j) => j !== i);
+      const overwritten = new Set<Storage>();
+      for (const i of marks.overwrites ?? []) {
+        const v = args[i];
+        if (isView(v) && v.dtype === 'float16' && !others(i).some((o) => sharesStorage(o, v.storage))) overwritten.add(v.storage);
+      }
+      return staged(backend, rest, (a) => fn.apply(thisArg, a.map((v, i) => (native.includes(i) ? args[i] : v))), true, overwritten);
     };
+  };
   for (const name of CORE_KERNELS) self[name] = wrapped(self[name] as (...a: unknown[]) => unknown, backend);
   // Reads: widen, read the float32 copy (a Float32Array of the values), free it.
   const read = backend.read;

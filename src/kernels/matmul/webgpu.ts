@@ -22,6 +22,8 @@ import { MAX_RANK, STRIDED_LIB, buf, pad, unrollTemplate, wgslType, mathLib } fr
 import { isCpuAdapter } from '../webgpu/device.js';
 import { forcedVariant, noteVariant, type VariantName } from '../variants.js';
 import { matmulClass, tunedVariant } from '../tuning.js';
+import { operandHead, operandKind, operandLines, type OperandKind } from '../webgpu/halfLoads.js';
+import { halfOperands } from '../half.js';
 import type { MatmulKernels } from './types.js';
 import { actFn, lastBias } from '../webgpu/bias.js';
 import type { FusedAct } from '../ops.js';
@@ -138,8 +140,8 @@ function epilogue(bias?: readonly [number, number], act?: FusedAct | null): stri
   ];
 }
 
-function blockedPreamble(c: string, rows: number, cols: number, loads: Loads, bias?: readonly [number, number], act?: FusedAct | null): string {
-  const lines = [`alias C = ${c};`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`, ...epilogue(bias, act)];
+function blockedPreamble(c: string, rows: number, cols: number, loads: Loads, bias?: readonly [number, number], act?: FusedAct | null, kinds: readonly [OperandKind, OperandKind] = ['plain', 'plain']): string {
+  const lines = [...operandHead(...kinds), `alias C = ${c};`, ...operandLines('CA', 'a', kinds[0]), ...operandLines('CB', 'b', kinds[1]), `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`, ...epilogue(bias, act)];
   if (loads.kVec) {
     lines.push('fn load_ak4(base: u32, r: u32, k: u32) -> vec4<C> { return a4[(base + r * p.a_row + k) / 4u]; }');
     lines.push('fn load_bk4(base: u32, k: u32, c: u32) -> vec4<C> { return b4[(base + c * p.b_col + k) / 4u]; }');
@@ -152,7 +154,7 @@ function blockedPreamble(c: string, rows: number, cols: number, loads: Loads, bi
     lines.push('fn load_a4(base: u32, r: u32, k: u32) -> vec4<C> {');
     lines.push('  let o = base + k * p.a_col;');
     lines.push('  let m = p.M - 1u;');
-    lines.push('  return vec4<C>(a[o + r * p.a_row], a[o + min(r + 1u, m) * p.a_row], a[o + min(r + 2u, m) * p.a_row], a[o + min(r + 3u, m) * p.a_row]);');
+    lines.push('  return vec4<C>(load_a(o + r * p.a_row), load_a(o + min(r + 1u, m) * p.a_row), load_a(o + min(r + 2u, m) * p.a_row), load_a(o + min(r + 3u, m) * p.a_row));');
     lines.push('}');
   }
   if (loads.bVec) {
@@ -161,7 +163,7 @@ function blockedPreamble(c: string, rows: number, cols: number, loads: Loads, bi
     lines.push('fn load_b4(base: u32, k: u32, c: u32) -> vec4<C> {');
     lines.push('  let o = base + k * p.b_row;');
     lines.push('  let n = p.N - 1u;');
-    lines.push('  return vec4<C>(b[o + c * p.b_col], b[o + min(c + 1u, n) * p.b_col], b[o + min(c + 2u, n) * p.b_col], b[o + min(c + 3u, n) * p.b_col]);');
+    lines.push('  return vec4<C>(load_b(o + c * p.b_col), load_b(o + min(c + 1u, n) * p.b_col), load_b(o + min(c + 2u, n) * p.b_col), load_b(o + min(c + 3u, n) * p.b_col));');
     lines.push('}');
   }
   return `${lines.join('\n')}\n`;
@@ -223,6 +225,9 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View, bias?: Vi
   const cb = coalesce(batchShape, [a.strides.slice(0, r - 2), bm.strides.slice(0, r - 2), out.strides.slice(0, r - 2)]);
   if (cb.shape.length > MAX_RANK) throw new Error(`webgpu matmul: more than ${MAX_RANK} non-mergeable batch dims (${fmtShape(batchShape)})`);
   const c = wgslType(out.dtype);
+  // float16 operands are read in place (halfLoads.ts); out is float32 (half.ts rounds it after).
+  const kinds = [operandKind(b.adapter, a), operandKind(b.adapter, bm)] as const;
+  const halfIn = kinds[0] !== 'plain' || kinds[1] !== 'plain';
   const pl = plan(b, M, N, K, batches);
   noteVariant('matmul', pl.name);
   // Split K: a small output over a long K (a convolution's weight gradient: 16 x 9 outputs over
@@ -242,11 +247,13 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View, bias?: Vi
   const resources: Record<string, GPUBuffer> = { a: buf(a), b: buf(bm), out: buf(out) };
   let grid: [number, number];
   if (pl.kind === 'tiled') {
-    spec = { shader: SHADERS.matmul, entry: 'main', variant: c, preamble: `alias C = ${c};\n`, constants: { TILE: pl.tile, TILE_K: pl.tileK, LANES: pl.tile / 4 } };
+    const head = [...operandHead(...kinds), `alias C = ${c};`, ...operandLines('CA', 'a', kinds[0]), ...operandLines('CB', 'b', kinds[1])].join('\n');
+    spec = { shader: SHADERS.matmul, entry: 'main', variant: `${c}|${kinds.join('|')}`, preamble: `${head}\n`, constants: { TILE: pl.tile, TILE_K: pl.tileK, LANES: pl.tile / 4 } };
     grid = [Math.ceil(N / pl.tile), Math.ceil(M / pl.tile)];
   } else {
-    // A vector load needs the vec4 to be whole and aligned at every k (and every batch, slab).
-    const loads: Loads = {
+    // A vector load needs the vec4 to be whole and aligned at every k (and every batch, slab);
+    // float16 operands load element by element.
+    const loads: Loads = halfIn ? { aVec: false, bVec: false, kVec: false } : {
       aVec: aRow === 1 && M % 4 === 0 && aligned(a.offset, aCol, ...cb.strides[0]!),
       bVec: bCol === 1 && N % 4 === 0 && aligned(bm.offset, bRow, ...cb.strides[1]!),
       kVec: K4_LOADS.enabled && aCol === 1 && bRow === 1 && K % 4 === 0 && aligned(a.offset, aRow, bm.offset, bCol, ...cb.strides[0]!, ...cb.strides[1]!),
@@ -259,8 +266,8 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View, bias?: Vi
     const wy = Math.min(pl.wy, Math.ceil(M / rows));
     spec = {
       shader: blockedSource(rows, cols, loads.kVec ? 'k4' : 'plain'), entry: 'main',
-      variant: `${c}|${rows}x${cols}|${loads.aVec ? 'a4' : 'a'}|${loads.bVec ? 'b4' : 'b'}${loads.kVec ? '|k4' : ''}${biasAt ? `|bias${biasAt.join(',')}${act ? `|${act}` : ''}` : ''}`,
-      preamble: () => blockedPreamble(c, rows, cols, loads, biasAt, act), constants: { WX: wx, WY: wy },
+      variant: `${c}|${rows}x${cols}|${loads.aVec ? 'a4' : 'a'}|${loads.bVec ? 'b4' : 'b'}${loads.kVec ? '|k4' : ''}${biasAt ? `|bias${biasAt.join(',')}${act ? `|${act}` : ''}` : ''}${halfIn ? `|${kinds.join('|')}` : ''}`,
+      preamble: () => blockedPreamble(c, rows, cols, loads, biasAt, act, kinds), constants: { WX: wx, WY: wy },
     };
     if (loads.aVec || loads.kVec) resources.a4 = resources.a!;
     if (loads.bVec || loads.kVec) resources.b4 = resources.b!;
@@ -307,7 +314,9 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View, bias?: Vi
 
 /** The family's table on a webgpu backend. */
 export function webgpuKernels(b: WebGPUContext): MatmulKernels {
-  return { matmul: (a, bm, out, bias, act) => matmul(b, a, bm, out, bias, act) };
+  // a and b may be float16 views: read in place (halfLoads.ts), not widened by half.ts first;
+  // out is written whole (its float32 temporary needs no widening).
+  return { matmul: halfOperands((a, bm, out, bias, act) => matmul(b, a, bm, out, bias, act), [0, 1], [2]) };
 }
 
 /**
@@ -392,7 +401,7 @@ export function matmulImplicitColumns(b: WebGPUContext, a: View, x: View, out: V
   // The bias's offset and stride are constants of the pipeline (a parameter's are 0 and 1).
   const biasAt = bias ? [bias.offset, bias.strides[0]!] : [];
   const preamble = () => [
-    `alias C = f32;`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`, ...taps.lines,
+    `alias C = f32;`, ...operandLines('CA', 'a', 'plain'), ...operandLines('CB', 'b', 'plain'), `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`, ...taps.lines,
     `const CV_P = ${geo[8]}u; const CV_XN = ${geo[9]}u; const CV_YN = ${geo[10]}u;`,
     ...(aVec
       ? [
@@ -478,7 +487,7 @@ export function matmulImplicitWeight(
   const taps = convTaps(g);
   const geo = [...taps.geo, P, g.imageStride, dyStrides[0], dyStrides[1]];
   const preamble = () => [
-    `alias C = f32;`, `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`, ...taps.lines,
+    `alias C = f32;`, ...operandLines('CA', 'a', 'plain'), ...operandLines('CB', 'b', 'plain'), `const RM4 = ${rows / 4}u;`, `const RN4 = ${cols / 4}u;`, ...taps.lines,
     `const CV_P = ${geo[8]}u; const CV_XN = ${geo[9]}u; const CV_DN = ${geo[10]}u; const CV_DC = ${geo[11]}u;`,
     ...epilogue(),
     '',

@@ -40,6 +40,11 @@ export interface AdapterReport {
   };
   /** Whether the adapter has subgroups and whether the kernels use them (kernels/webgpu/subgroups.ts). */
   subgroups: SubgroupReport;
+  /**
+   * The device has `shader-f16`: kernels that read float16 operands in place bind them as
+   * `array<f16>` (kernels/webgpu/halfLoads.ts); without it they decode packed u32 words.
+   */
+  shaderF16: boolean;
 }
 
 interface DawnModule {
@@ -113,6 +118,7 @@ function report(adapter: GPUAdapter, source: string, featureLevel: 'core' | 'com
       maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
     },
     subgroups,
+    shaderF16: adapter.features.has('shader-f16'), // requested whenever the adapter has it
   };
 }
 
@@ -129,7 +135,11 @@ async function requestDevice(adapter: GPUAdapter, options: WebGPUOptions): Promi
   // Ask for the adapter's own limits where they beat the defaults: big tensors need them.
   const device = await adapter.requestDevice({
     // timestamp-query: the GPU timer (WebGPUBackend.startGpuTimer) where the adapter has it.
-    requiredFeatures: [...(want ? ['subgroups' as GPUFeatureName] : []), ...(adapter.features.has('timestamp-query') ? ['timestamp-query' as GPUFeatureName] : [])],
+    // shader-f16: float16 operands read as f16 (kernels/webgpu/halfLoads.ts).
+    requiredFeatures: [
+      ...(want ? ['subgroups' as GPUFeatureName] : []),
+      ...(['timestamp-query', 'shader-f16'] as GPUFeatureName[]).filter((f) => adapter.features.has(f)),
+    ],
     requiredLimits: {
       maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
       maxBufferSize: l.maxBufferSize,

@@ -26,6 +26,7 @@ import randomSrc from '../../../shaders/random.wgsl';
 import gatherSrc from '../../../shaders/gather.wgsl';
 import scatterAddSrc from '../../../shaders/scatter_add.wgsl';
 import halfSrc from '../../../shaders/half.wgsl';
+import { halfBitsSrc } from './halfLoads.js';
 import { narrowHalf } from '../../core/half.js';
 import { KERNEL_ERRORS, MAX_RANK, STRIDED_LIB, buf, lostError, pad, wgslType } from './util.js';
 
@@ -36,7 +37,7 @@ export const SHADERS = {
   random: { file: 'random.wgsl', source: randomSrc },
   gather: { file: 'gather.wgsl', source: gatherSrc, lib: STRIDED_LIB },
   scatterAdd: { file: 'scatter_add.wgsl', source: scatterAddSrc, lib: STRIDED_LIB },
-  half: { file: 'half.wgsl', source: halfSrc },
+  half: { file: 'half.wgsl', source: halfSrc, lib: halfBitsSrc },
   // the kernel families' shaders (webgpu/families.ts)
   ...FAMILY_SHADERS,
 } as const satisfies Record<string, KernelSource>;
