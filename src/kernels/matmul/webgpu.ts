@@ -97,8 +97,8 @@ interface Loads {
 const blockedSources = new Map<string, KernelSource>();
 
 /** matmul_blocked.wgsl written out for one block (cached: the expansion runs once per block). */
-function blockedSource(rows: number, cols: number, loop: 'k4' | 'implicit' | 'implicitW' | 'plain'): KernelSource {
-  const key = `${rows}x${cols}|${loop}`;
+function blockedSource(rows: number, cols: number, loop: 'k4' | 'implicit' | 'implicitW' | 'plain', kinds: readonly [OperandKind, OperandKind] = ['plain', 'plain']): KernelSource {
+  const key = `${rows}x${cols}|${loop}|${kinds.join(',')}`;
   let s = blockedSources.get(key);
   if (!s) {
     const src = SHADERS.matmulBlocked;
@@ -116,9 +116,31 @@ function blockedSource(rows: number, cols: number, loop: 'k4' | 'implicit' | 'im
       (_m, implicit: string, plain: string) => (loop === 'implicit' ? implicit : plain),
     );
     if (stored === chosen) throw new Error(`${src.file}: no //@if IMPLICIT ... //@else ... //@endif store block`);
-    s = { file: src.file, source: unrollTemplate(stored, { RM4: rows / 4, RN4: cols / 4 }, src.file), lib: src.lib };
+    s = { file: src.file, source: inlineLoads(unrollTemplate(stored, { RM4: rows / 4, RN4: cols / 4 }, src.file), kinds), lib: src.lib };
     blockedSources.set(key, s);
   }
+  return s;
+}
+
+/**
+ * load_a(i) / load_b(i) of a plain (float32 or int32) operand written back as a[i] / b[i]:
+ * llvmpipe ran the convolutions' and products' kernels several times slower through a loader
+ * function per element than with the indexing itself (conv.test.ts: 26 s against 349 s).
+ */
+function inlineLoads(code: string, kinds: readonly [OperandKind, OperandKind]): string {
+  let out = code;
+  for (const [name, kind] of [['a', kinds[0]], ['b', kinds[1]]] as const) {
+    if (kind === 'plain') out = out.replace(new RegExp(`\\bload_${name}\\(((?:[^()]|\\([^()]*\\))*)\\)`, 'g'), `${name}[$1]`);
+  }
+  return out;
+}
+
+const tiledSources = new Map<string, KernelSource>();
+/** matmul.wgsl with plain operands' loads inlined (see inlineLoads). */
+function tiledSource(kinds: readonly [OperandKind, OperandKind]): KernelSource {
+  const key = kinds.join(',');
+  let s = tiledSources.get(key);
+  if (!s) tiledSources.set(key, (s = { ...SHADERS.matmul, source: inlineLoads(SHADERS.matmul.source, kinds) }));
   return s;
 }
 
@@ -166,7 +188,7 @@ function blockedPreamble(c: string, rows: number, cols: number, loads: Loads, bi
     lines.push('  return vec4<C>(load_b(o + c * p.b_col), load_b(o + min(c + 1u, n) * p.b_col), load_b(o + min(c + 2u, n) * p.b_col), load_b(o + min(c + 3u, n) * p.b_col));');
     lines.push('}');
   }
-  return `${lines.join('\n')}\n`;
+  return `${inlineLoads(lines.join('\n'), kinds)}\n`;
 }
 
 /** Every entry a multiple of 4 (offsets and strides of a vector load). */
@@ -248,7 +270,7 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View, bias?: Vi
   let grid: [number, number];
   if (pl.kind === 'tiled') {
     const head = [...operandHead(...kinds), `alias C = ${c};`, ...operandLines('CA', 'a', kinds[0]), ...operandLines('CB', 'b', kinds[1])].join('\n');
-    spec = { shader: SHADERS.matmul, entry: 'main', variant: `${c}|${kinds.join('|')}`, preamble: `${head}\n`, constants: { TILE: pl.tile, TILE_K: pl.tileK, LANES: pl.tile / 4 } };
+    spec = { shader: tiledSource(kinds), entry: 'main', variant: `${c}|${kinds.join('|')}`, preamble: `${head}\n`, constants: { TILE: pl.tile, TILE_K: pl.tileK, LANES: pl.tile / 4 } };
     grid = [Math.ceil(N / pl.tile), Math.ceil(M / pl.tile)];
   } else {
     // A vector load needs the vec4 to be whole and aligned at every k (and every batch, slab);
@@ -265,7 +287,7 @@ export function matmul(b: WebGPUContext, a: View, bm: View, out: View, bias?: Vi
     const wx = Math.min(pl.wx, Math.ceil(N / cols));
     const wy = Math.min(pl.wy, Math.ceil(M / rows));
     spec = {
-      shader: blockedSource(rows, cols, loads.kVec ? 'k4' : 'plain'), entry: 'main',
+      shader: blockedSource(rows, cols, loads.kVec ? 'k4' : 'plain', kinds), entry: 'main',
       variant: `${c}|${rows}x${cols}|${loads.aVec ? 'a4' : 'a'}|${loads.bVec ? 'b4' : 'b'}${loads.kVec ? '|k4' : ''}${biasAt ? `|bias${biasAt.join(',')}${act ? `|${act}` : ''}` : ''}${halfIn ? `|${kinds.join('|')}` : ''}`,
       preamble: () => blockedPreamble(c, rows, cols, loads, biasAt, act, kinds), constants: { WX: wx, WY: wy },
     };

@@ -30,7 +30,8 @@ export function operandKind(adapter: AdapterReport, v: View): OperandKind {
 /** The storage type of the operand's binding (alias `alias`), and its loader `load_<name>` (after `alias C`; float16 kinds need C = f32). */
 export function operandLines(alias: string, name: string, kind: OperandKind): string[] {
   switch (kind) {
-    case 'plain': return [`alias ${alias} = C;`, `fn load_${name}(i: u32) -> C { return ${name}[i]; }`];
+    // No loader: the binder writes load_<name>(i) back as <name>[i] (matmul's inlineLoads).
+    case 'plain': return [`alias ${alias} = C;`];
     case 'h16': return [`alias ${alias} = f16;`, `fn load_${name}(i: u32) -> f32 { return f32(${name}[i]); }`];
     case 'hpack':
       return [`alias ${alias} = u32;`, `fn load_${name}(i: u32) -> f32 { return bitcast<f32>(f32_bits_from_half((${name}[i >> 1u] >> ((i & 1u) * 16u)) & 0xffffu)); }`];
