@@ -19,7 +19,6 @@
 import type { Backend, CoreBackend, KernelFamilies } from './backend.js';
 import { Storage } from '../core/storage.js';
 import type { View } from '../core/view.js';
-import type { TypedArray } from '../core/dtype.js';
 
 /** The family tables (a Record, so a new family missing here is a compile error). */
 const FAMILIES: Record<keyof KernelFamilies, true> = {
@@ -31,15 +30,21 @@ function isView(x: unknown): x is View {
   return typeof x === 'object' && x !== null && (x as View).storage instanceof Storage;
 }
 
-/** Whether `x` (an argument: a view, a list of views, an options object) holds a float16 view. */
-function hasHalf(x: unknown, depth = 0): boolean {
+/**
+ * Whether some view in `x` (an argument: a view, a list of views, an options object of them)
+ * satisfies `test`. Every walk of the arguments goes through here or substitute().
+ */
+function someView(x: unknown, test: (v: View) => boolean, depth = 0): boolean {
   if (typeof x !== 'object' || x === null || depth > 3) return false;
-  if (isView(x)) return x.dtype === 'float16';
-  if (Array.isArray(x)) return x.some((v) => hasHalf(v, depth + 1));
+  if (isView(x)) return test(x);
+  if (Array.isArray(x)) return x.some((v) => someView(v, test, depth + 1));
   if (Object.getPrototypeOf(x) !== Object.prototype) return false;
-  for (const k in x) if (hasHalf((x as Record<string, unknown>)[k], depth + 1)) return true;
+  for (const k in x) if (someView((x as Record<string, unknown>)[k], test, depth + 1)) return true;
   return false;
 }
+
+const isHalf = (v: View) => v.dtype === 'float16';
+const hasHalf = (x: unknown) => someView(x, isHalf);
 
 /** The element range [lo, hi) a view can touch, or undefined if it has no elements. */
 function extent(v: View): [number, number] | undefined {
@@ -55,16 +60,6 @@ function extent(v: View): [number, number] | undefined {
   return [lo, hi + 1];
 }
 
-/** Whether `x` (an argument) holds a view of `storage`. */
-function sharesStorage(x: unknown, storage: Storage, depth = 0): boolean {
-  if (typeof x !== 'object' || x === null || depth > 3) return false;
-  if (isView(x)) return x.storage === storage;
-  if (Array.isArray(x)) return x.some((v) => sharesStorage(v, storage, depth + 1));
-  if (Object.getPrototypeOf(x) !== Object.prototype) return false;
-  for (const k in x) if (sharesStorage((x as Record<string, unknown>)[k], storage, depth + 1)) return true;
-  return false;
-}
-
 /** One float16 storage met in a call: the range the call's views cover, and its temporary. */
 interface Staged {
   lo: number;
@@ -73,25 +68,18 @@ interface Staged {
 }
 
 /** Every float16 view in `x`, by storage, with the union of their ranges. */
-function collect(x: unknown, out: Map<Storage, Staged>, depth = 0): void {
-  if (typeof x !== 'object' || x === null || depth > 3) return;
-  if (isView(x)) {
-    if (x.dtype !== 'float16') return;
-    const r = extent(x);
-    const s = out.get(x.storage);
+function collect(x: unknown, out: Map<Storage, Staged>): void {
+  someView(x, (v) => {
+    if (v.dtype !== 'float16') return false;
+    const r = extent(v);
+    const s = out.get(v.storage);
     if (!r) {
-      if (!s) out.set(x.storage, { lo: 0, hi: 0 });
-    } else if (!s) out.set(x.storage, { lo: r[0], hi: r[1] });
+      if (!s) out.set(v.storage, { lo: 0, hi: 0 });
+    } else if (!s) out.set(v.storage, { lo: r[0], hi: r[1] });
     else if (s.hi === s.lo) [s.lo, s.hi] = r;
     else [s.lo, s.hi] = [Math.min(s.lo, r[0]), Math.max(s.hi, r[1])];
-    return;
-  }
-  if (Array.isArray(x)) {
-    for (const v of x) collect(v, out, depth + 1);
-    return;
-  }
-  if (Object.getPrototypeOf(x) !== Object.prototype) return;
-  for (const k in x) collect((x as Record<string, unknown>)[k], out, depth + 1);
+    return false; // visit them all
+  });
 }
 
 /** `x` with every float16 view replaced by a float32 view of its storage's temporary. */
@@ -157,30 +145,17 @@ export function withFloat16<B extends Backend>(backend: B): B {
       const overwritten = new Set<Storage>();
       for (const i of marks.overwrites ?? []) {
         const v = args[i];
-        if (isView(v) && v.dtype === 'float16' && !others(i).some((o) => sharesStorage(o, v.storage))) overwritten.add(v.storage);
+        if (isView(v) && v.dtype === 'float16' && !others(i).some((o) => someView(o, (w) => w.storage === v.storage))) overwritten.add(v.storage);
       }
       return staged(backend, rest, (a) => fn.apply(thisArg, a.map((v, i) => (native.includes(i) ? args[i] : v))), true, overwritten);
     };
   };
   for (const name of CORE_KERNELS) self[name] = wrapped(self[name] as (...a: unknown[]) => unknown, backend);
-  // Reads: widen, read the float32 copy (a Float32Array of the values), free it.
-  const read = backend.read;
-  self.read = async (x: View): Promise<TypedArray> => {
-    if (x.dtype !== 'float16') return read.call(backend, x);
-    const map = new Map<Storage, Staged>();
-    collect(x, map);
-    const s = map.get(x.storage)!;
-    s.temp = backend.widenHalf(x.storage, s.lo, s.hi - s.lo);
-    try {
-      return await read.call(backend, substitute(x, map) as View);
-    } finally {
-      s.temp.free();
-    }
-  };
-  const readSync = self.readSync as ((x: View) => TypedArray) | undefined;
-  if (readSync) {
-    self.readSync = (x: View) =>
-      x.dtype !== 'float16' ? readSync.call(backend, x) : staged(backend, [x], (a) => readSync.call(backend, a[0] as View), false);
+  // Reads: widen, read the float32 copy (a Float32Array of the values), free it. The temporary
+  // may go once read() has returned its promise: by then the copy out of it is enqueued.
+  for (const name of ['read', 'readSync'] as const) {
+    const fn = self[name] as ((x: View) => unknown) | undefined;
+    if (fn) self[name] = (x: View) => (x.dtype !== 'float16' ? fn.call(backend, x) : staged(backend, [x], (a) => fn.call(backend, a[0] as View), false));
   }
   // Each family's table: a copy whose kernels are wrapped.
   for (const family of Object.keys(FAMILIES) as (keyof KernelFamilies)[]) {

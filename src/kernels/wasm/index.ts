@@ -75,7 +75,7 @@ export class WasmBackend implements Backend {
   }
 
   narrowHalf(temp: Storage, dst: Storage, lo: number, n: number): void {
-    narrowHalf((temp.handle as Float32Array).subarray(0, n), (dst.handle as unknown as Uint16Array).subarray(lo, lo + n));
+    this.host.narrowHalf(temp, dst, lo, n); // only the typed arrays are touched
   }
 
   free(handle: unknown, bytes: number): void {
